@@ -1,0 +1,3 @@
+from flowmatrix.cli import main
+
+main()

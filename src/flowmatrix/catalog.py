@@ -1,0 +1,268 @@
+"""The vendor catalog: documented port requirements as validated data.
+
+A catalog is package data (``catalogs/<id>.yaml``) validated on load by these models.
+It keeps what the vendor page says (French verbatim, English translation, the protocol
+as documented) beside what is really needed (protocols with the reason), and the
+reading chosen wherever the source table is ambiguous.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+from importlib import resources
+from ipaddress import ip_network
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from flowmatrix.errors import UserError
+from flowmatrix.yamlio import load_yaml, parse_yaml_bytes
+
+Lang = Literal["fr", "en"]
+Protocol = Literal["tcp", "udp"]
+RoleKind = Literal["server", "appliance", "client", "external", "network"]
+Status = Literal["current", "obsolete", "legacy", "odd"]
+#: Which of a NetScaler's addresses a flow uses (see the domain notes: NSIP, VIP, SNIP, AAA).
+NetScalerAddress = Literal["nsip", "vip", "snip", "aaa"]
+DEFAULT_CATALOG = "xenmobile-10"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Text(_Frozen):
+    """A text in both languages of the catalog."""
+
+    fr: str = Field(min_length=1, description="French, verbatim from the source where it comes from it")
+    en: str = Field(min_length=1, description="English")
+
+    def get(self, lang: Lang) -> str:
+        return self.fr if lang == "fr" else self.en
+
+
+class CatalogInfo(_Frozen):
+    id: str
+    title: Text
+    product: str
+    source: str = Field(description="where the requirements come from (document, page)")
+    source_file: str | None = Field(default=None, description="file of the source text, if kept")
+    date: dt.date
+    intro: Text | None = Field(default=None, description="the source's opening paragraph")
+    languages: tuple[Lang, ...] = ("fr", "en")
+
+
+class Endpoint(_Frozen):
+    """A documented destination of an external role: an FQDN and/or addresses."""
+
+    fqdn: str | None = None
+    addresses: tuple[str, ...] = ()
+    note: Text | None = None
+    status: Status = "current"
+
+    @field_validator("addresses")
+    @classmethod
+    def _valid_networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:
+            ip_network(item, strict=False)
+        return value
+
+
+class Role(_Frozen):
+    """A participant of the flows: a server, an appliance, clients, or an Internet service."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    name: Text
+    aliases: tuple[str, ...] = Field(default=(), description="every spelling used in the source")
+    kind: RoleKind
+    modern_name: Text | None = Field(default=None, description="today's product name, if renamed")
+    endpoints: tuple[Endpoint, ...] = ()
+    default_zone: str | None = Field(
+        default=None,
+        description="zone a site gets this role in when it declares no host for it (e.g. internet)",
+    )
+    netscaler: bool = Field(default=False, description="a NetScaler with NSIP / VIP / SNIP addresses")
+
+
+class Feature(_Frozen):
+    """A deployment option that turns requirements on or off."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    description: Text
+    default: bool
+
+
+class Replacement(_Frozen):
+    """What replaces an obsolete requirement today."""
+
+    description: Text
+    ports: tuple[int, ...] = ()
+    protocols: tuple[Protocol, ...] = ()
+    fqdn: str | None = None
+    since: dt.date | None = None
+    source: str | None = None
+
+
+class Section(_Frozen):
+    id: str
+    number: int
+    title: Text
+    intro: Text | None = None
+
+
+class Requirement(_Frozen):
+    """One row of the vendor's table, as data."""
+
+    id: str = Field(pattern=r"^[A-Z0-9][A-Z0-9-]*$")
+    section: str
+    ports: tuple[int, ...] = Field(min_length=1)
+    port_choice: Literal["all", "any"] = Field(
+        description="'all': every port is needed ('80 et 443'); 'any': alternatives ('21 ou 22')"
+    )
+    default_port: int | None = Field(default=None, description="the alternative used by default")
+    documented_protocol: str = Field(description="protocol as the page writes it (e.g. 'TCP')")
+    protocols: tuple[Protocol, ...] = Field(min_length=1, description="protocols really needed")
+    protocol_reason: str | None = Field(default=None, description="why the protocols differ")
+    sources: tuple[str, ...] = Field(min_length=1)
+    destinations: tuple[str, ...] = Field(min_length=1)
+    source_address: NetScalerAddress | None = Field(
+        default=None, description="which NetScaler address is the source, when a source is one"
+    )
+    destination_address: NetScalerAddress | None = Field(
+        default=None, description="which NetScaler address is the destination, when one is"
+    )
+    description: Text
+    source_text: str = Field(description="the row as it stands in the source, verbatim")
+    notes: tuple[Text, ...] = ()
+    reading: str | None = Field(default=None, description="interpretation of an ambiguous row")
+    condition: str | None = Field(default=None, description="feature id that must be on")
+    status: Status = "current"
+    flags: tuple[str, ...] = ()
+    replacement: Replacement | None = None
+    tls: bool = Field(default=False, description="the service on every one of the ports speaks TLS")
+    tls_ports: tuple[int, ...] = Field(
+        default=(),
+        description="when only some of the ports speak TLS (80 beside 443): those ports; "
+        "tls is then false, so a consumer that reads only tls never starts TLS on a plain port",
+    )
+    service: str | None = Field(
+        default=None,
+        description="application protocol (dns, ntp, radius, syslog, ldap, https, ...): "
+        "picks the live probe",
+    )
+
+    @field_validator("ports")
+    @classmethod
+    def _valid_ports(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        for port in value:
+            if not 1 <= port <= 65535:
+                raise ValueError(f"port {port} is outside 1-65535")
+        return value
+
+    @model_validator(mode="after")
+    def _default_port_is_listed(self) -> Requirement:
+        if self.default_port is not None and self.default_port not in self.ports:
+            raise ValueError(f"default_port {self.default_port} is not one of {self.ports}")
+        if self.port_choice == "any" and self.default_port is None:
+            raise ValueError("a requirement with alternative ports needs a default_port")
+        return self
+
+    @model_validator(mode="after")
+    def _tls_ports_are_a_strict_subset(self) -> Requirement:
+        if not self.tls_ports:
+            return self
+        if self.tls:
+            raise ValueError("with 'tls: true' every port speaks TLS: omit tls_ports")
+        unknown = sorted(set(self.tls_ports) - set(self.ports))
+        if unknown:
+            raise ValueError(f"tls_ports {unknown} are not among the ports {self.ports}")
+        if set(self.tls_ports) == set(self.ports):
+            raise ValueError("every port speaks TLS: write 'tls: true' instead of tls_ports")
+        return self
+
+    def tls_on(self, port: int) -> bool:
+        """Whether the service speaks TLS on ``port`` (one of this requirement's ports)."""
+        return self.tls or port in self.tls_ports
+
+    def chosen_ports(self, choice: int | None = None) -> tuple[int, ...]:
+        """The ports a site needs: all of them, or the chosen (or default) alternative."""
+        if self.port_choice == "all":
+            return self.ports
+        return (choice if choice is not None else self.default_port or self.ports[0],)
+
+
+class Procedure(_Frozen):
+    """A documented procedure or note that is not a port (proxy bypass, certificate pinning)."""
+
+    id: str
+    section: str
+    title: Text
+    text: Text
+    steps: tuple[Text, ...] = ()
+
+
+class Catalog(_Frozen):
+    catalog: CatalogInfo
+    sections: tuple[Section, ...]
+    roles: tuple[Role, ...]
+    features: tuple[Feature, ...]
+    requirements: tuple[Requirement, ...]
+    procedures: tuple[Procedure, ...] = ()
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> Catalog:
+        role_ids = {r.id for r in self.roles}
+        feature_ids = {f.id for f in self.features}
+        section_ids = {s.id for s in self.sections}
+        seen: set[str] = set()
+        for req in self.requirements:
+            if req.id in seen:
+                raise ValueError(f"duplicate requirement id {req.id}")
+            seen.add(req.id)
+            if req.section not in section_ids:
+                raise ValueError(f"{req.id}: unknown section {req.section!r}")
+            for role in (*req.sources, *req.destinations):
+                if role not in role_ids:
+                    raise ValueError(f"{req.id}: unknown role {role!r}")
+            if req.condition is not None and req.condition not in feature_ids:
+                raise ValueError(f"{req.id}: unknown feature {req.condition!r}")
+        if len(role_ids) != len(self.roles):
+            raise ValueError("duplicate role id")
+        return self
+
+    def role(self, role_id: str) -> Role:
+        for role in self.roles:
+            if role.id == role_id:
+                return role
+        raise KeyError(role_id)
+
+    def requirement(self, req_id: str) -> Requirement:
+        for req in self.requirements:
+            if req.id == req_id:
+                return req
+        raise KeyError(req_id)
+
+    def feature_defaults(self) -> dict[str, bool]:
+        return {f.id: f.default for f in self.features}
+
+
+def available_catalogs() -> list[str]:
+    """Ids of the catalogs shipped with flowmatrix."""
+    folder = resources.files("flowmatrix") / "catalogs"
+    return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+@cache
+def load_catalog(ref: str = DEFAULT_CATALOG) -> Catalog:
+    """Load a shipped catalog by id, or a catalog file by path."""
+    if ref.endswith((".yaml", ".yml")) or "/" in ref:
+        return load_yaml(Path(ref)).validate(Catalog)
+    if ref not in available_catalogs():
+        raise UserError(
+            f"unknown catalog {ref!r}",
+            hint=f"shipped catalogs: {', '.join(available_catalogs())}; or give a file path",
+        )
+    resource = resources.files("flowmatrix") / "catalogs" / f"{ref}.yaml"
+    return parse_yaml_bytes(resource.read_bytes(), f"catalogs/{ref}.yaml").validate(Catalog)

@@ -1,0 +1,43 @@
+"""Command-line interface: parse, call the API, render. No logic lives here.
+
+Each command lives in its own module and registers itself on ``app``; heavy imports
+stay inside the command functions so that ``flowmatrix --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from flowmatrix.errors import ExitCode, UserError
+
+#: Command modules, in the order their commands appear in ``--help``.
+COMMAND_MODULES = (
+    "catalog_cmd",
+    "plan_cmd",
+)
+
+
+def _load_commands() -> None:
+    import importlib
+
+    for module in COMMAND_MODULES:
+        importlib.import_module(f"flowmatrix.cli.{module}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: user errors become one line on stderr and exit 2, never a traceback.
+
+    Typer (in standalone mode) turns usage errors into exit 2 and ``typer.Exit`` into
+    the process exit code itself; what reaches here is the tool's own ``UserError``.
+    """
+    from flowmatrix.cli.app import app
+
+    _load_commands()
+    try:
+        app(args=argv, prog_name="flowmatrix")
+    except UserError as exc:
+        sys.stderr.write(f"flowmatrix: error: {exc}\n")
+        sys.exit(ExitCode.USAGE)
+    except KeyboardInterrupt:
+        sys.stderr.write("flowmatrix: interrupted\n")
+        sys.exit(130)

@@ -1,0 +1,16 @@
+"""The Typer application object; command modules attach themselves to it."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="flowmatrix",
+    help="Vendor port requirements turned into flow matrices, firewall rules, live checks, "
+    "audits and reports (reference catalog: Citrix XenMobile / NetScaler Gateway).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)

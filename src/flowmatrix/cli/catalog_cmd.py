@@ -1,0 +1,86 @@
+"""``flowmatrix catalog``: the vendor's requirements as data."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from flowmatrix.cli.app import app
+from flowmatrix.cli.common import (
+    CatalogOpt,
+    LangOpt,
+    Language,
+    OutputOpt,
+    TableFormat,
+    emit,
+    stdout_is_terminal,
+    terminal_width,
+)
+
+
+@app.command("catalog")
+def catalog_command(
+    port: Annotated[
+        list[int] | None, typer.Option("--port", "-p", help="Only rows with this port.")
+    ] = None,
+    role: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--role",
+            "-r",
+            help="Only rows where this role (id or name) is a source or destination.",
+        ),
+    ] = None,
+    section: Annotated[
+        str | None, typer.Option("--section", help="Only this section (apps, devices, ads).")
+    ] = None,
+    search: Annotated[
+        str | None,
+        typer.Option(
+            "--search",
+            "-s",
+            help="Only rows whose texts contain this (any language, case-insensitive).",
+        ),
+    ] = None,
+    roles: Annotated[
+        bool, typer.Option("--roles", help="List the roles instead of requirements.")
+    ] = False,
+    features: Annotated[
+        bool, typer.Option("--features", help="List the features instead of requirements.")
+    ] = False,
+    lang: LangOpt = Language.en,
+    fmt: Annotated[
+        TableFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = TableFormat.table,
+    catalog: CatalogOpt = None,
+    output: OutputOpt = None,
+) -> None:
+    """Show the catalog: every documented port requirement, in French and English."""
+    from flowmatrix.catalog import DEFAULT_CATALOG, load_catalog
+    from flowmatrix.catalog_query import feature_rows, filter_requirements, role_rows
+    from flowmatrix.export import CATALOG_COLUMNS, catalog_rows, catalog_to_dict
+    from flowmatrix.render import to_csv, to_json, to_markdown, to_table
+
+    cat = load_catalog(catalog or DEFAULT_CATALOG)
+    if roles or features:
+        rows, columns = role_rows(cat, lang.value) if roles else feature_rows(cat, lang.value)
+    else:
+        reqs = filter_requirements(cat, ports=port, roles=role, section=section, search=search)
+        if fmt is TableFormat.json:
+            emit(to_json(catalog_to_dict(cat, reqs)), output)
+            return
+        rows, columns = catalog_rows(cat, reqs, lang.value), list(CATALOG_COLUMNS)
+    if fmt is TableFormat.json:
+        emit(to_json(rows), output)
+    elif fmt is TableFormat.csv:
+        emit(to_csv(rows, columns), output)
+    elif fmt is TableFormat.markdown:
+        emit(to_markdown(rows, columns, lang.value), output)
+    else:
+        color = output is None and stdout_is_terminal()
+        title = cat.catalog.title.get(lang.value) + f" ({cat.catalog.product}, {cat.catalog.date})"
+        emit(
+            to_table(rows, columns, lang.value, title=title, width=terminal_width(), color=color),
+            output,
+        )

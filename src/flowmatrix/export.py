@@ -1,0 +1,219 @@
+"""Plans and catalogs as plain data: the documented JSON contracts and flat table rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flowmatrix.catalog import Catalog, Lang, Requirement
+from flowmatrix.model import Flow, FlowEnd, Plan
+
+PLAN_FORMAT_VERSION = 1
+
+
+def end_to_dict(end: FlowEnd, *, with_fqdn: bool) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "role": end.role,
+        "role_name": end.role_name,
+        "zone": end.zone,
+        "addresses": list(end.addresses),
+        "hosts": [h.name for h in end.hosts],
+        "any": end.any_address,
+    }
+    if with_fqdn:
+        fqdns = end.fqdns
+        data["fqdn"] = fqdns[0] if len(fqdns) == 1 else (list(fqdns) or None)
+    return data
+
+
+def flow_to_dict(flow: Flow) -> dict[str, Any]:
+    return {
+        "id": flow.id,
+        "requirement": flow.requirement,
+        "source": end_to_dict(flow.source, with_fqdn=False),
+        "destination": end_to_dict(flow.destination, with_fqdn=True),
+        "protocol": flow.protocol,
+        "ports": list(flow.ports),
+        "firewalls": list(flow.firewalls),
+        "description": flow.description,
+        "service": flow.service,
+        "tls": flow.tls,
+        "tls_ports": list(flow.tls_ports),
+        "status": flow.status,
+        "notes": list(flow.notes),
+    }
+
+
+def plan_to_dict(plan: Plan) -> dict[str, Any]:
+    """The ``flowmatrix plan --format json`` document."""
+    site = plan.site
+    return {
+        "format_version": PLAN_FORMAT_VERSION,
+        "site": {
+            "name": site.name,
+            "file": plan.site_file,
+            "zones": [
+                {"name": z.name, "cidrs": list(z.cidrs), "internet": z.internet} for z in site.zones
+            ],
+            "firewalls": [{"name": f.name, "zones": list(f.zones)} for f in site.firewalls],
+        },
+        "catalog": plan.catalog.catalog.id,
+        "lang": plan.lang,
+        "flows": [flow_to_dict(f) for f in plan.flows],
+        "skipped": [{"requirement": s.requirement, "reason": s.reason} for s in plan.skipped],
+        "warnings": list(plan.warnings),
+    }
+
+
+def _end_text(end: FlowEnd) -> str:
+    if end.any_address:
+        return "any"
+    parts = list(end.addresses) or list(end.fqdns)
+    return ", ".join(parts)
+
+
+PLAN_COLUMNS = (
+    "id",
+    "requirement",
+    "source",
+    "source_zone",
+    "source_addresses",
+    "destination",
+    "destination_zone",
+    "destination_addresses",
+    "protocol",
+    "ports",
+    "firewalls",
+    "status",
+    "description",
+)
+
+#: The narrower set of columns a terminal table shows (``--wide`` shows them all).
+PLAN_TABLE_COLUMNS = (
+    "id",
+    "source",
+    "source_addresses",
+    "destination",
+    "destination_addresses",
+    "protocol",
+    "ports",
+    "firewalls",
+    "status",
+)
+
+
+def plan_rows(plan: Plan) -> list[dict[str, str]]:
+    """One flat row per flow, for tables, CSV and Markdown."""
+    return [
+        {
+            "id": f.id,
+            "requirement": f.requirement,
+            "source": f.source.role_name,
+            "source_zone": f.source.zone,
+            "source_addresses": _end_text(f.source),
+            "destination": f.destination.role_name,
+            "destination_zone": f.destination.zone,
+            "destination_addresses": _end_text(f.destination),
+            "protocol": f.protocol,
+            "ports": ",".join(map(str, f.ports)),
+            "firewalls": " > ".join(f.firewalls) or "-",
+            "status": f.status,
+            "description": f.description,
+        }
+        for f in plan.flows
+    ]
+
+
+def requirement_to_dict(req: Requirement) -> dict[str, Any]:
+    return {
+        "id": req.id,
+        "section": req.section,
+        "ports": list(req.ports),
+        "port_choice": req.port_choice,
+        "default_port": req.default_port,
+        "documented_protocol": req.documented_protocol,
+        "protocols": list(req.protocols),
+        "protocol_reason": req.protocol_reason,
+        "sources": list(req.sources),
+        "destinations": list(req.destinations),
+        "source_address": req.source_address,
+        "destination_address": req.destination_address,
+        "description": {"fr": req.description.fr, "en": req.description.en},
+        "source_text": req.source_text,
+        "notes": [{"fr": n.fr, "en": n.en} for n in req.notes],
+        "reading": req.reading,
+        "condition": req.condition,
+        "status": req.status,
+        "flags": list(req.flags),
+        "replacement": req.replacement.model_dump(mode="json") if req.replacement else None,
+        "tls": req.tls,
+        "service": req.service,
+    }
+
+
+def catalog_to_dict(catalog: Catalog, requirements: list[Requirement]) -> dict[str, Any]:
+    """The ``flowmatrix catalog --format json`` document."""
+    info = catalog.catalog
+    return {
+        "catalog": {
+            "id": info.id,
+            "title": {"fr": info.title.fr, "en": info.title.en},
+            "product": info.product,
+            "source": info.source,
+            "date": info.date.isoformat(),
+            "languages": list(info.languages),
+        },
+        "roles": [
+            {
+                "id": r.id,
+                "name": {"fr": r.name.fr, "en": r.name.en},
+                "aliases": list(r.aliases),
+                "kind": r.kind,
+                "modern_name": r.modern_name.model_dump() if r.modern_name else None,
+                "endpoints": [e.model_dump(mode="json") for e in r.endpoints],
+            }
+            for r in catalog.roles
+        ],
+        "features": [
+            {"id": f.id, "default": f.default, "description": f.description.model_dump()}
+            for f in catalog.features
+        ],
+        "requirements": [requirement_to_dict(r) for r in requirements],
+        "procedures": [p.model_dump(mode="json") for p in catalog.procedures],
+    }
+
+
+CATALOG_COLUMNS = (
+    "id",
+    "section",
+    "ports",
+    "protocols",
+    "documented",
+    "sources",
+    "destinations",
+    "condition",
+    "status",
+    "description",
+)
+
+
+def catalog_rows(
+    catalog: Catalog, requirements: list[Requirement], lang: Lang
+) -> list[dict[str, str]]:
+    def names(role_ids: tuple[str, ...]) -> str:
+        return ", ".join(catalog.role(r).name.get(lang) for r in role_ids)
+
+    return [
+        {
+            "id": r.id,
+            "section": r.section,
+            "ports": (" | " if r.port_choice == "any" else ",").join(map(str, r.ports)),
+            "protocols": "+".join(r.protocols),
+            "documented": r.documented_protocol,
+            "sources": names(r.sources),
+            "destinations": names(r.destinations),
+            "condition": r.condition or "-",
+            "status": r.status,
+            "description": r.description.get(lang),
+        }
+        for r in requirements
+    ]

@@ -1,0 +1,113 @@
+"""The plan: the one data type that flows from ``plan`` to rules, checks, audits and reports.
+
+Plain frozen dataclasses: cheap to build by the ten thousand, hashable, and free of any
+YAML or validation concern (that lives in ``site.py`` and ``catalog.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from flowmatrix.catalog import Catalog, Lang
+    from flowmatrix.site import Site
+
+Protocol = Literal["tcp", "udp"]
+
+
+@dataclass(frozen=True, slots=True)
+class HostRef:
+    """One host (or network) of a flow's end, with the addresses this flow uses."""
+
+    name: str
+    addresses: tuple[str, ...]
+    """IPv4/IPv6 addresses or CIDRs, as written in the site; for a NetScaler, the NSIP,
+    VIP, SNIP or AAA address that this particular flow uses."""
+    fqdn: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FlowEnd:
+    """The source or the destination of a flow: one role in one zone."""
+
+    role: str
+    role_name: str
+    zone: str
+    hosts: tuple[HostRef, ...]
+    any_address: bool = False
+    """True when the end is 'anything in the zone' (e.g. devices on the Internet)."""
+
+    @property
+    def addresses(self) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for host in self.hosts:
+            for address in host.addresses:
+                seen.setdefault(address, None)
+        return tuple(seen)
+
+    @property
+    def fqdns(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(h.fqdn for h in self.hosts if h.fqdn))
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    """A concrete flow of the matrix: who talks to whom, on what, across which firewalls."""
+
+    id: str
+    """Stable id: ``<requirement>.<n>``, n counted in plan order within the requirement."""
+    requirement: str
+    """Catalog requirement id, or ``SITE-<name>`` for a site-specific flow."""
+    source: FlowEnd
+    destination: FlowEnd
+    protocol: Protocol
+    ports: tuple[int, ...]
+    firewalls: tuple[str, ...]
+    """Firewalls crossed, in order from source to destination (empty: same zone)."""
+    description: str
+    """In the plan's language."""
+    service: str | None = None
+    """Application protocol (dns, ntp, radius, syslog, https...): picks the live probe."""
+    tls: bool = False
+    """Every port of the flow speaks TLS."""
+    status: str = "current"
+    """Catalog status of the requirement: current, obsolete, legacy, odd."""
+    notes: tuple[str, ...] = ()
+    tls_ports: tuple[int, ...] = ()
+    """The ports of the flow that speak TLS (all of them when ``tls``)."""
+
+    def is_tls(self, port: int) -> bool:
+        """Whether the service on ``port`` of this flow speaks TLS."""
+        return self.tls or port in self.tls_ports
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A requirement the plan left out, and why."""
+
+    requirement: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Catalog x site, resolved."""
+
+    site: Site
+    catalog: Catalog
+    flows: tuple[Flow, ...]
+    skipped: tuple[Skipped, ...] = ()
+    lang: Lang = "en"
+    site_file: str | None = None
+    """Path of the site file, or None for the embedded default example."""
+    warnings: tuple[str, ...] = field(default=())
+
+    def flow(self, flow_id: str) -> Flow:
+        for candidate in self.flows:
+            if candidate.id == flow_id:
+                return candidate
+        raise KeyError(flow_id)
+
+    def flows_through(self, firewall: str) -> tuple[Flow, ...]:
+        return tuple(f for f in self.flows if firewall in f.firewalls)

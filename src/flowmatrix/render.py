@@ -1,0 +1,130 @@
+"""Rows to text: Rich tables on a terminal, stable CSV / Markdown / JSON elsewhere."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from flowmatrix.catalog import Lang
+
+#: Column headers in both languages; a column missing here shows its key.
+HEADERS: dict[str, dict[Lang, str]] = {
+    "id": {"en": "Id", "fr": "Id"},
+    "requirement": {"en": "Requirement", "fr": "Exigence"},
+    "source": {"en": "Source", "fr": "Source"},
+    "source_zone": {"en": "Source zone", "fr": "Zone source"},
+    "source_addresses": {"en": "Source addresses", "fr": "Adresses source"},
+    "destination": {"en": "Destination", "fr": "Destination"},
+    "destination_zone": {"en": "Destination zone", "fr": "Zone destination"},
+    "destination_addresses": {"en": "Destination addresses", "fr": "Adresses destination"},
+    "protocol": {"en": "Protocol", "fr": "Protocole"},
+    "protocols": {"en": "Protocols", "fr": "Protocoles"},
+    "documented": {"en": "Documented", "fr": "Documenté"},
+    "ports": {"en": "Ports", "fr": "Ports"},
+    "port": {"en": "Port", "fr": "Port"},
+    "firewalls": {"en": "Firewalls", "fr": "Pare-feu"},
+    "firewall": {"en": "Firewall", "fr": "Pare-feu"},
+    "status": {"en": "Status", "fr": "Statut"},
+    "description": {"en": "Description", "fr": "Description"},
+    "section": {"en": "Section", "fr": "Section"},
+    "sources": {"en": "Sources", "fr": "Sources"},
+    "destinations": {"en": "Destinations", "fr": "Destinations"},
+    "condition": {"en": "Condition", "fr": "Condition"},
+    "state": {"en": "State", "fr": "État"},
+    "reason": {"en": "Reason", "fr": "Raison"},
+    "verdict": {"en": "Verdict", "fr": "Verdict"},
+    "rule": {"en": "Rule", "fr": "Règle"},
+    "latency_ms": {"en": "Latency (ms)", "fr": "Latence (ms)"},
+    "flow": {"en": "Flow", "fr": "Flux"},
+    "address": {"en": "Address", "fr": "Adresse"},
+}
+
+
+def header(column: str, lang: Lang) -> str:
+    return HEADERS.get(column, {}).get(lang, column)
+
+
+def to_json(document: Any) -> str:
+    return json.dumps(document, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+
+
+def to_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
+    """CSV with the column keys as header (a stable contract, whatever the language).
+
+    Cells that a spreadsheet would run as a formula are prefixed with a quote.
+    """
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_neutralise_formula(str(row.get(c, ""))) for c in columns])
+    return out.getvalue()
+
+
+def _neutralise_formula(cell: str) -> str:
+    if len(cell) > 1 and cell[0] in "=+-@\t\r" and not _is_number(cell):
+        return "'" + cell
+    return cell
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def _md_cell(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("\r", " ")
+
+
+def to_markdown(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], lang: Lang) -> str:
+    lines = [
+        "| " + " | ".join(_md_cell(header(c, lang)) for c in columns) + " |",
+        "|" + "|".join("---" for _ in columns) + "|",
+    ]
+    for row in rows:
+        lines.append("| " + " | ".join(_md_cell(str(row.get(c, ""))) for c in columns) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def to_table(
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[str],
+    lang: Lang,
+    *,
+    title: str | None = None,
+    width: int | None = None,
+    color: bool = False,
+    styles: Mapping[str, Mapping[str, str]] | None = None,
+) -> str:
+    """A Rich table rendered to text; ``styles`` maps column -> cell value -> style."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=title, show_lines=False, header_style="bold", expand=False)
+    for column in columns:
+        table.add_column(header(column, lang), overflow="fold")
+    for row in rows:
+        cells = []
+        for column in columns:
+            value = str(row.get(column, ""))
+            style = (styles or {}).get(column, {}).get(value)
+            cells.append(f"[{style}]{escape(value)}[/]" if style and color else escape(value))
+        table.add_row(*cells)
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        width=width or 200,
+        color_system="auto" if color else None,
+        force_terminal=color,
+        no_color=not color,
+        highlight=False,
+    )
+    console.print(table)
+    return buffer.getvalue()

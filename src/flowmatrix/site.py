@@ -1,0 +1,232 @@
+"""The site file: the user's inventory (zones, firewalls, hosts per role, options).
+
+Validation happens in two steps so that every error has a position: pydantic checks
+shapes and values field by field, then ``check_site`` checks what refers to what
+(roles, zones, firewalls, features) with the catalog at hand.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Sequence
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+
+from flowmatrix.yamlio import HintedValueError
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"
+_NAME = re.compile(NAME_PATTERN)
+SITE_VERSION = 1
+
+
+def _check_name(value: str) -> str:
+    if not _NAME.match(value):
+        raise HintedValueError(
+            f"invalid name {value!r}",
+            "names use letters, digits, '.', '_' and '-' (up to 63), starting with a letter "
+            "or digit",
+        )
+    return value
+
+
+def _check_address(value: str) -> str:
+    parse_network(value)
+    return value
+
+
+def _check_cidr(value: str) -> str:
+    parse_network(value, what="CIDR")
+    return value
+
+
+def _check_port(value: int) -> int:
+    if not 1 <= value <= 65535:
+        raise HintedValueError(f"port {value} is outside 1-65535", "ports are numbered 1 to 65535")
+    return value
+
+
+Name = Annotated[
+    str,
+    AfterValidator(_check_name),
+    WithJsonSchema({"type": "string", "pattern": NAME_PATTERN}),
+]
+AddressText = Annotated[
+    str, AfterValidator(_check_address), WithJsonSchema({"type": "string", "format": "ip-or-cidr"})
+]
+CidrText = Annotated[
+    str, AfterValidator(_check_cidr), WithJsonSchema({"type": "string", "format": "cidr"})
+]
+Port = Annotated[
+    int,
+    AfterValidator(_check_port),
+    WithJsonSchema({"type": "integer", "minimum": 1, "maximum": 65535}),
+]
+
+
+def parse_network(text: str, *, what: str = "address") -> IPNetwork:
+    """An address or CIDR as a network; host bits set in a CIDR are an error with a hint."""
+    try:
+        return ipaddress.ip_network(text, strict=True)
+    except ValueError:
+        pass
+    try:
+        loose = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        raise HintedValueError(
+            f"invalid {what} {text!r}",
+            "write an IPv4 or IPv6 address, or a CIDR such as 10.0.0.0/24",
+        ) from None
+    raise HintedValueError(
+        f"{what} {text!r} has host bits set", f"did you mean {loose.with_prefixlen}?"
+    )
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Zone(_Strict):
+    """A network zone: the addresses on one side of a firewall."""
+
+    name: Name
+    cidrs: tuple[CidrText, ...] = Field(default=(), description="networks of the zone")
+    internet: bool = Field(
+        default=False,
+        description="the zone holds every address that is in no other zone (the Internet)",
+    )
+    description: str | None = None
+
+    @model_validator(mode="after")
+    def _has_addresses(self) -> Zone:
+        if not self.cidrs and not self.internet:
+            raise HintedValueError(
+                f"zone {self.name!r} has no cidrs",
+                "list its networks under 'cidrs', or set 'internet: true'",
+            )
+        return self
+
+
+class Firewall(_Strict):
+    """A firewall and the zones it separates (two or more)."""
+
+    name: Name
+    zones: tuple[str, ...] = Field(min_length=2, description="zones this firewall connects")
+    interfaces: dict[str, str] = Field(
+        default_factory=dict, description="zone name -> interface name on this firewall"
+    )
+    description: str | None = None
+
+
+class NetScalerAddresses(_Strict):
+    """The addresses of a NetScaler: which one a flow uses depends on the flow."""
+
+    nsip: str | None = Field(default=None, description="management address (NSIP)")
+    vip: tuple[str, ...] = Field(default=(), description="virtual server addresses (VIP)")
+    snip: tuple[str, ...] = Field(default=(), description="subnet addresses (SNIP)")
+    aaa: str | None = Field(
+        default=None,
+        description="dedicated source address for LDAP/RADIUS (set aaa parameter -aaadnatIp)",
+    )
+
+    @model_validator(mode="after")
+    def _valid(self) -> NetScalerAddresses:
+        for item in (self.nsip, self.aaa, *self.vip, *self.snip):
+            if item is not None:
+                network = parse_network(item)
+                if network.num_addresses != 1:
+                    raise HintedValueError(
+                        f"NetScaler address {item!r} is a network", "give a single address"
+                    )
+        return self
+
+
+class Host(_Strict):
+    """A host, a cluster node or a network of clients, in one role."""
+
+    name: Name
+    role: str
+    addresses: tuple[AddressText, ...] = Field(default=(), description="addresses or CIDRs")
+    fqdn: str | None = Field(default=None, pattern=r"^[A-Za-z0-9*_.-]+$")
+    zone: str | None = Field(default=None, description="zone; inferred from addresses if omitted")
+    netscaler: NetScalerAddresses | None = None
+    description: str | None = None
+
+    @model_validator(mode="after")
+    def _reachable_somehow(self) -> Host:
+        if not self.addresses and not self.fqdn and self.netscaler is None:
+            raise HintedValueError(
+                f"host {self.name!r} has no addresses, fqdn or netscaler addresses",
+                "give 'addresses: [...]' or 'fqdn:'",
+            )
+        return self
+
+    def all_addresses(self) -> tuple[str, ...]:
+        """Every address of the host, NetScaler ones included, without duplicates."""
+        found: dict[str, None] = dict.fromkeys(self.addresses)
+        if self.netscaler is not None:
+            ns = self.netscaler
+            for item in (ns.nsip, *ns.vip, *ns.snip, ns.aaa):
+                if item is not None:
+                    found.setdefault(item, None)
+        return tuple(found)
+
+
+class SiteFlow(_Strict):
+    """A site-specific flow that the catalog does not know."""
+
+    name: Name
+    source: str = Field(description="role id or host name")
+    destination: str = Field(description="role id or host name")
+    protocols: tuple[Literal["tcp", "udp"], ...] = Field(default=("tcp",), min_length=1)
+    ports: tuple[Port, ...] = Field(min_length=1)
+    description: str = ""
+    tls: bool = False
+    service: str | None = None
+
+
+class Site(_Strict):
+    """A deployment: zones, firewalls, hosts per role, options."""
+
+    version: Literal[1] = Field(description="format version of the site file")
+    name: str = Field(min_length=1)
+    description: str | None = None
+    catalog: str = Field(default="xenmobile-10", description="catalog id or file")
+    zones: tuple[Zone, ...] = Field(min_length=1)
+    firewalls: tuple[Firewall, ...] = ()
+    hosts: tuple[Host, ...] = ()
+    features: dict[str, bool] = Field(default_factory=dict, description="feature id -> on/off")
+    choices: dict[str, Port] = Field(
+        default_factory=dict, description="requirement id -> the alternative port used"
+    )
+    flows: tuple[SiteFlow, ...] = Field(default=(), description="site-specific extra flows")
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _known_version(cls, value: object) -> object:
+        if value != SITE_VERSION:
+            raise HintedValueError(
+                f"unsupported site version {value!r}",
+                f"this flowmatrix reads version {SITE_VERSION}",
+            )
+        return value
+
+
+def _duplicates(names: Sequence[str]) -> list[tuple[int, str]]:
+    seen: set[str] = set()
+    found = []
+    for index, name in enumerate(names):
+        if name in seen:
+            found.append((index, name))
+        seen.add(name)
+    return found

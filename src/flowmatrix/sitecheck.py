@@ -1,0 +1,192 @@
+"""Cross-reference checks of a site against itself and its catalog, each error located."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+
+from flowmatrix.catalog import Catalog
+from flowmatrix.site import Site, _duplicates, parse_network
+from flowmatrix.topology import ZoneIndex
+from flowmatrix.yamlio import YamlDocument
+
+
+def _suggest(word: str, choices: Iterable[str], what: str) -> str:
+    options = sorted(set(choices))
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    shown = ", ".join(options[:12]) + (", ..." if len(options) > 12 else "")
+    return f"known {what}: {shown}"
+
+
+def check_site(doc: YamlDocument, site: Site, catalog: Catalog) -> None:
+    """Raise a located UserError for the first thing in ``site`` that does not add up."""
+    _check_unique(doc, "zones", [z.name for z in site.zones], "zone")
+    _check_unique(doc, "firewalls", [f.name for f in site.firewalls], "firewall")
+    _check_unique(doc, "hosts", [h.name for h in site.hosts], "host")
+    _check_unique(doc, "flows", [f.name for f in site.flows], "flow")
+    _check_zones(doc, site)
+    _check_firewalls(doc, site)
+    _check_hosts(doc, site, catalog)
+    _check_options(doc, site, catalog)
+    _check_site_flows(doc, site, catalog)
+
+
+def _check_unique(doc: YamlDocument, key: str, names: Sequence[str], what: str) -> None:
+    for index, name in _duplicates(names):
+        raise doc.error(
+            [key, index, "name"],
+            f"duplicate {what} name {name!r}",
+            f"each {what} needs its own name",
+        )
+
+
+def _check_zones(doc: YamlDocument, site: Site) -> None:
+    internet = [i for i, z in enumerate(site.zones) if z.internet]
+    if len(internet) > 1:
+        raise doc.error(
+            ["zones", internet[1], "internet"],
+            "more than one internet zone",
+            "only one zone can hold 'everything else'",
+        )
+    seen: list[tuple[int, int, str]] = []
+    for zi, zone in enumerate(site.zones):
+        for ci, cidr in enumerate(zone.cidrs):
+            network = parse_network(cidr)
+            for other_zi, other_ci, other_zone in seen:
+                other = parse_network(site.zones[other_zi].cidrs[other_ci])
+                if other_zi != zi and other.version == network.version and other.overlaps(network):
+                    raise doc.error(
+                        ["zones", zi, "cidrs", ci],
+                        f"zone {zone.name!r} overlaps zone {other_zone!r} ({cidr} and {other})",
+                        "zones must not share addresses; split the networks",
+                    )
+            seen.append((zi, ci, zone.name))
+
+
+def _check_firewalls(doc: YamlDocument, site: Site) -> None:
+    zone_names = [z.name for z in site.zones]
+    for fi, firewall in enumerate(site.firewalls):
+        for zi, zone in enumerate(firewall.zones):
+            if zone not in zone_names:
+                raise doc.error(
+                    ["firewalls", fi, "zones", zi],
+                    f"firewall {firewall.name!r} names unknown zone {zone!r}",
+                    _suggest(zone, zone_names, "zones"),
+                )
+        for index, zone in _duplicates(firewall.zones):
+            raise doc.error(
+                ["firewalls", fi, "zones", index],
+                f"firewall {firewall.name!r} lists zone {zone!r} twice",
+            )
+        for zone in firewall.interfaces:
+            if zone not in firewall.zones:
+                raise doc.error(
+                    ["firewalls", fi, "interfaces", zone],
+                    f"interface for zone {zone!r}, which firewall "
+                    f"{firewall.name!r} does not separate",
+                    f"its zones: {', '.join(firewall.zones)}",
+                )
+
+
+def _check_hosts(doc: YamlDocument, site: Site, catalog: Catalog) -> None:
+    roles = {r.id: r for r in catalog.roles}
+    zone_names = {z.name for z in site.zones}
+    index = ZoneIndex.from_site(site)
+    for hi, host in enumerate(site.hosts):
+        role = roles.get(host.role)
+        if role is None:
+            raise doc.error(
+                ["hosts", hi, "role"],
+                f"unknown role {host.role!r}",
+                _suggest(host.role, roles, "roles") + " ('flowmatrix catalog --roles')",
+            )
+        if host.netscaler is not None and not role.netscaler:
+            raise doc.error(
+                ["hosts", hi, "netscaler"],
+                f"host {host.name!r} has NetScaler addresses but role {host.role!r} "
+                "is not a NetScaler",
+                "remove 'netscaler:' or fix the role",
+            )
+        if host.zone is not None and host.zone not in zone_names:
+            raise doc.error(
+                ["hosts", hi, "zone"],
+                f"unknown zone {host.zone!r}",
+                _suggest(host.zone, zone_names, "zones"),
+            )
+        addresses = host.all_addresses()
+        if not addresses and host.zone is None and role.default_zone not in zone_names:
+            raise doc.error(
+                ["hosts", hi], f"host {host.name!r} has only an fqdn and no zone", "add 'zone:'"
+            )
+        for address in addresses:
+            zone = index.zone_of(parse_network(address))
+            loc = _address_loc(host.addresses, host.netscaler, address, hi)
+            if zone is None:
+                raise doc.error(
+                    loc,
+                    f"host {host.name!r}: address {address} is in no zone",
+                    "add its network to a zone's cidrs, or declare an 'internet: true' zone",
+                )
+            if host.zone is not None and zone != host.zone and not host.netscaler:
+                raise doc.error(
+                    loc,
+                    f"host {host.name!r}: address {address} is in zone "
+                    f"{zone!r}, not in its zone {host.zone!r}",
+                    "fix the address or the zone, or omit 'zone:' to infer it",
+                )
+
+
+def _address_loc(
+    plain: Sequence[str], netscaler: object, address: str, host_index: int
+) -> list[str | int]:
+    if address in plain:
+        return ["hosts", host_index, "addresses", list(plain).index(address)]
+    return ["hosts", host_index, "netscaler"]
+
+
+def _check_options(doc: YamlDocument, site: Site, catalog: Catalog) -> None:
+    features = {f.id for f in catalog.features}
+    for feature in site.features:
+        if feature not in features:
+            raise doc.error(
+                ["features", feature],
+                f"unknown feature {feature!r}",
+                _suggest(feature, features, "features") + " ('flowmatrix catalog --features')",
+            )
+    requirements = {r.id: r for r in catalog.requirements}
+    for req_id, port in site.choices.items():
+        req = requirements.get(req_id)
+        if req is None:
+            raise doc.error(
+                ["choices", req_id],
+                f"unknown requirement {req_id!r}",
+                _suggest(req_id, requirements, "requirements"),
+            )
+        if req.port_choice != "any":
+            raise doc.error(
+                ["choices", req_id],
+                f"requirement {req_id} has no alternatives: all of "
+                f"{', '.join(map(str, req.ports))} are needed",
+                "remove this choice",
+            )
+        if port not in req.ports:
+            raise doc.error(
+                ["choices", req_id],
+                f"port {port} is not an alternative of {req_id}",
+                f"choose one of {', '.join(map(str, req.ports))}",
+            )
+
+
+def _check_site_flows(doc: YamlDocument, site: Site, catalog: Catalog) -> None:
+    names = {r.id for r in catalog.roles} | {h.name for h in site.hosts}
+    for fi, flow in enumerate(site.flows):
+        for end in ("source", "destination"):
+            value = getattr(flow, end)
+            if value not in names:
+                raise doc.error(
+                    ["flows", fi, end],
+                    f"flow {flow.name!r}: unknown {end} {value!r}",
+                    _suggest(value, names, "roles and hosts"),
+                )

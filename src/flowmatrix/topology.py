@@ -1,0 +1,97 @@
+"""Zones and firewalls as a graph: which zone an address is in, which firewalls a flow crosses."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from functools import cached_property
+
+from flowmatrix.site import IPNetwork, Site, parse_network
+
+
+@dataclass(frozen=True)
+class ZoneIndex:
+    """Finds the zone of an address or network: the most specific zone CIDR containing it."""
+
+    entries: tuple[tuple[IPNetwork, str], ...]
+    internet: str | None
+
+    @classmethod
+    def from_site(cls, site: Site) -> ZoneIndex:
+        entries = [(parse_network(cidr), zone.name) for zone in site.zones for cidr in zone.cidrs]
+        entries.sort(key=lambda item: (item[0].version, -item[0].prefixlen))
+        internet = next((z.name for z in site.zones if z.internet), None)
+        return cls(tuple(entries), internet)
+
+    def zone_of(self, network: IPNetwork) -> str | None:
+        """The zone holding ``network`` entirely; the Internet zone if no other; else None."""
+        for candidate, zone in self.entries:
+            if candidate.version == network.version and network.subnet_of(candidate):  # type: ignore[arg-type]
+                return zone
+        if self.internet is not None and not self.overlaps_any(network):
+            return self.internet
+        return None
+
+    def overlaps_any(self, network: IPNetwork) -> bool:
+        return any(
+            candidate.version == network.version and candidate.overlaps(network)
+            for candidate, _ in self.entries
+        )
+
+
+@dataclass(frozen=True)
+class FirewallGraph:
+    """Zones joined by firewalls; paths are shortest, ties broken by the site's order."""
+
+    site: Site
+
+    @cached_property
+    def _adjacency(self) -> dict[str, list[tuple[str, str]]]:
+        adjacency: dict[str, list[tuple[str, str]]] = {z.name: [] for z in self.site.zones}
+        for firewall in self.site.firewalls:
+            for zone in firewall.zones:
+                for other in firewall.zones:
+                    if other != zone and zone in adjacency:
+                        adjacency[zone].append((other, firewall.name))
+        return adjacency
+
+    @cached_property
+    def _cache(self) -> dict[tuple[str, str], tuple[str, ...] | None]:
+        return {}
+
+    def path(self, source_zone: str, destination_zone: str) -> tuple[str, ...] | None:
+        """Firewalls crossed from one zone to another, in order; None when no path exists."""
+        key = (source_zone, destination_zone)
+        if key not in self._cache:
+            self._cache[key] = self._search(source_zone, destination_zone)
+        return self._cache[key]
+
+    def _search(self, source_zone: str, destination_zone: str) -> tuple[str, ...] | None:
+        if source_zone == destination_zone:
+            return ()
+        previous: dict[str, tuple[str, str]] = {}
+        queue = deque([source_zone])
+        visited = {source_zone}
+        while queue:
+            zone = queue.popleft()
+            for neighbour, firewall in self._adjacency.get(zone, ()):
+                if neighbour in visited:
+                    continue
+                visited.add(neighbour)
+                previous[neighbour] = (zone, firewall)
+                if neighbour == destination_zone:
+                    return self._walk_back(previous, source_zone, destination_zone)
+                queue.append(neighbour)
+        return None
+
+    @staticmethod
+    def _walk_back(
+        previous: dict[str, tuple[str, str]], source_zone: str, destination_zone: str
+    ) -> tuple[str, ...]:
+        firewalls: list[str] = []
+        zone = destination_zone
+        while zone != source_zone:
+            zone, firewall = previous[zone]
+            if not firewalls or firewalls[-1] != firewall:
+                firewalls.append(firewall)
+        return tuple(reversed(firewalls))

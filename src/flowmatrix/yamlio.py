@@ -1,0 +1,325 @@
+"""YAML with positions: every validation error points at ``file:line:col``.
+
+The document is parsed once with ruamel.yaml's round-trip loader, which records the
+line and column of every key and item. The data handed to pydantic is converted to
+plain Python types, so positions never leak into user data; a pydantic error ``loc``
+is walked back through the ruamel tree to find where it happened.
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+import re
+from collections.abc import Mapping, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from flowmatrix.errors import UserError
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+class HintedValueError(ValueError):
+    """A validator's complaint that carries a hint for the user."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+class YamlDocument:
+    """A parsed YAML file: plain data, and (on demand) the tree that knows positions.
+
+    The data comes from the fast safe loader (libyaml when present); the slower
+    round-trip parse that records positions only runs when an error must be located.
+    """
+
+    def __init__(self, file: str, data: Any, text: str) -> None:
+        self.file = file
+        self.data = data
+        self._text = text
+
+    @cached_property
+    def tree(self) -> Any:
+        from ruamel.yaml import YAML
+
+        try:
+            return YAML(typ="rt").load(io.StringIO(self._text))
+        except Exception:  # the fast parser accepted it; positions are a best effort
+            return None
+
+    def position(self, loc: Sequence[str | int]) -> tuple[int, int]:
+        """1-based (line, col) of the deepest node of ``loc`` that exists in the file."""
+        node = self.tree
+        line, col = 1, 1
+        if hasattr(node, "lc"):
+            line, col = node.lc.line + 1, node.lc.col + 1
+        for key in loc:
+            if isinstance(node, Mapping) and key in node:
+                lc = getattr(node, "lc", None)
+                if lc is not None:
+                    k_line, k_col = lc.key(key)
+                    line, col = k_line + 1, k_col + 1
+                node = node[key]
+            elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
+                lc = getattr(node, "lc", None)
+                if lc is not None:
+                    i_line, i_col = lc.item(key)
+                    line, col = i_line + 1, i_col + 1
+                node = node[key]
+            # pydantic inserts tags (union members, validator names) into loc: skip them
+        return line, col
+
+    def error(self, loc: Sequence[str | int], message: str, hint: str | None = None) -> UserError:
+        """A UserError located at ``loc`` in this document."""
+        line, col = self.position(loc)
+        return UserError(message, file=self.file, line=line, col=col, hint=hint)
+
+    def validate(self, model: type[ModelT]) -> ModelT:
+        """Validate the whole document against ``model``; the first error becomes a UserError."""
+        if self.data is None:
+            raise UserError(
+                "the file is empty",
+                file=self.file,
+                line=1,
+                col=1,
+                hint="see 'flowmatrix schema' for the expected keys",
+            )
+        if not isinstance(self.data, dict):
+            raise self.error(
+                [],
+                f"expected a mapping at the top level, found {_kind(self.data)}",
+                "the file must start with keys such as 'version:'",
+            )
+        try:
+            return model.model_validate(self.data)
+        except ValidationError as exc:
+            raise self._translate(exc, model) from None
+
+    def _translate(self, exc: ValidationError, model: type[BaseModel]) -> UserError:
+        err = _most_relevant(exc)
+        loc = [part for part in err["loc"] if isinstance(part, (int, str))]
+        kind = err["type"]
+        hint: str | None = None
+        if kind == "extra_forbidden":
+            key = str(loc[-1])
+            allowed = _allowed_keys(model, loc[:-1])
+            close = difflib.get_close_matches(key, allowed, n=1)
+            message = f"unknown key '{key}'"
+            hint = (
+                f"did you mean '{close[0]}'?"
+                if close
+                else f"allowed keys here: {', '.join(allowed)}"
+                if allowed
+                else None
+            )
+        elif kind == "missing":
+            message = f"missing key '{loc[-1]}'"
+            loc = loc[:-1]
+            hint = "see 'flowmatrix schema' for the expected keys"
+        else:
+            original = (err.get("ctx") or {}).get("error")
+            if isinstance(original, HintedValueError):
+                message, hint = str(original), original.hint
+            else:
+                message, hint = _describe(err, loc)
+        return self.error(loc, message, hint)
+
+
+def _most_relevant(exc: ValidationError) -> Any:
+    """Pick the error to show: the one deepest in the document, earliest in it."""
+    errors = exc.errors(include_url=False)
+    return max(errors, key=lambda e: len([p for p in e["loc"] if isinstance(p, int | str)]))
+
+
+_HINTS = {
+    "bool_parsing": "write true or false",
+    "bool_type": "write true or false",
+    "int_parsing": "write a whole number",
+    "int_type": "write a whole number",
+    "string_type": "write text (quote it if YAML reads it as something else)",
+    "list_type": "write a list, e.g. [a, b] or one '- item' per line",
+    "tuple_type": "write a list, e.g. [a, b] or one '- item' per line",
+    "dict_type": "write a mapping of 'key: value' lines",
+    "model_type": "write a mapping of 'key: value' lines",
+    "literal_error": None,
+}
+
+
+def _describe(err: Any, loc: Sequence[str | int]) -> tuple[str, str | None]:
+    """A readable message and hint for a pydantic error that no validator of ours raised."""
+    kind = err["type"]
+    field = _field_name(loc)
+    ctx = err.get("ctx") or {}
+    value = err.get("input")
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        low, high = (1, 65535) if field in ("ports", "port") or "port" in field else (None, None)
+        if low is not None:
+            return f"port {value} is outside {low}-{high}", "ports are numbered 1 to 65535"
+        return f"{field}: {value} is out of range", str(err["msg"])
+    if kind in ("bool_parsing", "bool_type"):
+        return f"{field}: {value!r} is not true or false", "write true or false"
+    if kind == "too_short":
+        needed = ctx.get("min_length", 1)
+        return f"'{field}' needs at least {needed} item{'s' if needed != 1 else ''}", None
+    if kind == "literal_error":
+        return f"{field}: {value!r} is not allowed", f"expected {ctx.get('expected', '')}"
+    message = str(err["msg"]).removeprefix("Value error, ")
+    if loc:
+        message = f"{field}: {message}"
+    return message, _HINTS.get(kind)
+
+
+def _field_name(loc: Sequence[str | int]) -> str:
+    for part in reversed(loc):
+        if isinstance(part, str):
+            return part
+    return "value"
+
+
+def _allowed_keys(model: type[BaseModel], loc: Sequence[str | int]) -> list[str]:
+    """The field names (aliases first) of the sub-model found at ``loc``."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return []
+        field = current.model_fields.get(part)
+        if field is None:
+            for candidate in current.model_fields.values():
+                if candidate.alias == part:
+                    field = candidate
+                    break
+        if field is None:
+            return []
+        current = _inner_model(field.annotation)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return sorted((f.alias or name) for name, f in current.model_fields.items())
+    return []
+
+
+def _inner_model(annotation: Any) -> Any:
+    """The BaseModel inside ``list[X]``, ``X | None``, ``dict[str, X]``..."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "a string"
+    return f"a {type(value).__name__}"
+
+
+class _FastLoader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader):  # type: ignore[misc]
+    """libyaml's safe loader, refusing duplicate keys (PyYAML silently keeps the last)."""
+
+
+def _construct_mapping(loader: Any, node: Any, deep: bool = False) -> dict[Any, Any]:
+    loader.flatten_mapping(node)
+    mapping: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        try:
+            duplicate = key in mapping
+        except TypeError:
+            raise yaml.constructor.ConstructorError(
+                None, None, "found an unhashable key", key_node.start_mark
+            ) from None
+        if duplicate:
+            raise yaml.constructor.ConstructorError(
+                None, None, f'duplicate key "{key}"', key_node.start_mark
+            )
+        mapping[key] = loader.construct_object(value_node, deep=deep)
+    return mapping
+
+
+_FastLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def parse_yaml_text(text: str, file: str) -> YamlDocument:
+    """Parse ``text`` (already decoded) as YAML; syntax errors become UserErrors.
+
+    The data comes from libyaml through PyYAML (fast); positions for error messages
+    come from ruamel.yaml's round-trip parser, run only when an error must be located.
+    """
+    try:
+        data = yaml.load(text, Loader=_FastLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = (exc.problem or exc.context or "invalid YAML").strip()
+        hint = "check indentation, colons and quotes"
+        duplicate = re.search(r'duplicate key "([^"]*)"', problem)
+        if duplicate:
+            problem = f"duplicate key '{duplicate.group(1)}'"
+            hint = "each key may appear once in a mapping"
+        raise UserError(
+            f"YAML syntax error: {problem}",
+            file=file,
+            line=(mark.line + 1) if mark else None,
+            col=(mark.column + 1) if mark else None,
+            hint=hint,
+        ) from None
+    except yaml.YAMLError as exc:
+        raise UserError(
+            f"YAML error: {exc}", file=file, line=1, col=1, hint="check the file is valid YAML"
+        ) from None
+    return YamlDocument(file=file, data=data, text=text)
+
+
+def load_yaml(path: str | Path, display_name: str | None = None) -> YamlDocument:
+    """Read and parse a YAML file; unreadable, binary or non-UTF-8 files become UserErrors."""
+    name = display_name or str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise UserError("no such file", file=name, hint="check the path") from None
+    except IsADirectoryError:
+        raise UserError("is a directory, expected a YAML file", file=name) from None
+    except OSError as exc:
+        raise UserError(f"cannot read the file: {exc.strerror}", file=name) from None
+    return parse_yaml_bytes(raw, name)
+
+
+def parse_yaml_bytes(raw: bytes, name: str) -> YamlDocument:
+    """Decode and parse YAML bytes, refusing binary content with a located message."""
+    if b"\x00" in raw:
+        offset = raw.index(b"\x00")
+        line = raw.count(b"\n", 0, offset) + 1
+        col = offset - (raw.rfind(b"\n", 0, offset) + 1) + 1
+        raise UserError(
+            "binary data (NUL byte), not a YAML text file",
+            file=name,
+            line=line,
+            col=col,
+            hint="give the site's .yaml file",
+        )
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise UserError(
+            "not valid UTF-8 text", file=name, line=line, col=col, hint="save the file as UTF-8"
+        ) from None
+    if not text.strip():
+        raise UserError(
+            "the file is empty",
+            file=name,
+            line=1,
+            col=1,
+            hint="see 'flowmatrix schema' for the expected keys",
+        )
+    return parse_yaml_text(text, name)

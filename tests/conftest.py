@@ -1,0 +1,70 @@
+"""Shared test set-up: kernel tests skip without root, fail in CI when required."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+
+import pytest
+
+from flowmatrix.netns import kernel_support
+
+REQUIRE_KERNEL = os.environ.get("FLOWMATRIX_REQUIRE_KERNEL_TESTS") == "1"
+
+
+@cache
+def _kernel_reason() -> str | None:
+    return kernel_support()
+
+
+def _skip_or_fail(reason: str) -> None:
+    if REQUIRE_KERNEL:
+        pytest.fail(f"kernel tests are required (FLOWMATRIX_REQUIRE_KERNEL_TESTS=1): {reason}")
+    pytest.skip(f"kernel test: {reason}")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("kernel") is None:
+        return
+    reason = _kernel_reason()
+    if reason is not None:
+        _skip_or_fail(reason)
+
+
+@pytest.fixture
+def require_kernel() -> None:
+    """For tests that need the kernel but are not marked ``kernel``."""
+    reason = _kernel_reason()
+    if reason is not None:
+        _skip_or_fail(reason)
+
+
+class CliResult:
+    """What one in-process run of the CLI printed and returned."""
+
+    def __init__(self, code: int, stdout: str, stderr: str) -> None:
+        self.code = code
+        self.stdout = stdout
+        self.stderr = stderr
+
+    def __repr__(self) -> str:
+        return f"CliResult(code={self.code}, stderr={self.stderr[-500:]!r})"
+
+
+@pytest.fixture
+def run_cli(capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+    """Run ``flowmatrix ARGS`` in this process; returns a CliResult (never raises SystemExit)."""
+    from flowmatrix.cli import main
+
+    def run(*args: str) -> CliResult:
+        capsys.readouterr()
+        try:
+            main(list(args))
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        else:
+            code = 0
+        out, err = capsys.readouterr()
+        return CliResult(code, out, err)
+
+    return run
