@@ -18,17 +18,26 @@ import time
 from pathlib import Path
 
 ROLES = [
-    ("xenmobile", "servers"), ("storefront", "servers"), ("xenapp-xendesktop", "servers"),
-    ("ldap-server", "servers"), ("dns-server", "servers"), ("ntp-server", "servers"),
-    ("sql-server", "servers"), ("syslog-server", "servers"), ("intranet-web", "servers"),
-    ("devices-lan", "lan"), ("admin-browser", "admin"),
+    ("xenmobile", "servers"),
+    ("storefront", "servers"),
+    ("xenapp-xendesktop", "servers"),
+    ("ldap-server", "servers"),
+    ("dns-server", "servers"),
+    ("ntp-server", "servers"),
+    ("sql-server", "servers"),
+    ("syslog-server", "servers"),
+    ("intranet-web", "servers"),
+    ("devices-lan", "lan"),
+    ("admin-browser", "admin"),
 ]
 
 
 def generate_site(hosts: int) -> str:
     """A site with ``hosts`` hosts spread over roles and zones, every feature on."""
     lines = [
-        "version: 1", "name: scale test", "zones:",
+        "version: 1",
+        "name: scale test",
+        "zones:",
         "  - {name: internet, internet: true}",
         "  - {name: dmz, cidrs: [172.16.0.0/16]}",
         "  - {name: servers, cidrs: [10.0.0.0/12]}",
@@ -75,8 +84,9 @@ def main() -> None:
         site = Path(folder) / "site.yaml"
         site.write_text(generate_site(args.hosts))
         out = Path(folder) / "plan.json"
-        plan_time, peak = timed([*exe, "plan", str(site), "-f", "json", "-o", str(out)],
-                                args.repeat)
+        plan_time, peak = timed(
+            [*exe, "plan", str(site), "-f", "json", "-o", str(out)], args.repeat
+        )
         flows = out.read_text().count('"requirement":')
     print(f"python startup alone     : {bare:.3f} s")
     print(f"flowmatrix --help        : {help_time:.3f} s   (target < 0.3 s)")

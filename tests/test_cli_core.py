@@ -23,8 +23,12 @@ def test_help_lists_commands(run_cli) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_python_dash_m() -> None:
-    done = subprocess.run([sys.executable, "-m", "flowmatrix", "plan", "-f", "json"],
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "flowmatrix", "plan", "-f", "json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["flows"]
 
@@ -38,9 +42,21 @@ def test_catalog_json_contract(run_cli) -> None:  # type: ignore[no-untyped-def]
     assert set(role) >= {"id", "name", "aliases", "kind", "endpoints"}
     assert set(role["name"]) == {"fr", "en"}
     req = doc["requirements"][0]
-    assert set(req) >= {"id", "section", "ports", "port_choice", "documented_protocol",
-                        "protocols", "sources", "destinations", "description", "notes",
-                        "condition", "status", "replacement"}
+    assert set(req) >= {
+        "id",
+        "section",
+        "ports",
+        "port_choice",
+        "documented_protocol",
+        "protocols",
+        "sources",
+        "destinations",
+        "description",
+        "notes",
+        "condition",
+        "status",
+        "replacement",
+    }
     assert req["port_choice"] in ("all", "any")
 
 
@@ -48,7 +64,9 @@ def test_catalog_filters(run_cli) -> None:  # type: ignore[no-untyped-def]
     by_port = json.loads(run_cli("catalog", "--port", "53", "-f", "json").stdout)
     assert [r["id"] for r in by_port["requirements"]] == ["XM-APP-02"]
     assert by_port["requirements"][0]["protocols"] == ["udp", "tcp"]
-    by_role = json.loads(run_cli("catalog", "--role", "Serveur d'authentification RADIUS", "-f", "json").stdout)
+    by_role = json.loads(
+        run_cli("catalog", "--role", "Serveur d'authentification RADIUS", "-f", "json").stdout
+    )
     assert by_role["requirements"] and all(
         "radius-server" in r["destinations"] + r["sources"] for r in by_role["requirements"]
     )

@@ -96,14 +96,13 @@ def test_site_flows_and_ids(tmp_path: Path) -> None:
 
 def test_dual_stack_addresses() -> None:
     plan = load_plan("example:enterprise-dual-stack")
-    gc = [f for f in flows_of(plan, "XM-APP-20") if f.source.role == "xenmobile"][0]
+    gc = next(f for f in flows_of(plan, "XM-APP-20") if f.source.role == "xenmobile")
     assert "fd00:20:2::310" in gc.destination.addresses
     assert "10.20.3.10" in gc.destination.addresses
 
 
 def test_internet_to_internet_flows_are_left_out(default_plan: Plan) -> None:
-    assert not [f for f in default_plan.flows
-                if f.source.zone == f.destination.zone == "internet"]
+    assert not [f for f in default_plan.flows if f.source.zone == f.destination.zone == "internet"]
 
 
 @pytest.mark.parametrize("name", example_names())
@@ -118,8 +117,16 @@ def test_json_contract(default_plan: Plan) -> None:
     assert set(doc) >= {"site", "catalog", "flows", "skipped"}
     assert doc["catalog"] == "xenmobile-10"
     flow = doc["flows"][0]
-    assert set(flow) >= {"id", "requirement", "source", "destination", "protocol", "ports",
-                         "firewalls", "description"}
+    assert set(flow) >= {
+        "id",
+        "requirement",
+        "source",
+        "destination",
+        "protocol",
+        "ports",
+        "firewalls",
+        "description",
+    }
     assert set(flow["source"]) >= {"role", "zone", "addresses"}
     assert set(flow["destination"]) >= {"role", "zone", "addresses", "fqdn"}
     assert isinstance(flow["ports"][0], int)

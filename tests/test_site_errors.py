@@ -46,7 +46,10 @@ def test_cli_exit_code_and_single_line(name: str, run_cli, monkeypatch: pytest.M
 def test_missing_file(run_cli) -> None:  # type: ignore[no-untyped-def]
     result = run_cli("plan", "/nonexistent/site.yaml")
     assert result.code == 2
-    assert result.stderr == "flowmatrix: error: /nonexistent/site.yaml: no such file (hint: check the path)\n"
+    assert (
+        result.stderr
+        == "flowmatrix: error: /nonexistent/site.yaml: no such file (hint: check the path)\n"
+    )
 
 
 def test_directory_instead_of_file(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -36,7 +36,9 @@ class _Frozen(BaseModel):
 class Text(_Frozen):
     """A text in both languages of the catalog."""
 
-    fr: str = Field(min_length=1, description="French, verbatim from the source where it comes from it")
+    fr: str = Field(
+        min_length=1, description="French, verbatim from the source where it comes from it"
+    )
     en: str = Field(min_length=1, description="English")
 
     def get(self, lang: Lang) -> str:
@@ -83,7 +85,9 @@ class Role(_Frozen):
         default=None,
         description="zone a site gets this role in when it declares no host for it (e.g. internet)",
     )
-    netscaler: bool = Field(default=False, description="a NetScaler with NSIP / VIP / SNIP addresses")
+    netscaler: bool = Field(
+        default=False, description="a NetScaler with NSIP / VIP / SNIP addresses"
+    )
 
 
 class Feature(_Frozen):
@@ -251,7 +255,9 @@ class Catalog(_Frozen):
 def available_catalogs() -> list[str]:
     """Ids of the catalogs shipped with flowmatrix."""
     folder = resources.files("flowmatrix") / "catalogs"
-    return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
+    return sorted(
+        p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml")
+    )
 
 
 @cache
