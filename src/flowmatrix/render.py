@@ -40,6 +40,16 @@ HEADERS: dict[str, dict[Lang, str]] = {
     "latency_ms": {"en": "Latency (ms)", "fr": "Latence (ms)"},
     "flow": {"en": "Flow", "fr": "Flux"},
     "address": {"en": "Address", "fr": "Adresse"},
+    "listening": {"en": "Listening", "fr": "En écoute"},
+    "arrived": {"en": "Arrived", "fr": "Arrivé"},
+    "count": {"en": "Count", "fr": "Nombre"},
+    "host": {"en": "Host", "fr": "Hôte"},
+    "name": {"en": "Name", "fr": "Nom"},
+    "kind": {"en": "Kind", "fr": "Type"},
+    "aliases": {"en": "Aliases", "fr": "Alias"},
+    "modern_name": {"en": "Name today", "fr": "Nom actuel"},
+    "endpoints": {"en": "Endpoints", "fr": "Points d'accès"},
+    "default": {"en": "Default", "fr": "Par défaut"},
 }
 
 

@@ -1,0 +1,60 @@
+"""Certificate pinning support and auto discovery service (ADS) checks.
+
+- :func:`collect` fetches the chains the XenMobile and NetScaler Gateway endpoints present
+  and writes them as PEM (public certificates only);
+- :func:`check_files` describes certificate files and refuses any file holding a private key;
+- :func:`check_ads` resolves the ADS name, compares it with the documented addresses and
+  tries TLS on each, with the probe engine of ``flowmatrix verify``.
+
+Heavy modules load on first use, so that importing the package stays cheap.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flowmatrix.certs.ads import AdsReport, check_ads
+    from flowmatrix.certs.check import CheckReport, check_files
+    from flowmatrix.certs.collect import (
+        PINNING_ROLES,
+        CollectReport,
+        Target,
+        collect,
+        parse_target,
+        plan_targets,
+    )
+
+__all__ = [
+    "PINNING_ROLES",
+    "AdsReport",
+    "CheckReport",
+    "CollectReport",
+    "Target",
+    "check_ads",
+    "check_files",
+    "collect",
+    "parse_target",
+    "plan_targets",
+]
+
+_HOMES = {
+    "AdsReport": "ads",
+    "check_ads": "ads",
+    "CheckReport": "check",
+    "check_files": "check",
+    "PINNING_ROLES": "collect",
+    "CollectReport": "collect",
+    "Target": "collect",
+    "collect": "collect",
+    "parse_target": "collect",
+    "plan_targets": "collect",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'flowmatrix.certs' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f"flowmatrix.certs.{_HOMES[name]}"), name)

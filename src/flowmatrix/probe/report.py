@@ -1,0 +1,212 @@
+"""``verify`` results as JSON (the documented contract), CSV, JUnit XML or a table."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from typing import Any
+
+from flowmatrix.catalog import Lang
+from flowmatrix.probe.results import INCONCLUSIVE_STATES, ProbeResult
+from flowmatrix.probe.verify import VerifyReport
+from flowmatrix.render import to_csv, to_json, to_table
+
+JSON_FORMAT = "flowmatrix-verify/1"
+CSV_COLUMNS = (
+    "flow",
+    "requirement",
+    "required",
+    "source_role",
+    "source_host",
+    "source_address",
+    "destination_role",
+    "destination_host",
+    "fqdn",
+    "address",
+    "port",
+    "protocol",
+    "service",
+    "state",
+    "reason",
+    "latency_ms",
+    "attempts",
+    "two_ended",
+    "tls_version",
+    "tls_subject",
+    "tls_not_after",
+    "tls_sha256",
+    "findings",
+    "notes",
+)
+TABLE_COLUMNS = (
+    "flow",
+    "destination",
+    "address",
+    "port",
+    "protocol",
+    "state",
+    "latency_ms",
+    "reason",
+)
+STATE_STYLES = {
+    "open": "green",
+    "closed": "red",
+    "filtered": "red",
+    "unreachable": "red",
+    "unresolved": "red",
+    "error": "red",
+    "open|filtered": "yellow",
+    "not_probed": "dim",
+}
+
+
+def report_dict(report: VerifyReport) -> dict[str, Any]:
+    """The JSON document of a run (keys documented in docs/verify.md)."""
+    return {
+        "format": JSON_FORMAT,
+        "site": report.site,
+        "source": report.source,
+        "options": {
+            "timeout": report.options.timeout,
+            "retries": report.options.retries,
+            "two_ended": report.options.two_ended,
+        },
+        "summary": report.summary.to_dict(),
+        "warnings": list(report.warnings),
+        "results": [r.to_dict() for r in report.results],
+    }
+
+
+def to_json_text(report: VerifyReport) -> str:
+    return to_json(report_dict(report))
+
+
+def _latency(result: ProbeResult) -> str:
+    return "" if result.latency_ms is None else f"{result.latency_ms:.1f}"
+
+
+def _csv_row(result: ProbeResult) -> dict[str, Any]:
+    tls = result.tls
+    return {
+        "flow": result.flow,
+        "requirement": result.requirement,
+        "required": "yes" if result.required else "no",
+        "source_role": result.source_role,
+        "source_host": result.source_host or "",
+        "source_address": result.source_address or "",
+        "destination_role": result.destination_role,
+        "destination_host": result.destination_host or "",
+        "fqdn": result.fqdn or "",
+        "address": result.address or "",
+        "port": result.port or "",
+        "protocol": result.protocol,
+        "service": result.service or "",
+        "state": result.state,
+        "reason": result.reason,
+        "latency_ms": _latency(result),
+        "attempts": result.attempts,
+        "two_ended": "yes" if result.two_ended else "no",
+        "tls_version": (tls.version or "") if tls else "",
+        "tls_subject": (tls.subject or "") if tls else "",
+        "tls_not_after": (tls.not_after or "") if tls else "",
+        "tls_sha256": (tls.sha256 or "") if tls else "",
+        "findings": "; ".join(result.findings),
+        "notes": "; ".join(result.notes),
+    }
+
+
+def to_csv_text(report: VerifyReport) -> str:
+    return to_csv([_csv_row(r) for r in report.results], CSV_COLUMNS)
+
+
+def _table_row(result: ProbeResult) -> dict[str, Any]:
+    reason = result.reason
+    if result.findings:
+        reason += "".join(f"\nFINDING: {f}" for f in result.findings)
+    if result.tls is not None and result.tls.version:
+        reason += f"\nTLS {result.tls.version}, {result.tls.subject}, until {result.tls.not_after}"
+    reason += "".join(f"\nnote: {n}" for n in result.notes)
+    if not result.required and result.failed:
+        reason += "\n(obsolete or legacy flow: failure expected)"
+    return {
+        "flow": result.flow,
+        "destination": result.destination_host or result.destination_role,
+        "address": result.address or result.fqdn or "",
+        "port": result.port or "",
+        "protocol": result.protocol,
+        "state": result.state,
+        "latency_ms": _latency(result),
+        "reason": reason,
+    }
+
+
+def to_table_text(report: VerifyReport, lang: Lang, *, width: int, color: bool) -> str:
+    rows = [_table_row(r) for r in report.results]
+    return to_table(
+        rows,
+        TABLE_COLUMNS,
+        lang,
+        title=f"{report.site}: from {report.source}",
+        width=width,
+        color=color,
+        styles={"state": STATE_STYLES},
+    )
+
+
+def summary_line(report: VerifyReport) -> str:
+    summary = report.summary
+    states = ", ".join(f"{count} {state}" for state, count in summary.by_state.items())
+    text = f"{summary.total} probes: {states}"
+    if summary.failed:
+        text += f"; {summary.failed} required failed"
+    if summary.failed_optional:
+        text += f"; {summary.failed_optional} obsolete/legacy failed (expected)"
+    return text
+
+
+_NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml(text: str) -> str:
+    """Drop the characters XML 1.0 cannot carry (a certificate may hold anything)."""
+    return _NOT_XML.sub("\ufffd", text)
+
+
+def to_junit(report: VerifyReport) -> str:
+    """One test case per result: failures for failed required flows, skips for the rest."""
+    suite = ET.Element("testsuite", name=f"flowmatrix verify: {report.site}")
+    failures = skipped = 0
+    for result in report.results:
+        where = f"{result.address or result.fqdn or '-'}:{result.port}/{result.protocol}"
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            classname=result.requirement,
+            name=_xml(
+                f"{result.flow} {result.destination_host or result.destination_role} {where}"
+            ),
+            time=f"{(result.latency_ms or 0.0) / 1000.0:.6f}",
+        )
+        detail = _xml("\n".join((result.reason, *result.findings, *result.notes)))
+        if result.counts_against:
+            failures += 1
+            message = (
+                result.findings[0]
+                if result.findings and result.state == "open"
+                else (result.reason)
+            )
+            node = ET.SubElement(case, "failure", message=_xml(message), type=result.state)
+            node.text = detail
+        elif result.failed or result.state in INCONCLUSIVE_STATES:
+            skipped += 1
+            ET.SubElement(case, "skipped", message=_xml(f"{result.state}: {result.reason}"))
+        else:
+            ET.SubElement(case, "system-out").text = detail
+    suite.set("tests", str(len(report.results)))
+    suite.set("failures", str(failures))
+    suite.set("errors", "0")
+    suite.set("skipped", str(skipped))
+    root = ET.Element("testsuites")
+    root.append(suite)
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
