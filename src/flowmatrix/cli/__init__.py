@@ -18,6 +18,8 @@ COMMAND_MODULES = (
     "listen_cmd",
     "certs_cmd",
     "ads_cmd",
+    "fleet_cmd",
+    "merge_cmd",
 )
 
 

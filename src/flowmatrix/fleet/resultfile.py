@@ -1,0 +1,126 @@
+"""Reading ``flowmatrix verify --format json`` documents (one per source host) for the merge."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flowmatrix.errors import UserError
+from flowmatrix.fleet.verifydoc import VERIFY_FORMAT
+
+_HINT = "give the JSON files written by 'flowmatrix verify --format json' or 'flowmatrix fleet'"
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One probe result: one flow, from one source host, to one address and port."""
+
+    file: str
+    flow: str
+    source_host: str | None
+    destination_host: str | None
+    address: str | None
+    """The probed address, or the FQDN when nothing was resolved."""
+    port: int | None
+    state: str
+    reason: str
+    latency_ms: float | None
+    findings: tuple[str, ...]
+
+    @property
+    def key(self) -> tuple[str, str | None, str | None, int | None]:
+        return (self.flow, self.source_host, self.address, self.port)
+
+
+@dataclass(frozen=True)
+class ResultFile:
+    """One verify document."""
+
+    path: str
+    site: str
+    source: str
+    evidence: tuple[Evidence, ...]
+    warnings: tuple[str, ...] = ()
+    """The run's own warnings (e.g. the planned source address is not on that host)."""
+
+    @property
+    def hosts(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(e.source_host for e in self.evidence if e.source_host))
+
+
+def _field(
+    data: Mapping[str, Any], key: str, kinds: tuple[type, ...], where: str, path: str
+) -> Any:
+    value = data.get(key)
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+        raise UserError(f"{where}: {key!r} is missing or has the wrong type", file=path, hint=_HINT)
+    return value
+
+
+def _evidence(item: Any, index: int, path: str) -> Evidence:
+    where = f"results[{index}]"
+    if not isinstance(item, dict):
+        raise UserError(f"{where} is not an object", file=path, hint=_HINT)
+    source = _field(item, "source", (dict,), where, path)
+    destination = _field(item, "destination", (dict,), where, path)
+    host = _field(source, "host", (str, type(None)), f"{where}.source", path)
+    port = _field(destination, "port", (int, type(None)), f"{where}.destination", path)
+    address = _field(destination, "address", (str, type(None)), f"{where}.destination", path)
+    fqdn = destination.get("fqdn")
+    findings = _field(item, "findings", (list,), where, path)
+    latency = item.get("latency_ms")
+    return Evidence(
+        file=path,
+        flow=_field(item, "flow", (str,), where, path),
+        source_host=host,
+        destination_host=_field(
+            destination, "host", (str, type(None)), f"{where}.destination", path
+        ),
+        address=address if address is not None else (fqdn if isinstance(fqdn, str) else None),
+        port=port,
+        state=_field(item, "state", (str,), where, path),
+        reason=_field(item, "reason", (str,), where, path),
+        latency_ms=float(latency) if isinstance(latency, int | float) else None,
+        findings=tuple(str(f) for f in findings),
+    )
+
+
+def parse_result_document(text: str, path: str) -> ResultFile:
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise UserError(f"not JSON: {exc}", file=path, hint=_HINT) from None
+    if not isinstance(data, dict) or data.get("format") != VERIFY_FORMAT:
+        found = data.get("format") if isinstance(data, dict) else None
+        raise UserError(
+            f"not a verify result document (format {found!r}, expected {VERIFY_FORMAT!r})",
+            file=path,
+            hint=_HINT,
+        )
+    results = _field(data, "results", (list,), "document", path)
+    warnings = data.get("warnings")
+    return ResultFile(
+        path=path,
+        site=str(data.get("site", "")),
+        source=str(data.get("source", "")),
+        evidence=tuple(_evidence(item, i, path) for i, item in enumerate(results)),
+        warnings=tuple(str(w) for w in warnings) if isinstance(warnings, list) else (),
+    )
+
+
+def read_result_file(path: str | Path) -> ResultFile:
+    shown = str(path)
+    try:
+        text = Path(path).read_text("utf-8")
+    except FileNotFoundError:
+        raise UserError(f"no such file: {shown}", hint=_HINT) from None
+    except IsADirectoryError:
+        raise UserError(
+            f"{shown} is a folder", hint="give the result files, e.g. DIR/*.json"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"cannot read {shown}: {exc}") from None
+    return parse_result_document(text, shown)
