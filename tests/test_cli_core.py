@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -135,3 +136,28 @@ def test_bad_option_is_usage_error(run_cli) -> None:  # type: ignore[no-untyped-
     result = run_cli("plan", "--format", "pdf")
     assert result.code == 2
     assert "Traceback" not in result.stderr
+
+
+def test_markdown_cells_cannot_inject(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    site = tmp_path / "site.yaml"
+    site.write_text(
+        example_text("small-office").replace(
+            "SSH from the administrator's workstation for maintenance",
+            '"<img src=x onerror=alert(1)> | [click](http://evil) *bold*"',
+        )
+    )
+    out = run_cli("plan", str(site), "-f", "markdown").stdout
+    row = next(line for line in out.splitlines() if "SITE-monitoring" in line)
+    assert not re.search(r"(?<!\\)[<>\[\]]", row), "unescaped markup"
+    assert "\\<img src=x onerror=alert(1)\\> \\| \\[click\\](http://evil) \\*bold\\*" in row
+    assert row.count(" | ") == out.splitlines()[0].count(" | ")
+
+
+def test_catalog_file_is_found_beside_the_site(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    catalog = Path(__file__).parents[1] / "src/flowmatrix/catalogs/xenmobile-10.yaml"
+    (tmp_path / "vendor.yaml").write_text(catalog.read_text("utf-8"), "utf-8")
+    site = tmp_path / "site.yaml"
+    site.write_text(example_text().replace("catalog: xenmobile-10", "catalog: vendor.yaml"))
+    result = run_cli("plan", str(site), "-f", "json")
+    assert result.code == 0, result.stderr
+    assert json.loads(result.stdout)["catalog"] == "xenmobile-10"

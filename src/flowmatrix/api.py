@@ -66,6 +66,8 @@ def load_site(path: str | Path | None, catalog: Catalog | str | None = None) -> 
         resolved = catalog
     else:
         ref = catalog or site.catalog
+        if catalog is None and shown is not None and ref.endswith((".yaml", ".yml")):
+            ref = str(Path(shown).parent / ref)  # a site's catalog file is beside the site
         try:
             resolved = load_catalog(ref)
         except UserError as exc:

@@ -88,8 +88,13 @@ def _is_number(cell: str) -> bool:
     return True
 
 
+_MARKDOWN_SPECIAL = "\\`*_{}[]<>|~&"
+
+
 def _md_cell(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("\r", " ")
+    """A table cell that renders as the literal text: no HTML, links or emphasis get through."""
+    flat = " ".join(value.split())
+    return "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in flat)
 
 
 def to_markdown(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], lang: Lang) -> str:

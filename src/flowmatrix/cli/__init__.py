@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "plan_cmd",
     "verify_cmd",
     "listen_cmd",
+    "report_cmd",
     "certs_cmd",
     "ads_cmd",
     "fleet_cmd",

@@ -1,0 +1,157 @@
+"""Build a report of a plan in one of the formats people look at.
+
+>>> from flowmatrix.api import load_plan
+>>> from flowmatrix.report.api import make_report
+>>> page = make_report(load_plan(None), "html", layout="builtin")
+>>> page.startswith("<!DOCTYPE html>")
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, get_args
+
+from flowmatrix.errors import UserError
+from flowmatrix.model import Plan
+from flowmatrix.report.diagram import Diagram, build_diagram
+from flowmatrix.report.labels import label, status_label
+from flowmatrix.report.results import read_results
+from flowmatrix.report.status import STATUSES, Checks
+from flowmatrix.report.view import ReportView, build_view
+
+Format = Literal["html", "xlsx", "markdown", "dot", "mermaid"]
+Layout = Literal["auto", "graphviz", "builtin"]
+FORMATS: tuple[Format, ...] = get_args(Format)
+LAYOUTS: tuple[Layout, ...] = get_args(Layout)
+#: Formats whose output is bytes rather than text.
+BINARY_FORMATS: frozenset[Format] = frozenset({"xlsx"})
+
+
+@dataclass(frozen=True)
+class Report:
+    """A rendered report and what the caller may want to tell the user about it."""
+
+    content: str | bytes
+    view: ReportView
+    diagram_engine: str | None = None
+    """'graphviz' or 'builtin' for HTML, None for the other formats."""
+
+
+def load_checks(plan: Plan, results: Sequence[str | Path] = ()) -> Checks:
+    """The per-flow checks from verify / audit / lab results files (none: all not tested)."""
+    return read_results(list(results), plan) if results else Checks()
+
+
+def internet_zone(plan: Plan) -> str | None:
+    return next((z.name for z in plan.site.zones if z.internet), None)
+
+
+def diagram_svg(plan: Plan, diagram: Diagram, layout: Layout) -> tuple[str, str]:
+    """The diagram as inline SVG and the engine that drew it."""
+    from flowmatrix.report.graphviz import dot_available, run_dot, sanitise_svg
+
+    if layout == "graphviz" or (layout == "auto" and dot_available()):
+        from flowmatrix.report.dot import to_dot
+
+        try:
+            svg = run_dot(to_dot(diagram, internet_zone(plan)))
+            return sanitise_svg(svg), "graphviz"
+        except UserError:
+            if layout == "graphviz":
+                raise
+        except ValueError as exc:  # Graphviz wrote something that is not clean SVG
+            if layout == "graphviz":
+                raise UserError(
+                    f"Graphviz output unusable: {exc}", hint="use --layout builtin"
+                ) from None
+    from flowmatrix.report.layout import to_svg
+
+    lang = plan.lang
+    svg = to_svg(
+        diagram,
+        status_text={s: status_label(s, lang) for s in STATUSES},
+        retired_text=label("obsolete_or_legacy", lang),
+        firewall_text=label("firewall", lang),
+        internet_zone=internet_zone(plan),
+    )
+    return svg, "builtin"
+
+
+def make_report(
+    plan: Plan,
+    fmt: Format,
+    *,
+    results: Sequence[str | Path] = (),
+    layout: Layout = "auto",
+) -> str | bytes:
+    """The report's content: text for every format but XLSX, which is bytes."""
+    return build_report(plan, fmt, results=results, layout=layout).content
+
+
+def build_report(
+    plan: Plan,
+    fmt: Format,
+    *,
+    results: Sequence[str | Path] = (),
+    layout: Layout = "auto",
+) -> Report:
+    """Render ``plan`` as ``fmt``, with the check status read from ``results``."""
+    if fmt not in FORMATS:
+        raise UserError(f"unknown report format {fmt!r}", hint=f"formats: {', '.join(FORMATS)}")
+    if layout not in LAYOUTS:
+        raise UserError(f"unknown layout {layout!r}", hint=f"layouts: {', '.join(LAYOUTS)}")
+    checks = load_checks(plan, results)
+    view = build_view(plan, checks, label("any", plan.lang))
+    if fmt == "xlsx":
+        from flowmatrix.report.xlsx import render_xlsx
+
+        return Report(render_xlsx(view), view)
+    diagram = build_diagram(plan, checks)
+    if fmt == "dot":
+        from flowmatrix.report.dot import to_dot
+
+        return Report(to_dot(diagram, internet_zone(plan)), view)
+    if fmt == "mermaid":
+        from flowmatrix.report.mermaid import to_mermaid
+
+        return Report(to_mermaid(diagram), view)
+    if fmt == "markdown":
+        from flowmatrix.report.markdown import render_markdown
+
+        return Report(render_markdown(view, diagram), view)
+    from flowmatrix.report.html import render_html
+
+    svg, engine = diagram_svg(plan, diagram, layout)
+    return Report(render_html(view, svg, engine), view, engine)
+
+
+def summary_line(report: Report) -> list[str]:
+    """What to tell the user once the report is written: the counts, and any doubt."""
+    view = report.view
+    lang = view.lang
+    summary = view.summary
+    counts = ", ".join(
+        f"{summary.counts[s]} {status_label(s, lang).lower()}"
+        for s in ("proven", "failing", "depends", "not-tested")
+    )
+    line = f"{summary.flows} {label('flows', lang).lower()}: {counts}"
+    if summary.obsolete:
+        line += f"; {label('obsolete_in_use', lang).lower()}: "
+        line += ", ".join(e.id for e in summary.obsolete)
+    if report.diagram_engine is not None:
+        line += f"; {label('diagram', lang).lower()}: {report.diagram_engine}"
+    lines = [line]
+    for file in view.checks.files:
+        if file.ignored:
+            lines.append(f"warning: {file.path}: {label('ignored_lines', lang)}: {file.ignored}")
+    if view.checks.unmatched:
+        shown = ", ".join(view.checks.unmatched[:5])
+        more = len(view.checks.unmatched) - 5
+        lines.append(
+            f"warning: {label('unmatched_results', lang)}: {shown}"
+            + (f" (+{more})" if more > 0 else "")
+        )
+    return lines
