@@ -14,8 +14,10 @@ from flowmatrix.errors import ExitCode, UserError
 COMMAND_MODULES = (
     "catalog_cmd",
     "plan_cmd",
+    "rules_cmd",
     "verify_cmd",
     "listen_cmd",
+    "lab_cmd",
     "report_cmd",
     "certs_cmd",
     "ads_cmd",

@@ -1,0 +1,115 @@
+"""The lab's verdicts as a table or as JSON (``flowmatrix lab --format json``).
+
+JSON contract (``format_version`` 1)::
+
+    {"format_version": 1, "site": str, "duration_s": float, "failed": bool,
+     "summary": {"planned", "passed", "blocked", "unplanned", "unplanned_blocked",
+                 "leaks", "skipped": int},
+     "firewalls": [{"name", "rules": "generated"|"file", "rule_count", "interfaces": {zone: if}}],
+     "results": [{"id", "flow", "variant": "planned"|"other-port"|"reversed"|"other-source",
+                  "required", "verdict": "pass"|"blocked"|"leak"|"error", "ok",
+                  "protocol", "port", "firewalls": [str],
+                  "source": {"label", "address", "zone"},
+                  "destination": {"label", "address", "zone"},
+                  "state", "reason", "latency_ms"}],
+     "skipped": [{"flow", "reason"}], "warnings": [str]}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flowmatrix.catalog import Lang
+from flowmatrix.lab.run import CaseResult, LabReport
+from flowmatrix.render import to_json as json_text
+from flowmatrix.render import to_table as table_text
+
+FORMAT_VERSION = 1
+COLUMNS = ("verdict", "flow", "source", "destination", "protocol", "port", "firewalls", "reason")
+_STYLES = {
+    "verdict": {
+        "pass": "green",
+        "blocked": "green",
+        "leak": "bold red",
+        "blocked!": "bold red",
+        "error": "bold red",
+    }
+}
+
+
+def result_to_dict(result: CaseResult) -> dict[str, Any]:
+    case = result.case
+    return {
+        "id": case.id,
+        "flow": case.flow,
+        "variant": case.variant,
+        "required": case.required,
+        "verdict": result.verdict,
+        "ok": result.ok,
+        "protocol": case.protocol,
+        "port": case.port,
+        "firewalls": list(case.firewalls),
+        "source": {
+            "label": case.source_label,
+            "address": case.source_address,
+            "zone": case.source_zone,
+        },
+        "destination": {
+            "label": case.destination_label,
+            "address": case.destination_address,
+            "zone": case.destination_zone,
+        },
+        "state": result.state,
+        "reason": result.reason,
+        "latency_ms": None if result.latency_ms is None else round(result.latency_ms, 3),
+    }
+
+
+def report_to_dict(report: LabReport) -> dict[str, Any]:
+    return {
+        "format_version": FORMAT_VERSION,
+        "site": report.site,
+        "duration_s": round(report.duration, 3),
+        "failed": report.failed,
+        "summary": report.counts(),
+        "firewalls": [
+            {"name": f.name, "rules": f.source, "rule_count": f.rules, "interfaces": f.interfaces}
+            for f in report.firewalls
+        ],
+        "results": [result_to_dict(r) for r in report.results],
+        "skipped": [{"flow": s.flow, "reason": s.reason} for s in report.skipped],
+        "warnings": list(report.warnings),
+    }
+
+
+def to_json(report: LabReport) -> str:
+    return json_text(report_to_dict(report))
+
+
+def _row(result: CaseResult) -> dict[str, str]:
+    case = result.case
+    verdict: str = result.verdict
+    if verdict == "blocked" and case.planned:
+        verdict = "blocked!" if not result.ok else "blocked (not required)"
+    flow = case.flow if case.planned else f"{case.flow} ({case.variant})"
+    return {
+        "verdict": verdict,
+        "flow": flow,
+        "source": f"{case.source_label} {case.source_address} [{case.source_zone}]",
+        "destination": f"{case.destination_label} {case.destination_address} "
+        f"[{case.destination_zone}]",
+        "protocol": case.protocol,
+        "port": str(case.port),
+        "firewalls": " > ".join(case.firewalls),
+        "reason": "" if result.ok and case.planned else result.reason,
+    }
+
+
+def to_table(
+    report: LabReport, lang: Lang = "en", *, width: int | None = None, color: bool = False
+) -> str:
+    rows = [_row(r) for r in report.results]
+    rows += [{"verdict": "skipped", "flow": s.flow, "reason": s.reason} for s in report.skipped]
+    return table_text(
+        rows, COLUMNS, lang, title=f"lab: {report.site}", width=width, color=color, styles=_STYLES
+    )

@@ -1,0 +1,291 @@
+"""Read a generated configuration back and check that every planned flow is in it.
+
+A generator that drops a term without a word (aerleon does, for IPv6 on some
+platforms) must not go unnoticed: each output is parsed in its own syntax, and a flow
+with no effective rule (a named term that permits something) is an error.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Mapping, Sequence
+
+from flowmatrix.rules.model import Family, Finding, RuleSpec
+from flowmatrix.rules.vendors import Term, VendorTarget
+
+_NFT_CHAIN = re.compile(r"^\s*chain (\S+) \{")
+_NFT_COMMENT = re.compile(r'comment "([^":]+):')
+_NFT_FAMILY = re.compile(r"(?:^|\s)(ip6?) [sd]addr ")
+_NFT_NOT_RENDERED = re.compile(r"^\s*# (\S+): not rendered:")
+_IPT_RULE = re.compile(r'^-A (\S+) .*--comment "([^":]+):')
+_ACL_REMARK = re.compile(r"\bremark (\S+)\s*$")
+_ACL_PERMIT = re.compile(r"\bpermit\b")
+_ACL_STARTS = ("ip access-list", "ipv6 access-list", "no ip", "no ipv6", "clear configure")
+_SRX_POLICY = re.compile(r"^\s*policy (\S+) \{")
+_FORTI_NAME = re.compile(r'^\s*set name "([^"]+)"')
+_ADDRESS_LITERAL = re.compile(
+    r"(?<![\w:.])(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7})(?![\w:.])"
+)
+_WINDOWS_RULE = re.compile(r"\badd rule name=(\S+) .*\baction=allow\b")
+
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def _family_of_nft_rule(line: str) -> Family | None:
+    match = _NFT_FAMILY.search(line)
+    if match is None:
+        return None
+    return 6 if match.group(1) == "ip6" else 4
+
+
+def _expected(
+    specs: Sequence[RuleSpec], family: Family | None = None
+) -> set[tuple[str, str, Family | None]]:
+    """(chain, flow id, family) of every rule the specs call for (family None: no match)."""
+    found: set[tuple[str, str, Family | None]] = set()
+    for spec in specs:
+        if not spec.renderable:
+            continue
+        if spec.family_free:
+            found.add((spec.chain, spec.flow.id, None))
+            continue
+        for fam in spec.families:
+            if family is None or fam == family:
+                found.add((spec.chain, spec.flow.id, fam))
+    return found
+
+
+def _missing(
+    expected: set[tuple[str, str, Family | None]],
+    seen: set[tuple[str, str, Family | None]],
+    target: str,
+) -> list[Finding]:
+    findings = []
+    for chain, flow, family in sorted(expected - seen, key=str):
+        what = f"IPv{family} rule" if family else "rule"
+        findings.append(
+            Finding("error", f"{what} missing from the {target} output ({chain})", flow)
+        )
+    return findings
+
+
+def check_nftables(text: str, specs: Sequence[RuleSpec]) -> list[Finding]:
+    seen: set[tuple[str, str, Family | None]] = set()
+    commented: set[str] = set()
+    chain = ""
+    for line in text.splitlines():
+        at = line.find(' comment "')
+        if at >= 0:
+            ids = line[at + 10 :].partition(":")[0]
+            family = _family_of_nft_rule(line[:at])
+            seen.update((chain, flow, family) for flow in ids.split())
+        elif match := _NFT_CHAIN.match(line):
+            chain = match.group(1)
+        elif match := _NFT_NOT_RENDERED.match(line):
+            commented.add(match.group(1))
+    findings = _missing(_expected(specs), seen, "nftables")
+    for spec in specs:
+        if not spec.renderable and spec.flow.id not in commented:
+            findings.append(
+                Finding("error", "not-rendered flow has no comment in the output", spec.flow.id)
+            )
+    return findings
+
+
+def check_iptables(
+    text: str, specs: Sequence[RuleSpec], family: Family, chains: dict[str, str]
+) -> list[Finding]:
+    """``chains`` maps the spec chain (forward, input, output) to the iptables chain."""
+    by_name = {name: key for key, name in chains.items()}
+    seen: set[tuple[str, str, Family | None]] = set()
+    for line in text.splitlines():
+        if match := _IPT_RULE.match(line):
+            chain = by_name.get(match.group(1), match.group(1))
+            seen.update((chain, flow, family) for flow in match.group(2).split())
+    expected: set[tuple[str, str, Family | None]] = {
+        (c, f, family) for c, f, fam in _expected(specs, family) if fam in (family, None)
+    }
+    target = "iptables" if family == 4 else "ip6tables"
+    return _missing(expected, seen, target)
+
+
+# --- aerleon outputs ---------------------------------------------------------------------
+
+
+def _acl_terms(text: str, names: set[str]) -> set[str]:
+    """Cisco-like ACLs: a term opens with ``remark <name>`` after a blank line, then permits."""
+    effective: set[str] = set()
+    current: str | None = None
+    after_blank = False
+    for line in text.splitlines():
+        stripped = line.strip()
+        remark = _ACL_REMARK.search(stripped)
+        if remark is not None:
+            if after_blank and remark.group(1) in names:
+                current = remark.group(1)
+        elif stripped == "exit" or stripped.startswith(_ACL_STARTS):
+            current = None
+        elif current is not None and _ACL_PERMIT.search(stripped):
+            effective.add(current)
+        after_blank = not stripped
+    return effective
+
+
+def _srx_terms(text: str, names: set[str]) -> set[str]:
+    effective: set[str] = set()
+    current: str | None = None
+    for line in text.splitlines():
+        if match := _SRX_POLICY.match(line):
+            current = match.group(1)
+        elif current is not None and line.strip() == "permit;":
+            effective.add(current)
+            current = None
+    return effective
+
+
+def _paloalto_terms(text: str, names: set[str]) -> set[str]:
+    root = ET.fromstring(text)
+    effective: set[str] = set()
+    for entry in root.iterfind(".//rulebase/security/rules/entry"):
+        members_ok = all(
+            entry.find(f"{part}/member") is not None
+            for part in ("source", "destination", "service")
+        )
+        if entry.findtext("action") == "allow" and members_ok:
+            effective.add(entry.get("name", ""))
+    return effective
+
+
+def _fortigate_terms(text: str, names: set[str]) -> set[str]:
+    effective: set[str] = set()
+    in_policy = False
+    current: str | None = None
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped == "config firewall policy":
+            in_policy = True
+        elif in_policy and stripped == "end":
+            in_policy = False
+        elif in_policy and (match := _FORTI_NAME.match(line)):
+            current = match.group(1)
+        elif in_policy and current is not None and stripped == "set action accept":
+            effective.add(current)
+        elif stripped == "next":
+            current = None
+    return effective
+
+
+def _gce_terms(text: str, names: set[str]) -> set[str]:
+    rules = json.loads(text)
+    return {rule["name"] for rule in rules if rule.get("allowed")}
+
+
+def _k8s_terms(text: str, names: set[str]) -> set[str]:
+    from ruamel.yaml import YAML
+
+    document = YAML(typ="safe").load(text)
+    effective: set[str] = set()
+    for item in document.get("items", []):
+        spec = item.get("spec", {})
+        if spec.get("ingress") or spec.get("egress"):
+            effective.add(item["metadata"]["name"])
+    return effective
+
+
+def _windows_terms(text: str, names: set[str]) -> set[str]:
+    return {m.group(1) for line in text.splitlines() if (m := _WINDOWS_RULE.search(line))}
+
+
+def output_name(target: VendorTarget, term: Term) -> str:
+    """The name under which ``term`` appears in the output of ``target``."""
+    if target.platform == "gce":
+        return f"default-{term.name}" + ("-e" if term.chain == "output" else "")
+    if target.platform == "k8s" and term.chain == "output":
+        return f"{term.name}-e"
+    if target.platform == "windows_advfirewall":
+        return f"{'o' if term.chain == 'output' else 'i'}_{term.name}"
+    return term.name
+
+
+_PARSERS: dict[str, Callable[[str, set[str]], set[str]]] = {
+    "ciscoasa": _acl_terms,
+    "cisco": _acl_terms,
+    "arista": _acl_terms,
+    "srx": _srx_terms,
+    "paloalto": _paloalto_terms,
+    "fortigate": _fortigate_terms,
+    "gce": _gce_terms,
+    "k8s": _k8s_terms,
+    "windows_advfirewall": _windows_terms,
+}
+
+
+def check_vendor(text: str, target: VendorTarget, terms: Sequence[Term]) -> list[Finding]:
+    """Errors for the terms of ``terms`` with no effective rule in ``text``."""
+    if not terms:
+        return []
+    try:
+        names = {output_name(target, term) for term in terms}
+        effective = _PARSERS[target.platform](text, names)
+    except (ValueError, KeyError, TypeError, ET.ParseError) as exc:
+        return [Finding("error", f"the {target.name} output cannot be read back: {exc}")]
+    findings = []
+    if target.platform == "windows_advfirewall" and "action=block" in text:
+        findings.append(
+            Finding(
+                "error",
+                "a block rule would override every allow rule (Windows applies block rules first)",
+            )
+        )
+    for term in terms:
+        if output_name(target, term) not in effective:
+            family = f"IPv{term.family} " if term.family else ""
+            findings.append(
+                Finding(
+                    "error",
+                    f"{family}term {term.name} missing from the {target.name} output "
+                    f"(filter {term.filter})",
+                    term.flow,
+                )
+            )
+    return findings
+
+
+def _literals(text: str) -> set[IPAddress]:
+    """Every IPv4 and IPv6 address written in ``text``."""
+    found: set[IPAddress] = set()
+    for match in _ADDRESS_LITERAL.finditer(text):
+        try:
+            found.add(ipaddress.ip_address(match.group(0)))
+        except ValueError:
+            continue
+    return found
+
+
+def check_addresses(
+    text: str, target: VendorTarget, addresses: Mapping[str, Sequence[str]]
+) -> list[Finding]:
+    """Errors for the addresses given to aerleon that its output does not show.
+
+    A generator that drops a family without a word (IPv6 on a mixed filter) leaves
+    the terms in place but loses their addresses: this catches it.
+    """
+    written = _literals(text)
+    findings = []
+    for name, values in addresses.items():
+        for value in values:
+            network = ipaddress.ip_network(value, strict=False)
+            if network.prefixlen == 0:
+                continue
+            if network.network_address not in written:
+                findings.append(
+                    Finding(
+                        "error",
+                        f"address {value} of {name} missing from the {target.name} output",
+                    )
+                )
+    return findings

@@ -1,0 +1,180 @@
+"""iptables-restore / ip6tables-restore rules: one file per address family.
+
+The file is the whole ``filter`` table of the firewall (or host): built-in chains with
+their policies, a stateful prologue, and one user chain ``FLOWMATRIX-<NAME>`` holding
+one rule per flow. ``iptables-restore FILE`` replaces the table in one commit, so
+loading the file again gives the same ruleset; other tables (nat, mangle) are untouched.
+IPv4 goes to ``--target iptables``, IPv6 to ``--target ip6tables``; a flow whose ends
+are both 'any' is in both.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from flowmatrix.rules.merge import MergedChain
+from flowmatrix.rules.model import Family, Finding, RuleSpec, Scope, Selection
+from flowmatrix.rules.objects import port_ranges
+from flowmatrix.rules.text import comment, linux_interface, short_hash
+
+#: xt_comment keeps 256 bytes with the final NUL.
+COMMENT_LIMIT = 255
+#: Chain names: XT_EXTENSION_MAXNAMELEN - 1.
+CHAIN_LIMIT = 28
+#: xt_multiport takes 15 ports, a range counting as two.
+MULTIPORT_LIMIT = 15
+_ND_TYPES = (
+    "router-solicitation",
+    "router-advertisement",
+    "neighbour-solicitation",
+    "neighbour-advertisement",
+)
+
+IPNet = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def chain_name(scope_name: str, suffix: str = "") -> str:
+    """``FLOWMATRIX-<NAME>[-suffix]``, cut with a hash when longer than iptables allows."""
+    base = "FLOWMATRIX-" + scope_name.upper().replace(".", "-").replace("_", "-")
+    name = base + suffix
+    if len(name) > CHAIN_LIMIT:
+        keep = CHAIN_LIMIT - len(suffix) - 7
+        name = f"{base[:keep]}-{short_hash(scope_name).upper()}{suffix}"
+    return name
+
+
+def chain_names(scope: Scope) -> dict[str, str]:
+    """Spec chain (forward, input, output) -> the user chain holding its rules."""
+    if scope.kind == "host":
+        return {"input": chain_name(scope.name, "-IN"), "output": chain_name(scope.name, "-OUT")}
+    return {"forward": chain_name(scope.name)}
+
+
+def _address(net: IPNet) -> str:
+    return net.with_prefixlen
+
+
+def _port_matches(spec: RuleSpec) -> list[str]:
+    """One port match per rule: ``-m tcp --dport N`` or multiport chunks of 15 entries."""
+    proto = spec.flow.protocol
+    ranges = port_ranges(spec.flow.ports)
+    if len(ranges) == 1 and ranges[0][0] == ranges[0][1]:
+        return [f"-p {proto} -m {proto} --dport {ranges[0][0]}"]
+    chunks: list[list[str]] = [[]]
+    weight = 0
+    for low, high in ranges:
+        cost = 1 if low == high else 2
+        if weight + cost > MULTIPORT_LIMIT:
+            chunks.append([])
+            weight = 0
+        chunks[-1].append(str(low) if low == high else f"{low}:{high}")
+        weight += cost
+    return [f"-p {proto} -m multiport --dports {','.join(chunk)}" for chunk in chunks]
+
+
+def _matches(spec: RuleSpec, family: Family, chain: str) -> list[str]:
+    """The matches of the rules of ``spec`` (one per multiport chunk), before the comment."""
+    head = [f"-A {chain}"]
+    if spec.in_interface:
+        head.append(f"-i {linux_interface(spec.in_interface, 'iptables')}")
+    if spec.out_interface:
+        head.append(f"-o {linux_interface(spec.out_interface, 'iptables')}")
+    if not spec.source.any:
+        head.append("-s " + ",".join(_address(n) for n in spec.source.networks(family)))
+    if not spec.destination.any:
+        head.append("-d " + ",".join(_address(n) for n in spec.destination.networks(family)))
+    return [" ".join([*head, ports]) for ports in _port_matches(spec)]
+
+
+def _rule_line(match: str, text: str) -> str:
+    quoted = comment(text, COMMENT_LIMIT)
+    return f'{match} -m conntrack --ctstate NEW -m comment --comment "{quoted}" -j ACCEPT'
+
+
+def _prologue(builtin: str, chain: str, family: Family, host: bool) -> list[str]:
+    lines = []
+    if builtin == "INPUT":
+        lines.append("-A INPUT -i lo -j ACCEPT")
+    elif builtin == "OUTPUT":
+        lines.append("-A OUTPUT -o lo -j ACCEPT")
+    lines.append(f"-A {builtin} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT")
+    if host and family == 6:
+        lines.extend(
+            f"-A {builtin} -p ipv6-icmp -m icmp6 --icmpv6-type {kind} -j ACCEPT"
+            for kind in _ND_TYPES
+        )
+    lines.append(f"-A {builtin} -m conntrack --ctstate INVALID -j DROP")
+    lines.append(f"-A {builtin} -j {chain}")
+    return lines
+
+
+def render(
+    selection: Selection, family: Family, *, catalog: str = ""
+) -> tuple[str, int, list[Finding]]:
+    """The restore file of ``selection`` for one family, its rule count, and notes."""
+    scope = selection.scope
+    host = scope.kind == "host"
+    tool = "iptables-restore" if family == 4 else "ip6tables-restore"
+    other = "ip6tables" if family == 4 else "iptables"
+    chains = chain_names(scope)
+    if host:
+        builtins = {"input": "INPUT", "output": "OUTPUT"}
+        policies = {"INPUT": "DROP", "FORWARD": "DROP", "OUTPUT": "DROP"}
+    else:
+        builtins = {"forward": "FORWARD"}
+        policies = {"INPUT": "ACCEPT", "FORWARD": "DROP", "OUTPUT": "ACCEPT"}
+    body: list[str] = []
+    rules = 0
+    elsewhere: list[str] = []
+    for chain_key, chain in chains.items():
+        merged = MergedChain()
+        for spec in selection.specs:
+            if spec.chain != chain_key:
+                continue
+            if not spec.renderable:
+                merged.add_line(
+                    f"# {comment(f'{spec.flow.id}: not rendered: {spec.problem}', 400)}"
+                )
+                continue
+            if not spec.family_free and family not in spec.families:
+                elsewhere.append(spec.flow.id)
+                continue
+            for match in _matches(spec, family, chain):
+                merged.add_rule(match, spec.flow.id, spec.flow.description)
+        body.extend(merged.lines(_rule_line))
+        rules += merged.rules
+    notes = []
+    if elsewhere:
+        notes.append(
+            Finding(
+                "info",
+                f"{len(dict.fromkeys(elsewhere))} flows have no IPv{family} addresses: "
+                f"see --target {other}",
+            )
+        )
+    flows = len({s.flow.id for s in selection.specs})
+    lines = [
+        f"# flowmatrix: {tool} rules (IPv{family}) for {scope.describe()}",
+        f"# site: {comment(selection.site_name, 200)}"
+        + (f"; catalog: {comment(catalog, 80)}" if catalog else ""),
+        f"# {flows} flows, {rules} rules. Load with '{tool} FILE': it replaces the filter",
+        "# table in one commit; loading it again gives the same ruleset.",
+    ]
+    if elsewhere:
+        lines.append(
+            f"# Flows with no IPv{family} addresses are in the {other} output: "
+            + ", ".join(dict.fromkeys(elsewhere))[:400]
+        )
+    if host:
+        lines.append(
+            "# This is a host's own policy: add management flows (SSH...) to the site "
+            "before loading it remotely."
+        )
+    lines.append("*filter")
+    lines.extend(f":{name} {policy} [0:0]" for name, policy in policies.items())
+    lines.extend(f":{chain} - [0:0]" for chain in chains.values())
+    for chain_key, chain in chains.items():
+        lines.extend(_prologue(builtins[chain_key], chain, family, host))
+    lines.extend(body)
+    lines.append("COMMIT")
+    return "\n".join(lines) + "\n", rules, notes

@@ -1,0 +1,128 @@
+"""What every rules target renders from: the plan's flows as seen by one firewall or host.
+
+A ``RuleSpec`` is one flow on one chain (forward, or a host's input / output), with its
+two ends reduced to what a packet filter can match: address lists per family, or 'any'.
+Targets never look at the site again; they only turn specs into text.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Literal
+
+from flowmatrix.model import Flow
+
+Family = Literal[4, 6]
+FAMILIES: tuple[Family, ...] = (4, 6)
+Chain = Literal["forward", "input", "output"]
+ScopeKind = Literal["firewall", "host"]
+Severity = Literal["error", "warning", "info"]
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Whose rules: a firewall's forward path, or a host's own input and output."""
+
+    kind: ScopeKind
+    name: str
+
+    def describe(self) -> str:
+        return f"{self.kind} {self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Side:
+    """One end of a rule: the addresses to match, or none ('any')."""
+
+    role: str
+    zone: str
+    key: str
+    """Base name for the address objects of this end (role and zone, plus a host)."""
+    any: bool
+    v4: tuple[ipaddress.IPv4Network, ...] = ()
+    v6: tuple[ipaddress.IPv6Network, ...] = ()
+    unaddressed: tuple[str, ...] = ()
+    """Hosts of this end known only by name (FQDN): no rule can match them."""
+
+    def networks(self, family: Family) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return self.v4 if family == 4 else self.v6
+
+    def matches_family(self, family: Family) -> bool:
+        return self.any or bool(self.networks(family))
+
+    @property
+    def has_addresses(self) -> bool:
+        return bool(self.v4 or self.v6)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSpec:
+    """One flow on one chain of the scope."""
+
+    flow: Flow
+    chain: Chain
+    source: Side
+    destination: Side
+    in_zone: str | None = None
+    out_zone: str | None = None
+    in_interface: str | None = None
+    out_interface: str | None = None
+    families: tuple[Family, ...] = ()
+    """Families a rule is rendered for (one rule each); empty when both ends are 'any'."""
+    problem: str | None = None
+    """Why no rule can be rendered (the flow is kept as a comment and reported)."""
+
+    @property
+    def renderable(self) -> bool:
+        return self.problem is None
+
+    @property
+    def family_free(self) -> bool:
+        """Both ends are 'any': one rule, no address family match."""
+        return self.problem is None and not self.families
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """Something the user must know about the generated rules."""
+
+    severity: Severity
+    message: str
+    flow: str | None = None
+
+    def __str__(self) -> str:
+        prefix = f"{self.flow}: " if self.flow else ""
+        return f"{self.severity}: {prefix}{self.message}"
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The specs of one scope, in plan order, and what selecting them found."""
+
+    scope: Scope
+    site_name: str
+    specs: tuple[RuleSpec, ...]
+    findings: tuple[Finding, ...] = ()
+
+
+@dataclass(frozen=True)
+class RulesOutput:
+    """A generated configuration and the findings about it."""
+
+    target: str
+    scope: Scope
+    text: str
+    findings: tuple[Finding, ...] = field(default=())
+    rules: int = 0
+    """Rules (or terms) rendered."""
+    flows: int = 0
+    """Flows of the scope."""
+
+    @property
+    def errors(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.severity == "error")
+
+    @property
+    def warnings(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.severity == "warning")

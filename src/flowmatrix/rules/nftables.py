@@ -1,0 +1,224 @@
+"""nftables rules: one ``inet`` table per firewall or host, loaded atomically by ``nft -f``.
+
+Shape of the output:
+
+* ``table inet T {}`` then ``delete table inet T`` then the full table: one transaction
+  that replaces the previous version, so loading the file twice gives the same ruleset;
+* named sets: one per flow end and address family (``flags interval``), and one per
+  port list that several rules share; rules refer to them, so a large plan loads as
+  set elements, not thousands of anonymous sets;
+* base chain ``forward`` (firewall) or ``input`` + ``output`` (host), policy drop,
+  stateful: established/related accepted first, invalid dropped, then one rule per flow
+  and family matching new connections (a port list no other rule shares is written as
+  one rule per port range), each with the flow id in its comment.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import Counter
+from collections.abc import Sequence
+
+from flowmatrix.rules.merge import MergedChain
+from flowmatrix.rules.model import Chain, Family, RuleSpec, Selection, Side
+from flowmatrix.rules.objects import ObjectNames, port_ranges, ports_key
+from flowmatrix.rules.text import clean_text, comment, identifier, linux_interface, truncate_bytes
+
+#: nft refuses longer rule comments (NFTNL_UDATA_COMMENT_MAXLEN).
+COMMENT_LIMIT = 128
+_ELEMENTS_PER_LINE = 8
+_ND_TYPES = "nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit, nd-router-advert"
+
+IPNet = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def table_name(scope_name: str) -> str:
+    return identifier(f"flowmatrix_{scope_name}", 200)
+
+
+def _rule_line(match: str, text: str) -> str:
+    # ``text`` is made of cleaned parts (see _Renderer.clean): only the length is left
+    return f'\t\t{match} ct state new accept comment "{truncate_bytes(text, COMMENT_LIMIT)}"'
+
+
+def _element(net: IPNet) -> str:
+    if net.num_addresses == 1:
+        return str(net.network_address)
+    return net.with_prefixlen
+
+
+def _set_block(name: str, kind: str, elements: Sequence[str], interval: bool) -> list[str]:
+    lines = [f"\tset {name} {{", f"\t\ttype {kind}"]
+    if interval:
+        lines.append("\t\tflags interval")
+    if len(elements) <= _ELEMENTS_PER_LINE:
+        lines.append(f"\t\telements = {{ {', '.join(elements)} }}")
+    else:
+        lines.append("\t\telements = {")
+        for start in range(0, len(elements), _ELEMENTS_PER_LINE):
+            chunk = elements[start : start + _ELEMENTS_PER_LINE]
+            tail = "," if start + _ELEMENTS_PER_LINE < len(elements) else ""
+            lines.append(f"\t\t\t{', '.join(chunk)}{tail}")
+        lines.append("\t\t}")
+    lines.append("\t}")
+    return lines
+
+
+def port_uses(specs: Sequence[RuleSpec]) -> Counter[tuple[int, ...]]:
+    """How many rules (one per family) each port list would be matched in.
+
+    nft makes a kernel set of every set, named or anonymous, and thousands of them make
+    a ruleset slow to load; so only the port lists that several rules share become
+    named sets, and a list that one rule alone uses is written as one rule per range.
+    """
+    uses: Counter[tuple[int, ...]] = Counter()
+    for spec in specs:
+        if spec.renderable:
+            uses[tuple(sorted(set(spec.flow.ports)))] += max(1, len(spec.families))
+    return uses
+
+
+class _Renderer:
+    def __init__(self, uses: Counter[tuple[int, ...]]) -> None:
+        self.port_uses = uses
+        self.addresses: ObjectNames[tuple[IPNet, ...]] = ObjectNames()
+        self.ports: ObjectNames[tuple[int, ...]] = ObjectNames()
+        self.set_names: dict[tuple[int, Family], tuple[Side, str]] = {}
+        self.cleaned: dict[str, str] = {}
+        self.port_cache: dict[tuple[str, tuple[int, ...]], list[str]] = {}
+
+    def address_match(self, side: Side, family: Family, direction: str) -> str:
+        found = self.set_names.get((id(side), family))
+        if found is None:
+            suffix = "v4" if family == 4 else "v6"
+            name = self.addresses.name(f"{side.key}_{suffix}", side.networks(family))
+            found = (side, name)
+            self.set_names[(id(side), family)] = found
+        keyword = "ip" if family == 4 else "ip6"
+        return f"{keyword} {direction} @{found[1]}"
+
+    def clean(self, text: str) -> str:
+        """``text`` made safe for a comment, once per distinct text."""
+        found = self.cleaned.get(text)
+        if found is None:
+            found = self.cleaned[text] = clean_text(text)
+        return found
+
+    def port_matches(self, spec: RuleSpec) -> list[str]:
+        """One match per rule to write: a port, a range, a shared named set, or, for a
+        list no other rule uses, one rule per port range (see ``port_uses``)."""
+        key = (spec.flow.protocol, spec.flow.ports)
+        found = self.port_cache.get(key)
+        if found is None:
+            found = self.port_cache[key] = self._port_matches(*key)
+        return found
+
+    def _port_matches(self, proto: str, given: tuple[int, ...]) -> list[str]:
+        ports = tuple(sorted(set(given)))
+        ranges = port_ranges(ports)
+        if len(ranges) > 1 and self.port_uses[ports] > 1:
+            name = self.ports.name(f"ports_{ports_key(ports)}", ports)
+            return [f"{proto} dport @{name}"]
+        return [f"{proto} dport {a}" if a == b else f"{proto} dport {a}-{b}" for a, b in ranges]
+
+    def add(self, chain: MergedChain, spec: RuleSpec) -> None:
+        """The rules of ``spec`` (one per family and port match) into ``chain``."""
+        if not spec.renderable:
+            chain.add_line(f"\t\t# {comment(f'{spec.flow.id}: not rendered: {spec.problem}', 400)}")
+            return
+        head: list[str] = []
+        if spec.in_interface:
+            head.append(f'iifname "{linux_interface(spec.in_interface, "nftables")}"')
+        if spec.out_interface:
+            head.append(f'oifname "{linux_interface(spec.out_interface, "nftables")}"')
+        ports = self.port_matches(spec)
+        flow_id = self.clean(spec.flow.id)
+        description = self.clean(spec.flow.description)
+        if spec.family_free:
+            head.append(f"meta l4proto {spec.flow.protocol}")
+            for port in ports:
+                chain.add_rule(" ".join([*head, port]), flow_id, description)
+            return
+        for family in spec.families:
+            parts = list(head)
+            if not spec.source.any:
+                parts.append(self.address_match(spec.source, family, "saddr"))
+            if not spec.destination.any:
+                parts.append(self.address_match(spec.destination, family, "daddr"))
+            for port in ports:
+                chain.add_rule(" ".join([*parts, port]), flow_id, description)
+
+    def set_blocks(self) -> list[str]:
+        lines: list[str] = []
+        for name, nets in self.addresses.items():
+            kind = "ipv4_addr" if nets and nets[0].version == 4 else "ipv6_addr"
+            lines.extend(_set_block(name, kind, [_element(n) for n in nets], True))
+        for name, ports in self.ports.items():
+            ranges = port_ranges(ports)
+            elements = [str(a) if a == b else f"{a}-{b}" for a, b in ranges]
+            lines.extend(_set_block(name, "inet_service", elements, any(a != b for a, b in ranges)))
+        return lines
+
+
+def _chain_head(chain: Chain, host: bool) -> list[str]:
+    lines = [f"\tchain {chain} {{", f"\t\ttype filter hook {chain} priority filter; policy drop;"]
+    if chain == "input":
+        lines.append('\t\tiif "lo" accept')
+    elif chain == "output":
+        lines.append('\t\toif "lo" accept')
+    lines.append("\t\tct state established,related accept")
+    if host:
+        lines.append(f"\t\ticmpv6 type {{ {_ND_TYPES} }} accept")
+    lines.append("\t\tct state invalid drop")
+    return lines
+
+
+def render(selection: Selection, *, catalog: str = "") -> tuple[str, int]:
+    """The nft script for ``selection``, and the number of rules in it."""
+    scope = selection.scope
+    table = table_name(scope.name)
+    host = scope.kind == "host"
+    chains: list[Chain] = ["input", "output"] if host else ["forward"]
+    renderer = _Renderer(port_uses(selection.specs))
+    bodies: list[list[str]] = []
+    rules = 0
+    for chain in chains:
+        merged = MergedChain()
+        for spec in selection.specs:
+            if spec.chain == chain:
+                renderer.add(merged, spec)
+        rules += merged.rules
+        body = _chain_head(chain, host)
+        body.extend(merged.lines(_rule_line))
+        body.append("\t}")
+        bodies.append(body)
+    flows = len({s.flow.id for s in selection.specs})
+    header = [
+        "#!/usr/sbin/nft -f",
+        f"# flowmatrix: nftables rules for {scope.describe()}",
+        f"# site: {comment(selection.site_name, 200)}"
+        + (f"; catalog: {comment(catalog, 80)}" if catalog else ""),
+        f"# {flows} flows, {rules} rules. Load with 'nft -f FILE': one transaction;",
+        "# loading it again gives the same ruleset. Anything the plan does not list is dropped.",
+    ]
+    if host:
+        header.append(
+            "# This is a host's own policy: add management flows (SSH...) to the site "
+            "before loading it remotely."
+        )
+    lines = [
+        *header,
+        "",
+        f"table inet {table} {{}}",
+        f"delete table inet {table}",
+        "",
+        f"table inet {table} {{",
+    ]
+    sets = renderer.set_blocks()
+    lines.extend(sets)
+    for index, body in enumerate(bodies):
+        if sets or index:
+            lines.append("")
+        lines.extend(body)
+    lines.append("}")
+    return "\n".join(lines) + "\n", rules

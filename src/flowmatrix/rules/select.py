@@ -1,0 +1,300 @@
+"""From a plan to the rule specs of one firewall (forward path) or one host (input/output)."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from flowmatrix.errors import UserError
+from flowmatrix.model import Flow, FlowEnd, HostRef, Plan
+from flowmatrix.rules.model import (
+    FAMILIES,
+    Chain,
+    Family,
+    Finding,
+    RuleSpec,
+    Scope,
+    Selection,
+    Side,
+)
+from flowmatrix.rules.text import identifier
+from flowmatrix.site import Firewall, Host, Site
+
+IPNet = ipaddress.IPv4Network | ipaddress.IPv6Network
+#: Interface names as firewalls write them (eth0, ethernet1/1, port2, Gi0/1.100).
+_INTERFACE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/@+-]{0,63}")
+
+
+def zone_walk(
+    site: Site, source_zone: str, destination_zone: str, firewalls: Sequence[str]
+) -> list[str] | None:
+    """Zones a flow goes through: ``firewalls[i]`` joins ``zones[i]`` to ``zones[i+1]``.
+
+    The plan gives the firewalls in order; the zones between them follow from the site
+    (first match in site order when two firewalls share several zones).
+    """
+    by_name = {f.name: f for f in site.firewalls}
+
+    def walk(index: int, zone: str) -> list[str] | None:
+        if index == len(firewalls):
+            return [zone] if zone == destination_zone else None
+        firewall = by_name.get(firewalls[index])
+        if firewall is None or zone not in firewall.zones:
+            return None
+        for nxt in firewall.zones:
+            if nxt == zone:
+                continue
+            rest = walk(index + 1, nxt)
+            if rest is not None:
+                return [zone, *rest]
+        return None
+
+    return walk(0, source_zone)
+
+
+@dataclass
+class _Selector:
+    plan: Plan
+    interfaces: Mapping[str, str] | None
+    findings: list[Finding] = field(default_factory=list)
+    _networks: dict[str, IPNet] = field(default_factory=dict)
+    _sides: dict[tuple[int, str | None], tuple[FlowEnd, Side]] = field(default_factory=dict)
+    """By the end's identity (the plan shares its ends between flows); the end is kept
+    with the side so that its id cannot be reused while the cache lives."""
+    _walks: dict[tuple[str, str, tuple[str, ...]], list[str] | None] = field(default_factory=dict)
+    hosts: dict[str, Host] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.hosts = {h.name: h for h in self.plan.site.hosts}
+
+    def network(self, text: str) -> IPNet:
+        found = self._networks.get(text)
+        if found is None:
+            found = ipaddress.ip_network(text, strict=False)
+            self._networks[text] = found
+        return found
+
+    def zone_cidrs(self, zone_name: str) -> tuple[str, ...]:
+        for zone in self.plan.site.zones:
+            if zone.name == zone_name:
+                return () if zone.internet else zone.cidrs
+        return ()
+
+    def side(self, end: FlowEnd, only_host: str | None = None) -> Side:
+        cache_key = (id(end), only_host)
+        cached = self._sides.get(cache_key)
+        if cached is not None:
+            return cached[1]
+        hosts: tuple[HostRef, ...] = end.hosts
+        key = f"{end.role}_{end.zone}"
+        if only_host is not None:
+            hosts = tuple(h for h in end.hosts if h.name == only_host)
+            key = f"{only_host}_{end.zone}"
+        kind = self.netscaler_kind(hosts)
+        if kind:
+            key += f"_{kind}"
+        addresses: list[str] = []
+        unaddressed: list[str] = []
+        for host in hosts:
+            addresses.extend(host.addresses)
+            if not host.addresses:
+                unaddressed.append(host.fqdn or host.name)
+        is_any = end.any_address and only_host is None
+        if is_any:
+            cidrs = self.zone_cidrs(end.zone)
+            is_any = not cidrs
+            addresses = list(cidrs)
+        v4: list[ipaddress.IPv4Network] = []
+        v6: list[ipaddress.IPv6Network] = []
+        for text in addresses:
+            net = self.network(text)
+            if isinstance(net, ipaddress.IPv4Network):
+                v4.append(net)
+            else:
+                v6.append(net)
+        made = Side(
+            role=end.role,
+            zone=end.zone,
+            key=identifier(key, 48),
+            any=is_any,
+            v4=tuple(ipaddress.collapse_addresses(v4)) if len(v4) > 1 else tuple(v4),
+            v6=tuple(ipaddress.collapse_addresses(v6)) if len(v6) > 1 else tuple(v6),
+            unaddressed=tuple(dict.fromkeys(unaddressed)),
+        )
+        self._sides[cache_key] = (end, made)
+        return made
+
+    def netscaler_kind(self, hosts: tuple[HostRef, ...]) -> str | None:
+        """nsip, vip, snip or aaa when every host is a NetScaler used through that address."""
+        kinds = set()
+        for ref in hosts:
+            host = self.hosts.get(ref.name)
+            ns = host.netscaler if host is not None else None
+            if ns is None or not ref.addresses:
+                return None
+            named: dict[str, set[str]] = {
+                "vip": set(ns.vip),
+                "snip": set(ns.snip),
+                "nsip": {a for a in (ns.nsip,) if a},
+                "aaa": {a for a in (ns.aaa,) if a},
+            }
+            kind = next((k for k, values in named.items() if set(ref.addresses) <= values), None)
+            if kind is None:
+                return None
+            kinds.add(kind)
+        return kinds.pop() if len(kinds) == 1 else None
+
+    def walk(self, flow: Flow) -> list[str] | None:
+        key = (flow.source.zone, flow.destination.zone, flow.firewalls)
+        if key not in self._walks:
+            self._walks[key] = zone_walk(self.plan.site, *key)
+        return self._walks[key]
+
+    def spec(
+        self,
+        flow: Flow,
+        chain: Chain,
+        source: Side,
+        destination: Side,
+        hop: tuple[str | None, str | None] = (None, None),
+        interfaces: Mapping[str, str] | None = None,
+    ) -> RuleSpec:
+        in_zone, out_zone = hop
+        mapping = interfaces or {}
+        problem = _problem(source, destination)
+        families: tuple[Family, ...] = ()
+        if problem is None and not (source.any and destination.any):
+            families = tuple(
+                f for f in FAMILIES if source.matches_family(f) and destination.matches_family(f)
+            )
+            if not families:
+                problem = (
+                    f"no common address family: source {_families_text(source)}, "
+                    f"destination {_families_text(destination)}"
+                )
+        for side, what in ((source, "source"), (destination, "destination")):
+            if side.unaddressed and side.has_addresses:
+                self.findings.append(
+                    Finding(
+                        "warning",
+                        f"{what} {side.role} in {side.zone}: {', '.join(side.unaddressed)} "
+                        "has no addresses and is not matched (needs addresses or a proxy/FQDN object)",
+                        flow.id,
+                    )
+                )
+        if problem is not None:
+            self.findings.append(Finding("warning", f"not rendered: {problem}", flow.id))
+        return RuleSpec(
+            flow=flow,
+            chain=chain,
+            source=source,
+            destination=destination,
+            in_zone=in_zone,
+            out_zone=out_zone,
+            in_interface=_interface(mapping.get(in_zone)) if in_zone else None,
+            out_interface=_interface(mapping.get(out_zone)) if out_zone else None,
+            families=families,
+            problem=problem,
+        )
+
+    def firewall_specs(self, firewall: Firewall) -> list[RuleSpec]:
+        interfaces = self.interfaces if self.interfaces is not None else firewall.interfaces
+        specs = []
+        for flow in self.plan.flows:
+            if firewall.name not in flow.firewalls:
+                continue
+            zones = self.walk(flow)
+            hop: tuple[str | None, str | None] = (None, None)
+            if zones is not None:
+                index = flow.firewalls.index(firewall.name)
+                hop = (zones[index], zones[index + 1])
+            specs.append(
+                self.spec(
+                    flow,
+                    "forward",
+                    self.side(flow.source),
+                    self.side(flow.destination),
+                    hop,
+                    interfaces,
+                )
+            )
+        return specs
+
+    def host_specs(self, host: str) -> list[RuleSpec]:
+        specs = []
+        for flow in self.plan.flows:
+            if any(h.name == host for h in flow.destination.hosts):
+                specs.append(
+                    self.spec(
+                        flow,
+                        "input",
+                        self.side(flow.source),
+                        self.side(flow.destination, host),
+                    )
+                )
+            if any(h.name == host for h in flow.source.hosts):
+                specs.append(
+                    self.spec(
+                        flow,
+                        "output",
+                        self.side(flow.source, host),
+                        self.side(flow.destination),
+                    )
+                )
+        return specs
+
+
+@lru_cache(maxsize=1024)
+def _interface(name: str | None) -> str | None:
+    if name is not None and not _INTERFACE.fullmatch(name):
+        raise UserError(
+            f"interface name {name!r} cannot be used in a firewall rule",
+            hint="use letters, digits and . _ : / @ + - (at most 64 characters)",
+        )
+    return name
+
+
+def _problem(source: Side, destination: Side) -> str | None:
+    for side, what in ((source, "source"), (destination, "destination")):
+        if not side.any and not side.has_addresses:
+            names = ", ".join(side.unaddressed) or side.role
+            return (
+                f"{what} {side.role} in {side.zone} has no addresses ({names}): "
+                "needs addresses or a proxy/FQDN object"
+            )
+    return None
+
+
+def _families_text(side: Side) -> str:
+    return "IPv4 only" if side.v4 else "IPv6 only"
+
+
+def select(plan: Plan, scope: Scope, interfaces: Mapping[str, str] | None = None) -> Selection:
+    """The rule specs of ``scope`` in ``plan``.
+
+    ``interfaces`` (zone -> interface name) replaces the firewall's own mapping; the lab
+    uses it for the interfaces it creates.
+    """
+    selector = _Selector(plan, interfaces)
+    site = plan.site
+    if scope.kind == "firewall":
+        firewall = next((f for f in site.firewalls if f.name == scope.name), None)
+        if firewall is None:
+            names = ", ".join(f.name for f in site.firewalls) or "none"
+            raise UserError(
+                f"unknown firewall {scope.name!r}", hint=f"the site's firewalls: {names}"
+            )
+        specs = selector.firewall_specs(firewall)
+    else:
+        if scope.name not in {h.name for h in site.hosts}:
+            names = ", ".join(h.name for h in site.hosts) or "none"
+            raise UserError(f"unknown host {scope.name!r}", hint=f"the site's hosts: {names}")
+        specs = selector.host_specs(scope.name)
+    if not specs:
+        selector.findings.append(
+            Finding("warning", f"no flow of the plan concerns {scope.describe()}")
+        )
+    return Selection(scope, site.name, tuple(specs), tuple(selector.findings))
