@@ -56,6 +56,24 @@ def _check_port(value: int) -> int:
     return value
 
 
+#: Linux names (eth0, bond0.20) and vendor ones (ethernet1/1, ge-0/0/0.0); never spaces or quotes.
+_IFNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/@+-]{0,63}$")
+
+
+def _check_interface(value: str) -> str:
+    if not _IFNAME.match(value) or value in (".", ".."):
+        raise HintedValueError(
+            f"invalid interface name {value!r}",
+            "an interface name uses letters, digits and '_.:/@+-' (eth0, bond0.20, ethernet1/1)",
+        )
+    return value
+
+
+InterfaceName = Annotated[
+    str,
+    AfterValidator(_check_interface),
+    WithJsonSchema({"type": "string", "pattern": _IFNAME.pattern}),
+]
 Name = Annotated[
     str,
     AfterValidator(_check_name),
@@ -122,7 +140,7 @@ class Firewall(_Strict):
 
     name: Name
     zones: tuple[str, ...] = Field(min_length=2, description="zones this firewall connects")
-    interfaces: dict[str, str] = Field(
+    interfaces: dict[str, InterfaceName] = Field(
         default_factory=dict, description="zone name -> interface name on this firewall"
     )
     description: str | None = None
