@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "rules_cmd",
     "verify_cmd",
     "listen_cmd",
+    "audit_cmd",
     "lab_cmd",
     "report_cmd",
     "certs_cmd",

@@ -1,0 +1,1 @@
+"""``flowmatrix audit``: an existing ruleset (iptables-save, nftables) against the plan."""

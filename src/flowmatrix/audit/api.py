@@ -1,0 +1,59 @@
+"""The Python API of the audit: a site and a ruleset file in, a report out.
+
+>>> from flowmatrix.audit.api import audit
+>>> report = audit(None, ruleset="fw.rules", firewall="fw-back")  # doctest: +SKIP
+>>> [f.flow_id for f in report.findings]                          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flowmatrix.audit.ipassmt import load_ipassmt
+from flowmatrix.audit.loader import Format, NftReader, load_ruleset
+from flowmatrix.audit.result import AuditReport
+from flowmatrix.audit.run import EPHEMERAL, audit_plan
+from flowmatrix.catalog import Catalog, Lang
+from flowmatrix.errors import UserError
+from flowmatrix.model import Plan
+
+
+def parse_port_range(text: str) -> tuple[tuple[int, int], ...]:
+    """``1024-65535`` (or one port) as an interval set; UserError when malformed."""
+    low_text, _, high_text = text.partition("-")
+    try:
+        low = int(low_text)
+        high = int(high_text) if high_text else low
+    except ValueError:
+        raise UserError(f"bad port range {text!r}", hint="write e.g. 1024-65535") from None
+    if not 0 <= low <= high <= 65535:
+        raise UserError(f"bad port range {text!r}", hint="ports go from 0 to 65535")
+    return ((low, high),)
+
+
+def audit(
+    site: str | Path | None,
+    *,
+    ruleset: str | Path,
+    firewall: str | None = None,
+    host: str | None = None,
+    ipassmt: str | Path | None = None,
+    ipset: str | Path | None = None,
+    lang: Lang = "en",
+    catalog: Catalog | str | None = None,
+    ruleset_format: Format = "auto",
+    nft_reader: NftReader = "auto",
+    source_ports: str | None = None,
+    plan: Plan | None = None,
+) -> AuditReport:
+    """Load the site's plan and the ruleset, and audit one firewall (or one host)."""
+    if plan is None:
+        from flowmatrix.api import load_plan
+
+        plan = load_plan(site, lang=lang, catalog=catalog)
+    rules = load_ruleset(ruleset, ipset=ipset, fmt=ruleset_format, nft_reader=nft_reader)
+    interfaces = load_ipassmt(ipassmt) if ipassmt is not None else None
+    ports = parse_port_range(source_ports) if source_ports else EPHEMERAL
+    return audit_plan(
+        plan, rules, firewall=firewall, host=host, ipassmt=interfaces, source_ports=ports
+    )

@@ -1,0 +1,345 @@
+"""For a blocked flow: the rule to add, where, in the audited ruleset's own syntax.
+
+The new rule goes just before the rule that led the packet to its drop, in the
+innermost chain that does more than log and drop: before the jump to
+``LOG_DROP`` rather than inside ``LOG_DROP``; at the end of the base chain when its
+policy dropped the packet. Every proposal is checked: the ruleset with the new rule is
+evaluated again, and when the packet is still blocked further on (a later chain, the
+reply), the next rule is proposed, until the flow passes or nothing more can be done.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flowmatrix.audit import ranges
+from flowmatrix.audit.engine import CompiledWalker
+from flowmatrix.audit.ir import Action, Chain, IfaceMatch, Match, Origin, Rule, Ruleset
+from flowmatrix.audit.packet import Ctx, Region
+from flowmatrix.audit.pipeline import Decision, Path, PathResult
+from flowmatrix.audit.ranges import Ivs
+from flowmatrix.audit.result import Fix
+from flowmatrix.audit.verdict import Alternative, evaluate_flow
+
+MAX_ROUNDS = 4
+MAX_LISTED = 8
+"""More addresses than this in a fix: the address condition is left out (and said so)."""
+
+
+@dataclass(frozen=True)
+class Blocked:
+    """A blocked piece of a flow, with what blocked it."""
+
+    region: Region
+    ctx: Ctx
+    alternative: Alternative
+
+
+@dataclass(frozen=True)
+class _Placement:
+    chain: Chain
+    index: int | None
+    """IR index to insert before; None to append."""
+    text: str
+
+
+def propose(ruleset: Ruleset, path: Path, blocked: list[Blocked]) -> list[Fix]:
+    """Fixes for the blocked pieces of one flow and port, checked by re-evaluation."""
+    fixes: list[Fix] = []
+    pending = list(blocked)
+    current = ruleset
+    proposed: list[tuple[Fix, Rule, str]] = []
+    for _ in range(MAX_ROUNDS):
+        if not pending:
+            break
+        groups: dict[tuple[str, int | None, str, str | None, str | None], list[Blocked]] = {}
+        for item in pending:
+            leg, result = _blocking_leg(item.alternative)
+            decider = result.decider
+            placement = None if decider is None else _placement(current, decider)
+            if placement is None:
+                continue
+            key = (placement.chain.key, placement.index, leg, item.ctx.iif, item.ctx.oif)
+            groups.setdefault(key, []).append(item)
+        if not groups:
+            break
+        progress = False
+        for (_, _, leg, _, _), items in groups.items():
+            leg_result = _blocking_leg(items[0].alternative)[1]
+            decider = leg_result.decider
+            assert decider is not None
+            placement = _placement(current, decider)
+            assert placement is not None
+            untracked = any(d.outcome.untracked for d in leg_result.decisions)
+            fix_rule, command, note = _make_rule(current, placement, items, leg, untracked)
+            if any(command == done.command for done, _, _ in proposed):
+                continue
+            progress = True
+            current = _insert(current, placement, fix_rule)
+            proposed.append(
+                (
+                    Fix(command, placement.chain.name, placement.text, leg, False, note),  # type: ignore[arg-type]
+                    fix_rule,
+                    leg,
+                )
+            )
+        if not progress:
+            break
+        pending = _still_blocked(current, path, blocked)
+    verified = not pending
+    for fix, _, _ in proposed:
+        fixes.append(Fix(fix.command, fix.chain, fix.placement, fix.leg, verified, fix.note))
+    return fixes
+
+
+def usual(alternatives: tuple[Alternative, ...]) -> list[Alternative]:
+    """The alternatives that assume the fewest unevaluated conditions true: what happens
+    when rate limits, recent lists and the like do not fire. Fixes address these only,
+    never by opening a way around such a condition."""
+
+    def held(alternative: Alternative) -> int:
+        return sum(holds for _, holds in alternative.assumptions)
+
+    least = min(held(a) for a in alternatives)
+    return [a for a in alternatives if held(a) == least]
+
+
+def _blocking_leg(alternative: Alternative) -> tuple[str, PathResult]:
+    if alternative.reply is not None and alternative.request.verdict == "accept":
+        return "reply", alternative.reply
+    return "request", alternative.request
+
+
+def _still_blocked(ruleset: Ruleset, path: Path, blocked: list[Blocked]) -> list[Blocked]:
+    walker = CompiledWalker(ruleset)
+    out: list[Blocked] = []
+    for region, ctx in dict.fromkeys((item.region, item.ctx) for item in blocked):
+        for cell in evaluate_flow(walker, path, ctx, region):
+            for alternative in usual(cell.alternatives):
+                if alternative.status == "blocked":
+                    out.append(Blocked(cell.region, ctx, alternative))
+    return out
+
+
+def _only_logs_and_drops(chain: Chain) -> bool:
+    """A chain that only logs and drops: no rule of it looks at the packet's fields."""
+    for rule in chain.rules:
+        m = rule.match
+        if any(
+            v is not None
+            for v in (m.src, m.dst, m.sport, m.dport, m.protos, m.states, m.iif, m.oif)
+        ):
+            return False
+    return True
+
+
+def _placement(ruleset: Ruleset, decision: Decision) -> _Placement | None:
+    base = ruleset.chains[decision.base]
+    trace = decision.outcome.trace
+    if decision.end.startswith("policy-") and not trace:
+        return _Placement(base, None, f"at the end of {base.name} (its policy drops the packet)")
+    frames: list[tuple[Chain, int, Rule]] = []
+    for uid in trace:
+        rule = ruleset.rule(uid)
+        chain = ruleset.chains[_chain_key(ruleset, rule)]
+        index = next(i for i, r in enumerate(chain.rules) if r.uid == uid)
+        frames.append((chain, index, rule))
+    if decision.end.startswith("policy-") or decision.outcome.rule is None:
+        # the packet fell off the end of the last chain it was in, or left it by RETURN
+        chain, index, last = frames[-1]
+        if last.action.kind == "goto" and last.action.target in ruleset.chains:
+            target = ruleset.chains[last.action.target]
+            return _Placement(
+                target,
+                None,
+                f"at the end of {target.name} (reached by goto "
+                f"from {chain.name}#{last.origin.position}; the policy of "
+                f"{base.name} drops what falls off it)",
+            )
+        if last.action.kind == "return":
+            first = next(i for i, r in enumerate(chain.rules) if r.origin == last.origin)
+            return _Placement(
+                chain,
+                first,
+                f"before {chain.name}#{last.origin.position} "
+                "(RETURN, then the policy drops the packet)",
+            )
+        return _Placement(base, None, f"at the end of {base.name} (its policy drops the packet)")
+    for chain, _, rule in reversed(frames):
+        if chain.key == base.key or not _only_logs_and_drops(chain):
+            first = next(i for i, r in enumerate(chain.rules) if r.origin == rule.origin)
+            what = rule.action.text or rule.action.kind
+            return _Placement(chain, first, f"before {chain.name}#{rule.origin.position} ({what})")
+    return None
+
+
+def _chain_key(ruleset: Ruleset, rule: Rule) -> str:
+    key = f"{rule.origin.table}/{rule.origin.chain}"
+    if key in ruleset.chains:
+        return key
+    return next(c.key for c in ruleset.chains.values() if any(r.uid == rule.uid for r in c.rules))
+
+
+def _insert(ruleset: Ruleset, placement: _Placement, rule: Rule) -> Ruleset:
+    chain = ruleset.chains[placement.chain.key]
+    index = len(chain.rules) if placement.index is None else placement.index
+    return ruleset.with_rule_inserted(chain.key, index, rule)
+
+
+def _make_rule(
+    ruleset: Ruleset, placement: _Placement, items: list[Blocked], leg: str, untracked: bool
+) -> tuple[Rule, str, str | None]:
+    ctx = items[0].ctx
+    family = ctx.family
+    if leg == "request":
+        src = ranges.normalize(iv for item in items for iv in item.region.src)
+        dst = ranges.normalize(iv for item in items for iv in item.region.dst)
+        port = items[0].region.dport
+        iif, oif, state = ctx.iif, ctx.oif, "new"
+        sport: Ivs | None = None
+        dport: Ivs | None = port
+    else:
+        src = ranges.normalize(iv for item in items for iv in item.region.dst)
+        dst = ranges.normalize(iv for item in items for iv in item.region.src)
+        iif, oif, state = ctx.oif, ctx.iif, "established"
+        sport, dport = items[0].region.dport, None
+    if untracked:
+        state = "untracked"  # conntrack is off for these packets (notrack)
+    notes = []
+    src_list = ranges.to_cidrs(src, family)
+    dst_list = ranges.to_cidrs(dst, family)
+    if len(src_list) > MAX_LISTED:
+        notes.append(
+            f"source left open: {len(src_list)} networks ({ranges.describe_addresses(src, family)})"
+        )
+        src_list = []
+    if len(dst_list) > MAX_LISTED:
+        notes.append(f"destination left open: {len(dst_list)} networks")
+        dst_list = []
+    full = ranges.ALL_ADDRESSES[family]
+    match = Match(
+        family=family,
+        src=src if src_list and src != full else None,
+        dst=dst if dst_list and dst != full else None,
+        protos=frozenset({ctx.proto}),
+        sport=sport,
+        dport=dport,
+        states=frozenset({state}),
+        iif=IfaceMatch(frozenset({iif})) if iif else None,
+        oif=IfaceMatch(frozenset({oif})) if oif else None,
+    )
+    if match.src is None:
+        src_list = []
+    if match.dst is None:
+        dst_list = []
+    chain = placement.chain
+    position = (
+        len(chain.rules)
+        if placement.index is None
+        else chain.rules[placement.index].origin.position
+    )
+    handle = None if placement.index is None else chain.rules[placement.index].origin.handle
+    proto_name = {6: "tcp", 17: "udp"}.get(ctx.proto, str(ctx.proto))
+    port_value = (sport or dport or ((0, 0),))[0][0]
+    if ruleset.dialect == "nftables":
+        command = _nft_command(
+            chain,
+            placement.index is None,
+            position,
+            handle,
+            family,
+            iif,
+            oif,
+            src_list,
+            dst_list,
+            proto_name,
+            "sport" if sport else "dport",
+            port_value,
+            state,
+        )
+    else:
+        command = _ipt_command(
+            ruleset.dialect,
+            chain,
+            placement.index is None,
+            position,
+            iif,
+            oif,
+            src_list,
+            dst_list,
+            proto_name,
+            "--sport" if sport else "--dport",
+            port_value,
+            state,
+        )
+    origin = Origin("(proposed fix)", None, command, chain.table, chain.name, position)
+    rule = Rule(-1 - len(ruleset.rules), match, Action("accept", "ACCEPT", command), origin)
+    return rule, command, "; ".join(notes) or None
+
+
+def _ipt_command(
+    dialect: str,
+    chain: Chain,
+    append: bool,
+    position: int,
+    iif: str | None,
+    oif: str | None,
+    src: list[str],
+    dst: list[str],
+    proto: str,
+    port_option: str,
+    port: int,
+    state: str,
+) -> str:
+    words = [dialect]
+    if chain.table != "filter":
+        words += ["-t", chain.table]
+    words += ["-A", chain.name] if append else ["-I", chain.name, str(position)]
+    if src:
+        words += ["-s", ",".join(src)]
+    if dst:
+        words += ["-d", ",".join(dst)]
+    if iif:
+        words += ["-i", iif]
+    if oif:
+        words += ["-o", oif]
+    words += ["-p", proto, "-m", proto, port_option, str(port)]
+    words += ["-m", "conntrack", "--ctstate", state.upper(), "-j", "ACCEPT"]
+    return " ".join(words)
+
+
+def _nft_command(
+    chain: Chain,
+    append: bool,
+    position: int,
+    handle: int | None,
+    family: int,
+    iif: str | None,
+    oif: str | None,
+    src: list[str],
+    dst: list[str],
+    proto: str,
+    port_field: str,
+    port: int,
+    state: str,
+) -> str:
+    where = f"{chain.table} {chain.name}"
+    if append:
+        head = f"nft add rule {where}"
+    elif handle is not None:
+        head = f"nft insert rule {where} position {handle}"
+    else:
+        head = f"nft insert rule {where} index {position - 1}"
+    words = [head]
+    if iif:
+        words.append(f'iifname "{iif}"')
+    if oif:
+        words.append(f'oifname "{oif}"')
+    selector = "ip" if family == 4 else "ip6"
+    for field_name, values in (("saddr", src), ("daddr", dst)):
+        if values:
+            value = values[0] if len(values) == 1 else "{ " + ", ".join(values) + " }"
+            words.append(f"{selector} {field_name} {value}")
+    words.append(f"{proto} {port_field} {port}")
+    words.append(f"ct state {state} accept")
+    return " ".join(words)

@@ -1,0 +1,155 @@
+"""Least privilege: accept rules wider than the planned flows they serve, and accept
+rules that no planned flow needs.
+
+A rule's effective reach is its own match narrowed by the jumps that lead to it (a
+``-p tcp --dport 80 -j ACCEPT`` in a chain entered with ``-d 10.0.0.5 -j web`` only
+lets port 80 of 10.0.0.5 through). It is compared with the union of the flows it
+decided: any source where the flows come from a few hosts, port ranges beyond the
+ports needed, any protocol.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flowmatrix.audit import ranges
+from flowmatrix.audit.ipassmt import InterfaceMap
+from flowmatrix.audit.ir import Rule, Ruleset, reachable
+from flowmatrix.audit.pipeline import Path, base_chains
+from flowmatrix.audit.ranges import Ivs
+from flowmatrix.audit.result import RuleRef, WideRule
+
+
+@dataclass
+class Served:
+    """What the flows decided by one accept rule need."""
+
+    family: int
+    trace: tuple[int, ...]
+    src: list[tuple[int, int]] = field(default_factory=list)
+    dst: list[tuple[int, int]] = field(default_factory=list)
+    ports: list[tuple[int, int]] = field(default_factory=list)
+    protos: set[int] = field(default_factory=set)
+    flows: dict[str, None] = field(default_factory=dict)
+
+
+def wide_rules(
+    ruleset: Ruleset, served: dict[int, Served], interfaces: InterfaceMap | None = None
+) -> list[WideRule]:
+    """``interfaces`` narrows a rule's reach by its ``-i``/``-o``: a rule for packets coming
+    in on the Internet side cannot take sources of the inside zones."""
+    out: list[WideRule] = []
+    for uid, need in sorted(served.items(), key=lambda item: _order(ruleset, item[0])):
+        reach = _reach(ruleset, need.trace, need.family, interfaces)
+        if reach is None:
+            continue
+        src, dst, dport, protos = reach
+        family = need.family
+        full = ranges.ALL_ADDRESSES[family]
+        reasons: list[str] = []
+        needed_src = ranges.normalize(need.src)
+        needed_dst = ranges.normalize(need.dst)
+        needed_ports = ranges.normalize(need.ports)
+        if protos is None:
+            reasons.append(
+                "any protocol (needed: "
+                + ", ".join({6: "tcp", 17: "udp"}.get(p, str(p)) for p in sorted(need.protos))
+                + ")"
+            )
+        reasons += _wider("source", src or full, needed_src, family)
+        reasons += _wider("destination", dst or full, needed_dst, family)
+        ports = dport if dport is not None else ranges.PORTS
+        extra = ranges.difference(ports, needed_ports)
+        if extra:
+            shown = "any port" if dport is None else f"ports {ranges.describe_ports(ports)}"
+            reasons.append(f"{shown} (needed: {ranges.describe_ports(needed_ports)})")
+        if reasons:
+            out.append(WideRule(RuleRef.of(ruleset.rule(uid)), tuple(reasons), tuple(need.flows)))
+    return out
+
+
+def _order(ruleset: Ruleset, uid: int) -> tuple[str, int]:
+    origin = ruleset.rule(uid).origin
+    return origin.file, origin.line or origin.position
+
+
+def _wider(what: str, have: Ivs, needed: Ivs, family: int) -> list[str]:
+    if not needed or ranges.is_subset(have, needed):
+        return []
+    shown = ranges.describe_addresses(have, family)
+    wanted = ranges.describe_addresses(needed, family)
+    if len(wanted) > 80:
+        wanted = wanted[:77] + "..."
+    return [f"{what} {shown} (needed: {wanted})"]
+
+
+def _reach(
+    ruleset: Ruleset, trace: tuple[int, ...], family: int, interfaces: InterfaceMap | None
+) -> tuple[Ivs | None, Ivs | None, Ivs | None, frozenset[int] | None] | None:
+    """The match of the deciding rule narrowed by every jump leading to it (requests)."""
+    src: Ivs | None = None
+    dst: Ivs | None = None
+    dport: Ivs | None = None
+    protos: frozenset[int] | None = None
+    for uid in trace:
+        rule = ruleset.rule(uid)
+        if rule.action.kind == "return":
+            continue
+        cube = rule.match.cube(False)
+        if cube is None:
+            return None
+        src = _narrow(src, cube[0])
+        dst = _narrow(dst, cube[1])
+        if interfaces is not None:
+            if rule.match.iif is not None:
+                src = _narrow(src, interfaces.addresses_of(rule.match.iif, family))
+            if rule.match.oif is not None:
+                dst = _narrow(dst, interfaces.addresses_of(rule.match.oif, family))
+        dport = _narrow(dport, cube[3])
+        if rule.match.protos is not None:
+            protos = rule.match.protos if protos is None else protos & rule.match.protos
+    return src, dst, dport, protos
+
+
+def _narrow(have: Ivs | None, more: Ivs | None) -> Ivs | None:
+    if more is None:
+        return have
+    if have is None:
+        return more
+    return ranges.intersect(have, more)
+
+
+def unused_accepts(
+    ruleset: Ruleset, path: Path, families: set[int], used: set[int]
+) -> list[RuleRef]:
+    """Accept rules on the audited path that can take new connections but decided no
+    planned flow."""
+    chains: dict[str, None] = {}
+    for family in sorted(families):
+        for base in base_chains(ruleset, path, family):
+            if base.kind != "filter":
+                continue
+            for key in reachable(ruleset, base.chain):
+                chains.setdefault(key, None)
+    seen: dict[tuple[str, int | None, int], None] = {}
+    out: list[RuleRef] = []
+    for key in chains:
+        for rule in ruleset.chains[key].rules:
+            if not _accepts_new(rule) or rule.uid in used:
+                continue
+            origin = rule.origin
+            ident = (origin.file, origin.line, origin.position)
+            if ident in seen:
+                continue
+            seen[ident] = None
+            out.append(RuleRef.of(rule))
+    return out
+
+
+def _accepts_new(rule: Rule) -> bool:
+    match = rule.match
+    if rule.action.kind != "accept" or match.never is not None:
+        return False
+    if match.states is not None and "new" not in match.states:
+        return False
+    return match.direction != "reply"

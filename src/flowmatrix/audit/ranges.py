@@ -1,0 +1,188 @@
+"""Sets of integers as sorted disjoint intervals: addresses, ports and protocol numbers.
+
+An ``Ivs`` is a tuple of inclusive ``(low, high)`` pairs, sorted, disjoint and never
+adjacent, so two equal sets always have the same representation. Addresses are plain
+integers (IPv4 in 0..2**32-1, IPv6 in 0..2**128-1); the family travels beside them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+
+Interval = tuple[int, int]
+Ivs = tuple[Interval, ...]
+
+EMPTY: Ivs = ()
+PORTS: Ivs = ((0, 65535),)
+ADDR_MAX = {4: (1 << 32) - 1, 6: (1 << 128) - 1}
+ALL_ADDRESSES: dict[int, Ivs] = {4: ((0, ADDR_MAX[4]),), 6: ((0, ADDR_MAX[6]),)}
+
+
+def normalize(intervals: Iterable[Interval]) -> Ivs:
+    """Sort and merge overlapping or adjacent intervals."""
+    items = sorted(intervals)
+    merged: list[list[int]] = []
+    for low, high in items:
+        if low > high:
+            continue
+        if merged and low <= merged[-1][1] + 1:
+            if high > merged[-1][1]:
+                merged[-1][1] = high
+        else:
+            merged.append([low, high])
+    return tuple((a, b) for a, b in merged)
+
+
+def point(value: int) -> Ivs:
+    return ((value, value),)
+
+
+def union(a: Ivs, b: Ivs) -> Ivs:
+    if not a:
+        return b
+    if not b:
+        return a
+    return normalize(a + b)
+
+
+def intersect(a: Ivs, b: Ivs) -> Ivs:
+    """Intersection by a linear merge of the two sorted lists."""
+    out: list[Interval] = []
+    i = j = 0
+    while i < len(a) and j < len(b):
+        low = max(a[i][0], b[j][0])
+        high = min(a[i][1], b[j][1])
+        if low <= high:
+            out.append((low, high))
+        if a[i][1] < b[j][1]:
+            i += 1
+        else:
+            j += 1
+    return tuple(out)
+
+
+def complement(a: Ivs, maximum: int) -> Ivs:
+    """Everything in 0..maximum that is not in ``a``."""
+    out: list[Interval] = []
+    cursor = 0
+    for low, high in a:
+        if low > cursor:
+            out.append((cursor, low - 1))
+        cursor = high + 1
+    if cursor <= maximum:
+        out.append((cursor, maximum))
+    return tuple(out)
+
+
+def difference(a: Ivs, b: Ivs) -> Ivs:
+    if not a or not b:
+        return a
+    maximum = max(a[-1][1], b[-1][1])
+    return intersect(a, complement(b, maximum))
+
+
+def is_subset(a: Ivs, b: Ivs) -> bool:
+    """True when every value of ``a`` is in ``b``."""
+    j = 0
+    for low, high in a:
+        while j < len(b) and b[j][1] < low:
+            j += 1
+        if j == len(b) or b[j][0] > low or b[j][1] < high:
+            return False
+    return True
+
+
+def contains(a: Ivs, value: int) -> bool:
+    return any(low <= value <= high for low, high in a)
+
+
+# -- addresses ---------------------------------------------------------------------------
+
+
+def parse_prefix(text: str) -> tuple[int, Interval]:
+    """``10.0.0.0/8``, ``10.1.2.3``, ``10.0.0.0/255.0.0.0`` or ``fe80::/10`` as (family, interval).
+
+    Host bits are ignored, as iptables and nft do. Raises ValueError on bad input.
+    """
+    text = text.strip()
+    if "/" in text:
+        address, mask = text.split("/", 1)
+        ip = ipaddress.ip_address(address)
+        if mask.isdigit():
+            length = int(mask)
+        else:
+            mask_ip = ipaddress.ip_address(mask)
+            if mask_ip.version != ip.version:
+                raise ValueError(f"mask {mask!r} does not fit {address!r}")
+            bits = format(int(mask_ip), f"0{ip.max_prefixlen}b")
+            if "01" in bits:
+                raise ValueError(f"non-contiguous mask {mask!r}")
+            length = bits.count("1")
+        if not 0 <= length <= ip.max_prefixlen:
+            raise ValueError(f"prefix length {length} out of range")
+        host_bits = ip.max_prefixlen - length
+        low = (int(ip) >> host_bits) << host_bits
+        return ip.version, (low, low + (1 << host_bits) - 1)
+    ip = ipaddress.ip_address(text)
+    return ip.version, (int(ip), int(ip))
+
+
+def parse_range(text: str) -> tuple[int, Interval]:
+    """``a-b`` (an address range) or a prefix, as (family, interval)."""
+    if "-" in text and "/" not in text:
+        first, last = text.split("-", 1)
+        low = ipaddress.ip_address(first.strip())
+        high = ipaddress.ip_address(last.strip())
+        if low.version != high.version:
+            raise ValueError(f"range {text!r} mixes IPv4 and IPv6")
+        if int(low) > int(high):
+            raise ValueError(f"range {text!r} is empty")
+        return low.version, (int(low), int(high))
+    return parse_prefix(text)
+
+
+def format_address(value: int, family: int) -> str:
+    return str(ipaddress.IPv4Address(value) if family == 4 else ipaddress.IPv6Address(value))
+
+
+def to_cidrs(ivs: Ivs, family: int) -> list[str]:
+    """The smallest list of CIDRs covering exactly ``ivs`` (single hosts without /32)."""
+    bits = 32 if family == 4 else 128
+    out: list[str] = []
+    for low, high in ivs:
+        cursor = low
+        while cursor <= high:
+            length = bits
+            # grow the block while it stays aligned and inside the interval
+            while length > 0:
+                block = 1 << (bits - length + 1)
+                if cursor % block or cursor + block - 1 > high:
+                    break
+                length -= 1
+            text = format_address(cursor, family)
+            out.append(text if length == bits else f"{text}/{length}")
+            cursor += 1 << (bits - length)
+    return out
+
+
+def describe_addresses(ivs: Ivs, family: int) -> str:
+    """Short human text for an address set: CIDRs, ranges, or 'any'."""
+    if ivs == ALL_ADDRESSES[family]:
+        return "any" if family == 4 else "any (IPv6)"
+    cidrs = to_cidrs(ivs, family)
+    if len(cidrs) <= 4:
+        return ", ".join(cidrs)
+    parts = [
+        format_address(low, family)
+        if low == high
+        else f"{format_address(low, family)}-{format_address(high, family)}"
+        for low, high in ivs
+    ]
+    return ", ".join(parts)
+
+
+def describe_ports(ivs: Ivs) -> str:
+    if ivs == PORTS:
+        return "any"
+    return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in ivs)

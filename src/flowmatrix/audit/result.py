@@ -1,0 +1,193 @@
+"""The audit's answer, as plain data: what renderers (table, JSON, CSV, SARIF) read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from flowmatrix.audit.ir import Problem, Rule
+from flowmatrix.audit.ranges import Ivs
+
+FlowStatus = Literal["allowed", "blocked", "partial", "depends", "unresolved"]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleRef:
+    """A rule of the audited ruleset, as the user knows it."""
+
+    file: str
+    line: int | None
+    table: str
+    chain: str
+    position: int
+    handle: int | None
+    text: str
+
+    @property
+    def where(self) -> str:
+        if self.line is not None:
+            return f"{self.file}:{self.line}"
+        if self.handle is not None:
+            return f"{self.table} {self.chain} handle {self.handle}"
+        return f"{self.table} {self.chain} #{self.position}"
+
+    @property
+    def label(self) -> str:
+        """``chain#position``, e.g. ``FORWARD#12``."""
+        return f"{self.chain}#{self.position}"
+
+    @classmethod
+    def of(cls, rule: Rule) -> RuleRef:
+        o = rule.origin
+        return cls(o.file, o.line, o.table, o.chain, o.position, o.handle, o.text)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """What one base chain did with the packet."""
+
+    chain: str
+    """Base chain, ``table/chain`` (iptables) or ``family table/chain`` (nftables)."""
+    end: str
+    """accept, drop, reject, queue, unknown, policy-accept, policy-drop."""
+    rule: RuleRef | None
+    trace: tuple[RuleRef, ...]
+    """Rules walked through: jumps, gotos, returns, then the deciding rule."""
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """An unevaluated condition, assumed to hold or not in one alternative."""
+
+    rule: RuleRef
+    holds: bool
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Fate:
+    """One possible fate of a part of a flow."""
+
+    status: Literal["allowed", "blocked", "depends"]
+    blocked_in: Literal["request", "reply"] | None
+    decided_by: RuleRef | None
+    """The deciding rule (None: a chain policy, see ``decision``)."""
+    decision: str
+    """Human summary: 'ACCEPT by FORWARD#12', 'policy DROP of filter/FORWARD'."""
+    request: tuple[Step, ...]
+    reply: tuple[Step, ...]
+    conditions: tuple[Condition, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """Packets of the flow that share their fate(s)."""
+
+    family: int
+    src: Ivs
+    dst: Ivs
+    sport: Ivs
+    sources: str
+    destinations: str
+    source_ports: str
+    iif: str | None
+    oif: str | None
+    status: Literal["allowed", "blocked", "depends"]
+    fates: tuple[Fate, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """A rule to add so that a blocked part passes, in the audited ruleset's own syntax."""
+
+    command: str
+    chain: str
+    placement: str
+    """Where and why there: 'before FORWARD#40 (jump to LOG_DROP)', 'at the end of ...'."""
+    leg: Literal["request", "reply"]
+    verified: bool
+    """True when re-evaluating the ruleset with the fix makes the part pass."""
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FlowResult:
+    flow_id: str
+    requirement: str
+    description: str
+    source: str
+    source_zone: str
+    destination: str
+    destination_zone: str
+    protocol: str
+    port: int
+    required: bool
+    """False for obsolete requirements: their being blocked is no finding."""
+    flow_status: str
+    status: FlowStatus
+    path: str
+    """forward (through a router), input (to the host), output (from the host)."""
+    parts: tuple[Part, ...]
+    fixes: tuple[Fix, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def is_finding(self) -> bool:
+        return self.required and self.status in ("blocked", "partial")
+
+
+@dataclass(frozen=True, slots=True)
+class WideRule:
+    """An accept rule wider than every planned flow it serves."""
+
+    rule: RuleRef
+    reasons: tuple[str, ...]
+    flows: tuple[str, ...]
+    """``<flow id>/<protocol>/<port>`` of the planned flows it lets through."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeadRule:
+    rule: RuleRef
+    reason: Literal["shadowed", "never-matches", "unreachable-chain"]
+    detail: str
+    shadowed_by: tuple[RuleRef, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Unevaluated:
+    """A kind of condition the tool does not evaluate, and where it occurs."""
+
+    condition: str
+    rules: tuple[RuleRef, ...]
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    site: str
+    site_file: str | None
+    target: str
+    """``firewall NAME`` or ``host NAME``."""
+    path: str
+    ruleset_file: str
+    dialect: str
+    interfaces_from: str
+    """Where the interfaces of the packets come from: an ipassmt file, the site, nothing."""
+    source_ports: str
+    flows: tuple[FlowResult, ...]
+    wide_rules: tuple[WideRule, ...] = ()
+    unused_rules: tuple[RuleRef, ...] = ()
+    dead_rules: tuple[DeadRule, ...] = ()
+    unevaluated: tuple[Unevaluated, ...] = ()
+    problems: tuple[Problem, ...] = ()
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def findings(self) -> list[FlowResult]:
+        return [f for f in self.flows if f.is_finding]
+
+    def counts(self) -> dict[str, int]:
+        out = {"allowed": 0, "blocked": 0, "partial": 0, "depends": 0, "unresolved": 0}
+        for flow in self.flows:
+            out[flow.status] += 1
+        return out

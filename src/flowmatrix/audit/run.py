@@ -1,0 +1,315 @@
+"""The audit: the planned flows crossing one firewall (or reaching one host), judged
+against its ruleset, plus what the ruleset allows beyond them and what in it is dead."""
+
+from __future__ import annotations
+
+from flowmatrix.audit import ranges
+from flowmatrix.audit.describe import Describer
+from flowmatrix.audit.engine import CompiledWalker
+from flowmatrix.audit.fixes import Blocked, propose, usual
+from flowmatrix.audit.ipassmt import InterfaceMap, from_zones
+from flowmatrix.audit.ir import Ruleset
+from flowmatrix.audit.packet import Region
+from flowmatrix.audit.pipeline import Path
+from flowmatrix.audit.privilege import Served, unused_accepts, wide_rules
+from flowmatrix.audit.ranges import Ivs
+from flowmatrix.audit.result import AuditReport, FlowResult, FlowStatus, Part, RuleRef, Unevaluated
+from flowmatrix.audit.scope import EndScope, Interfaces, end_scope, interfaces_for
+from flowmatrix.audit.shadow import dead_rules
+from flowmatrix.audit.verdict import Cell, evaluate_flow, request_context
+from flowmatrix.errors import UserError
+from flowmatrix.model import Flow, Plan
+from flowmatrix.site import Firewall, Site
+
+EPHEMERAL: Ivs = ((1024, 65535),)
+PROTOCOLS = {"tcp": 6, "udp": 17}
+
+
+def audit_plan(
+    plan: Plan,
+    ruleset: Ruleset,
+    *,
+    firewall: str | None = None,
+    host: str | None = None,
+    ipassmt: InterfaceMap | None = None,
+    source_ports: Ivs = EPHEMERAL,
+) -> AuditReport:
+    """Judge ``ruleset`` against the planned flows through ``firewall`` (forward path) or,
+    with ``host``, against the flows to and from that host (input and output paths)."""
+    if (firewall is None) == (host is None):
+        raise UserError(
+            "give either a firewall or a host to audit",
+            hint="--firewall NAME for a router, --host NAME for a host's own rules",
+        )
+    site = plan.site
+    jobs: list[tuple[Flow, Path, EndScope, EndScope]] = []
+    fw = None
+    if firewall is not None:
+        fw = next((f for f in site.firewalls if f.name == firewall), None)
+        if fw is None:
+            known = ", ".join(f.name for f in site.firewalls) or "none"
+            raise UserError(
+                f"no firewall {firewall!r} in site {site.name!r}",
+                hint=f"firewalls of the site: {known}",
+            )
+        for flow in plan.flows_through(firewall):
+            jobs.append(
+                (flow, "forward", end_scope(site, flow.source), end_scope(site, flow.destination))
+            )
+        target = f"firewall {firewall}"
+    else:
+        assert host is not None
+        jobs = _host_jobs(plan, host)
+        target = f"host {host}"
+    walker = CompiledWalker(ruleset)
+    describer = Describer(ruleset, source_ports)
+    results: list[FlowResult] = []
+    served: dict[int, Served] = {}
+    used: set[int] = set()
+    paths: set[Path] = set()
+    families: set[int] = set()
+    for flow, path, source, destination in jobs:
+        paths.add(path)
+        for port in flow.ports:
+            result = _audit_flow(
+                ruleset,
+                walker,
+                describer,
+                flow,
+                port,
+                path,
+                source,
+                destination,
+                interfaces_for(site, flow, fw, ipassmt),
+                source_ports,
+                served,
+                used,
+            )
+            families.update(p.family for p in result.parts)
+            results.append(result)
+    unused: list[RuleRef] = []
+    for path in sorted(paths):
+        unused += unused_accepts(ruleset, path, families or set(ruleset.families), used)
+    notes = []
+    if ipassmt is None and (fw is None or not fw.interfaces):
+        notes.append(
+            "interfaces unknown: rules on -i/-o (iifname/oifname) make the verdict "
+            "'depends'; give --ipassmt or 'interfaces' for the firewall in the site"
+        )
+    return AuditReport(
+        site=site.name,
+        site_file=plan.site_file,
+        target=target,
+        path=", ".join(sorted(paths)) or "forward",
+        ruleset_file=ruleset.file,
+        dialect=ruleset.dialect,
+        interfaces_from=(
+            f"ipassmt {ipassmt.source}"
+            if ipassmt is not None
+            else "site"
+            if fw is not None and fw.interfaces
+            else "unknown"
+        ),
+        source_ports=ranges.describe_ports(source_ports),
+        flows=tuple(results),
+        wide_rules=tuple(wide_rules(ruleset, served, ipassmt or _zone_interfaces(site, fw))),
+        unused_rules=tuple(unused),
+        dead_rules=tuple(dead_rules(ruleset)),
+        unevaluated=tuple(unevaluated_conditions(ruleset)),
+        problems=ruleset.problems,
+        notes=tuple(notes) + ruleset.notes,
+    )
+
+
+def _zone_interfaces(site: Site, firewall: Firewall | None) -> InterfaceMap | None:
+    """The firewall's interfaces as an interface map, from the zones they face."""
+    if firewall is None or not firewall.interfaces:
+        return None
+    zones = {z.name: z for z in site.zones}
+    entries = []
+    for zone_name, ifname in firewall.interfaces.items():
+        zone = zones.get(zone_name)
+        if zone is not None:
+            entries.append((ifname, list(zone.cidrs), zone.internet))
+    # zones behind the next firewalls are reached through the interface toward them
+    for other in site.zones:
+        if other.name in firewall.interfaces or other.internet:
+            continue
+        toward = _toward(site, firewall, other.name)
+        if toward is not None and toward in firewall.interfaces:
+            entries.append((firewall.interfaces[toward], list(other.cidrs), False))
+    return from_zones(entries)
+
+
+def _toward(site: Site, firewall: Firewall, zone: str) -> str | None:
+    """The zone of ``firewall`` through which ``zone`` is reached."""
+    from flowmatrix.topology import FirewallGraph
+
+    graph = FirewallGraph(site)
+    for mine in firewall.zones:
+        path = graph.path(mine, zone)
+        if path is not None and firewall.name not in path:
+            return mine
+    return None
+
+
+def _host_jobs(plan: Plan, host: str) -> list[tuple[Flow, Path, EndScope, EndScope]]:
+    site = plan.site
+    found = next((h for h in site.hosts if h.name == host), None)
+    if found is None:
+        known = ", ".join(h.name for h in site.hosts) or "none"
+        raise UserError(f"no host {host!r} in site {site.name!r}", hint=f"hosts: {known}")
+    jobs: list[tuple[Flow, Path, EndScope, EndScope]] = []
+    for flow in plan.flows:
+        for path, end, other in (
+            ("input", flow.destination, flow.source),
+            ("output", flow.source, flow.destination),
+        ):
+            mine = [h for h in end.hosts if h.name == host]
+            if not mine:
+                continue
+            own = EndScope(_addresses(tuple(a for h in mine for a in h.addresses)))
+            if path == "input":
+                jobs.append((flow, "input", end_scope(site, other), own))
+            else:
+                jobs.append((flow, "output", own, end_scope(site, other)))
+    return jobs
+
+
+def _addresses(items: tuple[str, ...]) -> dict[int, Ivs]:
+    grouped: dict[int, list[tuple[int, int]]] = {}
+    for item in items:
+        family, interval = ranges.parse_prefix(item)
+        grouped.setdefault(family, []).append(interval)
+    return {family: ranges.normalize(ivs) for family, ivs in grouped.items()}
+
+
+def _audit_flow(
+    ruleset: Ruleset,
+    walker: CompiledWalker,
+    describer: Describer,
+    flow: Flow,
+    port: int,
+    path: Path,
+    source: EndScope,
+    destination: EndScope,
+    interfaces: Interfaces,
+    source_ports: Ivs,
+    served: dict[int, Served],
+    used: set[int],
+) -> FlowResult:
+    proto = PROTOCOLS[flow.protocol]
+    notes = [n for n in (source.note, destination.note) if n]
+    families = sorted(set(source.by_family) & set(destination.by_family) & set(ruleset.families))
+    parts: list[Part] = []
+    blocked: list[Blocked] = []
+    if not families:
+        notes.append(_why_unresolved(source, destination, ruleset))
+    for family in families:
+        for src, iif in interfaces.split_source(family, source.by_family[family]):
+            for dst, oif in interfaces.split_destination(family, destination.by_family[family]):
+                ctx = request_context(family, proto, iif, oif, path)
+                region = Region(src, dst, source_ports, ranges.point(port))
+                for cell in evaluate_flow(walker, path, ctx, region):
+                    parts.append(describer.part(cell, family, ctx))
+                    _collect(cell, flow, port, family, proto, served, used)
+                    if cell.status == "blocked":
+                        blocked.extend(
+                            Blocked(cell.region, ctx, a) for a in usual(cell.alternatives)
+                        )
+    status = _status(parts)
+    fixes = propose(ruleset, path, blocked) if blocked else []
+    return FlowResult(
+        flow_id=flow.id,
+        requirement=flow.requirement,
+        description=flow.description,
+        source=flow.source.role_name,
+        source_zone=flow.source.zone,
+        destination=flow.destination.role_name,
+        destination_zone=flow.destination.zone,
+        protocol=flow.protocol,
+        port=port,
+        required=flow.status != "obsolete",
+        flow_status=flow.status,
+        status=status,
+        path=path,
+        parts=tuple(parts),
+        fixes=tuple(fixes),
+        notes=tuple(notes),
+    )
+
+
+def _why_unresolved(source: EndScope, destination: EndScope, ruleset: Ruleset) -> str:
+    if not source.by_family or not destination.by_family:
+        return "no address known for an end of the flow"
+    common = set(source.by_family) & set(destination.by_family)
+    if not common:
+        return "source and destination have no address family in common"
+    return (
+        f"the ruleset is {ruleset.dialect} (IPv{'/'.join(map(str, sorted(ruleset.families)))}) "
+        f"and the flow is IPv{'/'.join(map(str, sorted(common)))}"
+    )
+
+
+def _collect(
+    cell: Cell,
+    flow: Flow,
+    port: int,
+    family: int,
+    proto: int,
+    served: dict[int, Served],
+    used: set[int],
+) -> None:
+    """Remember which accept rules decided which flows (for least privilege)."""
+    for alternative in cell.alternatives:
+        for result in (alternative.request, alternative.reply):
+            if result is None:
+                continue
+            for step in result.decisions:
+                if step.outcome.rule is not None:
+                    used.add(step.outcome.rule)
+        if alternative.status != "allowed":
+            continue
+        decision = alternative.request.decider
+        if decision is None or decision.outcome.rule is None or decision.end != "accept":
+            continue
+        uid = decision.outcome.rule
+        need = served.get(uid)
+        if need is None:
+            need = served[uid] = Served(family, decision.outcome.trace)
+        need.src.extend(cell.region.src)
+        need.dst.extend(cell.region.dst)
+        need.ports.append((port, port))
+        need.protos.add(proto)
+        need.flows.setdefault(f"{flow.id}/{flow.protocol}/{port}", None)
+
+
+def _status(parts: list[Part]) -> FlowStatus:
+    if not parts:
+        return "unresolved"
+    found = {p.status for p in parts}
+    if "blocked" in found:
+        return "blocked" if found == {"blocked"} else "partial"
+    if "depends" in found:
+        return "depends"
+    return "allowed"
+
+
+def unevaluated_conditions(ruleset: Ruleset) -> list[Unevaluated]:
+    """Conditions the tool does not evaluate, grouped by kind (``-m recent``, ``ct mark``)."""
+    grouped: dict[str, dict[tuple[str, int | None, int], RuleRef]] = {}
+    for rule in ruleset.rules:
+        for text in rule.match.opaque:
+            kind = _kind(text)
+            origin = rule.origin
+            grouped.setdefault(kind, {}).setdefault(
+                (origin.chain, origin.line, origin.position), RuleRef.of(rule)
+            )
+    return [Unevaluated(kind, tuple(refs.values())) for kind, refs in sorted(grouped.items())]
+
+
+def _kind(text: str) -> str:
+    words = text.replace("! ", "").split()
+    if len(words) >= 2 and words[0] == "-m":
+        return f"-m {words[1]}"
+    return " ".join(words[:2]) if words else text

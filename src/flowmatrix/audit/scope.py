@@ -1,0 +1,126 @@
+"""From a planned flow to the packets a firewall sees: addresses and interfaces.
+
+A flow end is a list of addresses and CIDRs, or "anything in a zone" (``any_address``),
+or only a name (an FQDN the plan cannot resolve): the last two are evaluated over every
+address of the zone (the Internet zone: every address in no other zone), so the verdict
+holds whatever the name resolves to, or says that it depends on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flowmatrix.audit import ranges
+from flowmatrix.audit.ipassmt import InterfaceMap
+from flowmatrix.audit.ranges import Ivs
+from flowmatrix.model import Flow, FlowEnd
+from flowmatrix.site import Firewall, Site
+
+
+@dataclass(frozen=True)
+class EndScope:
+    """The addresses of one flow end, per family."""
+
+    by_family: dict[int, Ivs]
+    note: str | None = None
+    """Why the set is wider than the hosts' own addresses (zone-wide, name only)."""
+
+
+def zone_addresses(site: Site, zone_name: str) -> dict[int, Ivs]:
+    """Every address of a zone; the Internet zone holds all that no other zone holds."""
+    zone = next((z for z in site.zones if z.name == zone_name), None)
+    if zone is None:
+        return {}
+    if not zone.internet:
+        return _cidrs(zone.cidrs)
+    others: dict[int, list[tuple[int, int]]] = {4: [], 6: []}
+    for other in site.zones:
+        if other.name == zone_name:
+            continue
+        for family, ivs in _cidrs(other.cidrs).items():
+            others[family].extend(ivs)
+    out: dict[int, Ivs] = {}
+    for family in (4, 6):
+        rest = ranges.complement(ranges.normalize(others[family]), ranges.ADDR_MAX[family])
+        if rest:
+            out[family] = rest
+    own = _cidrs(zone.cidrs)
+    for family, ivs in own.items():
+        out[family] = ranges.union(out.get(family, ()), ivs)
+    return out
+
+
+def _cidrs(items: tuple[str, ...] | list[str]) -> dict[int, Ivs]:
+    grouped: dict[int, list[tuple[int, int]]] = {}
+    for item in items:
+        family, interval = ranges.parse_prefix(item)
+        grouped.setdefault(family, []).append(interval)
+    return {family: ranges.normalize(ivs) for family, ivs in grouped.items()}
+
+
+def end_scope(site: Site, end: FlowEnd) -> EndScope:
+    if end.any_address:
+        return EndScope(zone_addresses(site, end.zone), f"any address of zone {end.zone}")
+    addresses = end.addresses
+    unresolved = [h.fqdn or h.name for h in end.hosts if not h.addresses]
+    if addresses and not unresolved:
+        return EndScope(_cidrs(list(addresses)))
+    scope = zone_addresses(site, end.zone)
+    if addresses:
+        for family, ivs in _cidrs(list(addresses)).items():
+            scope[family] = ranges.union(scope.get(family, ()), ivs)
+    names = ", ".join(unresolved) or end.role_name
+    return EndScope(scope, f"{names} given by name only: every address of zone {end.zone}")
+
+
+def firewall_zones(site: Site, flow: Flow, firewall: Firewall) -> tuple[str | None, str | None]:
+    """The zones a flow comes from and goes to, as seen by ``firewall`` on its path."""
+    path = list(flow.firewalls)
+    index = path.index(firewall.name)
+    by_name = {f.name: f for f in site.firewalls}
+
+    def shared(a: Firewall, b: Firewall) -> str | None:
+        return next((z for z in a.zones if z in b.zones), None)
+
+    if index == 0:
+        ingress: str | None = flow.source.zone
+    else:
+        previous = by_name.get(path[index - 1])
+        ingress = shared(firewall, previous) if previous else None
+    if index == len(path) - 1:
+        egress: str | None = flow.destination.zone
+    else:
+        following = by_name.get(path[index + 1])
+        egress = shared(firewall, following) if following else None
+    return ingress, egress
+
+
+@dataclass(frozen=True)
+class Interfaces:
+    """How the interfaces of the packets are known."""
+
+    ipassmt: InterfaceMap | None
+    iif: str | None
+    oif: str | None
+
+    def split_source(self, family: int, ivs: Ivs) -> list[tuple[Ivs, str | None]]:
+        if self.ipassmt is None:
+            return [(ivs, self.iif)]
+        return self.ipassmt.split(family, ivs)
+
+    def split_destination(self, family: int, ivs: Ivs) -> list[tuple[Ivs, str | None]]:
+        if self.ipassmt is None:
+            return [(ivs, self.oif)]
+        return self.ipassmt.split(family, ivs)
+
+
+def interfaces_for(
+    site: Site, flow: Flow, firewall: Firewall | None, ipassmt: InterfaceMap | None
+) -> Interfaces:
+    """The interface map if given, else the site's ``interfaces`` of the firewall by zone."""
+    if ipassmt is not None or firewall is None:
+        return Interfaces(ipassmt, None, None)
+    ingress, egress = firewall_zones(site, flow, firewall)
+    iif = firewall.interfaces.get(ingress) if ingress else None
+    oif = firewall.interfaces.get(egress) if egress else None
+    return Interfaces(None, iif, oif)

@@ -1,0 +1,137 @@
+"""A flow's fate: the request, then the reply, over every packet of the flow.
+
+A connection works when its first packet passes (state NEW) and the answer comes back
+(state ESTABLISHED, addresses and ports swapped). Both are evaluated, and the results
+are refined into disjoint cells of the flow's packet space; a cell with alternatives
+that disagree (an unevaluated condition decides) is "depends".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Generic, Literal, NamedTuple, TypeVar
+
+from flowmatrix.audit.packet import SYN, SYN_ACK, Ctx, Region
+from flowmatrix.audit.pipeline import Path, PathResult, evaluate_path
+from flowmatrix.audit.walk import Walker
+
+Status = Literal["allowed", "blocked", "depends"]
+T = TypeVar("T")
+REPLY_PATH: dict[str, Path] = {"forward": "forward", "input": "output", "output": "input"}
+
+
+class Alternative(NamedTuple):
+    """One possible fate of a cell (one set of assumptions on unevaluated conditions)."""
+
+    request: PathResult
+    reply: PathResult | None
+    """None when the request does not pass."""
+
+    @property
+    def status(self) -> Status:
+        last = self.request if self.reply is None else self.reply
+        if last.verdict == "accept":
+            return "allowed"
+        if last.verdict in ("queue", "unknown"):
+            return "depends"
+        return "blocked"
+
+    @property
+    def blocked_leg(self) -> str | None:
+        if self.request.verdict != "accept":
+            return "request"
+        if self.reply is not None and self.reply.verdict != "accept":
+            return "reply"
+        return None
+
+    @property
+    def assumptions(self) -> tuple[tuple[int, bool], ...]:
+        extra = self.reply.assumptions if self.reply is not None else ()
+        return self.request.assumptions + extra
+
+
+class Cell(NamedTuple):
+    """Packets of a flow that share one fate (or one set of alternative fates)."""
+
+    region: Region
+    """In the request's coordinates: source, destination, source port, destination port."""
+    iif: str | None
+    oif: str | None
+    alternatives: tuple[Alternative, ...]
+
+    @property
+    def status(self) -> Status:
+        found = {a.status for a in self.alternatives}
+        return found.pop() if len(found) == 1 else "depends"
+
+
+def request_context(family: int, proto: int, iif: str | None, oif: str | None, path: Path) -> Ctx:
+    return Ctx(
+        family,
+        proto,
+        "new",
+        SYN if proto == 6 else None,
+        "" if path == "output" else iif,
+        "" if path == "input" else oif,
+        False,
+        path == "output",
+        path == "input",
+    )
+
+
+def reply_context(request: Ctx) -> Ctx:
+    return Ctx(
+        request.family,
+        request.proto,
+        "established",
+        SYN_ACK if request.proto == 6 else None,
+        request.oif,
+        request.iif,
+        True,
+        request.local_dst,
+        request.local_src,
+    )
+
+
+def evaluate_flow(walker: Walker, path: Path, ctx: Ctx, region: Region) -> list[Cell]:
+    """Request and reply of the packets of ``region`` (one input and output interface)."""
+    pieces: list[tuple[Region, Alternative]] = []
+    back = reply_context(ctx)
+    back_path = REPLY_PATH[path]
+    for part, result in evaluate_path(walker, path, ctx, region):
+        if result.verdict != "accept":
+            pieces.append((part, Alternative(result, None)))
+            continue
+        for reply_part, reply in evaluate_path(walker, back_path, back, part.mirrored()):
+            pieces.append((reply_part.mirrored(), Alternative(result, reply)))
+    return [Cell(cell, ctx.iif, ctx.oif, tuple(labels)) for cell, labels in refine(pieces)]
+
+
+@dataclass
+class _Slot(Generic[T]):
+    region: Region
+    labels: list[T]
+
+
+def refine(items: list[tuple[Region, T]]) -> list[tuple[Region, list[T]]]:
+    """Disjoint regions, each with the labels of every item that covers it."""
+    grouped: dict[Region, list[T]] = {}
+    for region, label in items:
+        grouped.setdefault(region, []).append(label)
+    if len(grouped) <= 1:
+        return list(grouped.items())
+    slots: list[_Slot[T]] = []
+    for region, labels in grouped.items():
+        pending = [region]
+        updated: list[_Slot[T]] = []
+        for slot in slots:
+            hit = slot.region.intersect(region)
+            if hit is None:
+                updated.append(slot)
+                continue
+            updated.append(_Slot(hit, slot.labels + labels))
+            updated.extend(_Slot(rest, slot.labels) for rest in slot.region.minus(region))
+            pending = [piece for part in pending for piece in part.minus(slot.region)]
+        updated.extend(_Slot(part, list(labels)) for part in pending)
+        slots = updated
+    return [(slot.region, slot.labels) for slot in slots]
