@@ -53,6 +53,29 @@ def test_a_missing_rule_is_a_blocked_flow() -> None:
     assert {(r.case.flow, r.verdict) for r in bad} == {("XM-APP-16.1", "blocked")}
 
 
+def test_an_internet_rule_without_address_match_leaks() -> None:
+    """fw-back's rules for the Internet with the exclusion removed, as they used to be:
+    the dmz gets to XenMobile on 443 through the same interface, and the lab sees it."""
+    plan = load_plan(None)
+    firewall = next(f for f in plan.site.firewalls if f.name == "fw-back")
+    text = generate(
+        plan, Scope("firewall", "fw-back"), "nftables", interfaces=interface_names(firewall)
+    ).text
+    loose = text.replace("ip saddr != @zone_not_internet_v4 ", "")
+    assert loose != text
+    report = run_lab(plan, LabOptions(rulesets={"fw-back": loose}))
+    assert report.failed
+    assert all(r.verdict == "pass" for r in report.planned)
+    bad = {
+        (r.case.flow, r.case.variant, r.case.source_zone, r.verdict)
+        for r in report.results
+        if not r.ok
+    }
+    assert ("XM-APP-10.1", "internal-source", "dmz", "leak") in bad
+    # every leak comes from the dmz, the zone the Internet's packets enter fw-back from
+    assert {(zone, verdict) for _, _, zone, verdict in bad} == {("dmz", "leak")}
+
+
 def test_an_open_firewall_leaks() -> None:
     plan = load_plan("example:small-office")
     permissive = (

@@ -84,15 +84,57 @@ def test_cases_cover_the_plan_and_unplanned_ones_are_not_allowed(example: str) -
         ), case
         assert case.firewalls
     assert len({c.id for c in unplanned}) == len(unplanned)
-    assert {c.variant for c in unplanned} == {"other-port", "reversed", "other-source"}
+    assert {c.variant for c in unplanned} >= {
+        "internal-source",
+        "other-port",
+        "reversed",
+        "other-source",
+    }
     for case in cases:
         assert case.source_address in addresses.by_zone[case.source_zone]
         assert case.destination_address in addresses.by_zone[case.destination_zone]
+    # every flow from the Internet is tried from an internal zone
+    internet = {z.name for z in plan.site.zones if z.internet}
+    from_internet = {
+        c.flow
+        for c in cases
+        if c.planned
+        and c.flow
+        in {f.id for f in plan.flows if f.source.any_address and f.source.zone in internet}
+    }
+    internal = [c for c in unplanned if c.variant == "internal-source"]
+    assert internal and all(c.source_zone not in internet for c in internal)
+    assert {c.flow for c in internal} <= from_internet
 
 
-def test_allowed_treats_any_as_every_address(default_plan: Plan) -> None:
+def test_allowed_matches_any_as_the_rules_do(default_plan: Plan) -> None:
     allowed = Allowed(default_plan)
+    # 'any' of the Internet zone: every address in no other zone of the site
     assert allowed("198.51.100.7", "172.16.10.10", "tcp", 443)
     assert not allowed("198.51.100.7", "172.16.10.10", "tcp", 444)
+    assert not allowed("10.10.50.7", "172.16.10.10", "tcp", 443)
+    assert not allowed("172.16.10.254", "10.10.20.11", "tcp", 443)
     assert allowed("10.10.99.1", "10.10.20.12", "tcp", 8443)
     assert not allowed("10.10.20.254", "10.10.20.41", "tcp", 389)
+
+
+def test_internet_flows_are_tried_from_the_zone_they_cross(default_plan: Plan) -> None:
+    cases, _ = build_cases(default_plan, build_address_plan(default_plan))
+    enrol = [c for c in cases if c.flow == "XM-APP-10.1" and c.variant == "internal-source"]
+    # Internet -> fw-front -> dmz -> fw-back -> xms: fw-back must refuse the dmz itself
+    assert [(c.source_zone, c.destination_address, c.port, c.firewalls) for c in enrol] == [
+        ("dmz", "10.10.20.11", 443, ("fw-back",))
+    ]
+    vip = next(c for c in cases if c.flow == "XM-APP-07.1" and c.variant == "internal-source")
+    assert vip.source_zone not in ("internet", "dmz") and vip.destination_address == "172.16.10.10"
+
+
+def test_flows_to_the_internet_are_tried_towards_an_internal_zone() -> None:
+    plan = load_plan("example:enterprise-dual-stack")
+    cases, _ = build_cases(plan, build_address_plan(plan))
+    relay = [c for c in cases if c.variant == "internal-destination"]
+    assert {c.flow for c in relay} == {"XM-DEV-03.1"}
+    assert {c.family for c in relay} == {4, 6}
+    for case in relay:
+        assert case.source_zone == "core" and case.destination_zone == "dmz"
+        assert case.firewalls == ("core-fw",)

@@ -29,9 +29,11 @@ def test_output_file_is_written(run_cli: Any, tmp_path: Path) -> None:
     result = run_cli("rules", "-F", "fw-front", "-t", "ciscoasa", "-o", str(target))
     assert result.code == 0, result
     assert result.stdout == ""
-    assert "access-list fw-front extended permit tcp any host 172.16.10.10 eq https" in (
-        target.read_text()
-    )
+    written = target.read_text()
+    # the Internet is every address outside the site's zones: 0.0.0.0/5 is part of it
+    vip = "access-list fw-front extended permit tcp 0.0.0.0 248.0.0.0 host 172.16.10.10 eq https"
+    assert vip in written
+    assert "permit tcp any host 172.16.10.10" not in written
 
 
 def test_host_scope(run_cli: Any) -> None:

@@ -94,3 +94,22 @@ def test_a_windows_block_rule_is_refused(default_plan: Plan) -> None:
         "interfacetype=any dir=in action=block\n"
     )
     assert any("block rule" in e.message for e in check_vendor(blocked, target, policy.terms))
+
+
+def test_a_gce_rule_split_by_aerleon_still_counts(default_plan: Plan) -> None:
+    """More than 256 ranges: aerleon writes NAME-1, NAME-2... instead of NAME."""
+    import json
+
+    target = VENDOR_TARGETS["gce"]
+    selection = select(default_plan, Scope("firewall", "fw-back"))
+    policy = build_policy(selection, target)
+    rules = json.loads(run_aerleon(policy, "gce")[0])
+    name = "default-xm-app-10-1-v4"
+    whole = next(r for r in rules if r["name"] == name)
+    ranges = whole["sourceRanges"]
+    halves = [dict(whole, name=f"{name}-{i + 1}", sourceRanges=ranges[i::2]) for i in (0, 1)]
+    split = [r for r in rules if r["name"] != name] + halves
+    assert check_vendor(json.dumps(split), target, policy.terms) == []
+    lost = [r for r in rules if r["name"] != name]
+    errors = check_vendor(json.dumps(lost), target, policy.terms)
+    assert [e.flow for e in errors] == ["XM-APP-10.1"]

@@ -19,11 +19,12 @@ def test_forward_policy_drop_and_own_chain(default_plan: Plan) -> None:
     text = generate(default_plan, Scope("firewall", "fw-back"), "iptables").text
     lines = text.splitlines()
     start = lines.index("*filter")
-    assert lines[start + 1 : start + 8] == [
+    assert lines[start + 1 : start + 9] == [
         ":INPUT ACCEPT [0:0]",
         ":FORWARD DROP [0:0]",
         ":OUTPUT ACCEPT [0:0]",
         ":FLOWMATRIX-FW-BACK - [0:0]",
+        ":FLOWMATRIX-FW-BACK-INET-SRC - [0:0]",
         "-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
         "-A FORWARD -m conntrack --ctstate INVALID -j DROP",
         "-A FORWARD -j FLOWMATRIX-FW-BACK",

@@ -5,6 +5,12 @@ and address family both ends have. Unplanned cases are derived from the first pl
 case of each flow and family by changing one thing (the port, the direction, the
 source) and are kept only when no flow of the plan allows them: each one must be
 blocked.
+
+'Any address' in the Internet zone is every address in no other zone of the site, as
+the rules match it. So a flow from (or to) the Internet gets an unplanned case from (or
+to) an internal zone first: the same packet from a stranger of a zone the flow goes
+through (then of the other zones), which a rule matching the Internet by its interface
+alone, or not at all, would let through.
 """
 
 from __future__ import annotations
@@ -16,9 +22,25 @@ from typing import Literal
 
 from flowmatrix.lab.addressing import AddressPlan
 from flowmatrix.model import Flow, FlowEnd, Plan
+from flowmatrix.rules.select import zone_walk
 from flowmatrix.topology import FirewallGraph
 
-Variant = Literal["planned", "other-port", "reversed", "other-source"]
+Variant = Literal[
+    "planned",
+    "internal-source",
+    "internal-destination",
+    "other-port",
+    "reversed",
+    "other-source",
+]
+#: Unplanned variants, in the order they are tried for each flow and family.
+UNPLANNED: tuple[Variant, ...] = (
+    "internal-source",
+    "internal-destination",
+    "other-port",
+    "reversed",
+    "other-source",
+)
 NOT_REQUIRED = frozenset({"obsolete", "legacy"})
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -61,17 +83,42 @@ class Skipped:
     reason: str
 
 
+#: The networks an end matches, and whether an address must be outside all of them.
+_Match = tuple[tuple[IPNetwork, ...], bool]
+
+
 class Allowed:
-    """Does any flow of the plan allow this packet? ('any' ends allow every address.)"""
+    """Does any flow of the plan allow this packet?
+
+    Ends match as the rules match them: their addresses; 'any address' of a zone with
+    networks, those networks; 'any address' of the Internet zone, every address in no
+    other zone of the site.
+    """
 
     def __init__(self, plan: Plan) -> None:
-        self.index: dict[
-            tuple[str, int], list[tuple[list[IPNetwork] | None, list[IPNetwork] | None]]
-        ] = defaultdict(list)
+        self.zones: dict[str, tuple[IPNetwork, ...]] = {
+            zone.name: tuple(ipaddress.ip_network(c, strict=False) for c in zone.cidrs)
+            for zone in plan.site.zones
+        }
+        self.internet = {zone.name for zone in plan.site.zones if zone.internet}
+        self.index: dict[tuple[str, int], list[tuple[_Match, _Match]]] = defaultdict(list)
         for flow in plan.flows:
-            entry = (_networks(flow.source), _networks(flow.destination))
+            entry = (self._match(flow.source), self._match(flow.destination))
             for port in flow.ports:
                 self.index[(flow.protocol, port)].append(entry)
+
+    def _match(self, end: FlowEnd) -> _Match:
+        if not end.any_address:
+            return tuple(ipaddress.ip_network(a, strict=False) for a in end.addresses), False
+        if end.zone in self.internet or not self.zones.get(end.zone):
+            others = tuple(
+                net
+                for zone, nets in self.zones.items()
+                if zone != end.zone and zone not in self.internet
+                for net in nets
+            )
+            return others, True
+        return self.zones[end.zone], False
 
     def __call__(self, source: str, destination: str, protocol: str, port: int) -> bool:
         src = ipaddress.ip_address(source)
@@ -81,19 +128,15 @@ class Allowed:
                 return True
         return False
 
-
-def _networks(end: FlowEnd) -> list[IPNetwork] | None:
-    if end.any_address:
-        return None
-    return [ipaddress.ip_network(a, strict=False) for a in end.addresses]
+    def internet_any(self, end: FlowEnd) -> bool:
+        """``end`` is 'any address' of the Internet zone."""
+        return end.any_address and end.zone in self.internet
 
 
-def _covers(
-    networks: list[IPNetwork] | None, address: ipaddress.IPv4Address | ipaddress.IPv6Address
-) -> bool:
-    if networks is None:
-        return True
-    return any(n.version == address.version and address in n for n in networks)
+def _covers(match: _Match, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    networks, outside = match
+    inside = any(n.version == address.version and address in n for n in networks)
+    return inside != outside
 
 
 def _family(address: str) -> int:
@@ -175,7 +218,7 @@ class _Builder:
     def unplanned(self, flow: Flow, model: Case) -> list[Case]:
         """Up to ``unplanned_per_flow`` cases derived from ``model``, each one not allowed."""
         found: list[Case] = []
-        for variant in ("other-port", "reversed", "other-source"):
+        for variant in UNPLANNED:
             if len(found) >= self.unplanned_per_flow:
                 break
             case = self._derive(flow, model, variant)
@@ -203,6 +246,22 @@ class _Builder:
             )
             if not port:
                 return None
+        elif variant == "internal-source":
+            if not self.allowed.internet_any(flow.source):
+                return None
+            picked = self._internal(flow, family, dst, flow.protocol, port, as_source=True)
+            if picked is None:
+                return None
+            src_zone, src = picked
+            src_label = f"unknown ({src_zone})"
+        elif variant == "internal-destination":
+            if not self.allowed.internet_any(flow.destination):
+                return None
+            picked = self._internal(flow, family, src, flow.protocol, port, as_source=False)
+            if picked is None:
+                return None
+            dst_zone, dst = picked
+            dst_label = f"unknown ({dst_zone})"
         elif variant == "reversed":
             src_zone, src_label, src, dst_zone, dst_label, dst = (
                 dst_zone,
@@ -239,6 +298,29 @@ class _Builder:
             destination_address=dst,
             firewalls=path,
         )
+
+    def _internal(
+        self, flow: Flow, family: int, other: str, protocol: str, port: int, *, as_source: bool
+    ) -> tuple[str, str] | None:
+        """A stranger of a zone other than the Internet, as the source (or destination) of
+        a new case with ``other`` at the other end: zones the flow goes through first."""
+        site = self.plan.site
+        walk = zone_walk(site, flow.source.zone, flow.destination.zone, flow.firewalls) or []
+        internal = [z.name for z in site.zones if not z.internet]
+        fixed_zone = flow.destination.zone if as_source else flow.source.zone
+        for zone in [z for z in walk if z in internal] + [z for z in internal if z not in walk]:
+            if zone == fixed_zone:
+                continue
+            address = self.addresses.stranger(zone, family)
+            if address is None:
+                continue
+            src, dst = (address, other) if as_source else (other, address)
+            zones = (zone, fixed_zone) if as_source else (fixed_zone, zone)
+            if (src, dst, protocol, port) in self.seen or self.allowed(src, dst, protocol, port):
+                continue
+            if self.graph.path(*zones):
+                return zone, address
+        return None
 
     def _stranger(
         self, family: int, zone: str, dst_zone: str, dst: str, protocol: str, port: int

@@ -6,7 +6,9 @@ JSON contract (``format_version`` 1)::
      "summary": {"planned", "passed", "blocked", "unplanned", "unplanned_blocked",
                  "leaks", "skipped": int},
      "firewalls": [{"name", "rules": "generated"|"file", "rule_count", "interfaces": {zone: if}}],
-     "results": [{"id", "flow", "variant": "planned"|"other-port"|"reversed"|"other-source",
+     "results": [{"id", "flow",
+                  "variant": "planned"|"internal-source"|"internal-destination"|"other-port"
+                             |"reversed"|"other-source",
                   "required", "verdict": "pass"|"blocked"|"leak"|"error", "ok",
                   "protocol", "port", "firewalls": [str],
                   "source": {"label", "address", "zone"},

@@ -18,7 +18,7 @@ from flowmatrix.rules.vendors import Term, VendorTarget
 
 _NFT_CHAIN = re.compile(r"^\s*chain (\S+) \{")
 _NFT_COMMENT = re.compile(r'comment "([^":]+):')
-_NFT_FAMILY = re.compile(r"(?:^|\s)(ip6?) [sd]addr ")
+_NFT_FAMILY = re.compile(r"(?:^|\s)(?:(ip6?) [sd]addr |meta nfproto ipv([46]) )")
 _NFT_NOT_RENDERED = re.compile(r"^\s*# (\S+): not rendered:")
 _IPT_RULE = re.compile(r'^-A (\S+) .*--comment "([^":]+):')
 _ACL_REMARK = re.compile(r"\bremark (\S+)\s*$")
@@ -39,7 +39,7 @@ def _family_of_nft_rule(line: str) -> Family | None:
     match = _NFT_FAMILY.search(line)
     if match is None:
         return None
-    return 6 if match.group(1) == "ip6" else 4
+    return 6 if match.group(1) == "ip6" or match.group(2) == "6" else 4
 
 
 def _expected(
@@ -241,6 +241,9 @@ def check_vendor(text: str, target: VendorTarget, terms: Sequence[Term]) -> list
                 "a block rule would override every allow rule (Windows applies block rules first)",
             )
         )
+    if target.platform == "gce":
+        # a rule of more than 256 addresses is split into NAME-1, NAME-2...
+        effective |= {name.rpartition("-")[0] for name in effective if name.endswith("-1")}
     for term in terms:
         if output_name(target, term) not in effective:
             family = f"IPv{term.family} " if term.family else ""

@@ -6,6 +6,13 @@ one rule per flow. ``iptables-restore FILE`` replaces the table in one commit, s
 loading the file again gives the same ruleset; other tables (nat, mangle) are untouched.
 IPv4 goes to ``--target iptables``, IPv6 to ``--target ip6tables``; a flow whose ends
 are both 'any' is in both.
+
+An 'any' end in the Internet zone is every address in no other zone of the site. One
+``-s``/``-d`` cannot be negated for several networks, so such a rule jumps to a small
+user chain of the scope, ``FLOWMATRIX-<NAME>-INET-SRC`` (``-INET-DST`` for a
+destination): it RETURNs for each network of the other zones, so those packets go on
+to the next rules, and accepts the rest. It is part of the same table, so a reload
+replaces it with everything else.
 """
 
 from __future__ import annotations
@@ -72,8 +79,22 @@ def _port_matches(spec: RuleSpec) -> list[str]:
     return [f"-p {proto} -m multiport --dports {','.join(chunk)}" for chunk in chunks]
 
 
-def _matches(spec: RuleSpec, family: Family, chain: str) -> list[str]:
-    """The matches of the rules of ``spec`` (one per multiport chunk), before the comment."""
+#: Suffixes of the chains that accept unless an 'any' end is in another zone.
+_EXCLUDE_SUFFIX = {
+    (True, False): "-INET-SRC",
+    (False, True): "-INET-DST",
+    (True, True): "-INET-BOTH",
+}
+
+
+def exclusion_chain(scope_name: str, source: bool, destination: bool) -> str:
+    """The chain accepting unless the source (destination) is in another zone of the site."""
+    return chain_name(scope_name, _EXCLUDE_SUFFIX[(source, destination)])
+
+
+def _matches(spec: RuleSpec, family: Family, chain: str, scope_name: str) -> list[str]:
+    """The matches of the rules of ``spec`` (one per multiport chunk) and their jump,
+    ``... -j TARGET``; the comment goes before the jump (see ``_rule_line``)."""
     head = [f"-A {chain}"]
     if spec.in_interface:
         head.append(f"-i {linux_interface(spec.in_interface, 'iptables')}")
@@ -83,12 +104,37 @@ def _matches(spec: RuleSpec, family: Family, chain: str) -> list[str]:
         head.append("-s " + ",".join(_address(n) for n in spec.source.networks(family)))
     if not spec.destination.any:
         head.append("-d " + ",".join(_address(n) for n in spec.destination.networks(family)))
-    return [" ".join([*head, ports]) for ports in _port_matches(spec)]
+    exclude_source = spec.source.any and bool(spec.source.excluded(family))
+    exclude_destination = spec.destination.any and bool(spec.destination.excluded(family))
+    target = "ACCEPT"
+    if exclude_source or exclude_destination:
+        target = exclusion_chain(scope_name, exclude_source, exclude_destination)
+    return [" ".join([*head, ports, "-j", target]) for ports in _port_matches(spec)]
 
 
 def _rule_line(match: str, text: str) -> str:
+    rule, _, target = match.rpartition(" -j ")
     quoted = comment(text, COMMENT_LIMIT)
-    return f'{match} -m conntrack --ctstate NEW -m comment --comment "{quoted}" -j ACCEPT'
+    return f'{rule} -m conntrack --ctstate NEW -m comment --comment "{quoted}" -j {target}'
+
+
+def _exclusion_rules(
+    chain: str, spec: RuleSpec, family: Family, source: bool, destination: bool
+) -> list[str]:
+    """The body of an exclusion chain: RETURN for the other zones' networks, then ACCEPT.
+
+    Every 'any' end of one site excludes the same networks (the zones but the Internet
+    zone): the first spec that jumps to the chain gives them.
+    """
+    lines = []
+    if source:
+        lines += [f"-A {chain} -s {_address(n)} -j RETURN" for n in spec.source.excluded(family)]
+    if destination:
+        lines += [
+            f"-A {chain} -d {_address(n)} -j RETURN" for n in spec.destination.excluded(family)
+        ]
+    lines.append(f"-A {chain} -j ACCEPT")
+    return lines
 
 
 def _prologue(builtin: str, chain: str, family: Family, host: bool) -> list[str]:
@@ -126,6 +172,8 @@ def render(
     body: list[str] = []
     rules = 0
     elsewhere: list[str] = []
+    #: exclusion chain -> (source?, destination?) and the first spec jumping to it
+    exclusion_chains: dict[str, tuple[tuple[bool, bool], RuleSpec]] = {}
     for chain_key, chain in chains.items():
         merged = MergedChain()
         for spec in selection.specs:
@@ -139,10 +187,25 @@ def render(
             if not spec.family_free and family not in spec.families:
                 elsewhere.append(spec.flow.id)
                 continue
-            for match in _matches(spec, family, chain):
+            for match in _matches(spec, family, chain, scope.name):
                 merged.add_rule(match, spec.flow.id, spec.flow.description)
+            kind = (
+                spec.source.any and bool(spec.source.excluded(family)),
+                spec.destination.any and bool(spec.destination.excluded(family)),
+            )
+            if any(kind):
+                exclusion_chains.setdefault(exclusion_chain(scope.name, *kind), (kind, spec))
         body.extend(merged.lines(_rule_line))
         rules += merged.rules
+    for excluding, ((source, destination), spec) in exclusion_chains.items():
+        side = " or the ".join(
+            name for name, used in (("source", source), ("destination", destination)) if used
+        )
+        body.append(
+            f"# {excluding}: accepts unless the {side} is in a zone of the site other than "
+            "the Internet (RETURN: on to the next rule)"
+        )
+        body.extend(_exclusion_rules(excluding, spec, family, source, destination))
     notes = []
     if elsewhere:
         notes.append(
@@ -173,6 +236,7 @@ def render(
     lines.append("*filter")
     lines.extend(f":{name} {policy} [0:0]" for name, policy in policies.items())
     lines.extend(f":{chain} - [0:0]" for chain in chains.values())
+    lines.extend(f":{chain} - [0:0]" for chain in exclusion_chains)
     for chain_key, chain in chains.items():
         lines.extend(_prologue(builtins[chain_key], chain, family, host))
     lines.extend(body)

@@ -33,7 +33,12 @@ class Scope:
 
 @dataclass(frozen=True, slots=True)
 class Side:
-    """One end of a rule: the addresses to match, or none ('any')."""
+    """One end of a rule: the addresses to match, or none ('any').
+
+    An 'any' end in the Internet zone means every address that is in no other zone of
+    the site: ``not_v4`` / ``not_v6`` hold the other zones' networks, which a rule must
+    exclude (empty for a family the other zones do not use).
+    """
 
     role: str
     zone: str
@@ -44,9 +49,21 @@ class Side:
     v6: tuple[ipaddress.IPv6Network, ...] = ()
     unaddressed: tuple[str, ...] = ()
     """Hosts of this end known only by name (FQDN): no rule can match them."""
+    not_v4: tuple[ipaddress.IPv4Network, ...] = ()
+    not_v6: tuple[ipaddress.IPv6Network, ...] = ()
+    not_key: str = ""
+    """Base name for the objects holding the excluded networks (``zone_not_internet``)."""
 
     def networks(self, family: Family) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
         return self.v4 if family == 4 else self.v6
+
+    def excluded(self, family: Family) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """Networks an 'any' end must not match in ``family`` (the site's other zones)."""
+        return self.not_v4 if family == 4 else self.not_v6
+
+    @property
+    def has_exclusions(self) -> bool:
+        return bool(self.not_v4 or self.not_v6)
 
     def matches_family(self, family: Family) -> bool:
         return self.any or bool(self.networks(family))
@@ -69,7 +86,8 @@ class RuleSpec:
     in_interface: str | None = None
     out_interface: str | None = None
     families: tuple[Family, ...] = ()
-    """Families a rule is rendered for (one rule each); empty when both ends are 'any'."""
+    """Families a rule is rendered for (one rule each); empty when both ends are 'any'
+    with nothing to exclude."""
     problem: str | None = None
     """Why no rule can be rendered (the flow is kept as a comment and reported)."""
 
@@ -79,7 +97,7 @@ class RuleSpec:
 
     @property
     def family_free(self) -> bool:
-        """Both ends are 'any': one rule, no address family match."""
+        """Both ends are 'any' and exclude nothing: one rule, no address family match."""
         return self.problem is None and not self.families
 
 

@@ -7,6 +7,9 @@ Shape of the output:
 * named sets: one per flow end and address family (``flags interval``), and one per
   port list that several rules share; rules refer to them, so a large plan loads as
   set elements, not thousands of anonymous sets;
+* an 'any' end in the Internet zone is every address in no other zone of the site:
+  ``ip saddr != @zone_not_internet_v4`` (a set of the other zones' networks, per family;
+  no match in a family the other zones do not use);
 * base chain ``forward`` (firewall) or ``input`` + ``output`` (host), policy drop,
   stateful: established/related accepted first, invalid dropped, then one rule per flow
   and family matching new connections (a port list no other rule shares is written as
@@ -87,15 +90,23 @@ class _Renderer:
         self.cleaned: dict[str, str] = {}
         self.port_cache: dict[tuple[str, tuple[int, ...]], list[str]] = {}
 
-    def address_match(self, side: Side, family: Family, direction: str) -> str:
+    def address_match(self, side: Side, family: Family, direction: str) -> str | None:
+        """``ip saddr @set``; for an 'any' end, ``ip saddr != @set`` of the networks it
+        excludes (the site's other zones), or None when it excludes nothing."""
+        if side.any and not side.excluded(family):
+            return None
         found = self.set_names.get((id(side), family))
         if found is None:
             suffix = "v4" if family == 4 else "v6"
-            name = self.addresses.name(f"{side.key}_{suffix}", side.networks(family))
+            if side.any:
+                name = self.addresses.name(f"{side.not_key}_{suffix}", side.excluded(family))
+            else:
+                name = self.addresses.name(f"{side.key}_{suffix}", side.networks(family))
             found = (side, name)
             self.set_names[(id(side), family)] = found
         keyword = "ip" if family == 4 else "ip6"
-        return f"{keyword} {direction} @{found[1]}"
+        operator = "!= " if side.any else ""
+        return f"{keyword} {direction} {operator}@{found[1]}"
 
     def clean(self, text: str) -> str:
         """``text`` made safe for a comment, once per distinct text."""
@@ -141,10 +152,16 @@ class _Renderer:
             return
         for family in spec.families:
             parts = list(head)
-            if not spec.source.any:
-                parts.append(self.address_match(spec.source, family, "saddr"))
-            if not spec.destination.any:
-                parts.append(self.address_match(spec.destination, family, "daddr"))
+            addresses = [
+                match
+                for match in (
+                    self.address_match(spec.source, family, "saddr"),
+                    self.address_match(spec.destination, family, "daddr"),
+                )
+                if match is not None
+            ]
+            # two 'any' ends with nothing to exclude in this family: the family alone
+            parts.extend(addresses or [f"meta nfproto ipv{family}"])
             for port in ports:
                 chain.add_rule(" ".join([*parts, port]), flow_id, description)
 

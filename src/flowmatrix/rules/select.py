@@ -65,6 +65,9 @@ class _Selector:
     """By the end's identity (the plan shares its ends between flows); the end is kept
     with the side so that its id cannot be reused while the cache lives."""
     _walks: dict[tuple[str, str, tuple[str, ...]], list[str] | None] = field(default_factory=dict)
+    _excluded: dict[
+        str, tuple[tuple[ipaddress.IPv4Network, ...], tuple[ipaddress.IPv6Network, ...]]
+    ] = field(default_factory=dict)
     hosts: dict[str, Host] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -82,6 +85,33 @@ class _Selector:
             if zone.name == zone_name:
                 return () if zone.internet else zone.cidrs
         return ()
+
+    def excluded(
+        self, zone_name: str
+    ) -> tuple[tuple[ipaddress.IPv4Network, ...], tuple[ipaddress.IPv6Network, ...]]:
+        """What 'any address' of ``zone_name`` must not match: the networks of every other
+        zone when it is the Internet zone (whose addresses are those in no other zone)."""
+        found = self._excluded.get(zone_name)
+        if found is None:
+            zones = self.plan.site.zones
+            v4: list[ipaddress.IPv4Network] = []
+            v6: list[ipaddress.IPv6Network] = []
+            if any(z.name == zone_name and z.internet for z in zones):
+                for zone in zones:
+                    if zone.name == zone_name or zone.internet:
+                        continue
+                    for text in zone.cidrs:
+                        net = self.network(text)
+                        if isinstance(net, ipaddress.IPv4Network):
+                            v4.append(net)
+                        else:
+                            v6.append(net)
+            found = (
+                tuple(ipaddress.collapse_addresses(v4)),
+                tuple(ipaddress.collapse_addresses(v6)),
+            )
+            self._excluded[zone_name] = found
+        return found
 
     def side(self, end: FlowEnd, only_host: str | None = None) -> Side:
         cache_key = (id(end), only_host)
@@ -103,10 +133,14 @@ class _Selector:
             if not host.addresses:
                 unaddressed.append(host.fqdn or host.name)
         is_any = end.any_address and only_host is None
+        not_v4: tuple[ipaddress.IPv4Network, ...] = ()
+        not_v6: tuple[ipaddress.IPv6Network, ...] = ()
         if is_any:
             cidrs = self.zone_cidrs(end.zone)
             is_any = not cidrs
             addresses = list(cidrs)
+            if is_any:
+                not_v4, not_v6 = self.excluded(end.zone)
         v4: list[ipaddress.IPv4Network] = []
         v6: list[ipaddress.IPv6Network] = []
         for text in addresses:
@@ -123,6 +157,9 @@ class _Selector:
             v4=tuple(ipaddress.collapse_addresses(v4)) if len(v4) > 1 else tuple(v4),
             v6=tuple(ipaddress.collapse_addresses(v6)) if len(v6) > 1 else tuple(v6),
             unaddressed=tuple(dict.fromkeys(unaddressed)),
+            not_v4=not_v4,
+            not_v6=not_v6,
+            not_key=identifier(f"zone_not_{end.zone}", 48) if not_v4 or not_v6 else "",
         )
         self._sides[cache_key] = (end, made)
         return made
@@ -166,7 +203,11 @@ class _Selector:
         mapping = interfaces or {}
         problem = _problem(source, destination)
         families: tuple[Family, ...] = ()
-        if problem is None and not (source.any and destination.any):
+        if problem is None and source.any and destination.any:
+            # 'any' to 'any' needs no family match, unless an end excludes networks
+            if source.has_exclusions or destination.has_exclusions:
+                families = FAMILIES
+        elif problem is None:
             families = tuple(
                 f for f in FAMILIES if source.matches_family(f) and destination.matches_family(f)
             )

@@ -33,6 +33,7 @@ from flowmatrix.rules.text import comment, identifier, label
 
 Grouping = Literal["acl", "zones", "direction"]
 DestinationMatch = Literal["address", "tag", "none"]
+Exclusions = Literal["native", "per-family", "none"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,12 @@ class VendorTarget:
     """tag: destinations are instance tags (GCE); none: the pods the policy applies to."""
     host_only: bool = False
     comment_limit: int = 240
+    exclusions: Exclusions = "native"
+    """How an Internet 'any' end excludes the site's other zones: native (aerleon's
+    source-exclude / destination-exclude), per-family (the same, one term per family:
+    aerleon cannot exclude in a term holding both), none (not excluded, reported)."""
+    exclusion_note: str = ""
+    """Why ``exclusions`` is none, for the info finding."""
 
 
 VENDOR_TARGETS: dict[str, VendorTarget] = {
@@ -60,7 +67,16 @@ VENDOR_TARGETS: dict[str, VendorTarget] = {
     for t in (
         VendorTarget("ciscoasa", "ciscoasa", "Cisco ASA", "acl", split_families=True),
         VendorTarget("srx", "srx", "Juniper SRX", "zones", split_families=False),
-        VendorTarget("paloalto", "paloalto", "Palo Alto Networks", "zones", split_families=False),
+        VendorTarget(
+            "paloalto",
+            "paloalto",
+            "Palo Alto Networks",
+            "zones",
+            split_families=False,
+            exclusions="none",
+            exclusion_note="aerleon's Palo Alto generator loses the address names when it "
+            "excludes addresses; the zone pair still limits each rule to the zone it enters from",
+        ),
         VendorTarget("fortigate", "fortigate", "Fortinet FortiGate", "zones", split_families=False),
         VendorTarget("cisco", "cisco", "Cisco IOS", "acl", split_families=True),
         VendorTarget("arista", "arista", "Arista EOS", "acl", split_families=True),
@@ -81,6 +97,7 @@ VENDOR_TARGETS: dict[str, VendorTarget] = {
             split_families=False,
             explicit_any=True,
             destination="none",
+            exclusions="per-family",
         ),
         VendorTarget(
             "windows_advfirewall",
@@ -89,6 +106,8 @@ VENDOR_TARGETS: dict[str, VendorTarget] = {
             "direction",
             split_families=True,
             host_only=True,
+            exclusions="none",
+            exclusion_note="Windows Firewall rules cannot exclude addresses",
         ),
     )
 }
@@ -137,17 +156,36 @@ class _Builder:
         self.filters: dict[tuple[str, ...], dict[str, Any]] = {}
         self.term_names: set[str] = set()
         self.terms: list[Term] = []
+        self.exclusion_names: set[str] = set()
+        """Networks given as exclusions: the output shows what is left, not them."""
 
     # --- names ------------------------------------------------------------------------
 
     def network(self, side: Side, families: tuple[Family, ...]) -> str | None:
         if side.any:
-            if not self.target.explicit_any:
+            if not self.target.explicit_any and not self.excluded(side, families):
                 return None
             values = tuple(_ANY[f] for f in families)
             return self.networks.name("ANY" + _family_tag(families), values)
         values = tuple(n.with_prefixlen for f in families for n in side.networks(f))
         return self.networks.name(identifier(side.key.upper(), 48) + _family_tag(families), values)
+
+    def excluded(self, side: Side, families: tuple[Family, ...]) -> tuple[Family, ...]:
+        """The families in which this target excludes networks from the 'any' ``side``."""
+        if self.target.exclusions == "none" or not side.any:
+            return ()
+        return tuple(f for f in families if side.excluded(f))
+
+    def exclusion(self, side: Side, families: tuple[Family, ...]) -> str | None:
+        """The network of what an 'any' ``side`` must not match (the other zones), if any."""
+        excluding = self.excluded(side, families)
+        if not excluding:
+            return None
+        values = tuple(n.with_prefixlen for f in excluding for n in side.excluded(f))
+        base = identifier(side.not_key.upper(), 48) + _family_tag(excluding)
+        name = self.networks.name(base, values)
+        self.exclusion_names.add(name)
+        return name
 
     def service(self, spec: RuleSpec) -> str:
         ports = tuple(sorted(set(spec.flow.ports)))
@@ -155,10 +193,11 @@ class _Builder:
         return self.services.name(f"{proto.upper()}_{ports_key(ports)}"[:60], (proto, ports))
 
     def term_name(self, spec: RuleSpec, family: Family | None) -> str:
+        """The term's name; ``family`` when the flow is split into one term per family."""
         base = label(spec.flow.id, 40)
         if self.selection.scope.kind == "host":
             base += "-in" if spec.chain == "input" else "-out"
-        if family is not None and self.target.split_families:
+        if family is not None:
             base += f"-v{family}"
         name = base
         if name in self.term_names:
@@ -225,7 +264,23 @@ class _Builder:
     def add(self, spec: RuleSpec) -> None:
         target = self.target
         all_families: tuple[Family, ...] = spec.families or (4, 6)
-        families: list[Family | None] = list(all_families) if target.split_families else [None]
+        egress = _direction(spec) == "EGRESS"
+        both = target.destination == "address"
+        # the ends this target writes as addresses (GCE and Kubernetes: one of them)
+        written = [
+            (side, what)
+            for side, what, shown in (
+                (spec.source, "source", both or not egress),
+                (spec.destination, "destination", both or egress),
+            )
+            if shown
+        ]
+        split = target.split_families or (
+            target.exclusions == "per-family"
+            and len(all_families) > 1
+            and any(self.excluded(side, all_families) for side, _ in written)
+        )
+        families: list[Family | None] = list(all_families) if split else [None]
         for family in families:
             term_families: tuple[Family, ...] = (family,) if family is not None else all_families
             filter_name, block = self.filter_for(spec, family)
@@ -239,16 +294,13 @@ class _Builder:
                     f"{spec.flow.id}: {spec.flow.description}", target.comment_limit
                 ),
             }
-            egress = _direction(spec) == "EGRESS"
-            both = target.destination == "address"
-            if both or not egress:
-                source = self.network(spec.source, term_families)
-                if source is not None:
-                    term["source-address"] = source
-            if both or egress:
-                destination = self.network(spec.destination, term_families)
-                if destination is not None:
-                    term["destination-address"] = destination
+            for side, what in written:
+                network = self.network(side, term_families)
+                if network is not None:
+                    term[f"{what}-address"] = network
+                exclusion = self.exclusion(side, term_families)
+                if exclusion is not None:
+                    term[f"{what}-exclude"] = exclusion
             if target.destination == "tag":
                 scope = self.selection.scope
                 tag = label(scope.name if scope.kind == "host" else spec.destination.role, 60)
@@ -257,8 +309,8 @@ class _Builder:
             self.terms.append(Term(name, spec.flow.id, family, filter_name, spec.chain))
 
     def addresses(self) -> dict[str, tuple[str, ...]]:
-        """Network name -> its addresses, as given to aerleon."""
-        return dict(self.networks.items())
+        """Network name -> its addresses, as given to aerleon (exclusions left out)."""
+        return {n: v for n, v in self.networks.items() if n not in self.exclusion_names}
 
     def definitions(self) -> dict[str, Any]:
         networks = {
@@ -295,6 +347,24 @@ def build_policy(selection: Selection, target: VendorTarget) -> AerleonPolicy:
     for spec in selection.specs:
         if spec.renderable:
             builder.add(spec)
+    if target.exclusions == "none":
+        loose = [
+            spec.flow.id
+            for spec in selection.specs
+            if spec.renderable
+            and any(
+                side.any and any(side.excluded(f) for f in spec.families or (4, 6))
+                for side in (spec.source, spec.destination)
+            )
+        ]
+        if loose:
+            notes.append(
+                Finding(
+                    "info",
+                    f"{len(dict.fromkeys(loose))} flows have an Internet end written as any "
+                    f"address, which the site's other zones match too: {target.exclusion_note}",
+                )
+            )
     if target.destination == "tag":
         notes.append(
             Finding(

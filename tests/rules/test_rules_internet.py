@@ -1,0 +1,311 @@
+"""'Any address' of the Internet zone is every address in no other zone of the site.
+
+Without an interface map, a rule for "Internet -> XenMobile:443" with no source match
+would also let the LAN in; with the other zones excluded it does not. Checked on
+selection, on every target's text, and with real packets through a namespace router.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pytest
+
+from flowmatrix.api import load_plan
+from flowmatrix.model import Plan
+from flowmatrix.netns import Namespace, NamespaceSet
+from flowmatrix.probe.netns_thread import run_in_netns
+from flowmatrix.rules import Scope, generate
+from flowmatrix.rules.select import select
+from flowmatrix.rules.validate import validate
+
+SITE = str(Path(__file__).parent / "data" / "internet-only.yaml")
+FW = Scope("firewall", "fw")
+#: zone -> (IPv4 address, IPv6 address) of the zone's namespace; the router is .1 / ::1.
+ADDRESSES = {
+    "internet": ("203.0.113.5", "2001:db8:ffff::5"),
+    "lan": ("10.61.0.5", "fd00:61::5"),
+    "servers": ("10.62.0.11", "fd00:62::11"),
+}
+#: Long enough for an answer across a veth, short enough for a dropped SYN.
+TIMEOUT = 0.4
+
+
+@pytest.fixture(scope="module")
+def plan() -> Plan:
+    return load_plan(SITE)
+
+
+def test_internet_any_excludes_the_other_zones(plan: Plan) -> None:
+    specs = {s.flow.id: s for s in select(plan, FW).specs}
+    enrol = specs["XM-APP-10.1"]
+    assert enrol.source.any and not enrol.source.has_addresses
+    assert [str(n) for n in enrol.source.not_v4] == ["10.61.0.0/24", "10.62.0.0/24"]
+    assert [str(n) for n in enrol.source.not_v6] == ["fd00:61::/64", "fd00:62::/64"]
+    relay = specs["XM-DEV-03.1"]
+    assert relay.destination.any and relay.destination.not_v4 == enrol.source.not_v4
+    assert relay.families == (4, 6)
+
+
+def test_nftables_matches_outside_the_other_zones(plan: Plan) -> None:
+    text = generate(plan, FW, "nftables").text
+    assert "\tset zone_not_internet_v4 {" in text
+    assert "elements = { 10.61.0.0/24, 10.62.0.0/24 }" in text
+    assert "elements = { fd00:61::/64, fd00:62::/64 }" in text
+    assert "ip saddr != @zone_not_internet_v4 ip daddr @xenmobile_servers_v4 tcp dport 443" in text
+    assert (
+        "ip6 saddr != @zone_not_internet_v6 ip6 daddr @xenmobile_servers_v6 tcp dport 443" in text
+    )
+    assert "ip saddr @xenmobile_servers_v4 ip daddr != @zone_not_internet_v4 tcp dport" in text
+
+
+def test_iptables_jumps_to_a_chain_that_returns_for_the_other_zones(plan: Plan) -> None:
+    lines = generate(plan, FW, "iptables").text.splitlines()
+    assert ":FLOWMATRIX-FW-INET-SRC - [0:0]" in lines
+    enrol = next(x for x in lines if '--comment "XM-APP-10.1' in x)
+    assert enrol.startswith("-A FLOWMATRIX-FW -d 10.62.0.11/32 -p tcp -m tcp --dport 443 ")
+    assert enrol.endswith(" -j FLOWMATRIX-FW-INET-SRC")
+    chain = [x for x in lines if x.startswith("-A FLOWMATRIX-FW-INET-SRC ")]
+    assert chain == [
+        "-A FLOWMATRIX-FW-INET-SRC -s 10.61.0.0/24 -j RETURN",
+        "-A FLOWMATRIX-FW-INET-SRC -s 10.62.0.0/24 -j RETURN",
+        "-A FLOWMATRIX-FW-INET-SRC -j ACCEPT",
+    ]
+    relay = next(x for x in lines if '--comment "XM-DEV-03.1' in x)
+    assert relay.endswith(" -j FLOWMATRIX-FW-INET-DST")
+    six = generate(plan, FW, "ip6tables").text
+    assert "-A FLOWMATRIX-FW-INET-SRC -s fd00:61::/64 -j RETURN" in six
+
+
+def _without_ipv6_zones(plan: Plan) -> Plan:
+    """``plan`` on a site whose zones have no IPv6 networks (its hosts keep theirs)."""
+    zones = tuple(
+        z.model_copy(update={"cidrs": tuple(c for c in z.cidrs if ":" not in c)})
+        for z in plan.site.zones
+    )
+    return replace(plan, site=plan.site.model_copy(update={"zones": zones}))
+
+
+def test_a_family_without_other_zones_needs_no_exclusion(plan: Plan) -> None:
+    v4_only = _without_ipv6_zones(plan)
+    text = generate(v4_only, FW, "nftables").text
+    assert "zone_not_internet_v6" not in text
+    assert "\t\tip6 daddr @xenmobile_servers_v6 tcp dport 443 ct state new accept" in text
+    six = generate(v4_only, FW, "ip6tables").text
+    assert "INET-SRC" not in six
+    assert any(x.endswith(" -j ACCEPT") and "fd00:62::11/128" in x for x in six.splitlines())
+
+
+def test_two_any_ends_are_matched_per_family(plan: Plan) -> None:
+    flow = plan.flow("XM-APP-10.1")
+    both_any = replace(plan, flows=(replace(flow, destination=flow.source),))
+    spec = select(both_any, FW).specs[0]
+    assert spec.families == (4, 6) and not spec.family_free
+    text = generate(_without_ipv6_zones(both_any), FW, "nftables").text
+    assert "\t\tip saddr != @zone_not_internet_v4 ip daddr != @zone_not_internet_v4 tcp" in text
+    # no IPv6 network to exclude: the rule still matches IPv6 only
+    assert "\t\tmeta nfproto ipv6 tcp dport 443 ct state new accept" in text
+    assert not generate(_without_ipv6_zones(both_any), FW, "nftables").errors
+
+
+@pytest.mark.parametrize(
+    ("target", "kept"),
+    [
+        ("cisco", "permit tcp 0.0.0.0 7.255.255.255 host 10.62.0.11 eq 443"),
+        ("arista", "permit tcp 0.0.0.0/5 host 10.62.0.11 eq https"),
+        ("ciscoasa", "permit tcp 0.0.0.0 248.0.0.0 host 10.62.0.11 eq https"),
+        ("srx", "0.0.0.0/5;"),
+        ("fortigate", 'set exclude-member "ZONE_NOT_INTERNET"'),
+        ("gce", '"0.0.0.0/5"'),
+        ("k8s", "- 10.61.0.0/24"),
+    ],
+)
+def test_aerleon_targets_exclude_the_other_zones(plan: Plan, target: str, kept: str) -> None:
+    out = generate(plan, FW, target)
+    assert not out.errors
+    assert kept in out.text
+    assert not [f for f in out.findings if "written as any address" in f.message]
+    if target in ("cisco", "arista", "ciscoasa"):
+        lan = ipaddress.ip_network("10.61.0.0/24")
+        for line in out.text.splitlines():
+            if " 10.62.0.11 eq " in line and "permit tcp " in line:
+                source = _acl_source(line.split("permit tcp ", 1)[1])
+                assert not source.overlaps(lan), line
+
+
+def _acl_source(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """The source of a Cisco-like ACL entry: 'any', 'a.b.c.d/n', or address and mask."""
+    first, second = text.split()[:2]
+    if first == "any":
+        return ipaddress.ip_network("0.0.0.0/0")
+    if "/" in first:
+        return ipaddress.ip_network(first)
+    mask = ipaddress.ip_address(second)
+    if int(mask) >> 31 == 0:  # a wildcard (Cisco IOS): inverted
+        mask = ipaddress.ip_address(int(mask) ^ 0xFFFFFFFF)
+    return ipaddress.ip_network(f"{first}/{mask}")
+
+
+def test_kubernetes_splits_only_the_terms_it_excludes_in(plan: Plan) -> None:
+    """aerleon cannot exclude IPv4 and IPv6 networks in one ipBlock list: a term whose
+    written end excludes networks gets one policy per family; an Internet destination is
+    not written in an ingress policy, so the SMS relay flow stays one policy."""
+    from ruamel.yaml import YAML
+
+    document = YAML(typ="safe").load(generate(plan, FW, "k8s").text)
+    names = [item["metadata"]["name"] for item in document["items"]]
+    assert "xm-app-10-1-v4" in names and "xm-app-10-1-v6" in names
+    assert "xm-dev-03-1" in names and "xm-dev-03-1-v4" not in names
+    v6 = next(i for i in document["items"] if i["metadata"]["name"] == "xm-app-10-1-v6")
+    block = v6["spec"]["ingress"][0]["from"][0]["ipBlock"]
+    assert block == {"cidr": "::/0", "except": ["fd00:61::/64", "fd00:62::/64"]}
+
+
+@pytest.mark.parametrize("target", ["paloalto", "windows_advfirewall"])
+def test_targets_without_exclusions_say_so(plan: Plan, target: str) -> None:
+    scope = Scope("host", "xms") if target == "windows_advfirewall" else FW
+    out = generate(plan, scope, target)
+    assert not out.errors
+    notes = [f for f in out.findings if "written as any address" in f.message]
+    assert len(notes) == 1 and notes[0].severity == "info"
+
+
+# --- real packets --------------------------------------------------------------------------
+
+
+@dataclass
+class Router:
+    """Namespaces ``internet``, ``lan`` and ``servers``, each joined to the ``fw`` router
+    by a veth (fw: e-internet, e-lan, e-servers), with listeners on 80 and 443."""
+
+    made: NamespaceSet
+    zones: dict[str, Namespace] = field(default_factory=dict)
+    fw: Namespace | None = None
+    sockets: list[socket.socket] = field(default_factory=list)
+
+    def build(self) -> None:
+        self.fw = self.made.add("fw", forwarding=True)
+        for index, (zone, (v4, v6)) in enumerate(ADDRESSES.items()):
+            ns = self.made.add(f"z{index}")
+            self.zones[zone] = ns
+            link = f"e-{zone}"
+            self.made.link(self.fw, link, ns, "eth0")
+            net4 = ipaddress.ip_interface(f"{v4}/24").network
+            net6 = ipaddress.ip_interface(f"{v6}/64").network
+            gateway4, gateway6 = str(net4.network_address + 1), str(net6.network_address + 1)
+            self.fw.ip("addr", "add", f"{gateway4}/24", "dev", link)
+            self.fw.ip("addr", "add", f"{gateway6}/64", "dev", link, "nodad")
+            ns.ip("addr", "add", f"{v4}/24", "dev", "eth0")
+            ns.ip("addr", "add", f"{v6}/64", "dev", "eth0", "nodad")
+            ns.ip("route", "add", "default", "via", gateway4)
+            ns.ip("-6", "route", "add", "default", "via", gateway6)
+            for port in (80, 443):
+                self.sockets.extend(run_in_netns(ns.name, lambda p=port: _listeners(p)))
+
+    def load(self, target: str, text: str) -> None:
+        assert self.fw is not None
+        tool = {"nftables": ["nft", "-f", "-"], "iptables": ["iptables-restore"]}
+        tool["ip6tables"] = ["ip6tables-restore"]
+        self.fw.run(tool[target], input_text=text)
+
+    def reach(self, *probes: tuple[str, str, int]) -> list[str]:
+        """'open' or 'dropped' for each (source zone, destination zone, port) probe, over
+        IPv4 then IPv6: all of them at once, so the dropped ones wait one timeout."""
+        jobs = [
+            (self.zones[src].name, ADDRESSES[dst][family], port)
+            for family in (0, 1)
+            for src, dst, port in probes
+        ]
+        with ThreadPoolExecutor(len(jobs)) as pool:
+            return list(
+                pool.map(lambda job: run_in_netns(job[0], lambda: _connect(*job[1:])), jobs)
+            )
+
+    def close(self) -> None:
+        for sock in self.sockets:
+            sock.close()
+
+
+def _listeners(port: int) -> list[socket.socket]:
+    found = []
+    for family, address in ((socket.AF_INET, "0.0.0.0"), (socket.AF_INET6, "::")):
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((address, port))
+        sock.listen(16)
+        found.append(sock)
+    return found
+
+
+def _connect(address: str, port: int) -> str:
+    try:
+        with socket.create_connection((address, port), timeout=TIMEOUT):
+            return "open"
+    except TimeoutError:
+        return "dropped"
+    except OSError as exc:
+        return f"error: {exc}"
+
+
+@pytest.fixture
+def router() -> Iterator[Router]:
+    with NamespaceSet() as made:
+        built = Router(made)
+        try:
+            built.build()
+            yield built
+        finally:
+            built.close()
+
+
+#: (source zone, destination zone, port) -> expected, for both families.
+PROBES = {
+    ("internet", "servers", 443): "open",  # planned: enrolment from the Internet
+    ("lan", "servers", 443): "dropped",  # only the Internet may enrol
+    ("servers", "internet", 443): "open",  # planned: XenMobile to the SMS relay
+    ("servers", "lan", 443): "dropped",  # the relay is on the Internet, not in the LAN
+}
+
+
+def _expected() -> list[str]:
+    return list(PROBES.values()) * 2
+
+
+@pytest.mark.kernel
+def test_nftables_drops_an_internal_zone_and_lets_the_internet_in(
+    plan: Plan, router: Router
+) -> None:
+    text = generate(plan, FW, "nftables").text
+    assert validate("nftables", text) is None
+    router.load("nftables", text)
+    assert router.reach(*PROBES) == _expected()
+    # without the exclusion, the LAN would get in: the probe sees the difference
+    loose = text.replace("saddr != @zone_not_internet_v4 ", "saddr 0.0.0.0/0 ").replace(
+        "saddr != @zone_not_internet_v6 ", "saddr ::/0 "
+    )
+    router.load("nftables", loose)
+    assert router.reach(("lan", "servers", 443)) == ["open", "open"]
+
+
+@pytest.mark.kernel
+def test_iptables_drops_an_internal_zone_and_lets_the_internet_in(
+    plan: Plan, router: Router
+) -> None:
+    v4 = generate(plan, FW, "iptables").text
+    v6 = generate(plan, FW, "ip6tables").text
+    assert validate("iptables", v4) is None and validate("ip6tables", v6) is None
+    router.load("iptables", v4)
+    router.load("ip6tables", v6)
+    assert router.reach(*PROBES) == _expected()
+    # loading again replaces the table, exclusion chains included
+    router.load("iptables", v4)
+    assert router.reach(("lan", "servers", 443)) == ["dropped", "dropped"]
+    router.load("iptables", v4.replace("-j FLOWMATRIX-FW-INET-SRC", "-j ACCEPT"))
+    assert router.reach(("lan", "servers", 443))[0] == "open"
