@@ -6,9 +6,12 @@ import csv
 import io
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any
 
 from flowmatrix.catalog import Lang
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 #: Column headers in both languages; a column missing here shows its key.
 HEADERS: dict[str, dict[Lang, str]] = {
@@ -118,7 +121,6 @@ def to_table(
     styles: Mapping[str, Mapping[str, str]] | None = None,
 ) -> str:
     """A Rich table rendered to text; ``styles`` maps column -> cell value -> style."""
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
@@ -133,13 +135,21 @@ def to_table(
             cells.append(f"[{style}]{escape(value)}[/]" if style and color else escape(value))
         table.add_row(*cells)
     buffer = io.StringIO()
-    console = Console(
-        file=buffer,
-        width=width or 200,
+    text_console(buffer, width=width or 200, color=color).print(table)
+    return buffer.getvalue()
+
+
+def text_console(file: IO[str], *, width: int, color: bool, soft_wrap: bool = False) -> Console:
+    """A Rich console writing text for people to ``file``: styled only when ``color``, never
+    guessing highlights, and as wide as told (not as the terminal it may not be on)."""
+    from rich.console import Console
+
+    return Console(
+        file=file,
+        width=width,
         color_system="auto" if color else None,
         force_terminal=color,
         no_color=not color,
         highlight=False,
+        soft_wrap=soft_wrap,
     )
-    console.print(table)
-    return buffer.getvalue()

@@ -22,6 +22,7 @@ from flowmatrix.certs.collect import CollectReport, EndpointReport
 from flowmatrix.certs.details import CertDetails
 from flowmatrix.certs.findings import Finding
 from flowmatrix.probe.results import ProbeResult
+from flowmatrix.render import HEADERS, text_console
 
 if TYPE_CHECKING:
     from flowmatrix.probe.verify import VerifyReport
@@ -67,13 +68,9 @@ _LABELS: dict[str, dict[Lang, str]] = {
         "en": "documented addresses not probed (--no-documented)",
         "fr": "adresses documentées non testées (--no-documented)",
     },
-    "address": {"en": "Address", "fr": "Adresse"},
     "origin": {"en": "Origin", "fr": "Origine"},
-    "state": {"en": "State", "fr": "État"},
     "tls": {"en": "TLS", "fr": "TLS"},
     "certificate": {"en": "Certificate", "fr": "Certificat"},
-    "name": {"en": "Name", "fr": "Nom"},
-    "reason": {"en": "Reason", "fr": "Raison"},
     "origin_dns": {"en": "dns", "fr": "dns"},
     "origin_documented": {"en": "documented", "fr": "documentée"},
     "origin_expected": {"en": "expected", "fr": "attendue"},
@@ -92,7 +89,9 @@ _LABELS: dict[str, dict[Lang, str]] = {
 
 
 def label(key: str, lang: Lang, **values: object) -> str:
-    return _LABELS[key][lang].format(**values)
+    """This module's texts; the column headers it shares with other tables come from
+    :data:`flowmatrix.render.HEADERS`."""
+    return (_LABELS.get(key) or HEADERS[key])[lang].format(**values)
 
 
 def _iso(moment: dt.datetime) -> str:
@@ -231,15 +230,7 @@ def ads_to_dict(report: AdsReport) -> dict[str, Any]:
 
 
 def _console(buffer: io.StringIO, width: int, color: bool) -> Console:
-    return Console(
-        file=buffer,
-        width=width,
-        color_system="auto" if color else None,
-        force_terminal=color,
-        no_color=not color,
-        highlight=False,
-        soft_wrap=True,
-    )
+    return text_console(buffer, width=width, color=color, soft_wrap=True)
 
 
 _SEVERITY_STYLE = {"warning": "bold yellow", "note": "cyan"}

@@ -1,7 +1,8 @@
 """Command-line interface: parse, call the API, render. No logic lives here.
 
-Each command lives in its own module and registers itself on ``app``; heavy imports
-stay inside the command functions so that ``flowmatrix --help`` starts fast.
+Each command lives in its own module and registers itself on ``app``; the options that
+several commands share are in ``options``, the output and exit-code glue in ``common``.
+Heavy imports stay inside the command functions so that ``flowmatrix --help`` starts fast.
 """
 
 from __future__ import annotations

@@ -7,54 +7,29 @@ from typing import Annotated
 
 import typer
 
-from flowmatrix.cli.app import app
-from flowmatrix.cli.common import (
-    CatalogOpt,
-    LangOpt,
-    Language,
-    OutputOpt,
-    SiteArg,
-    emit,
-    stdout_is_terminal,
-    terminal_width,
-)
+from flowmatrix.cli import options as opt
+from flowmatrix.cli.common import command_group, emit_as, exit_with
 
-ads_app = typer.Typer(
-    help="The auto discovery service (ADS): devices must reach it before enrolment when "
+ads_app = command_group(
+    "ads",
+    "The auto discovery service (ADS): devices must reach it before enrolment when "
     "certificate pinning is on.",
-    no_args_is_help=True,
 )
-app.add_typer(ads_app, name="ads")
 
 
-class AdsFormat(StrEnum):
-    """The formats of ``verify``: an ADS-specific table, or the same JSON, CSV, JUnit keys."""
-
-    table = "table"
-    json = "json"
-    csv = "csv"
-    junit = "junit"
+#: The formats of ``verify``: an ADS-specific table, or the same JSON, CSV, JUnit keys.
+AdsFormat = StrEnum("AdsFormat", ["table", "json", "csv", "junit"])
 
 
 @ads_app.command("check")
 def ads_check_command(
-    site: SiteArg = None,
-    resolver: Annotated[
-        str | None,
-        typer.Option(
-            "--resolver",
-            help="Ask this DNS server (IP[:PORT]) instead of the system resolver.",
-            show_default=False,
-        ),
-    ] = None,
+    site: opt.SiteArg = None,
+    resolver: opt.ResolverOpt = None,
     port: Annotated[
         int, typer.Option("--port", min=1, max=65535, help="TLS port to try on each address.")
     ] = 443,
     timeout: Annotated[
-        float,
-        typer.Option(
-            "--timeout", min=0.1, help="Seconds for the DNS answer, each connect and handshake."
-        ),
+        float, opt.timeout_option("Seconds for the DNS answer, each connect and handshake.")
     ] = 5.0,
     expected: Annotated[
         list[str] | None,
@@ -72,26 +47,19 @@ def ads_check_command(
             help="Also try the documented (or --expected) addresses that DNS did not answer.",
         ),
     ] = True,
-    ca_file: Annotated[
-        str | None,
-        typer.Option(
-            "--ca-file",
-            help="Trust these CA certificates (PEM) instead of this host's store.",
-            show_default=False,
-        ),
-    ] = None,
-    fmt: Annotated[
-        AdsFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = AdsFormat.table,
-    lang: LangOpt = Language.en,
-    catalog: CatalogOpt = None,
-    output: OutputOpt = None,
+    ca_file: Annotated[str | None, opt.ca_file_option()] = None,
+    fmt: opt.FormatOpt[AdsFormat] = AdsFormat.table,
+    lang: opt.LangOpt = opt.Language.en,
+    catalog: opt.CatalogOpt = None,
+    output: opt.OutputOpt = None,
 ) -> None:
     """Resolve the ADS name, compare it with the documented addresses, try TLS on each.
 
     Exit 1 when the name does not resolve, or an address DNS answered is not reachable
     with a valid certificate for the name.
     """
+    from functools import partial
+
     from flowmatrix.certs.ads import check_ads
     from flowmatrix.certs.render import ads_to_csv, ads_to_dict, ads_to_junit, ads_to_text
     from flowmatrix.probe.resolve import parse_resolver
@@ -115,13 +83,12 @@ def ads_check_command(
         ca_file=ca_file,
         lang=lang.value,
     )
-    if fmt is AdsFormat.json:
-        emit(to_json(ads_to_dict(report)), output)
-    elif fmt is AdsFormat.csv:
-        emit(ads_to_csv(report), output)
-    elif fmt is AdsFormat.junit:
-        emit(ads_to_junit(report), output)
-    else:
-        color = output is None and stdout_is_terminal()
-        emit(ads_to_text(report, lang.value, width=terminal_width(), color=color), output)
-    raise typer.Exit(int(report.exit_code))
+    emit_as(
+        fmt,
+        output,
+        table=partial(ads_to_text, report, lang.value),
+        json=lambda: to_json(ads_to_dict(report)),
+        csv=partial(ads_to_csv, report),
+        junit=partial(ads_to_junit, report),
+    )
+    exit_with(report.exit_code)

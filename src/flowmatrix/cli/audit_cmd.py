@@ -8,25 +8,11 @@ from typing import Annotated
 
 import typer
 
+from flowmatrix.cli import options as opt
 from flowmatrix.cli.app import app
-from flowmatrix.cli.common import (
-    CatalogOpt,
-    LangOpt,
-    Language,
-    OutputOpt,
-    SiteArg,
-    emit,
-    note,
-    stdout_is_terminal,
-    terminal_width,
-)
+from flowmatrix.cli.common import emit_as, exit_findings, note
 
-
-class AuditFormat(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-    sarif = "sarif"
+AuditFormat = StrEnum("AuditFormat", ["table", "json", "csv", "sarif"])
 
 
 class RulesetFormat(StrEnum):
@@ -45,7 +31,7 @@ class NftReaderChoice(StrEnum):
 
 @app.command("audit")
 def audit_command(
-    site: SiteArg = None,
+    site: opt.SiteArg = None,
     ruleset: Annotated[
         Path,
         typer.Option(
@@ -58,21 +44,15 @@ def audit_command(
     ] = ...,  # type: ignore[assignment]
     firewall: Annotated[
         str | None,
-        typer.Option(
-            "--firewall",
-            "-F",
-            metavar="NAME",
-            help="The site's firewall this ruleset belongs to: its planned flows are judged "
-            "on the forward path.",
+        opt.firewall_option(
+            "The site's firewall this ruleset belongs to: its planned flows are judged "
+            "on the forward path."
         ),
     ] = None,
     host: Annotated[
         str | None,
-        typer.Option(
-            "--host",
-            "-H",
-            metavar="NAME",
-            help="A host whose own ruleset this is: flows to it (input) and from it (output).",
+        opt.host_option(
+            "A host whose own ruleset this is: flows to it (input) and from it (output)."
         ),
     ] = None,
     ipassmt: Annotated[
@@ -92,15 +72,12 @@ def audit_command(
             help="'ipset save' output, for -m set matches.",
         ),
     ] = None,
-    fmt: Annotated[AuditFormat, typer.Option("--format", "-f", help="Output format.")] = (
-        AuditFormat.table
-    ),
+    fmt: opt.FormatOpt[AuditFormat] = AuditFormat.table,
     strict: Annotated[
         bool,
-        typer.Option(
-            "--strict",
-            help="Exit 1 also when a required flow's verdict depends on a condition "
-            "the audit cannot evaluate.",
+        opt.strict_option(
+            "Exit 1 also when a required flow's verdict depends on a condition "
+            "the audit cannot evaluate."
         ),
     ] = False,
     ruleset_format: Annotated[
@@ -126,19 +103,20 @@ def audit_command(
             help="Client source ports assumed for requests.",
         ),
     ] = "1024-65535",
-    lang: LangOpt = Language.en,
-    catalog: CatalogOpt = None,
-    output: OutputOpt = None,
+    lang: opt.LangOpt = opt.Language.en,
+    catalog: opt.CatalogOpt = None,
+    output: opt.OutputOpt = None,
 ) -> None:
     """Audit an existing ruleset against the plan: blocked flows (and the rule that blocks
     them, with a fix), rules wider than needed, rules that can never match.
 
     Exit 1 when a required flow is blocked (wholly or partly), 0 otherwise.
     """
+    from functools import partial
+
     from flowmatrix.audit.api import audit
     from flowmatrix.audit.render import CSV_COLUMNS, csv_rows, to_document, to_text
     from flowmatrix.audit.sarif import to_sarif
-    from flowmatrix.errors import ExitCode
     from flowmatrix.render import to_csv, to_json
 
     report = audit(
@@ -154,15 +132,14 @@ def audit_command(
         nft_reader=nft_reader.value,
         source_ports=source_ports,
     )
-    if fmt is AuditFormat.json:
-        emit(to_json(to_document(report)), output)
-    elif fmt is AuditFormat.csv:
-        emit(to_csv(csv_rows(report), CSV_COLUMNS), output)
-    elif fmt is AuditFormat.sarif:
-        emit(to_json(to_sarif(report)), output)
-    else:
-        color = output is None and stdout_is_terminal()
-        emit(to_text(report, width=terminal_width(), color=color), output)
+    emit_as(
+        fmt,
+        output,
+        table=partial(to_text, report),
+        json=lambda: to_json(to_document(report)),
+        csv=lambda: to_csv(csv_rows(report), CSV_COLUMNS),
+        sarif=lambda: to_json(to_sarif(report)),
+    )
     counts = report.counts()
     undecided = [f for f in report.flows if f.required and f.status == "depends"]
     if fmt is not AuditFormat.table or output is not None:
@@ -171,5 +148,4 @@ def audit_command(
             f"{counts['blocked']} blocked, {counts['partial']} partly blocked, "
             f"{counts['depends']} undecided; {len(report.findings)} required flow(s) blocked"
         )
-    if report.findings or (strict and undecided):
-        raise typer.Exit(int(ExitCode.FINDINGS))
+    exit_findings(bool(report.findings or (strict and undecided)))

@@ -6,17 +6,9 @@ from typing import Annotated
 
 import typer
 
+from flowmatrix.cli import options as opt
 from flowmatrix.cli.app import app
-from flowmatrix.cli.common import (
-    CatalogOpt,
-    LangOpt,
-    Language,
-    OutputOpt,
-    TableFormat,
-    emit,
-    stdout_is_terminal,
-    terminal_width,
-)
+from flowmatrix.cli.common import emit, emit_as
 
 
 @app.command("catalog")
@@ -26,11 +18,7 @@ def catalog_command(
     ] = None,
     role: Annotated[
         list[str] | None,
-        typer.Option(
-            "--role",
-            "-r",
-            help="Only rows where this role (id or name) is a source or destination.",
-        ),
+        opt.role_option("Only rows where this role (id or name) is a source or destination."),
     ] = None,
     section: Annotated[
         str | None, typer.Option("--section", help="Only this section (apps, devices, ads).")
@@ -49,14 +37,14 @@ def catalog_command(
     features: Annotated[
         bool, typer.Option("--features", help="List the features instead of requirements.")
     ] = False,
-    lang: LangOpt = Language.en,
-    fmt: Annotated[
-        TableFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = TableFormat.table,
-    catalog: CatalogOpt = None,
-    output: OutputOpt = None,
+    lang: opt.LangOpt = opt.Language.en,
+    fmt: opt.FormatOpt[opt.TableFormat] = opt.TableFormat.table,
+    catalog: opt.CatalogOpt = None,
+    output: opt.OutputOpt = None,
 ) -> None:
     """Show the catalog: every documented port requirement, in French and English."""
+    from functools import partial
+
     from flowmatrix.catalog import DEFAULT_CATALOG, load_catalog
     from flowmatrix.catalog_query import feature_rows, filter_requirements, role_rows
     from flowmatrix.export import CATALOG_COLUMNS, catalog_rows, catalog_to_dict
@@ -67,20 +55,16 @@ def catalog_command(
         rows, columns = role_rows(cat, lang.value) if roles else feature_rows(cat, lang.value)
     else:
         reqs = filter_requirements(cat, ports=port, roles=role, section=section, search=search)
-        if fmt is TableFormat.json:
+        if fmt is opt.TableFormat.json:
             emit(to_json(catalog_to_dict(cat, reqs)), output)
             return
         rows, columns = catalog_rows(cat, reqs, lang.value), list(CATALOG_COLUMNS)
-    if fmt is TableFormat.json:
-        emit(to_json(rows), output)
-    elif fmt is TableFormat.csv:
-        emit(to_csv(rows, columns), output)
-    elif fmt is TableFormat.markdown:
-        emit(to_markdown(rows, columns, lang.value), output)
-    else:
-        color = output is None and stdout_is_terminal()
-        title = cat.catalog.title.get(lang.value) + f" ({cat.catalog.product}, {cat.catalog.date})"
-        emit(
-            to_table(rows, columns, lang.value, title=title, width=terminal_width(), color=color),
-            output,
-        )
+    title = cat.catalog.title.get(lang.value) + f" ({cat.catalog.product}, {cat.catalog.date})"
+    emit_as(
+        fmt,
+        output,
+        table=partial(to_table, rows, columns, lang.value, title=title),
+        json=partial(to_json, rows),
+        csv=partial(to_csv, rows, columns),
+        markdown=partial(to_markdown, rows, columns, lang.value),
+    )

@@ -2,39 +2,25 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from flowmatrix.cli.app import app
-from flowmatrix.cli.common import (
-    CatalogOpt,
-    LangOpt,
-    Language,
-    emit,
-    stdout_is_terminal,
-    terminal_width,
-)
+from flowmatrix.cli import options as opt
+from flowmatrix.cli.common import command_group, emit_as, exit_with, load_plan_for
 from flowmatrix.errors import UserError
 
-certs_app = typer.Typer(
-    help="Certificates for certificate pinning: collect them from the XenMobile and "
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+certs_app = command_group(
+    "certs",
+    "Certificates for certificate pinning: collect them from the XenMobile and "
     "NetScaler Gateway endpoints, check certificate files (public certificates only).",
-    no_args_is_help=True,
 )
-app.add_typer(certs_app, name="certs")
 
-
-class ReportFormat(StrEnum):
-    table = "table"
-    json = "json"
-
-
-FormatOpt = Annotated[
-    ReportFormat, typer.Option("--format", "-f", help="Report format (on stdout).")
-]
+ReportFormatOpt = Annotated[opt.TableJsonFormat, opt.format_option("Report format (on stdout).")]
 WarnDaysOpt = Annotated[
     int,
     typer.Option(
@@ -57,19 +43,16 @@ def collect_command(
     args: Annotated[
         list[str] | None,
         typer.Argument(
-            help="A site file (default: the embedded example; 'example:NAME' for another), "
+            help=f"A site file (default: {opt.SITE_DEFAULT}), "
             "or HOST:PORT endpoints instead of a site.",
             show_default=False,
         ),
     ] = None,
     role: Annotated[
         list[str] | None,
-        typer.Option(
-            "--role",
-            "-r",
-            help="Collect from the TLS endpoints of this role (repeatable; default: "
-            "xenmobile and netscaler-gateway).",
-            show_default=False,
+        opt.role_option(
+            "Collect from the TLS endpoints of this role (repeatable; default: "
+            "xenmobile and netscaler-gateway)."
         ),
     ] = None,
     sni: Annotated[
@@ -82,21 +65,21 @@ def collect_command(
         ),
     ] = None,
     output_dir: OutputDirOpt = None,
-    fmt: FormatOpt = ReportFormat.table,
-    timeout: Annotated[
-        float, typer.Option("--timeout", min=0.1, help="Seconds for each connect and handshake.")
-    ] = 5.0,
+    fmt: ReportFormatOpt = opt.TableJsonFormat.table,
+    timeout: Annotated[float, opt.timeout_option("Seconds for each connect and handshake.")] = 5.0,
     warn_days: WarnDaysOpt = 30,
     concurrency: Annotated[
         int, typer.Option("--concurrency", min=1, help="Endpoints contacted at once.")
     ] = 16,
-    lang: LangOpt = Language.en,
-    catalog: CatalogOpt = None,
+    lang: opt.LangOpt = opt.Language.en,
+    catalog: opt.CatalogOpt = None,
 ) -> None:
     """Fetch the certificate chains the servers present and save them as PEM files.
 
     Exit 1 when an endpoint cannot be reached or a certificate has a warning.
     """
+    from functools import partial
+
     from flowmatrix.certs.collect import (
         PINNING_ROLES,
         collect,
@@ -105,8 +88,6 @@ def collect_command(
         plan_targets,
     )
     from flowmatrix.certs.render import collect_to_dict, collect_to_text
-    from flowmatrix.cli.common import load_plan_for
-    from flowmatrix.render import to_json
 
     items = list(args or [])
     endpoints = [a for a in items if looks_like_target(a)]
@@ -137,12 +118,8 @@ def collect_command(
         warn_days=warn_days,
         concurrency=concurrency,
     )
-    if fmt is ReportFormat.json:
-        emit(to_json(collect_to_dict(report)), None)
-    else:
-        color = stdout_is_terminal()
-        emit(collect_to_text(report, lang.value, width=terminal_width(), color=color), None)
-    raise typer.Exit(int(report.exit_code))
+    _emit_report(fmt, lang, partial(collect_to_text, report), partial(collect_to_dict, report))
+    exit_with(report.exit_code)
 
 
 @certs_app.command("check")
@@ -163,23 +140,34 @@ def check_command(
         ),
     ] = None,
     output_dir: OutputDirOpt = None,
-    fmt: FormatOpt = ReportFormat.table,
+    fmt: ReportFormatOpt = opt.TableJsonFormat.table,
     warn_days: WarnDaysOpt = 30,
-    lang: LangOpt = Language.en,
+    lang: opt.LangOpt = opt.Language.en,
 ) -> None:
     """Describe certificate files; refuse (exit 2) any file that holds a private key.
 
     With -o, write a PEM copy of each certificate (DER input is converted), ready to hand
     over for certificate pinning. Exit 1 when a certificate has a warning.
     """
+    from functools import partial
+
     from flowmatrix.certs.check import check_files
     from flowmatrix.certs.render import check_to_dict, check_to_text
-    from flowmatrix.render import to_json
 
     report = check_files(files, name=name, warn_days=warn_days, output_dir=output_dir)
-    if fmt is ReportFormat.json:
-        emit(to_json(check_to_dict(report)), None)
-    else:
-        color = stdout_is_terminal()
-        emit(check_to_text(report, lang.value, width=terminal_width(), color=color), None)
-    raise typer.Exit(int(report.exit_code))
+    _emit_report(fmt, lang, partial(check_to_text, report), partial(check_to_dict, report))
+    exit_with(report.exit_code)
+
+
+def _emit_report(
+    fmt: opt.TableJsonFormat,
+    lang: opt.Language,
+    text: Callable[..., str],
+    document: Callable[[], object],
+) -> None:
+    """The report on stdout (``-o`` names the folder of PEM files): text, or the JSON document."""
+    from functools import partial
+
+    from flowmatrix.render import to_json
+
+    emit_as(fmt, None, table=partial(text, lang.value), json=lambda: to_json(document()))

@@ -7,27 +7,14 @@ from typing import Annotated
 
 import typer
 
-from flowmatrix.cli.app import app
-from flowmatrix.cli.common import (
-    CatalogOpt,
-    LangOpt,
-    Language,
-    OutputOpt,
-    SiteArg,
-    TableFormat,
-    emit,
-    load_plan_for,
-    note,
-    stdout_is_terminal,
-    terminal_width,
-)
+from flowmatrix.cli import options as opt
+from flowmatrix.cli.common import command_group, emit, emit_matrix, exit_with, load_plan_for, note
 
-fleet_app = typer.Typer(
-    help="Verify from every source host at once, through Ansible: export an inventory, a "
+fleet_app = command_group(
+    "fleet",
+    "Verify from every source host at once, through Ansible: export an inventory, a "
     "playbook and a self-contained probe, run them, merge the results.",
-    no_args_is_help=True,
 )
-app.add_typer(fleet_app, name="fleet")
 
 
 @fleet_app.command("export")
@@ -41,9 +28,9 @@ def export_command(
             show_default=False,
         ),
     ],
-    site: SiteArg = None,
-    lang: LangOpt = Language.en,
-    catalog: CatalogOpt = None,
+    site: opt.SiteArg = None,
+    lang: opt.LangOpt = opt.Language.en,
+    catalog: opt.CatalogOpt = None,
 ) -> None:
     """Write the Ansible inventory (source hosts by role), the playbook, the probe and the plans.
 
@@ -62,7 +49,7 @@ def export_command(
 )
 def run_command(
     ctx: typer.Context,
-    site: SiteArg = None,
+    site: opt.SiteArg = None,
     workdir: Annotated[
         Path | None,
         typer.Option(
@@ -71,17 +58,10 @@ def run_command(
             help="Export here and keep it (default: a temporary folder).",
         ),
     ] = None,
-    fmt: Annotated[
-        TableFormat | None,
-        typer.Option(
-            "--format",
-            "-f",
-            help="Matrix format (default: from the -o suffix, else table).",
-        ),
-    ] = None,
-    lang: LangOpt = Language.en,
-    catalog: CatalogOpt = None,
-    output: OutputOpt = None,
+    fmt: opt.MatrixFormatOpt = None,
+    lang: opt.LangOpt = opt.Language.en,
+    catalog: opt.CatalogOpt = None,
+    output: opt.OutputOpt = None,
 ) -> None:
     """Export, run ansible-playbook, and merge the results into one flow matrix.
 
@@ -91,7 +71,6 @@ def run_command(
     """
     import tempfile
 
-    from flowmatrix.fleet.matrixdoc import format_for, render_matrix, summary_line
     from flowmatrix.fleet.runner import fleet_run
 
     ansible_args = list(ctx.args)
@@ -103,13 +82,6 @@ def run_command(
         outcome = fleet_run(plan, workdir or Path(scratch) / "fleet", ansible_args)
     for line in outcome.notes:
         note(line)
-    if outcome.matrix is None:
-        raise typer.Exit(int(outcome.exit_code))
-    matrix = outcome.matrix
-    chosen = format_for(str(output) if output else None, fmt.value if fmt else None)
-    color = output is None and stdout_is_terminal()
-    emit(render_matrix(matrix, chosen, lang.value, width=terminal_width(), color=color), output)
-    for warning in matrix.warnings:
-        note(f"warning: {warning}")
-    note(summary_line(matrix))
-    raise typer.Exit(int(outcome.exit_code))
+    if outcome.matrix is not None:
+        emit_matrix(outcome.matrix, fmt, lang, output)
+    exit_with(outcome.exit_code)

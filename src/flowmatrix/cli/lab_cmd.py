@@ -2,33 +2,18 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated
 
 import typer
 
+from flowmatrix.cli import options as opt
 from flowmatrix.cli.app import app
-from flowmatrix.cli.common import (
-    CatalogOpt,
-    LangOpt,
-    Language,
-    OutputOpt,
-    SiteArg,
-    emit,
-    note,
-    stdout_is_terminal,
-    terminal_width,
-)
-
-
-class LabFormat(StrEnum):
-    table = "table"
-    json = "json"
+from flowmatrix.cli.common import emit_as, exit_findings, load_plan_for, note
 
 
 @app.command("lab")
 def lab_command(
-    site: SiteArg = None,
+    site: opt.SiteArg = None,
     rules: Annotated[
         list[str] | None,
         typer.Option(
@@ -40,11 +25,8 @@ def lab_command(
     ] = None,
     timeout: Annotated[
         float,
-        typer.Option(
-            "--timeout",
-            min=0.1,
-            max=30.0,
-            help="Seconds a probe waits: unplanned flows take this long to be called blocked.",
+        opt.timeout_option(
+            "Seconds a probe waits: unplanned flows take this long to be called blocked.", max=30.0
         ),
     ] = 1.0,
     unplanned: Annotated[
@@ -56,12 +38,10 @@ def lab_command(
             help="Unplanned probes per planned flow (other port, reversed, other source).",
         ),
     ] = 3,
-    fmt: Annotated[
-        LabFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = LabFormat.table,
-    lang: LangOpt = Language.en,
-    catalog: CatalogOpt = None,
-    output: OutputOpt = None,
+    fmt: opt.FormatOpt[opt.TableJsonFormat] = opt.TableJsonFormat.table,
+    lang: opt.LangOpt = opt.Language.en,
+    catalog: opt.CatalogOpt = None,
+    output: opt.OutputOpt = None,
 ) -> None:
     """Rehearse the site in network namespaces: zones, firewalls with the generated
     nftables rules, listeners on the destinations, probes from the sources.
@@ -72,9 +52,8 @@ def lab_command(
     at the end, also on error and on Ctrl-C.
     """
     import sys
+    from functools import partial
 
-    from flowmatrix.cli.common import load_plan_for
-    from flowmatrix.errors import ExitCode
     from flowmatrix.lab import LabOptions, parse_rules_overrides, run_lab
     from flowmatrix.lab.report import to_json, to_table
 
@@ -86,10 +65,6 @@ def lab_command(
     )
     progress = note if sys.stderr.isatty() else None
     report = run_lab(plan, options, progress=progress)
-    if fmt is LabFormat.json:
-        emit(to_json(report), output)
-    else:
-        color = output is None and stdout_is_terminal()
-        emit(to_table(report, lang.value, width=terminal_width(), color=color), output)
+    emit_as(fmt, output, table=partial(to_table, report, lang.value), json=partial(to_json, report))
     note(report.summary_line())
-    raise typer.Exit(int(ExitCode.FINDINGS if report.failed else ExitCode.OK))
+    exit_findings(report.failed)

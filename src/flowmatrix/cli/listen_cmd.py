@@ -7,18 +7,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from flowmatrix.cli import options as opt
 from flowmatrix.cli.app import app
-from flowmatrix.cli.common import (
-    CatalogOpt,
-    LangOpt,
-    Language,
-    OutputOpt,
-    SiteArg,
-    emit,
-    note,
-    stdout_is_terminal,
-    terminal_width,
-)
+from flowmatrix.cli.common import emit_as, exit_findings, load_plan_for, note, warn
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -26,15 +17,12 @@ if TYPE_CHECKING:
     from flowmatrix.probe.listen import Binding
 
 
-class ListenFormat(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
+ListenFormat = StrEnum("ListenFormat", ["table", "json", "csv"])
 
 
 @app.command("listen")
 def listen_command(
-    site: SiteArg = None,
+    site: opt.SiteArg = None,
     role: Annotated[
         str,
         typer.Option(
@@ -70,22 +58,16 @@ def listen_command(
     ] = False,
     strict: Annotated[
         bool,
-        typer.Option(
-            "--strict",
-            help="Stop (exit 2) if any port cannot be bound, instead of going on with the others.",
+        opt.strict_option(
+            "Stop (exit 2) if any port cannot be bound, instead of going on with the others."
         ),
     ] = False,
     fmt: Annotated[
-        ListenFormat,
-        typer.Option(
-            "--format",
-            "-f",
-            help="Format of the final report.",
-        ),
+        ListenFormat, opt.format_option("Format of the final report.")
     ] = ListenFormat.table,
-    lang: LangOpt = Language.en,
-    catalog: CatalogOpt = None,
-    output: OutputOpt = None,
+    lang: opt.LangOpt = opt.Language.en,
+    catalog: opt.CatalogOpt = None,
+    output: opt.OutputOpt = None,
 ) -> None:
     """Open temporary TCP and UDP listeners on every port the role must receive.
 
@@ -94,16 +76,14 @@ def listen_command(
     planned flows arrived and which did not.
     """
     import asyncio
+    from functools import partial
 
-    from flowmatrix.cli.common import load_plan_for
-    from flowmatrix.errors import ExitCode
     from flowmatrix.probe import listen_report as render
     from flowmatrix.probe.listen import ListenSession, build_listen_setup
 
     plan = load_plan_for(site, lang, catalog)
     setup = build_listen_setup(plan, role, tuple(bind or ()))
-    for warning in setup.warnings:
-        note(f"warning: {warning}")
+    warn(setup.warnings)
 
     def ready(bindings: Sequence[Binding]) -> None:
         bound = [b for b in bindings if b.bound]
@@ -121,12 +101,12 @@ def listen_command(
 
     session = ListenSession(setup, on_event=lambda e: note(render.event_line(e)), strict=strict)
     report = asyncio.run(session.run(duration, ready))
-    if fmt is ListenFormat.json:
-        emit(render.to_json_text(report), output)
-    elif fmt is ListenFormat.csv:
-        emit(render.to_csv_text(report), output)
-    else:
-        color = output is None and stdout_is_terminal()
-        emit(render.to_table_text(report, lang.value, width=terminal_width(), color=color), output)
+    emit_as(
+        fmt,
+        output,
+        table=partial(render.to_table_text, report, lang.value),
+        json=partial(render.to_json_text, report),
+        csv=partial(render.to_csv_text, report),
+    )
     note(render.summary_line(report))
-    raise typer.Exit(int(ExitCode.FINDINGS if expect_all and report.missing else ExitCode.OK))
+    exit_findings(expect_all and bool(report.missing))

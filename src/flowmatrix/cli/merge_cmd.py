@@ -7,31 +7,17 @@ from typing import Annotated, Optional
 
 import typer
 
+from flowmatrix.cli import options as opt
 from flowmatrix.cli.app import app
-from flowmatrix.cli.common import (
-    CatalogOpt,
-    LangOpt,
-    Language,
-    OutputOpt,
-    TableFormat,
-    emit,
-    note,
-    stdout_is_terminal,
-    terminal_width,
-)
+from flowmatrix.cli.common import emit_matrix, exit_with, load_plan_for
 
 SiteOpt = Annotated[
     Optional[str],  # noqa: UP045 - Typer reads the annotation at run time
     typer.Option(
         "--site",
         "-s",
-        help="Site file the results were made from "
-        "(default: the embedded example; 'example:NAME' for another).",
+        help=f"Site file the results were made from (default: {opt.SITE_DEFAULT}).",
     ),
-]
-MatrixFormatOpt = Annotated[
-    Optional[TableFormat],  # noqa: UP045
-    typer.Option("--format", "-f", help="Output format (default: from the -o suffix, else table)."),
 ]
 
 
@@ -45,10 +31,10 @@ def merge_command(
         ),
     ],
     site: SiteOpt = None,
-    fmt: MatrixFormatOpt = None,
-    lang: LangOpt = Language.en,
-    catalog: CatalogOpt = None,
-    output: OutputOpt = None,
+    fmt: opt.MatrixFormatOpt = None,
+    lang: opt.LangOpt = opt.Language.en,
+    catalog: opt.CatalogOpt = None,
+    output: opt.OutputOpt = None,
 ) -> None:
     """Merge verify results from many hosts into one status per planned flow.
 
@@ -56,17 +42,10 @@ def merge_command(
     as soon as one failed; a flow without results is 'not_tested', never passed.
     Exit 1 when a required flow failed.
     """
-    from flowmatrix.cli.common import load_plan_for
-    from flowmatrix.fleet.matrixdoc import format_for, render_matrix, summary_line
     from flowmatrix.fleet.merge import merge
     from flowmatrix.fleet.resultfile import read_result_file
 
     plan = load_plan_for(site, lang, catalog)
     matrix = merge(plan, [read_result_file(p) for p in results])
-    chosen = format_for(str(output) if output else None, fmt.value if fmt else None)
-    color = output is None and stdout_is_terminal()
-    emit(render_matrix(matrix, chosen, lang.value, width=terminal_width(), color=color), output)
-    for warning in matrix.warnings:
-        note(f"warning: {warning}")
-    note(summary_line(matrix))
-    raise typer.Exit(int(matrix.exit_code))
+    emit_matrix(matrix, fmt, lang, output)
+    exit_with(matrix.exit_code)

@@ -8,17 +8,9 @@ from typing import Annotated
 
 import typer
 
+from flowmatrix.cli import options as opt
 from flowmatrix.cli.app import app
-from flowmatrix.cli.common import (
-    CatalogOpt,
-    LangOpt,
-    Language,
-    OutputOpt,
-    SiteArg,
-    emit,
-    load_plan_for,
-    note,
-)
+from flowmatrix.cli.common import emit, load_plan_for, note
 
 
 class ReportFormat(StrEnum):
@@ -37,14 +29,12 @@ class DiagramLayout(StrEnum):
 
 @app.command("report")
 def report_command(
-    site: SiteArg = None,
+    site: opt.SiteArg = None,
     fmt: Annotated[
         ReportFormat,
-        typer.Option(
-            "--format",
-            "-f",
-            help="html: one self-contained page; xlsx: the firewall change "
-            "request; markdown; dot (Graphviz) or mermaid diagram text.",
+        opt.format_option(
+            "html: one self-contained page; xlsx: the firewall change "
+            "request; markdown; dot (Graphviz) or mermaid diagram text."
         ),
     ] = ReportFormat.html,
     results: Annotated[
@@ -65,9 +55,9 @@ def report_command(
             "built-in layout.",
         ),
     ] = DiagramLayout.auto,
-    lang: LangOpt = Language.en,
-    catalog: CatalogOpt = None,
-    output: OutputOpt = None,
+    lang: opt.LangOpt = opt.Language.en,
+    catalog: opt.CatalogOpt = None,
+    output: opt.OutputOpt = None,
 ) -> None:
     """Report the flow matrix: what is open, what is proven, what is not."""
     import sys

@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from flowmatrix.cli import options as opt
 from flowmatrix.cli.app import app
-from flowmatrix.cli.common import CatalogOpt, LangOpt, Language, OutputOpt, SiteArg, emit, note
+from flowmatrix.cli.common import emit, exit_findings, load_plan_for, note
 from flowmatrix.rules.targets import TARGETS
 
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ Target = Enum("Target", {name: name for name in TARGETS}, type=str)  # type: ign
 
 @app.command("rules")
 def rules_command(
-    site: SiteArg = None,
+    site: opt.SiteArg = None,
     target: Annotated[
         Target,
         typer.Option(
@@ -33,22 +34,13 @@ def rules_command(
     ] = Target["nftables"],
     firewall: Annotated[
         str | None,
-        typer.Option(
-            "--firewall",
-            "-F",
-            metavar="NAME",
-            help="Rules for this firewall's forward path (the flows that cross it). "
-            "Default: the site's only firewall.",
+        opt.firewall_option(
+            "Rules for this firewall's forward path (the flows that cross it). "
+            "Default: the site's only firewall."
         ),
     ] = None,
     host: Annotated[
-        str | None,
-        typer.Option(
-            "--host",
-            "-H",
-            metavar="NAME",
-            help="Rules for this host's own firewall (input and output).",
-        ),
+        str | None, opt.host_option("Rules for this host's own firewall (input and output).")
     ] = None,
     check: Annotated[
         bool,
@@ -58,15 +50,11 @@ def rules_command(
         ),
     ] = False,
     strict: Annotated[
-        bool,
-        typer.Option(
-            "--strict",
-            help="Exit 1 on warnings too (flows that cannot be rendered...).",
-        ),
+        bool, opt.strict_option("Exit 1 on warnings too (flows that cannot be rendered...).")
     ] = False,
-    lang: LangOpt = Language.en,
-    catalog: CatalogOpt = None,
-    output: OutputOpt = None,
+    lang: opt.LangOpt = opt.Language.en,
+    catalog: opt.CatalogOpt = None,
+    output: opt.OutputOpt = None,
 ) -> None:
     """Firewall rules from the plan: nftables, iptables, and other vendors through aerleon.
 
@@ -74,8 +62,7 @@ def rules_command(
     Flows that cannot be rendered (an end known only by name) are kept as comments and
     reported as warnings.
     """
-    from flowmatrix.cli.common import load_plan_for
-    from flowmatrix.errors import ExitCode, UserError
+    from flowmatrix.errors import UserError
     from flowmatrix.rules import generate
     from flowmatrix.rules.validate import can_validate, validate
 
@@ -103,7 +90,7 @@ def rules_command(
         f"{scope.describe()}: {result.flows} flows, {result.rules} rules ({name}), "
         f"{len(result.errors)} errors, {len(result.warnings)} warnings"
     )
-    raise typer.Exit(int(ExitCode.FINDINGS if failed else ExitCode.OK))
+    exit_findings(failed)
 
 
 def _scope(plan: Plan, firewall: str | None, host: str | None) -> Scope:

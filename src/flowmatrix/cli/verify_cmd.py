@@ -8,30 +8,16 @@ from typing import Annotated
 
 import typer
 
+from flowmatrix.cli import options as opt
 from flowmatrix.cli.app import app
-from flowmatrix.cli.common import (
-    CatalogOpt,
-    LangOpt,
-    Language,
-    OutputOpt,
-    SiteArg,
-    emit,
-    note,
-    stdout_is_terminal,
-    terminal_width,
-)
+from flowmatrix.cli.common import emit_as, exit_with, load_plan_for, note, warn
 
-
-class VerifyFormat(StrEnum):
-    table = "table"
-    json = "json"
-    junit = "junit"
-    csv = "csv"
+VerifyFormat = StrEnum("VerifyFormat", ["table", "json", "junit", "csv"])
 
 
 @app.command("verify")
 def verify_command(
-    site: SiteArg = None,
+    site: opt.SiteArg = None,
     source: Annotated[
         str | None,
         typer.Option(
@@ -58,13 +44,7 @@ def verify_command(
         ),
     ] = None,
     timeout: Annotated[
-        float,
-        typer.Option(
-            "--timeout",
-            min=0.05,
-            max=120.0,
-            help="Seconds to wait for an answer per probe.",
-        ),
+        float, opt.timeout_option("Seconds to wait for an answer per probe.", min=0.05, max=120.0)
     ] = 2.0,
     retries: Annotated[
         int,
@@ -110,23 +90,9 @@ def verify_command(
             "variable: a command line is visible to other users).",
         ),
     ] = None,
-    resolver: Annotated[
-        str | None,
-        typer.Option(
-            "--resolver",
-            metavar="ADDRESS[:PORT]",
-            help="Resolve destination names with this DNS server instead of this host's resolver.",
-        ),
-    ] = None,
+    resolver: opt.ResolverOpt = None,
     ca_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--ca-file",
-            exists=True,
-            dir_okay=False,
-            readable=True,
-            help="PEM file of CA certificates to judge the servers' chains (default: system store).",
-        ),
+        Path | None, opt.ca_file_option(exists=True, dir_okay=False, readable=True)
     ] = None,
     no_tls: Annotated[
         bool,
@@ -135,17 +101,10 @@ def verify_command(
             help="Do not check TLS on the TLS ports.",
         ),
     ] = False,
-    fmt: Annotated[
-        VerifyFormat,
-        typer.Option(
-            "--format",
-            "-f",
-            help="Output format.",
-        ),
-    ] = VerifyFormat.table,
-    lang: LangOpt = Language.en,
-    catalog: CatalogOpt = None,
-    output: OutputOpt = None,
+    fmt: opt.FormatOpt[VerifyFormat] = VerifyFormat.table,
+    lang: opt.LangOpt = opt.Language.en,
+    catalog: opt.CatalogOpt = None,
+    output: opt.OutputOpt = None,
 ) -> None:
     """Probe the planned flows from this host: TCP, DNS / NTP / RADIUS, TLS certificates.
 
@@ -153,8 +112,8 @@ def verify_command(
     fails (closed, filtered, unreachable) or shows a finding (expired certificate...).
     """
     import sys
+    from functools import partial
 
-    from flowmatrix.cli.common import load_plan_for
     from flowmatrix.probe import report as render
     from flowmatrix.probe.progress import RichProgress
     from flowmatrix.probe.resolve import parse_resolver
@@ -177,16 +136,14 @@ def verify_command(
     selection = Selection(source=source, flows=tuple(flows or ()), to=to)
     progress = RichProgress() if sys.stderr.isatty() else None
     report = verify(plan, selection, options, progress)
-    for warning in report.warnings:
-        note(f"warning: {warning}")
-    if fmt is VerifyFormat.json:
-        emit(render.to_json_text(report), output)
-    elif fmt is VerifyFormat.csv:
-        emit(render.to_csv_text(report), output)
-    elif fmt is VerifyFormat.junit:
-        emit(render.to_junit(report), output)
-    else:
-        color = output is None and stdout_is_terminal()
-        emit(render.to_table_text(report, lang.value, width=terminal_width(), color=color), output)
+    warn(report.warnings)
+    emit_as(
+        fmt,
+        output,
+        table=partial(render.to_table_text, report, lang.value),
+        json=partial(render.to_json_text, report),
+        csv=partial(render.to_csv_text, report),
+        junit=partial(render.to_junit, report),
+    )
     note(render.summary_line(report))
-    raise typer.Exit(int(report.exit_code))
+    exit_with(report.exit_code)
