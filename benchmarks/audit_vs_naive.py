@@ -1,5 +1,5 @@
-"""The compiled audit engine against the plain first-match interpreter, on one machine,
-in one run, with identical verdicts asserted.
+"""The audit's evaluator against the plain first-match interpreter, on one machine, in
+one run, with identical results asserted.
 
     python benchmarks/audit_vs_naive.py [--flows 10000] [--rules 10000] [--seed 1]
 
@@ -11,8 +11,11 @@ in one run, with identical verdicts asserted.
    FLOWS random flows.
 
 Each flow is evaluated as the audit does: the request (state NEW, every client source
-port 1024-65535) and, where it passes, the reply. The compiled engine's time includes
-compiling the chains. Needs the shared rulesets next to the repository
+port 1024-65535) and, where it passes, the reply. Three evaluators: the plain one
+(``naive.py``, flow by flow), the compiled engine flow by flow (``engine.py``), and the
+batch evaluator the audit uses (``batch.py``: every flow at once). The results (cells,
+verdicts, deciding rules, traces, assumptions) must be identical; the times include
+compiling the chains. The ratio is plain / batch. Needs the shared rulesets next to the repository
 (``../shared/data/rulesets``), or --rulesets DIR.
 """
 
@@ -26,13 +29,14 @@ import time
 from pathlib import Path
 
 from flowmatrix.audit import ranges
+from flowmatrix.audit.batch import evaluate_flows
 from flowmatrix.audit.engine import CompiledWalker
 from flowmatrix.audit.ipassmt import InterfaceMap, parse_ipassmt
 from flowmatrix.audit.ir import Action, BaseChain, Chain, Match, Origin, Rule, Ruleset
 from flowmatrix.audit.naive import NaiveWalker
-from flowmatrix.audit.packet import Region
+from flowmatrix.audit.packet import Ctx, Region
 from flowmatrix.audit.parse_iptables import parse_iptables
-from flowmatrix.audit.verdict import evaluate_flow, request_context
+from flowmatrix.audit.verdict import Cell, evaluate_flow, request_context
 from flowmatrix.audit.walk import Walker
 
 CHAIR = "configs_chair_for_Network_Architectures_and_Services_iptables-save-2016-06-27_16-29-01"
@@ -160,34 +164,51 @@ def synthetic(rule_count: int, flow_count: int, rng: random.Random) -> tuple[Rul
     return ruleset, queries
 
 
-def run(walker: Walker, queries: list[Query]) -> list[tuple[str, ...]]:
-    """Verdict of every flow: the status of each cell, in order."""
-    out = []
-    for src, dst, proto, port, iif, oif in queries:
-        ctx = request_context(4, proto, iif, oif, "forward")
-        region = Region(ranges.point(src), ranges.point(dst), ((1024, 65535),), ranges.point(port))
-        cells = evaluate_flow(walker, "forward", ctx, region)
-        out.append(tuple(c.status for c in cells))
-    return out
+def _items(queries: list[Query]) -> list[tuple[Ctx, Region]]:
+    return [
+        (
+            request_context(4, proto, iif, oif, "forward"),
+            Region(ranges.point(src), ranges.point(dst), ((1024, 65535),), ranges.point(port)),
+        )
+        for src, dst, proto, port, iif, oif in queries
+    ]
+
+
+def run(walker: Walker, items: list[tuple[Ctx, Region]]) -> list[list[Cell]]:
+    """Every flow on its own: request and reply, the cells in order."""
+    return [evaluate_flow(walker, "forward", ctx, region) for ctx, region in items]
+
+
+def run_batch(ruleset: Ruleset, items: list[tuple[Ctx, Region]]) -> list[list[Cell]]:
+    """Every flow at once (``audit/batch.py``), as the audit does."""
+    return evaluate_flows(CompiledWalker(ruleset), "forward", items)
 
 
 def compare(name: str, ruleset: Ruleset, queries: list[Query], target: float) -> bool:
+    items = _items(queries)  # the same queries for the three, built once, not timed
     start = time.perf_counter()
-    fast = run(CompiledWalker(ruleset), queries)
+    batch = run_batch(ruleset, items)
+    batch_time = time.perf_counter() - start
+    start = time.perf_counter()
+    fast = run(CompiledWalker(ruleset), items)
     fast_time = time.perf_counter() - start
     start = time.perf_counter()
-    plain = run(NaiveWalker(ruleset), queries)
+    plain = run(NaiveWalker(ruleset), items)
     plain_time = time.perf_counter() - start
-    assert fast == plain, f"{name}: the engines disagree"
-    ratio = plain_time / fast_time
+    # the same cells: regions, verdicts, deciding rules, traces and assumptions
+    assert fast == plain, f"{name}: the compiled walk and the plain one disagree"
+    assert batch == plain, f"{name}: the batch and the plain walk disagree"
+    ratio = plain_time / batch_time
     counts: dict[str, int] = {}
-    for verdict in fast:
-        key = verdict[0] if len(set(verdict)) == 1 else "split"
+    for cells in plain:
+        verdict = {c.status for c in cells}
+        key = verdict.pop() if len(verdict) == 1 else "split"
         counts[key] = counts.get(key, 0) + 1
     print(f"{name}: {len(queries)} flows, {len(ruleset.rules)} rules")
-    print(f"  verdicts (identical in both): {counts}")
+    print(f"  verdicts (identical in all three): {counts}")
     print(
-        f"  plain first-match: {plain_time:.2f} s   compiled: {fast_time:.3f} s   "
+        f"  plain first-match: {plain_time:.2f} s   compiled, flow by flow: {fast_time:.3f} s "
+        f"({plain_time / fast_time:.1f}x)   batch: {batch_time:.3f} s   "
         f"ratio: {ratio:.1f}x (target {target:.0f}x)"
     )
     return ratio >= target

@@ -75,8 +75,18 @@ class CompiledWalker(Walker):
         self._compiled: dict[tuple[str, int, bool], _Compiled] = {}
         self._own_bounds: dict[tuple[str, int, bool], list[set[int]]] = {}
         self._memo: dict[tuple[Any, ...], list[Outcome]] = {}
+        self._cube_cache: dict[tuple[str, int, bool], list[Any]] = {}
 
     # -- compilation ----------------------------------------------------------------------
+
+    def cubes(self, chain: Chain, family: int, reply: bool) -> list[Any]:
+        """Each rule's box in one family and direction; None for rules that never decide
+        anything there (logs, counts, marks; contradictions; another family)."""
+        key = (chain.key, family, reply)
+        found = self._cube_cache.get(key)
+        if found is None:
+            found = self._cube_cache[key] = self._cubes(chain, family, reply)
+        return found
 
     def _cubes(self, chain: Chain, family: int, reply: bool) -> list[Any]:
         cubes: list[Any] = []

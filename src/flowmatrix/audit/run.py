@@ -4,19 +4,20 @@ against its ruleset, plus what the ruleset allows beyond them and what in it is 
 from __future__ import annotations
 
 from flowmatrix.audit import ranges
+from flowmatrix.audit.batch import evaluate_flows
 from flowmatrix.audit.describe import Describer
 from flowmatrix.audit.engine import CompiledWalker
 from flowmatrix.audit.fixes import Blocked, propose, usual
 from flowmatrix.audit.ipassmt import InterfaceMap, from_zones
 from flowmatrix.audit.ir import Ruleset
-from flowmatrix.audit.packet import Region
+from flowmatrix.audit.packet import Ctx, Region
 from flowmatrix.audit.pipeline import Path
 from flowmatrix.audit.privilege import Served, unused_accepts, wide_rules
 from flowmatrix.audit.ranges import Ivs
 from flowmatrix.audit.result import AuditReport, FlowResult, FlowStatus, Part, RuleRef, Unevaluated
 from flowmatrix.audit.scope import EndScope, Interfaces, end_scope, interfaces_for
 from flowmatrix.audit.shadow import dead_rules
-from flowmatrix.audit.verdict import Cell, evaluate_flow, request_context
+from flowmatrix.audit.verdict import Cell, request_context
 from flowmatrix.errors import UserError
 from flowmatrix.model import Flow, Plan
 from flowmatrix.site import Firewall, Site
@@ -68,25 +69,26 @@ def audit_plan(
     used: set[int] = set()
     paths: set[Path] = set()
     families: set[int] = set()
+    # every flow port's queries first, evaluated at once per path (audit/batch.py)
+    ports: list[tuple[Flow, int, Path, EndScope, EndScope, list[tuple[Ctx, Region]]]] = []
+    by_path: dict[Path, list[tuple[Ctx, Region]]] = {}
     for flow, path, source, destination in jobs:
         paths.add(path)
         for port in flow.ports:
-            result = _audit_flow(
-                ruleset,
-                walker,
-                describer,
-                flow,
-                port,
-                path,
-                source,
-                destination,
-                interfaces_for(site, flow, fw, ipassmt),
-                source_ports,
-                served,
-                used,
+            interfaces = interfaces_for(site, flow, fw, ipassmt)
+            queries = _queries(
+                ruleset, flow, port, path, source, destination, interfaces, source_ports
             )
-            families.update(p.family for p in result.parts)
-            results.append(result)
+            ports.append((flow, port, path, source, destination, queries))
+            by_path.setdefault(path, []).extend(queries)
+    cells = {path: iter(evaluate_flows(walker, path, items)) for path, items in by_path.items()}
+    for flow, port, path, source, destination, queries in ports:
+        found = [(ctx, next(cells[path])) for ctx, _ in queries]
+        result = _audit_flow(
+            ruleset, describer, flow, port, path, source, destination, found, served, used
+        )
+        families.update(p.family for p in result.parts)
+        results.append(result)
     unused: list[RuleRef] = []
     for path in sorted(paths):
         unused += unused_accepts(ruleset, path, families or set(ruleset.families), used)
@@ -184,10 +186,8 @@ def _addresses(items: tuple[str, ...]) -> dict[int, Ivs]:
     return {family: ranges.normalize(ivs) for family, ivs in grouped.items()}
 
 
-def _audit_flow(
+def _queries(
     ruleset: Ruleset,
-    walker: CompiledWalker,
-    describer: Describer,
     flow: Flow,
     port: int,
     path: Path,
@@ -195,28 +195,45 @@ def _audit_flow(
     destination: EndScope,
     interfaces: Interfaces,
     source_ports: Ivs,
+) -> list[tuple[Ctx, Region]]:
+    """(context, region) of each part of a flow port: per address family, per input and
+    output interface."""
+    proto = PROTOCOLS[flow.protocol]
+    families = sorted(set(source.by_family) & set(destination.by_family) & set(ruleset.families))
+    out: list[tuple[Ctx, Region]] = []
+    for family in families:
+        for src, iif in interfaces.split_source(family, source.by_family[family]):
+            for dst, oif in interfaces.split_destination(family, destination.by_family[family]):
+                ctx = request_context(family, proto, iif, oif, path)
+                out.append((ctx, Region(src, dst, source_ports, ranges.point(port))))
+    return out
+
+
+def _audit_flow(
+    ruleset: Ruleset,
+    describer: Describer,
+    flow: Flow,
+    port: int,
+    path: Path,
+    source: EndScope,
+    destination: EndScope,
+    evaluated: list[tuple[Ctx, list[Cell]]],
     served: dict[int, Served],
     used: set[int],
 ) -> FlowResult:
     proto = PROTOCOLS[flow.protocol]
     notes = [n for n in (source.note, destination.note) if n]
-    families = sorted(set(source.by_family) & set(destination.by_family) & set(ruleset.families))
     parts: list[Part] = []
     blocked: list[Blocked] = []
+    families = set(source.by_family) & set(destination.by_family) & set(ruleset.families)
     if not families:
         notes.append(_why_unresolved(source, destination, ruleset))
-    for family in families:
-        for src, iif in interfaces.split_source(family, source.by_family[family]):
-            for dst, oif in interfaces.split_destination(family, destination.by_family[family]):
-                ctx = request_context(family, proto, iif, oif, path)
-                region = Region(src, dst, source_ports, ranges.point(port))
-                for cell in evaluate_flow(walker, path, ctx, region):
-                    parts.append(describer.part(cell, family, ctx))
-                    _collect(cell, flow, port, family, proto, served, used)
-                    if cell.status == "blocked":
-                        blocked.extend(
-                            Blocked(cell.region, ctx, a) for a in usual(cell.alternatives)
-                        )
+    for ctx, cells in evaluated:
+        for cell in cells:
+            parts.append(describer.part(cell, ctx.family, ctx))
+            _collect(cell, flow, port, ctx.family, proto, served, used)
+            if cell.status == "blocked":
+                blocked.extend(Blocked(cell.region, ctx, a) for a in usual(cell.alternatives))
     status = _status(parts)
     fixes = propose(ruleset, path, blocked) if blocked else []
     return FlowResult(
