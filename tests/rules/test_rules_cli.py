@@ -30,10 +30,15 @@ def test_output_file_is_written(run_cli: Any, tmp_path: Path) -> None:
     assert result.code == 0, result
     assert result.stdout == ""
     written = target.read_text()
-    # the Internet is every address outside the site's zones: 0.0.0.0/5 is part of it
-    vip = "access-list fw-front extended permit tcp 0.0.0.0 248.0.0.0 host 172.16.10.10 eq https"
-    assert vip in written
-    assert "permit tcp any host 172.16.10.10" not in written
+    # the Internet is every address outside the site's zones: the other zones are denied
+    # right before 'any' is permitted
+    lines = written.splitlines()
+    deny = (
+        "access-list fw-front extended deny tcp 10.10.50.0 255.255.255.0 host 172.16.10.10 eq https"
+    )
+    permit = "access-list fw-front extended permit tcp any host 172.16.10.10 eq https"
+    assert lines.index(deny) < lines.index(permit)
+    assert "0.0.0.0 248.0.0.0" not in written
 
 
 def test_host_scope(run_cli: Any) -> None:

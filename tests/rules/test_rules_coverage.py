@@ -44,8 +44,10 @@ def test_aerleon_asa_generator_drops_ipv6_and_the_check_sees_it(dual_plan: Plan)
     definitions.ParseDefinitionsObject(policy.definitions, "")
     plain = next(iter(api.Generate([policy.policy], definitions).values()))  # type: ignore[union-attr, list-item]
     errors = check_vendor(plain, target, policy.terms)
-    assert errors and all("IPv6 term" in e.message for e in errors)
+    assert errors and all(e.message.startswith("IPv6 ") for e in errors)
+    # each IPv6 term is reported: the permit terms, and the deny terms before them
     assert len(errors) == sum(t.family == 6 for t in policy.terms)
+    assert any(e.message.startswith("IPv6 deny term ") for e in errors)
     # flowmatrix's own rendering of the same policy has them all
     assert check_vendor(run_aerleon(policy, "ciscoasa")[0], target, policy.terms) == []
 

@@ -8,6 +8,7 @@ selection, on every target's text, and with real packets through a namespace rou
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +23,7 @@ from flowmatrix.netns import Namespace, NamespaceSet
 from flowmatrix.probe.netns_thread import run_in_netns
 from flowmatrix.rules import Scope, generate
 from flowmatrix.rules.select import select
+from flowmatrix.rules.text import label
 from flowmatrix.rules.validate import validate
 
 SITE = str(Path(__file__).parent / "data" / "internet-only.yaml")
@@ -116,9 +118,6 @@ def test_two_any_ends_are_matched_per_family(plan: Plan) -> None:
 @pytest.mark.parametrize(
     ("target", "kept"),
     [
-        ("cisco", "permit tcp 0.0.0.0 7.255.255.255 host 10.62.0.11 eq 443"),
-        ("arista", "permit tcp 0.0.0.0/5 host 10.62.0.11 eq https"),
-        ("ciscoasa", "permit tcp 0.0.0.0 248.0.0.0 host 10.62.0.11 eq https"),
         ("srx", "0.0.0.0/5;"),
         ("fortigate", 'set exclude-member "ZONE_NOT_INTERNET"'),
         ("gce", '"0.0.0.0/5"'),
@@ -130,25 +129,246 @@ def test_aerleon_targets_exclude_the_other_zones(plan: Plan, target: str, kept: 
     assert not out.errors
     assert kept in out.text
     assert not [f for f in out.findings if "written as any address" in f.message]
-    if target in ("cisco", "arista", "ciscoasa"):
-        lan = ipaddress.ip_network("10.61.0.0/24")
-        for line in out.text.splitlines():
-            if " 10.62.0.11 eq " in line and "permit tcp " in line:
-                source = _acl_source(line.split("permit tcp ", 1)[1])
-                assert not source.overlaps(lan), line
 
 
-def _acl_source(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
-    """The source of a Cisco-like ACL entry: 'any', 'a.b.c.d/n', or address and mask."""
-    first, second = text.split()[:2]
-    if first == "any":
-        return ipaddress.ip_network("0.0.0.0/0")
+# --- first-match ACLs: a deny term for the other zones, then the permit -------------------
+
+ACL_TARGETS = ["cisco", "arista", "ciscoasa"]
+_ACL_ENTRY = re.compile(r"\b(permit|deny) (tcp|udp) (.+)$")
+_PORT_NAMES = {"www": 80, "https": 443}
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True)
+class AclEntry:
+    action: str
+    protocol: str
+    source: Network | None
+    destination: Network | None
+    port: int | None
+    version: int
+    """The ACL's family: an ASA IPv6 ACL's name ends in -v6 (flowmatrix's naming)."""
+
+
+def _acl_address(words: list[str], wildcard: bool) -> Network | None:
+    """Consume one address of a Cisco-like entry from ``words``: None for 'any'; an
+    address and a mask (a wildcard on Cisco IOS, a netmask on the ASA) or a prefix."""
+    first = words.pop(0)
+    if first in ("any", "any4", "any6"):
+        return None
+    if first == "host":
+        return ipaddress.ip_network(words.pop(0))
     if "/" in first:
         return ipaddress.ip_network(first)
-    mask = ipaddress.ip_address(second)
-    if int(mask) >> 31 == 0:  # a wildcard (Cisco IOS): inverted
+    mask = ipaddress.ip_address(words.pop(0))
+    if wildcard:
         mask = ipaddress.ip_address(int(mask) ^ 0xFFFFFFFF)
     return ipaddress.ip_network(f"{first}/{mask}")
+
+
+def _acl_entries(text: str, target: str) -> list[AclEntry]:
+    entries = []
+    wildcard = target == "cisco"
+    version = 4
+    for line in text.splitlines():
+        if line.startswith(("ip access-list", "ipv6 access-list", "access-list ")):
+            version = 6 if line.startswith("ipv6") or line.split()[1].endswith("-v6") else 4
+        match = _ACL_ENTRY.search(line)
+        if match is None or " remark " in f" {line} ":
+            continue
+        words = match.group(3).split()
+        source, destination = _acl_address(words, wildcard), _acl_address(words, wildcard)
+        port = None
+        if words[:1] == ["eq"]:
+            port = _PORT_NAMES.get(words[1]) or int(words[1])
+        entries.append(AclEntry(match.group(1), match.group(2), source, destination, port, version))
+    return entries
+
+
+def _verdict(entries: list[AclEntry], source: str, destination: str, port: int) -> str:
+    """First match of a TCP packet in ``entries`` (the other family's ACLs skipped)."""
+    src, dst = ipaddress.ip_address(source), ipaddress.ip_address(destination)
+    for entry in entries:
+        if (
+            entry.version != src.version
+            or entry.protocol != "tcp"
+            or entry.port not in (None, port)
+        ):
+            continue
+        if any(
+            net is not None and (net.version != addr.version or addr not in net)
+            for net, addr in ((entry.source, src), (entry.destination, dst))
+        ):
+            continue
+        return entry.action
+    return "deny"
+
+
+#: (source, destination, port) -> first-match verdict, on the three-zone site.
+ACL_PROBES = {
+    ("203.0.113.5", "10.62.0.11", 443): "permit",  # the Internet enrols
+    ("10.61.0.5", "10.62.0.11", 443): "deny",  # the LAN does not
+    ("10.62.0.11", "203.0.113.5", 443): "permit",  # XenMobile to the SMS relay
+    ("10.62.0.11", "10.61.0.5", 443): "deny",  # not to the LAN
+    ("2001:db8:ffff::5", "fd00:62::11", 443): "permit",
+    ("fd00:61::5", "fd00:62::11", 443): "deny",
+    ("fd00:62::11", "2001:db8:ffff::5", 443): "permit",
+    ("fd00:62::11", "fd00:61::5", 443): "deny",
+}
+
+
+@pytest.mark.parametrize("target", ACL_TARGETS)
+def test_acls_deny_the_other_zones_right_before_the_permit(plan: Plan, target: str) -> None:
+    out = generate(plan, FW, target)
+    assert not out.errors
+    assert not [f for f in out.findings if f.severity == "info"]
+    entries = _acl_entries(out.text, target)
+    assert {probe: _verdict(entries, *probe) for probe in ACL_PROBES} == ACL_PROBES
+    # compact: one deny per other zone's network and destination, 'any' in the permit
+    assert "0.0.0.0/5" not in out.text and "7.255.255.255" not in out.text
+    lines = out.text.splitlines()
+    deny = next(i for i, x in enumerate(lines) if x.endswith("remark xm-app-10-1-v4-not-internal"))
+    permit = next(i for i, x in enumerate(lines) if x.endswith("remark xm-app-10-1-v4"))
+    assert deny < permit
+    assert lines[deny + 1].endswith(
+        "remark excludes the site's internal zones from the Internet-only flow"
+    ) or lines[deny + 1].endswith("Internet-only flow XM-APP-10.1")
+    assert all(" permit " not in f" {x} " for x in lines[deny:permit])
+
+
+@pytest.mark.parametrize("target", ACL_TARGETS)
+def test_a_missing_or_misplaced_deny_term_is_an_error(plan: Plan, target: str) -> None:
+    from flowmatrix.rules.coverage import check_vendor
+    from flowmatrix.rules.vendors import VENDOR_TARGETS, build_policy, run_aerleon
+
+    vendor = VENDOR_TARGETS[target]
+    policy = build_policy(select(plan, FW), vendor)
+    text, _ = run_aerleon(policy, target)
+    assert check_vendor(text, vendor, policy.terms) == []
+    blocks = text.split("\n\n\n")
+    at = next(i for i, b in enumerate(blocks) if "remark xm-app-10-1-v4-not-internal" in b)
+    # the deny term gone: the LAN would be let in
+    missing = "\n\n\n".join(blocks[:at] + blocks[at + 1 :])
+    errors = check_vendor(missing, vendor, policy.terms)
+    assert [
+        (e.flow, "deny term xm-app-10-1-v4-not-internal missing" in e.message) for e in errors
+    ] == [("XM-APP-10.1", True)]
+    # after its permit term: too late for first match
+    swapped = [*blocks[:at], blocks[at + 1], blocks[at], *blocks[at + 2 :]]
+    errors = check_vendor("\n\n\n".join(swapped), vendor, policy.terms)
+    assert [(e.flow, "not right before its permit term" in e.message) for e in errors] == [
+        ("XM-APP-10.1", True)
+    ]
+    # its entries turned into permits: no longer a deny term
+    permitting = "\n\n\n".join(
+        [*blocks[:at], blocks[at].replace(" deny ", " permit "), *blocks[at + 1 :]]
+    )
+    assert [e.flow for e in check_vendor(permitting, vendor, policy.terms)] == ["XM-APP-10.1"]
+
+
+@pytest.mark.parametrize("target", ACL_TARGETS)
+def test_acls_exclude_the_other_zones_on_both_ends(plan: Plan, target: str) -> None:
+    """Both ends the Internet's 'any': one deny term per end, then the permit, after the
+    pairs with one Internet end (whose permits the second deny would otherwise take)."""
+    flow = plan.flow("XM-APP-10.1")
+    both_any = replace(plan, flows=(replace(flow, destination=flow.source), flow))
+    out = generate(both_any, FW, target)
+    assert not out.errors
+    entries = _acl_entries(out.text, target)
+    probes = {
+        ("203.0.113.5", "198.51.100.7", 443): "permit",
+        ("10.61.0.5", "198.51.100.7", 443): "deny",
+        ("203.0.113.5", "10.61.0.5", 443): "deny",
+        ("203.0.113.5", "10.62.0.11", 443): "permit",  # the enrolment, written after
+        ("10.61.0.5", "10.62.0.11", 443): "deny",
+        ("2001:db8:ffff::5", "2001:db8:1::7", 443): "permit",
+        ("fd00:61::5", "2001:db8:1::7", 443): "deny",
+        ("2001:db8:ffff::5", "fd00:61::5", 443): "deny",
+        ("2001:db8:ffff::5", "fd00:62::11", 443): "permit",
+    }
+    assert {probe: _verdict(entries, *probe) for probe in probes} == probes
+    names = [x.split(" remark ")[1] for x in out.text.splitlines() if " remark xm-" in x]
+    v6 = names[names.index("xm-app-10-1-v6-xm-app-10-1-not-internal") :]
+    assert v6 == [
+        "xm-app-10-1-v6-xm-app-10-1-not-internal",
+        "xm-app-10-1-v6-xm-app-10-1",
+        "xm-app-10-1-v6-not-internal-src",
+        "xm-app-10-1-v6-not-internal-dst",
+        "xm-app-10-1-v6",
+    ]
+    if target == "ciscoasa":  # an ASA's 'any' is both families: the permit says which
+        assert "access-list fw-v6 extended permit tcp ::/0 ::/0 eq https" in out.text
+
+
+def _plan_with_lan_admin(tmp_path: Path) -> Plan:
+    """The three-zone site plus a LAN host that a site flow lets reach XenMobile on 443,
+    the port only the Internet may use otherwise: the site flow comes after the
+    Internet-only flows in the plan."""
+    text = Path(SITE).read_text(encoding="utf-8")
+    text = text.replace(
+        "\nfeatures:",
+        "  - name: admin\n    role: admin-browser\n"
+        '    addresses: [10.61.0.5, "fd00:61::5"]\n\nfeatures:',
+    )
+    text += (
+        "\nflows:\n  - name: admin-https\n    source: admin\n    destination: xms\n"
+        "    protocols: [tcp]\n    ports: [443]\n    description: the LAN's administrator\n"
+    )
+    path = tmp_path / "site.yaml"
+    path.write_text(text, encoding="utf-8")
+    return load_plan(str(path))
+
+
+@pytest.mark.parametrize("target", ACL_TARGETS)
+def test_an_internal_flow_to_the_same_port_is_not_denied(tmp_path: Path, target: str) -> None:
+    """A deny term written in plan order would come before the LAN's own permit and take
+    its packets: the deny + permit pairs come after every other term of the ACL."""
+    plan = _plan_with_lan_admin(tmp_path)
+    ids = [f.id for f in plan.flows]
+    admin = next(f.id for f in plan.flows if f.source.role == "admin-browser")
+    assert ids.index("XM-APP-10.1") < ids.index(admin)
+    out = generate(plan, FW, target)
+    assert not out.errors
+    entries = _acl_entries(out.text, target)
+    for family, other_lan in ((0, "10.61.0.6"), (1, "fd00:61::6")):
+        admin_ip = ADDRESSES["lan"][family]
+        internet, xms = ADDRESSES["internet"][family], ADDRESSES["servers"][family]
+        assert _verdict(entries, admin_ip, xms, 443) == "permit"
+        assert _verdict(entries, other_lan, xms, 443) == "deny"
+        assert _verdict(entries, internet, xms, 443) == "permit"
+    lines = out.text.splitlines()
+    admin_term = next(i for i, x in enumerate(lines) if x.endswith(f"remark {label(admin, 40)}-v4"))
+    deny = next(i for i, x in enumerate(lines) if x.endswith("remark xm-app-10-1-v4-not-internal"))
+    assert admin_term < deny
+
+
+def test_an_end_outside_the_other_zones_keeps_the_complement(plan: Plan) -> None:
+    """The enrolment's destination given an IPv4 address in no other zone (a public
+    address, say): a deny term for the other zones would not cover the destination, so
+    the deny of one pair could take packets that another pair permits. That term keeps
+    aerleon's complement (plain permits, exact in any order) and a finding says so; its
+    IPv6 term keeps the pair."""
+    from flowmatrix.rules.coverage import check_vendor
+    from flowmatrix.rules.vendors import VENDOR_TARGETS, render
+
+    selection = select(plan, FW)
+    public = (ipaddress.IPv4Network("198.51.100.11/32"),)
+    specs = tuple(
+        replace(s, destination=replace(s.destination, v4=public))
+        if s.flow.id == "XM-APP-10.1"
+        else s
+        for s in selection.specs
+    )
+    vendor = VENDOR_TARGETS["cisco"]
+    text, policy, notes = render(replace(selection, specs=specs), vendor)
+    assert check_vendor(text, vendor, policy.terms) == []
+    assert " permit tcp 0.0.0.0 7.255.255.255 host 198.51.100.11 eq 443" in text
+    assert "remark xm-app-10-1-v4-not-internal" not in text
+    assert "remark xm-app-10-1-v6-not-internal" in text
+    assert "remark xm-dev-03-1-v4-not-internal" in text
+    complement = [f for f in notes if "keep the complement" in f.message]
+    assert len(complement) == 1 and complement[0].severity == "info"
+    assert complement[0].message.startswith("1 flows ")
 
 
 def test_kubernetes_splits_only_the_terms_it_excludes_in(plan: Plan) -> None:

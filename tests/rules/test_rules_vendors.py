@@ -53,7 +53,10 @@ def test_same_input_same_bytes_and_no_revision_keywords(dual_plan: Plan, target:
 def test_asa_ipv6_is_rendered(dual_plan: Plan) -> None:
     out = generate(dual_plan, Scope("firewall", "edge"), "ciscoasa")
     assert not out.errors
-    assert "access-list edge-v6 extended permit tcp ::/1 host fd00:20:1::10 eq https" in out.text
+    lines = out.text.splitlines()
+    deny = "access-list edge-v6 extended deny tcp fd00:40::/48 host fd00:20:1::10 eq https"
+    permit = "access-list edge-v6 extended permit tcp any host fd00:20:1::10 eq https"
+    assert lines.index(deny) < lines.index(permit)
 
 
 def test_windows_is_split_per_family(dual_plan: Plan) -> None:

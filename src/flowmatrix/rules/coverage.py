@@ -12,6 +12,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 from flowmatrix.rules.model import Family, Finding, RuleSpec
 from flowmatrix.rules.vendors import Term, VendorTarget
@@ -23,6 +24,8 @@ _NFT_NOT_RENDERED = re.compile(r"^\s*# (\S+): not rendered:")
 _IPT_RULE = re.compile(r'^-A (\S+) .*--comment "([^":]+):')
 _ACL_REMARK = re.compile(r"\bremark (\S+)\s*$")
 _ACL_PERMIT = re.compile(r"\bpermit\b")
+_ACL_DENY = re.compile(r"\bdeny\b")
+_ACL_NAME = re.compile(r"^access-list (\S+) ")
 _ACL_STARTS = ("ip access-list", "ipv6 access-list", "no ip", "no ipv6", "clear configure")
 _SRX_POLICY = re.compile(r"^\s*policy (\S+) \{")
 _FORTI_NAME = re.compile(r'^\s*set name "([^"]+)"')
@@ -116,23 +119,87 @@ def check_iptables(
 # --- aerleon outputs ---------------------------------------------------------------------
 
 
-def _acl_terms(text: str, names: set[str]) -> set[str]:
-    """Cisco-like ACLs: a term opens with ``remark <name>`` after a blank line, then permits."""
-    effective: set[str] = set()
-    current: str | None = None
+@dataclass
+class _AclTerm:
+    """A term as read back from a Cisco-like ACL, in the order of the output."""
+
+    name: str
+    acl: str
+    """The ACL holding it (``#n`` for the n-th ``ip[v6] access-list`` block)."""
+    permits: bool = False
+    denies: bool = False
+
+
+def _acl_sequence(text: str, names: set[str]) -> list[_AclTerm]:
+    """Cisco-like ACLs: a term opens with ``remark <name>`` after a blank line, then its
+    ``permit`` or ``deny`` entries; ASA lines name their ACL, IOS and EOS open a block."""
+    found: list[_AclTerm] = []
+    current: _AclTerm | None = None
+    block = 0
     after_blank = False
     for line in text.splitlines():
         stripped = line.strip()
+        named = _ACL_NAME.match(stripped)
+        acl = named.group(1) if named is not None else f"#{block}"
         remark = _ACL_REMARK.search(stripped)
         if remark is not None:
             if after_blank and remark.group(1) in names:
-                current = remark.group(1)
+                current = _AclTerm(remark.group(1), acl)
+                found.append(current)
         elif stripped == "exit" or stripped.startswith(_ACL_STARTS):
             current = None
-        elif current is not None and _ACL_PERMIT.search(stripped):
-            effective.add(current)
+            block += stripped.startswith(("ip access-list", "ipv6 access-list"))
+        elif current is not None and current.acl == acl:
+            current.permits = current.permits or bool(_ACL_PERMIT.search(stripped))
+            current.denies = current.denies or bool(_ACL_DENY.search(stripped))
         after_blank = not stripped
-    return effective
+    return found
+
+
+def _acl_terms(text: str, names: set[str]) -> set[str]:
+    """The terms of a Cisco-like ACL that permit something."""
+    return {term.name for term in _acl_sequence(text, names) if term.permits}
+
+
+def check_acl_order(text: str, target: VendorTarget, terms: Sequence[Term]) -> list[Finding]:
+    """Errors for deny terms missing from a first-match ACL, or not right before the
+    permit term they belong to (only other deny terms of that permit in between)."""
+    denies = [term for term in terms if term.guards is not None]
+    if not denies:
+        return []
+    names = {term.name for term in terms}
+    sequence = _acl_sequence(text, names)
+    index: dict[str, int] = {}
+    for position, read in enumerate(sequence):
+        index.setdefault(read.name, position)
+    guards = {term.name: term.guards for term in denies}
+    findings = []
+    for term in denies:
+        problem = None
+        at = index.get(term.name)
+        permit_at = index.get(term.guards or "")
+        if at is None or not sequence[at].denies:
+            problem = "missing from"
+        elif sequence[at].permits:
+            problem = "permits in"
+        elif (
+            permit_at is None
+            or permit_at < at
+            or sequence[permit_at].acl != sequence[at].acl
+            or any(guards.get(r.name) != term.guards for r in sequence[at + 1 : permit_at])
+        ):
+            problem = f"not right before its permit term {term.guards} in"
+        if problem is not None:
+            family = f"IPv{term.family} " if term.family else ""
+            findings.append(
+                Finding(
+                    "error",
+                    f"{family}deny term {term.name} {problem} the {target.name} output "
+                    f"(filter {term.filter}): the site's other zones are not excluded",
+                    term.flow,
+                )
+            )
+    return findings
 
 
 def _srx_terms(text: str, names: set[str]) -> set[str]:
@@ -245,6 +312,8 @@ def check_vendor(text: str, target: VendorTarget, terms: Sequence[Term]) -> list
         # a rule of more than 256 addresses is split into NAME-1, NAME-2...
         effective |= {name.rpartition("-")[0] for name in effective if name.endswith("-1")}
     for term in terms:
+        if term.action == "deny":
+            continue
         if output_name(target, term) not in effective:
             family = f"IPv{term.family} " if term.family else ""
             findings.append(
@@ -255,6 +324,8 @@ def check_vendor(text: str, target: VendorTarget, terms: Sequence[Term]) -> list
                     term.flow,
                 )
             )
+    if _PARSERS[target.platform] is _acl_terms:
+        findings.extend(check_acl_order(text, target, terms))
     return findings
 
 

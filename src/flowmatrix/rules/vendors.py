@@ -10,6 +10,9 @@ built from the specs, and guards against its known faults:
   Arista and Cisco need one ACL per family) get one filter per family; Cisco ASA,
   whose aerleon generator drops IPv6 silently, gets its IPv6 filter from aerleon's own
   ASA term class in IPv6 mode;
+* an Internet 'any' end on a first-match ACL (Cisco IOS, Arista, Cisco ASA) is a deny
+  term for the site's other zones right before the permit term, not the complement
+  aerleon would expand address by address;
 * aerleon's log warnings (its only way to report some problems) become findings;
 * the coverage check in ``coverage.py`` reads the output back and fails on any flow
   that is not there;
@@ -33,7 +36,11 @@ from flowmatrix.rules.text import comment, identifier, label
 
 Grouping = Literal["acl", "zones", "direction"]
 DestinationMatch = Literal["address", "tag", "none"]
-Exclusions = Literal["native", "per-family", "none"]
+Exclusions = Literal["native", "per-family", "deny", "none"]
+Action = Literal["accept", "deny"]
+#: Where a term goes in its filter: plain permits first, then the deny + permit pairs of
+#: flows with one Internet 'any' end, then those with two (see ``_Builder.add_pair``).
+_PLAIN, _ONE_END, _TWO_ENDS = 0, 1, 2
 
 
 @dataclass(frozen=True)
@@ -57,7 +64,8 @@ class VendorTarget:
     exclusions: Exclusions = "native"
     """How an Internet 'any' end excludes the site's other zones: native (aerleon's
     source-exclude / destination-exclude), per-family (the same, one term per family:
-    aerleon cannot exclude in a term holding both), none (not excluded, reported)."""
+    aerleon cannot exclude in a term holding both), deny (first-match ACLs: a deny term
+    for the other zones right before the permit term), none (not excluded, reported)."""
     exclusion_note: str = ""
     """Why ``exclusions`` is none, for the info finding."""
 
@@ -65,7 +73,9 @@ class VendorTarget:
 VENDOR_TARGETS: dict[str, VendorTarget] = {
     t.name: t
     for t in (
-        VendorTarget("ciscoasa", "ciscoasa", "Cisco ASA", "acl", split_families=True),
+        VendorTarget(
+            "ciscoasa", "ciscoasa", "Cisco ASA", "acl", split_families=True, exclusions="deny"
+        ),
         VendorTarget("srx", "srx", "Juniper SRX", "zones", split_families=False),
         VendorTarget(
             "paloalto",
@@ -78,8 +88,10 @@ VENDOR_TARGETS: dict[str, VendorTarget] = {
             "excludes addresses; the zone pair still limits each rule to the zone it enters from",
         ),
         VendorTarget("fortigate", "fortigate", "Fortinet FortiGate", "zones", split_families=False),
-        VendorTarget("cisco", "cisco", "Cisco IOS", "acl", split_families=True),
-        VendorTarget("arista", "arista", "Arista EOS", "acl", split_families=True),
+        VendorTarget("cisco", "cisco", "Cisco IOS", "acl", split_families=True, exclusions="deny"),
+        VendorTarget(
+            "arista", "arista", "Arista EOS", "acl", split_families=True, exclusions="deny"
+        ),
         VendorTarget(
             "gce",
             "gce",
@@ -120,6 +132,8 @@ WINDOWS_NOTE = (
 )
 #: 'Any' where a platform needs an explicit address.
 _ANY = {4: "0.0.0.0/0", 6: "::/0"}
+#: Suffix of a deny term for each end, when both ends are the Internet's 'any'.
+_SHORT = {"source": "src", "destination": "dst"}
 _REVISION_LINE = re.compile(r"^.*\$(?:Id|Date|Revision):\$\s*$")
 _LOCK = threading.Lock()
 
@@ -133,6 +147,9 @@ class Term:
     family: Family | None
     filter: str
     chain: str
+    action: Action = "accept"
+    guards: str | None = None
+    """For a deny term: the permit term it must come right before (same filter)."""
 
 
 @dataclass
@@ -158,6 +175,12 @@ class _Builder:
         self.terms: list[Term] = []
         self.exclusion_names: set[str] = set()
         """Networks given as exclusions: the output shows what is left, not them."""
+        self.written_names: set[str] = set()
+        """Networks written as addresses (a deny term's excluded zones among them)."""
+        self.placed: dict[int, list[tuple[int, dict[str, Any]]]] = {}
+        """Filter (by id of its block) -> its terms with their place (``_PLAIN``...)."""
+        self.complement: list[str] = []
+        """Flows whose exclusion stays aerleon's complement (``deny`` targets)."""
 
     # --- names ------------------------------------------------------------------------
 
@@ -178,14 +201,19 @@ class _Builder:
 
     def exclusion(self, side: Side, families: tuple[Family, ...]) -> str | None:
         """The network of what an 'any' ``side`` must not match (the other zones), if any."""
+        name = self.zones_network(side, families)
+        if name is not None:
+            self.exclusion_names.add(name)
+        return name
+
+    def zones_network(self, side: Side, families: tuple[Family, ...]) -> str | None:
+        """The network holding the other zones an 'any' ``side`` excludes, if any."""
         excluding = self.excluded(side, families)
         if not excluding:
             return None
         values = tuple(n.with_prefixlen for f in excluding for n in side.excluded(f))
         base = identifier(side.not_key.upper(), 48) + _family_tag(excluding)
-        name = self.networks.name(base, values)
-        self.exclusion_names.add(name)
-        return name
+        return self.networks.name(base, values)
 
     def service(self, spec: RuleSpec) -> str:
         ports = tuple(sorted(set(spec.flow.ports)))
@@ -199,9 +227,12 @@ class _Builder:
             base += "-in" if spec.chain == "input" else "-out"
         if family is not None:
             base += f"-v{family}"
+        return self.unique(base, spec.flow.id)
+
+    def unique(self, base: str, flow_id: str) -> str:
         name = base
         if name in self.term_names:
-            name = label(f"{base}-{spec.flow.id}", 48)
+            name = label(f"{base}-{flow_id}", 48)
         self.term_names.add(name)
         return name
 
@@ -259,7 +290,26 @@ class _Builder:
                 "terms": [],
             }
             self.filters[key] = found
+            self.placed[id(found)] = []
         return name, found
+
+    def place(self, block: dict[str, Any], where: int, term: dict[str, Any]) -> None:
+        self.placed[id(block)].append((where, term))
+
+    def finish(self) -> None:
+        """Put each filter's terms in order: plain permits, then the deny + permit pairs.
+
+        A pair's deny term drops the site's other zones before its permit accepts the
+        rest; coming after every plain permit, it cannot take a packet that another
+        flow of the plan permits (say the LAN to the same server and port). Pairs with
+        one Internet end keep their other end within the other zones (else they are
+        rendered with the complement), so the deny of one pair and the permit of
+        another never share a packet; pairs with two Internet ends deny every address
+        of the other zones on either side, so they come last.
+        """
+        for block in self.filters.values():
+            placed = self.placed[id(block)]
+            block["terms"] = [term for _, term in sorted(placed, key=lambda item: item[0])]
 
     def add(self, spec: RuleSpec) -> None:
         target = self.target
@@ -284,33 +334,110 @@ class _Builder:
         for family in families:
             term_families: tuple[Family, ...] = (family,) if family is not None else all_families
             filter_name, block = self.filter_for(spec, family)
+            if target.exclusions == "deny" and self.add_pair(
+                spec, family, term_families, written, filter_name, block
+            ):
+                continue
             name = self.term_name(spec, family)
-            term: dict[str, Any] = {
-                "name": name,
-                "protocol": spec.flow.protocol,
-                "destination-port": self.service(spec),
-                "action": "accept",
-                "comment": comment(
-                    f"{spec.flow.id}: {spec.flow.description}", target.comment_limit
-                ),
-            }
+            term = self.term(spec, name, "accept")
             for side, what in written:
                 network = self.network(side, term_families)
                 if network is not None:
                     term[f"{what}-address"] = network
+                    self.written_names.add(network)
                 exclusion = self.exclusion(side, term_families)
                 if exclusion is not None:
                     term[f"{what}-exclude"] = exclusion
+                    if target.exclusions == "deny":
+                        self.complement.append(spec.flow.id)
             if target.destination == "tag":
                 scope = self.selection.scope
                 tag = label(scope.name if scope.kind == "host" else spec.destination.role, 60)
                 term["source-tag" if egress else "destination-tag"] = tag
-            block["terms"].append(term)
+            self.place(block, _PLAIN, term)
             self.terms.append(Term(name, spec.flow.id, family, filter_name, spec.chain))
 
+    def term(self, spec: RuleSpec, name: str, action: Action, text: str = "") -> dict[str, Any]:
+        """A term of ``spec`` without addresses; ``text`` replaces the flow's comment."""
+        return {
+            "name": name,
+            "protocol": spec.flow.protocol,
+            "destination-port": self.service(spec),
+            "action": action,
+            "comment": comment(
+                text or f"{spec.flow.id}: {spec.flow.description}", self.target.comment_limit
+            ),
+        }
+
+    def add_pair(
+        self,
+        spec: RuleSpec,
+        family: Family | None,
+        families: tuple[Family, ...],
+        written: list[tuple[Side, str]],
+        filter_name: str,
+        block: dict[str, Any],
+    ) -> bool:
+        """A flow with an Internet 'any' end as deny term(s) for the site's other zones
+        followed by the permit term with 'any' there (first match makes the pair exact).
+
+        False when the flow needs no exclusion, or when its other end is not within the
+        other zones (the deny term could then take packets another pair permits): the
+        caller renders it with aerleon's complement instead.
+        """
+        excluding = [(side, what) for side, what in written if self.excluded(side, families)]
+        if not excluding:
+            return False
+        where = _TWO_ENDS if len(excluding) == 2 else _ONE_END
+        if where == _ONE_END:
+            side = excluding[0][0]
+            other = next(s for s, _ in written if s is not side)
+            if not _within(other, side, families):
+                return False
+        name = self.term_name(spec, family)
+        text = (
+            "excludes the site's internal zones from the Internet-only flow "
+            f"{comment(spec.flow.id, 60)}"
+        )
+        for side, what in excluding:
+            suffix = "-not-internal" if where == _ONE_END else f"-not-internal-{_SHORT[what]}"
+            deny = self.term(spec, self.unique(name + suffix, spec.flow.id), "deny", text)
+            zones = self.zones_network(side, families)
+            deny[f"{what}-address"] = zones
+            self.written_names.add(cast(str, zones))
+            for other, other_what in written:
+                network = None if other.any else self.network(other, families)
+                if other is not side and network is not None:
+                    deny[f"{other_what}-address"] = network
+                    self.written_names.add(network)
+            self.place(block, where, deny)
+            self.terms.append(
+                Term(deny["name"], spec.flow.id, family, filter_name, spec.chain, "deny", name)
+            )
+        permit = self.term(spec, name, "accept")
+        for side, what in written:
+            network = None if side.any else self.network(side, families)
+            if side.any and where == _TWO_ENDS and self.target.platform == "ciscoasa":
+                # an ASA's 'any' is IPv4 and IPv6: the family's own 'any' keeps the
+                # permit in its family, as the other terms' addresses do
+                network = self.networks.name(
+                    "ANY" + _family_tag(families), tuple(_ANY[f] for f in families)
+                )
+            if network is not None:
+                permit[f"{what}-address"] = network
+                self.written_names.add(network)
+        self.place(block, where, permit)
+        self.terms.append(Term(name, spec.flow.id, family, filter_name, spec.chain))
+        return True
+
     def addresses(self) -> dict[str, tuple[str, ...]]:
-        """Network name -> its addresses, as given to aerleon (exclusions left out)."""
-        return {n: v for n, v in self.networks.items() if n not in self.exclusion_names}
+        """Network name -> its addresses, as given to aerleon (exclusions left out, unless
+        a deny term writes them too)."""
+        return {
+            n: v
+            for n, v in self.networks.items()
+            if n not in self.exclusion_names or n in self.written_names
+        }
 
     def definitions(self) -> dict[str, Any]:
         networks = {
@@ -325,6 +452,18 @@ class _Builder:
             for name, (proto, ports) in self.services.items()
         }
         return {"networks": networks, "services": services}
+
+
+def _within(side: Side, internet: Side, families: tuple[Family, ...]) -> bool:
+    """Every address of ``side`` is in the networks the 'any' end ``internet`` excludes."""
+    if side.any:
+        return False
+    for family in families:
+        zones = internet.excluded(family)
+        for network in side.networks(family):
+            if not any(network.subnet_of(zone) for zone in zones):  # type: ignore[arg-type]
+                return False
+    return True
 
 
 def _family_tag(families: tuple[Family, ...]) -> str:
@@ -347,6 +486,17 @@ def build_policy(selection: Selection, target: VendorTarget) -> AerleonPolicy:
     for spec in selection.specs:
         if spec.renderable:
             builder.add(spec)
+    builder.finish()
+    if builder.complement:
+        notes.append(
+            Finding(
+                "info",
+                f"{len(dict.fromkeys(builder.complement))} flows with an Internet end keep the "
+                "complement of the site's other zones, one entry per prefix: their other end "
+                "is not within those zones, so a deny term for them could take packets "
+                "another flow permits",
+            )
+        )
     if target.exclusions == "none":
         loose = [
             spec.flow.id
