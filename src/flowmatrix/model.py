@@ -76,6 +76,9 @@ class Flow:
     notes: tuple[str, ...] = ()
     tls_ports: tuple[int, ...] = ()
     """The ports of the flow that speak TLS (all of them when ``tls``)."""
+    requested: bool = True
+    """Whether the flow is to be opened. False for an obsolete or legacy flow the site does
+    not keep (``keep_obsolete``): it stays in the matrix, marked, and no rule opens it."""
 
     def is_tls(self, port: int) -> bool:
         """Whether the service on ``port`` of this flow speaks TLS."""

@@ -1,0 +1,143 @@
+"""Whole-process timing shared by every benchmark: the command a user runs, against its peer.
+
+Each side is a command line (run as a child process from exec to exit, output written)
+or, where no process exists (a peer that is a library), a Python callable. Runs
+alternate A B A B over at least five pairs so that a change of machine load touches both
+sides alike; the report gives the median, min and max of each side and of the ratio
+(peer time / flowmatrix time, per pair), and the peak resident memory of each process.
+
+    from harness import Side, compare, print_comparison
+
+    result = compare(
+        Side("flowmatrix", ["flowmatrix", "plan", "-f", "json", "-o", out]),
+        Side("nmap", ["nmap", "-sT", ...]),
+        pairs=5,
+    )
+    print_comparison(result)
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+Command = Sequence[str]
+
+
+@dataclass(frozen=True)
+class Side:
+    """One side of a comparison: a command (or a callable) and how to run it."""
+
+    name: str
+    command: Command | None = None
+    call: Callable[[], object] | None = None
+    """In-process callable, for a peer that has no command (a library)."""
+    prefix: Command = ()
+    """Prepended to the command, e.g. ``("ip", "netns", "exec", "src")``."""
+    env: dict[str, str] | None = None
+    check: Callable[[], None] | None = None
+    """Run after each timed run (not timed): raise when the output is wrong."""
+    before: Callable[[], None] | None = None
+    """Run before each timed run (not timed): remove the previous output, reset state."""
+
+
+@dataclass
+class Runs:
+    """What the runs of one side measured."""
+
+    name: str
+    seconds: list[float] = field(default_factory=list)
+    peak_rss_mb: list[float] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+
+@dataclass
+class Comparison:
+    flowmatrix: Runs
+    peer: Runs | None
+    ratios: list[float] = field(default_factory=list)
+    """Peer time / flowmatrix time, pair by pair (> 1: flowmatrix is faster)."""
+
+
+def run_once(side: Side) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB; 0 for a callable) of one run of ``side``."""
+    if side.before is not None:
+        side.before()
+    if side.call is not None:
+        started = time.perf_counter()
+        side.call()
+        elapsed = time.perf_counter() - started
+        rss = 0.0
+    else:
+        assert side.command is not None
+        argv = [*side.prefix, *side.command]
+        env = None if side.env is None else {**os.environ, **side.env}
+        started = time.perf_counter()
+        process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
+        if process.stderr is not None:
+            process.stderr.close()
+        if process.returncode not in (0, 1):
+            raise RuntimeError(f"{side.name}: exit {process.returncode}: {stderr[-2000:]}")
+        rss = usage.ru_maxrss / 1024
+    if side.check is not None:
+        side.check()
+    return elapsed, rss
+
+
+def compare(flowmatrix: Side, peer: Side | None = None, *, pairs: int = 5) -> Comparison:
+    """Run ``flowmatrix`` and ``peer`` alternately, ``pairs`` times each (at least 5)."""
+    pairs = max(pairs, 5)
+    ours = Runs(flowmatrix.name)
+    theirs = Runs(peer.name) if peer is not None else None
+    result = Comparison(ours, theirs)
+    for _ in range(pairs):
+        seconds, rss = run_once(flowmatrix)
+        ours.seconds.append(seconds)
+        ours.peak_rss_mb.append(rss)
+        if peer is not None and theirs is not None:
+            peer_seconds, peer_rss = run_once(peer)
+            theirs.seconds.append(peer_seconds)
+            theirs.peak_rss_mb.append(peer_rss)
+            result.ratios.append(peer_seconds / seconds if seconds else float("inf"))
+    return result
+
+
+def _spread(values: list[float], unit: str = "s", digits: int = 3) -> str:
+    return (
+        f"median {statistics.median(values):.{digits}f} {unit} "
+        f"(min {min(values):.{digits}f}, max {max(values):.{digits}f}, n={len(values)})"
+    )
+
+
+def load_average() -> str:
+    try:
+        one, five, _ = os.getloadavg()
+    except OSError:
+        return "load average unknown"
+    return f"load average {one:.2f} (5 min {five:.2f})"
+
+
+def print_comparison(result: Comparison, title: str = "") -> None:
+    """Median, min and max of each side and of the ratio, and peak memory."""
+    if title:
+        print(f"== {title} ({load_average()}, {os.cpu_count()} CPUs)")
+    for runs in (result.flowmatrix, result.peer):
+        if runs is None:
+            continue
+        memory = ""
+        if any(runs.peak_rss_mb):
+            memory = f"; peak RSS {max(runs.peak_rss_mb):.0f} MB"
+        print(f"  {runs.name:<28} {_spread(runs.seconds)}{memory}")
+    if result.ratios:
+        print(f"  {'ratio (peer / flowmatrix)':<28} {_spread(result.ratios, unit='x', digits=2)}")
