@@ -20,3 +20,5 @@ TARGETS: dict[str, str] = {
 }
 #: Targets flowmatrix writes itself (the others go through aerleon).
 NATIVE_TARGETS = ("nftables", "iptables", "ip6tables")
+#: Targets that write a firewall's (or host's) rules; squid writes the proxy's allow-list.
+FIREWALL_TARGETS = tuple(name for name in TARGETS if name != "squid")
