@@ -21,7 +21,9 @@ def test_nftables_for_a_firewall(run_cli: Any) -> None:
         "firewall fw-back: 23 flows: 21 rendered (2 as explicit any), 0 missing, "
         "2 left out as obsolete; 18 rules (nftables), 0 errors, 0 warnings"
     ) in result.stderr
-    assert "info: XM-ADD-02.1: explicit any: destination fcm opened to any Internet" in result.stderr
+    assert (
+        "info: XM-ADD-02.1: explicit any: destination fcm opened to any Internet" in result.stderr
+    )
 
 
 def test_strict_makes_warnings_count(run_cli: Any, tmp_path: Path) -> None:
@@ -29,7 +31,8 @@ def test_strict_makes_warnings_count(run_cli: Any, tmp_path: Path) -> None:
     text = example_text("small-office")
     site.write_text(
         text.replace(
-            "hosts:\n", "hosts:\n  - name: spare\n    role: web-proxy\n    addresses: [192.168.10.99]\n"
+            "hosts:\n",
+            "hosts:\n  - name: spare\n    role: web-proxy\n    addresses: [192.168.10.99]\n",
         )
     )
     # a host no flow concerns: a warning, exit 0; with --strict, exit 1
