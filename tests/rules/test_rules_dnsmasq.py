@@ -20,6 +20,7 @@ from pathlib import Path
 
 import dns.resolver
 import pytest
+from tests.rules.netprobe import connect
 
 from flowmatrix.api import load_plan
 from flowmatrix.model import Plan
@@ -65,7 +66,6 @@ NAME = "relay.example.net"
 UPSTREAM, RELAY, OTHER = "203.0.113.53", "203.0.113.25", "203.0.113.26"
 RELAY6, OTHER6 = "2001:db8:113::25", "2001:db8:113::26"
 FW_SRV, FW_SRV6 = "10.63.0.1", "fd00:63::1"
-TIMEOUT = 1.0
 
 
 @dataclass
@@ -130,7 +130,7 @@ class Lab:
         return run_in_netns(self.ns["srv"].name, ask)
 
     def reach(self, address: str) -> str:
-        return run_in_netns(self.ns["srv"].name, lambda: _connect(address, 443))
+        return run_in_netns(self.ns["srv"].name, lambda: connect(address, 443))
 
     def close(self) -> None:
         for process in self.processes:
@@ -151,16 +151,6 @@ def _listen(address: str, port: int) -> socket.socket:
     sock.bind((address, port))
     sock.listen(16)
     return sock
-
-
-def _connect(address: str, port: int) -> str:
-    try:
-        with socket.create_connection((address, port), timeout=TIMEOUT):
-            return "open"
-    except TimeoutError:
-        return "dropped"
-    except OSError as exc:
-        return f"error: {exc}"
 
 
 @pytest.fixture

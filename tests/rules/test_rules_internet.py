@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
+from tests.rules.netprobe import connect
 
 from flowmatrix.api import load_plan
 from flowmatrix.model import Plan
@@ -444,7 +445,7 @@ class Router:
         ]
         with ThreadPoolExecutor(len(jobs)) as pool:
             return list(
-                pool.map(lambda job: run_in_netns(job[0], lambda: _connect(*job[1:])), jobs)
+                pool.map(lambda job: run_in_netns(job[0], lambda: connect(*job[1:], TIMEOUT)), jobs)
             )
 
     def close(self) -> None:
@@ -463,16 +464,6 @@ def _listeners(port: int) -> list[socket.socket]:
         sock.listen(16)
         found.append(sock)
     return found
-
-
-def _connect(address: str, port: int) -> str:
-    try:
-        with socket.create_connection((address, port), timeout=TIMEOUT):
-            return "open"
-    except TimeoutError:
-        return "dropped"
-    except OSError as exc:
-        return f"error: {exc}"
 
 
 @pytest.fixture

@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.rules.dnsserver import dns_server
 
 from flowmatrix.api import example_text, load_plan
 from flowmatrix.model import Plan
 from flowmatrix.rules import Scope, generate
 from flowmatrix.rules.coverage import check_fqdn_objects
 from flowmatrix.rules.vendors import VENDOR_TARGETS, build_policy, run_aerleon
-from tests.rules.dnsserver import dns_server
 
 ENTERPRISE = example_text("enterprise-dual-stack")
 ANSWERS = {"rest.nexmo.com": ["198.51.100.25", "198.51.100.26", "2001:db8:51::25"]}
