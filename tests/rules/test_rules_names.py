@@ -128,8 +128,14 @@ def test_a_wildcard_without_proxy_is_missing_with_a_hint(run_cli: Any, tmp_path:
         "a wildcard name (hint: declare proxy: or choose internet: any for app-stores"
     ) in result.stderr
     assert "1 missing" in result.stderr
-    # FortiGate has wildcard FQDN objects
+    # FortiGate has wildcard FQDN objects, for IPv4 only
     forti = run_cli("rules", site, *EDGE, "-t", "fortigate")
+    assert forti.code == 1
+    assert "XM-DEV-02.1: missing: destination *.mzstatic.com: FortiGate has no IPv6 wildcard" in (
+        forti.stderr
+    )
+    v4_only = _site(tmp_path, example_text("default") + "  app-stores: true\n")
+    forti = run_cli("rules", v4_only, "--firewall", "fw-front", "-t", "fortigate")
     assert forti.code == 0, forti
     assert 'set type wildcard-fqdn\n        set wildcard-fqdn "*.mzstatic.com"' in forti.stdout
 

@@ -123,11 +123,14 @@ def prepare(
 
 
 def _wildcard_problem(spec: RuleSpec, kind: NameSupport) -> str | None:
-    if kind == "fqdn-wildcard":
-        return None
     for side, what in ((spec.source, "source"), (spec.destination, "destination")):
         wildcards = [n for n in side.names if is_wildcard(n)]
-        if wildcards:
+        if wildcards and kind == "fqdn-wildcard" and 6 in spec.families:
+            return (
+                f"{what} {', '.join(wildcards)}: FortiGate has no IPv6 wildcard FQDN object "
+                f"(hint: declare proxy: or choose internet: any for {side.role} under external:)"
+            )
+        if wildcards and kind != "fqdn-wildcard":
             return (
                 f"{what} {', '.join(wildcards)}: no packet filter can match a wildcard name "
                 f"(hint: declare proxy: or choose internet: any for {side.role} under external:)"

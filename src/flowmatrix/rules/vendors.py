@@ -201,7 +201,9 @@ class _Builder:
         """Filter (by id of its block) -> its terms with their place (``_PLAIN``...)."""
         self.complement: list[str] = []
         """Flows whose exclusion stays aerleon's complement (``deny`` targets)."""
-        self.fqdns: dict[tuple[str, Family | None], FqdnObject] = {}
+        self.fqdns: dict[tuple[str, Family | None, str], FqdnObject] = {}
+        """(name, family, network name) -> the FQDN object the output must hold."""
+        self.placeholders: dict[tuple[str, Family], str] = {}
         self.fqdn_networks: dict[str, str] = {}
         """SRX: network name -> the name it stands for (aerleon's ``fqdn`` value)."""
 
@@ -224,27 +226,26 @@ class _Builder:
         for name in side.names:
             base = identifier("FQDN_" + name.replace("*", "wildcard").upper(), 48)
             if self.target.platform == "srx":
-                token = self.fqdn_networks.setdefault(base, name) and base
-                self.fqdns.setdefault((name, None), FqdnObject(name, token, None))
-                tokens.append(token)
+                self.fqdn_networks[base] = name
+                self.fqdns.setdefault((name, None, base), FqdnObject(name, base, None))
+                tokens.append(base)
                 continue
-            shown = [f for f in families if not (f == 6 and name.startswith("*."))]
-            placeholders = []
-            for family in shown:
-                found = self.fqdns.get((name, family))
-                if found is None:
-                    found = FqdnObject(name, "", family, _placeholder(len(self.fqdns), family))
-                    self.fqdns[(name, family)] = found
-                placeholders.append(found)
-            token = self.networks.name(
-                base + _family_tag(tuple(shown)), tuple(f"{p.placeholder}" for p in placeholders)
-            )
-            for item in placeholders:
-                self.fqdns[(name, item.family)] = FqdnObject(
-                    name, token, item.family, item.placeholder
-                )
+            # a wildcard has no IPv6 object (FortiGate): ``names.prepare`` refuses that case
+            shown = tuple(f for f in families if not (f == 6 and name.startswith("*.")))
+            placeholders = tuple(self.placeholder(name, f) for f in shown)
+            token = self.networks.name(base + _family_tag(shown), placeholders)
+            for family, placeholder in zip(shown, placeholders, strict=True):
+                key = (name, family, token)
+                self.fqdns.setdefault(key, FqdnObject(name, token, family, placeholder))
             tokens.append(token)
         return tokens
+
+    def placeholder(self, name: str, family: Family) -> str:
+        """The placeholder address of ``name`` in ``family``, the same in every term."""
+        found = self.placeholders.get((name, family))
+        if found is None:
+            found = self.placeholders[(name, family)] = _placeholder(len(self.placeholders), family)
+        return found
 
     def excluded(self, side: Side, families: tuple[Family, ...]) -> tuple[Family, ...]:
         """The families in which this target excludes networks from the 'any' ``side``."""
