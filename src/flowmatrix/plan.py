@@ -43,7 +43,8 @@ class _Planner:
     _ends: dict[tuple[str, str | None, str | None, bool], list[FlowEnd]] = field(
         default_factory=dict
     )
-    _upstream: set[tuple[str, int, Protocol, tuple[int, ...]]] = field(default_factory=set)
+    _upstream: set[tuple[str, int, int, Protocol, tuple[int, ...]]] = field(default_factory=set)
+    """Proxy upstream flows made: one per requirement, proxy end, names end and ports."""
     proxy_ends: list[FlowEnd] = field(init=False)
     proxy_label: str = field(init=False, default="")
 
@@ -361,7 +362,7 @@ class _Planner:
                     replace(traits, service=None, tls_ports=(), notes=(*traits.notes, note)),
                     client,
                 )
-            key = (req_id, id(destination), protocol, ports)
+            key = (req_id, id(proxy_end), id(destination), protocol, ports)
             if key in self._upstream:
                 continue
             self._upstream.add(key)

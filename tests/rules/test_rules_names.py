@@ -187,7 +187,7 @@ def test_the_proxy_carries_wildcards_and_squid_lists_them(run_cli: Any) -> None:
     assert "notify.windows.com" not in result.stdout and "login.live.com" not in result.stdout
 
 
-def test_squid_accepts_the_allow_list(run_cli: Any, require_kernel: None) -> None:
+def test_squid_accepts_the_allow_list(run_cli: Any) -> None:
     if shutil.which("squid") is None and not Path("/usr/sbin/squid").exists():
         pytest.fail("squid is not installed (scripts/test installs it)")
     result = run_cli("rules", "example:enterprise-dual-stack", "-t", "squid", "--check")

@@ -47,8 +47,6 @@ class Side:
     any: bool
     v4: tuple[ipaddress.IPv4Network, ...] = ()
     v6: tuple[ipaddress.IPv6Network, ...] = ()
-    unaddressed: tuple[str, ...] = ()
-    """Hosts of this end known only by name (FQDN), as the plan lists them."""
     names: tuple[str, ...] = ()
     """Names this end matches besides its addresses: one name set (nftables, ipset) or
     FQDN object per name, in every family the other end has."""

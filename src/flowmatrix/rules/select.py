@@ -127,11 +127,8 @@ class _Selector:
         if kind:
             key += f"_{kind}"
         addresses: list[str] = []
-        unaddressed: list[str] = []
         for host in hosts:
             addresses.extend(host.addresses)
-            if not host.addresses:
-                unaddressed.append(host.fqdn or host.name)
         is_any = end.any_address and only_host is None
         names: tuple[str, ...] = ()
         if not is_any:
@@ -159,7 +156,6 @@ class _Selector:
             any=is_any,
             v4=tuple(ipaddress.collapse_addresses(v4)) if len(v4) > 1 else tuple(v4),
             v6=tuple(ipaddress.collapse_addresses(v6)) if len(v6) > 1 else tuple(v6),
-            unaddressed=tuple(dict.fromkeys(unaddressed)),
             names=names,
             any_reason=end.any_reason if is_any else None,
             not_v4=not_v4,
