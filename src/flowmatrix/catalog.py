@@ -56,6 +56,13 @@ class CatalogInfo(_Frozen):
     languages: tuple[Lang, ...] = ("fr", "en")
 
 
+class InternetAny(_Frozen):
+    """Why an endpoint is opened to any Internet address: its vendor publishes none."""
+
+    reason: Text = Field(description="why no address or name can restrict the flow")
+    source: str = Field(description="where the vendor says so")
+
+
 class Endpoint(_Frozen):
     """A documented destination of an external role: an FQDN and/or addresses."""
 
@@ -63,6 +70,15 @@ class Endpoint(_Frozen):
     addresses: tuple[str, ...] = ()
     note: Text | None = None
     status: Status = "current"
+    internet_any: InternetAny | None = Field(
+        default=None,
+        description="the vendor publishes no stable address for this name: without a web "
+        "proxy, its flows are opened to any Internet address (on their ports), for this reason",
+    )
+
+    @property
+    def wildcard(self) -> bool:
+        return bool(self.fqdn and self.fqdn.startswith("*."))
 
     @field_validator("addresses")
     @classmethod
@@ -87,6 +103,10 @@ class Role(_Frozen):
     )
     netscaler: bool = Field(
         default=False, description="a NetScaler with NSIP / VIP / SNIP addresses"
+    )
+    proxy_bypass: Text | None = Field(
+        default=None,
+        description="flows to this role do not go through a web proxy, for this reason",
     )
 
 

@@ -18,6 +18,8 @@ def end_to_dict(end: FlowEnd, *, with_fqdn: bool) -> dict[str, Any]:
         "addresses": list(end.addresses),
         "hosts": [h.name for h in end.hosts],
         "any": end.any_address,
+        "any_reason": end.any_reason,
+        "names": list(end.names),
     }
     if with_fqdn:
         fqdns = end.fqdns
@@ -39,6 +41,16 @@ def flow_to_dict(flow: Flow) -> dict[str, Any]:
         "tls": flow.tls,
         "tls_ports": list(flow.tls_ports),
         "status": flow.status,
+        "requested": flow.requested,
+        "proxy": None
+        if flow.proxy is None
+        else {
+            "leg": flow.proxy.leg,
+            "proxy": flow.proxy.proxy,
+            "port": flow.proxy.port,
+            "names": list(flow.proxy.names),
+            "ports": list(flow.proxy.ports),
+        },
         "notes": list(flow.notes),
     }
 
@@ -66,9 +78,17 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
 
 def _end_text(end: FlowEnd) -> str:
     if end.any_address:
-        return "any"
+        names = end.fqdns
+        return "any" + (f" (names: {', '.join(names)})" if names and end.any_reason else "")
+    if end.unresolved:
+        return "missing: no address, name or choice"
     parts = list(end.addresses) or list(end.fqdns)
     return ", ".join(parts)
+
+
+def status_text(flow: Flow) -> str:
+    """The catalog status, marked when the flow is not requested (not opened)."""
+    return flow.status if flow.requested else f"{flow.status}: not requested"
 
 
 PLAN_COLUMNS = (
@@ -116,7 +136,7 @@ def plan_rows(plan: Plan) -> list[dict[str, str]]:
             "protocol": f.protocol,
             "ports": ",".join(map(str, f.ports)),
             "firewalls": " > ".join(f.firewalls) or "-",
-            "status": f.status,
+            "status": status_text(f),
             "description": f.description,
         }
         for f in plan.flows

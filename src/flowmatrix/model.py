@@ -37,6 +37,10 @@ class FlowEnd:
     hosts: tuple[HostRef, ...]
     any_address: bool = False
     """True when the end is 'anything in the zone' (e.g. devices on the Internet)."""
+    any_reason: str | None = None
+    """Why an end that has names (or should have) is 'any address' instead: the site's or
+    the catalog's explicit choice (``internet: any``), or the web proxy's allow-list that
+    restricts it by name. None for an end that is 'any' by nature (the Internet's users)."""
 
     @property
     def addresses(self) -> tuple[str, ...]:
@@ -49,6 +53,36 @@ class FlowEnd:
     @property
     def fqdns(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(h.fqdn for h in self.hosts if h.fqdn))
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The names of the hosts known by name only (no address): what name sets,
+        FQDN objects or a proxy must match."""
+        return tuple(dict.fromkeys(h.fqdn for h in self.hosts if h.fqdn and not h.addresses))
+
+    @property
+    def unresolved(self) -> bool:
+        """Neither addresses, nor names, nor 'any': no rule can be written for this end."""
+        return not self.any_address and not self.hosts
+
+
+ProxyLegKind = Literal["client", "upstream"]
+
+
+@dataclass(frozen=True, slots=True)
+class ProxyLeg:
+    """A flow that goes through the site's outbound web proxy, and what it serves."""
+
+    leg: ProxyLegKind
+    """client: the source to the proxy's port; upstream: the proxy to the names."""
+    proxy: str
+    """The proxy as ``name`` (a site host) or its address."""
+    port: int
+    """The proxy's port (what clients connect to)."""
+    names: tuple[str, ...]
+    """The names the proxy lets this flow reach (its allow-list: ``dstdomain``)."""
+    ports: tuple[int, ...]
+    """The ports the proxy reaches them on."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +113,8 @@ class Flow:
     requested: bool = True
     """Whether the flow is to be opened. False for an obsolete or legacy flow the site does
     not keep (``keep_obsolete``): it stays in the matrix, marked, and no rule opens it."""
+    proxy: ProxyLeg | None = None
+    """Set when the flow is one leg of a flow through the site's web proxy."""
 
     def is_tls(self, port: int) -> bool:
         """Whether the service on ``port`` of this flow speaks TLS."""

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from flowmatrix.catalog import Catalog, Lang, NetScalerAddress, Requirement, Role
-from flowmatrix.model import Flow, FlowEnd, HostRef, Plan, Protocol, Skipped
+from flowmatrix.model import Flow, FlowEnd, HostRef, Plan, Protocol, ProxyLeg, Skipped
 from flowmatrix.site import Host, Site, SiteFlow, parse_network
 from flowmatrix.topology import FirewallGraph, ZoneIndex
+
+#: Requirement statuses a plan does not open unless the site keeps them (``keep_obsolete``).
+NOT_REQUESTED = frozenset({"obsolete", "legacy"})
+#: Services a web proxy carries (HTTP, and HTTPS through CONNECT).
+WEB_SERVICES = frozenset({"http", "https"})
 
 
 @dataclass(frozen=True)
@@ -35,7 +40,13 @@ class _Planner:
     warnings: list[str] = field(default_factory=list)
     _zone_cache: dict[str, str | None] = field(default_factory=dict)
     _numbers: dict[str, int] = field(default_factory=dict)
-    _ends: dict[tuple[str, str | None, str | None], list[FlowEnd]] = field(default_factory=dict)
+    _ends: dict[tuple[str, str | None, str | None, bool], list[FlowEnd]] = field(
+        default_factory=dict
+    )
+    _upstream: set[tuple[str, int, int, Protocol, tuple[int, ...]]] = field(default_factory=set)
+    """Proxy upstream flows made: one per requirement, proxy end, names end and ports."""
+    proxy_ends: list[FlowEnd] = field(init=False)
+    proxy_label: str = field(init=False, default="")
 
     def __post_init__(self) -> None:
         self.zones = ZoneIndex.from_site(self.site)
@@ -45,6 +56,22 @@ class _Planner:
             self.hosts_by_role[host.role].append(host)
         self.host_by_name = {h.name: h for h in self.site.hosts}
         self.features = self.catalog.feature_defaults() | self.site.features
+        self.proxy_ends = self._proxy_ends()
+
+    def _proxy_ends(self) -> list[FlowEnd]:
+        proxy = self.site.proxy
+        if proxy is None:
+            return []
+        if proxy.host is not None:
+            self.proxy_label = proxy.host
+            host = self.host_by_name[proxy.host]
+            return self.ends(host.role, None, only_host=host.name)
+        assert proxy.address is not None
+        self.proxy_label = proxy.address
+        zone = self._zone_of(proxy.address)
+        role = self.catalog.role("web-proxy")
+        ref = HostRef("proxy", (proxy.address,))
+        return [FlowEnd(role.id, role.name.get(self.lang), zone, (ref,))] if zone else []
 
     # --- ends -------------------------------------------------------------------------
 
@@ -75,26 +102,39 @@ class _Planner:
                 by_zone[zone].append(address)
         return [_Member(z, HostRef(host.name, tuple(a), host.fqdn)) for z, a in by_zone.items()]
 
-    def _implicit_members(self, role: Role) -> list[_Member]:
+    def _implicit_members(self, role: Role, with_obsolete: bool) -> list[_Member]:
         zone = self._default_zone(role)
         if zone is None:
             return []
         return [
             _Member(zone, HostRef(ep.fqdn or f"{role.id}-{i + 1}", ep.addresses, ep.fqdn))
             for i, ep in enumerate(role.endpoints)
+            if with_obsolete or ep.status != "obsolete"
         ]
 
     def ends(
-        self, role_id: str, kind: NetScalerAddress | None, only_host: str | None = None
+        self,
+        role_id: str,
+        kind: NetScalerAddress | None,
+        only_host: str | None = None,
+        with_obsolete: bool = False,
     ) -> list[FlowEnd]:
-        """The ends of ``role_id`` grouped by zone (an empty list: the site lacks the role)."""
-        key = (role_id, kind, only_host)
+        """The ends of ``role_id`` grouped by zone (an empty list: the site lacks the role).
+
+        A role's obsolete endpoints (Windows Phone's store names) are left out unless
+        ``with_obsolete`` (an obsolete flow, or ``keep_obsolete: true``).
+        """
+        key = (role_id, kind, only_host, with_obsolete)
         if key not in self._ends:
-            self._ends[key] = self._make_ends(role_id, kind, only_host)
+            self._ends[key] = self._make_ends(role_id, kind, only_host, with_obsolete)
         return self._ends[key]
 
     def _make_ends(
-        self, role_id: str, kind: NetScalerAddress | None, only_host: str | None
+        self,
+        role_id: str,
+        kind: NetScalerAddress | None,
+        only_host: str | None,
+        with_obsolete: bool,
     ) -> list[FlowEnd]:
         role = self.catalog.role(role_id)
         hosts = [self.host_by_name[only_host]] if only_host else self.hosts_by_role.get(role_id, [])
@@ -102,11 +142,11 @@ class _Planner:
         for host in hosts:
             members.extend(self._host_members(host, kind))
         if not hosts:
-            members = self._implicit_members(role)
+            members = self._implicit_members(role, with_obsolete)
             if not members and role.default_zone and not role.endpoints:
                 zone = self._default_zone(role)
                 if zone is not None:
-                    return [FlowEnd(role.id, role.name.get(self.lang), zone, (), any_address=True)]
+                    return [self._unaddressed_end(role, zone)]
         grouped: dict[str, list[HostRef]] = defaultdict(list)
         for member in members:
             grouped[member.zone].append(member.host)
@@ -114,6 +154,70 @@ class _Planner:
             FlowEnd(role.id, role.name.get(self.lang), zone, tuple(refs))
             for zone, refs in grouped.items()
         ]
+
+    def _unaddressed_end(self, role: Role, zone: str) -> FlowEnd:
+        """A role in its default zone with neither host nor endpoint.
+
+        The Internet's users are any address by nature. An Internet service (the SMS
+        relay) is any address only when the site chooses so (``external``); otherwise its
+        end stays empty, and its flows are reported as missing, never widened.
+        """
+        name = role.name.get(self.lang)
+        if role.kind != "external":
+            return FlowEnd(role.id, name, zone, (), any_address=True)
+        choice = self.site.external.get(role.id)
+        if choice is not None and choice.internet == "any":
+            return FlowEnd(role.id, name, zone, (), any_address=True, any_reason=choice.reason)
+        return FlowEnd(role.id, name, zone, ())
+
+    # --- names, explicit 'any' and the proxy ----------------------------------------
+
+    def _catalog_any(self, end: FlowEnd) -> str | None:
+        """The catalog's reason for opening ``end`` to any address (FCM), if it gives one."""
+        try:
+            role = self.catalog.role(end.role)
+        except KeyError:
+            return None
+        names = set(end.names)
+        for endpoint in role.endpoints:
+            if endpoint.fqdn in names and endpoint.internet_any is not None:
+                choice = endpoint.internet_any
+                return f"{choice.reason.get(self.lang)} ({choice.source})"
+        return None
+
+    def _proxied(self, end: FlowEnd, protocol: Protocol, service: str | None) -> bool:
+        """Whether a flow to ``end`` goes through the site's web proxy: a web flow to names
+        that no packet filter can match (a wildcard) or that have no stable address."""
+        if not self.proxy_ends or end.zone != self.zones.internet or end.any_address:
+            return False
+        if protocol != "tcp" or service not in WEB_SERVICES or not end.names:
+            return False
+        if self._bypass(end.role) is not None:
+            return False
+        choice = self.site.external.get(end.role)
+        if choice is not None and choice.internet == "names":
+            return any(name.startswith("*.") for name in end.names)
+        return any(n.startswith("*.") for n in end.names) or self._catalog_any(end) is not None
+
+    def _bypass(self, role_id: str) -> str | None:
+        try:
+            reason = self.catalog.role(role_id).proxy_bypass
+        except KeyError:
+            return None
+        return reason.get(self.lang) if reason is not None else None
+
+    def _direct(self, end: FlowEnd) -> FlowEnd:
+        """``end`` as the rules open it without the proxy: 'any' where the site or the
+        catalog chooses so (with the reason), else as it is (addresses, names)."""
+        if end.any_address or not end.names:
+            return end
+        choice = self.site.external.get(end.role)
+        if choice is not None:
+            if choice.internet == "any":
+                return replace(end, any_address=True, any_reason=choice.reason)
+            return end
+        reason = self._catalog_any(end)
+        return replace(end, any_address=True, any_reason=reason) if reason else end
 
     # --- flows ------------------------------------------------------------------------
 
@@ -125,6 +229,12 @@ class _Planner:
         notes = tuple(n.get(self.lang) for n in req.notes)
         if req.replacement is not None:
             notes += (req.replacement.description.get(self.lang),)
+        requested = req.status not in NOT_REQUESTED or self.site.keeps(req.id)
+        if not requested:
+            notes += (
+                f"{req.status}: not requested (the site can keep it: keep_obsolete: [{req.id}])",
+            )
+        with_obsolete = req.status == "obsolete" or self.site.keep_obsolete is True
         made = 0
         missing: list[str] = []
         for protocol in req.protocols:
@@ -134,7 +244,9 @@ class _Planner:
                     missing.append(f"no host has source role '{source_role}'")
                     continue
                 for destination_role in req.destinations:
-                    destinations = self.ends(destination_role, req.destination_address)
+                    destinations = self.ends(
+                        destination_role, req.destination_address, with_obsolete=with_obsolete
+                    )
                     if not destinations:
                         missing.append(f"no host has destination role '{destination_role}'")
                         continue
@@ -149,6 +261,7 @@ class _Planner:
                         status=req.status,
                         notes=notes,
                         tls_ports=tuple(p for p in ports if req.tls_on(p)),
+                        requested=requested,
                     )
         for reason in dict.fromkeys(missing):
             self.skipped.append(Skipped(req.id, reason))
@@ -197,48 +310,136 @@ class _Planner:
         status: str,
         notes: tuple[str, ...],
         tls_ports: tuple[int, ...],
+        requested: bool = True,
     ) -> int:
         made = 0
+        shared = _FlowTraits(description, service, status, notes, tls_ports, requested)
         for source in sources:
             for destination in destinations:
                 if _same_single_host(source, destination):
                     continue
-                if source.zone == destination.zone == self.zones.internet:
-                    self.skipped.append(
-                        Skipped(
-                            req_id,
-                            "both ends are on the Internet: no firewall of the site is involved",
-                        )
+                if self._proxied(destination, protocol, service):
+                    made += self._through_proxy(
+                        req_id, source, destination, protocol, ports, shared
                     )
                     continue
-                firewalls = self.graph.path(source.zone, destination.zone)
-                flow_notes = notes
-                if firewalls is None:
-                    message = f"no firewall path from zone {source.zone} to {destination.zone}"
-                    self.warnings.append(f"{req_id}: {message}")
-                    flow_notes += (message,)
-                    firewalls = ()
-                number = self._numbers.get(req_id, 0) + 1
-                self._numbers[req_id] = number
-                self.flows.append(
-                    Flow(
-                        id=f"{req_id}.{number}",
-                        requirement=req_id,
-                        source=source,
-                        destination=destination,
-                        protocol=protocol,
-                        ports=ports,
-                        firewalls=firewalls,
-                        description=description,
-                        service=service,
-                        tls=bool(tls_ports) and set(tls_ports) == set(ports),
-                        status=status,
-                        notes=flow_notes,
-                        tls_ports=tls_ports,
+                traits = shared
+                bypass = self._bypass(destination.role) if self.proxy_ends else None
+                if bypass is not None:
+                    traits = replace(
+                        shared, notes=(*shared.notes, f"not through the proxy: {bypass}")
                     )
+                made += self._add_flow(
+                    req_id, source, self._direct(destination), protocol, ports, traits
                 )
-                made += 1
         return made
+
+    def _through_proxy(
+        self,
+        req_id: str,
+        source: FlowEnd,
+        destination: FlowEnd,
+        protocol: Protocol,
+        ports: tuple[int, ...],
+        traits: _FlowTraits,
+    ) -> int:
+        """source -> proxy:port and proxy -> the names, each leg serving ``req_id``."""
+        proxy = self.site.proxy
+        assert proxy is not None
+        names = destination.names
+        shown = ", ".join(names)
+        made = 0
+        for proxy_end in self.proxy_ends:
+            client = ProxyLeg("client", self.proxy_label, proxy.port, names, ports)
+            if not _same_single_host(source, proxy_end):
+                note = f"through the web proxy {self.proxy_label}:{proxy.port} to {shown}"
+                made += self._add_flow(
+                    req_id,
+                    source,
+                    proxy_end,
+                    "tcp",
+                    (proxy.port,),
+                    replace(traits, service=None, tls_ports=(), notes=(*traits.notes, note)),
+                    client,
+                )
+            key = (req_id, id(proxy_end), id(destination), protocol, ports)
+            if key in self._upstream:
+                continue
+            self._upstream.add(key)
+            reason = (
+                f"the web proxy {self.proxy_label} lets it reach only {shown} "
+                "(its allow-list: flowmatrix rules --target squid)"
+            )
+            made += self._add_flow(
+                req_id,
+                proxy_end,
+                replace(destination, any_address=True, any_reason=reason),
+                protocol,
+                ports,
+                replace(traits, notes=(*traits.notes, f"the proxy's own flow to {shown}")),
+                replace(client, leg="upstream"),
+            )
+        return made
+
+    def _add_flow(
+        self,
+        req_id: str,
+        source: FlowEnd,
+        destination: FlowEnd,
+        protocol: Protocol,
+        ports: tuple[int, ...],
+        traits: _FlowTraits,
+        proxy: ProxyLeg | None = None,
+    ) -> int:
+        if source.zone == destination.zone == self.zones.internet:
+            self.skipped.append(
+                Skipped(
+                    req_id, "both ends are on the Internet: no firewall of the site is involved"
+                )
+            )
+            return 0
+        firewalls = self.graph.path(source.zone, destination.zone)
+        flow_notes = traits.notes
+        if firewalls is None:
+            message = f"no firewall path from zone {source.zone} to {destination.zone}"
+            self.warnings.append(f"{req_id}: {message}")
+            flow_notes += (message,)
+            firewalls = ()
+        number = self._numbers.get(req_id, 0) + 1
+        self._numbers[req_id] = number
+        tls_ports = traits.tls_ports
+        self.flows.append(
+            Flow(
+                id=f"{req_id}.{number}",
+                requirement=req_id,
+                source=source,
+                destination=destination,
+                protocol=protocol,
+                ports=ports,
+                firewalls=firewalls,
+                description=traits.description,
+                service=traits.service,
+                tls=bool(tls_ports) and set(tls_ports) == set(ports),
+                status=traits.status,
+                notes=flow_notes,
+                tls_ports=tls_ports,
+                requested=traits.requested,
+                proxy=proxy,
+            )
+        )
+        return 1
+
+
+@dataclass(frozen=True)
+class _FlowTraits:
+    """What the flows of one requirement share, whatever their ends."""
+
+    description: str
+    service: str | None
+    status: str
+    notes: tuple[str, ...]
+    tls_ports: tuple[int, ...]
+    requested: bool
 
 
 def _addresses_for(host: Host, kind: NetScalerAddress | None) -> tuple[str, ...]:
@@ -285,3 +486,27 @@ def build_plan(
         site_file=site_file,
         warnings=tuple(dict.fromkeys(planner.warnings)),
     )
+
+
+def missing_reason(flow: Flow) -> str | None:
+    """Why no packet filter rule can open ``flow`` as planned, or None.
+
+    An end without address, name or choice (the SMS relay of a site that names none), or
+    a wildcard name with neither proxy nor 'any' choice: the flow is missing from every
+    packet filter's rules, never widened to any address.
+    """
+    for end, what in ((flow.source, "source"), (flow.destination, "destination")):
+        if end.unresolved:
+            return (
+                f"{what} {end.role} has no address, name or choice (hint: give the site a "
+                f"host of role {end.role} with its addresses or fqdn, or choose "
+                f"'internet: any' with a reason under external: {end.role})"
+            )
+    for end, what in ((flow.source, "source"), (flow.destination, "destination")):
+        wildcards = [n for n in end.names if n.startswith("*.")] if not end.any_address else []
+        if wildcards:
+            return (
+                f"{what} {', '.join(wildcards)}: no packet filter can match a wildcard name "
+                f"(hint: declare proxy: or choose internet: any for {end.role} under external:)"
+            )
+    return None

@@ -213,6 +213,48 @@ class SiteFlow(_Strict):
     service: str | None = None
 
 
+class Proxy(_Strict):
+    """The site's outbound web proxy: flows to names no packet filter can match go through it."""
+
+    host: str | None = Field(default=None, description="a host of the site (any role)")
+    address: AddressText | None = Field(default=None, description="or the proxy's address")
+    port: Port = Field(description="the port clients connect to (3128, 8080...)")
+
+    @model_validator(mode="after")
+    def _one_way_to_reach_it(self) -> Proxy:
+        if (self.host is None) == (self.address is None):
+            raise HintedValueError(
+                "the proxy needs a 'host' or an 'address' (one of them)",
+                "host: a host name of the site, or address: its IP address",
+            )
+        if self.address is not None and parse_network(self.address).num_addresses != 1:
+            raise HintedValueError(
+                f"proxy address {self.address!r} is a network", "give a single address"
+            )
+        return self
+
+
+class External(_Strict):
+    """How the flows to one Internet service (a catalog role) are opened."""
+
+    internet: Literal["any", "names"] = Field(
+        description="any: any Internet address on the flow's ports (say why under 'reason'); "
+        "names: the service's names (name sets, FQDN objects), overriding the catalog's 'any'"
+    )
+    reason: str | None = Field(
+        default=None, description="why (required with 'any': it goes into the rules' comments)"
+    )
+
+    @model_validator(mode="after")
+    def _any_says_why(self) -> External:
+        if self.internet == "any" and not (self.reason or "").strip():
+            raise HintedValueError(
+                "'internet: any' needs a reason",
+                "add 'reason: ...': it is written into the rules' comments",
+            )
+        return self
+
+
 class Site(_Strict):
     """A deployment: zones, firewalls, hosts per role, options."""
 
@@ -228,6 +270,26 @@ class Site(_Strict):
         default_factory=dict, description="requirement id -> the alternative port used"
     )
     flows: tuple[SiteFlow, ...] = Field(default=(), description="site-specific extra flows")
+    proxy: Proxy | None = Field(
+        default=None,
+        description="outbound web proxy: web flows to wildcards and to names without stable "
+        "addresses go through it",
+    )
+    external: dict[str, External] = Field(
+        default_factory=dict,
+        description="Internet service role id -> how its flows are opened (internet: any | names)",
+    )
+    keep_obsolete: bool | tuple[str, ...] = Field(
+        default=False,
+        description="open obsolete and legacy requirements anyway: true for all, or a list of "
+        "requirement ids (by default they are in the matrix, marked, and not opened)",
+    )
+
+    def keeps(self, requirement: str) -> bool:
+        """Whether the site keeps this obsolete or legacy requirement open."""
+        if isinstance(self.keep_obsolete, bool):
+            return self.keep_obsolete
+        return requirement in self.keep_obsolete
 
     @field_validator("version", mode="before")
     @classmethod

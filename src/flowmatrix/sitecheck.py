@@ -31,6 +31,9 @@ def check_site(doc: YamlDocument, site: Site, catalog: Catalog) -> None:
     _check_hosts(doc, site, catalog)
     _check_options(doc, site, catalog)
     _check_site_flows(doc, site, catalog)
+    _check_proxy(doc, site)
+    _check_external(doc, site, catalog)
+    _check_keep_obsolete(doc, site, catalog)
 
 
 def _check_unique(doc: YamlDocument, key: str, names: Sequence[str], what: str) -> None:
@@ -190,3 +193,68 @@ def _check_site_flows(doc: YamlDocument, site: Site, catalog: Catalog) -> None:
                     f"flow {flow.name!r}: unknown {end} {value!r}",
                     _suggest(value, names, "roles and hosts"),
                 )
+
+
+def _check_proxy(doc: YamlDocument, site: Site) -> None:
+    proxy = site.proxy
+    if proxy is None:
+        return
+    if proxy.host is not None:
+        hosts = {h.name: h for h in site.hosts}
+        host = hosts.get(proxy.host)
+        if host is None:
+            raise doc.error(
+                ["proxy", "host"],
+                f"proxy: unknown host {proxy.host!r}",
+                _suggest(proxy.host, hosts, "hosts") + ", or give 'address:'",
+            )
+        if not host.all_addresses():
+            raise doc.error(
+                ["proxy", "host"],
+                f"proxy host {proxy.host!r} has no address",
+                "give the host 'addresses: [...]': flows to the proxy are opened by address",
+            )
+        return
+    assert proxy.address is not None
+    if ZoneIndex.from_site(site).zone_of(parse_network(proxy.address)) is None:
+        raise doc.error(
+            ["proxy", "address"],
+            f"proxy address {proxy.address} is in no zone",
+            "add its network to a zone's cidrs (the proxy's zone decides which firewalls "
+            "its flows cross)",
+        )
+
+
+def _check_external(doc: YamlDocument, site: Site, catalog: Catalog) -> None:
+    roles = {r.id: r for r in catalog.roles}
+    external = sorted(r.id for r in catalog.roles if r.kind == "external")
+    for role_id in site.external:
+        role = roles.get(role_id)
+        if role is None or role.kind != "external":
+            what = "unknown role" if role is None else "not an Internet service role"
+            raise doc.error(
+                ["external", role_id],
+                f"external: {what} {role_id!r}",
+                _suggest(role_id, external, "Internet service roles"),
+            )
+
+
+def _check_keep_obsolete(doc: YamlDocument, site: Site, catalog: Catalog) -> None:
+    if isinstance(site.keep_obsolete, bool):
+        return
+    requirements = {r.id: r for r in catalog.requirements}
+    kept = sorted(r.id for r in catalog.requirements if r.status in ("obsolete", "legacy"))
+    for index, req_id in enumerate(site.keep_obsolete):
+        req = requirements.get(req_id)
+        if req is None:
+            raise doc.error(
+                ["keep_obsolete", index],
+                f"keep_obsolete: unknown requirement {req_id!r}",
+                _suggest(req_id, kept, "obsolete and legacy requirements"),
+            )
+        if req.status not in ("obsolete", "legacy"):
+            raise doc.error(
+                ["keep_obsolete", index],
+                f"keep_obsolete: {req_id} is {req.status}, not obsolete or legacy",
+                "it is opened anyway: remove it from the list",
+            )

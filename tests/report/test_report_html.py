@@ -174,3 +174,12 @@ def test_data_island_holds_every_flow_in_plan_order(plan: Plan, page: Page) -> N
 def test_no_stray_template_syntax(page: Page) -> None:
     text = "".join(page.text)
     assert not re.search(r"\{\{|\{%|\bUndefined\b", text)
+
+
+def test_obsolete_flows_are_marked_not_requested(plan: Plan, page: Page) -> None:
+    not_requested = [f for f in plan.flows if not f.requested]
+    assert not_requested, "the default example has obsolete flows"
+    marked = [a for a in page.all("span") if "obsolete-not-requested" in a.get("class", "")]
+    first_page = [f for f in not_requested if f"flow-{f.id}" in page.ids()]
+    assert len(marked) >= len(first_page) > 0
+    assert "obsolete: not requested" in "".join(page.text)

@@ -44,7 +44,7 @@ def _workbook(content: str | bytes) -> Any:
 
 
 def _name(end: FlowEnd) -> str:
-    if end.any_address:
+    if not end.hosts:  # 'any' by nature (an explicit 'any' keeps its names)
         return end.role_name
     return f"{end.role_name} ({', '.join(h.name for h in end.hosts)})"
 
@@ -62,6 +62,10 @@ def _expected_rows(plan: Plan, firewall: str | None) -> list[list[Any]]:
         status = STATE_STATUS[state] if tested else "not-tested"
         for port in flow.ports:
             requirement = flow.requirement + CATALOG_STATUS_EN.get(flow.status, "")
+            # a flow not requested is marked so, and nobody is asked to approve it
+            decision = "pending" if flow.requested else f"{flow.status}: not requested"
+            if not flow.requested:
+                requirement = f"{flow.requirement} ({decision})"
             rows.append([
                 flow.id, _name(flow.source),
                 "any" if flow.source.any_address else ", ".join(flow.source.addresses) or None,
@@ -71,7 +75,7 @@ def _expected_rows(plan: Plan, firewall: str | None) -> list[list[Any]]:
                 ", ".join(flow.destination.fqdns) or None, flow.destination.zone,
                 flow.protocol, port, " > ".join(flow.firewalls) or "—",
                 f"{requirement}: {flow.description}", CHECK_EN[status], (state, tested),
-                "pending", None,
+                decision, None,
             ])  # fmt: skip
     return rows
 

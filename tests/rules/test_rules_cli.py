@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from flowmatrix.api import example_text
+
 HOSTILE = Path(__file__).parent / "data" / "hostile.yaml"
 EDGE = Path(__file__).parents[1] / "lab" / "data" / "edge-cases.yaml"
 
@@ -15,13 +17,27 @@ def test_nftables_for_a_firewall(run_cli: Any) -> None:
     result = run_cli("rules", "--firewall", "fw-back", "--target", "nftables")
     assert result.code == 0, result
     assert result.stdout.startswith("#!/usr/sbin/nft -f\n")
-    assert "firewall fw-back: 23 flows, 18 rules (nftables), 0 errors, 2 warnings" in result.stderr
-    assert "warning: XM-ADD-02.1: not rendered" in result.stderr
+    assert (
+        "firewall fw-back: 23 flows: 21 rendered (2 as explicit any), 0 missing, "
+        "2 left out as obsolete; 18 rules (nftables), 0 errors, 0 warnings"
+    ) in result.stderr
+    assert (
+        "info: XM-ADD-02.1: explicit any: destination fcm opened to any Internet" in result.stderr
+    )
 
 
-def test_strict_makes_warnings_count(run_cli: Any) -> None:
-    result = run_cli("rules", "-F", "fw-back", "--strict")
-    assert result.code == 1
+def test_strict_makes_warnings_count(run_cli: Any, tmp_path: Path) -> None:
+    site = tmp_path / "site.yaml"
+    text = example_text("small-office")
+    site.write_text(
+        text.replace(
+            "hosts:\n",
+            "hosts:\n  - name: spare\n    role: web-proxy\n    addresses: [192.168.10.99]\n",
+        )
+    )
+    # a host no flow concerns: a warning, exit 0; with --strict, exit 1
+    assert run_cli("rules", str(site), "--host", "spare").code == 0
+    assert run_cli("rules", str(site), "--host", "spare", "--strict").code == 1
 
 
 def test_output_file_is_written(run_cli: Any, tmp_path: Path) -> None:
@@ -43,7 +59,7 @@ def test_output_file_is_written(run_cli: Any, tmp_path: Path) -> None:
 
 def test_host_scope(run_cli: Any) -> None:
     result = run_cli(
-        "rules", "example:enterprise-dual-stack", "--host", "xms1", "-t", "windows_advfirewall"
+        "rules", "example:enterprise-dual-stack", "--host", "adc1", "-t", "windows_advfirewall"
     )
     assert result.code == 0, result
     assert "dir=in" in result.stdout and "dir=out" in result.stdout

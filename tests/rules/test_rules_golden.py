@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from flowmatrix.api import load_plan
-from flowmatrix.rules import TARGETS, Scope, generate
-from flowmatrix.rules.targets import NATIVE_TARGETS
+from flowmatrix.rules import Scope, generate
+from flowmatrix.rules.targets import FIREWALL_TARGETS, NATIVE_TARGETS
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("FLOWMATRIX_UPDATE_GOLDEN") == "1"
@@ -34,13 +34,15 @@ SUFFIX = {
     "gce": "json",
     "k8s": "yaml",
     "windows_advfirewall": "bat",
+    "squid": "squid.conf",
 }
-NETWORK_TARGETS = [t for t in TARGETS if t != "windows_advfirewall"]
+NETWORK_TARGETS = [t for t in FIREWALL_TARGETS if t != "windows_advfirewall"]
 CASES = (
     [("default", Scope("firewall", "fw-back"), t) for t in NETWORK_TARGETS]
     + [("default", Scope("host", "xms1"), t) for t in (*NATIVE_TARGETS, "windows_advfirewall")]
     + [("enterprise-dual-stack", Scope("firewall", "edge"), t) for t in NETWORK_TARGETS]
-    + [("enterprise-dual-stack", Scope("host", "adc1"), t) for t in TARGETS]
+    + [("enterprise-dual-stack", Scope("host", "adc1"), t) for t in FIREWALL_TARGETS]
+    + [("enterprise-dual-stack", Scope("proxy", "proxy1"), "squid")]
     + [("hostile", Scope("firewall", "fw"), t) for t in ("nftables", "iptables", "srx")]
 )
 

@@ -16,7 +16,8 @@ import pytest
 from ruamel.yaml import YAML
 
 from flowmatrix.model import Plan
-from flowmatrix.rules import TARGETS, Scope, generate
+from flowmatrix.rules import Scope, generate
+from flowmatrix.rules.targets import FIREWALL_TARGETS
 from flowmatrix.rules.validate import validate
 
 PAYLOAD = (
@@ -67,7 +68,7 @@ STRUCTURED: dict[str, Callable[[str], Any]] = {
 }
 
 
-@pytest.mark.parametrize("target", list(TARGETS))
+@pytest.mark.parametrize("target", list(FIREWALL_TARGETS))
 def test_hostile_text_stays_in_one_comment(hostile_plan: Plan, target: str) -> None:
     out = generate(hostile_plan, scope_for(target), target)
     assert not out.errors

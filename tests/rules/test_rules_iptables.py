@@ -19,12 +19,13 @@ def test_forward_policy_drop_and_own_chain(default_plan: Plan) -> None:
     text = generate(default_plan, Scope("firewall", "fw-back"), "iptables").text
     lines = text.splitlines()
     start = lines.index("*filter")
-    assert lines[start + 1 : start + 9] == [
+    assert lines[start + 1 : start + 10] == [
         ":INPUT ACCEPT [0:0]",
         ":FORWARD DROP [0:0]",
         ":OUTPUT ACCEPT [0:0]",
         ":FLOWMATRIX-FW-BACK - [0:0]",
         ":FLOWMATRIX-FW-BACK-INET-SRC - [0:0]",
+        ":FLOWMATRIX-FW-BACK-INET-DST - [0:0]",
         "-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
         "-A FORWARD -m conntrack --ctstate INVALID -j DROP",
         "-A FORWARD -j FLOWMATRIX-FW-BACK",
@@ -81,7 +82,9 @@ def test_restore_test_accepts_every_scope(dual_plan: Plan, target: str) -> None:
     scopes = [Scope("firewall", f.name) for f in dual_plan.site.firewalls]
     scopes += [Scope("host", h.name) for h in dual_plan.site.hosts[:4]]
     for scope in scopes:
-        assert validate(target, generate(dual_plan, scope, target).text) is None, scope
+        out = generate(dual_plan, scope, target)
+        # the name sets the rules match must exist first: the ipset file creates them
+        assert validate(target, out.text, out.side_files["ipset"]) is None, scope
 
 
 @pytest.mark.kernel

@@ -49,11 +49,10 @@ def test_one_rule_per_match_with_the_flow_ids_and_named_sets(default_plan: Plan)
     out = generate(default_plan, Scope("firewall", "fw-back"), "nftables")
     lines = rule_lines(out.text)
     ids = [i for line in lines for i in ids_of(line)]
-    renderable = [
-        f.id
-        for f in default_plan.flows_through("fw-back")
-        if f.id not in ("XM-ADD-02.1", "XM-ADD-03.1")
-    ]
+    # obsolete flows are not requested: left out, as comments
+    renderable = [f.id for f in default_plan.flows_through("fw-back") if f.requested]
+    assert len(renderable) == len(default_plan.flows_through("fw-back")) - 2
+    assert "# XM-DEV-08.1: left out: obsolete: not requested" in out.text
     assert sorted(ids) == sorted(renderable)
     assert out.rules == len(lines) < len(ids)
     # two requirements asking for the same packets share one rule, never a shadowed copy
@@ -69,12 +68,15 @@ def test_one_rule_per_match_with_the_flow_ids_and_named_sets(default_plan: Plan)
     assert "elements = { 10.10.20.11, 10.10.20.12 }" in out.text
 
 
-def test_unrenderable_flow_is_a_comment_not_a_rule(default_plan: Plan) -> None:
+def test_explicit_any_says_why_in_the_rule_and_the_findings(default_plan: Plan) -> None:
     out = generate(default_plan, Scope("firewall", "fw-front"), "nftables")
-    assert "# XM-ADD-02.1: not rendered: destination fcm in internet has no addresses" in out.text
-    assert not any("XM-ADD-02.1" in line for line in rule_lines(out.text))
-    assert [f.flow for f in out.warnings] == ["XM-ADD-02.1", "XM-ADD-03.1"]
-    assert not out.errors
+    line = next(x for x in rule_lines(out.text) if "XM-ADD-02.1" in ids_of(x))
+    assert "ip saddr @xenmobile_servers_v4 ip daddr != @zone_not_internet_v4 tcp dport 443" in line
+    assert 'comment "XM-ADD-02.1: any Internet address: Google publishes no fixed addresses' in line
+    explicit = [f for f in out.findings if f.message.startswith("explicit any")]
+    assert [f.flow for f in explicit] == ["XM-ADD-02.1", "XM-ADD-03.1"]
+    assert "Firebase documentation" in explicit[0].message
+    assert out.counts.explicit_any == 2 and not out.errors and not out.warnings
 
 
 def test_dual_stack_gives_one_rule_per_family_never_a_duplicate(dual_plan: Plan) -> None:

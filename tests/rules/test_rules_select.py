@@ -61,13 +61,19 @@ def test_netscaler_sets_are_named_after_the_address_used(default_plan: Plan) -> 
     assert specs["XM-APP-13.1"].destination.key.endswith("_vip")
 
 
-def test_fqdn_only_destination_is_kept_with_a_problem(default_plan: Plan) -> None:
+def test_fqdn_only_destination_matches_its_names(dual_plan: Plan) -> None:
+    selection = select(dual_plan, Scope("firewall", "edge"))
+    spec = next(s for s in selection.specs if s.flow.id == "XM-DEV-03.1")
+    assert spec.renderable and spec.destination.names == ("rest.nexmo.com",)
+    assert spec.families == (4, 6) and not spec.destination.any
+    assert not [f for f in selection.findings if f.flow == "XM-DEV-03.1"]
+
+
+def test_obsolete_flows_are_left_out_not_rendered(default_plan: Plan) -> None:
     selection = select(default_plan, Scope("firewall", "fw-front"))
-    spec = next(s for s in selection.specs if s.flow.id == "XM-ADD-02.1")
-    assert not spec.renderable
-    assert "fcm.googleapis.com" in (spec.problem or "")
-    assert "needs addresses or a proxy/FQDN object" in (spec.problem or "")
-    assert any(f.flow == "XM-ADD-02.1" and f.severity == "warning" for f in selection.findings)
+    spec = next(s for s in selection.specs if s.flow.id == "XM-DEV-08.1")
+    assert not spec.renderable and spec.problem is None
+    assert (spec.left_out or "").startswith("obsolete: not requested")
 
 
 def test_host_scope_restricts_its_own_side(default_plan: Plan) -> None:

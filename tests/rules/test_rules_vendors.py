@@ -8,15 +8,18 @@ import xml.etree.ElementTree as ET
 
 import pytest
 from ruamel.yaml import YAML
+from tests.rules.dnsserver import dns_server
 
 from flowmatrix.api import example_names, load_plan
 from flowmatrix.errors import UserError
 from flowmatrix.model import Plan
-from flowmatrix.rules import TARGETS, Scope, generate
-from flowmatrix.rules.targets import NATIVE_TARGETS
+from flowmatrix.rules import Scope, generate
+from flowmatrix.rules.names import support
+from flowmatrix.rules.select import select
+from flowmatrix.rules.targets import FIREWALL_TARGETS, NATIVE_TARGETS
 from flowmatrix.rules.vendors import VENDOR_TARGETS, AerleonPolicy, run_aerleon
 
-VENDORS = [t for t in TARGETS if t not in NATIVE_TARGETS]
+VENDORS = [t for t in FIREWALL_TARGETS if t not in NATIVE_TARGETS]
 
 
 def scopes(plan: Plan, target: str) -> list[Scope]:
@@ -30,13 +33,48 @@ def test_vendor_table_matches_the_target_list() -> None:
     assert set(VENDOR_TARGETS) == set(VENDORS)
 
 
+#: What the local DNS responder answers for every name the shipped examples match.
+ANSWERS = {"rest.nexmo.com": ["198.51.100.25", "2001:db8:51::25"]}
+
+
+def _plan_names(plan: Plan) -> set[str]:
+    return {
+        name
+        for flow in plan.flows
+        if flow.requested
+        for end in (flow.source, flow.destination)
+        if not end.any_address
+        for name in end.names
+    }
+
+
 @pytest.mark.parametrize("target", VENDORS)
 def test_every_planned_flow_is_in_every_output(target: str) -> None:
+    """Every example, every scope: every requested flow is in the output, names as the
+    platform's FQDN objects (read back); a platform without them misses exactly the
+    flows to names, and gets them with --resolve."""
+    fqdn = support(target) != "none"
     for example in example_names():
         plan = load_plan(None if example == "default" else f"example:{example}")
+        assert _plan_names(plan) <= set(ANSWERS), example
         for scope in scopes(plan, target):
             out = generate(plan, scope, target)
-            assert not out.errors, (example, scope, out.errors)
+            named = {
+                s.flow.id
+                for s in select(plan, scope).specs
+                if s.renderable and (s.source.names or s.destination.names)
+            }
+            if fqdn or not named:
+                assert not out.errors, (example, scope, out.errors)
+            else:
+                assert {f.flow for f in out.errors} == named, (example, scope)
+                assert all("has no FQDN objects" in f.message for f in out.errors)
+                with dns_server(ANSWERS) as resolver:
+                    out = generate(plan, scope, target, resolve=True, resolver=resolver)
+                assert not out.errors, (example, scope, out.errors)
+                assert "198.51.100.25" in out.text or target in ("gce", "k8s")
+            if fqdn and named:
+                assert "rest.nexmo.com" in out.text, (example, scope)
             renderable = {s for s in out.findings if s.severity == "warning"}
             assert out.rules > 0 or renderable, (example, scope)
 

@@ -45,7 +45,15 @@ def plan_command(
             PLAN_COLUMNS if wide else PLAN_TABLE_COLUMNS,
             lang.value,
             title=plan.site.name,
-            styles={"status": {"obsolete": "red", "legacy": "yellow", "odd": "magenta"}},
+            styles={
+                "status": {
+                    "obsolete": "red",
+                    "legacy": "yellow",
+                    "odd": "magenta",
+                    "obsolete: not requested": "red",
+                    "legacy: not requested": "yellow",
+                }
+            },
         ),
         json=lambda: to_json(plan_to_dict(plan)),
         csv=partial(to_csv, rows, PLAN_COLUMNS),
@@ -55,7 +63,34 @@ def plan_command(
     if explain:
         for skipped in plan.skipped:
             note(f"  left out {skipped.requirement}: {skipped.reason}")
+        for line in _flow_explanations(plan):
+            note(f"  {line}")
     warn(plan.warnings)
+
+
+def _flow_explanations(plan: Plan) -> list[str]:
+    """Flows that are planned but not opened as they stand: missing, not requested,
+    widened to 'any' by choice, or going through the proxy."""
+    from flowmatrix.plan import missing_reason
+
+    lines = []
+    for flow in plan.flows:
+        problem = missing_reason(flow) if flow.requested else None
+        if problem is not None:
+            lines.append(f"missing {flow.id}: {problem}")
+        elif not flow.requested:
+            lines.append(
+                f"not requested {flow.id}: {flow.status} (keep_obsolete: [{flow.requirement}])"
+            )
+        for end in (flow.source, flow.destination):
+            if end.any_address and end.any_reason and flow.proxy is None:
+                lines.append(f"any {flow.id}: {end.role} as any Internet address: {end.any_reason}")
+        if flow.proxy is not None and flow.proxy.leg == "client":
+            lines.append(
+                f"proxy {flow.id}: through {flow.proxy.proxy}:{flow.proxy.port} to "
+                f"{', '.join(flow.proxy.names)} on {','.join(map(str, flow.proxy.ports))}"
+            )
+    return lines
 
 
 def _summary(plan: Plan, lang: opt.Language) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -28,8 +29,9 @@ def rules_command(
         typer.Option(
             "--target",
             "-t",
-            help="nftables, iptables (IPv4), ip6tables (IPv6), or a vendor through aerleon "
-            "(ciscoasa, srx, paloalto, fortigate, cisco, arista, gce, k8s, windows_advfirewall).",
+            help="nftables, iptables (IPv4), ip6tables (IPv6), a vendor through aerleon "
+            "(ciscoasa, srx, paloalto, fortigate, cisco, arista, gce, k8s, windows_advfirewall), "
+            "or squid (the site's web proxy allow-list).",
         ),
     ] = Target["nftables"],
     firewall: Annotated[
@@ -49,6 +51,41 @@ def rules_command(
             help="Validate with nft / iptables-restore in a throwaway network namespace (root).",
         ),
     ] = False,
+    resolve: Annotated[
+        bool,
+        typer.Option(
+            "--resolve",
+            help="Resolve the names the rules match now and pin the answers into the output "
+            "(name sets' elements; addresses on platforms without FQDN objects). A name that "
+            "does not resolve: exit 1, nothing written.",
+        ),
+    ] = False,
+    resolver: Annotated[
+        str | None,
+        typer.Option(
+            "--resolver",
+            metavar="ADDR[:PORT]",
+            help="DNS server for --resolve (default: the system's resolvers).",
+        ),
+    ] = None,
+    dnsmasq: Annotated[
+        Path | None,
+        typer.Option(
+            "--dnsmasq",
+            metavar="FILE",
+            help="Also write the dnsmasq lines that fill the name sets on the firewall "
+            "(nftset= for nftables, ipset= for iptables / ip6tables).",
+        ),
+    ] = None,
+    ipset: Annotated[
+        Path | None,
+        typer.Option(
+            "--ipset",
+            metavar="FILE",
+            help="iptables / ip6tables: also write the 'ipset restore' file creating the "
+            "name sets the rules refer to (load it first).",
+        ),
+    ] = None,
     strict: Annotated[
         bool, opt.strict_option("Exit 1 on warnings too (flows that cannot be rendered...).")
     ] = False,
@@ -58,47 +95,73 @@ def rules_command(
 ) -> None:
     """Firewall rules from the plan: nftables, iptables, and other vendors through aerleon.
 
+    Every planned flow is rendered, or the command exits 1 naming the flow and why.
     Every output is read back: a planned flow missing from it is an error (exit 1).
-    Flows that cannot be rendered (an end known only by name) are kept as comments and
-    reported as warnings.
+    Obsolete and legacy flows the site does not keep are left out (and counted).
     """
     from flowmatrix.errors import UserError
     from flowmatrix.rules import generate
     from flowmatrix.rules.validate import can_validate, validate
 
     plan = load_plan_for(site, lang, catalog)
-    scope = _scope(plan, firewall, host)
     name = str(target.value)
+    scope = _scope(plan, firewall, host, name)
     if check and not can_validate(name):
         raise UserError(
             f"--check has no validator for {name}",
-            hint="it works with nftables, iptables and ip6tables",
+            hint="it works with nftables, iptables, ip6tables and squid",
         )
-    result = generate(plan, scope, name)
-    emit(result.text, output)
+    if ipset is not None and name not in ("iptables", "ip6tables"):
+        raise UserError("--ipset goes with --target iptables or ip6tables")
+    if dnsmasq is not None and name not in ("nftables", "iptables", "ip6tables"):
+        raise UserError(
+            "--dnsmasq goes with --target nftables, iptables or ip6tables",
+            hint="the other platforms resolve their FQDN objects themselves",
+        )
+    if resolver is not None and not resolve:
+        raise UserError("--resolver goes with --resolve")
+    result = generate(plan, scope, name, resolve=resolve, resolver=resolver)
     for finding in result.findings:
         note(str(finding))
+    if result.unresolved:
+        note(
+            f"{scope.describe()}: nothing written: {len(result.unresolved)} name(s) did not "
+            f"resolve ({', '.join(result.unresolved)})"
+        )
+        exit_findings(True)
+    emit(result.text, output)
+    for kind, path in (("dnsmasq", dnsmasq), ("ipset", ipset)):
+        if path is not None:
+            emit(result.side_files[kind], path)
     failed = bool(result.errors) or (strict and bool(result.warnings))
     if check:
-        problem = validate(name, result.text)
+        problem = validate(name, result.text, result.side_files.get("ipset"))
         if problem is None:
             note(f"check: {name} accepts the rules (throwaway network namespace)")
         else:
             note(f"check: {name} rejects the rules: {problem}")
             failed = True
     note(
-        f"{scope.describe()}: {result.flows} flows, {result.rules} rules ({name}), "
-        f"{len(result.errors)} errors, {len(result.warnings)} warnings"
+        f"{scope.describe()}: {result.flows} flows: {result.counts.text()}; "
+        f"{result.rules} rules ({name}), {len(result.errors)} errors, "
+        f"{len(result.warnings)} warnings"
     )
     exit_findings(failed)
 
 
-def _scope(plan: Plan, firewall: str | None, host: str | None) -> Scope:
+def _scope(plan: Plan, firewall: str | None, host: str | None, target: str) -> Scope:
     from flowmatrix.errors import UserError
     from flowmatrix.rules import Scope
 
     if firewall and host:
         raise UserError("give --firewall or --host, not both")
+    if target == "squid":
+        if firewall or host:
+            raise UserError(
+                "--target squid writes the site's proxy allow-list: no --firewall or --host"
+            )
+        proxy = plan.site.proxy
+        return Scope("proxy", (proxy.host or proxy.address or "proxy") if proxy else "proxy")
     if host:
         return Scope("host", host)
     if firewall:

@@ -32,6 +32,7 @@ def _end_to_dict(end: FlowEnd) -> dict[str, Any]:
         "role_name": end.role_name,
         "zone": end.zone,
         "any": end.any_address,
+        "any_reason": end.any_reason,
         "hosts": [_host_to_dict(h) for h in end.hosts],
     }
 
@@ -50,6 +51,7 @@ def flow_to_dict(flow: Flow) -> dict[str, Any]:
         "tls": flow.tls,
         "tls_ports": list(flow.tls_ports),
         "status": flow.status,
+        "requested": flow.requested,
         "notes": list(flow.notes),
     }
 
@@ -121,7 +123,16 @@ def _end(data: Any, where: str) -> FlowEnd:
         zone=_get(data, "zone", str, where),
         hosts=tuple(_host(h, f"{where}.hosts[{i}]") for i, h in enumerate(hosts)),
         any_address=bool(_get(data, "any", bool, where)),
+        any_reason=_optional(data, "any_reason", str, where),
     )
+
+
+def _optional(data: Mapping[str, Any], key: str, kind: type, where: str) -> Any:
+    """A key older plan files do not have (None when absent)."""
+    value = data.get(key)
+    if value is not None and not isinstance(value, kind):
+        raise PlanFileError(f"{where}: {key!r} has the wrong type")
+    return value
 
 
 def _flow(data: Any, where: str) -> Flow:
@@ -147,6 +158,7 @@ def _flow(data: Any, where: str) -> Flow:
         status=_get(data, "status", str, where),
         notes=_strings(_get(data, "notes", list, where), f"{where}.notes"),
         tls_ports=_ports(data.get("tls_ports", []), f"{where}.tls_ports"),
+        requested=_optional(data, "requested", bool, where) is not False,
     )
 
 

@@ -18,6 +18,8 @@ from markupsafe import Markup
 import flowmatrix
 from flowmatrix.catalog import Lang
 from flowmatrix.report.labels import (
+    CATALOG_KEYS,
+    catalog_key,
     catalog_status_label,
     label,
     labels,
@@ -102,6 +104,7 @@ def render_html(view: ReportView, diagram_svg: str, diagram_engine: str) -> str:
         status_order=["proven", "failing", "depends", "not-tested"],
         looks=LOOKS,
         catalog_status=lambda s: catalog_status_label(s, lang),
+        catalog_key=catalog_key,
         href=href,
         flow_anchor=flow_anchor,
         evidence=evidence_text,
@@ -136,6 +139,6 @@ def _script_texts(lang: Lang) -> dict[str, object]:
         "statuses": {s: status_label(s, lang) for s in STATUSES},
         "symbols": {s: LOOKS[s].symbol for s in STATUSES},
         "rank": list(STATUSES),
-        "catalog": {s: catalog_status_label(s, lang) for s in ("obsolete", "legacy", "odd")},
+        "catalog": {s: catalog_status_label(s, lang) for s in CATALOG_KEYS if s != "current"},
         "none": "—",
     }

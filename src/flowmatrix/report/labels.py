@@ -144,7 +144,12 @@ CATALOG_STATUS_LABELS: dict[str, tuple[str, str]] = {
     "obsolete": ("Obsolete", "Obsolète"),
     "legacy": ("Legacy", "Ancien"),
     "odd": ("Odd as written", "Atypique (tel quel)"),
+    # an obsolete or legacy flow the site does not keep: in the matrix, not to be opened
+    "obsolete-not-requested": ("obsolete: not requested", "obsolète : non demandé"),
+    "legacy-not-requested": ("legacy: not requested", "ancien : non demandé"),
 }
+#: Every catalog status key a report shows (``catalog_key``).
+CATALOG_KEYS = tuple(CATALOG_STATUS_LABELS)
 
 #: The values of the spreadsheet's Decision column.
 DECISIONS: dict[str, tuple[str, str]] = {
@@ -172,6 +177,12 @@ def labels(lang: Lang) -> dict[str, str]:
 
 def status_label(status: str, lang: Lang) -> str:
     return _pick(STATUS_LABELS[status], lang)
+
+
+def catalog_key(status: str, requested: bool) -> str:
+    """The catalog status of a flow as reports show it: ``obsolete-not-requested`` for an
+    obsolete flow the site does not keep (marked so instead of asking for approval)."""
+    return status if requested else f"{status}-not-requested"
 
 
 def catalog_status_label(status: str, lang: Lang) -> str:

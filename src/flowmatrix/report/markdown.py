@@ -8,7 +8,7 @@ written as numeric character references, which render as the character itself.
 from __future__ import annotations
 
 from flowmatrix.report.diagram import Diagram
-from flowmatrix.report.labels import catalog_status_label, label, status_label
+from flowmatrix.report.labels import catalog_key, catalog_status_label, label, status_label
 from flowmatrix.report.mermaid import to_mermaid
 from flowmatrix.report.status import STATUSES
 from flowmatrix.report.style import LOOKS
@@ -111,7 +111,7 @@ def render_markdown(view: ReportView, diagram: Diagram) -> str:
             r.flow.protocol,
             r.ports,
             text(r.firewalls or "—"),
-            text(catalog_status_label(r.flow.status, lang)),
+            text(catalog_status_label(catalog_key(r.flow.status, r.flow.requested), lang)),
             text(r.flow.description),
         ]
         for r in view.rows

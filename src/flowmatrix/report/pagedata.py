@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from flowmatrix.report.labels import catalog_key
 from flowmatrix.report.status import FlowCheck
 from flowmatrix.report.view import FlowRow
 
@@ -51,7 +52,8 @@ def record(row: FlowRow, href: str) -> list[Any]:
         row.source_addresses,
         flow.destination.role, flow.destination.role_name, flow.destination.zone,
         row.destination_hosts, row.destination_fqdns, row.destination_addresses,
-        flow.protocol, list(flow.ports), list(flow.firewalls), flow.description, flow.status,
+        flow.protocol, list(flow.ports), list(flow.firewalls), flow.description,
+        catalog_key(flow.status, flow.requested),
     ]  # fmt: skip
 
 

@@ -20,6 +20,8 @@ from typing import Any
 
 from flowmatrix.catalog import Lang
 from flowmatrix.report.labels import (
+    CATALOG_KEYS,
+    catalog_key,
     catalog_status_label,
     decisions,
     label,
@@ -109,9 +111,7 @@ class _Texts:
     def of(cls, lang: Lang) -> _Texts:
         return cls(
             pending=decisions(lang)[-1],
-            catalog={
-                s: catalog_status_label(s, lang) for s in ("current", "obsolete", "legacy", "odd")
-            },
+            catalog={s: catalog_status_label(s, lang) for s in CATALOG_KEYS},
             check={s: f"{LOOKS[s].symbol} {status_label(s, lang)}" for s in STATUSES},
         )
 
@@ -125,8 +125,9 @@ def flow_port_cells(row: FlowRow, port: int, texts: _Texts) -> list[str | int]:
     flow = row.flow
     status = row.check.port_status(port)
     requirement = flow.requirement
-    if flow.status != "current":
-        requirement += f" ({texts.catalog.get(flow.status, flow.status)})"
+    key = catalog_key(flow.status, flow.requested)
+    if key != "current":
+        requirement += f" ({texts.catalog.get(key, key)})"
     return [
         flow.id,
         _clip(_named(flow.source.role_name, row.source_hosts)),
@@ -142,7 +143,8 @@ def flow_port_cells(row: FlowRow, port: int, texts: _Texts) -> list[str | int]:
         _clip(f"{requirement}: {flow.description}"),
         texts.check[status],
         _clip("; ".join(row.check.details(port))),
-        texts.pending,
+        # a flow not requested is marked so: nobody is asked to approve it
+        texts.pending if flow.requested else texts.catalog[key],
         "",
     ]
 

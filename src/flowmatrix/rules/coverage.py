@@ -14,13 +14,14 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from flowmatrix.model import Flow
 from flowmatrix.rules.model import Family, Finding, RuleSpec
-from flowmatrix.rules.vendors import Term, VendorTarget
+from flowmatrix.rules.vendors import FqdnObject, Term, VendorTarget
 
 _NFT_CHAIN = re.compile(r"^\s*chain (\S+) \{")
 _NFT_COMMENT = re.compile(r'comment "([^":]+):')
 _NFT_FAMILY = re.compile(r"(?:^|\s)(?:(ip6?) [sd]addr |meta nfproto ipv([46]) )")
-_NFT_NOT_RENDERED = re.compile(r"^\s*# (\S+): not rendered:")
+_NFT_NOT_RENDERED = re.compile(r"^\s*# (\S+): (?:not rendered|left out):")
 _IPT_RULE = re.compile(r'^-A (\S+) .*--comment "([^":]+):')
 _ACL_REMARK = re.compile(r"\bremark (\S+)\s*$")
 _ACL_PERMIT = re.compile(r"\bpermit\b")
@@ -362,4 +363,95 @@ def check_addresses(
                         f"address {value} of {name} missing from the {target.name} output",
                     )
                 )
+    return findings
+
+
+def _fqdn_definition(platform: str, item: FqdnObject) -> str:
+    """How the output declares ``item``'s FQDN object."""
+    if platform == "fortigate":
+        kind = "wildcard-fqdn" if item.name.startswith("*.") else "fqdn"
+        return f'set {kind} "{item.name}"'
+    if platform == "paloalto":
+        return f"<fqdn>{item.name}</fqdn>"
+    if platform == "ciscoasa":
+        return f"object network {item.token}\n fqdn v{item.family} {item.name}"
+    return f"dns-name {item.name};"
+
+
+def check_fqdn_objects(
+    text: str, target: VendorTarget, fqdns: Sequence[FqdnObject]
+) -> list[Finding]:
+    """Errors for names whose FQDN object is missing from the output, unused by any rule,
+    or still a placeholder address (see ``vendors.add_fqdn_objects``)."""
+    findings = []
+    for item in fqdns:
+        problem = None
+        if _fqdn_definition(target.platform, item) not in text:
+            problem = "has no FQDN object in"
+        elif item.placeholder is not None and item.placeholder.partition("/")[0] in _literal_text(
+            text
+        ):
+            problem = "is still a placeholder address in"
+        elif text.count(item.token) < 2:
+            problem = "has an FQDN object that no rule uses in"
+        if problem is not None:
+            findings.append(
+                Finding("error", f"name {item.name} {problem} the {target.name} output")
+            )
+    return findings
+
+
+def _literal_text(text: str) -> set[str]:
+    return {match.group(0) for match in _ADDRESS_LITERAL.finditer(text)}
+
+
+def check_name_sets(text: str, sets: Sequence[tuple[str, str]]) -> list[Finding]:
+    """Errors for name sets (set name, name) the nftables rules use without declaring
+    them with the name in their comment (the convention the audit reads them by)."""
+    findings = []
+    for set_name, name in sets:
+        block = re.search(rf"\tset {re.escape(set_name)} {{\n(.*?)\n\t}}", text, re.DOTALL)
+        if block is None or f'comment "flowmatrix names: {name}"' not in block.group(1):
+            findings.append(
+                Finding("error", f"name set {set_name} ({name}) is not declared in the output")
+            )
+    return findings
+
+
+def check_squid(text: str, flows: Sequence[Flow]) -> list[Finding]:
+    """Errors for proxied flows without their ``http_access allow`` line and ACLs in a
+    squid configuration, and for a configuration that does not end in ``deny all``."""
+    from flowmatrix.rules.squid import acl_names, domain
+
+    acls: dict[str, list[str]] = {}
+    allowed: set[tuple[str, ...]] = set()
+    access: list[str] = []
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) >= 4 and parts[0] == "acl":
+            acls.setdefault(parts[1], []).extend(parts[3:])
+        elif len(parts) >= 2 and parts[0] == "http_access":
+            access.append(" ".join(parts[1:]))
+            if parts[1] == "allow":
+                allowed.add(tuple(parts[2:]))
+    findings = []
+    for flow in flows:
+        assert flow.proxy is not None
+        src, dst, port = acl_names(flow)
+        domains = acls.get(dst, [])
+        covered = all(
+            any(domain(n) == d or (d.startswith(".") and domain(n).endswith(d)) for d in domains)
+            for n in flow.proxy.names
+        )
+        ports = set(acls.get(port, []))
+        if (
+            (src, dst, port) not in allowed
+            or not covered
+            or ports != set(map(str, flow.proxy.ports))
+        ):
+            findings.append(
+                Finding("error", "no http_access rule lets it through the squid proxy", flow.id)
+            )
+    if not access or access[-1] != "deny all":
+        findings.append(Finding("error", "the squid configuration does not end in 'deny all'"))
     return findings

@@ -20,7 +20,8 @@ from __future__ import annotations
 import ipaddress
 
 from flowmatrix.rules.merge import MergedChain
-from flowmatrix.rules.model import Family, Finding, RuleSpec, Scope, Selection
+from flowmatrix.rules.model import Family, Finding, RuleSpec, Scope, Selection, Side
+from flowmatrix.rules.names import NameSet, name_sets
 from flowmatrix.rules.objects import port_ranges
 from flowmatrix.rules.text import comment, linux_interface, short_hash
 
@@ -100,16 +101,31 @@ def _matches(spec: RuleSpec, family: Family, chain: str, scope_name: str) -> lis
         head.append(f"-i {linux_interface(spec.in_interface, 'iptables')}")
     if spec.out_interface:
         head.append(f"-o {linux_interface(spec.out_interface, 'iptables')}")
-    if not spec.source.any:
-        head.append("-s " + ",".join(_address(n) for n in spec.source.networks(family)))
-    if not spec.destination.any:
-        head.append("-d " + ",".join(_address(n) for n in spec.destination.networks(family)))
     exclude_source = spec.source.any and bool(spec.source.excluded(family))
     exclude_destination = spec.destination.any and bool(spec.destination.excluded(family))
     target = "ACCEPT"
     if exclude_source or exclude_destination:
         target = exclusion_chain(scope_name, exclude_source, exclude_destination)
-    return [" ".join([*head, ports, "-j", target]) for ports in _port_matches(spec)]
+    return [
+        " ".join([*head, *source, *destination, ports, "-j", target])
+        for source in _address_matches(spec.source, family, "-s", "src")
+        for destination in _address_matches(spec.destination, family, "-d", "dst")
+        for ports in _port_matches(spec)
+    ]
+
+
+def _address_matches(side: Side, family: Family, option: str, direction: str) -> list[list[str]]:
+    """The alternatives matching ``side``: its addresses (``-s a,b``), and one ipset
+    match per name (``-m set --match-set fqdn_x_v4 dst``); one rule each."""
+    if side.any:
+        return [[]]
+    found = []
+    if side.networks(family):
+        found.append([f"{option} " + ",".join(_address(n) for n in side.networks(family))])
+    found.extend(
+        [f"-m set --match-set {NameSet(name, family).set_name} {direction}"] for name in side.names
+    )
+    return found
 
 
 def _rule_line(match: str, text: str) -> str:
@@ -179,6 +195,9 @@ def render(
         for spec in selection.specs:
             if spec.chain != chain_key:
                 continue
+            if spec.left_out is not None:
+                merged.add_line(f"# {comment(f'{spec.flow.id}: left out: {spec.left_out}', 400)}")
+                continue
             if not spec.renderable:
                 merged.add_line(
                     f"# {comment(f'{spec.flow.id}: not rendered: {spec.problem}', 400)}"
@@ -188,7 +207,7 @@ def render(
                 elsewhere.append(spec.flow.id)
                 continue
             for match in _matches(spec, family, chain, scope.name):
-                merged.add_rule(match, spec.flow.id, spec.flow.description)
+                merged.add_rule(match, spec.flow.id, spec.description)
             kind = (
                 spec.source.any and bool(spec.source.excluded(family)),
                 spec.destination.any and bool(spec.destination.excluded(family)),
@@ -233,6 +252,13 @@ def render(
             "# This is a host's own policy: add management flows (SSH...) to the site "
             "before loading it remotely."
         )
+    sets = name_sets(selection.specs, (family,))
+    if sets:
+        lines.append(
+            "# Name sets (ipset hash:net, filled by dnsmasq: rules --dnsmasq FILE) must exist "
+            "first: rules --ipset FILE writes them, load with 'ipset restore -exist -file FILE':"
+        )
+        lines.extend(f"#   {s.set_name} ({s.name})" for s in sets)
     lines.append("*filter")
     lines.extend(f":{name} {policy} [0:0]" for name, policy in policies.items())
     lines.extend(f":{chain} - [0:0]" for chain in chains.values())

@@ -16,7 +16,7 @@ from flowmatrix.model import Flow
 Family = Literal[4, 6]
 FAMILIES: tuple[Family, ...] = (4, 6)
 Chain = Literal["forward", "input", "output"]
-ScopeKind = Literal["firewall", "host"]
+ScopeKind = Literal["firewall", "host", "proxy"]
 Severity = Literal["error", "warning", "info"]
 
 
@@ -47,8 +47,11 @@ class Side:
     any: bool
     v4: tuple[ipaddress.IPv4Network, ...] = ()
     v6: tuple[ipaddress.IPv6Network, ...] = ()
-    unaddressed: tuple[str, ...] = ()
-    """Hosts of this end known only by name (FQDN): no rule can match them."""
+    names: tuple[str, ...] = ()
+    """Names this end matches besides its addresses: one name set (nftables, ipset) or
+    FQDN object per name, in every family the other end has."""
+    any_reason: str | None = None
+    """Why an 'any' end is 'any' by choice (the site's, the catalog's, the proxy's)."""
     not_v4: tuple[ipaddress.IPv4Network, ...] = ()
     not_v6: tuple[ipaddress.IPv6Network, ...] = ()
     not_key: str = ""
@@ -66,7 +69,7 @@ class Side:
         return bool(self.not_v4 or self.not_v6)
 
     def matches_family(self, family: Family) -> bool:
-        return self.any or bool(self.networks(family))
+        return self.any or bool(self.names) or bool(self.networks(family))
 
     @property
     def has_addresses(self) -> bool:
@@ -89,11 +92,22 @@ class RuleSpec:
     """Families a rule is rendered for (one rule each); empty when both ends are 'any'
     with nothing to exclude."""
     problem: str | None = None
-    """Why no rule can be rendered (the flow is kept as a comment and reported)."""
+    """Why no rule can be rendered: the flow is missing (kept as a comment, an error)."""
+    left_out: str | None = None
+    """Why the flow is deliberately not opened (obsolete, not requested): a comment."""
 
     @property
     def renderable(self) -> bool:
-        return self.problem is None
+        return self.problem is None and self.left_out is None
+
+    @property
+    def description(self) -> str:
+        """The flow's description for the rule's comment, the reason for an explicit
+        'any' end first (it must be read where the rule is)."""
+        reasons = [s.any_reason for s in (self.source, self.destination) if s.any and s.any_reason]
+        if not reasons:
+            return self.flow.description
+        return f"any Internet address: {'; '.join(reasons)}. {self.flow.description}"
 
     @property
     def family_free(self) -> bool:
@@ -125,6 +139,25 @@ class Selection:
 
 
 @dataclass(frozen=True)
+class FlowCounts:
+    """What became of the flows of a scope: the summary line of ``rules``."""
+
+    rendered: int = 0
+    missing: int = 0
+    """Required flows with no rule: each has an error finding."""
+    left_out: int = 0
+    """Obsolete or legacy flows the site does not keep."""
+    explicit_any: int = 0
+    """Rendered flows with an end opened to any Internet address by choice."""
+
+    def text(self) -> str:
+        return (
+            f"{self.rendered} rendered ({self.explicit_any} as explicit any), "
+            f"{self.missing} missing, {self.left_out} left out as obsolete"
+        )
+
+
+@dataclass(frozen=True)
 class RulesOutput:
     """A generated configuration and the findings about it."""
 
@@ -136,6 +169,14 @@ class RulesOutput:
     """Rules (or terms) rendered."""
     flows: int = 0
     """Flows of the scope."""
+    counts: FlowCounts = field(default_factory=FlowCounts)
+    side_files: dict[str, str] = field(default_factory=dict)
+    """Companion files of the output, by kind: ``dnsmasq`` (the lines that fill the name
+    sets), ``ipset`` (an ``ipset restore`` file creating the sets iptables refers to)."""
+    resolved: bool = False
+    """Whether names were resolved (``--resolve``) into the output."""
+    unresolved: tuple[str, ...] = ()
+    """Names ``--resolve`` could not resolve: the output must not be written."""
 
     @property
     def errors(self) -> tuple[Finding, ...]:

@@ -10,6 +10,9 @@ Shape of the output:
 * an 'any' end in the Internet zone is every address in no other zone of the site:
   ``ip saddr != @zone_not_internet_v4`` (a set of the other zones' networks, per family;
   no match in a family the other zones do not use);
+* an end known by name: one set per name and family (``fqdn_<name>_v4``,
+  ``flags interval,timeout``, its comment naming the name, see ``namesets``), filled by
+  dnsmasq's ``nftset=`` lines or pinned by ``--resolve``; one rule per name set;
 * base chain ``forward`` (firewall) or ``input`` + ``output`` (host), policy drop,
   stateful: established/related accepted first, invalid dropped, then one rule per flow
   and family matching new connections (a port list no other rule shares is written as
@@ -20,11 +23,14 @@ from __future__ import annotations
 
 import ipaddress
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
+from flowmatrix import namesets
 from flowmatrix.rules.merge import MergedChain
 from flowmatrix.rules.model import Chain, Family, RuleSpec, Selection, Side
+from flowmatrix.rules.names import NameSet, pinned_comments
 from flowmatrix.rules.objects import ObjectNames, port_ranges, ports_key
+from flowmatrix.rules.resolve import Answer
 from flowmatrix.rules.text import clean_text, comment, identifier, linux_interface, truncate_bytes
 
 #: nft refuses longer rule comments (NFTNL_UDATA_COMMENT_MAXLEN).
@@ -50,11 +56,23 @@ def _element(net: IPNet) -> str:
     return net.with_prefixlen
 
 
-def _set_block(name: str, kind: str, elements: Sequence[str], interval: bool) -> list[str]:
+def _set_block(
+    name: str,
+    kind: str,
+    elements: Sequence[str],
+    interval: bool,
+    *,
+    timeout: bool = False,
+    text: str | None = None,
+) -> list[str]:
     lines = [f"\tset {name} {{", f"\t\ttype {kind}"]
     if interval:
-        lines.append("\t\tflags interval")
-    if len(elements) <= _ELEMENTS_PER_LINE:
+        lines.append("\t\tflags interval,timeout" if timeout else "\t\tflags interval")
+    if text is not None:
+        lines.append(f'\t\tcomment "{text}"')
+    if not elements:
+        pass
+    elif len(elements) <= _ELEMENTS_PER_LINE:
         lines.append(f"\t\telements = {{ {', '.join(elements)} }}")
     else:
         lines.append("\t\telements = {")
@@ -89,6 +107,22 @@ class _Renderer:
         self.set_names: dict[tuple[int, Family], tuple[Side, str]] = {}
         self.cleaned: dict[str, str] = {}
         self.port_cache: dict[tuple[str, tuple[int, ...]], list[str]] = {}
+        self.name_sets: dict[NameSet, None] = {}
+
+    def address_matches(self, side: Side, family: Family, direction: str) -> list[str | None]:
+        """The alternatives matching ``side`` in ``family``: its address set and one name
+        set per name (a rule each); [None] for an 'any' end that excludes nothing."""
+        if side.any:
+            return [self.address_match(side, family, direction)]
+        found: list[str | None] = []
+        if side.networks(family):
+            found.append(self.address_match(side, family, direction))
+        keyword = "ip" if family == 4 else "ip6"
+        for name in side.names:
+            item = NameSet(name, family)
+            self.name_sets.setdefault(item, None)
+            found.append(f"{keyword} {direction} @{item.set_name}")
+        return found
 
     def address_match(self, side: Side, family: Family, direction: str) -> str | None:
         """``ip saddr @set``; for an 'any' end, ``ip saddr != @set`` of the networks it
@@ -134,6 +168,9 @@ class _Renderer:
 
     def add(self, chain: MergedChain, spec: RuleSpec) -> None:
         """The rules of ``spec`` (one per family and port match) into ``chain``."""
+        if spec.left_out is not None:
+            chain.add_line(f"\t\t# {comment(f'{spec.flow.id}: left out: {spec.left_out}', 400)}")
+            return
         if not spec.renderable:
             chain.add_line(f"\t\t# {comment(f'{spec.flow.id}: not rendered: {spec.problem}', 400)}")
             return
@@ -144,29 +181,29 @@ class _Renderer:
             head.append(f'oifname "{linux_interface(spec.out_interface, "nftables")}"')
         ports = self.port_matches(spec)
         flow_id = self.clean(spec.flow.id)
-        description = self.clean(spec.flow.description)
+        description = self.clean(spec.description)
         if spec.family_free:
             head.append(f"meta l4proto {spec.flow.protocol}")
             for port in ports:
                 chain.add_rule(" ".join([*head, port]), flow_id, description)
             return
         for family in spec.families:
-            parts = list(head)
-            addresses = [
-                match
-                for match in (
-                    self.address_match(spec.source, family, "saddr"),
-                    self.address_match(spec.destination, family, "daddr"),
-                )
-                if match is not None
-            ]
-            # two 'any' ends with nothing to exclude in this family: the family alone
-            parts.extend(addresses or [f"meta nfproto ipv{family}"])
-            for port in ports:
-                chain.add_rule(" ".join([*parts, port]), flow_id, description)
+            for source in self.address_matches(spec.source, family, "saddr"):
+                for destination in self.address_matches(spec.destination, family, "daddr"):
+                    addresses = [m for m in (source, destination) if m is not None]
+                    # two 'any' ends with nothing to exclude in this family: the family alone
+                    parts = [*head, *(addresses or [f"meta nfproto ipv{family}"])]
+                    for port in ports:
+                        chain.add_rule(" ".join([*parts, port]), flow_id, description)
 
-    def set_blocks(self) -> list[str]:
+    def set_blocks(self, answers: Mapping[str, Answer] | None = None) -> list[str]:
         lines: list[str] = []
+        for item in self.name_sets:
+            kind = "ipv4_addr" if item.family == 4 else "ipv6_addr"
+            answer = (answers or {}).get(item.name)
+            elements = list(answer.addresses(item.family)) if answer else []
+            text = comment(namesets.comment((item.name,)), COMMENT_LIMIT)
+            lines.extend(_set_block(item.set_name, kind, elements, True, timeout=True, text=text))
         for name, nets in self.addresses.items():
             kind = "ipv4_addr" if nets and nets[0].version == 4 else "ipv6_addr"
             lines.extend(_set_block(name, kind, [_element(n) for n in nets], True))
@@ -190,7 +227,9 @@ def _chain_head(chain: Chain, host: bool) -> list[str]:
     return lines
 
 
-def render(selection: Selection, *, catalog: str = "") -> tuple[str, int]:
+def render(
+    selection: Selection, *, catalog: str = "", answers: Mapping[str, Answer] | None = None
+) -> tuple[str, int]:
     """The nft script for ``selection``, and the number of rules in it."""
     scope = selection.scope
     table = table_name(scope.name)
@@ -223,6 +262,18 @@ def render(selection: Selection, *, catalog: str = "") -> tuple[str, int]:
             "# This is a host's own policy: add management flows (SSH...) to the site "
             "before loading it remotely."
         )
+    sets = renderer.set_blocks(answers)
+    if renderer.name_sets:
+        header.append(
+            "# Name sets (fqdn_*) are filled by dnsmasq (rules --dnsmasq FILE writes its "
+            "nftset= lines)"
+            + (
+                "; elements below were resolved by rules --resolve and do not expire:"
+                if answers
+                else "."
+            )
+        )
+        header.extend(f"#   {line}" for line in pinned_comments(list(renderer.name_sets), answers))
     lines = [
         *header,
         "",
@@ -231,7 +282,6 @@ def render(selection: Selection, *, catalog: str = "") -> tuple[str, int]:
         "",
         f"table inet {table} {{",
     ]
-    sets = renderer.set_blocks()
     lines.extend(sets)
     for index, body in enumerate(bodies):
         if sets or index:

@@ -127,12 +127,12 @@ class _Selector:
         if kind:
             key += f"_{kind}"
         addresses: list[str] = []
-        unaddressed: list[str] = []
         for host in hosts:
             addresses.extend(host.addresses)
-            if not host.addresses:
-                unaddressed.append(host.fqdn or host.name)
         is_any = end.any_address and only_host is None
+        names: tuple[str, ...] = ()
+        if not is_any:
+            names = tuple(dict.fromkeys(h.fqdn for h in hosts if h.fqdn and not h.addresses))
         not_v4: tuple[ipaddress.IPv4Network, ...] = ()
         not_v6: tuple[ipaddress.IPv6Network, ...] = ()
         if is_any:
@@ -156,7 +156,8 @@ class _Selector:
             any=is_any,
             v4=tuple(ipaddress.collapse_addresses(v4)) if len(v4) > 1 else tuple(v4),
             v6=tuple(ipaddress.collapse_addresses(v6)) if len(v6) > 1 else tuple(v6),
-            unaddressed=tuple(dict.fromkeys(unaddressed)),
+            names=names,
+            any_reason=end.any_reason if is_any else None,
             not_v4=not_v4,
             not_v6=not_v6,
             not_key=identifier(f"zone_not_{end.zone}", 48) if not_v4 or not_v6 else "",
@@ -216,18 +217,25 @@ class _Selector:
                     f"no common address family: source {_families_text(source)}, "
                     f"destination {_families_text(destination)}"
                 )
-        for side, what in ((source, "source"), (destination, "destination")):
-            if side.unaddressed and side.has_addresses:
-                self.findings.append(
-                    Finding(
-                        "warning",
-                        f"{what} {side.role} in {side.zone}: {', '.join(side.unaddressed)} "
-                        "has no addresses and is not matched (needs addresses or a proxy/FQDN object)",
-                        flow.id,
+        left_out = None
+        if not flow.requested:
+            left_out = (
+                f"{flow.status}: not requested (keep_obsolete: [{flow.requirement}] opens it)"
+            )
+        elif problem is not None:
+            self.findings.append(Finding("error", f"missing: {problem}", flow.id))
+        else:
+            for side, what in ((source, "source"), (destination, "destination")):
+                if side.any and side.any_reason:
+                    ports = ",".join(map(str, flow.ports))
+                    self.findings.append(
+                        Finding(
+                            "info",
+                            f"explicit any: {what} {side.role} opened to any Internet address "
+                            f"on {flow.protocol}/{ports}: {side.any_reason}",
+                            flow.id,
+                        )
                     )
-                )
-        if problem is not None:
-            self.findings.append(Finding("warning", f"not rendered: {problem}", flow.id))
         return RuleSpec(
             flow=flow,
             chain=chain,
@@ -238,7 +246,8 @@ class _Selector:
             in_interface=_interface(mapping.get(in_zone)) if in_zone else None,
             out_interface=_interface(mapping.get(out_zone)) if out_zone else None,
             families=families,
-            problem=problem,
+            problem=problem if left_out is None else None,
+            left_out=left_out,
         )
 
     def firewall_specs(self, firewall: Firewall) -> list[RuleSpec]:
@@ -300,11 +309,11 @@ def _interface(name: str | None) -> str | None:
 
 def _problem(source: Side, destination: Side) -> str | None:
     for side, what in ((source, "source"), (destination, "destination")):
-        if not side.any and not side.has_addresses:
-            names = ", ".join(side.unaddressed) or side.role
+        if not side.any and not side.has_addresses and not side.names:
             return (
-                f"{what} {side.role} in {side.zone} has no addresses ({names}): "
-                "needs addresses or a proxy/FQDN object"
+                f"{what} {side.role} in {side.zone} has no address, name or choice (hint: "
+                f"give the site a host of role {side.role} with its addresses or fqdn, or "
+                f"choose 'internet: any' with a reason under external: {side.role})"
             )
     return None
 

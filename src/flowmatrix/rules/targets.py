@@ -16,6 +16,9 @@ TARGETS: dict[str, str] = {
     "gce": "Google Compute Engine firewall rules, JSON (aerleon)",
     "k8s": "Kubernetes NetworkPolicy list, YAML (aerleon)",
     "windows_advfirewall": "Windows Advanced Firewall netsh script, hosts only (aerleon)",
+    "squid": "the site's web proxy allow-list, squid.conf lines (no --firewall or --host)",
 }
 #: Targets flowmatrix writes itself (the others go through aerleon).
 NATIVE_TARGETS = ("nftables", "iptables", "ip6tables")
+#: Targets that write a firewall's (or host's) rules; squid writes the proxy's allow-list.
+FIREWALL_TARGETS = tuple(name for name in TARGETS if name != "squid")

@@ -19,6 +19,7 @@ VALIDATORS: dict[str, list[str]] = {
     "nftables": ["nft", "-c", "-f", "-"],
     "iptables": ["iptables-restore", "--test"],
     "ip6tables": ["ip6tables-restore", "--test"],
+    "squid": ["squid", "-k", "parse", "-f"],
 }
 
 
@@ -26,14 +27,20 @@ def can_validate(target: str) -> bool:
     return target in VALIDATORS
 
 
-def validate(target: str, text: str) -> str | None:
-    """None when the kernel tools accept ``text``, else their error message."""
+def validate(target: str, text: str, ipsets: str | None = None) -> str | None:
+    """None when the tools accept ``text``, else their error message.
+
+    ``ipsets`` (an ``ipset restore`` file) is loaded first into the namespace: iptables
+    rules that match name sets need them to exist.
+    """
     command = VALIDATORS.get(target)
     if command is None:
         raise UserError(
             f"no validator for target {target!r}",
             hint=f"--check works with {', '.join(VALIDATORS)}",
         )
+    if target == "squid":
+        return _validate_squid(command, text)
     reason = kernel_support()
     if reason is not None:
         raise UserError(f"cannot check the rules: {reason}", hint="run as root, or drop --check")
@@ -44,7 +51,41 @@ def validate(target: str, text: str) -> str | None:
         )
     with NamespaceSet(prefix=f"fmchk{uuid.uuid4().hex[:6]}") as namespaces:
         namespace = namespaces.add("check")
+        if ipsets and any(line.startswith("create ") for line in ipsets.splitlines()):
+            loaded = namespace.run(["ipset", "restore", "-exist"], check=False, input_text=ipsets)
+            if loaded.returncode != 0:
+                return f"ipset restore: {(loaded.stderr or loaded.stdout).strip()}"
         result = namespace.run(command, check=False, input_text=text)
     if result.returncode == 0:
         return None
     return (result.stderr or result.stdout).strip() or f"{command[0]} exited {result.returncode}"
+
+
+def _validate_squid(command: list[str], text: str) -> str | None:
+    """``squid -k parse`` on the configuration, written to a temporary folder."""
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    if shutil.which(command[0]) is None and not Path("/usr/sbin/squid").exists():
+        raise UserError(
+            "cannot check the proxy allow-list: squid is not installed",
+            hint="install squid, or drop --check",
+        )
+    program = shutil.which(command[0]) or "/usr/sbin/squid"
+    with tempfile.TemporaryDirectory(prefix="flowmatrix-squid-") as folder:
+        path = Path(folder) / "squid.conf"
+        path.write_text(text, encoding="utf-8")
+        path.chmod(0o644)
+        Path(folder).chmod(0o755)
+        result = subprocess.run(
+            [program, *command[1:], str(path)], capture_output=True, text=True, check=False
+        )
+    if result.returncode == 0:
+        return None
+    lines = [
+        line
+        for line in (result.stderr or result.stdout).splitlines()
+        if "FATAL" in line or "ERROR" in line
+    ]
+    return " ".join(lines) or f"squid exited {result.returncode}"

@@ -21,6 +21,7 @@ built from the specs, and guards against its known faults:
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 import threading
@@ -162,6 +163,25 @@ class AerleonPolicy:
     notes: list[Finding]
     addresses: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Network name -> addresses (CIDRs): every one must show in the output."""
+    fqdns: list[FqdnObject] = field(default_factory=list)
+    """The FQDN objects the output must hold (see ``fqdn_objects``)."""
+
+
+@dataclass(frozen=True)
+class FqdnObject:
+    """A name as the platform's FQDN address object.
+
+    SRX gets it from aerleon (``dns-name``); FortiGate, Palo Alto and the ASA get a
+    placeholder address from aerleon (240.0.0.0/4 and 100::/64 are never a site's),
+    which ``add_fqdn_objects`` replaces by the object after generation.
+    """
+
+    name: str
+    token: str
+    """The network name the terms refer to."""
+    family: Family | None
+    """The family of the placeholder (None: aerleon's own FQDN object, SRX)."""
+    placeholder: str | None = None
 
 
 class _Builder:
@@ -181,6 +201,11 @@ class _Builder:
         """Filter (by id of its block) -> its terms with their place (``_PLAIN``...)."""
         self.complement: list[str] = []
         """Flows whose exclusion stays aerleon's complement (``deny`` targets)."""
+        self.fqdns: dict[tuple[str, Family | None, str], FqdnObject] = {}
+        """(name, family, network name) -> the FQDN object the output must hold."""
+        self.placeholders: dict[tuple[str, Family], str] = {}
+        self.fqdn_networks: dict[str, str] = {}
+        """SRX: network name -> the name it stands for (aerleon's ``fqdn`` value)."""
 
     # --- names ------------------------------------------------------------------------
 
@@ -191,7 +216,36 @@ class _Builder:
             values = tuple(_ANY[f] for f in families)
             return self.networks.name("ANY" + _family_tag(families), values)
         values = tuple(n.with_prefixlen for f in families for n in side.networks(f))
+        if not values:
+            return None
         return self.networks.name(identifier(side.key.upper(), 48) + _family_tag(families), values)
+
+    def fqdn_tokens(self, side: Side, families: tuple[Family, ...]) -> list[str]:
+        """The network names standing for the names of ``side`` (one FQDN object each)."""
+        tokens: list[str] = []
+        for name in side.names:
+            base = identifier("FQDN_" + name.replace("*", "wildcard").upper(), 48)
+            if self.target.platform == "srx":
+                self.fqdn_networks[base] = name
+                self.fqdns.setdefault((name, None, base), FqdnObject(name, base, None))
+                tokens.append(base)
+                continue
+            # a wildcard has no IPv6 object (FortiGate): ``names.prepare`` refuses that case
+            shown = tuple(f for f in families if not (f == 6 and name.startswith("*.")))
+            placeholders = tuple(self.placeholder(name, f) for f in shown)
+            token = self.networks.name(base + _family_tag(shown), placeholders)
+            for family, placeholder in zip(shown, placeholders, strict=True):
+                key = (name, family, token)
+                self.fqdns.setdefault(key, FqdnObject(name, token, family, placeholder))
+            tokens.append(token)
+        return tokens
+
+    def placeholder(self, name: str, family: Family) -> str:
+        """The placeholder address of ``name`` in ``family``, the same in every term."""
+        found = self.placeholders.get((name, family))
+        if found is None:
+            found = self.placeholders[(name, family)] = _placeholder(len(self.placeholders), family)
+        return found
 
     def excluded(self, side: Side, families: tuple[Family, ...]) -> tuple[Family, ...]:
         """The families in which this target excludes networks from the 'any' ``side``."""
@@ -342,8 +396,15 @@ class _Builder:
             term = self.term(spec, name, "accept")
             for side, what in written:
                 network = self.network(side, term_families)
+                addresses = [network] if network is not None else []
+                fqdns = self.fqdn_tokens(side, term_families)
+                if self.target.platform == "srx" and fqdns:
+                    term[f"{what}-fqdn"] = fqdns
+                else:
+                    addresses += fqdns
+                if addresses:
+                    term[f"{what}-address"] = addresses[0] if len(addresses) == 1 else addresses
                 if network is not None:
-                    term[f"{what}-address"] = network
                     self.written_names.add(network)
                 exclusion = self.exclusion(side, term_families)
                 if exclusion is not None:
@@ -365,7 +426,7 @@ class _Builder:
             "destination-port": self.service(spec),
             "action": action,
             "comment": comment(
-                text or f"{spec.flow.id}: {spec.flow.description}", self.target.comment_limit
+                text or f"{spec.flow.id}: {spec.description}", self.target.comment_limit
             ),
         }
 
@@ -431,19 +492,22 @@ class _Builder:
         return True
 
     def addresses(self) -> dict[str, tuple[str, ...]]:
-        """Network name -> its addresses, as given to aerleon (exclusions left out, unless
-        a deny term writes them too)."""
+        """Network name -> its addresses, as given to aerleon (exclusions and FQDN
+        placeholders left out, unless a deny term writes them too)."""
+        placeholders = {f.token for f in self.fqdns.values()}
         return {
             n: v
             for n, v in self.networks.items()
-            if n not in self.exclusion_names or n in self.written_names
+            if (n not in self.exclusion_names or n in self.written_names) and n not in placeholders
         }
 
     def definitions(self) -> dict[str, Any]:
-        networks = {
+        networks: dict[str, Any] = {
             name: {"values": [{"address": value} for value in values]}
             for name, values in self.networks.items()
         }
+        for token, name in self.fqdn_networks.items():
+            networks[token] = {"values": [{"fqdn": name}]}
         services = {
             name: [
                 {"port": str(a) if a == b else f"{a}-{b}", "protocol": proto}
@@ -464,6 +528,17 @@ def _within(side: Side, internet: Side, families: tuple[Family, ...]) -> bool:
             if not any(network.subnet_of(zone) for zone in zones):  # type: ignore[arg-type]
                 return False
     return True
+
+
+#: Placeholder ranges no site uses (reserved 240.0.0.0/4, discard-only 100::/64).
+_PLACEHOLDER_V4 = ipaddress.IPv4Address("240.0.0.1")
+_PLACEHOLDER_V6 = ipaddress.IPv6Address("100::1")
+
+
+def _placeholder(index: int, family: Family) -> str:
+    if family == 4:
+        return f"{_PLACEHOLDER_V4 + index}/32"
+    return f"{_PLACEHOLDER_V6 + index}/128"
 
 
 def _family_tag(families: tuple[Family, ...]) -> str:
@@ -535,7 +610,14 @@ def build_policy(selection: Selection, target: VendorTarget) -> AerleonPolicy:
         "filename": identifier(f"flowmatrix_{selection.scope.name}", 80),
         "filters": list(builder.filters.values()),
     }
-    return AerleonPolicy(policy, builder.definitions(), builder.terms, notes, builder.addresses())
+    return AerleonPolicy(
+        policy,
+        builder.definitions(),
+        builder.terms,
+        notes,
+        builder.addresses(),
+        list(builder.fqdns.values()),
+    )
 
 
 class _Collect(logging.Handler):
@@ -634,4 +716,42 @@ def render(selection: Selection, target: VendorTarget) -> tuple[str, AerleonPoli
         Finding("warning", f"aerleon ({target.platform}): {' '.join(message.split())}")
         for message in dict.fromkeys(warnings)
     )
-    return strip_revision_lines(text), policy, findings
+    text = add_fqdn_objects(strip_revision_lines(text), target.platform, policy.fqdns)
+    return text, policy, findings
+
+
+def add_fqdn_objects(text: str, platform: str, fqdns: list[FqdnObject]) -> str:
+    """Turn each placeholder address aerleon wrote into the platform's FQDN object.
+
+    FortiGate: ``set type fqdn`` + ``set fqdn "NAME"`` (``wildcard-fqdn`` for a
+    wildcard), in ``config firewall address`` and ``address6``; Palo Alto:
+    ``<fqdn>NAME</fqdn>`` for the ``<ip-netmask>``; ASA: an ``object network TOKEN``
+    with ``fqdn v4|v6 NAME``, which the access-list entries refer to instead of the host.
+    """
+    placed = [f for f in fqdns if f.placeholder is not None]
+    if not placed:
+        return text
+    definitions: list[str] = []
+    for item in placed:
+        assert item.placeholder is not None
+        address, _, length = item.placeholder.partition("/")
+        literal = re.escape(address)
+        end = r"(?![\w:.])"
+        if platform == "fortigate":
+            wildcard = item.name.startswith("*.")
+            kind = "wildcard-fqdn" if wildcard else "fqdn"
+            if item.family == 4:
+                pattern = rf"set type ipmask\n(\s+)set subnet {literal} 255\.255\.255\.255"
+            else:
+                pattern = rf"set type ipprefix\n(\s+)set ip6 {literal}/128"
+            text = re.sub(pattern, rf'set type {kind}\n\1set {kind} "{item.name}"', text)
+        elif platform == "paloalto":
+            text = re.sub(
+                rf"<ip-netmask>{literal}/{length}</ip-netmask>", f"<fqdn>{item.name}</fqdn>", text
+            )
+        elif platform == "ciscoasa":
+            text = re.sub(
+                rf"\bhost {literal}{end}|\b{literal}/{length}{end}", f"object {item.token}", text
+            )
+            definitions += [f"object network {item.token}", f" fqdn v{item.family} {item.name}"]
+    return "\n".join([*definitions, text]) if definitions else text

@@ -18,9 +18,8 @@ netsh advfirewall firewall add rule name=o_xm-app-24-1-out-v4 enable=yes interfa
 netsh advfirewall firewall add rule name=o_xm-app-26-1-out-v4 enable=yes interfacetype=any dir=out localip=10.10.20.11/32 remoteip=10.10.20.11/32 remoteport=4443 protocol=tcp action=allow
 netsh advfirewall firewall add rule name=o_xm-app-26-1-out-v4 enable=yes interfacetype=any dir=out localip=10.10.20.11/32 remoteip=10.10.20.12/32 remoteport=4443 protocol=tcp action=allow
 netsh advfirewall firewall add rule name=o_xm-dev-07-1-out-v4 enable=yes interfacetype=any dir=out localip=10.10.20.11/32 remoteip=10.10.20.51/32 remoteport=1433 protocol=tcp action=allow
-netsh advfirewall firewall add rule name=o_xm-dev-08-1-out-v4 enable=yes interfacetype=any dir=out localip=10.10.20.11/32 remoteip=17.0.0.0/8 remoteport=2195 protocol=tcp action=allow
-netsh advfirewall firewall add rule name=o_xm-dev-09-1-out-v4 enable=yes interfacetype=any dir=out localip=10.10.20.11/32 remoteip=17.0.0.0/8 remoteport=2196 protocol=tcp action=allow
 netsh advfirewall firewall add rule name=o_xm-add-01-1-out-v4 enable=yes interfacetype=any dir=out localip=10.10.20.11/32 remoteip=17.0.0.0/8 remoteport=443 protocol=tcp action=allow
+netsh advfirewall firewall add rule name=o_xm-add-02-1-out-v4 enable=yes interfacetype=any dir=out localip=10.10.20.11/32 remoteip=any remoteport=443 protocol=tcp action=allow
 : Windows_advfirewall in Policy
 : flowmatrix host xms1 (XenMobile reference deployment): in-inet. Allow
 : rules only: Windows applies block rules before allow rules whatever
