@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "ads_cmd",
     "fleet_cmd",
     "merge_cmd",
+    "import_cmd",
 )
 
 
