@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "fleet_cmd",
     "merge_cmd",
     "import_cmd",
+    "matrix_cmd",
 )
 
 
