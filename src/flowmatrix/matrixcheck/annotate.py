@@ -114,8 +114,8 @@ def _missing_sheet(workbook: object, columns: Columns, result: Comparison, lang:
         labels.get("port", "Port"),
         labels.get("description", text("justification", lang)),
     ]
-    for index, value in enumerate(headers, start=1):
-        ws.cell(row=1, column=index, value=value).font = Font(bold=True)
+    for index, heading in enumerate(headers, start=1):
+        ws.cell(row=1, column=index, value=heading).font = Font(bold=True)
     line = 1
     for unit in result.units:
         if unit.status not in UNIT_FINDINGS:

@@ -84,14 +84,15 @@ def _network(
 
 
 def _url(cmd: Command, text: str, origin: str) -> UrlRef:
-    parts = urlsplit(text if "://" in text else f"http://{text}")
-    scheme = (parts.scheme or "http").lower()
+    option = origin.rsplit("-", 1)[-1].lower()
     try:
+        parts = urlsplit(text if "://" in text else f"http://{text}")
         explicit = parts.port
     except ValueError:
-        raise Malformed("the URL has an invalid port", option=origin.rsplit("-", 1)[-1]) from None
+        raise Malformed("the URL is not valid (host or port)", option=option) from None
+    scheme = (parts.scheme or "http").lower()
     if not parts.hostname:
-        raise Malformed("the URL has no host", option=origin.rsplit("-", 1)[-1])
+        raise Malformed("the URL has no host", option=option)
     port = explicit or (443 if scheme == "https" else 80)
     return UrlRef(text, scheme, _endpoint(parts.hostname), port, cmd.line, origin)
 
