@@ -234,7 +234,7 @@ def _diagnose(unit: Unit, rows: list[Row], index: _Index, netscalers: dict[str, 
     for row in rows:
         if not row.opens or not row.has_port(unit.port):
             continue
-        if protocol not in row.protocols and _pairs(unit, row):
+        if protocol not in row.protocols and set(_pairs(unit, row)) - unit.covered:
             unit.status, unit.detail = "wrong_protocol", row.where
             row.verdict = "wrong_protocol"
             asked = "/".join(sorted(row.protocols)).upper() or "?"
