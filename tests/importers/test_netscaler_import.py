@@ -68,7 +68,7 @@ def test_the_draft_passes_plan(run_cli, tmp_path: Path) -> None:
 def test_secrets_reach_no_output(run_cli, tmp_path: Path) -> None:
     conf = tmp_path / "ns.conf"
     broken = (
-        'add authentication ldapAction bad -serverIP 10.10.20.999 -ldapBindDnPassword '
+        "add authentication ldapAction bad -serverIP 10.10.20.999 -ldapBindDnPassword "
         '"s3cr3t-in-a-bad-line" -encrypted\n'
         'add authentication radiusAction r2 -serverIP 10.10.20.46 -radKey "unterminated-s3cr3t\n'
     )
@@ -94,9 +94,15 @@ def test_secrets_reach_no_output(run_cli, tmp_path: Path) -> None:
     [
         ('add server "my server" 10.0.0.1', ["add", "server", "my server", "10.0.0.1"]),
         (r'set x -a "say \"hi\" \\ ok"', ["set", "x", "-a", 'say "hi" \\ ok']),
-        ('add rw act -x q{HTTP.REQ.HEADER("A").EQ("b c")} -y 1', ["add", "rw", "act", "-x", 'HTTP.REQ.HEADER("A").EQ("b c")', "-y", "1"]),
+        (
+            'add rw act -x q{HTTP.REQ.HEADER("A").EQ("b c")} -y 1',
+            ["add", "rw", "act", "-x", 'HTTP.REQ.HEADER("A").EQ("b c")', "-y", "1"],
+        ),
         ('add rw act q|"https"| z', ["add", "rw", "act", '"https"', "z"]),
-        ("add rw act q~a b~ q<c d> q[e f] q/g h/", ["add", "rw", "act", "a b", "c d", "e f", "g h"]),
+        (
+            "add rw act q~a b~ q<c d> q[e f] q/g h/",
+            ["add", "rw", "act", "a b", "c d", "e f", "g h"],
+        ),
         ("add server q-1 10.0.0.1", ["add", "server", "q-1", "10.0.0.1"]),
         ("add server a\\ b 10.0.0.1 # a comment", ["add", "server", "a b", "10.0.0.1"]),
         ("#NS13.1 Build 49.15", []),
@@ -108,8 +114,14 @@ def test_tokenizer(line: str, words: list[str]) -> None:
 
 
 def test_options_in_any_order_and_secrets_redacted_at_once() -> None:
-    one = parse_line(1, "add authentication ldapAction a -serverPort 636 -serverIP 10.0.0.1 -secType SSL -ldapBindDnPassword xyz -encrypted")
-    two = parse_line(2, "add authentication ldapAction a -encrypted -ldapBindDnPassword xyz -secType SSL -serverIP 10.0.0.1 -serverPort 636")
+    one = parse_line(
+        1,
+        "add authentication ldapAction a -serverPort 636 -serverIP 10.0.0.1 -secType SSL -ldapBindDnPassword xyz -encrypted",
+    )
+    two = parse_line(
+        2,
+        "add authentication ldapAction a -encrypted -ldapBindDnPassword xyz -secType SSL -serverIP 10.0.0.1 -serverPort 636",
+    )
     assert one is not None and two is not None
     assert one.options == two.options
     assert one.options["ldapbinddnpassword"] == REDACTED
@@ -126,7 +138,11 @@ MALFORMED = [
     ("add lb vserver lb2", 1, "add lb vserver: missing service type"),
     ("add service s1 srv1 SSL http", 25, "add service: the port is not a port number"),
     ("add authentication ldapAction l1 -serverPort 636", 1, "no -serverIP or -serverName"),
-    ("add authentication ldapAction l2 -serverIP 10.0.0.9 -serverPort 0", 53, "-serverPort is not a port"),
+    (
+        "add authentication ldapAction l2 -serverIP 10.0.0.9 -serverPort 0",
+        53,
+        "-serverPort is not a port",
+    ),
     ("add route 10.0.0.0 255.255.255.0 gw", 34, "the gateway is not an IP address"),
     ("add rewrite action a1 replace q{unterminated", 31, "unterminated q{...} quotation"),
     ("bind vpn vserver gw -staServer http://[::1", 21, "the URL is not valid"),

@@ -78,7 +78,9 @@ def test_one_row_deleted_or_changed_is_exactly_what_is_found(run_cli, tmp_path: 
     ]
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=st.data())
 def test_mutated_rows_of_own_xlsx(request_xlsx: Path, tmp_path: Path, data: st.DataObject) -> None:
     """Delete or re-source random rows of flowmatrix's own workbook: a planned flow-port is
@@ -111,7 +113,9 @@ def test_mutated_rows_of_own_xlsx(request_xlsx: Path, tmp_path: Path, data: st.D
     path.write_bytes(buffer.getvalue())
     result = check_matrix(path, load_plan(None, lang="fr")).result
     expected = {
-        key for key, what in content.items() if what not in intact and ("*", *what[1:]) not in intact
+        key
+        for key, what in content.items()
+        if what not in intact and ("*", *what[1:]) not in intact
     }
     found = {(u.flow.id, u.port) for u in result.units if u.status in UNIT_FINDINGS}
     assert found == expected
@@ -144,7 +148,10 @@ ROWS = [
 
 def _sheet(lang: str, fmt: str, tmp_path: Path, rows=ROWS) -> Path:
     header = HEADERS[lang]
-    body = [[f"{i + 1}", *cells, "refuser" if verdict == "ignored" else "autoriser"] for i, (cells, verdict) in enumerate(rows)]
+    body = [
+        [f"{i + 1}", *cells, "refuser" if verdict == "ignored" else "autoriser"]
+        for i, (cells, verdict) in enumerate(rows)
+    ]
     if fmt == "xlsx":
         workbook = openpyxl.Workbook()
         ws = workbook.active
@@ -163,7 +170,9 @@ def _sheet(lang: str, fmt: str, tmp_path: Path, rows=ROWS) -> Path:
     return path
 
 
-@pytest.mark.parametrize(("lang", "fmt"), [("fr", "xlsx"), ("en", "xlsx"), ("fr", "csv"), ("en", "csv")])
+@pytest.mark.parametrize(
+    ("lang", "fmt"), [("fr", "xlsx"), ("en", "xlsx"), ("fr", "csv"), ("en", "csv")]
+)
 def test_each_verdict_in_both_languages(run_cli, tmp_path: Path, lang: str, fmt: str) -> None:
     path = _sheet(lang, fmt, tmp_path)
     code, doc, stderr = _check(run_cli, str(path), "--lang", lang)
@@ -231,7 +240,9 @@ def test_annotated_copy(run_cli, tmp_path: Path) -> None:
 def test_columns_override_on_a_headerless_sheet(run_cli, tmp_path: Path) -> None:
     path = tmp_path / "raw.csv"
     path.write_text("x,172.16.10.5,10.10.20.43,udp,123\n")
-    code, doc, _ = _check(run_cli, str(path), "--columns", "source=B,destination=C,protocol=D,port=E")
+    code, doc, _ = _check(
+        run_cli, str(path), "--columns", "source=B,destination=C,protocol=D,port=E"
+    )
     assert [r["verdict"] for r in doc["rows"]] == ["covered"] and code == 1  # others missing
 
 
@@ -279,13 +290,27 @@ def _bad_cell(rows: list, tmp_path: Path) -> Path:
         (_encrypted, "chiffre.xlsx: the workbook is encrypted"),
         (_corrupt, "abime.xlsx: not an XLSX workbook"),
         (_no_header, "vide.csv: no header row found"),
-        (lambda p: _bad_cell(["x", "10.10.20.11", "dns", "serveur-inconnu", 53], p), "demande.xlsx!Flux!D14: 'serveur-inconnu' is not an address"),
-        (lambda p: _bad_cell(["x", "10.10.20.11", "dns", "10.10.20.42", "http"], p), "demande.xlsx!Flux!E14: 'http' is not a port"),
-        (lambda p: _bad_cell(["x", "10.10.20.11", "dns", "10.10.20.42", 70000], p), "demande.xlsx!Flux!E14: port '70000' is outside 1-65535"),
-        (lambda p: _bad_cell(["x", "10.10.20.11", None, None, 53], p), "demande.xlsx!Flux!D14: the row has no destination"),
+        (
+            lambda p: _bad_cell(["x", "10.10.20.11", "dns", "serveur-inconnu", 53], p),
+            "demande.xlsx!Flux!D14: 'serveur-inconnu' is not an address",
+        ),
+        (
+            lambda p: _bad_cell(["x", "10.10.20.11", "dns", "10.10.20.42", "http"], p),
+            "demande.xlsx!Flux!E14: 'http' is not a port",
+        ),
+        (
+            lambda p: _bad_cell(["x", "10.10.20.11", "dns", "10.10.20.42", 70000], p),
+            "demande.xlsx!Flux!E14: port '70000' is outside 1-65535",
+        ),
+        (
+            lambda p: _bad_cell(["x", "10.10.20.11", None, None, 53], p),
+            "demande.xlsx!Flux!D14: the row has no destination",
+        ),
     ],
 )
-def test_bad_input_is_one_located_line_and_exit_2(run_cli, tmp_path: Path, make, message: str) -> None:
+def test_bad_input_is_one_located_line_and_exit_2(
+    run_cli, tmp_path: Path, make, message: str
+) -> None:
     path = make(tmp_path)
     result = run_cli("matrix", "check", str(path))
     assert result.code == 2, result

@@ -27,7 +27,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from flowmatrix.errors import UserError
-from flowmatrix.importers.netscaler.inventory import Endpoint, Inventory, Server, VServer
+from flowmatrix.importers.netscaler.inventory import Endpoint, Inventory, Route, Server, VServer
 from flowmatrix.site import NAME_PATTERN
 
 _NAME = re.compile(NAME_PATTERN)
@@ -80,7 +80,7 @@ class NetAddress:
 class Network:
     """A network around the appliance: its own subnets, or one a route leads to."""
 
-    cidr: str
+    cidrs: tuple[str, ...]
     kind: str
     """own (a subnet of the NetScaler's addresses), routed, or default (the Internet)."""
     gateway: str | None
@@ -284,32 +284,59 @@ class _Builder:
     # --- networks ------------------------------------------------------------------------
 
     def networks(self) -> list[Network]:
+        """Own subnets, then one network per route gateway (its routes collapsed)."""
         inv = self.inv
         found: list[Network] = []
-        seen: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
-
-        def add(
-            net: ipaddress.IPv4Network | ipaddress.IPv6Network,
-            kind: str,
-            gateway: str | None,
-            origin: Origin,
-        ) -> None:
-            if any(net.version == other.version and net.overlaps(other) for other in seen):
-                return
-            seen.append(net)
-            found.append(Network(net.with_prefixlen, kind, gateway, origin))
-
-        for own in inv.addresses:
-            if own.network is not None and own.kind in ("NSIP", "SNIP", "MIP", "VIP"):
-                add(own.network, "own", None, _origin_of(inv, own.address, own.kind))
+        own: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+        for address in inv.addresses:
+            net = address.network
+            if net is None or address.kind not in ("NSIP", "SNIP", "MIP", "VIP"):
+                continue
+            if any(net.version == o.version and net.overlaps(o) for o in own):
+                continue
+            own.append(net)
+            found.append(
+                Network(
+                    (net.with_prefixlen,),
+                    "own",
+                    None,
+                    _origin_of(inv, address.address, address.kind),
+                )
+            )
+        by_gateway: dict[str, list[Route]] = defaultdict(list)
         for route in inv.routes:
-            origin = Origin(route.line, "add route")
             if route.network.prefixlen == 0:
                 found.append(
-                    Network(route.network.with_prefixlen, "default", route.gateway, origin)
+                    Network(
+                        (route.network.with_prefixlen,),
+                        "default",
+                        route.gateway,
+                        Origin(route.line, "add route"),
+                    )
                 )
-                continue
-            add(route.network, "routed", route.gateway, origin)
+            elif not any(
+                route.network.version == o.version and route.network.overlaps(o) for o in own
+            ):
+                by_gateway[route.gateway].append(route)
+        taken: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = list(own)
+        for gateway, routes in by_gateway.items():
+            v4 = [r.network for r in routes if isinstance(r.network, ipaddress.IPv4Network)]
+            v6 = [r.network for r in routes if isinstance(r.network, ipaddress.IPv6Network)]
+            nets = [*ipaddress.collapse_addresses(v4), *ipaddress.collapse_addresses(v6)]
+            kept = [
+                n for n in nets if not any(n.version == t.version and n.overlaps(t) for t in taken)
+            ]
+            if kept:
+                taken.extend(kept)
+                first = routes[0].line
+                found.append(
+                    Network(
+                        tuple(n.with_prefixlen for n in kept),
+                        "routed",
+                        gateway,
+                        Origin(first, f"add route ({len(routes)} via {gateway})"),
+                    )
+                )
         return found
 
 

@@ -74,9 +74,9 @@ class _Zones:
                 note = f"{network.origin.text()}: the NetScaler's subnet"
             else:
                 routed += 1
-                name = site_name("net-" + network.cidr.replace("/", "-"), f"routed-{routed}")
-                note = f"{network.origin.text()} via {network.gateway}"
-            self._add(name, [network.cidr], network.kind, note)
+                name = site_name(f"via-{network.gateway}", f"routed-{routed}")
+                note = f"{network.origin.text()}: networks routed through {network.gateway}"
+            self._add(name, list(network.cidrs), network.kind, note)
         self.guessed: list[str] = []
 
     def _add(self, name: str, cidrs: list[str], kind: str, note: str) -> None:
