@@ -382,10 +382,8 @@ def build_deployment(inv: Inventory) -> Deployment:
         vips.setdefault(gateway.address, NetAddress(gateway.address, gateway.origin))
     for own in inv.own("VIP"):
         vips.setdefault(own.address, NetAddress(own.address, Origin(own.line, "add ns ip (VIP)")))
-    for vserver in inv.vservers.values():
-        if vserver.address is not None and vserver.kind in ("lb", "cs"):
-            origin = Origin(vserver.line, f"add {vserver.kind} vserver {vserver.name}")
-            vips.setdefault(vserver.address, NetAddress(vserver.address, origin))
+    for publication in publications:  # XenMobile's load-balanced VIPs; other vservers' VIPs
+        vips.setdefault(publication.address, NetAddress(publication.address, publication.origin))
     snips = [
         NetAddress(a.address, Origin(a.line, f"add ns ip ({a.kind})"))
         for a in inv.addresses
