@@ -322,7 +322,10 @@ class _Builder:
         for gateway, routes in by_gateway.items():
             v4 = [r.network for r in routes if isinstance(r.network, ipaddress.IPv4Network)]
             v6 = [r.network for r in routes if isinstance(r.network, ipaddress.IPv6Network)]
-            nets = [*ipaddress.collapse_addresses(v4), *ipaddress.collapse_addresses(v6)]
+            nets: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = [
+                *ipaddress.collapse_addresses(v4),
+                *ipaddress.collapse_addresses(v6),
+            ]
             kept = [
                 n for n in nets if not any(n.version == t.version and n.overlaps(t) for t in taken)
             ]
