@@ -53,6 +53,10 @@ HEADERS: dict[str, dict[Lang, str]] = {
     "modern_name": {"en": "Name today", "fr": "Nom actuel"},
     "endpoints": {"en": "Endpoints", "fr": "Points d'accès"},
     "default": {"en": "Default", "fr": "Par défaut"},
+    "where": {"en": "Row", "fr": "Ligne"},
+    "flows": {"en": "Flows", "fr": "Flux"},
+    "details": {"en": "Details", "fr": "Détails"},
+    "detail": {"en": "Detail", "fr": "Détail"},
 }
 
 

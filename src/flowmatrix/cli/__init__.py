@@ -25,6 +25,8 @@ COMMAND_MODULES = (
     "ads_cmd",
     "fleet_cmd",
     "merge_cmd",
+    "import_cmd",
+    "matrix_cmd",
 )
 
 

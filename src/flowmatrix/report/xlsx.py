@@ -35,7 +35,7 @@ from flowmatrix.report.view import FlowRow, ReportView
 CELL_LIMIT = 32767
 SHEET_NAME_LIMIT = 31
 _FIXED_DATE = dt.datetime(1980, 1, 1, tzinfo=dt.UTC)
-_STATUS_FILL: dict[Status, str] = {
+STATUS_FILL: dict[Status, str] = {
     "proven": "#dafbe1",
     "failing": "#ffebe9",
     "depends": "#fff5d6",
@@ -232,7 +232,7 @@ class _Formats:
         )
         self.status: dict[str, Any] = {
             status: workbook.add_format({**base, "bg_color": fill, "bold": status == "failing"})
-            for status, fill in _STATUS_FILL.items()
+            for status, fill in STATUS_FILL.items()
         }
 
 

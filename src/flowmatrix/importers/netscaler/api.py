@@ -1,0 +1,136 @@
+"""The import as one call: ns.conf -> site text (a fresh draft, or a merged site), checked.
+
+The result is validated as ``flowmatrix plan`` would read it before anything is written:
+a draft that would not load is a bug, reported as such, never a file left behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from flowmatrix.catalog import load_catalog
+from flowmatrix.errors import UserError
+from flowmatrix.importers.netscaler.deployment import Deployment, build_deployment
+from flowmatrix.importers.netscaler.inventory import Inventory
+from flowmatrix.importers.netscaler.merge import MergeReport, merge_site
+from flowmatrix.importers.netscaler.reader import read_file
+from flowmatrix.importers.netscaler.writer_v1 import write_site
+from flowmatrix.site import Site
+from flowmatrix.sitecheck import check_site
+from flowmatrix.yamlio import load_yaml, parse_yaml_text
+
+IMPORT_FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Imported:
+    inventory: Inventory
+    deployment: Deployment
+    text: str
+    merge: MergeReport | None = None
+
+
+def check_site_text(text: str, name: str) -> None:
+    """Load ``text`` as ``flowmatrix plan`` would; raises the UserError it would raise."""
+    document = parse_yaml_text(text, name)
+    site = document.validate(Site)
+    check_site(document, site, load_catalog(site.catalog))
+
+
+def import_netscaler(config: str | Path, merge_into: str | Path | None = None) -> Imported:
+    inventory = read_file(config)
+    deployment = build_deployment(inventory)
+    report: MergeReport | None = None
+    if merge_into is None:
+        text = write_site(deployment)
+        name = "<imported site draft>"
+    else:
+        load_yaml(merge_into)  # unreadable or not YAML: the usual located error
+        text, report = merge_site(document_text(merge_into), str(merge_into), deployment)
+        name = f"{merge_into} (merged)"
+    try:
+        check_site_text(text, name)
+    except UserError as exc:
+        if merge_into is not None:
+            raise
+        raise UserError(
+            f"the draft written from {config} does not load: {exc}",
+            hint="this is a flowmatrix bug; please report it with the ns.conf lines named",
+        ) from None
+    return Imported(inventory, deployment, text, report)
+
+
+def document_text(path: str | Path) -> str:
+    return Path(path).read_bytes().decode("utf-8-sig")
+
+
+def import_to_dict(imported: Imported) -> dict[str, Any]:
+    """The ``flowmatrix import netscaler --format json`` document (docs/import.md)."""
+    inv = imported.inventory
+    deployment = asdict(imported.deployment)
+    deployment["xenmobile_publishing"] = imported.deployment.xenmobile_publishing
+    for host in deployment["hosts"]:
+        host["ports"] = sorted(host["ports"])
+    deployment["features"] = {
+        k: {"value": v, "origin": o} for k, (v, o) in deployment["features"].items()
+    }
+    deployment["choices"] = {
+        k: {"port": p, "origin": o} for k, (p, o) in deployment["choices"].items()
+    }
+    deployment["notes"] = [{"text": t, "origin": o} for t, o in deployment["notes"]]
+    return {
+        "format_version": IMPORT_FORMAT_VERSION,
+        "file": inv.file,
+        "lines": inv.lines,
+        "commands": inv.commands,
+        "taken": dict(sorted(inv.taken.items())),
+        "skipped": dict(sorted(inv.skipped.items())),
+        "problems": [asdict(p) for p in inv.problems],
+        "deployment": deployment,
+    }
+
+
+def summary_lines(imported: Imported) -> Iterable[str]:
+    """What was taken, skipped and why: the lines printed on stderr."""
+    inv, dep = imported.inventory, imported.deployment
+    roles: dict[str, int] = {}
+    for host in dep.hosts:
+        roles[host.role] = roles.get(host.role, 0) + 1
+    ns = f"NSIP {dep.nsip.address}, {len(dep.vips)} VIP, {len(dep.snips)} SNIP"
+    if dep.aaa is not None:
+        ns += f", AAA {dep.aaa.address}"
+    yield (
+        f"read {inv.file}: {inv.lines} lines, {inv.commands} commands, "
+        f"{sum(inv.taken.values())} taken; NetScaler {dep.hostname or ''} ({ns})".replace("  ", " ")
+    )
+    yield "hosts: " + (", ".join(f"{n} {r}" for r, n in sorted(roles.items())) or "none")
+    yield f"XenMobile publishing: {dep.xenmobile_publishing}" + (
+        f" ({', '.join(p.vserver for p in dep.publications)})" if dep.publications else ""
+    )
+    if dep.features:
+        yield "features: " + ", ".join(
+            f"{k} {'on' if v else 'off'}" for k, (v, _) in sorted(dep.features.items())
+        )
+    skipped = sum(inv.skipped.values())
+    if skipped:
+        top = ", ".join(f"{k} ({n})" for k, n in inv.skipped.most_common(8))
+        more = "" if len(inv.skipped) <= 8 else f", and {len(inv.skipped) - 8} more kinds"
+        yield f"skipped {skipped} command(s) the flow matrix does not need: {top}{more}"
+    for problem in inv.problems:
+        yield f"warning: {inv.file}:{problem.line}:{problem.col}: {problem.message} (line skipped)"
+    if imported.merge is not None:
+        merge = imported.merge
+        if merge.added:
+            yield "added: " + ", ".join(merge.added)
+        if merge.kept:
+            yield "kept: " + ", ".join(merge.kept)
+        for conflict in merge.conflicts:
+            yield f"warning: {conflict}"
+        for address in merge.outside:
+            yield (
+                f"warning: {address} is in no zone of the site: it counts as the Internet "
+                "(add its network to a zone)"
+            )

@@ -1,0 +1,335 @@
+"""Deployment -> a commented site file of format version 1.
+
+Every inferred item carries an end-of-line comment naming the ns.conf line it came
+from; what ns.conf cannot know is a ``TODO`` comment (with a commented-out example).
+Format 1 has one role per host and no way to say that XenMobile is published through
+NetScaler load balancing, nor where a site flow leaves a NetScaler from: those facts are
+written as comments (``notes``), and docs/import.md lists what format 2 will carry.
+"""
+
+from __future__ import annotations
+
+import io
+import ipaddress
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from flowmatrix.importers.netscaler.deployment import (
+    BackEnd,
+    Deployment,
+    Network,
+    Origin,
+    site_name,
+)
+from flowmatrix.site import SITE_VERSION, IPNetwork
+
+NETSCALER_ROLE = "netscaler-gateway"
+#: Roles XenMobile needs that an ns.conf cannot show, with a commented-out example each.
+TODO_ROLES: tuple[tuple[str, str], ...] = (
+    ("sql-server", "XenMobile's database (feature remote-sql)"),
+    ("smtp-server", "e-mail notifications (feature smtp)"),
+    ("devices-lan", "the internal device networks (LAN and Wi-Fi)"),
+    ("admin-browser", "the administrators' workstations (console on 4443)"),
+    ("license-server", "an external Citrix license server (feature license-server)"),
+)
+_PLACEHOLDER_ZONE = "192.0.2.0/24"
+
+
+def _collapse(networks: list[IPNetwork]) -> list[str]:
+    v4 = [n for n in networks if isinstance(n, ipaddress.IPv4Network)]
+    v6 = [n for n in networks if isinstance(n, ipaddress.IPv6Network)]
+    return [str(n) for n in (*ipaddress.collapse_addresses(v4), *ipaddress.collapse_addresses(v6))]
+
+
+def _flow_list(items: list[str]) -> CommentedSeq:
+    seq = CommentedSeq(items)
+    seq.fa.set_flow_style()
+    return seq
+
+
+def _comment(origins: list[Origin]) -> str:
+    shown = "; ".join(o.text() for o in origins[:3])
+    more = f" (+{len(origins) - 3} more)" if len(origins) > 3 else ""
+    return shown + more
+
+
+class _Zones:
+    """The zones of the draft: the Internet, the NetScaler's subnets, routed networks, and a
+    guessed zone for back-end addresses no route covers."""
+
+    def __init__(self, deployment: Deployment) -> None:
+        self.items: list[tuple[str, list[str], str, str]] = []  # name, cidrs, kind, comment
+        self.networks: list[tuple[IPNetwork, str]] = []
+        self.default_route: Network | None = None
+        own = routed = 0
+        for network in deployment.networks:
+            if network.kind == "default":
+                self.default_route = self.default_route or network
+                continue
+            if network.kind == "own":
+                own += 1
+                name = "dmz" if own == 1 else f"dmz-{own}"
+                note = f"{network.origin.text()}: the NetScaler's subnet"
+            else:
+                routed += 1
+                name = site_name(f"via-{network.gateway}", f"routed-{routed}")
+                note = f"{network.origin.text()}: networks routed through {network.gateway}"
+            self._add(name, list(network.cidrs), network.kind, note)
+        self.guessed: list[str] = []
+
+    def _add(self, name: str, cidrs: list[str], kind: str, note: str) -> None:
+        self.items.append((name, cidrs, kind, note))
+        for cidr in cidrs:
+            self.networks.append((ipaddress.ip_network(cidr), name))
+
+    def zone_of(self, address: str) -> str | None:
+        net = ipaddress.ip_network(address)
+        for candidate, name in self.networks:
+            if candidate.version == net.version and net.subnet_of(candidate):  # type: ignore[arg-type]
+                return name
+        return None
+
+    def cover(self, addresses: list[str]) -> None:
+        """Put back-end addresses no zone holds into a guessed zone (a /24 or /64 each)."""
+        guesses: list[IPNetwork] = []
+        for address in addresses:
+            if self.zone_of(address) is not None:
+                continue
+            ip = ipaddress.ip_address(address)
+            wide = ipaddress.ip_network(f"{ip}/{24 if ip.version == 4 else 64}", strict=False)
+            clash = any(wide.version == n.version and wide.overlaps(n) for n, _ in self.networks)
+            guesses.append(ipaddress.ip_network(ip) if clash else wide)
+        if guesses:
+            collapsed = _collapse(guesses)
+            self._add(
+                "internal",
+                collapsed,
+                "guessed",
+                "TODO: guessed networks around back-end servers that no route covers",
+            )
+
+    def cover_netscaler(self, addresses: list[str]) -> None:
+        """The NetScaler's addresses that no subnet of ns.conf holds: a guessed /24 each."""
+        guesses = []
+        for address in addresses:
+            if self.zone_of(address) is None:
+                ip = ipaddress.ip_address(address)
+                guesses.append(
+                    ipaddress.ip_network(f"{ip}/{24 if ip.version == 4 else 64}", strict=False)
+                )
+        if guesses:
+            collapsed = _collapse(guesses)
+            name = "dmz" if not self.own() else f"dmz-{len(self.own()) + 1}"
+            self._add(
+                name, collapsed, "own", "TODO: guessed from the NetScaler's addresses (no netmask)"
+            )
+
+    def internal(self) -> list[str]:
+        return [name for name, _, kind, _ in self.items if kind != "own"]
+
+    def own(self) -> list[str]:
+        return [name for name, _, kind, _ in self.items if kind == "own"]
+
+    def placeholder(self) -> str:
+        """A zone for hosts known only by name: the first internal zone, or a new one."""
+        internal = self.internal()
+        if internal:
+            return internal[0]
+        self._add(
+            "internal",
+            [_PLACEHOLDER_ZONE],
+            "guessed",
+            "TODO: placeholder network (documentation range): put the real one here",
+        )
+        return "internal"
+
+
+def _host_entry(host: BackEnd, placeholder: _Zones) -> CommentedMap:
+    entry = CommentedMap()
+    entry["name"] = host.name
+    entry["role"] = host.role
+    if host.endpoint.address:
+        entry["addresses"] = _flow_list([host.endpoint.address])
+        entry.yaml_add_eol_comment(_comment(host.origins), "addresses")
+    else:
+        entry["fqdn"] = host.endpoint.fqdn
+        entry["zone"] = placeholder.placeholder()
+        entry.yaml_add_eol_comment(_comment(host.origins), "fqdn")
+        entry.yaml_add_eol_comment("TODO: ns.conf names it only; add 'addresses:'", "zone")
+    return entry
+
+
+def netscaler_entry(deployment: Deployment, name: str) -> CommentedMap:
+    """The NetScaler host: its NSIP, VIPs, SNIPs and AAA address, each commented."""
+    ns = CommentedMap()
+    ns["nsip"] = deployment.nsip.address
+    ns.yaml_add_eol_comment(deployment.nsip.origin.text(), "nsip")
+    if deployment.vips:
+        ns["vip"] = _flow_list([v.address for v in deployment.vips])
+        ns.yaml_add_eol_comment(_comment([v.origin for v in deployment.vips]), "vip")
+    if deployment.snips:
+        ns["snip"] = _flow_list([s.address for s in deployment.snips])
+        ns.yaml_add_eol_comment(_comment([s.origin for s in deployment.snips]), "snip")
+    if deployment.aaa is not None:
+        ns["aaa"] = deployment.aaa.address
+        ns.yaml_add_eol_comment(deployment.aaa.origin.text(), "aaa")
+    entry = CommentedMap()
+    entry["name"] = name
+    entry["role"] = NETSCALER_ROLE
+    entry["netscaler"] = ns
+    return entry
+
+
+def netscaler_addresses(deployment: Deployment) -> list[str]:
+    found = [deployment.nsip.address, *(v.address for v in deployment.vips)]
+    found += [s.address for s in deployment.snips]
+    if deployment.aaa is not None:
+        found.append(deployment.aaa.address)
+    return list(dict.fromkeys(found))
+
+
+def netscaler_name(deployment: Deployment, taken: set[str]) -> str:
+    base = site_name(deployment.hostname or "netscaler", "netscaler")
+    name, number = base, 1
+    while name in taken:
+        number += 1
+        name = f"{base[:58]}-{number}"
+    return name
+
+
+def host_entries(deployment: Deployment, zones: _Zones) -> list[CommentedMap]:
+    return [_host_entry(h, zones) for h in deployment.hosts]
+
+
+def notes_text(deployment: Deployment) -> list[str]:
+    """What format 1 cannot say, as comment lines."""
+    lines: list[str] = []
+    for publication in deployment.publications:
+        lines.append(
+            f"XenMobile is published through NetScaler load balancing: lb vserver "
+            f"{publication.vserver} {publication.protocol} {publication.address}:{publication.port}"
+            f" -> XenMobile port(s) {', '.join(map(str, publication.backend_ports))} "
+            f"({publication.origin.text()})."
+        )
+    if deployment.publications:
+        lines.append(
+            "Site format 1 cannot say so: the plan shows devices reaching XenMobile directly; "
+            "site format 2 will ('publish: {xenmobile: netscaler-lb}')."
+        )
+    for text, origin in deployment.notes:
+        lines.append(f"{text}" + (f" ({origin.text()})" if origin else "") + ".")
+    return lines
+
+
+def features_map(deployment: Deployment) -> CommentedMap:
+    features = CommentedMap()
+    for feature, (value, origin) in sorted(deployment.features.items()):
+        features[feature] = value
+        features.yaml_add_eol_comment(
+            origin.text() if origin is not None else "no such action in ns.conf", feature
+        )
+    return features
+
+
+def choices_map(deployment: Deployment) -> CommentedMap:
+    choices = CommentedMap()
+    for requirement, (port, origin) in sorted(deployment.choices.items()):
+        choices[requirement] = port
+        choices.yaml_add_eol_comment(origin.text(), requirement)
+    return choices
+
+
+def _todo_block(deployment: Deployment) -> str:
+    present = {h.role for h in deployment.hosts}
+    lines = ["TODO: what ns.conf cannot know (XenMobile's own dependencies, devices):"]
+    for role, why in TODO_ROLES:
+        if role not in present:
+            lines.append(
+                f"  - {{name: {role.split('-')[0]}1, role: {role}, addresses: [ADDRESS]}}  # {why}"
+            )
+    lines.append("APNs, FCM and the app stores need no host: they come from the catalog.")
+    return "\n".join(lines)
+
+
+def draft_document(deployment: Deployment) -> CommentedMap:
+    """The site draft as a ruamel round-trip tree (comments attached)."""
+    zones = _Zones(deployment)
+    zones.cover_netscaler(netscaler_addresses(deployment))
+    zones.cover([h.endpoint.address for h in deployment.hosts if h.endpoint.address])
+    host_list = host_entries(deployment, zones)  # may add the placeholder zone
+    ns_name = netscaler_name(deployment, {h.name for h in deployment.hosts})
+    doc = CommentedMap()
+    doc["version"] = SITE_VERSION
+    doc["name"] = f"{deployment.hostname or 'NetScaler'} (imported from ns.conf)"
+    doc["catalog"] = "xenmobile-10"
+    zone_seq = CommentedSeq()
+    internet = CommentedMap([("name", "internet"), ("internet", True)])
+    if zones.default_route is not None:
+        internet.yaml_add_eol_comment(
+            f"{zones.default_route.origin.text()} (default route via {zones.default_route.gateway})",
+            "internet",
+        )
+    zone_seq.append(internet)
+    for name, cidrs, _kind, note in zones.items:
+        zone = CommentedMap([("name", name), ("cidrs", _flow_list(cidrs))])
+        zone.yaml_add_eol_comment(note, "cidrs")
+        zone_seq.append(zone)
+    doc["zones"] = zone_seq
+    doc["firewalls"] = _firewalls(zones)
+    hosts = CommentedSeq([netscaler_entry(deployment, ns_name), *host_list])
+    doc["hosts"] = hosts
+    doc["features"] = features_map(deployment)
+    if deployment.choices:
+        doc["choices"] = choices_map(deployment)
+    doc.yaml_set_start_comment(
+        f"Site drafted by 'flowmatrix import netscaler' from {deployment.file}.\n"
+        "Each item names the ns.conf line it comes from; TODO marks what ns.conf cannot know."
+    )
+    doc.yaml_set_comment_before_after_key("firewalls", before=_firewall_note(), indent=0)
+    doc.yaml_set_comment_before_after_key("features", before=_todo_block(deployment), indent=0)
+    notes = notes_text(deployment)
+    if notes:
+        doc.yaml_set_comment_before_after_key(
+            "hosts",
+            before="\n".join(["Read from ns.conf, not expressible in site format 1:", *notes]),
+            indent=0,
+        )
+    return doc
+
+
+def _firewall_note() -> str:
+    return (
+        "TODO: ns.conf does not know the firewalls: fw-front stands for the one between the\n"
+        "Internet and the NetScaler, fw-back for the one behind it. Rename, add interfaces."
+    )
+
+
+def _firewalls(zones: _Zones) -> CommentedSeq:
+    own = zones.own() or ["dmz"]
+    firewalls = CommentedSeq()
+    firewalls.append(
+        CommentedMap([("name", "fw-front"), ("zones", _flow_list(["internet", *own]))])
+    )
+    internal = zones.internal()
+    if internal:
+        firewalls.append(
+            CommentedMap([("name", "fw-back"), ("zones", _flow_list([*own, *internal]))])
+        )
+    return firewalls
+
+
+def dump(document: Any) -> str:
+    yaml = YAML(typ="rt")
+    yaml.width = 4096
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    out = io.StringIO()
+    yaml.dump(document, out)
+    text = out.getvalue()
+    return text if text.endswith("\n") else text + "\n"
+
+
+def write_site(deployment: Deployment) -> str:
+    """The site draft's text."""
+    return dump(draft_document(deployment))

@@ -1,0 +1,134 @@
+"""Sheet rows -> ``Row``s: the cells of each data row parsed, errors located at their cell."""
+
+from __future__ import annotations
+
+from flowmatrix.errors import UserError
+from flowmatrix.matrixcheck.cells import (
+    AddressSet,
+    CellError,
+    Names,
+    expand_hosts,
+    parse_addresses,
+    parse_ports,
+    parse_protocols,
+)
+from flowmatrix.matrixcheck.columns import Columns, normalise
+from flowmatrix.matrixcheck.compare import Row
+from flowmatrix.matrixcheck.sheet import Sheet, Value
+
+#: Words (normalised) in an action or decision cell that mean the row opens nothing.
+_CLOSED = (
+    "deny", "drop", "reject", "rejected", "refuse", "refuser", "refus", "bloquer", "bloque",
+    "interdire", "interdit", "fermer", "supprimer", "a supprimer", "block", "blocked",
+    "not requested", "non demande",
+)  # fmt: skip
+_NOT_REQUESTED = ("not requested", "non demande")
+_TEXT_FIELDS = ("flow", "description", "service", "firewall", "action", "decision")
+
+
+def _closed(cells: list[Value], columns: Columns) -> bool:
+    for name in ("action", "decision"):
+        found = columns.get(cells, name)
+        if found is not None and normalise(found[1]) in _CLOSED:
+            return True
+    for value in cells:  # flowmatrix's own "obsolete: not requested" lines
+        if isinstance(value, str) and any(p in normalise(value) for p in _NOT_REQUESTED):
+            return True
+    return False
+
+
+def _side(
+    sheet: Sheet,
+    number: int,
+    cells: list[Value],
+    columns: Columns,
+    fields: tuple[str, ...],
+    names: Names,
+) -> AddressSet | None:
+    for name in fields:
+        found = columns.get(cells, name)
+        if found is None:
+            continue
+        index, text = found
+        try:
+            return expand_hosts(parse_addresses(text, names))
+        except CellError as exc:
+            raise sheet.error(number, index, str(exc), exc.hint) from None
+    return None
+
+
+def read_rows(sheet: Sheet, columns: Columns, names: Names) -> list[Row]:
+    """The data rows after the header; a row with no source, destination and port is skipped."""
+    rows: list[Row] = []
+    source_fields = ("source_address", "source")
+    destination_fields = ("destination_address", "fqdn", "destination")
+    for number, cells in sheet.rows:
+        if columns.header_row is not None and number <= columns.header_row:
+            continue
+        port_cell = columns.get(cells, "port")
+        sources = _side(sheet, number, cells, columns, source_fields, names)
+        destinations = _side(sheet, number, cells, columns, destination_fields, names)
+        if port_cell is None and sources is None and destinations is None:
+            continue
+        if port_cell is None or sources is None or destinations is None:
+            if port_cell is None and (sources is None or destinations is None):
+                continue  # a title or a note between blocks of rows
+            missing = (
+                "port" if port_cell is None else "source" if sources is None else "destination"
+            )
+            field = {"source": "source_address", "destination": "destination_address"}.get(
+                missing, missing
+            )
+            index = columns.by_field.get(field, columns.by_field.get(missing, 0))
+            raise sheet.error(
+                number,
+                index,
+                f"the row has no {missing}",
+                "fill the cell, or point --columns at the right column",
+            )
+        index, text = port_cell
+        try:
+            specs = parse_ports(text)
+        except CellError as exc:
+            raise sheet.error(number, index, str(exc), exc.hint) from None
+        protocols = _protocols(sheet, number, cells, columns)
+        for spec in specs:
+            texts = {n: f[1] for n in _TEXT_FIELDS if (f := columns.get(cells, n)) is not None}
+            rows.append(
+                Row(
+                    number=number,
+                    where=f"{sheet.name}!{number}" if sheet.name is not None else str(number),
+                    sheet=sheet.name,
+                    sources=sources,
+                    destinations=destinations,
+                    protocols=spec.protocols or protocols,
+                    ports=spec.ranges,
+                    opens=not _closed(cells, columns),
+                    texts=texts,
+                )
+            )
+    return rows
+
+
+def _protocols(sheet: Sheet, number: int, cells: list[Value], columns: Columns) -> frozenset[str]:
+    found = columns.get(cells, "protocol")
+    if found is not None:
+        index, text = found
+        try:
+            protocols = parse_protocols(text)
+        except CellError as exc:
+            raise sheet.error(number, index, str(exc), exc.hint) from None
+        if protocols:
+            return protocols
+    return frozenset({columns.default_protocol or "tcp"})
+
+
+def no_header_error(file: str, sheets: list[Sheet]) -> UserError:
+    names = ", ".join(repr(s.name) for s in sheets if s.name is not None)
+    where = f" in sheet(s) {names}" if names else ""
+    return UserError(
+        f"no header row found{where}: no row names a source, a destination and a port",
+        file=file,
+        hint="name the columns (Source, Destination, Port...) or give --columns "
+        "source=B,destination=D,port=F",
+    )
