@@ -19,6 +19,7 @@ Everything is created through ``ip`` (iproute2) under a name prefix, tracked by 
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import os
@@ -119,7 +120,13 @@ def _write_sysctls(names: Sequence[str], values: Mapping[str, str]) -> None:
             _write_here(values)
 
     if names:
-        run_in_netns(names[0], write_all)
+        try:
+            run_in_netns(names[0], write_all)
+        except OSError as exc:
+            raise UserError(
+                f"cannot set {', '.join(values)} in the new namespaces: {exc.strerror or exc}",
+                hint="network namespaces need root",
+            ) from None
 
 
 def _write_here(values: Mapping[str, str]) -> None:
@@ -287,8 +294,10 @@ class NamespaceSet:
         self.registered = remaining
         if self._marker is not None:
             if remaining:
+                # the marker still names them (and more): 'lab --clean' will find them
                 self._marker.namespaces = list(remaining)
-                self._marker.save()
+                with contextlib.suppress(OSError, UserError):
+                    self._marker.save()
             else:
                 self._marker.remove()
                 self._marker = None

@@ -70,6 +70,7 @@ class LabProcess:
             stderr=subprocess.PIPE,
             text=True,
             env={**os.environ, "PYTHONPATH": SRC, **self.env},
+            start_new_session=True,  # its own process group, as a terminal's job
         )
         return self
 
@@ -109,6 +110,18 @@ class LabProcess:
             return False
         try:
             self.process.send_signal(signum)
+        except ProcessLookupError:
+            return False
+        return True
+
+    def signal_group(self, signum: int) -> bool:
+        """Send ``signum`` to the whole process group, the lab and the ``ip`` or ``nft``
+        it runs, as a terminal does on Ctrl-C."""
+        assert self.process is not None
+        if self.process.poll() is not None:
+            return False
+        try:
+            os.killpg(self.process.pid, signum)
         except ProcessLookupError:
             return False
         return True

@@ -1,7 +1,8 @@
 """The real ``flowmatrix lab`` stopped by signals at random moments leaves nothing behind.
 
 Seeded random delays cover each phase of a run (start-up after the guard is in place,
-building, probing, tearing down), measured on one undisturbed run first. After every
+building, probing, tearing down), measured on an undisturbed run first; a terminal's
+Ctrl-C (SIGINT to the whole process group) while building. After every
 run: no namespace of that run, no marker of it, no new veth in the host's namespace, and
 stderr is one line (``lab: interrupted (SIGTERM), cleaned 4 namespaces``) with the exit
 code 128 + the signal number. A SIGKILL leaves namespaces, all of them named by the
@@ -12,7 +13,9 @@ while a run whose owner is alive is never touched.
 from __future__ import annotations
 
 import json
+import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -156,9 +159,24 @@ def test_sigint_then_sigterm_30_ms_later_leaves_nothing(timeline: Timeline, run:
         lab.remove_leftovers()
 
 
-def _flowmatrix(*args: str) -> subprocess.CompletedProcess[str]:
-    import os
+@pytest.mark.parametrize("run", range(4))
+def test_ctrl_c_of_a_terminal_while_building_leaves_nothing(timeline: Timeline, run: int) -> None:
+    """SIGINT to the whole process group: the ``ip`` processes building the lab die too."""
+    rng = random.Random(SEED + 300 + run)
+    delay = timeline.delay("build", rng)
+    lab = LabProcess().start()
+    try:
+        lab.wait_for("namespaces")
+        time.sleep(delay)
+        sent = lab.signal_group(signal.SIGINT)
+        lab.finish()
+        _check_outcome(lab, signal.SIGINT, sent, timeline.namespaces)
+        _check_nothing_left(lab)
+    finally:
+        lab.remove_leftovers()
 
+
+def _flowmatrix(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "flowmatrix", *args],
         capture_output=True,
@@ -201,14 +219,53 @@ def test_sigkill_leaves_only_registered_namespaces_and_clean_removes_them(
         lab.remove_leftovers()
 
 
+def test_namespaces_are_recorded_before_they_are_created(tmp_path: Path) -> None:
+    """The lab is killed while a (delayed) ``ip`` adds its namespaces: they appear after
+    their owner died, already named by its marker, and ``lab --clean`` removes them."""
+    real = shutil.which("ip")
+    assert real is not None
+    read = tmp_path / "read"
+    slow = tmp_path / "ip"
+    slow.write_text(
+        "#!/bin/sh\n"
+        'case "$*" in *-batch*)\n'
+        f'  cat > {read}.input && touch {read} && sleep 0.5 && exec {real} "$@" < {read}.input;;\n'
+        "esac\n"
+        f'exec {real} "$@"\n'
+    )
+    slow.chmod(0o755)
+    lab = LabProcess(env={"PATH": f"{tmp_path}:{os.environ['PATH']}"}).start()
+    try:
+        deadline = time.monotonic() + 30
+        while not read.exists() and time.monotonic() < deadline:
+            time.sleep(0.002)
+        marker = marker_of(lab.pid)  # ip has the names to add, and sleeps
+        assert marker is not None and lab.namespaces() == []
+        lab.signal(signal.SIGKILL)
+        lab.finish()
+        deadline = time.monotonic() + 10
+        while len(lab.namespaces()) < len(marker.namespaces) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert lab.namespaces() == sorted(marker.namespaces)  # made after the owner died
+        cleaned = _flowmatrix("lab", "--clean")
+        assert cleaned.returncode == 0, cleaned.stderr
+        assert lab.namespaces() == [] and marker_of(lab.pid) is None
+    finally:
+        lab.remove_leftovers()
+
+
 def test_clean_never_touches_a_running_lab(tmp_path: Path) -> None:
-    lab = LabProcess(args=(SMALL_SITE, "--unplanned", "1", "--timeout", "2")).start()
+    # blocked probes wait 6 s: the run is still probing when 'lab --clean' has started,
+    # scanned and ended, even on a loaded machine
+    lab = LabProcess(args=(SMALL_SITE, "--unplanned", "1", "--timeout", "6")).start()
     try:
         lab.wait_for("namespaces")
         seen = set(lab.namespaces())
         cleaned = _flowmatrix("lab", "--clean")
         assert cleaned.returncode == 0, cleaned.stderr
-        assert seen <= set(lab.namespaces())
+        assert lab.poll() is None, "the run ended before the clean-up: the test proves nothing"
+        assert seen <= set(lab.namespaces()), cleaned.stderr
+        assert not any(name in cleaned.stderr for name in seen), cleaned.stderr
         assert marker_of(lab.pid) is not None
         assert lab.finish() == 0, lab.stderr  # its namespaces worked to the end
         _check_nothing_left(lab)

@@ -97,8 +97,8 @@ def find_debris(
         found.append(
             Debris(
                 tuple(mine),
-                f"{marker.purpose or 'namespaces'} of process {marker.owner.pid}, gone "
-                f"(started {_ago(now - marker.created)} ago)",
+                f"{marker.purpose or 'namespaces'} of process {marker.owner.pid}, gone, "
+                f"started {_ago(now - marker.created)} ago",
                 marker=marker,
             )
         )
@@ -142,11 +142,13 @@ def debris_line(debris: list[Debris]) -> str | None:
     if not debris:
         return None
     names = [n for d in debris for n in d.namespaces]
-    parts = [f"{len(d.namespaces)} ({d.reason})" for d in debris if d.namespaces]
+    reasons = [(len(d.namespaces), d.reason) for d in debris if d.namespaces]
     files = sum(len(d.files) for d in debris)
     what = f"{len(names)} namespace{'s' if len(names) != 1 else ''}"
-    if parts:
-        what += ": " + "; ".join(parts)
+    if len(reasons) == 1:
+        what += f" ({reasons[0][1]})"
+    elif reasons:
+        what += ": " + "; ".join(f"{count} ({reason})" for count, reason in reasons)
     if files:
         what += f", {files} marker file{'s' if files != 1 else ''} in {RUN_DIR}"
     shown = f" [{_names(names)}]" if names else ""
