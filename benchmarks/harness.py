@@ -113,6 +113,28 @@ def compare(flowmatrix: Side, peer: Side | None = None, *, pairs: int = 5) -> Co
     return result
 
 
+def alternate(sides: Sequence[Side], *, rounds: int = 5) -> list[Runs]:
+    """Run every side once per round, in turn (A B C A B C ...), ``rounds`` times (at
+    least 5): for commands that have no peer but are measured side by side."""
+    rounds = max(rounds, 5)
+    found = [Runs(side.name) for side in sides]
+    for _ in range(rounds):
+        for side, runs in zip(sides, found, strict=True):
+            seconds, rss = run_once(side)
+            runs.seconds.append(seconds)
+            runs.peak_rss_mb.append(rss)
+    return found
+
+
+def print_runs(found: Sequence[Runs], title: str = "") -> None:
+    """Median, min and max of each side's runs, and its peak memory."""
+    if title:
+        print(f"== {title} ({load_average()}, {os.cpu_count()} CPUs)")
+    for runs in found:
+        memory = f"; peak RSS {max(runs.peak_rss_mb):.0f} MB" if any(runs.peak_rss_mb) else ""
+        print(f"  {runs.name:<28} {_spread(runs.seconds)}{memory}")
+
+
 def _spread(values: list[float], unit: str = "s", digits: int = 3) -> str:
     return (
         f"median {statistics.median(values):.{digits}f} {unit} "
@@ -130,14 +152,6 @@ def load_average() -> str:
 
 def print_comparison(result: Comparison, title: str = "") -> None:
     """Median, min and max of each side and of the ratio, and peak memory."""
-    if title:
-        print(f"== {title} ({load_average()}, {os.cpu_count()} CPUs)")
-    for runs in (result.flowmatrix, result.peer):
-        if runs is None:
-            continue
-        memory = ""
-        if any(runs.peak_rss_mb):
-            memory = f"; peak RSS {max(runs.peak_rss_mb):.0f} MB"
-        print(f"  {runs.name:<28} {_spread(runs.seconds)}{memory}")
+    print_runs([r for r in (result.flowmatrix, result.peer) if r is not None], title)
     if result.ratios:
         print(f"  {'ratio (peer / flowmatrix)':<28} {_spread(result.ratios, unit='x', digits=2)}")

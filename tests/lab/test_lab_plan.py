@@ -12,6 +12,7 @@ from flowmatrix.lab.addressing import build_address_plan
 from flowmatrix.lab.cases import Allowed, build_cases
 from flowmatrix.lab.topology import interface_names
 from flowmatrix.model import Plan
+from lab.scale_site import generate_site
 
 EDGE = str(Path(__file__).parent / "data" / "edge-cases.yaml")
 
@@ -139,3 +140,17 @@ def test_flows_to_the_internet_are_tried_towards_an_internal_zone() -> None:
     for case in relay:
         assert case.source_zone in ("core", "campus") and case.destination_zone == "dmz"
         assert case.firewalls == ("core-fw",)
+
+
+def test_the_generated_scale_site_has_the_size_it_says() -> None:
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml") as handle:
+        handle.write(generate_site())
+        handle.flush()
+        plan = load_plan(handle.name)
+    assert len(plan.site.firewalls) == 10 and len(plan.site.zones) == 40
+    addresses = build_address_plan(plan)
+    cases, skipped = build_cases(plan, addresses, 0)
+    assert len(cases) == 1000 and skipped == []
+    assert {c.protocol for c in cases} == {"tcp", "udp"}

@@ -43,10 +43,10 @@ def main(argv: list[str] | None = None) -> None:
     Typer (in standalone mode) turns usage errors into exit 2 and ``typer.Exit`` into
     the process exit code itself; what reaches here is the tool's own ``UserError``.
     """
-    from flowmatrix.cli.app import app
-
-    _load_commands()
     try:
+        from flowmatrix.cli.app import app
+
+        _load_commands()
         app(args=argv, prog_name="flowmatrix")
     except UserError as exc:
         sys.stderr.write(f"flowmatrix: error: {exc}\n")

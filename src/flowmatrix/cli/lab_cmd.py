@@ -8,7 +8,7 @@ import typer
 
 from flowmatrix.cli import options as opt
 from flowmatrix.cli.app import app
-from flowmatrix.cli.common import emit_as, exit_findings, load_plan_for, note
+from flowmatrix.cli.common import emit_as, exit_findings, exit_with, load_plan_for, note
 
 
 @app.command("lab")
@@ -38,6 +38,14 @@ def lab_command(
             help="Unplanned probes per planned flow (other port, reversed, other source).",
         ),
     ] = 3,
+    clean: Annotated[
+        bool,
+        typer.Option(
+            "--clean",
+            help="Remove what earlier runs left when they were killed (fmlab- namespaces "
+            "whose run is gone, their markers in /run/flowmatrix), then exit.",
+        ),
+    ] = False,
     fmt: opt.FormatOpt[opt.TableJsonFormat] = opt.TableJsonFormat.table,
     lang: opt.LangOpt = opt.Language.en,
     catalog: opt.CatalogOpt = None,
@@ -49,22 +57,47 @@ def lab_command(
     Every planned flow must pass and a sample of unplanned ones (other ports, other
     sources, reversed direction) must be blocked; exit 1 otherwise. Needs root. Only
     namespaces the lab creates (named fmlab-...) carry traffic, and they are all removed
-    at the end, also on error and on Ctrl-C.
+    at the end, also on error, Ctrl-C, SIGTERM and SIGHUP (exit 128 + the signal number).
     """
+    import os
     import sys
     from functools import partial
 
-    from flowmatrix.lab import LabOptions, parse_rules_overrides, run_lab
-    from flowmatrix.lab.report import to_json, to_table
+    from flowmatrix.errors import UserError
+    from flowmatrix.lab.debris import clean as remove_debris
+    from flowmatrix.lab.debris import debris_line, find_debris
+    from flowmatrix.lab.interrupts import Interrupted, InterruptGuard
 
-    plan = load_plan_for(site, lang, catalog)
-    options = LabOptions(
-        timeout=timeout,
-        unplanned_per_flow=unplanned,
-        rulesets=parse_rules_overrides(rules or (), plan),
-    )
-    progress = note if sys.stderr.isatty() else None
-    report = run_lab(plan, options, progress=progress)
-    emit_as(fmt, output, table=partial(to_table, report, lang.value), json=partial(to_json, report))
-    note(report.summary_line())
+    try:
+        with InterruptGuard(final=True):
+            if clean:
+                if os.geteuid() != 0:
+                    raise UserError("lab --clean needs root", hint="network namespaces are root's")
+                cleaned = remove_debris(find_debris())
+                note(cleaned.line())
+                exit_findings(bool(cleaned.failed))
+            leftovers = debris_line(find_debris())
+            if leftovers:
+                note(leftovers)
+            from flowmatrix.lab import LabOptions, parse_rules_overrides, run_lab
+            from flowmatrix.lab.report import to_json, to_table
+
+            plan = load_plan_for(site, lang, catalog)
+            options = LabOptions(
+                timeout=timeout,
+                unplanned_per_flow=unplanned,
+                rulesets=parse_rules_overrides(rules or (), plan),
+            )
+            progress = note if sys.stderr.isatty() else None
+            report = run_lab(plan, options, progress=progress)
+            emit_as(
+                fmt,
+                output,
+                table=partial(to_table, report, lang.value),
+                json=partial(to_json, report),
+            )
+            note(report.summary_line())
+    except Interrupted as stopped:
+        note(f"lab: {stopped}")
+        exit_with(stopped.exit_code)
     exit_findings(report.failed)

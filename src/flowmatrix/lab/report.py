@@ -2,7 +2,9 @@
 
 JSON contract (``format_version`` 1)::
 
-    {"format_version": 1, "site": str, "duration_s": float, "failed": bool,
+    {"format_version": 1, "site": str, "duration_s": float, "namespaces": int,
+     "phases": {"build_s", "rules_s", "listen_s", "probe_s", "teardown_s": float},
+     "failed": bool,
      "summary": {"planned", "passed", "blocked", "unplanned", "unplanned_blocked",
                  "leaks", "skipped": int},
      "firewalls": [{"name", "rules": "generated"|"file", "rule_count", "interfaces": {zone: if}}],
@@ -72,6 +74,8 @@ def report_to_dict(report: LabReport) -> dict[str, Any]:
         "format_version": FORMAT_VERSION,
         "site": report.site,
         "duration_s": round(report.duration, 3),
+        "namespaces": report.namespaces,
+        "phases": {f"{name}_s": seconds for name, seconds in report.phases.items()},
         "failed": report.failed,
         "summary": report.counts(),
         "firewalls": [

@@ -2,33 +2,29 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import signal
-import threading
+import functools
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from types import FrameType
 from typing import Literal
 
 from flowmatrix.errors import UserError
 from flowmatrix.lab.addressing import build_address_plan
 from flowmatrix.lab.cases import Case, Skipped, build_cases
+from flowmatrix.lab.debris import PREFIX
+from flowmatrix.lab.interrupts import InterruptGuard
 from flowmatrix.lab.topology import LabTopology, build_topology, interface_names, load_rules
-from flowmatrix.model import Flow, FlowEnd, HostRef, Plan
-from flowmatrix.netns import NamespaceSet, kernel_support
-from flowmatrix.probe.listen import ListenEvent, ListenPort, ListenSession, ListenSetup
-from flowmatrix.probe.netns_thread import enter_netns
+from flowmatrix.lab.traffic import Listener, ZoneThread, listen_setups, run_cases, stop_all
+from flowmatrix.model import Plan
+from flowmatrix.netns import NamespaceSet, each_at_once, kernel_support
 from flowmatrix.probe.results import ProbeResult
-from flowmatrix.probe.runner import ProbeOptions, run_probes
-from flowmatrix.probe.targets import ProbeTarget
+from flowmatrix.probe.runner import ProbeOptions
 
 Verdict = Literal["pass", "blocked", "leak", "error"]
 Progress = Callable[[str], None]
-#: Name prefix of everything the lab creates.
-PREFIX = "fmlab-"
 #: States in which a packet reached the destination namespace (nothing in the lab
 #: answers with a reset but the destination's own stack).
 _REACHED = frozenset({"open", "closed"})
@@ -71,6 +67,8 @@ class LabReport:
     warnings: tuple[str, ...]
     duration: float
     namespaces: int
+    phases: dict[str, float] = field(default_factory=dict)
+    """Wall seconds of each phase: build, rules, listen, probe, teardown."""
 
     @property
     def planned(self) -> tuple[CaseResult, ...]:
@@ -138,156 +136,6 @@ def _judge(case: Case, result: ProbeResult, arrived: bool) -> CaseResult:
     )
 
 
-def _target(case: Case) -> ProbeTarget:
-    return ProbeTarget(
-        flow_id=case.id,
-        requirement=case.flow,
-        required=case.required,
-        source_role=case.source_label,
-        source_host=None,
-        source_address=case.source_address,
-        destination_role=case.destination_label,
-        host=case.destination_label,
-        address=case.destination_address,
-        port=case.port,
-        protocol=case.protocol,
-        service=case.service,
-        tls=False,
-        server_name=None,
-    )
-
-
-def _synthetic_flow(case: Case) -> Flow:
-    """A stand-in flow for an unplanned case, so the listener answers its marker."""
-    return Flow(
-        id=case.id,
-        requirement="unplanned",
-        source=FlowEnd(
-            "unplanned",
-            case.source_label,
-            case.source_zone,
-            (HostRef(case.source_label, (case.source_address,)),),
-        ),
-        destination=FlowEnd(
-            "unplanned",
-            case.destination_label,
-            case.destination_zone,
-            (HostRef(case.destination_label, (case.destination_address,)),),
-        ),
-        protocol=case.protocol,  # type: ignore[arg-type]
-        ports=(case.port,),
-        firewalls=case.firewalls,
-        description=f"unplanned ({case.variant}) derived from {case.flow}",
-    )
-
-
-def listen_setups(plan: Plan, cases: list[Case]) -> dict[str, ListenSetup]:
-    """zone -> listeners for every destination address and port of the cases in it."""
-    flows = {f.id: f for f in plan.flows}
-    by_zone: dict[str, list[Case]] = {}
-    for case in cases:
-        by_zone.setdefault(case.destination_zone, []).append(case)
-    setups = {}
-    for zone, zone_cases in by_zone.items():
-        ports: dict[tuple[str, int], list[str]] = {}
-        zone_flows: dict[str, Flow] = {}
-        for case in zone_cases:
-            ids = ports.setdefault((case.protocol, case.port), [])
-            if case.id not in ids:
-                ids.append(case.id)
-            zone_flows[case.id] = flows[case.id] if case.planned else _synthetic_flow(case)
-        setups[zone] = ListenSetup(
-            label=f"lab zone {zone}",
-            flows=tuple(zone_flows.values()),
-            ports=tuple(ListenPort(p, n, tuple(ids)) for (p, n), ids in sorted(ports.items())),
-            addresses=tuple(dict.fromkeys(c.destination_address for c in zone_cases)),
-        )
-    return setups
-
-
-class _Listener:
-    """A ``ListenSession`` running in a thread moved into a zone namespace."""
-
-    def __init__(self, namespace: str, setup: ListenSetup) -> None:
-        self.namespace = namespace
-        self.session = ListenSession(setup, strict=True)
-        self.ready = threading.Event()
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(
-            target=self._body, name=f"lab-listen-{namespace}", daemon=True
-        )
-
-    def _body(self) -> None:
-        try:
-            enter_netns(self.namespace)
-            asyncio.run(self.session.run(None, ready=lambda _b: self.ready.set()))
-        except BaseException as exc:  # handed to the main thread by wait_ready
-            self.error = exc
-            self.ready.set()
-
-    def start(self) -> None:
-        self.thread.start()
-
-    def wait_ready(self, timeout: float = 10.0) -> None:
-        if not self.ready.wait(timeout):
-            raise UserError(f"lab listener in {self.namespace} did not start")
-        if self.error is not None:
-            raise UserError(f"lab listener in {self.namespace}: {self.error}")
-
-    def stop(self) -> None:
-        self.session.stop()
-        if self.thread.is_alive():
-            self.thread.join(timeout=5.0)
-
-    @property
-    def events(self) -> list[ListenEvent]:
-        return list(self.session.events)
-
-
-def _probe_zones(
-    namespaces: dict[str, str], targets: dict[str, list[ProbeTarget]], options: ProbeOptions
-) -> list[ProbeResult]:
-    """Run each zone's probes in a thread inside that zone's namespace, all at once."""
-    results: dict[str, list[ProbeResult]] = {}
-    errors: list[BaseException] = []
-
-    def body(zone: str) -> None:
-        try:
-            enter_netns(namespaces[zone])
-            results[zone] = run_probes(targets[zone], options)
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-
-    threads = [
-        threading.Thread(target=body, args=(zone,), name=f"lab-probe-{zone}", daemon=True)
-        for zone in targets
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise UserError(f"lab probes failed: {errors[0]}")
-    return [r for zone in targets for r in results.get(zone, [])]
-
-
-@contextlib.contextmanager
-def _terminate_as_interrupt() -> Iterator[None]:
-    """SIGTERM raises KeyboardInterrupt like Ctrl-C, so the clean-up runs either way."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(_signum: int, _frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def _rulesets(
     plan: Plan, options: LabOptions
 ) -> tuple[dict[str, str], list[FirewallSetup], list[str]]:
@@ -316,10 +164,17 @@ def _rulesets(
     return texts, setups, list(dict.fromkeys(warnings))
 
 
+def run_prefix() -> str:
+    """``fmlab-<pid>-<random>``: the name prefix of one run's namespaces."""
+    return f"{PREFIX}{os.getpid()}-{uuid.uuid4().hex[:4]}"
+
+
 def run_lab(
     plan: Plan, options: LabOptions | None = None, progress: Progress | None = None
 ) -> LabReport:
-    """Rehearse ``plan`` in network namespaces; everything created is removed on return."""
+    """Rehearse ``plan`` in network namespaces; everything created is removed on return,
+    also when SIGINT, SIGTERM or SIGHUP stop the run (it then raises
+    :class:`~flowmatrix.lab.interrupts.Interrupted`, once the clean-up is done)."""
     options = options or LabOptions()
     reason = kernel_support()
     if reason is not None:
@@ -333,6 +188,13 @@ def run_lab(
             f"--rules names unknown firewall {unknown[0]!r}",
             hint="firewalls: " + ", ".join(f.name for f in plan.site.firewalls),
         )
+    with InterruptGuard.current() as guard:
+        return _rehearse(plan, options, progress, guard)
+
+
+def _rehearse(
+    plan: Plan, options: LabOptions, progress: Progress | None, guard: InterruptGuard
+) -> LabReport:
     started = time.monotonic()
     addresses = build_address_plan(plan)
     cases, skipped = build_cases(plan, addresses, options.unplanned_per_flow)
@@ -342,32 +204,41 @@ def run_lab(
     probe_options = ProbeOptions(
         timeout=options.timeout, retries=1, two_ended=True, check_tls=False, concurrency=512
     )
-    listeners: list[_Listener] = []
-    with _terminate_as_interrupt(), NamespaceSet(prefix=f"{PREFIX}{uuid.uuid4().hex[:6]}") as made:
-        try:
+    phases = _Phases()
+    made = NamespaceSet(prefix=run_prefix(), purpose="flowmatrix lab")
+    running: list[ZoneThread] = []
+    listeners: list[Listener] = []
+
+    def teardown() -> int:
+        with phases("teardown"):
+            for thread in running:
+                thread.stop()
+            phases.namespaces = len(made.registered)
+            deleted = made.close()
+            stop_all(running)
+        return deleted
+
+    guard.on_cleanup(teardown)
+    try:
+        with phases("build"):
             lab = build_topology(plan.site, addresses, made, progress)
-            for name, text in texts.items():
-                try:
-                    load_rules(lab.firewalls[name], text)
-                except UserError as exc:
-                    raise UserError(
-                        f"nft refused the rules of firewall {name}: {exc.message}",
-                        hint="check the file given with --rules"
-                        if name in options.rulesets
-                        else None,
-                    ) from None
-            listeners = [_Listener(lab.zones[zone].name, s) for zone, s in setups.items()]
+        with phases("rules"):
+            _load_rulesets(lab, texts, options)
+        with phases("listen"):
+            listeners = [Listener(lab.zones[zone].name, s) for zone, s in setups.items()]
+            running.extend(listeners)
             for listener in listeners:
                 listener.start()
             for listener in listeners:
                 listener.wait_ready()
-            if progress:
-                progress(f"lab: probing {len(cases)} cases")
-            results = _run_cases(lab, cases, probe_options)
-        finally:
-            for listener in listeners:
-                listener.stop()
-        count = len(made.namespaces)
+        if progress:
+            progress(f"lab: probing {len(cases)} cases")
+        with phases("probe"):
+            namespaces = {zone: ns.name for zone, ns in lab.zones.items()}
+            results = run_cases(namespaces, cases, probe_options, running)
+        stop_all(listeners)
+    finally:
+        guard.clean_up()
     arrivals = {
         (e.source_address, e.local_address, e.protocol, e.port)
         for listener in listeners
@@ -388,26 +259,40 @@ def run_lab(
         tuple(firewalls),
         tuple(warnings),
         time.monotonic() - started,
-        count,
+        phases.namespaces,
+        dict(phases.seconds),
     )
 
 
-def _run_cases(lab: LabTopology, cases: list[Case], options: ProbeOptions) -> list[ProbeResult]:
-    """Probe results in the order of ``cases``."""
-    by_zone: dict[str, list[ProbeTarget]] = {}
-    order: dict[str, list[int]] = {}
-    for index, case in enumerate(cases):
-        by_zone.setdefault(case.source_zone, []).append(_target(case))
-        order.setdefault(case.source_zone, []).append(index)
-    namespaces = {zone: lab.zones[zone].name for zone in by_zone}
-    flat = _probe_zones(namespaces, by_zone, options)
-    results: list[ProbeResult | None] = [None] * len(cases)
-    position = 0
-    for zone in by_zone:
-        for index in order[zone]:
-            results[index] = flat[position]
-            position += 1
-    return [r for r in results if r is not None]
+class _Phases:
+    """Wall seconds of each phase of a run (``with phases("build"): ...``)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self.namespaces = 0
+
+    @contextlib.contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.seconds[name] = round(time.monotonic() - started, 4)
+
+
+def _load_rulesets(lab: LabTopology, texts: Mapping[str, str], options: LabOptions) -> None:
+    """``nft -f`` into every firewall namespace, several at once."""
+
+    def load(name: str, text: str) -> None:
+        try:
+            load_rules(lab.firewalls[name], text)
+        except UserError as exc:
+            raise UserError(
+                f"nft refused the rules of firewall {name}: {exc.message}",
+                hint="check the file given with --rules" if name in options.rulesets else None,
+            ) from None
+
+    each_at_once([functools.partial(load, name, text) for name, text in texts.items()])
 
 
 def parse_rules_overrides(items: Iterable[str], plan: Plan) -> dict[str, str]:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flowmatrix.lab.addressing import AddressPlan
-from flowmatrix.netns import Namespace, NamespaceSet
+from flowmatrix.netns import Namespace, NamespaceSet, batch_each, veth_command
 from flowmatrix.site import Firewall, Site
 from flowmatrix.topology import FirewallGraph
 
@@ -55,12 +55,6 @@ def interface_names(firewall: Firewall) -> dict[str, str]:
     return names
 
 
-def _batch(namespace: Namespace, commands: list[str]) -> None:
-    """Run ``ip`` commands in one process inside ``namespace``."""
-    if commands:
-        namespace.run(["ip", "-batch", "-"], input_text="\n".join(commands) + "\n")
-
-
 def _families(addresses: AddressPlan) -> tuple[int, ...]:
     return (4, 6) if addresses.ipv6 else (4,)
 
@@ -78,63 +72,139 @@ def build_topology(
     namespaces: NamespaceSet,
     progress: Callable[[str], None] | None = None,
 ) -> LabTopology:
-    """Create the namespaces, links, addresses and routes (the rules are loaded apart)."""
+    """Create the namespaces, links, addresses and routes (the rules are loaded apart).
+
+    Three steps, each as few processes as the kernel allows: every namespace in one
+    ``ip -batch`` (registered beforehand, see :mod:`flowmatrix.netns`); then one ``ip
+    -batch`` per zone, all zones at once, making its bridge, its addresses, its routes
+    and a veth to each of its firewalls with the firewall's end created directly in the
+    firewall's namespace; then one per firewall: interfaces up, addresses and routes.
+    """
     lab = LabTopology()
     graph = FirewallGraph(site)
     fw_index = {f.name: i for i, f in enumerate(site.firewalls)}
-    families = _families(addresses)
-    for index, zone in enumerate(site.zones):
-        ns = namespaces.add(f"z{index}")
-        lab.zones[zone.name] = ns
-        commands = [f"link add {BRIDGE} type bridge", f"link set {BRIDGE} up"]
-        transit = addresses.transit[zone.name]
-        for family in families:
-            commands.append(
-                f"addr add {transit.zone_address(family)}/{transit.prefix(family)} "
-                f"dev {BRIDGE}" + (" nodad" if family == 6 else "")
-            )
-        for address in addresses.by_zone.get(zone.name, []):
-            bits = 128 if ":" in address else 32
-            commands.append(
-                f"addr add {address}/{bits} dev {BRIDGE}" + (" nodad" if bits == 128 else "")
-            )
-        _batch(ns, commands)
+    zones = namespaces.add_many([f"z{i}" for i in range(len(site.zones))], loopback=False)
+    walls = namespaces.add_many(
+        [f"f{i}" for i in range(len(site.firewalls))], loopback=False, forwarding=True
+    )
+    lab.zones = {zone.name: ns for zone, ns in zip(site.zones, zones, strict=True)}
+    lab.firewalls = {fw.name: ns for fw, ns in zip(site.firewalls, walls, strict=True)}
+    lab.interfaces = {fw.name: interface_names(fw) for fw in site.firewalls}
+    batch_each(
+        {
+            lab.zones[zone.name]: _zone_commands(site, graph, zone.name, lab, addresses, fw_index)
+            for zone in site.zones
+        }
+    )
     if progress:
         progress(f"lab: {len(site.zones)} zone namespaces")
-    for index, firewall in enumerate(site.firewalls):
-        ns = namespaces.add(f"f{index}", forwarding=True)
-        lab.firewalls[firewall.name] = ns
-        names = interface_names(firewall)
-        lab.interfaces[firewall.name] = names
-        commands = []
-        for attached in firewall.zones:
-            zone_ns = lab.zones[attached]
-            port = f"f{index}"
-            namespaces.link(ns, names[attached], zone_ns, port)
-            zone_ns.ip("link", "set", port, "master", BRIDGE)
-            transit = addresses.transit[attached]
-            for family in families:
-                commands.append(
-                    f"addr add {transit.firewall_address(family, index)}/{transit.prefix(family)}"
-                    f" dev {names[attached]}" + (" nodad" if family == 6 else "")
-                )
-        commands.extend(_firewall_routes(site, graph, firewall, names, addresses, fw_index))
-        _batch(ns, commands)
-    for zone in site.zones:
-        _batch(lab.zones[zone.name], _zone_routes(site, graph, zone.name, addresses, fw_index))
+    batch_each(
+        {
+            lab.firewalls[fw.name]: _firewall_commands(site, graph, fw, lab, addresses, fw_index)
+            for fw in site.firewalls
+        }
+    )
     if progress:
         progress(f"lab: {len(site.firewalls)} firewall namespaces, routes in place")
     return lab
 
 
-def _route(prefix: str, via: str, dev: str) -> str:
-    return f"route replace {prefix} via {via} dev {dev}"
+def _address(address: str, prefix: int, dev: str) -> str:
+    return f"addr add {address}/{prefix} dev {dev}" + (" nodad" if ":" in address else "")
+
+
+def _zone_commands(
+    site: Site,
+    graph: FirewallGraph,
+    zone: str,
+    lab: LabTopology,
+    addresses: AddressPlan,
+    fw_index: dict[str, int],
+) -> list[str]:
+    """Bridge, addresses, a veth to each firewall of the zone, routes to the others."""
+    commands = ["link set lo up", f"link add {BRIDGE} type bridge", f"link set {BRIDGE} up"]
+    transit = addresses.transit[zone]
+    for family in _families(addresses):
+        commands.append(_address(transit.zone_address(family), transit.prefix(family), BRIDGE))
+    for address in addresses.by_zone.get(zone, []):
+        commands.append(_address(address, 128 if ":" in address else 32, BRIDGE))
+    for firewall in site.firewalls:
+        if zone not in firewall.zones:
+            continue
+        port = f"f{fw_index[firewall.name]}"
+        inside = lab.interfaces[firewall.name][zone]
+        commands += [
+            veth_command(port, lab.firewalls[firewall.name], inside),
+            f"link set {port} master {BRIDGE}",
+            f"link set {port} up",
+        ]
+    return commands + _zone_routes(site, graph, zone, addresses, fw_index)
+
+
+def _firewall_commands(
+    site: Site,
+    graph: FirewallGraph,
+    firewall: Firewall,
+    lab: LabTopology,
+    addresses: AddressPlan,
+    fw_index: dict[str, int],
+) -> list[str]:
+    """Its interfaces (made by the zones) up with their transit addresses, and routes."""
+    index = fw_index[firewall.name]
+    names = lab.interfaces[firewall.name]
+    commands = ["link set lo up"]
+    for attached in firewall.zones:
+        transit = addresses.transit[attached]
+        commands.append(f"link set {names[attached]} up")
+        for family in _families(addresses):
+            commands.append(
+                _address(
+                    transit.firewall_address(family, index),
+                    transit.prefix(family),
+                    names[attached],
+                )
+            )
+    return commands + _firewall_routes(site, graph, firewall, names, addresses, fw_index)
+
+
+Route = tuple[str, str, str]
+"""(prefix, next hop, device)."""
+_DEFAULTS = {4: "0.0.0.0/0", 6: "::/0"}
+
+
+def _compact(routes: list[Route]) -> list[str]:
+    """``ip route`` commands for ``routes``, the default route standing for every prefix
+    sent the same way (the Internet's next hop, else the most used one).
+
+    Equivalent for every address of the lab: each one is in a zone's networks or in the
+    Internet's documentation ranges, zones do not overlap, and the transit networks are
+    connected; a namespace of a 40-zone site gets a handful of routes instead of 80.
+    """
+    commands: list[str] = []
+    for family, default in _DEFAULTS.items():
+        mine = [r for r in routes if (":" in r[0]) == (family == 6)]
+        if not mine:
+            continue
+        hops = [(via, dev) for prefix, via, dev in mine if prefix == default]
+        if not hops:
+            counts: dict[tuple[str, str], int] = {}
+            for _, via, dev in mine:
+                counts[(via, dev)] = counts.get((via, dev), 0) + 1
+            hops = [max(counts, key=lambda hop: counts[hop])]
+        via, dev = hops[0]
+        commands.append(f"route replace {default} via {via} dev {dev}")
+        commands.extend(
+            f"route replace {prefix} via {hop} dev {out}"
+            for prefix, hop, out in mine
+            if prefix != default and (hop, out) != (via, dev)
+        )
+    return commands
 
 
 def _zone_routes(
     site: Site, graph: FirewallGraph, zone: str, addresses: AddressPlan, fw_index: dict[str, int]
 ) -> list[str]:
-    commands: list[str] = []
+    routes: list[Route] = []
     transit = addresses.transit[zone]
     for other in site.zones:
         if other.name == zone:
@@ -144,8 +214,8 @@ def _zone_routes(
             continue
         for family in _families(addresses):
             via = transit.firewall_address(family, fw_index[path[0]])
-            commands.extend(_route(p, via, BRIDGE) for p in _prefixes(site, other.name, family))
-    return commands
+            routes.extend((p, via, BRIDGE) for p in _prefixes(site, other.name, family))
+    return _compact(routes)
 
 
 def _firewall_routes(
@@ -156,7 +226,7 @@ def _firewall_routes(
     addresses: AddressPlan,
     fw_index: dict[str, int],
 ) -> list[str]:
-    commands: list[str] = []
+    routes: list[Route] = []
     for zone in site.zones:
         if zone.name in firewall.zones:
             hop_zone, via_index = zone.name, None
@@ -176,10 +246,8 @@ def _firewall_routes(
                 if via_index is None
                 else transit.firewall_address(family, via_index)
             )
-            commands.extend(
-                _route(p, via, names[hop_zone]) for p in _prefixes(site, zone.name, family)
-            )
-    return commands
+            routes.extend((p, via, names[hop_zone]) for p in _prefixes(site, zone.name, family))
+    return _compact(routes)
 
 
 def load_rules(namespace: Namespace, text: str) -> None:

@@ -1,0 +1,162 @@
+"""Signals during a lab run: the first one interrupts the run, nothing interrupts its
+clean-up.
+
+SIGINT, SIGTERM and SIGHUP are handled alike (a signal the process was started with
+ignored stays ignored). The first one raises :class:`Interrupted` in the main thread,
+once: later ones are recorded, never raised, so a SIGTERM 30 ms after a Ctrl-C cannot
+cut the clean-up short. Clean-up functions registered with :meth:`InterruptGuard.on_cleanup`
+run in :meth:`InterruptGuard.cleaning`: the signals are blocked in the calling thread
+(the ``ip`` it starts inherits the mask, so the Ctrl-C a terminal sends to the whole
+process group does not kill the process deleting the namespaces either), and whichever
+thread the kernel hands a signal to, the handler only records it. They run from the
+run's ``finally`` and once more, if still pending, when the guard exits: a signal landing
+in the first bytecodes of the ``finally`` cannot skip them.
+
+When the guard exits after a signal, it raises :class:`Interrupted` naming the first
+signal and how many namespaces the clean-up deleted; a command exits
+``128 + signal number`` (130 for SIGINT, 143 for SIGTERM).
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import FrameType, TracebackType
+
+SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+class Interrupted(KeyboardInterrupt):
+    """The run was stopped by a signal; everything it created has been removed."""
+
+    def __init__(self, signum: int, cleaned: int = 0) -> None:
+        super().__init__(signum)
+        self.signum = signum
+        self.cleaned = cleaned
+
+    @property
+    def signal_name(self) -> str:
+        return signal.Signals(self.signum).name
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+    def __str__(self) -> str:
+        plural = "" if self.cleaned == 1 else "s"
+        return f"interrupted ({self.signal_name}), cleaned {self.cleaned} namespace{plural}"
+
+
+Cleanup = Callable[[], int]
+"""Removes what it owns; returns how many namespaces it deleted."""
+
+
+class InterruptGuard:
+    """Turns the first signal into :class:`Interrupted` and shields the clean-up.
+
+    Re-entrant: a guard entered while another is active (the ``lab`` command around
+    ``run_lab``) defers to the outer one.
+    """
+
+    _active: InterruptGuard | None = None
+
+    def __init__(self, *, final: bool = False) -> None:
+        self.final = final
+        """The process ends after this guard (a command): once a signal came, the signals
+        are ignored from its exit on, so that a later one cannot kill the process before
+        it has reported and exited (Python resets its own handlers while it shuts down)."""
+        self.signum: int | None = None
+        """The first signal received, if any."""
+        self.raised = False
+        self.cleaned = 0
+        self._cleaning = 0
+        self._depth = 0
+        self._previous: dict[int, object] = {}
+        self._cleanups: list[Cleanup] = []
+
+    @classmethod
+    def current(cls) -> InterruptGuard:
+        """The active guard, or a new one (enter it with ``with``)."""
+        return cls._active if cls._active is not None else cls()
+
+    # --- handler --------------------------------------------------------------------
+
+    def _handle(self, signum: int, _frame: FrameType | None) -> None:
+        if self.signum is None:
+            self.signum = signum
+        if self._cleaning or self.raised:
+            return
+        self.raised = True
+        raise Interrupted(signum)
+
+    def __enter__(self) -> InterruptGuard:
+        self._depth += 1
+        if self._depth > 1:
+            return self
+        InterruptGuard._active = self
+        if threading.current_thread() is threading.main_thread():
+            for signum in SIGNALS:
+                previous = signal.getsignal(signum)
+                if previous is signal.SIG_IGN:
+                    continue
+                self._previous[signum] = previous
+                signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._depth -= 1
+        if self._depth > 0:
+            self._raise_if_signalled(exc)
+            return
+        try:
+            self.clean_up()
+        finally:
+            ending = self.final and self.signum is not None
+            for signum, previous in self._previous.items():
+                signal.signal(signum, signal.SIG_IGN if ending else previous)  # type: ignore[arg-type]
+            self._previous.clear()
+            InterruptGuard._active = None
+        self._raise_if_signalled(exc)
+
+    def _raise_if_signalled(self, exc: BaseException | None) -> None:
+        if self.signum is None:
+            return
+        if isinstance(exc, Interrupted):
+            exc.cleaned = self.cleaned
+            return  # propagating already
+        self.raised = True
+        # a signal is why the run stopped, whatever error it caused on its way (an
+        # ``ip`` killed by the terminal's Ctrl-C fails its command)
+        raise Interrupted(self.signum, self.cleaned) from None
+
+    # --- clean-up -------------------------------------------------------------------
+
+    def on_cleanup(self, cleanup: Cleanup) -> None:
+        """Run ``cleanup`` in :meth:`clean_up` (at the latest when the guard exits)."""
+        self._cleanups.append(cleanup)
+
+    @contextmanager
+    def cleaning(self) -> Iterator[None]:
+        """Signals are recorded, never raised, and blocked in this thread."""
+        self._cleaning += 1
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
+        try:
+            yield
+        finally:
+            # pending signals are handled when unblocked, still in cleaning mode: recorded
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+            self._cleaning -= 1
+
+    def clean_up(self) -> None:
+        """Run every pending clean-up function once, shielded from signals."""
+        with self.cleaning():
+            while self._cleanups:
+                cleanup = self._cleanups.pop()
+                self.cleaned += cleanup()

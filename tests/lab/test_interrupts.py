@@ -1,0 +1,124 @@
+"""The lab's signal guard, with real signals sent to this process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from flowmatrix.lab.interrupts import SIGNALS, Interrupted, InterruptGuard
+
+
+@pytest.fixture(autouse=True)
+def _restore_handlers() -> Iterator[None]:
+    saved = {signum: signal.getsignal(signum) for signum in SIGNALS}
+    yield
+    for signum, handler in saved.items():
+        signal.signal(signum, handler)
+
+
+def _send(signum: int) -> None:
+    os.kill(os.getpid(), signum)
+    time.sleep(0.2)  # the handler runs in the main thread at the next bytecode
+
+
+def test_the_first_signal_interrupts_once_clean_up_is_done() -> None:
+    done: list[str] = []
+    with pytest.raises(Interrupted) as caught, InterruptGuard() as guard:
+        guard.on_cleanup(lambda: done.append("cleaned") or 3)
+        try:
+            _send(signal.SIGTERM)
+            done.append("not reached")
+        finally:
+            guard.clean_up()
+    assert done == ["cleaned"]
+    assert caught.value.signum == signal.SIGTERM
+    assert caught.value.exit_code == 143
+    assert str(caught.value) == "interrupted (SIGTERM), cleaned 3 namespaces"
+
+
+def test_a_second_signal_does_not_cut_the_clean_up_short() -> None:
+    steps: list[str] = []
+
+    def cleanup() -> int:
+        steps.append("started")
+        _send(signal.SIGTERM)  # 30 ms after Ctrl-C, as an impatient supervisor would
+        _send(signal.SIGINT)
+        steps.append("finished")
+        return 4
+
+    with pytest.raises(Interrupted) as caught, InterruptGuard() as guard:
+        guard.on_cleanup(cleanup)
+        try:
+            _send(signal.SIGINT)
+        finally:
+            guard.clean_up()
+    assert steps == ["started", "finished"]
+    assert caught.value.signum == signal.SIGINT and caught.value.exit_code == 130
+    assert caught.value.cleaned == 4
+
+
+def test_signals_are_blocked_while_cleaning() -> None:
+    with InterruptGuard() as guard, guard.cleaning():
+        assert set(SIGNALS) <= signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    assert not set(SIGNALS) & signal.pthread_sigmask(signal.SIG_BLOCK, [])
+
+
+def test_a_signal_during_the_clean_up_of_a_finished_run_is_reported_after_it() -> None:
+    steps: list[str] = []
+
+    def cleanup() -> int:
+        _send(signal.SIGHUP)
+        steps.append("finished")
+        return 1
+
+    with pytest.raises(Interrupted) as caught, InterruptGuard() as guard:
+        guard.on_cleanup(cleanup)
+        guard.clean_up()
+        steps.append("after the clean-up")
+    assert steps == ["finished", "after the clean-up"]
+    assert caught.value.signum == signal.SIGHUP and caught.value.exit_code == 129
+
+
+def test_pending_clean_up_runs_when_the_guard_exits() -> None:
+    done: list[str] = []
+    with pytest.raises(RuntimeError), InterruptGuard() as guard:
+        guard.on_cleanup(lambda: done.append("cleaned") or 0)
+        raise RuntimeError("the run failed before its own clean-up")
+    assert done == ["cleaned"]
+
+
+def test_an_error_caused_by_the_signal_is_reported_as_the_signal() -> None:
+    with pytest.raises(Interrupted) as caught, InterruptGuard() as guard:
+        with guard.cleaning():
+            _send(signal.SIGTERM)
+        raise RuntimeError("ip was killed by the same Ctrl-C")
+    assert caught.value.signum == signal.SIGTERM
+
+
+def test_nested_guards_share_the_outer_one() -> None:
+    with InterruptGuard() as outer:
+        with InterruptGuard.current() as inner:
+            assert inner is outer
+        assert InterruptGuard.current() is outer
+    assert InterruptGuard.current() is not outer
+
+
+def test_handlers_are_restored_and_ignored_signals_stay_ignored() -> None:
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    before = signal.getsignal(signal.SIGTERM)
+    with InterruptGuard():
+        assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+        _send(signal.SIGHUP)  # ignored: nothing raised
+        assert signal.getsignal(signal.SIGTERM) is not before
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_a_final_guard_ignores_signals_after_an_interruption() -> None:
+    with pytest.raises(Interrupted), InterruptGuard(final=True):
+        _send(signal.SIGTERM)
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_IGN
+    _send(signal.SIGTERM)  # the process reports and exits undisturbed
