@@ -36,7 +36,7 @@ class Blocked:
 
 
 @dataclass(frozen=True)
-class _Placement:
+class Placement:
     chain: Chain
     index: int | None
     """IR index to insert before; None to append."""
@@ -48,30 +48,43 @@ def propose(ruleset: Ruleset, path: Path, blocked: list[Blocked]) -> list[Fix]:
     fixes: list[Fix] = []
     pending = list(blocked)
     current = ruleset
+    # a vendor's configuration has its own places and syntax (audit/vendor/fixwriters.py)
+    writer = ruleset.device.fix_writer if ruleset.device is not None else None
+    place = writer.placement if writer is not None else _placement
     proposed: list[tuple[Fix, Rule, str]] = []
     for _ in range(MAX_ROUNDS):
         if not pending:
             break
-        groups: dict[tuple[str, int | None, str, str | None, str | None], list[Blocked]] = {}
+        groups: dict[tuple[str, int | None, str, str | None, str | None, int], list[Blocked]] = {}
         for item in pending:
             leg, result = _blocking_leg(item.alternative)
             decider = result.decider
-            placement = None if decider is None else _placement(current, decider)
+            placement = None if decider is None else place(current, decider)
             if placement is None:
                 continue
-            key = (placement.chain.key, placement.index, leg, item.ctx.iif, item.ctx.oif)
+            key = (
+                placement.chain.key,
+                placement.index,
+                leg,
+                item.ctx.iif,
+                item.ctx.oif,
+                item.ctx.family,
+            )
             groups.setdefault(key, []).append(item)
         if not groups:
             break
         progress = False
-        for (_, _, leg, _, _), items in groups.items():
+        for (_, _, leg, _, _, _), items in groups.items():
             leg_result = _blocking_leg(items[0].alternative)[1]
             decider = leg_result.decider
             assert decider is not None
-            placement = _placement(current, decider)
+            placement = place(current, decider)
             assert placement is not None
             untracked = any(d.outcome.untracked for d in leg_result.decisions)
-            fix_rule, command, note = _make_rule(current, placement, items, leg, untracked)
+            if writer is not None:
+                fix_rule, command, note = writer.make_rule(current, placement, items, leg)
+            else:
+                fix_rule, command, note = _make_rule(current, placement, items, leg, untracked)
             if any(command == done.command for done, _, _ in proposed):
                 continue
             progress = True
@@ -133,11 +146,11 @@ def _only_logs_and_drops(chain: Chain) -> bool:
     return True
 
 
-def _placement(ruleset: Ruleset, decision: Decision) -> _Placement | None:
+def _placement(ruleset: Ruleset, decision: Decision) -> Placement | None:
     base = ruleset.chains[decision.base]
     trace = decision.outcome.trace
     if decision.end.startswith("policy-") and not trace:
-        return _Placement(base, None, f"at the end of {base.name} (its policy drops the packet)")
+        return Placement(base, None, f"at the end of {base.name} (its policy drops the packet)")
     frames: list[tuple[Chain, int, Rule]] = []
     for uid in trace:
         rule = ruleset.rule(uid)
@@ -149,7 +162,7 @@ def _placement(ruleset: Ruleset, decision: Decision) -> _Placement | None:
         chain, index, last = frames[-1]
         if last.action.kind == "goto" and last.action.target in ruleset.chains:
             target = ruleset.chains[last.action.target]
-            return _Placement(
+            return Placement(
                 target,
                 None,
                 f"at the end of {target.name} (reached by goto "
@@ -158,18 +171,18 @@ def _placement(ruleset: Ruleset, decision: Decision) -> _Placement | None:
             )
         if last.action.kind == "return":
             first = next(i for i, r in enumerate(chain.rules) if r.origin == last.origin)
-            return _Placement(
+            return Placement(
                 chain,
                 first,
                 f"before {chain.name}#{last.origin.position} "
                 "(RETURN, then the policy drops the packet)",
             )
-        return _Placement(base, None, f"at the end of {base.name} (its policy drops the packet)")
+        return Placement(base, None, f"at the end of {base.name} (its policy drops the packet)")
     for chain, _, rule in reversed(frames):
         if chain.key == base.key or not _only_logs_and_drops(chain):
             first = next(i for i, r in enumerate(chain.rules) if r.origin == rule.origin)
             what = rule.action.text or rule.action.kind
-            return _Placement(chain, first, f"before {chain.name}#{rule.origin.position} ({what})")
+            return Placement(chain, first, f"before {chain.name}#{rule.origin.position} ({what})")
     return None
 
 
@@ -180,14 +193,14 @@ def _chain_key(ruleset: Ruleset, rule: Rule) -> str:
     return next(c.key for c in ruleset.chains.values() if any(r.uid == rule.uid for r in c.rules))
 
 
-def _insert(ruleset: Ruleset, placement: _Placement, rule: Rule) -> Ruleset:
+def _insert(ruleset: Ruleset, placement: Placement, rule: Rule) -> Ruleset:
     chain = ruleset.chains[placement.chain.key]
     index = len(chain.rules) if placement.index is None else placement.index
     return ruleset.with_rule_inserted(chain.key, index, rule)
 
 
 def _make_rule(
-    ruleset: Ruleset, placement: _Placement, items: list[Blocked], leg: str, untracked: bool
+    ruleset: Ruleset, placement: Placement, items: list[Blocked], leg: str, untracked: bool
 ) -> tuple[Rule, str, str | None]:
     ctx = items[0].ctx
     family = ctx.family

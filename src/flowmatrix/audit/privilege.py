@@ -56,8 +56,12 @@ def wide_rules(
                 + ", ".join({6: "tcp", 17: "udp"}.get(p, str(p)) for p in sorted(need.protos))
                 + ")"
             )
-        reasons += _wider("source", src or full, needed_src, family)
-        reasons += _wider("destination", dst or full, needed_dst, family)
+        # an FQDN object reaches the addresses of its names: no wider than the named end
+        match = ruleset.rule(uid).match
+        if match.src_names is None:
+            reasons += _wider("source", src or full, needed_src, family)
+        if match.dst_names is None:
+            reasons += _wider("destination", dst or full, needed_dst, family)
         ports = dport if dport is not None else ranges.PORTS
         extra = ranges.difference(ports, needed_ports)
         if extra:
