@@ -73,7 +73,7 @@ def audit_plan(
     walker = CompiledWalker(ruleset)
     describer = Describer(ruleset, source_ports)
     results: list[FlowResult] = []
-    served: dict[int, Served] = {}
+    served: dict[tuple[int, int], Served] = {}
     used: set[int] = set()
     paths: set[Path] = set()
     families: set[int] = set()
@@ -231,7 +231,7 @@ def _audit_flow(
     source: EndScope,
     destination: EndScope,
     evaluated: list[tuple[Ctx, list[Cell]]],
-    served: dict[int, Served],
+    served: dict[tuple[int, int], Served],
     used: set[int],
 ) -> FlowResult:
     proto = PROTOCOLS[flow.protocol]
@@ -287,7 +287,7 @@ def _collect(
     port: int,
     family: int,
     proto: int,
-    served: dict[int, Served],
+    served: dict[tuple[int, int], Served],
     used: set[int],
 ) -> None:
     """Remember which accept rules decided which flows (for least privilege)."""
@@ -304,9 +304,9 @@ def _collect(
         if decision is None or decision.outcome.rule is None or decision.end != "accept":
             continue
         uid = decision.outcome.rule
-        need = served.get(uid)
+        need = served.get((uid, family))
         if need is None:
-            need = served[uid] = Served(family, decision.outcome.trace)
+            need = served[(uid, family)] = Served(family, decision.outcome.trace)
         need.src.extend(cell.region.src)
         need.dst.extend(cell.region.dst)
         need.ports.append((port, port))

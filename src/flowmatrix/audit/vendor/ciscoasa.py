@@ -456,7 +456,7 @@ class _Reader:
             self.notes.skip(line, f"access-list {acl}: cannot read this entry")
             asm.add(
                 key,
-                Policy(origin, "unknown", action_word, conditions=(f"entry not read ({label})",)),
+                Policy(origin, "unknown", action_word, conditions=(f"not read: {label}",)),
             )
             return
         src, dst, services, conditions = policy
@@ -487,8 +487,8 @@ class _Reader:
             if found is None:
                 builtin = _inline_object(words[1])
                 if builtin is None:
-                    return None
-                found = (builtin,)
+                    self.notes.skip(line, f"service {head} {words[1]!r} is not defined")
+                found = (builtin,) if builtin else ()
             services, at = found, 2
         else:
             protos = None if head == "ip" else _protocol(head)
@@ -554,15 +554,14 @@ class _Reader:
                     service = rest[rest.index("service") + 1 :] if "service" in rest else []
                     out += self._static(label, real, mapped, real_if, mapped_if, service, origin)
                 elif rest[:1] == ["dynamic"]:
-                    mapped = self._nat_operand(
-                        rest[1] if len(rest) > 1 else "interface", line, mapped_if
-                    )
+                    mapped = self._nat_operand(_mapped(rest[1:]), line, mapped_if)
                     out += _source(label, real, mapped, real_if, origin)
                 continue
             if "source" not in rest:
                 continue
             at = rest.index("source")
-            kind, real_name, mapped_name = ([*rest[at + 1 : at + 4], "", "", ""])[:3]
+            kind, real_name = ([*rest[at + 1 : at + 3], "", ""])[:2]
+            mapped_name = _mapped(rest[at + 3 :])
             real = self._nat_operand(real_name, line, None)
             mapped = self._nat_operand(mapped_name, line, mapped_if)
             if kind == "static" and "unidirectional" not in rest:
@@ -646,6 +645,15 @@ def _source(
     return out
 
 
+def _mapped(words: list[str]) -> str:
+    """The mapped operand of a NAT: an object, ``interface``, or a PAT pool's object."""
+    if not words:
+        return "interface"
+    if words[0] == "pat-pool" and len(words) > 1:
+        return words[1]
+    return words[0]
+
+
 def _pair(text: str | None) -> tuple[str | None, str | None]:
     if not text:
         return None, None
@@ -688,7 +696,7 @@ def read_ciscoasa(
             None, "ASA multiple-context files are not read: give one context's running-config"
         )
     reader = _Reader(text, notes)
-    if not reader.acls and not reader.interfaces and not reader.objects:
+    if not (reader.acls or reader.interfaces or reader.objects or reader.groups or reader.nats):
         raise notes.error(
             1, "expected Cisco ASA running-config lines (interface, object, access-list ...)"
         )
@@ -696,8 +704,13 @@ def read_ciscoasa(
     ingress = asm.chain("(ingress)")
     egress = asm.chain("(egress)")
     bindings = reader.bindings
-    if not bindings and reader.acls:
-        bindings = [(name, "global", None, 0) for name in reader.acls]
+    extended = [
+        n
+        for n, lines in reader.acls.items()
+        if any(w[0] in ("extended", "line") for _, w, _ in lines)
+    ]
+    if not bindings and extended:
+        bindings = [(name, "global", None, 0) for name in extended]
         notes.note(
             "no access-group in the file: every extended access-list is evaluated as if bound "
             "global (the form flowmatrix rules writes); bind them with access-group on the device"

@@ -35,9 +35,13 @@ class Notes:
     file: str
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    _seen: set[Problem] = field(default_factory=set)
 
     def skip(self, line: int | None, message: str) -> None:
-        self.problems.append(Problem(self.file, line, redact(message)))
+        problem = Problem(self.file, line, redact(message))
+        if problem not in self._seen:
+            self._seen.add(problem)
+            self.problems.append(problem)
 
     def note(self, message: str) -> None:
         if message not in self.notes:

@@ -380,7 +380,7 @@ class _Reader:
         for field_name in ("groups", "users", "fsso-groups"):
             if entry.values(field_name):
                 conditions.append(
-                    f"user authentication: {field_name} {' '.join(entry.values(field_name))} ({label})"
+                    f"user {field_name} {' '.join(entry.values(field_name))} ({label})"
                 )
         iif = self.iface_match(entry.values("srcintf"), entry.line)
         oif = self.iface_match(entry.values("dstintf"), entry.line)
@@ -394,13 +394,13 @@ class _Reader:
                 continue
             src = self._policy_addresses(entry, src_field, family)
             if entry.get("internet-service-src") == "enable":
-                src = Addresses(depends=(f"Internet Service Database source ({label})",))
+                src = Addresses(depends=(f"ISDB source ({label})",))
             dst, by_vip = self._policy_destination(entry, dst_field, family)
             if entry.get("internet-service") == "enable":
                 isdb = " ".join(
                     entry.values("internet-service-name") or entry.values("internet-service-id")
                 )
-                dst = Addresses(depends=(f"Internet Service Database {isdb or '?'} ({label})",))
+                dst = Addresses(depends=(f"ISDB {isdb or '?'} ({label})",))
                 by_vip = {}
             plain = frozenset({""}) if entry.get("match-vip") != "enable" else None
             asm.add(

@@ -21,7 +21,8 @@ from flowmatrix.audit.vendor.common import Notes
 _ENTRY_COMMANDS = frozenset({"set", "unset", "append", "select", "unselect"})
 _BLOCK_COMMANDS = frozenset({"move", "delete", "clone", "rename", "purge"})
 _IGNORED = frozenset({"show", "get", "diagnose", "execute", "abort", "sleep"})
-_TOKEN = re.compile(r'"((?:[^"\\]|\\.)*)"|\'((?:[^\'\\]|\\.)*)\'|(\S+)')
+_TOKEN = re.compile(r'(?:"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|[^\s"\']+)+')
+_PIECE = re.compile(r'"((?:[^"\\]|\\.)*)"|\'((?:[^\'\\]|\\.)*)\'|([^"\']+)')
 
 
 @dataclass
@@ -65,13 +66,16 @@ class Block:
 
 
 def _tokens(text: str) -> list[str]:
+    """Words as the FortiOS shell reads them: quotes group, adjacent pieces join."""
+    if '"' not in text and "'" not in text:
+        return text.split()
     out = []
     for match in _TOKEN.finditer(text):
-        quoted = match.group(1) if match.group(1) is not None else match.group(2)
-        if quoted is not None:
-            out.append(re.sub(r"\\(.)", r"\1", quoted))
-        else:
-            out.append(match.group(3))
+        word = []
+        for piece in _PIECE.finditer(match.group(0)):
+            quoted = piece.group(1) if piece.group(1) is not None else piece.group(2)
+            word.append(re.sub(r"\\(.)", r"\1", quoted) if quoted is not None else piece.group(3))
+        out.append("".join(word))
     return out
 
 

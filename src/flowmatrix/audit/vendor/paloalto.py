@@ -25,7 +25,7 @@ from flowmatrix.audit.vendor.common import (
     port_range,
 )
 from flowmatrix.audit.vendor.policy import Addresses, Policy, Service
-from flowmatrix.audit.vendor.tree import Node, read_braces, read_set, read_xml
+from flowmatrix.audit.vendor.tree import Leaves, Node, read_braces, read_set, read_xml
 
 TABLE = "paloalto"
 Pair = tuple[IfaceMatch | None, IfaceMatch | None]
@@ -305,13 +305,14 @@ class _Reader:
 
     # -- rules ----------------------------------------------------------------------------
 
-    def addresses_of(self, node: Node, key: str) -> Addresses:
+    def addresses_of(self, node: Leaves, key: str) -> Addresses:
         found = Addresses()
         for name in node.names(key) or ["any"]:
             found = found.union(self._resolve(name, node.line))
         return found
 
-    def security_rule(self, name: str, node: Node, asm: Assembly, key: str) -> None:
+    def security_rule(self, name: str, tree: Node, asm: Assembly, key: str) -> None:
+        node = Leaves(tree)
         label = f"rule {name!r}"
         text = f"{label}: " + _summary(node)
         if node.value("disabled") == "yes":
@@ -366,17 +367,19 @@ class _Reader:
                 out += [(here, self.zone_match([t])) for t in targets if t != zone]
         return out
 
-    def _rule_services(self, node: Node, label: str, conditions: list[str]) -> tuple[Service, ...]:
+    def _rule_services(
+        self, node: Leaves, label: str, conditions: list[str]
+    ) -> tuple[Service, ...]:
         names = node.names("service") or ["any"]
         apps = node.names("application") or ["any"]
         if "any" not in apps:
-            conditions.append(f"App-ID: the application is {', '.join(apps)} ({label})")
+            conditions.append(f"App-ID {', '.join(apps)} ({label})")
         if "any" in names:
             return (Service(),)
         out: list[Service] = []
         for name in names:
             if name == "application-default":
-                conditions.append(f"App-ID: the port is the default of the application ({label})")
+                conditions.append(f"App-ID application-default ports ({label})")
                 out.append(Service())
                 continue
             found = self.services.get(name)
@@ -386,7 +389,8 @@ class _Reader:
             out.extend(found)
         return tuple(out)
 
-    def nat_rule(self, name: str, node: Node, asm_file: str) -> list[Translation]:
+    def nat_rule(self, name: str, tree: Node, asm_file: str) -> list[Translation]:
+        node = Leaves(tree)
         if node.value("disabled") == "yes":
             return []
         label = f"NAT rule {name!r}"
@@ -472,11 +476,11 @@ def _ports(text: str | None) -> ranges.Ivs | None:
     return ranges.normalize(iv for p in parts if p for iv in p)
 
 
-def _conditions(node: Node, label: str) -> list[str]:
+def _conditions(node: Leaves, label: str) -> list[str]:
     out = []
     users = node.names("source-user")
     if users and "any" not in users:
-        out.append(f"User-ID: source user {', '.join(users)} ({label})")
+        out.append(f"User-ID {', '.join(users)} ({label})")
     categories = node.names("category")
     if categories and "any" not in categories:
         out.append(f"URL category {', '.join(categories)} ({label})")
@@ -490,7 +494,7 @@ def _conditions(node: Node, label: str) -> list[str]:
     return out
 
 
-def _summary(node: Node) -> str:
+def _summary(node: Leaves) -> str:
     parts = []
     for key in (
         "from",

@@ -162,7 +162,7 @@ def _alternatives(addresses: Addresses, negated: bool, side: str) -> list[Match]
             return []
         opaque: tuple[str, ...] = ()
         if addresses.names:
-            opaque += (f"not an address of {', '.join(sorted(addresses.names))} (DNS)",)
+            opaque += (f"DNS: not an address of {', '.join(sorted(addresses.names))}",)
         opaque += tuple(f"not {d}" for d in addresses.depends)
         out = []
         for family in ANY_FAMILY:

@@ -293,21 +293,21 @@ class _Reader:
             self.applications[name] = tuple(found)
         sets = dict(apps.items("application-set"))
 
-        def resolve(name: str, seen: set[str]) -> tuple[Service, ...]:
+        def resolve(name: str, seen: set[str], line: int) -> tuple[Service, ...]:
             if name in self.applications:
                 return self.applications[name]
             node = sets.get(name)
             if node is None or name in seen:
-                self.notes.skip(None, f"application {name!r} is not defined")
+                self.notes.skip(line, f"application {name!r} is not defined")
                 return ()
             seen.add(name)
             members = node.names("application") + node.names("application-set")
-            found = tuple(s for member in members for s in resolve(member, seen))
+            found = tuple(s for member in members for s in resolve(member, seen, node.line))
             self.applications[name] = found
             return found
 
-        for name in sets:
-            resolve(name, set())
+        for name, node in sets.items():
+            resolve(name, set(), node.line)
 
     # -- policies -------------------------------------------------------------------------
 
@@ -346,7 +346,7 @@ class _Reader:
             conditions.append(f"scheduler {node.value('scheduler-name')!r} ({label})")
         apps = match.get("dynamic-application", [])
         if apps and apps != ["any"] and apps != ["none"]:
-            conditions.append(f"App-ID: the application is {', '.join(apps)} ({label})")
+            conditions.append(f"App-ID {', '.join(apps)} ({label})")
         identities = match.get("source-identity", [])
         if identities and "any" not in identities:
             conditions.append(f"source identity {', '.join(identities)} ({label})")

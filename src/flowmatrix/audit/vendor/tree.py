@@ -100,10 +100,32 @@ class Node:
             node.inactive = value
 
 
+class Leaves:
+    """A node read as keyword-value statements (several may share one ``set`` line)."""
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self.line = node.line
+        self._values = {k: list(dict.fromkeys(v)) for k, v in node.leaves().items()}
+
+    def names(self, key: str) -> list[str]:
+        return self._values.get(key, [])
+
+    def value(self, key: str) -> str | None:
+        found = self._values.get(key)
+        return found[-1] if found else None
+
+    def get(self, *path: str) -> Node | None:
+        return self.node.get(*path)
+
+
 def tokens(text: str) -> list[str]:
+    """Words, quoted strings and ``[ ] { } ;``; an unquoted ``#`` starts a comment."""
     out = []
     for match in _WORD.finditer(text):
         quoted = match.group(1) if match.group(1) is not None else match.group(2)
+        if quoted is None and match.group(3).startswith("#"):
+            break
         out.append(re.sub(r"\\(.)", r"\1", quoted) if quoted is not None else match.group(3))
     return out
 
