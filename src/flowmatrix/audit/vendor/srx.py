@@ -570,7 +570,7 @@ def read_srx(
                 f"from-zone {from_zone} to-zone {to_zone}", listed.line if listed else None
             )
             if listed is not None:
-                for name, policy in listed.items("policy"):
+                for name, policy in listed.items("policy", inactive=True):
                     reader.policy(name, policy, pair_key, asm, from_zone, to_zone)
             asm.add_rule(
                 key,
@@ -583,7 +583,7 @@ def read_srx(
     global_node = policies.get("global") if policies is not None else None
     if global_node is not None:
         global_key = asm.chain("global", global_node.line)
-        for name, policy in global_node.items("policy"):
+        for name, policy in global_node.items("policy", inactive=True):
             reader.policy(name, policy, global_key, asm, None, None)
         asm.add_rule(key, Match(), "jump", "global policies", "global policies", target=global_key)
     said = policies.get("default-policy") if policies is not None else None

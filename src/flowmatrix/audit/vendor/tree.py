@@ -70,9 +70,12 @@ class Node:
             walk(node)
         return out
 
-    def items(self, *path: str) -> list[tuple[str, Node]]:
+    def items(self, *path: str, inactive: bool = False) -> list[tuple[str, Node]]:
+        """The children at ``path``; deactivated ones too with ``inactive``."""
         node = self.get(*path)
-        return [] if node is None else [(k, v) for k, v in node.kids.items() if not v.inactive]
+        if node is None:
+            return []
+        return [(k, v) for k, v in node.kids.items() if inactive or not v.inactive]
 
     def add(self, words: list[str], line: int, *, inactive: bool = False) -> None:
         node = self
