@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from audit.vendor_lab import DATA, audit_file, audit_text, conditions, dead, deciders, flow
 from flowmatrix.audit.result import AuditReport
 from flowmatrix.errors import UserError
-from audit.vendor_lab import DATA, audit_file, audit_text, conditions, dead, deciders, flow
 
 CONF = DATA / "edge.fortigate.conf"
 

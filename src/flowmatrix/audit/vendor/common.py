@@ -17,13 +17,13 @@ _SECRET = re.compile(
     r"(?i)\b(password|passwd|passphrase|psksecret|pre-shared-key|secret|key|"
     r"private-key|phash|community|encrypted-password|ascii-text|hexadecimal-key|"
     r"authentication-key|auth-pwd|md5|sha|ssh-rsa|ssh-dss|ssh-ed25519|ecdsa-sha2-nistp256|"
-    r"ENC|encrypted|hash|certificate|auth-key|radius-secret|tacacs-key)(\s+)(\S+)"
+    r"ENC|encrypted|hash|certificate|auth-key|radius-secret|tacacs-key)(\s+)([^\n;]+)"
 )
 _SECRET_XML = re.compile(r"(?i)<(phash|password|key|pre-shared-key|private-key|secret)>[^<]*<")
 
 
 def redact(text: str) -> str:
-    """``text`` with the value after every secret keyword replaced by ``<secret>``."""
+    """``text`` with what follows a secret keyword on its line replaced by ``<secret>``."""
     text = _SECRET_XML.sub(lambda m: f"<{m.group(1)}><secret><", text)
     return _SECRET.sub(lambda m: f"{m.group(1)}{m.group(2)}<secret>", text)
 
