@@ -157,7 +157,7 @@ class Forti:
 
     def members(self, name: str) -> set[int]:
         if name == "all":
-            return set(range(0, 256))
+            return set(range(256))
         if name in self.addresses:
             net = self.addresses[name]
             return set(range(net.low, net.high + 1))
@@ -316,7 +316,7 @@ class Asa:
 
     def operand(self, text: str) -> set[int]:
         if text == "any":
-            return set(range(0, 256))
+            return set(range(256))
         if text.startswith("object-group "):
             return set().union(
                 *(set(range(n.low, n.high + 1)) for n in self.groups[text.split()[1]])

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flowmatrix.audit import ranges
+from flowmatrix.audit.delta import DeltaWalker
 from flowmatrix.audit.engine import CompiledWalker
 from flowmatrix.audit.ir import Action, Chain, IfaceMatch, Match, Origin, Rule, Ruleset
 from flowmatrix.audit.packet import Ctx, Region
@@ -20,6 +21,7 @@ from flowmatrix.audit.pipeline import Decision, Path, PathResult
 from flowmatrix.audit.ranges import Ivs
 from flowmatrix.audit.result import Fix
 from flowmatrix.audit.verdict import Alternative, evaluate_flow
+from flowmatrix.audit.walk import Walker
 
 MAX_ROUNDS = 4
 MAX_LISTED = 8
@@ -43,8 +45,11 @@ class Placement:
     text: str
 
 
-def propose(ruleset: Ruleset, path: Path, blocked: list[Blocked]) -> list[Fix]:
-    """Fixes for the blocked pieces of one flow and port, checked by re-evaluation."""
+def propose(
+    ruleset: Ruleset, path: Path, blocked: list[Blocked], walker: CompiledWalker | None = None
+) -> list[Fix]:
+    """Fixes for the blocked pieces of one flow and port, checked by re-evaluation
+    (with ``walker``, the audit's compiled engine of ``ruleset``, reused for that)."""
     fixes: list[Fix] = []
     pending = list(blocked)
     current = ruleset
@@ -98,7 +103,7 @@ def propose(ruleset: Ruleset, path: Path, blocked: list[Blocked]) -> list[Fix]:
             )
         if not progress:
             break
-        pending = _still_blocked(current, path, blocked)
+        pending = _still_blocked(current, path, blocked, walker)
     verified = not pending
     for fix, _, _ in proposed:
         fixes.append(Fix(fix.command, fix.chain, fix.placement, fix.leg, verified, fix.note))
@@ -123,8 +128,10 @@ def _blocking_leg(alternative: Alternative) -> tuple[str, PathResult]:
     return "request", alternative.request
 
 
-def _still_blocked(ruleset: Ruleset, path: Path, blocked: list[Blocked]) -> list[Blocked]:
-    walker = CompiledWalker(ruleset)
+def _still_blocked(
+    ruleset: Ruleset, path: Path, blocked: list[Blocked], base: CompiledWalker | None
+) -> list[Blocked]:
+    walker: Walker = CompiledWalker(ruleset) if base is None else DeltaWalker(base, ruleset)
     out: list[Blocked] = []
     for region, ctx in dict.fromkeys((item.region, item.ctx) for item in blocked):
         for cell in evaluate_flow(walker, path, ctx, region):

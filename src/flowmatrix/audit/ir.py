@@ -290,6 +290,11 @@ class Ruleset:
     def rule(self, uid: int) -> Rule:
         return self._by_uid()[uid]
 
+    @property
+    def rule_count(self) -> int:
+        """How many IR rules the ruleset has (without building the list of them)."""
+        return len(self._by_uid())
+
     def _by_uid(self) -> dict[int, Rule]:
         cache: dict[int, Rule] | None = self.__dict__.get("_uid_cache")
         if cache is None:
@@ -303,7 +308,28 @@ class Ruleset:
         rules = (*chain.rules[:index], rule, *chain.rules[index:])
         chains = dict(self.chains)
         chains[chain_key] = replace(chain, rules=rules)
-        return replace(self, chains=chains)
+        copy = replace(self, chains=chains)
+        # what does not depend on the rules' order is kept: the uid index, the base chains
+        cache: dict[int, Rule] | None = self.__dict__.get("_uid_cache")
+        if cache is not None:
+            copy.__dict__["_uid_cache"] = {**cache, rule.uid: rule}
+        if "_bases" in self.__dict__:
+            copy.__dict__["_bases"] = self.__dict__["_bases"]
+        # which rules are new, relative to the ruleset the first insertion started from
+        origin, inserted = self.__dict__.get("_inserted", (self, {}))
+        moved = {key: list(positions) for key, positions in inserted.items()}
+        here = moved.setdefault(chain_key, [])
+        here[:] = sorted([p + 1 if p >= index else p for p in here] + [index])
+        copy.__dict__["_inserted"] = (origin, moved)
+        return copy
+
+    def inserted_since(self, origin: Ruleset) -> dict[str, list[int]] | None:
+        """Chain -> positions of the rules inserted since ``origin`` (by
+        ``with_rule_inserted``), or None when this ruleset does not derive from it."""
+        found = self.__dict__.get("_inserted")
+        if found is None:
+            return {} if origin is self else None
+        return found[1] if found[0] is origin else None
 
     @property
     def uses_names(self) -> bool:

@@ -46,8 +46,12 @@ def wide_rules(
             continue
         src, dst, dport, protos = reach
         family = need.family
-        src, dst = _minus_earlier(ruleset, uid, family, src, dst, dport, protos)
         full = ranges.ALL_ADDRESSES[family]
+        wider = not ranges.is_subset(src or full, ranges.normalize(need.src)) or (
+            not ranges.is_subset(dst or full, ranges.normalize(need.dst))
+        )
+        if wider:  # only then is it worth finding what earlier rules take
+            src, dst = _minus_earlier(ruleset, uid, family, src, dst, dport, protos)
         reasons: list[str] = []
         needed_src = ranges.normalize(need.src)
         needed_dst = ranges.normalize(need.dst)
@@ -137,23 +141,33 @@ def _minus_earlier(
     if chain is None:
         return src, dst
     full = ranges.ALL_ADDRESSES[family]
-    for earlier in chain.rules:
-        if earlier.uid == uid:
+    for earlier in _enders(ruleset, chain.key):
+        if earlier.uid == uid or earlier.origin.position >= rule.origin.position:
             break
         m = earlier.match
-        if earlier.action.kind not in ("accept", "drop", "reject") or not _plain(m, rule, family):
-            continue
         if m.protos is not None and (protos is None or not protos <= m.protos):
             continue
         if m.dport is not None and (dport is None or not ranges.is_subset(dport, m.dport)):
             continue
         covers_src = m.src is None or (src is not None and ranges.is_subset(src, m.src))
         covers_dst = m.dst is None or (dst is not None and ranges.is_subset(dst, m.dst))
+        if not (covers_src or covers_dst) or not _plain(m, rule, family):
+            continue
         if covers_dst and m.src is not None:
             src = ranges.difference(src or full, m.src) or src
         if covers_src and m.dst is not None:
             dst = ranges.difference(dst or full, m.dst) or dst
     return src, dst
+
+
+def _enders(ruleset: Ruleset, key: str) -> list[Rule]:
+    """The rules of a chain that end the walk (accept, drop, reject), once per ruleset."""
+    cache: dict[str, list[Rule]] = ruleset.__dict__.setdefault("_enders", {})
+    found = cache.get(key)
+    if found is None:
+        kinds = ("accept", "drop", "reject")
+        found = cache[key] = [r for r in ruleset.chains[key].rules if r.action.kind in kinds]
+    return found
 
 
 def _plain(match: Match, rule: Rule, family: int) -> bool:

@@ -96,7 +96,7 @@ def audit_plan(
     for flow, port, path, source, destination, queries in ports:
         found = [(ctx, next(cells[path])) for ctx, _ in queries]
         result = _audit_flow(
-            ruleset, describer, flow, port, path, source, destination, found, served, used
+            ruleset, describer, flow, port, path, source, destination, found, served, used, walker
         )
         families.update(p.family for p in result.parts)
         if stage_notes.get((flow.id, port)):
@@ -233,6 +233,7 @@ def _audit_flow(
     evaluated: list[tuple[Ctx, list[Cell]]],
     served: dict[tuple[int, int], Served],
     used: set[int],
+    walker: CompiledWalker | None = None,
 ) -> FlowResult:
     proto = PROTOCOLS[flow.protocol]
     notes = [n for n in (source.note, destination.note) if n]
@@ -248,7 +249,7 @@ def _audit_flow(
             if cell.status == "blocked":
                 blocked.extend(Blocked(cell.region, ctx, a) for a in usual(cell.alternatives))
     status = _status(parts)
-    fixes = propose(ruleset, path, blocked) if blocked else []
+    fixes = propose(ruleset, path, blocked, walker) if blocked else []
     return FlowResult(
         flow_id=flow.id,
         requirement=flow.requirement,

@@ -84,16 +84,18 @@ def _deciding(ruleset: Ruleset, decision: Decision) -> tuple[Rule, Chain] | None
 
 
 def _first(chain: Chain, rule: Rule) -> int:
-    return next(i for i, r in enumerate(chain.rules) if r.origin == rule.origin)
+    """The first IR rule of the source rule ``rule`` belongs to (they share its origin)."""
+    origin = rule.origin
+    return next(i for i, r in enumerate(chain.rules) if r.origin is origin)
 
 
 def _first_named(chain: Chain, prefixes: tuple[str, ...]) -> int:
     """The first rule of the chain whose name starts with one of ``prefixes`` (the
     defaults after the policies), else the end of the chain."""
-    for index, rule in enumerate(chain.rules):
-        if (rule.origin.name or "").startswith(prefixes):
-            return index
-    return len(chain.rules)
+    index = len(chain.rules)
+    while index and (chain.rules[index - 1].origin.name or "").startswith(prefixes):
+        index -= 1  # the defaults come after every policy
+    return index
 
 
 def _ir_rule(ruleset: Ruleset, chain: Chain, index: int | None, match: Match, command: str) -> Rule:
@@ -101,7 +103,7 @@ def _ir_rule(ruleset: Ruleset, chain: Chain, index: int | None, match: Match, co
     origin = Origin(
         "(proposed fix)", None, command, chain.table, chain.name, position, None, "proposed fix"
     )
-    return Rule(-1 - len(ruleset.rules), match, Action("accept", None, "proposed fix"), origin)
+    return Rule(-1 - ruleset.rule_count, match, Action("accept", None, "proposed fix"), origin)
 
 
 def _zone_members(device: Device | None, iface: str | None) -> tuple[str | None, IfaceMatch | None]:
@@ -138,6 +140,10 @@ _POLICY = re.compile(r"^policy (\S+)$")
 
 class FortiGateFixes:
     """``config firewall policy`` / ``edit 0`` ... ``next`` / ``end``, then ``move``."""
+
+    def __init__(self, highest_id: int = 0) -> None:
+        self.highest_id = highest_id
+        """The highest policy id of the configuration: ``edit 0`` takes the next one."""
 
     def placement(self, ruleset: Ruleset, decision: Decision) -> Placement | None:
         found = _deciding(ruleset, decision)
@@ -181,12 +187,7 @@ class FortiGateFixes:
         ]
         srcintf = src_zone or o.iif or "any"
         dstintf = dst_zone or o.oif or "any"
-        ids = [
-            int(m.group(1))
-            for r in ruleset.rules
-            if (m := _POLICY.match(r.origin.name or "")) and m.group(1).isdigit()
-        ]
-        new_id = max(ids, default=0) + 1
+        new_id = self.highest_id + 1
         quoted = {k: " ".join(f'"{n}"' for n in v) or '"all"' for k, v in names.items()}
         lines += [
             "config firewall policy",

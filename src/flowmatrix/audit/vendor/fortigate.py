@@ -382,6 +382,10 @@ class _Reader:
                 conditions.append(
                     f"user {field_name} {' '.join(entry.values(field_name))} ({label})"
                 )
+        for field_name, what in _UNEVALUATED:
+            value = entry.values(field_name)
+            if value and value != ["disable"]:
+                conditions.append(f"{what} ({label})")
         iif = self.iface_match(entry.values("srcintf"), entry.line)
         oif = self.iface_match(entry.values("dstintf"), entry.line)
         services = self._policy_services(entry, label)
@@ -489,6 +493,17 @@ class _Reader:
         return None
 
 
+#: Policy settings that narrow what it matches and that the audit does not evaluate.
+_UNEVALUATED = (
+    ("ztna-status", "ZTNA"),
+    ("ztna-ems-tag", "ZTNA EMS tags"),
+    ("src-vendor-mac", "source vendor MAC"),
+    ("internet-service6", "ISDB (IPv6)"),
+    ("internet-service6-src", "ISDB source (IPv6)"),
+    ("devices", "device identification"),
+)
+
+
 def _key(name: str, family: int) -> str:
     return f"{family}:{name}"
 
@@ -563,12 +578,10 @@ def read_fortigate(
     asm = Assembly("fortigate", file, TABLE)
     key = asm.chain("policy")
     asm.session(key)
-    found_policies = False
-    for path in ("firewall policy", "firewall policy6"):
-        for entry in reader.entries(path):
-            found_policies = True
-            reader.policy(entry, key, asm)
-    if not found_policies:
+    policies = [e for path in ("firewall policy", "firewall policy6") for e in reader.entries(path)]
+    for entry in policies:
+        reader.policy(entry, key, asm)
+    if not policies:
         notes.note("no 'config firewall policy' in the file: everything is denied (implicit deny)")
     for zone, line in reader.intrazone:
         members = IfaceMatch(frozenset(reader.zones[zone]))
@@ -597,7 +610,7 @@ def read_fortigate(
         translations,
         "translated",
         name,
-        FortiGateFixes(),
+        FortiGateFixes(max((int(e.name) for e in policies if e.name.isdigit()), default=0)),
     )
     families = frozenset({4, 6})
     return asm.ruleset([(key, "forward", 0, "drop")], families, notes.problems, notes.notes, device)
