@@ -248,19 +248,21 @@ def fortigates(draw: Any) -> Forti:
     return forti
 
 
-PACKETS = st.lists(
-    st.tuples(
-        st.sampled_from(IFACES),
-        st.sampled_from(IFACES),
-        st.integers(0, 70),
-        st.integers(0, 70),
-        st.sampled_from(["tcp", "udp"]),
-        st.integers(1, 42),
-        st.integers(1, 42),
-    ),
-    min_size=1,
-    max_size=25,
-)
+def packets(interfaces: list[str]) -> st.SearchStrategy[list[tuple[Any, ...]]]:
+    """Random packets: (iif, oif, source, destination, protocol, sport, dport)."""
+    return st.lists(
+        st.tuples(
+            st.sampled_from(interfaces),
+            st.sampled_from(interfaces),
+            st.integers(0, 70),
+            st.integers(0, 70),
+            st.sampled_from(["tcp", "udp"]),
+            st.integers(1, 42),
+            st.integers(1, 42),
+        ),
+        min_size=1,
+        max_size=25,
+    )
 
 
 def engine_decisions(ruleset: Ruleset, packets: list[tuple[Any, ...]]) -> list[tuple[str, str]]:
@@ -283,7 +285,7 @@ def engine_decisions(ruleset: Ruleset, packets: list[tuple[Any, ...]]) -> list[t
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(fortigates(), PACKETS)
+@given(fortigates(), packets(IFACES))
 def test_fortigate_compiled_equals_first_match(
     forti: Forti, packets: list[tuple[Any, ...]]
 ) -> None:
@@ -449,23 +451,8 @@ def asas(draw: Any) -> Asa:
     return Asa(levels, groups, acls, bindings, draw(st.booleans()))
 
 
-ASA_PACKETS = st.lists(
-    st.tuples(
-        st.sampled_from(list(ASA_IFACES)),
-        st.sampled_from(list(ASA_IFACES)),
-        st.integers(0, 70),
-        st.integers(0, 70),
-        st.sampled_from(["tcp", "udp"]),
-        st.integers(1, 42),
-        st.integers(1, 42),
-    ),
-    min_size=1,
-    max_size=25,
-)
-
-
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(asas(), ASA_PACKETS)
+@given(asas(), packets(list(ASA_IFACES)))
 def test_asa_compiled_equals_first_match(asa: Asa, packets: list[tuple[Any, ...]]) -> None:
     ruleset = read_ciscoasa(asa.text(), "asa.cfg")
     assert engine_decisions(ruleset, packets) == [asa.decide(*p) for p in packets]
