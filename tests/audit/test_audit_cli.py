@@ -95,6 +95,7 @@ def test_json_contract(run_cli: Any, tmp_path: Path) -> None:
         "position",
         "handle",
         "text",
+        "name",
     }
     step = fate["request"][-1]
     assert set(step) == {"chain", "end", "rule", "trace"}

@@ -287,7 +287,8 @@ def test_nft_json_keeps_handles_and_renders_text() -> None:
 
 def test_format_detection(tmp_path: Path) -> None:
     unknown = tmp_path / "acl.txt"
-    unknown.write_text("access-list outside extended permit tcp any any eq 443\n")
+    # a Cisco IOS ACL (an ASA one is read since the vendor readers exist)
+    unknown.write_text("ip access-list extended outside\n permit tcp any any eq 443\n")
     with pytest.raises(UserError, match="cannot tell"):
         load_ruleset(unknown)
     empty = tmp_path / "empty"

@@ -45,13 +45,21 @@ def audit(
     nft_reader: NftReader = "auto",
     source_ports: str | None = None,
     plan: Plan | None = None,
+    context: str | None = None,
 ) -> AuditReport:
     """Load the site's plan and the ruleset, and audit one firewall (or one host)."""
     if plan is None:
         from flowmatrix.api import load_plan
 
         plan = load_plan(site, lang=lang, catalog=catalog)
-    rules = load_ruleset(ruleset, ipset=ipset, fmt=ruleset_format, nft_reader=nft_reader)
+    rules = load_ruleset(
+        ruleset,
+        ipset=ipset,
+        fmt=ruleset_format,
+        nft_reader=nft_reader,
+        context=context,
+        prefer=firewall,
+    )
     interfaces = load_ipassmt(ipassmt) if ipassmt is not None else None
     ports = parse_port_range(source_ports) if source_ports else EPHEMERAL
     return audit_plan(

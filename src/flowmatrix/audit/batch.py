@@ -31,13 +31,14 @@ from typing import TypeVar
 
 from flowmatrix.audit import ranges
 from flowmatrix.audit.engine import CompiledWalker
-from flowmatrix.audit.ir import BaseChain, IfaceMatch, Rule
+from flowmatrix.audit.ir import BaseChain, IfaceMatch, Match, Rule
 from flowmatrix.audit.packet import (
     Ctx,
     Outcome,
     Region,
     context_holds,
     iface_status,
+    names_status,
     rpfilter_status,
 )
 from flowmatrix.audit.pipeline import Decision, Path, PathResult, deciding_chains
@@ -104,20 +105,28 @@ class _Group:
                 for index in [i for i in range(count) if lows[i] != highs[i]]:
                     spans.setdefault(regions[index][dim], []).append(index)
             self.wide.append([(ivs, _bitset(found, count)) for ivs, found in spans.items()])
-        combos: dict[tuple[int, int | None, str | None, str | None], list[int]] = {}
+        combos: dict[tuple[int, int | None, str, str | None, str | None], list[int]] = {}
         for index, ctx in enumerate(ctxs):
-            combos.setdefault((ctx.proto, ctx.tcp_flags, ctx.iif, ctx.oif), []).append(index)
-        kinds: dict[tuple[int, int | None], int] = {}
+            combos.setdefault((ctx.proto, ctx.tcp_flags, ctx.dnat, ctx.iif, ctx.oif), []).append(
+                index
+            )
+        kinds: dict[tuple[int, int | None, str], int] = {}
         iifs: dict[str | None, int] = {}
         oifs: dict[str | None, int] = {}
-        for (proto, flags, iif, oif), found in combos.items():
+        for (proto, flags, dnat, iif, oif), found in combos.items():
             bits = _bitset(found, count)
-            kinds[(proto, flags)] = kinds.get((proto, flags), 0) | bits
+            kinds[(proto, flags, dnat)] = kinds.get((proto, flags, dnat), 0) | bits
             iifs[iif] = iifs.get(iif, 0) | bits
             oifs[oif] = oifs.get(oif, 0) | bits
         self.kinds = list(kinds.items())
         self.iifs = list(iifs.items())
         self.oifs = list(oifs.items())
+        named: dict[tuple[frozenset[str] | None, frozenset[str] | None], list[int]] = {}
+        for index, ctx in enumerate(ctxs):
+            if ctx.src_names is not None or ctx.dst_names is not None:
+                named.setdefault((ctx.src_names, ctx.dst_names), []).append(index)
+        self.named = [(names, _bitset(found, count)) for names, found in named.items()]
+        """Queries whose ends have DNS names, by those names (the others have none)."""
         self.iif_cache: dict[tuple[IfaceMatch | None, bool | None], tuple[int, int]] = {}
         self.oif_cache: dict[IfaceMatch, tuple[int, int]] = {}
 
@@ -165,6 +174,17 @@ class _Group:
             found = self.oif_cache[want] = (may, yes)
         return found
 
+    def _names_sure(self, match: Match) -> int:
+        """The queries for which the DNS-name conditions of ``match`` surely hold."""
+        yes = 0
+        for (src, dst), bits in self.named:
+            if (
+                names_status(match.src_names, src) == "yes"
+                and names_status(match.dst_names, dst) == "yes"
+            ):
+                yes |= bits
+        return yes
+
     def masks_of(self, key: str, state: str) -> _Masks:
         found = self.masks.get((key, state))
         if found is not None:
@@ -174,8 +194,8 @@ class _Group:
         cubes = walker.cubes(chain, self.family, self.reply)
         first = self.ctxs[0]
         kinds = [
-            (first._replace(proto=proto, tcp_flags=flags, state=state), bits)
-            for (proto, flags), bits in self.kinds
+            (first._replace(proto=proto, tcp_flags=flags, state=state, dnat=dnat), bits)
+            for (proto, flags, dnat), bits in self.kinds
         ]
         maybe: list[int] = []
         definite: list[int] = []
@@ -201,6 +221,8 @@ class _Group:
                     may, yes = self._oif(match.oif)
                     found_maybe &= may
                     sure &= yes
+                if match.src_names is not None or match.dst_names is not None:
+                    sure &= self._names_sure(match)
                 inside = overlap = found_maybe
                 for dim in range(4):
                     want = cube[dim]

@@ -29,6 +29,7 @@ from flowmatrix.audit.packet import (
     context_holds,
     iface_status,
     intersects,
+    names_status,
     rpfilter_status,
 )
 from flowmatrix.audit.ranges import Ivs
@@ -50,6 +51,8 @@ class _Compiled:
     ident: int
     small: bool
     """Few rules and no jumps: candidates are checked one by one, nothing is memoized."""
+    names_used: bool
+    """Some rule of the chain matches DNS names."""
     gmaps: dict[int, list[list[int]]] = field(default_factory=dict)
     """Per root chain (by ident), per axis: class of the root -> class of this chain."""
     positions: dict[int, int] = field(default_factory=dict)
@@ -57,6 +60,9 @@ class _Compiled:
     by_ctx: dict[Ctx, tuple[int, int]] = field(default_factory=dict)
     iifs: dict[str | None, tuple[int, int]] = field(default_factory=dict)
     oifs: dict[str | None, tuple[int, int]] = field(default_factory=dict)
+    names: dict[tuple[frozenset[str] | None, frozenset[str] | None], int] = field(
+        default_factory=dict
+    )
 
 
 @dataclass(slots=True)
@@ -138,14 +144,26 @@ class CompiledWalker(Walker):
         small = len(chain.rules) <= SMALL_CHAIN and not any(
             rule.action.kind in ("jump", "goto") for rule in chain.rules
         )
+        names_used = any(
+            r.match.src_names is not None or r.match.dst_names is not None for r in chain.rules
+        )
         found = _Compiled(
-            chain, family, reply, bounds, bits, cubes, opaque, len(self._compiled), small
+            chain,
+            family,
+            reply,
+            bounds,
+            bits,
+            cubes,
+            opaque,
+            len(self._compiled),
+            small,
+            names_used,
         )
         self._compiled[key] = found
         return found
 
     def _context_bits(self, comp: _Compiled, ctx: Ctx) -> int:
-        key = (ctx.proto, ctx.state, ctx.tcp_flags, ctx.local_src, ctx.local_dst)
+        key = (ctx.proto, ctx.state, ctx.tcp_flags, ctx.local_src, ctx.local_dst, ctx.dnat)
         found = comp.contexts.get(key)
         if found is None:
             found = 0
@@ -180,6 +198,25 @@ class CompiledWalker(Walker):
                     definite &= ~(1 << index)
             found = (maybe, definite)
             cache[name] = found
+        return found
+
+    @staticmethod
+    def _names_unsure(comp: _Compiled, ctx: Ctx) -> int:
+        """The rules whose DNS-name condition is not surely met for the ends of ``ctx``."""
+        key = (ctx.src_names, ctx.dst_names)
+        if key == (None, None) and not comp.names_used:
+            return 0
+        found = comp.names.get(key)
+        if found is None:
+            found = 0
+            for index, rule in enumerate(comp.chain.rules):
+                match = rule.match
+                if (match.src_names is not None or match.dst_names is not None) and (
+                    names_status(match.src_names, ctx.src_names) != "yes"
+                    or names_status(match.dst_names, ctx.dst_names) != "yes"
+                ):
+                    found |= 1 << index
+            comp.names[key] = found
         return found
 
     # -- regions no rule splits: the lean path -----------------------------------------------
@@ -368,7 +405,8 @@ class CompiledWalker(Walker):
             in_maybe, in_definite = self._iface_bits(comp, ctx.iif, True)
             out_maybe, out_definite = self._iface_bits(comp, ctx.oif, False)
             maybe &= in_maybe & out_maybe
-            found = (maybe, maybe & in_definite & out_definite & ~comp.opaque)
+            unsure = comp.opaque | self._names_unsure(comp, ctx)
+            found = (maybe, maybe & in_definite & out_definite & ~unsure)
             comp.by_ctx[ctx] = found
         return found
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flowmatrix.audit import ranges
+from flowmatrix.audit.delta import DeltaWalker
 from flowmatrix.audit.engine import CompiledWalker
 from flowmatrix.audit.ir import Action, Chain, IfaceMatch, Match, Origin, Rule, Ruleset
 from flowmatrix.audit.packet import Ctx, Region
@@ -20,6 +21,7 @@ from flowmatrix.audit.pipeline import Decision, Path, PathResult
 from flowmatrix.audit.ranges import Ivs
 from flowmatrix.audit.result import Fix
 from flowmatrix.audit.verdict import Alternative, evaluate_flow
+from flowmatrix.audit.walk import Walker
 
 MAX_ROUNDS = 4
 MAX_LISTED = 8
@@ -36,42 +38,58 @@ class Blocked:
 
 
 @dataclass(frozen=True)
-class _Placement:
+class Placement:
     chain: Chain
     index: int | None
     """IR index to insert before; None to append."""
     text: str
 
 
-def propose(ruleset: Ruleset, path: Path, blocked: list[Blocked]) -> list[Fix]:
-    """Fixes for the blocked pieces of one flow and port, checked by re-evaluation."""
+def propose(
+    ruleset: Ruleset, path: Path, blocked: list[Blocked], walker: CompiledWalker | None = None
+) -> list[Fix]:
+    """Fixes for the blocked pieces of one flow and port, checked by re-evaluation
+    (with ``walker``, the audit's compiled engine of ``ruleset``, reused for that)."""
     fixes: list[Fix] = []
     pending = list(blocked)
     current = ruleset
+    # a vendor's configuration has its own places and syntax (audit/vendor/fixwriters.py)
+    writer = ruleset.device.fix_writer if ruleset.device is not None else None
+    place = writer.placement if writer is not None else _placement
     proposed: list[tuple[Fix, Rule, str]] = []
     for _ in range(MAX_ROUNDS):
         if not pending:
             break
-        groups: dict[tuple[str, int | None, str, str | None, str | None], list[Blocked]] = {}
+        groups: dict[tuple[str, int | None, str, str | None, str | None, int], list[Blocked]] = {}
         for item in pending:
             leg, result = _blocking_leg(item.alternative)
             decider = result.decider
-            placement = None if decider is None else _placement(current, decider)
+            placement = None if decider is None else place(current, decider)
             if placement is None:
                 continue
-            key = (placement.chain.key, placement.index, leg, item.ctx.iif, item.ctx.oif)
+            key = (
+                placement.chain.key,
+                placement.index,
+                leg,
+                item.ctx.iif,
+                item.ctx.oif,
+                item.ctx.family,
+            )
             groups.setdefault(key, []).append(item)
         if not groups:
             break
         progress = False
-        for (_, _, leg, _, _), items in groups.items():
+        for (_, _, leg, _, _, _), items in groups.items():
             leg_result = _blocking_leg(items[0].alternative)[1]
             decider = leg_result.decider
             assert decider is not None
-            placement = _placement(current, decider)
+            placement = place(current, decider)
             assert placement is not None
             untracked = any(d.outcome.untracked for d in leg_result.decisions)
-            fix_rule, command, note = _make_rule(current, placement, items, leg, untracked)
+            if writer is not None:
+                fix_rule, command, note = writer.make_rule(current, placement, items, leg)
+            else:
+                fix_rule, command, note = _make_rule(current, placement, items, leg, untracked)
             if any(command == done.command for done, _, _ in proposed):
                 continue
             progress = True
@@ -85,7 +103,7 @@ def propose(ruleset: Ruleset, path: Path, blocked: list[Blocked]) -> list[Fix]:
             )
         if not progress:
             break
-        pending = _still_blocked(current, path, blocked)
+        pending = _still_blocked(current, path, blocked, walker)
     verified = not pending
     for fix, _, _ in proposed:
         fixes.append(Fix(fix.command, fix.chain, fix.placement, fix.leg, verified, fix.note))
@@ -110,8 +128,10 @@ def _blocking_leg(alternative: Alternative) -> tuple[str, PathResult]:
     return "request", alternative.request
 
 
-def _still_blocked(ruleset: Ruleset, path: Path, blocked: list[Blocked]) -> list[Blocked]:
-    walker = CompiledWalker(ruleset)
+def _still_blocked(
+    ruleset: Ruleset, path: Path, blocked: list[Blocked], base: CompiledWalker | None
+) -> list[Blocked]:
+    walker: Walker = CompiledWalker(ruleset) if base is None else DeltaWalker(base, ruleset)
     out: list[Blocked] = []
     for region, ctx in dict.fromkeys((item.region, item.ctx) for item in blocked):
         for cell in evaluate_flow(walker, path, ctx, region):
@@ -133,11 +153,11 @@ def _only_logs_and_drops(chain: Chain) -> bool:
     return True
 
 
-def _placement(ruleset: Ruleset, decision: Decision) -> _Placement | None:
+def _placement(ruleset: Ruleset, decision: Decision) -> Placement | None:
     base = ruleset.chains[decision.base]
     trace = decision.outcome.trace
     if decision.end.startswith("policy-") and not trace:
-        return _Placement(base, None, f"at the end of {base.name} (its policy drops the packet)")
+        return Placement(base, None, f"at the end of {base.name} (its policy drops the packet)")
     frames: list[tuple[Chain, int, Rule]] = []
     for uid in trace:
         rule = ruleset.rule(uid)
@@ -149,7 +169,7 @@ def _placement(ruleset: Ruleset, decision: Decision) -> _Placement | None:
         chain, index, last = frames[-1]
         if last.action.kind == "goto" and last.action.target in ruleset.chains:
             target = ruleset.chains[last.action.target]
-            return _Placement(
+            return Placement(
                 target,
                 None,
                 f"at the end of {target.name} (reached by goto "
@@ -158,18 +178,18 @@ def _placement(ruleset: Ruleset, decision: Decision) -> _Placement | None:
             )
         if last.action.kind == "return":
             first = next(i for i, r in enumerate(chain.rules) if r.origin == last.origin)
-            return _Placement(
+            return Placement(
                 chain,
                 first,
                 f"before {chain.name}#{last.origin.position} "
                 "(RETURN, then the policy drops the packet)",
             )
-        return _Placement(base, None, f"at the end of {base.name} (its policy drops the packet)")
+        return Placement(base, None, f"at the end of {base.name} (its policy drops the packet)")
     for chain, _, rule in reversed(frames):
         if chain.key == base.key or not _only_logs_and_drops(chain):
             first = next(i for i, r in enumerate(chain.rules) if r.origin == rule.origin)
             what = rule.action.text or rule.action.kind
-            return _Placement(chain, first, f"before {chain.name}#{rule.origin.position} ({what})")
+            return Placement(chain, first, f"before {chain.name}#{rule.origin.position} ({what})")
     return None
 
 
@@ -180,14 +200,14 @@ def _chain_key(ruleset: Ruleset, rule: Rule) -> str:
     return next(c.key for c in ruleset.chains.values() if any(r.uid == rule.uid for r in c.rules))
 
 
-def _insert(ruleset: Ruleset, placement: _Placement, rule: Rule) -> Ruleset:
+def _insert(ruleset: Ruleset, placement: Placement, rule: Rule) -> Ruleset:
     chain = ruleset.chains[placement.chain.key]
     index = len(chain.rules) if placement.index is None else placement.index
     return ruleset.with_rule_inserted(chain.key, index, rule)
 
 
 def _make_rule(
-    ruleset: Ruleset, placement: _Placement, items: list[Blocked], leg: str, untracked: bool
+    ruleset: Ruleset, placement: Placement, items: list[Blocked], leg: str, untracked: bool
 ) -> tuple[Rule, str, str | None]:
     ctx = items[0].ctx
     family = ctx.family

@@ -10,14 +10,17 @@ the engine can answer "depends on ..." instead of guessing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from flowmatrix.audit import ranges
 from flowmatrix.audit.ranges import Ivs
 
+if TYPE_CHECKING:
+    from flowmatrix.audit.device import Device
+
 Hook = Literal["prerouting", "input", "forward", "output", "postrouting"]
 ChainKind = Literal["filter", "nat", "route"]
-Dialect = Literal["iptables", "ip6tables", "nftables"]
+Dialect = Literal["iptables", "ip6tables", "nftables", "fortigate", "paloalto", "ciscoasa", "srx"]
 ActionKind = Literal[
     "accept",
     "drop",
@@ -91,6 +94,9 @@ class Origin:
     """1-based position of the source rule in its chain (what ``iptables -I`` counts)."""
     handle: int | None = None
     """nftables rule handle, when known (rulesets read from ``nft -j``)."""
+    name: str | None = None
+    """How a vendor names the rule (``policy 12``, ``rule 'web-in'``, ``outside_in line
+    3``): shown instead of ``chain#position``."""
 
     @property
     def where(self) -> str:
@@ -161,6 +167,15 @@ class Match:
     """Conditions the tool cannot evaluate, as written (e.g. ``-m recent --update``)."""
     never: str | None = None
     """Why the match can never be true (e.g. ``-p udp`` and ``-p tcp`` together)."""
+    src_names: frozenset[str] | None = None
+    """The source is one of the addresses these DNS names resolve to (an FQDN object;
+    ``*`` wildcards allowed). It holds for a flow end known by those names, and depends
+    on DNS for any other end (see ``packet.names_status``)."""
+    dst_names: frozenset[str] | None = None
+    """The same for the destination."""
+    dnat: frozenset[str] | None = None
+    """The packet's connection was translated by one of these destination translations
+    (``Ctx.dnat``; ``""`` stands for "not translated")."""
 
     def cube(self, reply: bool) -> tuple[Ivs | None, Ivs | None, Ivs | None, Ivs | None] | None:
         """(src, dst, sport, dport) of the packets this match can take in one direction.
@@ -264,6 +279,9 @@ class Ruleset:
     nft_handles: bool = False
     """True when rule handles are known (read from ``nft -j``)."""
     notes: tuple[str, ...] = field(default=())
+    device: Device | None = None
+    """What a vendor configuration says besides its rules: interfaces and zones, address
+    translations, what the fixes need (``audit/device.py``); None for Linux rulesets."""
 
     @property
     def rules(self) -> list[Rule]:
@@ -271,6 +289,11 @@ class Ruleset:
 
     def rule(self, uid: int) -> Rule:
         return self._by_uid()[uid]
+
+    @property
+    def rule_count(self) -> int:
+        """How many IR rules the ruleset has (without building the list of them)."""
+        return len(self._by_uid())
 
     def _by_uid(self) -> dict[int, Rule]:
         cache: dict[int, Rule] | None = self.__dict__.get("_uid_cache")
@@ -285,17 +308,39 @@ class Ruleset:
         rules = (*chain.rules[:index], rule, *chain.rules[index:])
         chains = dict(self.chains)
         chains[chain_key] = replace(chain, rules=rules)
-        return Ruleset(
-            self.dialect,
-            self.file,
-            chains,
-            self.bases,
-            self.families,
-            self.problems,
-            self.sets_file,
-            self.nft_handles,
-            self.notes,
-        )
+        copy = replace(self, chains=chains)
+        # what does not depend on the rules' order is kept: the uid index, the base chains
+        cache: dict[int, Rule] | None = self.__dict__.get("_uid_cache")
+        if cache is not None:
+            copy.__dict__["_uid_cache"] = {**cache, rule.uid: rule}
+        if "_bases" in self.__dict__:
+            copy.__dict__["_bases"] = self.__dict__["_bases"]
+        # which rules are new, relative to the ruleset the first insertion started from
+        origin, inserted = self.__dict__.get("_inserted", (self, {}))
+        moved = {key: list(positions) for key, positions in inserted.items()}
+        here = moved.setdefault(chain_key, [])
+        here[:] = sorted([p + 1 if p >= index else p for p in here] + [index])
+        copy.__dict__["_inserted"] = (origin, moved)
+        return copy
+
+    def inserted_since(self, origin: Ruleset) -> dict[str, list[int]] | None:
+        """Chain -> positions of the rules inserted since ``origin`` (by
+        ``with_rule_inserted``), or None when this ruleset does not derive from it."""
+        found = self.__dict__.get("_inserted")
+        if found is None:
+            return {} if origin is self else None
+        return found[1] if found[0] is origin else None
+
+    @property
+    def uses_names(self) -> bool:
+        """Whether some rule matches DNS names (then queries carry their ends' names)."""
+        found: bool | None = self.__dict__.get("_uses_names")
+        if found is None:
+            found = any(
+                r.match.src_names is not None or r.match.dst_names is not None for r in self.rules
+            )
+            self.__dict__["_uses_names"] = found
+        return found
 
 
 def successors(chain: Chain) -> set[str]:

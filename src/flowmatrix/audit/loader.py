@@ -21,16 +21,23 @@ from flowmatrix.audit.ir import Problem, Ruleset
 from flowmatrix.audit.nft_text import parse_nft_text
 from flowmatrix.audit.parse_iptables import parse_iptables
 from flowmatrix.audit.parse_nft import build_ruleset, parse_nft_json
+from flowmatrix.audit.vendor import VENDORS, read_vendor
+from flowmatrix.audit.vendor import detect as detect_vendor
 from flowmatrix.errors import UserError
 
-Format = Literal["auto", "iptables", "ip6tables", "nft", "nft-json"]
+Format = Literal[
+    "auto", "iptables", "ip6tables", "nft", "nft-json", "fortigate", "paloalto", "ciscoasa", "srx"
+]
 NftReader = Literal["auto", "kernel", "text"]
 
 
-def detect(text: str, file: str | None = None) -> Literal["iptables", "nft-json", "nft"]:
+def detect(text: str, file: str | None = None) -> Format:
     stripped = text.lstrip()
     if stripped.startswith("{"):
         return "nft-json"
+    vendor = detect_vendor(text)
+    if vendor is not None:
+        return vendor
     for line in text.splitlines():
         line = line.strip()
         if not line or line.startswith("#"):
@@ -43,8 +50,9 @@ def detect(text: str, file: str | None = None) -> Literal["iptables", "nft-json"
     raise UserError(
         "cannot tell the ruleset format",
         file=file,
-        hint="give iptables-save output, 'nft list ruleset' "
-        "or 'nft -j list ruleset' output (or say which with --ruleset-format)",
+        hint="give iptables-save output, 'nft list ruleset' or 'nft -j list ruleset' "
+        "output, or a FortiGate, PAN-OS, Cisco ASA or Juniper SRX configuration "
+        "(or say which with --ruleset-format)",
     )
 
 
@@ -54,7 +62,11 @@ def load_ruleset(
     ipset: str | Path | None = None,
     fmt: Format = "auto",
     nft_reader: NftReader = "auto",
+    context: str | None = None,
+    prefer: str | None = None,
 ) -> Ruleset:
+    """``context``: the VDOM or vsys of a vendor configuration (``prefer``: the name tried
+    first when the file holds several, the audited firewall's)."""
     file = str(path)
     try:
         text = Path(path).read_text("utf-8", errors="replace")
@@ -63,6 +75,12 @@ def load_ruleset(
     if not text.strip():
         raise UserError("the ruleset file is empty", file=file)
     kind = detect(text, file) if fmt == "auto" else fmt
+    if kind in VENDORS:
+        if ipset is not None:
+            raise UserError("--ipset applies to iptables rulesets only", file=file)
+        return read_vendor(kind, text, file, context=context, prefer=prefer)
+    if context is not None:
+        raise UserError("--context applies to vendor configurations (a VDOM or a vsys)", file=file)
     ipsets: IpsetDb | None = load_ipsets(ipset) if ipset is not None else None
     if kind in ("iptables", "ip6tables"):
         family = None if fmt == "auto" else (6 if kind == "ip6tables" else 4)

@@ -9,6 +9,7 @@ assumptions made about conditions the tool cannot evaluate.
 
 from __future__ import annotations
 
+from fnmatch import fnmatchcase
 from typing import Literal, NamedTuple
 
 from flowmatrix.audit import ranges
@@ -71,6 +72,12 @@ class Ctx(NamedTuple):
     reply: bool = False
     local_src: bool = False
     local_dst: bool = False
+    src_names: frozenset[str] | None = None
+    """The DNS names the packet's source end is known by, when every host of that end
+    has one (an FQDN object in a rule is then decided, see ``names_status``)."""
+    dst_names: frozenset[str] | None = None
+    dnat: str = ""
+    """The destination translation the connection went through ("" for none)."""
 
     def untracked(self) -> Ctx:
         return self._replace(state="untracked")
@@ -98,6 +105,8 @@ def applicability(match: Match, ctx: Ctx) -> Tri:
         iface_status(match.iif, ctx.iif),
         iface_status(match.oif, ctx.oif),
         rpfilter_status(match.rpfilter, ctx.iif),
+        names_status(match.src_names, ctx.src_names),
+        names_status(match.dst_names, ctx.dst_names),
     ):
         if status == "no":
             return "no"
@@ -140,6 +149,8 @@ def context_holds(match: Match, ctx: Ctx, *, check_box: bool = True) -> bool:
         return False
     if match.local_dst is not None and match.local_dst != ctx.local_dst:
         return False
+    if match.dnat is not None and ctx.dnat not in match.dnat:
+        return False
     return not check_box or match.cube(ctx.reply) is not None
 
 
@@ -149,6 +160,17 @@ def iface_status(want: IfaceMatch | None, have: str | None) -> Tri:
     if have is None:
         return "maybe"
     return "yes" if want.matches(have) else "no"
+
+
+def names_status(want: frozenset[str] | None, have: frozenset[str] | None) -> Tri:
+    """Whether an address one of the names ``want`` resolves to is that of an end known
+    by the names ``have``: yes when every name of the end is one of ``want`` (patterns
+    with ``*`` allowed); otherwise it depends on what DNS answers, never surely no."""
+    if want is None:
+        return "yes"
+    if have and all(any(fnmatchcase(name, p) for p in want) for name in have):
+        return "yes"
+    return "maybe"
 
 
 def unknown_reasons(match: Match, ctx: Ctx) -> list[str]:
@@ -162,6 +184,20 @@ def unknown_reasons(match: Match, ctx: Ctx) -> list[str]:
         reasons.append(
             f"output interface {match.oif.describe()} (interface of the destination unknown)"
         )
+    for what, want, have in (
+        ("source", match.src_names, ctx.src_names),
+        ("destination", match.dst_names, ctx.dst_names),
+    ):
+        if names_status(want, have) == "maybe":
+            assert want is not None
+            known = (
+                f"the plan knows it as {', '.join(sorted(have))}"
+                if have
+                else "the plan gives it by address"
+            )
+            reasons.append(
+                f"DNS: whether the {what} is an address of {', '.join(sorted(want))} ({known})"
+            )
     return reasons
 
 

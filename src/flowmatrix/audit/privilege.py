@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from flowmatrix.audit import ranges
 from flowmatrix.audit.ipassmt import InterfaceMap
-from flowmatrix.audit.ir import Rule, Ruleset, reachable
+from flowmatrix.audit.ir import Match, Rule, Ruleset, reachable
 from flowmatrix.audit.pipeline import Path, base_chains
 from flowmatrix.audit.ranges import Ivs
 from flowmatrix.audit.result import RuleRef, WideRule
@@ -34,18 +34,24 @@ class Served:
 
 
 def wide_rules(
-    ruleset: Ruleset, served: dict[int, Served], interfaces: InterfaceMap | None = None
+    ruleset: Ruleset, served: dict[tuple[int, int], Served], interfaces: InterfaceMap | None = None
 ) -> list[WideRule]:
     """``interfaces`` narrows a rule's reach by its ``-i``/``-o``: a rule for packets coming
     in on the Internet side cannot take sources of the inside zones."""
     out: list[WideRule] = []
-    for uid, need in sorted(served.items(), key=lambda item: _order(ruleset, item[0])):
+    # by (rule, family): a rule of both families serves each family's flows separately
+    for (uid, _), need in sorted(served.items(), key=lambda item: _order(ruleset, item[0][0])):
         reach = _reach(ruleset, need.trace, need.family, interfaces)
         if reach is None:
             continue
         src, dst, dport, protos = reach
         family = need.family
         full = ranges.ALL_ADDRESSES[family]
+        wider = not ranges.is_subset(src or full, ranges.normalize(need.src)) or (
+            not ranges.is_subset(dst or full, ranges.normalize(need.dst))
+        )
+        if wider:  # only then is it worth finding what earlier rules take
+            src, dst = _minus_earlier(ruleset, uid, family, src, dst, dport, protos)
         reasons: list[str] = []
         needed_src = ranges.normalize(need.src)
         needed_dst = ranges.normalize(need.dst)
@@ -56,8 +62,12 @@ def wide_rules(
                 + ", ".join({6: "tcp", 17: "udp"}.get(p, str(p)) for p in sorted(need.protos))
                 + ")"
             )
-        reasons += _wider("source", src or full, needed_src, family)
-        reasons += _wider("destination", dst or full, needed_dst, family)
+        # an FQDN object reaches the addresses of its names: no wider than the named end
+        match = ruleset.rule(uid).match
+        if match.src_names is None:
+            reasons += _wider("source", src or full, needed_src, family)
+        if match.dst_names is None:
+            reasons += _wider("destination", dst or full, needed_dst, family)
         ports = dport if dport is not None else ranges.PORTS
         extra = ranges.difference(ports, needed_ports)
         if extra:
@@ -101,14 +111,86 @@ def _reach(
         src = _narrow(src, cube[0])
         dst = _narrow(dst, cube[1])
         if interfaces is not None:
+            # an interface whose addresses the rule does not meet (a rule on published,
+            # pre-NAT addresses) narrows nothing
             if rule.match.iif is not None:
-                src = _narrow(src, interfaces.addresses_of(rule.match.iif, family))
+                src = _narrow(src, interfaces.addresses_of(rule.match.iif, family)) or src
             if rule.match.oif is not None:
-                dst = _narrow(dst, interfaces.addresses_of(rule.match.oif, family))
+                dst = _narrow(dst, interfaces.addresses_of(rule.match.oif, family)) or dst
         dport = _narrow(dport, cube[3])
         if rule.match.protos is not None:
             protos = rule.match.protos if protos is None else protos & rule.match.protos
     return src, dst, dport, protos
+
+
+def _minus_earlier(
+    ruleset: Ruleset,
+    uid: int,
+    family: int,
+    src: Ivs | None,
+    dst: Ivs | None,
+    dport: Ivs | None,
+    protos: frozenset[int] | None,
+) -> tuple[Ivs | None, Ivs | None]:
+    """The reach without the addresses earlier rules of the same chain take whole: an
+    earlier rule that ends the walk, evaluated in full and covering the reach on the
+    other axes (a Cisco-like ``deny internal`` before ``permit any``), takes its own
+    sources (or destinations) out of it."""
+    rule = ruleset.rule(uid)
+    chain = ruleset.chains.get(f"{rule.origin.table}/{rule.origin.chain}")
+    if chain is None:
+        return src, dst
+    full = ranges.ALL_ADDRESSES[family]
+    for earlier in _enders(ruleset, chain.key):
+        if earlier.uid == uid or earlier.origin.position >= rule.origin.position:
+            break
+        m = earlier.match
+        if m.protos is not None and (protos is None or not protos <= m.protos):
+            continue
+        if m.dport is not None and (dport is None or not ranges.is_subset(dport, m.dport)):
+            continue
+        covers_src = m.src is None or (src is not None and ranges.is_subset(src, m.src))
+        covers_dst = m.dst is None or (dst is not None and ranges.is_subset(dst, m.dst))
+        if not (covers_src or covers_dst) or not _plain(m, rule, family):
+            continue
+        if covers_dst and m.src is not None:
+            src = ranges.difference(src or full, m.src) or src
+        if covers_src and m.dst is not None:
+            dst = ranges.difference(dst or full, m.dst) or dst
+    return src, dst
+
+
+def _enders(ruleset: Ruleset, key: str) -> list[Rule]:
+    """The rules of a chain that end the walk (accept, drop, reject), once per ruleset."""
+    cache: dict[str, list[Rule]] = ruleset.__dict__.setdefault("_enders", {})
+    found = cache.get(key)
+    if found is None:
+        kinds = ("accept", "drop", "reject")
+        found = cache[key] = [r for r in ruleset.chains[key].rules if r.action.kind in kinds]
+    return found
+
+
+def _plain(match: Match, rule: Rule, family: int) -> bool:
+    """Conditions other than addresses, protocol and port that hold for every packet the
+    rule takes (so that the earlier rule surely takes those of its addresses)."""
+    return (
+        match.never is None
+        and not match.opaque
+        and match.src_names is None
+        and match.dst_names is None
+        and match.family in (None, family)
+        and match.sport is None
+        and not match.tcp_flags
+        and match.states in (None, rule.match.states)
+        and match.iif in (None, rule.match.iif)
+        and match.oif in (None, rule.match.oif)
+        and match.dnat in (None, rule.match.dnat)
+        and match.orig_src is None
+        and match.orig_dst is None
+        and match.direction is None
+        and match.local_src is None
+        and match.local_dst is None
+    )
 
 
 def _narrow(have: Ivs | None, more: Ivs | None) -> Ivs | None:
@@ -131,14 +213,20 @@ def unused_accepts(
                 continue
             for key in reachable(ruleset, base.chain):
                 chains.setdefault(key, None)
-    seen: dict[tuple[str, int | None, int], None] = {}
+    seen: dict[tuple[str, int | None, str, int], None] = {}
+    # a source rule expanded into several IR rules is needed when any of them is
+    for key in chains:
+        for rule in ruleset.chains[key].rules:
+            if rule.uid in used:
+                origin = rule.origin
+                seen[(origin.file, origin.line, origin.chain, origin.position)] = None
     out: list[RuleRef] = []
     for key in chains:
         for rule in ruleset.chains[key].rules:
             if not _accepts_new(rule) or rule.uid in used:
                 continue
             origin = rule.origin
-            ident = (origin.file, origin.line, origin.position)
+            ident = (origin.file, origin.line, origin.chain, origin.position)
             if ident in seen:
                 continue
             seen[ident] = None

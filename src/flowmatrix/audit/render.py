@@ -50,6 +50,7 @@ def _rule(ref: RuleRef | None) -> dict[str, Any] | None:
         "position": ref.position,
         "handle": ref.handle,
         "text": ref.text,
+        "name": ref.name,
     }
 
 

@@ -22,6 +22,8 @@ class RuleRef:
     position: int
     handle: int | None
     text: str
+    name: str | None = None
+    """A vendor's name for the rule (``policy 12``, ``rule 'web-in'``)."""
 
     @property
     def where(self) -> str:
@@ -33,13 +35,13 @@ class RuleRef:
 
     @property
     def label(self) -> str:
-        """``chain#position``, e.g. ``FORWARD#12``."""
-        return f"{self.chain}#{self.position}"
+        """``chain#position``, e.g. ``FORWARD#12`` (a vendor's rule: its name)."""
+        return self.name or f"{self.chain}#{self.position}"
 
     @classmethod
     def of(cls, rule: Rule) -> RuleRef:
         o = rule.origin
-        return cls(o.file, o.line, o.table, o.chain, o.position, o.handle, o.text)
+        return cls(o.file, o.line, o.table, o.chain, o.position, o.handle, o.text, o.name)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,8 +3,11 @@ against its ruleset, plus what the ruleset allows beyond them and what in it is 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flowmatrix.audit import ranges
 from flowmatrix.audit.batch import evaluate_flows
+from flowmatrix.audit.binding import bind_zones
 from flowmatrix.audit.describe import Describer
 from flowmatrix.audit.engine import CompiledWalker
 from flowmatrix.audit.fixes import Blocked, propose, usual
@@ -17,6 +20,7 @@ from flowmatrix.audit.ranges import Ivs
 from flowmatrix.audit.result import AuditReport, FlowResult, FlowStatus, Part, RuleRef, Unevaluated
 from flowmatrix.audit.scope import EndScope, Interfaces, end_scope, interfaces_for
 from flowmatrix.audit.shadow import dead_rules
+from flowmatrix.audit.stage import prepare
 from flowmatrix.audit.verdict import Cell, request_context
 from flowmatrix.errors import UserError
 from flowmatrix.model import Flow, Plan
@@ -53,6 +57,9 @@ def audit_plan(
                 f"no firewall {firewall!r} in site {site.name!r}",
                 hint=f"firewalls of the site: {known}",
             )
+        binding: list[str] = []
+        if ruleset.device is not None:
+            fw, binding = bind_zones(site, fw, ruleset.device)
         for flow in plan.flows_through(firewall):
             jobs.append(
                 (flow, "forward", end_scope(site, flow.source), end_scope(site, flow.destination))
@@ -62,16 +69,18 @@ def audit_plan(
         assert host is not None
         jobs = _host_jobs(plan, host)
         target = f"host {host}"
+        binding = []
     walker = CompiledWalker(ruleset)
     describer = Describer(ruleset, source_ports)
     results: list[FlowResult] = []
-    served: dict[int, Served] = {}
+    served: dict[tuple[int, int], Served] = {}
     used: set[int] = set()
     paths: set[Path] = set()
     families: set[int] = set()
     # every flow port's queries first, evaluated at once per path (audit/batch.py)
     ports: list[tuple[Flow, int, Path, EndScope, EndScope, list[tuple[Ctx, Region]]]] = []
     by_path: dict[Path, list[tuple[Ctx, Region]]] = {}
+    stage_notes: dict[tuple[str, int], list[str]] = {}
     for flow, path, source, destination in jobs:
         paths.add(path)
         for port in flow.ports:
@@ -79,20 +88,24 @@ def audit_plan(
             queries = _queries(
                 ruleset, flow, port, path, source, destination, interfaces, source_ports
             )
+            queries, seen_notes = prepare(ruleset, flow, queries)
+            stage_notes[(flow.id, port)] = seen_notes
             ports.append((flow, port, path, source, destination, queries))
             by_path.setdefault(path, []).extend(queries)
     cells = {path: iter(evaluate_flows(walker, path, items)) for path, items in by_path.items()}
     for flow, port, path, source, destination, queries in ports:
         found = [(ctx, next(cells[path])) for ctx, _ in queries]
         result = _audit_flow(
-            ruleset, describer, flow, port, path, source, destination, found, served, used
+            ruleset, describer, flow, port, path, source, destination, found, served, used, walker
         )
         families.update(p.family for p in result.parts)
+        if stage_notes.get((flow.id, port)):
+            result = replace(result, notes=result.notes + tuple(stage_notes[(flow.id, port)]))
         results.append(result)
     unused: list[RuleRef] = []
     for path in sorted(paths):
         unused += unused_accepts(ruleset, path, families or set(ruleset.families), used)
-    notes = []
+    notes = list(binding)
     if ipassmt is None and (fw is None or not fw.interfaces):
         notes.append(
             "interfaces unknown: rules on -i/-o (iifname/oifname) make the verdict "
@@ -108,7 +121,7 @@ def audit_plan(
         interfaces_from=(
             f"ipassmt {ipassmt.source}"
             if ipassmt is not None
-            else "site"
+            else ("site" if ruleset.device is None else "site, bound to the configuration")
             if fw is not None and fw.interfaces
             else "unknown"
         ),
@@ -135,11 +148,11 @@ def _zone_interfaces(site: Site, firewall: Firewall | None) -> InterfaceMap | No
             entries.append((ifname, list(zone.cidrs), zone.internet))
     # zones behind the next firewalls are reached through the interface toward them
     for other in site.zones:
-        if other.name in firewall.interfaces or other.internet:
+        if other.name in firewall.interfaces:
             continue
         toward = _toward(site, firewall, other.name)
         if toward is not None and toward in firewall.interfaces:
-            entries.append((firewall.interfaces[toward], list(other.cidrs), False))
+            entries.append((firewall.interfaces[toward], list(other.cidrs), other.internet))
     return from_zones(entries)
 
 
@@ -218,8 +231,9 @@ def _audit_flow(
     source: EndScope,
     destination: EndScope,
     evaluated: list[tuple[Ctx, list[Cell]]],
-    served: dict[int, Served],
+    served: dict[tuple[int, int], Served],
     used: set[int],
+    walker: CompiledWalker | None = None,
 ) -> FlowResult:
     proto = PROTOCOLS[flow.protocol]
     notes = [n for n in (source.note, destination.note) if n]
@@ -235,7 +249,7 @@ def _audit_flow(
             if cell.status == "blocked":
                 blocked.extend(Blocked(cell.region, ctx, a) for a in usual(cell.alternatives))
     status = _status(parts)
-    fixes = propose(ruleset, path, blocked) if blocked else []
+    fixes = propose(ruleset, path, blocked, walker) if blocked else []
     return FlowResult(
         flow_id=flow.id,
         requirement=flow.requirement,
@@ -246,7 +260,7 @@ def _audit_flow(
         destination_zone=flow.destination.zone,
         protocol=flow.protocol,
         port=port,
-        required=flow.status != "obsolete",
+        required=flow.requested and flow.status != "obsolete",
         flow_status=flow.status,
         status=status,
         path=path,
@@ -274,7 +288,7 @@ def _collect(
     port: int,
     family: int,
     proto: int,
-    served: dict[int, Served],
+    served: dict[tuple[int, int], Served],
     used: set[int],
 ) -> None:
     """Remember which accept rules decided which flows (for least privilege)."""
@@ -291,9 +305,9 @@ def _collect(
         if decision is None or decision.outcome.rule is None or decision.end != "accept":
             continue
         uid = decision.outcome.rule
-        need = served.get(uid)
+        need = served.get((uid, family))
         if need is None:
-            need = served[uid] = Served(family, decision.outcome.trace)
+            need = served[(uid, family)] = Served(family, decision.outcome.trace)
         need.src.extend(cell.region.src)
         need.dst.extend(cell.region.dst)
         need.ports.append((port, port))

@@ -150,6 +150,8 @@ def _can_shadow(match: Match) -> bool:
         and match.orig_dst is None
         and match.orig_sport is None
         and match.orig_dport is None
+        and match.src_names is None
+        and match.dst_names is None
     )
 
 
@@ -160,6 +162,8 @@ def _implied(earlier: Match, rule: Match) -> bool:
     if earlier.protos is not None and (rule.protos is None or not rule.protos <= earlier.protos):
         return False
     if earlier.states is not None and (rule.states is None or not rule.states <= earlier.states):
+        return False
+    if earlier.dnat is not None and (rule.dnat is None or not rule.dnat <= earlier.dnat):
         return False
     if earlier.tcp_flags and not set(earlier.tcp_flags) <= set(rule.tcp_flags):
         return False

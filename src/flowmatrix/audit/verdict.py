@@ -90,6 +90,9 @@ def reply_context(request: Ctx) -> Ctx:
         True,
         request.local_dst,
         request.local_src,
+        request.dst_names,
+        request.src_names,
+        request.dnat,
     )
 
 

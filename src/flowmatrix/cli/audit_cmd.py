@@ -21,6 +21,10 @@ class RulesetFormat(StrEnum):
     ip6tables = "ip6tables"
     nft = "nft"
     nft_json = "nft-json"
+    fortigate = "fortigate"
+    paloalto = "paloalto"
+    ciscoasa = "ciscoasa"
+    srx = "srx"
 
 
 class NftReaderChoice(StrEnum):
@@ -39,7 +43,8 @@ def audit_command(
             "-r",
             metavar="FILE",
             help="The ruleset: iptables-save / ip6tables-save output, 'nft list ruleset' or "
-            "'nft -j list ruleset' output.",
+            "'nft -j list ruleset' output, or a FortiGate, PAN-OS, Cisco ASA or Juniper SRX "
+            "configuration.",
         ),
     ] = ...,  # type: ignore[assignment]
     firewall: Annotated[
@@ -95,6 +100,15 @@ def audit_command(
             "(kernel, needs root), by flowmatrix (text), or the first that works (auto).",
         ),
     ] = NftReaderChoice.auto,
+    context: Annotated[
+        str | None,
+        typer.Option(
+            "--context",
+            metavar="NAME",
+            help="The VDOM (FortiGate) or vsys (PAN-OS) to audit when the configuration "
+            "holds several (default: the one named like the firewall, or the only one).",
+        ),
+    ] = None,
     source_ports: Annotated[
         str,
         typer.Option(
@@ -131,6 +145,7 @@ def audit_command(
         ruleset_format=ruleset_format.value,
         nft_reader=nft_reader.value,
         source_ports=source_ports,
+        context=context,
     )
     emit_as(
         fmt,

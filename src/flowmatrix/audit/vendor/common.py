@@ -1,0 +1,205 @@
+"""What the vendor readers share: addresses, ports, secrets, and what was left unread."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass, field
+
+from flowmatrix.audit import ranges
+from flowmatrix.audit.ir import Problem
+from flowmatrix.audit.ranges import Ivs
+from flowmatrix.audit.vendor.policy import Addresses
+from flowmatrix.errors import UserError
+
+#: Keywords whose value is a secret, in any vendor's syntax: the value is never echoed.
+_SECRET = re.compile(
+    r"(?i)\b(password|passwd|passphrase|psksecret|pre-shared-key|secret|key|"
+    r"private-key|phash|community|encrypted-password|ascii-text|hexadecimal-key|"
+    r"authentication-key|auth-pwd|md5|sha|ssh-rsa|ssh-dss|ssh-ed25519|ecdsa-sha2-nistp256|"
+    r"ENC|encrypted|hash|certificate|auth-key|radius-secret|tacacs-key)(\s+)([^\n;]+)"
+)
+_SECRET_XML = re.compile(r"(?i)<(phash|password|key|pre-shared-key|private-key|secret)>[^<]*<")
+
+
+def redact(text: str) -> str:
+    """``text`` with what follows a secret keyword on its line replaced by ``<secret>``."""
+    text = _SECRET_XML.sub(lambda m: f"<{m.group(1)}><secret><", text)
+    return _SECRET.sub(lambda m: f"{m.group(1)}{m.group(2)}<secret>", text)
+
+
+@dataclass
+class Notes:
+    """What a reader skips (with its place) and what it assumes (notes)."""
+
+    file: str
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    _seen: set[Problem] = field(default_factory=set)
+
+    def skip(self, line: int | None, message: str) -> None:
+        problem = Problem(self.file, line, redact(message))
+        if problem not in self._seen:
+            self._seen.add(problem)
+            self.problems.append(problem)
+
+    def note(self, message: str) -> None:
+        if message not in self.notes:
+            self.notes.append(redact(message))
+
+    def error(self, line: int | None, message: str, hint: str | None = None) -> UserError:
+        return UserError(redact(message), file=self.file, line=line, hint=hint)
+
+
+def network(text: str) -> tuple[int, Ivs] | None:
+    """``10.0.0.0/8``, ``10.0.0.1``, ``2001:db8::/32``: (family, interval); None if not one."""
+    try:
+        net = ipaddress.ip_network(text.strip(), strict=False)
+    except ValueError:
+        return None
+    low = int(net.network_address)
+    return net.version, ((low, low + net.num_addresses - 1),)
+
+
+def address_mask(address: str, mask: str) -> tuple[int, Ivs] | None:
+    """``10.0.0.0 255.0.0.0`` (a netmask; a non-contiguous one is not an address set)."""
+    try:
+        net = ipaddress.ip_network(f"{address}/{mask}", strict=False)
+    except ValueError:
+        return None
+    low = int(net.network_address)
+    return net.version, ((low, low + net.num_addresses - 1),)
+
+
+def address_range(first: str, last: str) -> tuple[int, Ivs] | None:
+    try:
+        low, high = ipaddress.ip_address(first.strip()), ipaddress.ip_address(last.strip())
+    except ValueError:
+        return None
+    if low.version != high.version or int(low) > int(high):
+        return None
+    return low.version, ((int(low), int(high)),)
+
+
+def as_addresses(found: tuple[int, Ivs] | None) -> Addresses | None:
+    return None if found is None else Addresses.of(*found)
+
+
+def interface_network(address: str, mask: str | None = None) -> str | None:
+    """An interface address as ``address/prefix`` (what the zone binding reads)."""
+    try:
+        if mask is None:
+            iface = ipaddress.ip_interface(address)
+        else:
+            iface = ipaddress.ip_interface(f"{address}/{mask}")
+    except ValueError:
+        return None
+    return iface.with_prefixlen
+
+
+def port_range(text: str, names: dict[str, int] | None = None) -> Ivs | None:
+    """``443``, ``8000-8080``, ``https`` (with ``names``): an interval set, None if bad."""
+    text = text.strip()
+    if names is not None and text.lower() in names:
+        value = names[text.lower()]
+        return ((value, value),)
+    low_text, _, high_text = text.partition("-")
+    low = _port(low_text, names)
+    high = _port(high_text, names) if high_text else low
+    if low is None or high is None or low > high:
+        return None
+    return ((low, high),)
+
+
+def _port(text: str, names: dict[str, int] | None) -> int | None:
+    text = text.strip()
+    if text.isdigit():
+        value = int(text)
+        return value if 0 <= value <= 65535 else None
+    if names is not None:
+        return names.get(text.lower())
+    return None
+
+
+def union_ports(parts: list[Ivs]) -> Ivs:
+    return ranges.normalize(iv for part in parts for iv in part)
+
+
+#: Port names as Cisco ASA writes them (``show running-config`` replaces numbers by these).
+ASA_PORTS: dict[str, int] = {
+    "aol": 5190,
+    "bgp": 179,
+    "biff": 512,
+    "bootpc": 68,
+    "bootps": 67,
+    "chargen": 19,
+    "cifs": 3020,
+    "citrix-ica": 1494,
+    "cmd": 514,
+    "ctiqbe": 2748,
+    "daytime": 13,
+    "discard": 9,
+    "dnsix": 195,
+    "domain": 53,
+    "echo": 7,
+    "exec": 512,
+    "finger": 79,
+    "ftp": 21,
+    "ftp-data": 20,
+    "gopher": 70,
+    "h323": 1720,
+    "hostname": 101,
+    "http": 80,
+    "https": 443,
+    "ident": 113,
+    "imap4": 143,
+    "irc": 194,
+    "isakmp": 500,
+    "kerberos": 750,
+    "klogin": 543,
+    "kshell": 544,
+    "ldap": 389,
+    "ldaps": 636,
+    "login": 513,
+    "lotusnotes": 1352,
+    "lpd": 515,
+    "mobile-ip": 434,
+    "nameserver": 42,
+    "netbios-dgm": 138,
+    "netbios-ns": 137,
+    "netbios-ssn": 139,
+    "nfs": 2049,
+    "nntp": 119,
+    "ntp": 123,
+    "pcanywhere-data": 5631,
+    "pcanywhere-status": 5632,
+    "pim-auto-rp": 496,
+    "pop2": 109,
+    "pop3": 110,
+    "pptp": 1723,
+    "radius": 1645,
+    "radius-acct": 1646,
+    "rip": 520,
+    "rsh": 514,
+    "rtsp": 554,
+    "secureid-udp": 5510,
+    "sip": 5060,
+    "smtp": 25,
+    "snmp": 161,
+    "snmptrap": 162,
+    "sqlnet": 1521,
+    "ssh": 22,
+    "sunrpc": 111,
+    "syslog": 514,
+    "tacacs": 49,
+    "talk": 517,
+    "telnet": 23,
+    "tftp": 69,
+    "time": 37,
+    "uucp": 540,
+    "vxlan": 4789,
+    "who": 513,
+    "whois": 43,
+    "www": 80,
+    "xdmcp": 177,
+}

@@ -1,0 +1,235 @@
+"""The FortiOS command language: ``config ... / edit ... / set ... / next / end``.
+
+A backup (``.conf``) or ``show full-configuration`` output is a tree of configuration
+blocks (``config firewall policy``), each holding entries (``edit 12``) with settings
+(``set srcintf "port1"``) and nested blocks; ``config vdom`` holds one tree per VDOM.
+Commands act in order as on the device: ``set`` replaces, ``append`` and ``select``
+add, ``unset`` clears; ``move``, ``delete``, ``clone`` and ``rename`` change the entries
+of a block. A block that appears twice is one block (the second edits the first).
+
+What cannot be a FortiOS line at all (another vendor's file, a truncated one) is an
+error with its line; a command the reader does not know inside a block is listed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from flowmatrix.audit.vendor.common import Notes
+
+_ENTRY_COMMANDS = frozenset({"set", "unset", "append", "select", "unselect"})
+_BLOCK_COMMANDS = frozenset({"move", "delete", "clone", "rename", "purge"})
+_IGNORED = frozenset({"show", "get", "diagnose", "execute", "abort", "sleep"})
+_TOKEN = re.compile(r'(?:"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|[^\s"\']+)+')
+_PIECE = re.compile(r'"((?:[^"\\]|\\.)*)"|\'((?:[^\'\\]|\\.)*)\'|([^"\']+)')
+
+
+@dataclass
+class Setting:
+    values: list[str]
+    line: int
+
+
+@dataclass
+class Entry:
+    """``edit NAME`` ... ``next``: settings and nested blocks."""
+
+    name: str
+    line: int
+    settings: dict[str, Setting] = field(default_factory=dict)
+    blocks: dict[str, Block] = field(default_factory=dict)
+    lines: list[tuple[int, str]] = field(default_factory=list)
+    """The entry's own lines, as written (for the rule's text)."""
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        found = self.settings.get(key)
+        return found.values[0] if found is not None and found.values else default
+
+    def values(self, key: str) -> list[str]:
+        found = self.settings.get(key)
+        return list(found.values) if found is not None else []
+
+    def line_of(self, key: str) -> int:
+        found = self.settings.get(key)
+        return found.line if found is not None else self.line
+
+
+@dataclass
+class Block:
+    """``config PATH`` ... ``end``: entries in their table order, and block settings."""
+
+    path: str
+    line: int
+    entries: dict[str, Entry] = field(default_factory=dict)
+    settings: Entry = field(default_factory=lambda: Entry("", 0))
+
+
+def _tokens(text: str) -> list[str]:
+    """Words as the FortiOS shell reads them: quotes group, adjacent pieces join."""
+    if '"' not in text and "'" not in text:
+        return text.split()
+    out = []
+    for match in _TOKEN.finditer(text):
+        word = []
+        for piece in _PIECE.finditer(match.group(0)):
+            quoted = piece.group(1) if piece.group(1) is not None else piece.group(2)
+            word.append(re.sub(r"\\(.)", r"\1", quoted) if quoted is not None else piece.group(3))
+        out.append("".join(word))
+    return out
+
+
+def looks_like(text: str) -> bool:
+    """Whether ``text`` reads as FortiOS configuration (for format detection)."""
+    for raw in text.splitlines()[:200]:
+        line = raw.strip()
+        if not line:
+            continue
+        if line.startswith(("#config-version=", "#conf_file_ver=")):
+            return True
+        if line.startswith("#"):
+            continue
+        return bool(re.match(r"config (system|firewall|vdom|global|router|user|vpn|log)\b", line))
+    return False
+
+
+class _Parser:
+    def __init__(self, text: str, notes: Notes) -> None:
+        self.lines = text.splitlines()
+        self.notes = notes
+        self.root = Entry("", 0)
+
+    def parse(self) -> Entry:
+        # the stack holds (block, entry or None) frames; the root entry holds top blocks
+        stack: list[tuple[Block, Entry | None]] = []
+        for number, raw in enumerate(self.lines, 1):
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            words = _tokens(line)
+            command = words[0]
+            if command == "config":
+                if len(words) < 2:
+                    raise self.notes.error(number, "'config' without a path")
+                parent = self.root if not stack else (stack[-1][1] or stack[-1][0].settings)
+                path = " ".join(words[1:])
+                block = parent.blocks.get(path)
+                if block is None:
+                    block = parent.blocks[path] = Block(path, number)
+                stack.append((block, None))
+                self._record(stack, number, raw)
+                continue
+            if not stack:
+                raise self.notes.error(
+                    number,
+                    f"expected a FortiOS 'config ...' block here, found {command!r}",
+                    hint="give a FortiGate backup or 'show full-configuration' output, "
+                    "or name the format with --ruleset-format",
+                )
+            block, entry = stack[-1]
+            if command == "end":
+                if entry is not None:
+                    # FortiOS accepts 'end' closing the entry and its block at once
+                    pass
+                self._record(stack, number, raw)
+                stack.pop()
+                continue
+            if command == "edit":
+                if entry is not None:
+                    raise self.notes.error(
+                        number, f"'edit' inside 'edit {entry.name}' (expected 'next')"
+                    )
+                if len(words) < 2:
+                    raise self.notes.error(number, "'edit' without a name")
+                name = words[1]
+                found = block.entries.get(name)
+                if found is None:
+                    found = block.entries[name] = Entry(name, number)
+                stack[-1] = (block, found)
+                self._record(stack, number, raw)
+                continue
+            if command == "next":
+                if entry is None:
+                    raise self.notes.error(number, "'next' outside an 'edit' entry")
+                self._record(stack, number, raw)
+                stack[-1] = (block, None)
+                continue
+            target = entry or block.settings
+            self._record(stack, number, raw)
+            if command in _ENTRY_COMMANDS:
+                self._setting(target, command, words[1:], number)
+            elif command in _BLOCK_COMMANDS and entry is None:
+                self._block_command(block, command, words[1:], number)
+            elif command in _IGNORED:
+                continue
+            else:
+                self.notes.skip(number, f"unknown command {command!r} in 'config {block.path}'")
+        if stack:
+            block = stack[-1][0]
+            raise self.notes.error(
+                len(self.lines),
+                f"'config {block.path}' opened at line {block.line} is not closed",
+                hint="the file ends before its 'end' (a truncated file?)",
+            )
+        return self.root
+
+    @staticmethod
+    def _record(stack: list[tuple[Block, Entry | None]], number: int, raw: str) -> None:
+        for _, entry in stack:
+            if entry is not None:
+                entry.lines.append((number, raw.rstrip()))
+
+    def _setting(self, target: Entry, command: str, args: list[str], number: int) -> None:
+        if not args:
+            self.notes.skip(number, f"'{command}' without a setting name")
+            return
+        key, values = args[0], args[1:]
+        current = target.settings.get(key)
+        if command == "set":
+            target.settings[key] = Setting(values, number)
+        elif command == "unset":
+            target.settings.pop(key, None)
+        elif command in ("append", "select"):
+            old = current.values if current is not None else []
+            target.settings[key] = Setting(old + [v for v in values if v not in old], number)
+        else:  # unselect
+            old = current.values if current is not None else []
+            target.settings[key] = Setting([v for v in old if v not in values], number)
+
+    def _block_command(self, block: Block, command: str, args: list[str], number: int) -> None:
+        entries = block.entries
+        if command == "purge":
+            entries.clear()
+        elif command == "delete" and args:
+            entries.pop(args[0], None)
+        elif command == "move" and len(args) == 3 and args[1] in ("before", "after"):
+            moving = entries.pop(args[0], None)
+            if moving is None or args[2] not in entries:
+                if moving is not None:
+                    entries[args[0]] = moving
+                self.notes.skip(number, f"move of {args[0]}: no such entries")
+                return
+            order = list(entries.items())
+            at = next(i for i, (name, _) in enumerate(order) if name == args[2])
+            order.insert(at if args[1] == "before" else at + 1, (args[0], moving))
+            block.entries = dict(order)
+        elif command in ("clone", "rename") and len(args) == 3 and args[1] == "to":
+            found = entries.get(args[0])
+            if found is None:
+                self.notes.skip(number, f"{command} of {args[0]}: no such entry")
+                return
+            copy = Entry(args[2], number, dict(found.settings), dict(found.blocks), found.lines)
+            if command == "rename":
+                block.entries = {
+                    (args[2] if name == args[0] else name): (copy if name == args[0] else e)
+                    for name, e in entries.items()
+                }
+            else:
+                entries[args[2]] = copy
+        else:
+            self.notes.skip(number, f"cannot read {command!r} with these arguments")
+
+
+def parse_fortios(text: str, notes: Notes) -> Entry:
+    """The configuration tree: the root entry's blocks are the top-level blocks."""
+    return _Parser(text, notes).parse()
