@@ -37,7 +37,7 @@ from flowmatrix.probe.tcp import classify, sockaddr
 
 #: Seconds an attempt waits for its answer at most: the kernel resends an unanswered SYN
 #: after its initial retransmission timeout (1 s, RFC 6298), a packet no rate could count.
-SYN_GUARD = 0.9
+SYN_GUARD = 0.8
 _TIMER_SLACK = 0.0005
 _POLL_BATCH = 4096
 #: Probes started per event-loop turn at most, so that timers and other tasks keep time.
