@@ -275,9 +275,7 @@ class _Run:
         why = Outcome("error", f"probe failed: {exc.strerror or exc}", attempts=0)
         self.deliver(index, _result(target, address, dns, why))
 
-    def follow_up(
-        self, index: int, work: Coroutine[Any, Any, ProbeResult], scan: TcpScan
-    ) -> None:
+    def follow_up(self, index: int, work: Coroutine[Any, Any, ProbeResult], scan: TcpScan) -> None:
         """Finish a TCP probe with more work (TLS, two-ended exchange), holding its slot."""
         scan.hold()
 
@@ -356,9 +354,7 @@ async def _probe(
             )
         else:
             datagrams.append(index)
-    shares = share_concurrency(
-        options.concurrency, options.retries, len(connects), len(datagrams)
-    )
+    shares = share_concurrency(options.concurrency, options.retries, len(connects), len(datagrams))
     scan = TcpScan(
         loop,
         timeout=options.timeout,
@@ -400,6 +396,7 @@ async def probe_all(
     with same_namespace_resolution():
         names = await _resolve_names(targets, options)
     return await _probe(targets, options, progress, names)
+
 
 def run_probes(
     targets: Sequence[ProbeTarget],

@@ -285,7 +285,9 @@ class TcpScan:
         if probe.finished:
             return
         probe.finished = True
-        icmp = read_icmp_error(sock) if sock is not None and code not in (0, errno.ETIMEDOUT) else None
+        icmp = (
+            read_icmp_error(sock) if sock is not None and code not in (0, errno.ETIMEDOUT) else None
+        )
         request = probe.request
         outcome = classify(
             code, icmp, request.address, request.port, probe.attempts, self.timeout, latency_ms
