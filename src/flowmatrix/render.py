@@ -61,7 +61,22 @@ def header(column: str, lang: Lang) -> str:
 
 
 def to_json(document: Any) -> str:
-    return json.dumps(document, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+    """JSON text indented by two spaces, with a final newline.
+
+    The layout of ``json.dumps(document, ensure_ascii=False, indent=2)``, written by
+    orjson: the standard encoder falls back to pure Python as soon as it indents (0.2 s
+    for 10,000 verify results, against a few milliseconds). Keys that are not strings are
+    written as strings, as ``json`` does; what orjson refuses (an integer beyond 64 bits)
+    goes through ``json``. The one visible difference: floats under 1e-4 are written in
+    decimal notation (``0.00001``, not ``1e-05``), the same number to any reader.
+    """
+    import orjson
+
+    try:
+        text = orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
+    except orjson.JSONEncodeError:
+        return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    return text.decode() + "\n"
 
 
 def to_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
