@@ -144,7 +144,7 @@ def verify_command(
         fmt,
         output,
         table=partial(render.to_table_text, report, lang.value),
-        json=partial(render.to_json_text, report),
+        json=partial(render.to_json_document, report),
         csv=partial(render.to_csv_text, report),
         junit=partial(render.to_junit, report),
     )

@@ -21,7 +21,6 @@ from flowmatrix.probe.results import DnsInfo, Outcome, ProbeResult, TlsInfo
 from flowmatrix.probe.targets import ProbeTarget
 from flowmatrix.probe.tcp import exchange
 from flowmatrix.probe.tcpscan import TcpRequest, TcpScan
-from flowmatrix.probe.tls import tls_check
 from flowmatrix.probe.udp import UdpRequest, udp_probe
 
 #: Services recognised by port when the plan does not name one.
@@ -231,6 +230,8 @@ async def _with_tls(
     options: ProbeOptions,
     gate: PacketGate | None,
 ) -> ProbeResult:
+    from flowmatrix.probe.tls import tls_check  # cryptography: only when a TLS port is open
+
     check = await tls_check(
         address,
         target.port,
