@@ -181,7 +181,11 @@ def test_rate_bounds_every_packet_and_a_stall_does_not_burst(
     # seen, retries included (no SYN resent by the kernel behind the rate's back)
     attempts = sum(r["attempts"] for r in results)
     assert attempts == len(DROPPED) * 3 + len(CLOSED) + len(OPEN) + len(UDP_DROPPED) * 3
-    assert len(sent) == attempts
+    resent = len(sent) - len({(p.protocol, p.source_port, p.port) for p in sent})
+    assert len(sent) == attempts, (
+        f"{len(sent)} packets captured for {attempts} attempts ({resent} SYNs resent by the "
+        "kernel: an attempt outlived its guard)"
+    )
     times = sorted(p.at for p in sent)
     assert any(b - a >= 0.25 for a, b in pairwise(times)), (
         "the run was not suspended while it was sending"

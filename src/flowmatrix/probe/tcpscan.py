@@ -43,6 +43,8 @@ _POLL_BATCH = 4096
 #: Probes started per event-loop turn at most, so that timers and other tasks keep time.
 _LAUNCH_BURST = 256
 _now = time.monotonic
+#: Linux's IP_BIND_ADDRESS_NO_PORT (include/uapi/linux/in.h; IPv6 sockets too).
+_IP_BIND_ADDRESS_NO_PORT = getattr(socket, "IP_BIND_ADDRESS_NO_PORT", 24)
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +221,9 @@ class TcpScan:
             sock.setblocking(False)
             enable_error_queue(sock, probe.family)
             if request.source_address is not None:
+                # the port is picked by connect (for the 4-tuple), not searched for by bind
+                with contextlib.suppress(OSError):
+                    sock.setsockopt(socket.IPPROTO_IP, _IP_BIND_ADDRESS_NO_PORT, 1)
                 sock.bind((request.source_address, 0))
             sent = _now()
             code = sock.connect_ex(probe.target)
