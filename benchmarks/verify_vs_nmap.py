@@ -1,30 +1,47 @@
-"""flowmatrix's probe engine against ``nmap -sT -Pn -n -T4`` on the same ports.
+"""``flowmatrix verify`` against ``nmap -sT -Pn -n -T4``, both as the whole process a user runs.
 
 Run as root (network namespaces)::
 
-    python benchmarks/verify_vs_nmap.py            # 1,000 and 10,000 ports
-    python benchmarks/verify_vs_nmap.py --ports 1000 --timeout 1
+    python benchmarks/verify_vs_nmap.py                  # 1,000 and 10,000 ports
+    python benchmarks/verify_vs_nmap.py --ports 65535    # every port of one host
+    python benchmarks/verify_vs_nmap.py --ports 1000 --pairs 7 --timeout 1
 
 Two namespaces joined by a veth pair; in the destination one, listeners on 10% of the
 ports (open), an nftables set dropping another 10% (filtered) and nothing on the rest
-(closed: the kernel resets). Both scanners run from the source namespace over the same
-ports; every classification is checked against that ground truth. flowmatrix is timed
-in-process around the engine call (``run_probes``); nmap as a whole process.
+(closed: the kernel resets). From the source namespace, alternately (A B A B, at least 5
+pairs):
+
+- ``ip netns exec SRC flowmatrix verify site.yaml --flow SITE-bench --timeout T --no-tls
+  -f json -o out.json``: a site file whose one flow holds the ports, from exec to exit
+  with the JSON written;
+- ``ip netns exec SRC nmap -sT -Pn -n -T4 -p PORTS DST -oX out.xml``.
+
+Every run of both is checked against the ground truth (0 misclassified ports, or the
+script fails). Printed: median, min and max of each side and of the ratio, peak memory,
+the run in timeouts, the latency distribution flowmatrix reports next to the veth's ping
+RTT, and, beside it, the probe engine alone timed inside one process.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
+import resource
 import shutil
 import socket
-import subprocess
+import statistics
+import struct
 import sys
+import tempfile
 import time
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Iterable
+from pathlib import Path
+
+from harness import Side, compare, load_average, print_comparison
 
 from flowmatrix.netns import Namespace, NamespaceSet, kernel_support
 from flowmatrix.probe.netns_thread import run_in_netns
@@ -34,14 +51,16 @@ from flowmatrix.probe.targets import ProbeTarget
 SOURCE = "198.18.0.1"
 DESTINATION = "198.18.0.2"
 BASE_PORT = 20000
+MEMORY_BUDGET_MB = 300
 
 
 def ground_truth(count: int) -> dict[int, str]:
-    """10% open, 10% filtered (dropped), 80% closed, interleaved."""
+    """10% open, 10% filtered (dropped), 80% closed, interleaved; all ports for 65,535."""
+    first = 1 if count + BASE_PORT > 65536 else BASE_PORT
     truth = {}
     for index in range(count):
         kind = index % 10
-        truth[BASE_PORT + index] = "open" if kind == 0 else "filtered" if kind == 5 else "closed"
+        truth[first + index] = "open" if kind == 0 else "filtered" if kind == 5 else "closed"
     return truth
 
 
@@ -58,6 +77,24 @@ def ranges(ports: Iterable[int]) -> str:
         start = prev = port
     parts.append(f"{start}-{prev}" if prev > start else str(start))
     return ",".join(parts)
+
+
+def site_text(ports: Iterable[int]) -> str:
+    listed = ", ".join(str(p) for p in sorted(ports))
+    return (
+        "version: 1\n"
+        "name: verify benchmark\n"
+        "zones:\n"
+        f"  - {{name: left, cidrs: [{SOURCE}/32]}}\n"
+        f"  - {{name: right, cidrs: [{DESTINATION}/32]}}\n"
+        "firewalls:\n"
+        "  - {name: fw, zones: [left, right]}\n"
+        "hosts:\n"
+        f"  - {{name: src, role: xenmobile, addresses: [{SOURCE}]}}\n"
+        f"  - {{name: dst, role: sql-server, addresses: [{DESTINATION}]}}\n"
+        "flows:\n"
+        f"  - {{name: bench, source: src, destination: dst, protocols: [tcp], ports: [{listed}]}}\n"
+    )
 
 
 def build(nss: NamespaceSet, truth: dict[int, str]) -> tuple[Namespace, list[socket.socket]]:
@@ -79,59 +116,23 @@ def build(nss: NamespaceSet, truth: dict[int, str]) -> tuple[Namespace, list[soc
             "}\n"
         ),
     )
+    listening = [p for p, s in truth.items() if s == "open"]
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = len(listening) + 256
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(wanted, hard), hard))
 
     def listen() -> list[socket.socket]:
         sockets = []
-        for port, state in truth.items():
-            if state == "open":
-                sock = socket.socket()
-                sock.bind((DESTINATION, port))
-                sock.listen(64)
-                sockets.append(sock)
+        for port in listening:
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((DESTINATION, port))
+            sock.listen(64)
+            sockets.append(sock)
         return sockets
 
     return src, run_in_netns(dst.name, listen)
-
-
-def run_flowmatrix(
-    src: Namespace, truth: dict[int, str], timeout: float, concurrency: int
-) -> tuple[float, dict[int, str]]:
-    targets = [
-        ProbeTarget(
-            flow_id=f"BENCH.{port}",
-            requirement="BENCH",
-            required=True,
-            source_role="bench",
-            source_host=None,
-            source_address=None,
-            destination_role="bench",
-            host="dst",
-            address=DESTINATION,
-            port=port,
-            protocol="tcp",
-            service=None,
-            tls=False,
-            server_name=None,
-        )
-        for port in truth
-    ]
-    options = ProbeOptions(timeout=timeout, retries=1, concurrency=concurrency)
-
-    def body() -> tuple[float, dict[int, str]]:
-        started = time.perf_counter()
-        results = asyncio.run(probe_all(targets, options))
-        elapsed = time.perf_counter() - started
-        return elapsed, {r.port: r.state for r in results if r.port is not None}
-
-    return run_in_netns(src.name, body)
-
-
-def run_nmap(src: Namespace, truth: dict[int, str]) -> tuple[float, dict[int, str]]:
-    command = ["nmap", "-sT", "-Pn", "-n", "-T4", "-p", ranges(truth), DESTINATION, "-oX", "-"]
-    started = time.perf_counter()
-    done = subprocess.run(src.exec_args(command), capture_output=True, text=True, check=True)
-    elapsed = time.perf_counter() - started
-    return elapsed, parse_nmap(done.stdout)
 
 
 def parse_nmap(text: str) -> dict[int, str]:
@@ -157,41 +158,211 @@ def wrong(truth: dict[int, str], seen: dict[int, str]) -> int:
     return sum(1 for port, state in truth.items() if seen.get(port) != state)
 
 
-def bench(count: int, timeout: float, concurrency: int, with_nmap: bool) -> bool:
+class Checks:
+    """Reads each run's output, counts misclassified ports, keeps the last latencies."""
+
+    def __init__(self, truth: dict[int, str], folder: Path) -> None:
+        self.truth = truth
+        self.json = folder / "out.json"
+        self.xml = folder / "out.xml"
+        self.wrong: dict[str, list[int]] = {"flowmatrix": [], "nmap": []}
+        self.latencies: dict[str, list[float]] = {}
+
+    def clear(self) -> None:
+        for path in (self.json, self.xml):
+            path.unlink(missing_ok=True)
+
+    def flowmatrix(self) -> None:
+        results = json.loads(self.json.read_text())["results"]
+        seen = {r["destination"]["port"]: r["state"] for r in results}
+        self.wrong["flowmatrix"].append(wrong(self.truth, seen))
+        self.latencies = {}
+        for result in results:
+            if result["latency_ms"] is not None:
+                self.latencies.setdefault(result["state"], []).append(result["latency_ms"])
+
+    def nmap(self) -> None:
+        self.wrong["nmap"].append(wrong(self.truth, parse_nmap(self.xml.read_text())))
+
+
+def _checksum(data: bytes) -> int:
+    total: int = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    total = (total >> 16) + (total & 0xFFFF)
+    return ~(total + (total >> 16)) & 0xFFFF
+
+
+def ping_rtt(src: Namespace, count: int = 20) -> str:
+    """ICMP echo round trips over the veth, as ``ping`` measures them (from user space)."""
+
+    def body() -> list[float]:
+        rtts = []
+        with socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP) as sock:
+            sock.settimeout(1.0)
+            for seq in range(count):
+                header = struct.pack("!BBHHH", 8, 0, 0, 0x464D, seq)
+                packet = struct.pack("!BBHHH", 8, 0, _checksum(header), 0x464D, seq)
+                started = time.perf_counter()
+                sock.sendto(packet, (DESTINATION, 0))
+                while True:
+                    data = sock.recv(1024)
+                    kind, _, _, ident, number = struct.unpack_from("!BBHHH", data, 20)
+                    if kind == 0 and ident == 0x464D and number == seq:
+                        break
+                rtts.append((time.perf_counter() - started) * 1000.0)
+                time.sleep(0.01)
+        return rtts
+
+    try:
+        rtts = run_in_netns(src.name, body)
+    except OSError as exc:
+        return f"ping failed: {exc}"
+    return f"ICMP echo: {distribution(rtts)}"
+
+
+def distribution(values: list[float]) -> str:
+    ordered = sorted(values)
+
+    def at(share: float) -> float:
+        return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+    return (
+        f"median {statistics.median(ordered):.3f} ms, p90 {at(0.9):.3f}, p99 {at(0.99):.3f}, "
+        f"max {ordered[-1]:.3f} (n={len(ordered)})"
+    )
+
+
+def engine_alone(src: Namespace, truth: dict[int, str], timeout: float) -> float:
+    """The probe engine inside one process (no start-up, no site, no output), median of 3."""
+    targets = [
+        ProbeTarget(
+            flow_id="SITE-bench.1",
+            requirement="SITE-bench",
+            required=True,
+            source_role="xenmobile",
+            source_host="src",
+            source_address=SOURCE,
+            destination_role="sql-server",
+            host="dst",
+            address=DESTINATION,
+            port=port,
+            protocol="tcp",
+            service=None,
+            tls=False,
+            server_name=None,
+        )
+        for port in truth
+    ]
+    options = ProbeOptions(timeout=timeout, retries=1, check_tls=False)
+
+    def body() -> float:
+        started = time.perf_counter()
+        asyncio.run(probe_all(targets, options))
+        return time.perf_counter() - started
+
+    return statistics.median(run_in_netns(src.name, body) for _ in range(3))
+
+
+def bench(count: int, timeout: float, pairs: int, with_nmap: bool) -> bool:
     truth = ground_truth(count)
     print(f"\n{count} TCP ports: {dict(Counter(truth.values()))}, timeout {timeout:g} s")
-    with NamespaceSet() as nss:
+    with tempfile.TemporaryDirectory() as tmp, NamespaceSet() as nss:
+        folder = Path(tmp)
+        site = folder / "site.yaml"
+        site.write_text(site_text(truth))
         src, listeners = build(nss, truth)
+        checks = Checks(truth, folder)
+        prefix = ("ip", "netns", "exec", src.name)
+        flowmatrix = Side(
+            "flowmatrix verify",
+            [
+                *(shutil.which("flowmatrix") or "flowmatrix",),
+                "verify",
+                str(site),
+                "--flow",
+                "SITE-bench",
+                "--timeout",
+                f"{timeout:g}",
+                "--no-tls",
+                "-f",
+                "json",
+                "-o",
+                str(checks.json),
+            ],
+            prefix=prefix,
+            before=checks.clear,
+            check=checks.flowmatrix,
+        )
+        nmap = Side(
+            "nmap -sT -Pn -n -T4",
+            [
+                "nmap",
+                "-sT",
+                "-Pn",
+                "-n",
+                "-T4",
+                "-p",
+                ranges(truth),
+                DESTINATION,
+                "-oX",
+                str(checks.xml),
+            ],
+            prefix=prefix,
+            before=checks.clear,
+            check=checks.nmap,
+        )
         try:
-            fm_time, fm_states = run_flowmatrix(src, truth, timeout, concurrency)
-            fm_wrong = wrong(truth, fm_states)
-            print(
-                f"  flowmatrix  {fm_time:7.3f} s  ({fm_time / timeout:.2f} timeouts)  "
-                f"wrong: {fm_wrong}"
-            )
-            ok = fm_wrong == 0
-            if with_nmap:
-                nm_time, nm_states = run_nmap(src, truth)
-                nm_wrong = wrong(truth, nm_states)
-                print(f"  nmap -sT -T4 {nm_time:6.3f} s  wrong: {nm_wrong}")
-                print(f"  ratio nmap / flowmatrix: {nm_time / fm_time:.1f}x")
-                ok = ok and fm_time < nm_time
+            result = compare(flowmatrix, nmap if with_nmap else None, pairs=pairs)
+            engine = engine_alone(src, truth, timeout)
+            rtt = ping_rtt(src)
         finally:
             for sock in listeners:
                 sock.close()
-    return ok
+    print_comparison(result, f"{count} ports, whole processes")
+    ours = result.flowmatrix
+    print(
+        f"  {'flowmatrix in timeouts':<28} median {ours.median / timeout:.2f} (timeout {timeout:g} s)"
+    )
+    print(f"  {'engine alone, in-process':<28} median {engine:.3f} s (no start-up, no output)")
+    print(
+        f"  {'misclassified ports':<28} flowmatrix {checks.wrong['flowmatrix']}, nmap {checks.wrong['nmap']}"
+    )
+    print(f"  {'veth round trip':<28} {rtt}")
+    for state in ("open", "closed"):
+        if state in checks.latencies:
+            print(f"  {'latency reported, ' + state:<28} {distribution(checks.latencies[state])}")
+    print_targets(count, timeout, result.ratios, ours.median, max(ours.peak_rss_mb))
+    return not any(checks.wrong["flowmatrix"]) and not any(checks.wrong["nmap"])
+
+
+def print_targets(
+    count: int, timeout: float, ratios: list[float], median: float, rss: float
+) -> None:
+    ratio = statistics.median(ratios) if ratios else None
+    targets: list[tuple[str, bool | None]] = []
+    if count <= 1000:
+        targets.append((f"<= {timeout + 0.2:g} s (one timeout + 0.2 s)", median <= timeout + 0.2))
+        targets.append((">= 1.2x faster than nmap", None if ratio is None else ratio >= 1.2))
+    elif count <= 10000:
+        targets.append(("<= 2 timeouts", median <= 2 * timeout))
+        targets.append((">= 1.5x faster than nmap", None if ratio is None else ratio >= 1.5))
+    else:
+        targets.append(("faster than nmap", None if ratio is None else ratio > 1.0))
+        targets.append((f"< {MEMORY_BUDGET_MB} MB peak", rss < MEMORY_BUDGET_MB))
+    for text, met in targets:
+        verdict = "not measured" if met is None else "met" if met else "MISSED"
+        print(f"  target {text}: {verdict}")
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument(
         "--ports",
         type=int,
         action="append",
-        help="number of ports (repeatable; default: 1000 and 10000)",
+        help="number of ports (repeatable; default: 1000 and 10000; 65535: every port)",
     )
     parser.add_argument("--timeout", type=float, default=1.0)
-    parser.add_argument("--concurrency", type=int, default=ProbeOptions().concurrency)
+    parser.add_argument("--pairs", type=int, default=5, help="A B pairs per size (at least 5)")
     parser.add_argument("--no-nmap", action="store_true", help="time flowmatrix only")
     args = parser.parse_args()
     reason = kernel_support()
@@ -202,11 +373,11 @@ def main() -> int:
     if with_nmap and shutil.which("nmap") is None:
         print("nmap not found: timing flowmatrix only", file=sys.stderr)
         with_nmap = False
-    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
-    print(f"{os.cpu_count()} CPUs, load average {load}")
+    print(f"{os.cpu_count()} CPUs, {load_average()}, Python {sys.version.split()[0]}")
     ok = True
     for count in args.ports or [1000, 10000]:
-        ok = bench(count, args.timeout, args.concurrency, with_nmap) and ok
+        ok = bench(min(count, 65535), args.timeout, args.pairs, with_nmap) and ok
+    print(f"\nfinished, {load_average()}")
     return 0 if ok else 1
 
 

@@ -68,3 +68,10 @@ def run_cli(capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
         return CliResult(code, out, err)
 
     return run
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache_folder(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The catalog cache of this test session (and of the commands it starts) stays in a
+    temporary folder, not in the user's ~/.cache."""
+    os.environ["FLOWMATRIX_CACHE_DIR"] = str(tmp_path_factory.mktemp("flowmatrix-cache"))

@@ -17,6 +17,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from flowmatrix.catalog_cache import cache_key, cached
 from flowmatrix.errors import UserError
 from flowmatrix.yamlio import load_yaml, parse_yaml_bytes
 
@@ -30,7 +31,9 @@ DEFAULT_CATALOG = "xenmobile-10"
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # built on first validation: a run that loads the shipped catalog from the cache
+    # (catalog_cache) never validates one, and skips building the validators
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Text(_Frozen):
@@ -290,5 +293,10 @@ def load_catalog(ref: str = DEFAULT_CATALOG) -> Catalog:
             f"unknown catalog {ref!r}",
             hint=f"shipped catalogs: {', '.join(available_catalogs())}; or give a file path",
         )
-    resource = resources.files("flowmatrix") / "catalogs" / f"{ref}.yaml"
-    return parse_yaml_bytes(resource.read_bytes(), f"catalogs/{ref}.yaml").validate(Catalog)
+    raw = (resources.files("flowmatrix") / "catalogs" / f"{ref}.yaml").read_bytes()
+    return cached(
+        Catalog,
+        f"catalog-{ref}",
+        cache_key(raw, Path(__file__)),
+        lambda: parse_yaml_bytes(raw, f"catalogs/{ref}.yaml").validate(Catalog),
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 from flowmatrix.catalog import Lang
@@ -64,8 +64,58 @@ def header(column: str, lang: Lang) -> str:
     return HEADERS.get(column, {}).get(lang, column)
 
 
+def _orjson_options() -> int:
+    import orjson
+
+    return orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS
+
+
+def to_json_bytes(document: Any) -> bytes:
+    """JSON indented by two spaces, with a final newline, as UTF-8 bytes.
+
+    The layout of ``json.dumps(document, ensure_ascii=False, indent=2)``, written by
+    orjson: the standard encoder falls back to pure Python as soon as it indents (0.2 s
+    for 10,000 verify results, against a few milliseconds). Keys that are not strings are
+    written as strings, as ``json`` does; what orjson refuses (an integer beyond 64 bits)
+    goes through ``json``. The one visible difference: floats under 1e-4 are written in
+    decimal notation (``0.00001``, not ``1e-05``), the same number to any reader.
+    """
+    import orjson
+
+    try:
+        return orjson.dumps(document, option=_orjson_options()) + b"\n"
+    except orjson.JSONEncodeError:
+        return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode()
+
+
 def to_json(document: Any) -> str:
-    return json.dumps(document, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+    """``to_json_bytes`` as text."""
+    return to_json_bytes(document).decode()
+
+
+def to_json_items_bytes(head: Mapping[str, Any], key: str, items: Iterable[Any]) -> bytes:
+    """``to_json_bytes({**head, key: list(items)})`` (``key`` last), encoding the items one
+    by one: a run's 65,535 results never exist as dictionaries all at once."""
+    import orjson
+
+    options = _orjson_options()
+    start = to_json_bytes({**head, key: []})
+    closing = b"[]\n}\n"
+    if not start.endswith(closing):
+        raise ValueError(f"{key!r} must be the last key of the document")
+    parts = [start[: -len(closing)], b"["]
+    separator = b"\n    "
+    for item in items:
+        try:
+            encoded = orjson.dumps(item, option=options)
+        except orjson.JSONEncodeError:
+            encoded = json.dumps(item, ensure_ascii=False, indent=2).encode()
+        parts += (separator, encoded.replace(b"\n", b"\n    "), b",")
+        separator = b"\n    "
+    if len(parts) == 2:
+        return start
+    parts[-1] = b"\n  ]\n}\n"
+    return b"".join(parts)
 
 
 def to_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:

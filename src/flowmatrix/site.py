@@ -7,6 +7,7 @@ shapes and values field by field, then ``check_site`` checks what refers to what
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Sequence
@@ -92,12 +93,20 @@ Port = Annotated[
 ]
 
 
-def parse_network(text: str, *, what: str = "address") -> IPNetwork:
-    """An address or CIDR as a network; host bits set in a CIDR are an error with a hint."""
+@functools.lru_cache(maxsize=1 << 16)
+def _network(text: str) -> IPNetwork | None:
+    # validation, the cross-checks and the planner each read every address of the site
     try:
         return ipaddress.ip_network(text, strict=True)
     except ValueError:
-        pass
+        return None
+
+
+def parse_network(text: str, *, what: str = "address") -> IPNetwork:
+    """An address or CIDR as a network; host bits set in a CIDR are an error with a hint."""
+    network = _network(text)
+    if network is not None:
+        return network
     try:
         loose = ipaddress.ip_network(text, strict=False)
     except ValueError:

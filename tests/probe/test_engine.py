@@ -6,14 +6,15 @@ import asyncio
 import ipaddress
 import resource
 import socket
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
+from flowmatrix.probe.limits import Shares, open_files_for, share_concurrency
 from flowmatrix.probe.local import _ipv4_from_fib_trie, _ipv6_from_if_inet6, local_addresses
+from flowmatrix.probe.pacing import PacketGate
 from flowmatrix.probe.progress import RichProgress
-from flowmatrix.probe.runner import ProbeOptions, fd_budget, probe_all
+from flowmatrix.probe.runner import ProbeOptions, probe_all
 from flowmatrix.probe.targets import ProbeTarget
 
 FIB_TRIE = """\
@@ -60,12 +61,40 @@ def listener() -> Iterator[int]:
         yield sock.getsockname()[1]
 
 
-def test_rate_spaces_the_probe_starts(listener: int) -> None:
-    started = time.monotonic()
-    results = asyncio.run(probe_all([target(listener)] * 6, ProbeOptions(timeout=1, rate=20)))
-    elapsed = time.monotonic() - started
-    assert [r.state for r in results] == ["open"] * 6
-    assert elapsed >= 5 / 20 * 0.9  # six starts, 50 ms apart
+def test_the_gate_serves_resends_before_first_packets_and_spends_only_on_sends() -> None:
+    order: list[str] = []
+
+    async def scenario() -> int:
+        gate = PacketGate(asyncio.get_running_loop(), rate=50, burst=1)
+
+        def sender(name: str, sends: bool = True) -> Callable[[], bool]:
+            def send() -> bool:
+                order.append(name)
+                return sends
+
+            return send
+
+        gate.ask(sender("first-1"))  # the one token of the burst: sent at once
+        gate.ask(sender("first-2"))
+        gate.ask(sender("answered-meanwhile", sends=False), retry=True)
+        gate.ask(sender("resend"), retry=True)
+        gate.ask(sender("first-3"))
+        await gate.wait()
+        order.append("waited")
+        gate.close()
+        return gate.sent
+
+    sent = asyncio.run(scenario())
+    assert order == ["first-1", "answered-meanwhile", "resend", "first-2", "first-3", "waited"]
+    assert sent == 5  # the retry that no longer needed to go took no token
+
+
+def test_gate_refuses_a_rate_that_is_not_positive() -> None:
+    async def make() -> None:
+        PacketGate(asyncio.get_running_loop(), rate=0)
+
+    with pytest.raises(ValueError, match="rate must be positive"):
+        asyncio.run(make())
 
 
 def test_results_keep_the_order_of_the_targets(listener: int) -> None:
@@ -81,18 +110,23 @@ def test_results_keep_the_order_of_the_targets(listener: int) -> None:
     assert [r.state for r in results] == ["open", "closed"] * 20
 
 
-def test_open_files_limit_is_raised_when_needed() -> None:
+def test_open_files_soft_limit_is_raised_up_to_the_hard_limit() -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard != resource.RLIM_INFINITY and hard < 1200:
+    if hard != resource.RLIM_INFINITY and hard < 1400:
         pytest.skip(f"hard open-files limit {hard} is too low for this test")
     try:
         resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
-        assert fd_budget(500, 2) == 500
+        assert open_files_for(500, 2, asked=True) == 500
         assert resource.getrlimit(resource.RLIMIT_NOFILE)[0] >= 500 * 2 + 64
-        if hard != resource.RLIM_INFINITY:
-            assert fd_budget(hard, 2) == (hard - 64) // 2  # capped by the hard limit
     finally:
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_concurrency_is_shared_between_connects_and_datagrams() -> None:
+    assert share_concurrency(None, 1, 10, 0) == Shares(10, 0, True)
+    assert share_concurrency(None, 1, 0, 3) == Shares(0, 3, True)
+    assert share_concurrency(40, 1, 1000, 1000) == Shares(30, 10, True)
+    assert share_concurrency(1, 1, 5, 5) == Shares(1, 1, False)  # one kind after the other
 
 
 def test_local_address_parsers() -> None:

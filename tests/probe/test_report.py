@@ -40,6 +40,19 @@ def report(*results: ProbeResult) -> VerifyReport:
     return VerifyReport(tuple(results), "role xenmobile", ("a warning",), ProbeOptions(), "site")
 
 
+def test_the_streamed_json_document_is_the_same_document_byte_for_byte() -> None:
+    tls = TlsInfo(server_name="api.example", version="TLSv1.3", dns_names=("a", "b"))
+    run = report(
+        result("A.1", "open", tls=tls, latency_ms=0.0213, notes=("é \u2028 \x00",)),
+        result("B.1", "closed", reply={"rcode": 0, "ok": True}),
+        result("C.1", "filtered", required=False, findings=("x",)),
+    )
+    assert verify_render.to_json_document(run) == verify_render.to_json_text(run).encode()
+    empty = report()
+    assert verify_render.to_json_document(empty) == verify_render.to_json_text(empty).encode()
+    assert json.loads(verify_render.to_json_document(empty))["results"] == []
+
+
 def test_obsolete_failures_do_not_count() -> None:
     run = report(result("A.1", "open"), result("B.1", "filtered", required=False))
     assert run.exit_code == ExitCode.OK

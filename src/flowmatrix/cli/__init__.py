@@ -2,7 +2,9 @@
 
 Each command lives in its own module and registers itself on ``app``; the options that
 several commands share are in ``options``, the output and exit-code glue in ``common``.
-Heavy imports stay inside the command functions so that ``flowmatrix --help`` starts fast.
+Heavy imports stay inside the command functions so that ``flowmatrix --help`` starts fast,
+and a run of one command imports (and has Typer build) that command's module only:
+``COMMANDS`` says which module registers which command.
 """
 
 from __future__ import annotations
@@ -30,10 +32,35 @@ COMMAND_MODULES = (
 )
 
 
-def _load_commands() -> None:
+#: Command (or command group) name -> the module that registers it.
+COMMANDS = {
+    "catalog": "catalog_cmd",
+    "plan": "plan_cmd",
+    "schema": "plan_cmd",
+    "example": "plan_cmd",
+    "rules": "rules_cmd",
+    "verify": "verify_cmd",
+    "listen": "listen_cmd",
+    "audit": "audit_cmd",
+    "lab": "lab_cmd",
+    "report": "report_cmd",
+    "certs": "certs_cmd",
+    "ads": "ads_cmd",
+    "fleet": "fleet_cmd",
+    "merge": "merge_cmd",
+    "import": "import_cmd",
+    "matrix": "matrix_cmd",
+}
+
+
+def _load_commands(argv: list[str] | None = None) -> None:
+    """Import the module of the command ``argv`` runs, or every one (``--help``, a
+    mistyped command: the listing and the suggestions need them all)."""
     import importlib
 
-    for module in COMMAND_MODULES:
+    args = sys.argv[1:] if argv is None else argv
+    wanted = COMMANDS.get(args[0]) if args else None
+    for module in (wanted,) if wanted else COMMAND_MODULES:
         importlib.import_module(f"flowmatrix.cli.{module}")
 
 
@@ -46,7 +73,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         from flowmatrix.cli.app import app
 
-        _load_commands()
+        _load_commands(argv)
         app(args=argv, prog_name="flowmatrix")
     except UserError as exc:
         sys.stderr.write(f"flowmatrix: error: {exc}\n")

@@ -14,3 +14,10 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+@app.callback()
+def _commands() -> None:
+    # a callback keeps the application a group of commands even when a run has loaded
+    # the one command it needs (Typer runs a lone command without its name otherwise)
+    pass

@@ -56,20 +56,23 @@ def verify_command(
         ),
     ] = 1,
     concurrency: Annotated[
-        int,
+        int | None,
         typer.Option(
             "--concurrency",
             min=1,
             max=100_000,
-            help="Probes in flight at once.",
+            show_default=False,
+            help="Probes in flight at once (default: 2048, or what the open-files limit "
+            "allows). A number the limit cannot hold is refused (exit 2).",
         ),
-    ] = 2048,
+    ] = None,
     rate: Annotated[
         float | None,
         typer.Option(
             "--rate",
             min=0.1,
-            help="Start at most this many probes per second.",
+            help="Send at most this many packets per second: every SYN and datagram, "
+            "retries included.",
         ),
     ] = None,
     two_ended: Annotated[
@@ -141,7 +144,7 @@ def verify_command(
         fmt,
         output,
         table=partial(render.to_table_text, report, lang.value),
-        json=partial(render.to_json_text, report),
+        json=partial(render.to_json_document, report),
         csv=partial(render.to_csv_text, report),
         junit=partial(render.to_junit, report),
     )

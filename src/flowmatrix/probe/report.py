@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flowmatrix.catalog import Lang
 from flowmatrix.probe.results import INCONCLUSIVE_STATES, ProbeResult
 from flowmatrix.probe.verify import VerifyReport
-from flowmatrix.render import to_csv, to_json, to_table
+from flowmatrix.render import to_csv, to_json, to_json_items_bytes, to_table
+
+if TYPE_CHECKING:
+    from flowmatrix.catalog import Lang
 
 JSON_FORMAT = "flowmatrix-verify/1"
 CSV_COLUMNS = (
@@ -62,6 +63,10 @@ STATE_STYLES = {
 
 def report_dict(report: VerifyReport) -> dict[str, Any]:
     """The JSON document of a run (keys documented in docs/verify.md)."""
+    return {**_head(report), "results": [r.to_dict() for r in report.results]}
+
+
+def _head(report: VerifyReport) -> dict[str, Any]:
     return {
         "format": JSON_FORMAT,
         "site": report.site,
@@ -73,12 +78,16 @@ def report_dict(report: VerifyReport) -> dict[str, Any]:
         },
         "summary": report.summary.to_dict(),
         "warnings": list(report.warnings),
-        "results": [r.to_dict() for r in report.results],
     }
 
 
 def to_json_text(report: VerifyReport) -> str:
     return to_json(report_dict(report))
+
+
+def to_json_document(report: VerifyReport) -> bytes:
+    """``to_json_text`` as UTF-8 bytes, encoded result by result (bounded memory)."""
+    return to_json_items_bytes(_head(report), "results", (r.to_dict() for r in report.results))
 
 
 def _latency(result: ProbeResult) -> str:
@@ -174,6 +183,8 @@ def _xml(text: str) -> str:
 
 def to_junit(report: VerifyReport) -> str:
     """One test case per result: failures for failed required flows, skips for the rest."""
+    import xml.etree.ElementTree as ET
+
     suite = ET.Element("testsuite", name=f"flowmatrix verify: {report.site}")
     failures = skipped = 0
     for result in report.results:

@@ -8,22 +8,23 @@ piped; tests pass a list collector.
 from __future__ import annotations
 
 import asyncio
-import resource
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from typing import Protocol
+import socket
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
 
+from flowmatrix.probe.limits import share_concurrency
 from flowmatrix.probe.marker import Marker, marker_request
+from flowmatrix.probe.pacing import PacketGate
 from flowmatrix.probe.resolve import ResolverSpec, dns_info, same_namespace_resolution
 from flowmatrix.probe.results import DnsInfo, Outcome, ProbeResult, TlsInfo
 from flowmatrix.probe.targets import ProbeTarget
-from flowmatrix.probe.tcp import exchange, shared_dispatcher, tcp_probe
-from flowmatrix.probe.tls import tls_check
+from flowmatrix.probe.tcp import exchange
+from flowmatrix.probe.tcpscan import TcpRequest, TcpScan
 from flowmatrix.probe.udp import UdpRequest, udp_probe
 
 #: Services recognised by port when the plan does not name one.
 SERVICE_BY_PORT = {53: "dns", 123: "ntp", 514: "syslog", 1645: "radius", 1812: "radius"}
-_FD_RESERVE = 64
 
 
 class ProbeProgress(Protocol):
@@ -42,10 +43,13 @@ class ProbeOptions:
     """Seconds a probe waits for an answer (all its attempts share this budget)."""
     retries: int = 1
     """Extra attempts for unanswered probes, spaced evenly inside ``timeout``."""
-    concurrency: int = 2048
-    """Probes in flight at once (lowered to what the open-files limit allows)."""
+    concurrency: int | None = None
+    """Probes in flight at once. None: 2048, lowered to what the open-files limit allows;
+    a number that does not fit in the limit (after raising the soft one up to the hard
+    one) is a ``UserError``."""
     rate: float | None = None
-    """Probes started per second at most (None: no pacing)."""
+    """Packets sent per second at most, every SYN and datagram, retries included
+    (None: no pacing). See ``pacing``."""
     two_ended: bool = False
     """Send marked probes that a ``flowmatrix listen`` at the destination answers."""
     radius_secret: bytes | None = None
@@ -62,45 +66,10 @@ class ProbeOptions:
             raise ValueError(f"timeout must be positive, not {self.timeout}")
         if self.retries < 0:
             raise ValueError(f"retries cannot be negative ({self.retries})")
-        if self.concurrency < 1:
+        if self.concurrency is not None and self.concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, not {self.concurrency}")
         if self.rate is not None and not self.rate > 0:
             raise ValueError(f"rate must be positive, not {self.rate}")
-
-
-def fd_budget(concurrency: int, per_probe: int) -> int:
-    """Raise the open-files soft limit as far as needed (up to the hard limit); return the
-    concurrency that fits in it."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    needed = concurrency * per_probe + _FD_RESERVE
-    if soft != resource.RLIM_INFINITY and soft < needed:
-        target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
-        try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-            soft = target
-        except (ValueError, OSError):
-            pass
-    if soft == resource.RLIM_INFINITY:
-        return concurrency
-    return max(1, min(concurrency, (soft - _FD_RESERVE) // per_probe))
-
-
-class _Pacer:
-    """Spaces probe starts to at most ``rate`` per second."""
-
-    def __init__(self, rate: float | None) -> None:
-        self.interval = 1.0 / rate if rate else 0.0
-        self.next = 0.0
-
-    async def wait(self) -> None:
-        if not self.interval:
-            return
-        loop = asyncio.get_running_loop()
-        now = loop.time()
-        slot = max(now, self.next)
-        self.next = slot + self.interval
-        if slot > now:
-            await asyncio.sleep(slot - now)
 
 
 def service_of(target: ProbeTarget) -> str | None:
@@ -181,71 +150,6 @@ def _udp_request(target: ProbeTarget, options: ProbeOptions) -> UdpRequest | str
     return radius_request(options.timeout, options.radius_secret)
 
 
-async def _tcp(
-    target: ProbeTarget, address: str, dns: DnsInfo | None, options: ProbeOptions
-) -> ProbeResult:
-    outcome, sock = await tcp_probe(
-        address,
-        target.port,
-        timeout=options.timeout,
-        retries=options.retries,
-        source_address=target.source_address,
-        keep_open=options.two_ended,
-    )
-    if sock is not None:
-        with sock:
-            marker = Marker.new(target.flow_id)
-            answer = await exchange(sock, marker.probe(), options.timeout)
-        if answer is not None and marker.is_ack(answer):
-            outcome = replace(
-                outcome,
-                two_ended=True,
-                reason="two-ended: 'flowmatrix listen' "
-                "at the destination received the connection and answered",
-            )
-            return _result(target, address, dns, outcome)
-        return _result(
-            target,
-            address,
-            dns,
-            outcome,
-            notes=(
-                "no two-ended acknowledgement: the port is open, but not by 'flowmatrix listen'",
-            ),
-        )
-    if outcome.state == "open" and target.tls and options.check_tls:
-        check = await tls_check(
-            address,
-            target.port,
-            server_name=target.server_name,
-            timeout=options.timeout,
-            source_address=target.source_address,
-            ca_file=options.ca_file,
-        )
-        return _result(target, address, dns, outcome, check.info, check.findings, check.notes)
-    return _result(target, address, dns, outcome)
-
-
-async def probe_target(
-    target: ProbeTarget, address: str, options: ProbeOptions, dns: DnsInfo | None = None
-) -> ProbeResult:
-    """Probe one target at ``address`` (its own, or the one its name resolved to)."""
-    if target.protocol == "tcp":
-        return await _tcp(target, address, dns, options)
-    request = _udp_request(target, options)
-    if isinstance(request, str):
-        return _result(target, address, dns, Outcome("not_probed", request, attempts=0))
-    outcome = await udp_probe(
-        address,
-        target.port,
-        request,
-        timeout=options.timeout,
-        retries=options.retries,
-        source_address=target.source_address,
-    )
-    return _result(target, address, dns, outcome)
-
-
 async def _resolve_names(
     targets: Sequence[ProbeTarget], options: ProbeOptions
 ) -> dict[str, DnsInfo]:
@@ -264,63 +168,235 @@ async def _resolve_names(
     return {info.name: info for info in infos}
 
 
-async def probe_all(
+async def _udp_target(
+    target: ProbeTarget,
+    address: str,
+    dns: DnsInfo | None,
+    options: ProbeOptions,
+    gate: PacketGate | None,
+) -> ProbeResult:
+    request = _udp_request(target, options)
+    if isinstance(request, str):
+        return _result(target, address, dns, Outcome("not_probed", request, attempts=0))
+    outcome = await udp_probe(
+        address,
+        target.port,
+        request,
+        timeout=options.timeout,
+        retries=options.retries,
+        source_address=target.source_address,
+        gate=gate,
+    )
+    return _result(target, address, dns, outcome)
+
+
+async def _two_ended(
+    target: ProbeTarget,
+    address: str,
+    dns: DnsInfo | None,
+    outcome: Outcome,
+    sock: socket.socket,
+    options: ProbeOptions,
+    gate: PacketGate | None,
+) -> ProbeResult:
+    """Send the marker on the open connection; 'flowmatrix listen' answers it."""
+    with sock:
+        marker = Marker.new(target.flow_id)
+        if gate is not None:
+            await gate.wait()
+        answer = await exchange(sock, marker.probe(), options.timeout)
+    if answer is not None and marker.is_ack(answer):
+        acknowledged = replace(
+            outcome,
+            two_ended=True,
+            reason="two-ended: 'flowmatrix listen' "
+            "at the destination received the connection and answered",
+        )
+        return _result(target, address, dns, acknowledged)
+    return _result(
+        target,
+        address,
+        dns,
+        outcome,
+        notes=("no two-ended acknowledgement: the port is open, but not by 'flowmatrix listen'",),
+    )
+
+
+async def _with_tls(
+    target: ProbeTarget,
+    address: str,
+    dns: DnsInfo | None,
+    outcome: Outcome,
+    options: ProbeOptions,
+    gate: PacketGate | None,
+) -> ProbeResult:
+    from flowmatrix.probe.tls import tls_check  # cryptography: only when a TLS port is open
+
+    check = await tls_check(
+        address,
+        target.port,
+        server_name=target.server_name,
+        timeout=options.timeout,
+        source_address=target.source_address,
+        ca_file=options.ca_file,
+        gate=gate,
+    )
+    return _result(target, address, dns, outcome, check.info, check.findings, check.notes)
+
+
+async def probe_target(
+    target: ProbeTarget, address: str, options: ProbeOptions, dns: DnsInfo | None = None
+) -> ProbeResult:
+    """Probe one target at ``address`` (its own, or the one its name resolved to)."""
+    replaced = replace(target, address=address)
+    names = {target.server_name: dns} if target.server_name and dns is not None else {}
+    return (await _probe([replaced], options, None, names))[0]
+
+
+@dataclass
+class _Run:
+    """One run of ``probe_all``: where results go, and the follow-ups still running."""
+
+    targets: Sequence[ProbeTarget]
+    options: ProbeOptions
+    progress: ProbeProgress | None
+    gate: PacketGate | None
+    results: list[ProbeResult | None]
+    resolved: dict[int, tuple[str, DnsInfo | None]] = field(default_factory=dict)
+    follow_ups: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def deliver(self, index: int, result: ProbeResult) -> None:
+        self.results[index] = result
+        if self.progress is not None:
+            self.progress.advance(result)
+
+    def failed(self, index: int, exc: OSError) -> None:
+        target = self.targets[index]
+        address, dns = self.resolved[index]
+        why = Outcome("error", f"probe failed: {exc.strerror or exc}", attempts=0)
+        self.deliver(index, _result(target, address, dns, why))
+
+    def follow_up(self, index: int, work: Coroutine[Any, Any, ProbeResult], scan: TcpScan) -> None:
+        """Finish a TCP probe with more work (TLS, two-ended exchange), holding its slot."""
+        scan.hold()
+
+        async def run() -> None:
+            try:
+                self.deliver(index, await work)
+            except OSError as exc:
+                self.failed(index, exc)
+            finally:
+                scan.release()
+
+        task = asyncio.get_running_loop().create_task(run())
+        self.follow_ups.add(task)
+        task.add_done_callback(self.follow_ups.discard)
+
+    def scanned(self, scan: TcpScan) -> Callable[[int, Outcome, socket.socket | None], None]:
+        def done(index: int, outcome: Outcome, sock: socket.socket | None) -> None:
+            target = self.targets[index]
+            address, dns = self.resolved[index]
+            if sock is not None:
+                work = _two_ended(target, address, dns, outcome, sock, self.options, self.gate)
+                self.follow_up(index, work, scan)
+            elif outcome.state == "open" and target.tls and self.options.check_tls:
+                self.follow_up(
+                    index, _with_tls(target, address, dns, outcome, self.options, self.gate), scan
+                )
+            else:
+                self.deliver(index, _result(target, address, dns, outcome))
+
+        return done
+
+    async def datagrams(self, indexes: Sequence[int], workers: int) -> None:
+        queue = iter(indexes)
+
+        async def worker() -> None:
+            for index in queue:
+                target = self.targets[index]
+                address, dns = self.resolved[index]
+                try:
+                    result = await _udp_target(target, address, dns, self.options, self.gate)
+                except OSError as exc:
+                    self.failed(index, exc)
+                    continue
+                self.deliver(index, result)
+
+        await asyncio.gather(*(worker() for _ in range(min(workers, len(indexes)))))
+
+
+async def _probe(
     targets: Sequence[ProbeTarget],
-    options: ProbeOptions | None = None,
-    progress: ProbeProgress | None = None,
+    options: ProbeOptions,
+    progress: ProbeProgress | None,
+    names: dict[str, DnsInfo],
 ) -> list[ProbeResult]:
-    """Probe every target; results in the order of ``targets``."""
-    options = options or ProbeOptions()
-    with same_namespace_resolution():
-        names = await _resolve_names(targets, options)
-    # a probe holds at most one socket per attempt (TLS comes after they are closed)
-    concurrency = fd_budget(options.concurrency, options.retries + 1)
-    pacer = _Pacer(options.rate)
-    results: list[ProbeResult | None] = [None] * len(targets)
-    queue = iter(enumerate(targets))
+    loop = asyncio.get_running_loop()
+    gate = PacketGate(loop, options.rate) if options.rate else None
+    run = _Run(targets, options, progress, gate, [None] * len(targets))
     if progress is not None:
         progress.start(len(targets))
-
-    async def one(target: ProbeTarget) -> ProbeResult:
+    connects: list[tuple[int, TcpRequest]] = []
+    datagrams: list[int] = []
+    for index, target in enumerate(targets):
         dns = names.get(target.server_name) if target.server_name else None
         address = target.address
         if address is None:
             if dns is None or not dns.addresses:
                 why = dns.error if dns is not None and dns.error else "no address"
-                return _result(
-                    target,
-                    None,
-                    dns,
-                    Outcome("unresolved", f"{target.server_name}: {why}", attempts=0),
-                )
+                unresolved = Outcome("unresolved", f"{target.server_name}: {why}", attempts=0)
+                run.deliver(index, _result(target, None, dns, unresolved))
+                continue
             address = dns.addresses[0]
-        await pacer.wait()
-        try:
-            return await probe_target(target, address, options, dns)
-        except OSError as exc:
-            return _result(
-                target,
-                address,
-                dns,
-                Outcome("error", f"probe failed: {exc.strerror or exc}", attempts=0),
+        run.resolved[index] = (address, dns)
+        if target.protocol == "tcp":
+            connects.append(
+                (index, TcpRequest(address, target.port, target.source_address, options.two_ended))
             )
-
-    async def worker() -> None:
-        # a fixed pool of workers bounds the concurrency (cheaper than a semaphore
-        # with thousands of waiters)
-        for index, target in queue:
-            result = await one(target)
-            results[index] = result
-            if progress is not None:
-                progress.advance(result)
-
+        else:
+            datagrams.append(index)
+    shares = share_concurrency(options.concurrency, options.retries, len(connects), len(datagrams))
+    scan = TcpScan(
+        loop,
+        timeout=options.timeout,
+        retries=options.retries,
+        concurrency=shares.connects,
+        gate=gate,
+        on_done=lambda *args: None,
+    )
+    scan.on_done = run.scanned(scan)
     try:
-        with shared_dispatcher():
-            await asyncio.gather(*(worker() for _ in range(min(concurrency, len(targets)))))
+        if shares.together:
+            await asyncio.gather(scan.run(connects), run.datagrams(datagrams, shares.datagrams))
+        else:  # --concurrency 1: one kind at a time
+            await scan.run(connects)
+            await run.datagrams(datagrams, shares.datagrams)
+        while run.follow_ups:
+            await asyncio.gather(*run.follow_ups)
     finally:
+        for task in run.follow_ups:
+            task.cancel()
+        if gate is not None:
+            gate.close()
         if progress is not None:
             progress.finish()
-    return [r for r in results if r is not None]
+    return [r for r in run.results if r is not None]
+
+
+async def probe_all(
+    targets: Sequence[ProbeTarget],
+    options: ProbeOptions | None = None,
+    progress: ProbeProgress | None = None,
+) -> list[ProbeResult]:
+    """Probe every target; results in the order of ``targets``.
+
+    Raises ``UserError`` when the concurrency asked for cannot fit in the open-files
+    limit (see ``limits.open_files_for``).
+    """
+    options = options or ProbeOptions()
+    with same_namespace_resolution():
+        names = await _resolve_names(targets, options)
+    return await _probe(targets, options, progress, names)
 
 
 def run_probes(

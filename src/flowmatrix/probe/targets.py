@@ -224,31 +224,34 @@ def _flow_entries(flow: Flow, pick: _SourcePick) -> list[ProbeTarget | ProbeResu
             itself = "the destination is the source host itself"
             entries += [_not_probed(flow, pick, host, None, port, itself) for port in flow.ports]
             continue
+        server_name = _name(host)
         for address, reason in _destination_addresses(host):
-            for port in flow.ports:
-                if reason is not None:
-                    entries.append(_not_probed(flow, pick, host, address, port, reason))
-                    continue
-                version = 6 if address is not None and ":" in address else 4
-                entries.append(
-                    ProbeTarget(
-                        flow_id=flow.id,
-                        requirement=flow.requirement,
-                        required=flow.status not in NOT_REQUIRED,
-                        source_role=flow.source.role,
-                        source_host=pick.host,
-                        source_address=pick.bind.get(version),
-                        destination_role=flow.destination.role,
-                        host=host.name,
-                        address=address,
-                        port=port,
-                        protocol=flow.protocol,
-                        service=flow.service,
-                        tls=flow.is_tls(port),
-                        server_name=_name(host),
-                        documented=host.addresses,
-                    )
+            if reason is not None:
+                entries += [_not_probed(flow, pick, host, address, p, reason) for p in flow.ports]
+                continue
+            version = 6 if address is not None and ":" in address else 4
+            required = flow.status not in NOT_REQUIRED
+            bind = pick.bind.get(version)
+            entries += [
+                ProbeTarget(
+                    flow_id=flow.id,
+                    requirement=flow.requirement,
+                    required=required,
+                    source_role=flow.source.role,
+                    source_host=pick.host,
+                    source_address=bind,
+                    destination_role=flow.destination.role,
+                    host=host.name,
+                    address=address,
+                    port=port,
+                    protocol=flow.protocol,
+                    service=flow.service,
+                    tls=flow.is_tls(port),
+                    server_name=server_name,
+                    documented=host.addresses,
                 )
+                for port in flow.ports
+            ]
     return entries
 
 

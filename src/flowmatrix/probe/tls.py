@@ -13,11 +13,15 @@ import asyncio
 import datetime as dt
 import ssl
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 
 from flowmatrix.certs.details import describe, name_matches, utcnow
 from flowmatrix.probe.results import TlsInfo
+
+if TYPE_CHECKING:
+    from flowmatrix.probe.pacing import PacketGate
 
 #: Ports that stay clear text even when their flow is marked TLS ("80 and 443" rows).
 CLEAR_TEXT_PORTS = frozenset({21, 25, 53, 80, 389, 3268, 8080, 9080})
@@ -81,17 +85,25 @@ async def tls_check(
     source_address: str | None = None,
     ca_file: str | None = None,
     now: dt.datetime | None = None,
+    gate: PacketGate | None = None,
 ) -> TlsCheck:
-    """Handshake with ``address:port`` (SNI: ``server_name``) and judge the certificate."""
+    """Handshake with ``address:port`` (SNI: ``server_name``) and judge the certificate.
+
+    With a ``gate`` (``--rate``), each connection's SYN waits for a token.
+    """
     trusted: bool | None = True
     verify_error: str | None = None
     try:
         try:
+            if gate is not None:
+                await gate.wait()
             version, cipher, der = await _handshake(
                 address, port, server_name, source_address, timeout, _context(True, ca_file)
             )
         except ssl.SSLCertVerificationError as exc:
             trusted, verify_error = False, exc.verify_message or str(exc)
+            if gate is not None:
+                await gate.wait()
             version, cipher, der = await _handshake(
                 address, port, server_name, source_address, timeout, _context(False, None)
             )

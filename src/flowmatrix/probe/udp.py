@@ -12,10 +12,15 @@ import errno
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
+from typing import TYPE_CHECKING
 
 from flowmatrix.probe.icmp import LOCAL_ERRORS, enable_error_queue, errno_text, read_icmp_error
 from flowmatrix.probe.results import Outcome, ReplyValue, State
 from flowmatrix.probe.tcp import sockaddr
+
+if TYPE_CHECKING:
+    from flowmatrix.probe.pacing import PacketGate
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,15 +56,17 @@ class _Exchange:
     def __post_init__(self) -> None:
         self.done = self.loop.create_future()
 
-    def send(self) -> None:
+    def send(self) -> bool:
+        """Send the request (again); False when the exchange is over."""
         if self.done.done():
-            return
+            return False
         self.sent += 1
         self.last_sent = self.loop.time()
         try:
             self.sock.send(self.request.payload)
         except OSError as exc:
             self._finish(None, exc.errno or errno.EIO)
+        return True
 
     def readable(self) -> None:
         while not self.done.done():
@@ -91,9 +98,15 @@ async def udp_probe(
     timeout: float,
     retries: int = 1,
     source_address: str | None = None,
+    gate: PacketGate | None = None,
 ) -> Outcome:
-    """Send ``request`` to ``address:port`` and classify the answer, the ICMP error or the silence."""
+    """Send ``request`` to ``address:port`` and classify the answer, the ICMP error or the silence.
+
+    With a ``gate`` (``--rate``), every datagram, re-sends included, waits for a token.
+    """
     loop = asyncio.get_running_loop()
+    if gate is not None:
+        await gate.wait()
     family, target = sockaddr(address, port)
     try:
         sock = socket.socket(family, socket.SOCK_DGRAM)
@@ -113,7 +126,8 @@ async def udp_probe(
         start = loop.time()
         spacing = timeout / (retries + 1)
         handles = [loop.call_at(start + timeout, exchange.expire)]
-        handles += [loop.call_at(start + i * spacing, exchange.send) for i in range(1, retries + 1)]
+        resend = exchange.send if gate is None else partial(gate.ask, exchange.send, retry=True)
+        handles += [loop.call_at(start + i * spacing, resend) for i in range(1, retries + 1)]
         exchange.send()
         try:
             answer, code, latency = await exchange.done
