@@ -10,6 +10,7 @@ ports needed, any protocol.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
 from flowmatrix.audit import ranges
@@ -141,9 +142,9 @@ def _minus_earlier(
     if chain is None:
         return src, dst
     full = ranges.ALL_ADDRESSES[family]
-    for earlier in _enders(ruleset, chain.key):
-        if earlier.uid == uid or earlier.origin.position >= rule.origin.position:
-            break
+    enders = _enders(ruleset, chain.key)
+    for index in _candidates(ruleset, chain.key, _stop(ruleset, chain.key, rule), src, dst):
+        earlier = enders[index]
         m = earlier.match
         if m.protos is not None and (protos is None or not protos <= m.protos):
             continue
@@ -168,6 +169,85 @@ def _enders(ruleset: Ruleset, key: str) -> list[Rule]:
         kinds = ("accept", "drop", "reject")
         found = cache[key] = [r for r in ruleset.chains[key].rules if r.action.kind in kinds]
     return found
+
+
+def _stop(ruleset: Ruleset, key: str, rule: Rule) -> int:
+    """The index of the first ender of the chain that is ``rule`` or not earlier than it."""
+    cache: dict[str, tuple[list[int], dict[int, int], bool]] = ruleset.__dict__.setdefault(
+        "_ender_positions", {}
+    )
+    enders = _enders(ruleset, key)
+    found = cache.get(key)
+    if found is None:
+        positions = [earlier.origin.position for earlier in enders]
+        ordered = positions == sorted(positions)
+        found = cache[key] = (positions, {r.uid: i for i, r in enumerate(enders)}, ordered)
+    positions, by_uid, ordered = found
+    position = rule.origin.position
+    if ordered:
+        return min(bisect_left(positions, position), by_uid.get(rule.uid, len(enders)))
+    for index, earlier in enumerate(enders):
+        if earlier.uid == rule.uid or earlier.origin.position >= position:
+            return index
+    return len(enders)
+
+
+def _candidates(
+    ruleset: Ruleset, key: str, stop: int, src: Ivs | None, dst: Ivs | None
+) -> list[int]:
+    """The indexes (in chain order, below ``stop``) of the enders of a chain that may cover ``src`` or
+    ``dst`` in ``_minus_earlier``: those whose sources meet ``src`` or whose
+    destinations meet ``dst``, or that take any of either. The others cover neither
+    side, even once the loop has narrowed ``src`` and ``dst`` (narrowing keeps a
+    non-empty set inside itself); with a side open or empty, every ender."""
+    enders = _enders(ruleset, key)
+    if not src or not dst:
+        return list(range(stop))
+    cache: dict[str, tuple[_AxisIndex, _AxisIndex]] = ruleset.__dict__.setdefault(
+        "_ender_index", {}
+    )
+    index = cache.get(key)
+    if index is None:
+        index = cache[key] = (_AxisIndex(enders, "src"), _AxisIndex(enders, "dst"))
+    return sorted(p for p in index[0].meeting(src) | index[1].meeting(dst) if p < stop)
+
+
+class _AxisIndex:
+    """The enders of a chain by the addresses they take on one side (source or
+    destination): which of them meet a set of addresses, without trying each."""
+
+    WIDE = 1 << 16
+    """Intervals at least this long are tried one by one; the others are found by
+    bisection on their low ends."""
+
+    def __init__(self, enders: list[Rule], side: str) -> None:
+        self.anywhere: list[int] = []
+        self.wide: list[tuple[int, int, int]] = []
+        narrow: list[tuple[int, int, int]] = []
+        self.span = 0
+        for position, rule in enumerate(enders):
+            ivs = rule.match.src if side == "src" else rule.match.dst
+            if ivs is None:
+                self.anywhere.append(position)
+                continue
+            for low, high in ivs:
+                if high - low >= self.WIDE:
+                    self.wide.append((low, high, position))
+                else:
+                    narrow.append((low, high, position))
+                    self.span = max(self.span, high - low)
+        narrow.sort()
+        self.narrow = narrow
+        self.lows = [low for low, _, _ in narrow]
+
+    def meeting(self, ivs: Ivs) -> set[int]:
+        found = set(self.anywhere)
+        for low, high in ivs:
+            start = bisect_left(self.lows, low - self.span)
+            stop = bisect_right(self.lows, high)
+            found.update(p for _, top, p in self.narrow[start:stop] if top >= low)
+            found.update(p for bottom, top, p in self.wide if bottom <= high and top >= low)
+        return found
 
 
 def _plain(match: Match, rule: Rule, family: int) -> bool:
