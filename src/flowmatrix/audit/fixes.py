@@ -162,7 +162,7 @@ def _placement(ruleset: Ruleset, decision: Decision) -> Placement | None:
     for uid in trace:
         rule = ruleset.rule(uid)
         chain = ruleset.chains[_chain_key(ruleset, rule)]
-        index = next(i for i, r in enumerate(chain.rules) if r.uid == uid)
+        index = rule_positions(ruleset, chain).by_uid[uid]
         frames.append((chain, index, rule))
     if decision.end.startswith("policy-") or decision.outcome.rule is None:
         # the packet fell off the end of the last chain it was in, or left it by RETURN
@@ -177,7 +177,7 @@ def _placement(ruleset: Ruleset, decision: Decision) -> Placement | None:
                 f"{base.name} drops what falls off it)",
             )
         if last.action.kind == "return":
-            first = next(i for i, r in enumerate(chain.rules) if r.origin == last.origin)
+            first = rule_positions(ruleset, chain).first_equal[last.origin]
             return Placement(
                 chain,
                 first,
@@ -187,10 +187,38 @@ def _placement(ruleset: Ruleset, decision: Decision) -> Placement | None:
         return Placement(base, None, f"at the end of {base.name} (its policy drops the packet)")
     for chain, _, rule in reversed(frames):
         if chain.key == base.key or not _only_logs_and_drops(chain):
-            first = next(i for i, r in enumerate(chain.rules) if r.origin == rule.origin)
+            first = rule_positions(ruleset, chain).first_equal[rule.origin]
             what = rule.action.text or rule.action.kind
             return Placement(chain, first, f"before {chain.name}#{rule.origin.position} ({what})")
     return None
+
+
+@dataclass(frozen=True)
+class RulePositions:
+    """Where the rules of a chain are, to place a fix without searching the chain."""
+
+    rules: tuple[Rule, ...]
+    by_uid: dict[int, int]
+    first_equal: dict[Origin, int]
+    """The first rule of each source rule (its origin, by value)."""
+    first_same: dict[int, int]
+    """The same by the identity of the origin object (``id``, kept alive by ``rules``)."""
+
+
+def rule_positions(ruleset: Ruleset, chain: Chain) -> RulePositions:
+    """The positions of the rules of ``chain``, built once per ruleset and chain."""
+    cache: dict[str, RulePositions] = ruleset.__dict__.setdefault("_rule_positions", {})
+    found = cache.get(chain.key)
+    if found is None or found.rules is not chain.rules:
+        by_uid: dict[int, int] = {}
+        first_equal: dict[Origin, int] = {}
+        first_same: dict[int, int] = {}
+        for index, rule in enumerate(chain.rules):
+            by_uid.setdefault(rule.uid, index)
+            first_equal.setdefault(rule.origin, index)
+            first_same.setdefault(id(rule.origin), index)
+        found = cache[chain.key] = RulePositions(chain.rules, by_uid, first_equal, first_same)
+    return found
 
 
 def _chain_key(ruleset: Ruleset, rule: Rule) -> str:

@@ -8,13 +8,15 @@ every fix shown says whether it is enough.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import ipaddress
 import re
 from dataclasses import dataclass
 
 from flowmatrix.audit import ranges
 from flowmatrix.audit.device import ZONE_PREFIX, Device
-from flowmatrix.audit.fixes import MAX_LISTED, Blocked, Placement
+from flowmatrix.audit.fixes import MAX_LISTED, Blocked, Placement, rule_positions
 from flowmatrix.audit.ir import Action, Chain, IfaceMatch, Match, Origin, Rule, Ruleset
 from flowmatrix.audit.pipeline import Decision
 from flowmatrix.audit.ranges import Ivs
@@ -83,10 +85,9 @@ def _deciding(ruleset: Ruleset, decision: Decision) -> tuple[Rule, Chain] | None
     return None if chain is None else (rule, chain)
 
 
-def _first(chain: Chain, rule: Rule) -> int:
+def _first(ruleset: Ruleset, chain: Chain, rule: Rule) -> int:
     """The first IR rule of the source rule ``rule`` belongs to (they share its origin)."""
-    origin = rule.origin
-    return next(i for i, r in enumerate(chain.rules) if r.origin is origin)
+    return rule_positions(ruleset, chain).first_same[id(rule.origin)]
 
 
 def _first_named(chain: Chain, prefixes: tuple[str, ...]) -> int:
@@ -152,7 +153,9 @@ class FortiGateFixes:
         rule, chain = found
         named = _POLICY.match(rule.origin.name or "")
         if named is not None:
-            return Placement(chain, _first(chain, rule), f"before policy {named.group(1)} (deny)")
+            return Placement(
+                chain, _first(ruleset, chain, rule), f"before policy {named.group(1)} (deny)"
+            )
         index = _first_named(chain, ("intrazone allow", "implicit deny"))
         return Placement(
             chain, index, "at the end of the policy table (the implicit deny drops it)"
@@ -222,9 +225,8 @@ class FortiGateFixes:
         )
 
 
+@functools.lru_cache(maxsize=4096)
 def _mask(cidr: str) -> str:
-    import ipaddress
-
     net = ipaddress.ip_network(cidr)
     return f"{net.network_address} {net.netmask}"
 
@@ -252,7 +254,7 @@ class PanosFixes:
         rule, chain = found
         name = rule.origin.name or ""
         if name.startswith("rule "):
-            return Placement(chain, _first(chain, rule), f"before {name} (deny)")
+            return Placement(chain, _first(ruleset, chain, rule), f"before {name} (deny)")
         index = _first_named(chain, ("intrazone-default", "interzone-default"))
         return Placement(chain, index, f"at the end of the security rules ({name} drops it)")
 
@@ -318,7 +320,7 @@ class AsaFixes:
         rule, chain = found
         name = rule.origin.name or ""
         if " line " in name and rule.action.kind in ("drop", "reject"):
-            return Placement(chain, _first(chain, rule), f"before {name} (deny)")
+            return Placement(chain, _first(ruleset, chain, rule), f"before {name} (deny)")
         acl = re.match(r"implicit deny of access-list (\S+)", name)
         if acl is not None:
             target = ruleset.chains.get(f"{chain.table}/{acl.group(1)}")
@@ -327,7 +329,9 @@ class AsaFixes:
         level = re.match(r"security levels? of (\S+)", name)
         if level is not None:
             return Placement(
-                chain, _first(chain, rule), f"new access-list for interface {level.group(1)}"
+                chain,
+                _first(ruleset, chain, rule),
+                f"new access-list for interface {level.group(1)}",
             )
         return None
 
@@ -386,7 +390,7 @@ class SrxFixes:
         rule, chain = found
         name = rule.origin.name or ""
         if name.startswith("policy ") and chain.name.startswith("from-zone "):
-            return Placement(chain, _first(chain, rule), f"before {name} (deny)")
+            return Placement(chain, _first(ruleset, chain, rule), f"before {name} (deny)")
         # a global policy or the default policy decided: the packet's zone pair is the
         # chain its walk went through (every pair of zones has one)
         for uid in decision.outcome.trace:
@@ -395,7 +399,9 @@ class SrxFixes:
             if jump.action.kind == "jump" and target.split("/", 1)[-1].startswith("from-zone "):
                 pair = ruleset.chains[target]
                 return Placement(pair, None, f"at the end of {pair.name} ({name} drops it)")
-        return Placement(chain, index_before(chain, rule), f"before {name} (no zone pair known)")
+        return Placement(
+            chain, index_before(ruleset, chain, rule), f"before {name} (no zone pair known)"
+        )
 
     def make_rule(
         self, ruleset: Ruleset, placement: Placement, items: list[Blocked], leg: str
@@ -443,5 +449,5 @@ class SrxFixes:
         return rule, command, _note(o, extra)
 
 
-def index_before(chain: Chain, rule: Rule) -> int:
-    return _first(chain, rule)
+def index_before(ruleset: Ruleset, chain: Chain, rule: Rule) -> int:
+    return _first(ruleset, chain, rule)
