@@ -5,9 +5,9 @@ interpreter, with identical verdicts asserted.
     python benchmarks/audit_vendors.py [--policies 5000] [--flows 10000] [--pairs 5] [--seed 1]
 
 flowmatrix side: the whole process a user runs, from exec to exit, output written
-(`flowmatrix audit SITE -F edge -r CONFIG --format csv -o OUT`): reading the site and
+(`flowmatrix audit SITE -F edge -r CONFIG -f json -o OUT`): reading the site and
 planning, reading the configuration, the audit (verdicts, fixes, least privilege, dead
-rules), the CSV. Peer: the same work in this process with the plain interpreter
+rules), the JSON report. Peer: the same work in this process with the plain interpreter
 (``audit/naive.py``: every rule in order, flow by flow) instead of the compiled batch;
 its time includes reading the site and the configuration too. The sides alternate A B A
 B (``harness.py``); the verdict of every flow port must be the same on both sides.
@@ -17,23 +17,13 @@ Targets: flowmatrix under 1 s (median) for each configuration, ratio at least 20
 from __future__ import annotations
 
 import argparse
-import csv
 import random
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from harness import Side, compare, load_average, print_comparison
-
-from flowmatrix.api import load_plan
-from flowmatrix.audit.binding import bind_zones
-from flowmatrix.audit.loader import load_ruleset
-from flowmatrix.audit.naive import NaiveWalker
-from flowmatrix.audit.run import EPHEMERAL, _queries
-from flowmatrix.audit.scope import end_scope, interfaces_for
-from flowmatrix.audit.stage import prepare
-from flowmatrix.audit.verdict import evaluate_flow
+from audit_common import whole_against_plain
+from harness import load_average
 
 PORTS = [22, 25, 53, 80, 123, 389, 443, 636, 1433, 1494, 2598, 3268, 3389, 4443, 8080, 8443]
 SOURCES = 250
@@ -203,79 +193,12 @@ def asa(work: Workload) -> str:
     return "\n".join(out) + "\n"
 
 
-def plain_verdicts(site_file: Path, config: Path) -> dict[tuple[str, int], str]:
-    """The plain interpreter's verdict of every flow port, as the audit states them."""
-    plan = load_plan(site_file)
-    ruleset = load_ruleset(config)
-    firewall = next(f for f in plan.site.firewalls if f.name == "edge")
-    assert ruleset.device is not None
-    firewall, _ = bind_zones(plan.site, firewall, ruleset.device)
-    walker = NaiveWalker(ruleset)
-    out = {}
-    for flow in plan.flows_through("edge"):
-        source, destination = (
-            end_scope(plan.site, flow.source),
-            end_scope(plan.site, flow.destination),
-        )
-        for port in flow.ports:
-            interfaces = interfaces_for(plan.site, flow, firewall, None)
-            queries = _queries(
-                ruleset, flow, port, "forward", source, destination, interfaces, EPHEMERAL
-            )
-            queries, _ = prepare(ruleset, flow, queries)
-            statuses = {
-                cell.status
-                for ctx, region in queries
-                for cell in evaluate_flow(walker, "forward", ctx, region)
-            }
-            if "blocked" in statuses:
-                out[(flow.id, port)] = "blocked" if statuses == {"blocked"} else "partial"
-            else:
-                out[(flow.id, port)] = "depends" if "depends" in statuses else "allowed"
-    return out
-
-
-def csv_verdicts(path: Path) -> dict[tuple[str, int], str]:
-    with path.open(newline="", encoding="utf-8") as handle:
-        return {
-            (row["flow"], int(row["port"])): row["flow_status"] for row in csv.DictReader(handle)
-        }
-
-
 def run(name: str, site_file: Path, config: Path, out: Path, pairs: int) -> bool:
-    command = [sys.executable, "-m", "flowmatrix", "audit", str(site_file), "-F", "edge"]
-    command += ["-r", str(config), "--format", "csv", "-o", str(out)]
-    expected: dict[tuple[str, int], str] = {}
-
-    def check() -> None:
-        found = csv_verdicts(out)
-        assert found == expected, (
-            f"{name}: the verdicts of flowmatrix and of the plain interpreter differ"
-        )
-
-    def remove() -> None:
-        out.unlink(missing_ok=True)
-
-    started = time.perf_counter()
-    expected.update(plain_verdicts(site_file, config))
-    print(
-        f"{name}: {len(expected)} flow ports, plain first-match once in {time.perf_counter() - started:.2f} s"
-    )
-    counts: dict[str, int] = {}
-    for status in expected.values():
-        counts[status] = counts.get(status, 0) + 1
-    print(f"  verdicts (identical on both sides): {dict(sorted(counts.items()))}")
-    result = compare(
-        Side("flowmatrix audit (process)", command, check=check, before=remove),
-        Side("plain first-match (in-process)", call=lambda: plain_verdicts(site_file, config)),
-        pairs=pairs,
-    )
-    print_comparison(result, name)
-    median = result.flowmatrix.median
-    ratio = sorted(result.ratios)[len(result.ratios) // 2]
+    median, ratio = whole_against_plain(name, site_file, config, "edge", out, pairs)
     met = median < 1.0 and ratio >= 20
     print(
-        f"  targets: flowmatrix < 1 s ({median:.3f} s), ratio >= 20x ({ratio:.1f}x): {'met' if met else 'NOT met'}"
+        f"  targets: flowmatrix < 1 s ({median:.3f} s), ratio >= 20x ({ratio:.1f}x): "
+        f"{'met' if met else 'NOT met'}"
     )
     return met
 
@@ -298,10 +221,10 @@ def main() -> None:
         cisco = root / "edge.cfg"
         cisco.write_text(asa(work), "utf-8")
         met = run(
-            f"FortiGate, {args.policies} policies", site_file, forti, root / "f.csv", args.pairs
+            f"FortiGate, {args.policies} policies", site_file, forti, root / "f.json", args.pairs
         )
         met &= run(
-            f"Cisco ASA, {args.policies} ACL lines", site_file, cisco, root / "a.csv", args.pairs
+            f"Cisco ASA, {args.policies} ACL lines", site_file, cisco, root / "a.json", args.pairs
         )
     print(f"end: {load_average()}")
     print("all targets met" if met else "some targets NOT met")

@@ -1,22 +1,29 @@
-"""The audit's evaluator against the plain first-match interpreter, on one machine, in
-one run, with identical results asserted.
+"""``flowmatrix audit`` of the real ~5,500-rule iptables dump as a whole process, fixes
+included, against the plain first-match interpreter, in one run, with identical verdicts
+asserted.
 
-    python benchmarks/audit_vs_naive.py [--flows 10000] [--rules 10000] [--seed 1]
+    python benchmarks/audit_vs_naive.py [--flows 10000] [--pairs 5] [--seed 1] [--engines]
 
-1. The real ~5,500-rule dump of the chair for Network Architectures and Services
-   (iptables-save, 2016-06-27) with an interface map derived from its ``ranges_*``
-   chains: FLOWS flows with random addresses inside its networks (and some outside),
-   random common service ports, TCP and UDP.
-2. A flat synthetic FORWARD chain of RULES random rules (prefixes, ports, accept/drop),
-   FLOWS random flows.
+The dump of the chair for Network Architectures and Services (iptables-save,
+2016-06-27), with the interface map its ``ranges_*`` chains give (``--ipassmt``; uplink
+``eth1.110`` for the rest). A site whose firewall ``fw`` is that router: a campus zone
+of the dump's networks, 300 hosts at random addresses in them, 200 on the Internet,
+about FLOWS flow ports both ways (one or two common service ports per flow, TCP and
+UDP). flowmatrix side: ``flowmatrix audit SITE -F fw -r DUMP --ipassmt MAP -f json -o
+OUT``, from exec to exit (reading the site and the dump, verdicts, a checked fix for
+every blocked flow port, least privilege, dead rules, the JSON report). Peer: the same
+verdicts in this process by the plain interpreter (``naive.py``, every rule in order,
+flow by flow; reading the site and the dump included). A B A B over PAIRS pairs
+(``harness.py``). Beside it, in-process and once: how much of the audit the fixes take.
+Targets: ratio >= 20x; the audit with its fixes within 2x of the audit without them.
 
-Each flow is evaluated as the audit does: the request (state NEW, every client source
-port 1024-65535) and, where it passes, the reply. Three evaluators: the plain one
-(``naive.py``, flow by flow), the compiled engine flow by flow (``engine.py``), and the
-batch evaluator the audit uses (``batch.py``: every flow at once). The results (cells,
-verdicts, deciding rules, traces, assumptions) must be identical; the times include
-compiling the chains. The ratio is plain / batch. Needs the shared rulesets next to the repository
-(``../shared/data/rulesets``), or --rulesets DIR.
+With ``--engines``, also the three evaluators in this process on random flows (the
+request, state NEW, every client source port 1024-65535, and the reply where it
+passes): the plain one, the compiled engine flow by flow (``engine.py``) and the batch
+the audit uses (``batch.py``), on the dump and on a flat synthetic FORWARD chain of
+RULES random rules; cells, verdicts, deciding rules, traces and assumptions must be
+identical; times include compiling the chains; ratio plain / batch. Needs the shared
+rulesets next to the repository (``../shared/data/rulesets``), or --rulesets DIR.
 """
 
 from __future__ import annotations
@@ -25,8 +32,13 @@ import argparse
 import random
 import re
 import sys
+import tempfile
 import time
 from pathlib import Path
+from typing import Any
+
+from audit_common import whole_against_plain
+from harness import load_average
 
 from flowmatrix.audit import ranges
 from flowmatrix.audit.batch import evaluate_flows
@@ -72,13 +84,18 @@ Query = tuple[int, int, int, int, str | None, str | None]
 def derive_ipassmt(text: str) -> InterfaceMap:
     """``-A FORWARD -i IF -j ranges_X`` and ``-A ranges_X -s NET -j RETURN``: IF = [NET...];
     the uplink (eth1.110, where NOTFROMHERE guards) takes everything else."""
+    return parse_ipassmt(ipassmt_text(text), "derived from ranges_* chains")
+
+
+def ipassmt_text(text: str) -> str:
+    """The interface map of the dump in the ``--ipassmt`` notation."""
     jumps = {m[2]: m[1] for m in re.finditer(r"^-A FORWARD -i (\S+) -j (ranges_\S+)$", text, re.M)}
     nets: dict[str, list[str]] = {}
     for found in re.finditer(r"^-A (ranges_\S+) -s (\S+) -j RETURN$", text, re.M):
         nets.setdefault(jumps[found[1]], []).append(found[2])
     lines = [f"{name} = [{', '.join(items)}]" for name, items in nets.items()]
     lines.append("eth1.110 = [0.0.0.0/0]")
-    return parse_ipassmt("\n".join(lines), "derived from ranges_* chains")
+    return "\n".join(lines) + "\n"
 
 
 def chair_queries(
@@ -107,6 +124,115 @@ def chair_queries(
             )
         )
     return ipassmt, queries
+
+
+def chair_site(ipassmt: InterfaceMap, flow_count: int, rng: random.Random) -> str:
+    """A site whose firewall 'fw' is the chair's router: a campus zone of the dump's
+    networks, the Internet beyond; hosts at random addresses in each, flows both ways with
+    one or two common service ports (about ``flow_count`` flow ports)."""
+    prefixes = [iv for family, iv, _ in ipassmt.entries if family == 4 and iv[1] - iv[0] < 1 << 24]
+    cidrs = sorted({c for iv in prefixes for c in ranges.to_cidrs((iv,), 4)})
+
+    def inside() -> int:
+        low, high = rng.choice(prefixes)
+        return rng.randint(low, high)
+
+    def outside() -> int:
+        while True:
+            address = rng.randrange(20 << 24, 60 << 24)
+            if not any(low <= address <= high for low, high in prefixes):
+                return address
+
+    def dotted(address: int) -> str:
+        return ".".join(str(address >> shift & 255) for shift in (24, 16, 8, 0))
+
+    campus = list(dict.fromkeys(inside() for _ in range(400)))[:300]
+    internet = list(dict.fromkeys(outside() for _ in range(200)))
+    lines = [
+        "version: 1",
+        "name: chair audit scale",
+        "zones:",
+        "  - {name: internet, internet: true}",
+        f"  - {{name: campus, cidrs: [{', '.join(cidrs)}]}}",
+        "firewalls:",
+        "  - {name: fw, zones: [internet, campus]}",
+        "hosts:",
+    ]
+    for index, address in enumerate(campus):
+        lines.append(f"  - {{name: c{index}, role: intranet-web, addresses: [{dotted(address)}]}}")
+    for index, address in enumerate(internet):
+        lines.append(f"  - {{name: i{index}, role: admin-browser, addresses: [{dotted(address)}]}}")
+    lines += [
+        "features: {admin-console: false, callback-url: false, intranet-vpn: false}",
+        "flows:",
+    ]
+    for index in range(flow_count * 2 // 3):
+        ends = [f"c{rng.randrange(len(campus))}", f"i{rng.randrange(len(internet))}"]
+        if rng.random() < 0.5:
+            ends.reverse()
+        proto = rng.choice(["tcp", "tcp", "tcp", "udp"])
+        ports = sorted(rng.sample(PORTS, rng.randint(1, 2)))
+        lines.append(
+            f"  - {{name: f{index}, source: {ends[0]}, destination: {ends[1]}, "
+            f"protocols: [{proto}], ports: [{', '.join(map(str, ports))}]}}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def fixes_share(site_file: Path, dump: Path, ipassmt: Path) -> tuple[float, float, int]:
+    """In-process, once: (seconds of the whole audit, seconds of it spent proposing and
+    checking fixes, fixes proposed)."""
+    from flowmatrix.api import load_plan
+    from flowmatrix.audit import run as audit_run
+    from flowmatrix.audit.ipassmt import load_ipassmt
+    from flowmatrix.audit.loader import load_ruleset
+
+    plan, ruleset = load_plan(site_file), load_ruleset(dump, prefer="fw")
+    spent = [0.0]
+    propose = audit_run.propose
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return propose(*args, **kwargs)
+        finally:
+            spent[0] += time.perf_counter() - started
+
+    audit_run.propose = timed  # type: ignore[assignment]
+    try:
+        started = time.perf_counter()
+        report = audit_run.audit_plan(plan, ruleset, firewall="fw", ipassmt=load_ipassmt(ipassmt))
+        whole = time.perf_counter() - started
+    finally:
+        audit_run.propose = propose  # type: ignore[assignment]
+    return whole, spent[0], sum(len(flow.fixes) for flow in report.flows)
+
+
+def whole_command(path: Path, text: str, flows: int, pairs: int, rng: random.Random) -> bool:
+    """``flowmatrix audit`` of the dump as a whole process against the plain interpreter."""
+    with tempfile.TemporaryDirectory(prefix="fm-chair-") as folder:
+        root = Path(folder)
+        ipassmt = root / "chair.ipassmt"
+        ipassmt.write_text(ipassmt_text(text), "utf-8")
+        site_file = root / "site.yaml"
+        site_file.write_text(chair_site(derive_ipassmt(text), flows, rng), "utf-8")
+        name = f"real dump, whole command, {flows} flow ports wanted"
+        _, ratio = whole_against_plain(
+            name, site_file, path, "fw", root / "out.json", pairs, ipassmt
+        )
+        whole, fixing, count = fixes_share(site_file, path, ipassmt)
+        verdicts = whole - fixing
+        print(
+            f"  in-process, once: audit {whole:.3f} s, of which {count} fixes proposed and "
+            f"checked {fixing:.3f} s; without them {verdicts:.3f} s "
+            f"(with / without: {whole / verdicts:.2f}x, target <= 2x)"
+        )
+    met = ratio >= 20 and whole <= 2 * verdicts
+    print(
+        f"  targets: ratio >= 20x ({ratio:.1f}x), fixes within 2x "
+        f"({whole / verdicts:.2f}x): {'met' if met else 'NOT met'}"
+    )
+    return met
 
 
 def synthetic(rule_count: int, flow_count: int, rng: random.Random) -> tuple[Ruleset, list[Query]]:
@@ -222,12 +348,19 @@ def main() -> int:
     )
     parser.add_argument("--flows", type=int, default=10_000)
     parser.add_argument("--rules", type=int, default=10_000)
+    parser.add_argument("--pairs", type=int, default=5)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--engines",
+        action="store_true",
+        help="also compare the three evaluators in this process (plain, compiled, batch)",
+    )
     args = parser.parse_args()
     path = args.rulesets / "net-network" / CHAIR
     if not path.exists():
         print(f"missing {path}: give --rulesets", file=sys.stderr)
         return 2
+    print(f"start: {load_average()}")
     text = path.read_text()
     times = []
     for _ in range(5):
@@ -239,11 +372,14 @@ def main() -> int:
         f"best of 5 {min(times) * 1000:.0f} ms (target < 500 ms)"
     )
     rng = random.Random(args.seed)
-    _, queries = chair_queries(text, args.flows, rng)
-    ok = compare("real dump", ruleset, queries, 20)
-    synthetic_set, synthetic_queries = synthetic(args.rules, args.flows, rng)
-    ok = compare("flat synthetic chain", synthetic_set, synthetic_queries, 100) and ok
+    ok = whole_command(path, text, args.flows, args.pairs, random.Random(args.seed))
+    if args.engines:
+        _, queries = chair_queries(text, args.flows, rng)
+        ok = compare("real dump", ruleset, queries, 20) and ok
+        synthetic_set, synthetic_queries = synthetic(args.rules, args.flows, rng)
+        ok = compare("flat synthetic chain", synthetic_set, synthetic_queries, 100) and ok
     ok = ok and min(times) < 0.5
+    print(f"end: {load_average()}")
     print("all targets met" if ok else "some target missed")
     return 0 if ok else 1
 

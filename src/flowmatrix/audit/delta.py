@@ -41,10 +41,12 @@ class DeltaWalker(Walker):
                         for index, rule in enumerate(chain.rules)
                         if not _known(known, rule.uid)
                     ]
+        reached_by = _reached_by(known)
         self.dirty = {
             key
-            for key in ruleset.chains
-            if key in self.inserted or set(_reach(known, key)) & set(self.inserted)
+            for changed in self.inserted
+            for key in (changed, *reached_by.get(changed, ()))
+            if key in ruleset.chains
         }
         """Chains whose walk can meet an inserted rule (inserted rules never jump)."""
 
@@ -99,10 +101,14 @@ def _known(ruleset: Ruleset, uid: int) -> bool:
     return True
 
 
-def _reach(ruleset: Ruleset, key: str) -> list[str]:
-    """``reachable``, once per chain of a ruleset that does not change."""
-    cache: dict[str, list[str]] = ruleset.__dict__.setdefault("_reachable", {})
-    found = cache.get(key)
+def _reached_by(ruleset: Ruleset) -> dict[str, set[str]]:
+    """Chain -> the chains whose walk can reach it (``reachable`` turned around), once
+    per ruleset that does not change."""
+    found: dict[str, set[str]] | None = ruleset.__dict__.get("_reached_by")
     if found is None:
-        found = cache[key] = reachable(ruleset, key)
+        found = {}
+        for key in ruleset.chains:
+            for reached in reachable(ruleset, key):
+                found.setdefault(reached, set()).add(key)
+        ruleset.__dict__["_reached_by"] = found
     return found

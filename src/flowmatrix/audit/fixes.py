@@ -231,7 +231,12 @@ def _chain_key(ruleset: Ruleset, rule: Rule) -> str:
 def _insert(ruleset: Ruleset, placement: Placement, rule: Rule) -> Ruleset:
     chain = ruleset.chains[placement.chain.key]
     index = len(chain.rules) if placement.index is None else placement.index
-    return ruleset.with_rule_inserted(chain.key, index, rule)
+    copy = ruleset.with_rule_inserted(chain.key, index, rule)
+    # a fix accepts: the base chains that can change a packet's fate stay the same
+    # (pipeline.deciding_chains), so the copy keeps what was found for the original
+    if rule.action.kind == "accept" and "_deciding" in ruleset.__dict__:
+        copy.__dict__["_deciding"] = ruleset.__dict__["_deciding"]
+    return copy
 
 
 def _make_rule(
@@ -321,7 +326,7 @@ def _make_rule(
             state,
         )
     origin = Origin("(proposed fix)", None, command, chain.table, chain.name, position)
-    rule = Rule(-1 - len(ruleset.rules), match, Action("accept", "ACCEPT", command), origin)
+    rule = Rule(-1 - ruleset.rule_count, match, Action("accept", "ACCEPT", command), origin)
     return rule, command, "; ".join(notes) or None
 
 
