@@ -288,11 +288,18 @@ class Ruleset:
         return [rule for chain in self.chains.values() for rule in chain.rules]
 
     def rule(self, uid: int) -> Rule:
+        inserted: tuple[Ruleset, dict[int, Rule]] | None = self.__dict__.get("_uid_inserted")
+        if inserted is not None:
+            found = inserted[1].get(uid)
+            return inserted[0].rule(uid) if found is None else found
         return self._by_uid()[uid]
 
     @property
     def rule_count(self) -> int:
         """How many IR rules the ruleset has (without building the list of them)."""
+        inserted: tuple[Ruleset, dict[int, Rule]] | None = self.__dict__.get("_uid_inserted")
+        if inserted is not None:
+            return inserted[0].rule_count + len(inserted[1])
         return len(self._by_uid())
 
     def _by_uid(self) -> dict[int, Rule]:
@@ -309,10 +316,10 @@ class Ruleset:
         chains = dict(self.chains)
         chains[chain_key] = replace(chain, rules=rules)
         copy = replace(self, chains=chains)
-        # what does not depend on the rules' order is kept: the uid index, the base chains
-        cache: dict[int, Rule] | None = self.__dict__.get("_uid_cache")
-        if cache is not None:
-            copy.__dict__["_uid_cache"] = {**cache, rule.uid: rule}
+        # what does not depend on the rules' order is kept: the uid index (that of the
+        # ruleset the insertions started from, and the inserted rules), the base chains
+        root, extra = self.__dict__.get("_uid_inserted", (self, {}))
+        copy.__dict__["_uid_inserted"] = (root, {**extra, rule.uid: rule})
         if "_bases" in self.__dict__:
             copy.__dict__["_bases"] = self.__dict__["_bases"]
         # which rules are new, relative to the ruleset the first insertion started from

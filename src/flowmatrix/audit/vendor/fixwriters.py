@@ -295,13 +295,16 @@ class PanosFixes:
 
 
 def _asa_operand(cidrs: list[str], family: int) -> str:
-    import ipaddress
-
     if not cidrs:
         return "any4" if family == 4 else "any6"
     if len(cidrs) > 1:
         return ""
-    net = ipaddress.ip_network(cidrs[0])
+    return _asa_network(cidrs[0], family)
+
+
+@functools.lru_cache(maxsize=4096)
+def _asa_network(cidr: str, family: int) -> str:
+    net = ipaddress.ip_network(cidr)
     if net.num_addresses == 1:
         return f"host {net.network_address}"
     if family == 6:
