@@ -79,3 +79,18 @@ def test_pinned_addresses_do_not_replace_the_names(tmp_path: Path) -> None:
 def test_the_kernel_read_back_keeps_the_names(tmp_path: Path) -> None:
     report = _audit(_generated(tmp_path), reader="kernel")
     assert _status(report, "XM-DEV-03.1") == {"allowed"}
+
+
+@pytest.mark.parametrize("target", ["iptables", "ip6tables"])
+def test_an_ipset_name_set_serves_the_end_of_that_name(tmp_path: Path, target: str) -> None:
+    # the ipset carries no comment: the iptables-restore file lists the names of its sets
+    out = generate(PLAN, Scope("firewall", "edge"), target)
+    assert not out.errors, out.errors
+    path = tmp_path / f"edge.{target}"
+    path.write_text(out.text, "utf-8")
+    report = _audit(path)
+    assert report.dialect == target
+    assert _status(report, "XM-DEV-03.1") == {"allowed"}
+    other = out.text.replace("(rest.nexmo.com)", "(sms.example.org)")
+    path.write_text(other, "utf-8")
+    assert "allowed" not in _status(_audit(path), "XM-DEV-03.1")
