@@ -195,11 +195,12 @@ def _stop(ruleset: Ruleset, key: str, rule: Rule) -> int:
 def _candidates(
     ruleset: Ruleset, key: str, stop: int, src: Ivs | None, dst: Ivs | None
 ) -> list[int]:
-    """The indexes (in chain order, below ``stop``) of the enders of a chain that may cover ``src`` or
-    ``dst`` in ``_minus_earlier``: those whose sources meet ``src`` or whose
-    destinations meet ``dst``, or that take any of either. The others cover neither
-    side, even once the loop has narrowed ``src`` and ``dst`` (narrowing keeps a
-    non-empty set inside itself); with a side open or empty, every ender."""
+    """The indexes (in chain order, below ``stop``) of the enders of a chain that can
+    narrow ``src`` or ``dst`` in ``_minus_earlier``: those whose sources meet ``src``
+    (or are any) and whose destinations meet ``dst`` (or are any). An ender narrows
+    one side only when it covers the other and its own set on that side meets the
+    reach; narrowing keeps a non-empty set inside itself, so what meets the narrowed
+    reach met the first. With a side open or empty, every ender."""
     enders = _enders(ruleset, key)
     if not src or not dst:
         return list(range(stop))
@@ -209,7 +210,7 @@ def _candidates(
     index = cache.get(key)
     if index is None:
         index = cache[key] = (_AxisIndex(enders, "src"), _AxisIndex(enders, "dst"))
-    return sorted(p for p in index[0].meeting(src) | index[1].meeting(dst) if p < stop)
+    return sorted(p for p in index[0].meeting(src) & index[1].meeting(dst) if p < stop)
 
 
 class _AxisIndex:

@@ -71,6 +71,10 @@ def _tokens(text: str) -> list[str]:
         return text.split()
     out = []
     for match in _TOKEN.finditer(text):
+        token = match.group(0)
+        if token[0] == '"' and token.find('"', 1) == len(token) - 1 and "\\" not in token:
+            out.append(token[1:-1])  # the common case: one double-quoted piece, no escape
+            continue
         word = []
         for piece in _PIECE.finditer(match.group(0)):
             quoted = piece.group(1) if piece.group(1) is not None else piece.group(2)
