@@ -215,39 +215,34 @@ def _candidates(
 
 class _AxisIndex:
     """The enders of a chain by the addresses they take on one side (source or
-    destination): which of them meet a set of addresses, without trying each."""
+    destination): which of them meet a set of addresses, without trying each.
 
-    WIDE = 1 << 16
-    """Intervals at least this long are tried one by one; the others are found by
-    bisection on their low ends."""
+    Intervals are kept by size class (the bit length of their span), each class sorted
+    by its low ends: an interval of a class that meets ``low..high`` starts in
+    ``low - span..high``, found by bisection."""
 
     def __init__(self, enders: list[Rule], side: str) -> None:
         self.anywhere: list[int] = []
-        self.wide: list[tuple[int, int, int]] = []
-        narrow: list[tuple[int, int, int]] = []
-        self.span = 0
+        sized: dict[int, list[tuple[int, int, int]]] = {}
         for position, rule in enumerate(enders):
             ivs = rule.match.src if side == "src" else rule.match.dst
             if ivs is None:
                 self.anywhere.append(position)
                 continue
             for low, high in ivs:
-                if high - low >= self.WIDE:
-                    self.wide.append((low, high, position))
-                else:
-                    narrow.append((low, high, position))
-                    self.span = max(self.span, high - low)
-        narrow.sort()
-        self.narrow = narrow
-        self.lows = [low for low, _, _ in narrow]
+                sized.setdefault((high - low).bit_length(), []).append((low, high, position))
+        self.classes: list[tuple[int, list[int], list[tuple[int, int, int]]]] = []
+        for size, items in sorted(sized.items()):
+            items.sort()
+            self.classes.append(((1 << size) - 1, [low for low, _, _ in items], items))
 
     def meeting(self, ivs: Ivs) -> set[int]:
         found = set(self.anywhere)
         for low, high in ivs:
-            start = bisect_left(self.lows, low - self.span)
-            stop = bisect_right(self.lows, high)
-            found.update(p for _, top, p in self.narrow[start:stop] if top >= low)
-            found.update(p for bottom, top, p in self.wide if bottom <= high and top >= low)
+            for span, lows, items in self.classes:
+                start = bisect_left(lows, low - span)
+                stop = bisect_right(lows, high)
+                found.update(p for _, top, p in items[start:stop] if top >= low)
         return found
 
 
