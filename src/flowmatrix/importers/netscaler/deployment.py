@@ -319,7 +319,7 @@ class _Builder:
         for gateway, routes in by_gateway.items():
             kept = [
                 net
-                for net in _collapse([r.network for r in routes])
+                for net in collapse_networks([r.network for r in routes])
                 if not _overlaps(_span(net), taken)
             ]
             if kept:
@@ -350,7 +350,7 @@ def _overlaps(span: Span, others: list[Span]) -> bool:
     return any(v == version and a <= hi and lo <= b for v, a, b in others)
 
 
-def _collapse(
+def collapse_networks(
     nets: list[ipaddress.IPv4Network | ipaddress.IPv6Network],
 ) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
     """What ``ipaddress.collapse_addresses`` gives (v4 first), merged as integer ranges:

@@ -149,7 +149,7 @@ def split_words(text: str) -> list[str]:
 
 
 def _is_option(word: str) -> bool:
-    return len(word) > 1 and word[0] == "-" and (word[1].isalpha() or word[1] == "_")
+    return word[:1] == "-" and len(word) > 1 and (word[1].isalpha() or word[1] == "_")
 
 
 def parse_line(number: int, text: str) -> Command | None:
@@ -161,16 +161,12 @@ def parse_line(number: int, text: str) -> Command | None:
 def make_command(number: int, words: list[str]) -> Command:
     """The command of a line's words: positional words, then options (secrets redacted)."""
     n = len(words)
-    i = 0
-    for word in words:
-        if word[:1] == "-" and _is_option(word):
-            break
-        i += 1
-    if i == n:
+    first = next((i for i, word in enumerate(words) if _is_option(word)), n)
+    if first == n:
         return Command(number, tuple(words), _NO_OPTIONS, _NO_OPTIONS)
-    positional = tuple(words[:i])
     options: dict[str, str | None] = {}
     spelled: dict[str, str] = {}
+    i = first
     while i < n:
         word = words[i]
         i += 1
@@ -180,10 +176,8 @@ def make_command(number: int, words: list[str]) -> Command:
         key = name.lower()
         value: str | None = None
         if i < n and not _is_option(words[i]):
-            value = words[i]
+            value = REDACTED if is_secret_option(key) else words[i]
             i += 1
-            if is_secret_option(key):
-                value = REDACTED
         options[key] = value
         spelled[key] = name
-    return Command(number, positional, options, spelled)
+    return Command(number, tuple(words[:first]), options, spelled)

@@ -413,26 +413,23 @@ def read_text(text: str, file: str) -> Inventory:
     inv = Inventory(file)
     number = 0
     for number, line in enumerate(text.splitlines(), start=1):
-        head = line.split(None, 3)[:3]  # the command words, when they are plain words
-        if not head or head[0][0] == "#":
-            found = None
+        if plain(line):
+            words = line.split()
         else:
-            found = _handler(head)
-            if not plain(" ".join(head)):
-                found = None  # quoted or escaped command words: decided on the real words
-            elif found is None and reads(line):
+            head = line.split(None, 3)[:3]  # command words, when they are plain words
+            if head and plain(" ".join(head)) and _handler(head) is None and reads(line):
                 inv.commands += 1  # a command the matrix does not need: counted, not parsed
                 inv.skipped[_skip_key(head)] += 1
                 continue
-        try:
-            words = split_words(line)
-        except LexError as exc:
-            inv.problems.append(Problem(number, exc.col, str(exc)))
-            continue
+            try:
+                words = split_words(line)
+            except LexError as exc:
+                inv.problems.append(Problem(number, exc.col, str(exc)))
+                continue
         if not words:
             continue
         inv.commands += 1
-        found = found or _handler(words)
+        found = _handler(words)
         if found is None:
             inv.skipped[_skip_key(words)] += 1
             continue
