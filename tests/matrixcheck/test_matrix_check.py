@@ -258,6 +258,31 @@ def test_each_verdict_in_both_languages(run_cli, tmp_path: Path, lang: str, fmt:
     assert flows["XM-APP-06.1"] == "wrong_netscaler_address"
     assert flows["XM-APP-02.2"] == "covered" and flows["XM-APP-07.1"] == "covered"
     assert ("constat" if lang == "fr" else "finding") in stderr
+    # the details speak the language asked for
+    details: dict[str, list[str]] = {}
+    for row in doc["rows"]:
+        details.setdefault(row["verdict"], []).extend(row["details"])
+    said = {
+        "wrong_protocol": ("le plan demande UDP 53, la ligne demande TCP", "the plan needs UDP 53, the row asks TCP"),
+        "wrong_netscaler_address": ("sur le NetScaler nsg1", "on NetScaler nsg1"),
+        "too_wide": ("plus large que", "is wider than the plan's"),
+        "obsolete": ("obsolète (APNs binaire", "is obsolete (binary APNs"),
+    }  # fmt: skip
+    for verdict, (fr, en) in said.items():
+        assert any((fr if lang == "fr" else en) in d for d in details[verdict]), details[verdict]
+        assert not any((en if lang == "fr" else fr) in d for d in details[verdict])
+
+
+def test_every_detail_says_the_same_in_both_languages() -> None:
+    import string
+
+    from flowmatrix.matrixcheck.details import TEMPLATES
+
+    for kind, (en, fr) in TEMPLATES.items():
+        fields = {f for _, f, _, _ in string.Formatter().parse(en) if f}
+        assert fields == {f for _, f, _, _ in string.Formatter().parse(fr) if f}, kind
+        if kind != "at_row":
+            assert en != fr, kind
 
 
 def test_merged_cells_are_unmerged(run_cli, tmp_path: Path) -> None:
