@@ -19,7 +19,7 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     ),
     "wrong_netscaler_address": (
         "{flow}: the plan's {side} is {planned} on NetScaler {host}, the row uses {used}",
-        "{flow} : en {side}, le plan a {planned} sur le NetScaler {host}, la ligne {used}",
+        "{flow} : en {side}, le plan a {planned} sur le NetScaler {host}, la ligne utilise {used}",
     ),
     "pairs_missing": (
         "{missing} of {total} address pairs not covered",
