@@ -27,6 +27,7 @@ from flowmatrix.topology import FirewallGraph
 
 Variant = Literal[
     "planned",
+    "not-requested",
     "internal-source",
     "internal-destination",
     "other-port",
@@ -41,7 +42,8 @@ UNPLANNED: tuple[Variant, ...] = (
     "reversed",
     "other-source",
 )
-NOT_REQUIRED = frozenset({"obsolete", "legacy"})
+#: The one reason a planned flow may be left out of the lab without failing it.
+SAME_ZONE = "same zone: no firewall on the path"
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -81,6 +83,9 @@ class Skipped:
 
     flow: str
     reason: str
+    failure: bool = True
+    """Whether the skip fails the lab: every skip of a requested flow does, except a
+    flow with no firewall on its path (nothing to rehearse)."""
 
 
 #: The networks an end matches, and whether an address must be outside all of them.
@@ -103,6 +108,8 @@ class Allowed:
         self.internet = {zone.name for zone in plan.site.zones if zone.internet}
         self.index: dict[tuple[str, int], list[tuple[_Match, _Match]]] = defaultdict(list)
         for flow in plan.flows:
+            if not flow.requested:
+                continue
             entry = (self._match(flow.source), self._match(flow.destination))
             for port in flow.ports:
                 self.index[(flow.protocol, port)].append(entry)
@@ -139,6 +146,10 @@ def _covers(match: _Match, address: ipaddress.IPv4Address | ipaddress.IPv6Addres
     return inside != outside
 
 
+def _packet(case: Case) -> tuple[str, str, str, int]:
+    return case.source_address, case.destination_address, case.protocol, case.port
+
+
 def _family(address: str) -> int:
     return 6 if ":" in address else 4
 
@@ -155,31 +166,27 @@ class _Builder:
     seen: set[tuple[str, str, str, int]]
     count: int = 0
 
+    def skip(self, flow: Flow, reason: str) -> list[Case]:
+        failure = flow.requested and reason != SAME_ZONE
+        if not flow.requested:
+            reason = f"{reason} (not requested: {flow.status})"
+        self.skipped.append(Skipped(flow.id, reason, failure))
+        return []
+
     def planned(self, flow: Flow) -> list[Case]:
+        """The cases of ``flow``: planned ones (each must pass) for a requested flow;
+        for an obsolete or legacy flow the site does not keep, the same probes, which
+        must be blocked (the rules leave it out)."""
         if not flow.firewalls:
             same = flow.source.zone == flow.destination.zone
-            self.skipped.append(
-                Skipped(
-                    flow.id,
-                    "same zone: no firewall on the path"
-                    if same
-                    else "no firewall path between the zones",
-                )
-            )
-            return []
+            return self.skip(flow, SAME_ZONE if same else "no firewall path between the zones")
         sources = self.addresses.end_addresses(flow.source)
         destinations = self.addresses.end_addresses(flow.destination)
         if not destinations:
             names = ", ".join(flow.destination.fqdns) or flow.destination.role
-            self.skipped.append(
-                Skipped(
-                    flow.id, f"destination known by name only ({names}): the rules cannot match it"
-                )
-            )
-            return []
+            return self.skip(flow, f"destination {names} has no address in the lab")
         if not sources:
-            self.skipped.append(Skipped(flow.id, "the source has no address"))
-            return []
+            return self.skip(flow, "the source has no address")
         made = []
         for family in (4, 6):
             source = next(((label, a) for label, a in sources if _family(a) == family), None)
@@ -196,9 +203,9 @@ class _Builder:
                     made.append(
                         Case(
                             id=flow.id,
-                            variant="planned",
+                            variant="planned" if flow.requested else "not-requested",
                             flow=flow.id,
-                            required=flow.status not in NOT_REQUIRED,
+                            required=True,
                             protocol=flow.protocol,
                             port=port,
                             source_zone=flow.source.zone,
@@ -212,7 +219,11 @@ class _Builder:
                         )
                     )
         if not made:
-            self.skipped.append(Skipped(flow.id, "source and destination share no address family"))
+            return self.skip(flow, "source and destination share no address family")
+        if not flow.requested:
+            made = [c for c in made if not self.allowed(*_packet(c))]
+            if not made:
+                return self.skip(flow, "other planned flows allow the same packets")
         return made
 
     def unplanned(self, flow: Flow, model: Case) -> list[Case]:
@@ -346,11 +357,11 @@ def build_cases(
     planned: list[tuple[Flow, list[Case]]] = []
     for flow in plan.flows:
         made = builder.planned(flow)
-        if made:
+        builder.cases.extend(made)
+        if made and flow.requested:
             planned.append((flow, made))
-            builder.cases.extend(made)
     for case in builder.cases:
-        builder.seen.add((case.source_address, case.destination_address, case.protocol, case.port))
+        builder.seen.add(_packet(case))
     for flow, made in planned:
         models = {case.family: case for case in reversed(made)}
         for family in sorted(models):

@@ -6,17 +6,21 @@ JSON contract (``format_version`` 1)::
      "phases": {"build_s", "rules_s", "listen_s", "probe_s", "teardown_s": float},
      "failed": bool,
      "summary": {"planned", "passed", "blocked", "unplanned", "unplanned_blocked",
-                 "leaks", "skipped": int},
+                 "leaks", "skipped", "skipped_failures", "not_requested": int},
      "firewalls": [{"name", "rules": "generated"|"file", "rule_count", "interfaces": {zone: if}}],
      "results": [{"id", "flow",
-                  "variant": "planned"|"internal-source"|"internal-destination"|"other-port"
+                  "variant": "planned"|"not-requested"|"internal-source"|"internal-destination"|"other-port"
                              |"reversed"|"other-source",
                   "required", "verdict": "pass"|"blocked"|"leak"|"error", "ok",
                   "protocol", "port", "firewalls": [str],
                   "source": {"label", "address", "zone"},
                   "destination": {"label", "address", "zone"},
                   "state", "reason", "latency_ms"}],
-     "skipped": [{"flow", "reason"}], "warnings": [str]}
+     "skipped": [{"flow", "reason", "failure": bool}], "warnings": [str]}
+
+A "not-requested" case is an obsolete or legacy flow the site does not keep
+(``keep_obsolete``): the rules leave it out, so its probes must be blocked. A skipped flow
+with ``failure`` true (any reason but "same zone: no firewall on the path") fails the run.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ _STYLES = {
         "blocked": "green",
         "leak": "bold red",
         "blocked!": "bold red",
+        "skipped!": "bold red",
         "error": "bold red",
     }
 }
@@ -83,7 +88,9 @@ def report_to_dict(report: LabReport) -> dict[str, Any]:
             for f in report.firewalls
         ],
         "results": [result_to_dict(r) for r in report.results],
-        "skipped": [{"flow": s.flow, "reason": s.reason} for s in report.skipped],
+        "skipped": [
+            {"flow": s.flow, "reason": s.reason, "failure": s.failure} for s in report.skipped
+        ],
         "warnings": list(report.warnings),
     }
 
@@ -95,8 +102,8 @@ def to_json(report: LabReport) -> str:
 def _row(result: CaseResult) -> dict[str, str]:
     case = result.case
     verdict: str = result.verdict
-    if verdict == "blocked" and case.planned:
-        verdict = "blocked!" if not result.ok else "blocked (not required)"
+    if verdict == "blocked" and not result.ok:
+        verdict = "blocked!"
     flow = case.flow if case.planned else f"{case.flow} ({case.variant})"
     return {
         "verdict": verdict,
@@ -115,7 +122,10 @@ def to_table(
     report: LabReport, lang: Lang = "en", *, width: int | None = None, color: bool = False
 ) -> str:
     rows = [_row(r) for r in report.results]
-    rows += [{"verdict": "skipped", "flow": s.flow, "reason": s.reason} for s in report.skipped]
+    rows += [
+        {"verdict": "skipped!" if s.failure else "skipped", "flow": s.flow, "reason": s.reason}
+        for s in report.skipped
+    ]
     return table_text(
         rows, COLUMNS, lang, title=f"lab: {report.site}", width=width, color=color, styles=_STYLES
     )

@@ -79,8 +79,13 @@ class LabReport:
         return tuple(r for r in self.results if not r.case.planned)
 
     @property
+    def failures_skipped(self) -> tuple[Skipped, ...]:
+        """Requested flows the lab could not rehearse: each one fails the run."""
+        return tuple(s for s in self.skipped if s.failure)
+
+    @property
     def failed(self) -> bool:
-        return any(not r.ok for r in self.results)
+        return any(not r.ok for r in self.results) or bool(self.failures_skipped)
 
     def counts(self) -> dict[str, int]:
         planned, unplanned = self.planned, self.unplanned
@@ -92,6 +97,8 @@ class LabReport:
             "unplanned_blocked": sum(r.verdict == "blocked" for r in unplanned),
             "leaks": sum(r.verdict != "blocked" for r in unplanned),
             "skipped": len(self.skipped),
+            "skipped_failures": len(self.failures_skipped),
+            "not_requested": sum(r.case.variant == "not-requested" for r in unplanned),
         }
 
     def summary_line(self) -> str:
@@ -99,8 +106,16 @@ class LabReport:
         verdict = "FAILED" if self.failed else "OK"
         return (
             f"lab {verdict}: {c['passed']}/{c['planned']} planned probes passed, "
-            f"{c['unplanned_blocked']}/{c['unplanned']} unplanned probes blocked, "
-            f"{c['skipped']} flows skipped, {len(self.firewalls)} firewalls, "
+            f"{c['unplanned_blocked']}/{c['unplanned']} unplanned probes blocked"
+            + (f" ({c['not_requested']} of flows not requested)" if c["not_requested"] else "")
+            + ", "
+            f"{c['skipped']} flows skipped"
+            + (
+                f" ({c['skipped_failures']} not rehearsed: failure)"
+                if c["skipped_failures"]
+                else ""
+            )
+            + f", {len(self.firewalls)} firewalls, "
             f"{self.duration:.1f} s"
         )
 
