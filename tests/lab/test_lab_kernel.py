@@ -102,6 +102,40 @@ def test_an_open_firewall_leaks() -> None:
     assert udp and all(r.state == "open" for r in udp)
 
 
+def test_names_are_served_in_the_lab_and_fill_the_sets_through_dnsmasq() -> None:
+    """The SMS relay is known by name only: its probes resolve rest.nexmo.com through
+    the firewalls' dnsmasq, which fills the rules' name sets; a sibling name the plan
+    does not have resolves too, and stays blocked."""
+    plan = load_plan("example:enterprise-dual-stack")
+    report = run_lab(plan, LabOptions(timeout=0.5))
+    relay = [r for r in report.results if r.case.flow == "XM-DEV-03.1"]
+    planned = [r for r in relay if r.case.planned]
+    assert {(r.case.name, r.case.family, r.case.port) for r in planned} == {
+        ("rest.nexmo.com", family, port) for family in (4, 6) for port in (80, 443)
+    }
+    assert all(r.verdict == "pass" for r in planned), planned
+    other = [r for r in relay if r.case.variant == "other-name"]
+    assert {r.case.name for r in other} == {"fmlab-not-planned.nexmo.com"}
+    assert {r.case.family for r in other} == {4, 6}
+    assert all(r.verdict == "blocked" for r in other), other
+
+
+def test_a_name_set_that_dnsmasq_does_not_fill_blocks_the_flow() -> None:
+    """The same rules with edge's name set renamed: nothing fills it, and the lab sees
+    the flow blocked at edge (core-fw's set, filled by its own dnsmasq, lets it by)."""
+    plan = load_plan("example:enterprise-dual-stack")
+    edge = next(f for f in plan.site.firewalls if f.name == "edge")
+    text = generate(plan, Scope("firewall", "edge"), "nftables", interfaces=interface_names(edge))
+    assert "fqdn_rest_nexmo_com_v4" in text.text
+    renamed = text.text.replace("fqdn_rest_nexmo_com_", "hand_edited_nexmo_")
+    report = run_lab(
+        plan, LabOptions(timeout=0.5, unplanned_per_flow=0, rulesets={"edge": renamed})
+    )
+    bad = {(r.case.flow, r.verdict) for r in report.results if not r.ok}
+    assert bad == {("XM-DEV-03.1", "blocked")}
+    assert report.failed
+
+
 def test_cli_json_contract(run_cli: Any) -> None:
     result = run_cli("lab", "example:small-office", "--format", "json")
     assert result.code == 0, result
@@ -122,7 +156,14 @@ def test_cli_json_contract(run_cli: Any) -> None:
     }
     assert document["failed"] is False
     assert document["namespaces"] == 4  # three zones, one firewall
-    assert set(document["phases"]) == {"build_s", "rules_s", "listen_s", "probe_s", "teardown_s"}
+    assert set(document["phases"]) == {
+        "build_s",
+        "rules_s",
+        "names_s",
+        "listen_s",
+        "probe_s",
+        "teardown_s",
+    }
     first = document["results"][0]
     assert set(first) == {
         "id",

@@ -188,3 +188,23 @@ def test_an_obsolete_flow_the_site_keeps_is_planned(tmp_path: Path) -> None:
         if c.flow in ("XM-DEV-08.1", "XM-DEV-09.1") and c.id == c.flow
     }
     assert variants == {("XM-DEV-08.1", "planned"), ("XM-DEV-09.1", "not-requested")}
+
+
+def test_a_destination_known_by_name_is_probed_at_its_lab_address() -> None:
+    plan = load_plan("example:enterprise-dual-stack")
+    addresses = build_address_plan(plan)
+    cases, skipped = build_cases(plan, addresses)
+    relay = [c for c in cases if c.flow == "XM-DEV-03.1" and c.planned]
+    assert relay and {c.name for c in relay} == {"rest.nexmo.com"}
+    for case in relay:
+        assert addresses.names[("rest.nexmo.com", case.family)] == case.destination_address
+        assert case.destination_address in addresses.by_zone["internet"]
+    assert "XM-DEV-03.1" not in {s.flow for s in skipped}
+    # the sibling name is the first unplanned case, and nothing allows it
+    other = [c for c in cases if c.flow == "XM-DEV-03.1" and c.variant == "other-name"]
+    assert {c.name for c in other} == {"fmlab-not-planned.nexmo.com"}
+    allowed = Allowed(plan, {k: v for k, v in addresses.names.items() if k[0] == "rest.nexmo.com"})
+    assert all(allowed(c.source_address, c.destination_address, c.protocol, c.port) for c in relay)
+    assert not any(
+        allowed(c.source_address, c.destination_address, c.protocol, c.port) for c in other
+    )

@@ -4,7 +4,9 @@
 * a network host (clients: 10.10.96.0/22) is represented by its first free address;
 * 'any address' in the Internet zone is represented by documentation addresses
   (203.0.113.0/24, 198.51.100.0/24, 2001:db8::/32) that are in no zone of the site;
-* 'strangers' (addresses no host of the site has) are the sources of unplanned probes.
+* 'strangers' (addresses no host of the site has) are the sources of unplanned probes;
+* a host known by name only (``rest.nexmo.com``) gets a lab address per family in its
+  zone, which the lab's DNS server answers for that name (:mod:`flowmatrix.lab.names`).
 
 All of them exist only inside the lab's namespaces, which have no link to the host.
 The transit networks between zones and firewalls come from 100.64.0.0/10 (and an
@@ -75,6 +77,10 @@ class AddressPlan:
     strangers: dict[tuple[str, int, int], str] = field(default_factory=dict)
     transit: dict[str, ZoneTransit] = field(default_factory=dict)
     ipv6: bool = False
+    names: dict[tuple[str, int], str] = field(default_factory=dict)
+    """(DNS name, family) -> the lab address the lab's DNS server answers for it."""
+    name_zones: dict[str, str] = field(default_factory=dict)
+    """DNS name -> the zone its lab addresses are in."""
 
     # --- placing addresses ------------------------------------------------------------
 
@@ -154,6 +160,35 @@ class AddressPlan:
             self.strangers[key] = picked
         return self.strangers[key]
 
+    def name_address(self, name: str, zone: str, family: int) -> str | None:
+        """The lab address of DNS name ``name`` in ``zone`` (a fresh one per name)."""
+        key = (name, family)
+        if key not in self.names:
+            picked = None
+            for net in self._zone_networks(zone, family):
+                free = self._free(a for a in _first_hosts(net) if self._in_zone(zone, a))
+                if free is not None:
+                    picked = self.place(zone, free)
+                    break
+            if picked is None:
+                return None
+            self.names[key] = picked
+            self.name_zones[name] = zone
+        return self.names[key]
+
+    def name_addresses(self, end: FlowEnd) -> list[tuple[str, str]]:
+        """(name, lab address) for every name of ``end`` known by name only, wildcards
+        aside (no packet filter matches them: they go through the proxy)."""
+        found = []
+        for name in end.names:
+            if name.startswith("*."):
+                continue
+            for family in (4, 6) if self.ipv6 else (4,):
+                address = self.name_address(name, end.zone, family)
+                if address is not None:
+                    found.append((name, address))
+        return found
+
     def end_addresses(self, end: FlowEnd) -> list[tuple[str, str]]:
         """(host label, lab address) for every host of ``end`` ('any': one representative)."""
         if end.any_address:
@@ -223,4 +258,7 @@ def build_address_plan(plan: Plan) -> AddressPlan:
                     addresses.host_addresses(HostRef(ref.name, (text,)), end.zone)
     for end in ends:
         addresses.end_addresses(end)
+    for flow in plan.flows:
+        if flow.requested and not flow.destination.any_address:
+            addresses.name_addresses(flow.destination)
     return addresses

@@ -11,13 +11,20 @@ the rules match it. So a flow from (or to) the Internet gets an unplanned case f
 to) an internal zone first: the same packet from a stranger of a zone the flow goes
 through (then of the other zones), which a rule matching the Internet by its interface
 alone, or not at all, would let through.
+
+A destination known by name only is probed at the lab address the lab's DNS server
+gives that name: the probe resolves it first, through the dnsmasq of the first firewall
+on the way, which fills the rules' name sets as in production. Its first unplanned case
+is the same packet to a name the plan does not have (a sibling of it, served by the same
+DNS server), which must stay blocked.
 """
 
 from __future__ import annotations
 
 import ipaddress
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from flowmatrix.lab.addressing import AddressPlan
@@ -28,6 +35,7 @@ from flowmatrix.topology import FirewallGraph
 Variant = Literal[
     "planned",
     "not-requested",
+    "other-name",
     "internal-source",
     "internal-destination",
     "other-port",
@@ -36,6 +44,7 @@ Variant = Literal[
 ]
 #: Unplanned variants, in the order they are tried for each flow and family.
 UNPLANNED: tuple[Variant, ...] = (
+    "other-name",
     "internal-source",
     "internal-destination",
     "other-port",
@@ -44,6 +53,8 @@ UNPLANNED: tuple[Variant, ...] = (
 )
 #: The one reason a planned flow may be left out of the lab without failing it.
 SAME_ZONE = "same zone: no firewall on the path"
+#: First label of the name an 'other-name' case resolves: a sibling of a planned name.
+OTHER_NAME_LABEL = "fmlab-not-planned"
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -67,6 +78,8 @@ class Case:
     destination_address: str
     firewalls: tuple[str, ...]
     service: str | None = None
+    name: str | None = None
+    """The DNS name the probe resolves first (its destination is known by name)."""
 
     @property
     def planned(self) -> bool:
@@ -100,7 +113,11 @@ class Allowed:
     other zone of the site.
     """
 
-    def __init__(self, plan: Plan) -> None:
+    def __init__(self, plan: Plan, names: Mapping[tuple[str, int], str] | None = None) -> None:
+        self.names: dict[str, list[str]] = defaultdict(list)
+        """DNS name -> its lab addresses: a name set matches them once resolved."""
+        for (name, _), address in (names or {}).items():
+            self.names[name].append(address)
         self.zones: dict[str, tuple[IPNetwork, ...]] = {
             zone.name: tuple(ipaddress.ip_network(c, strict=False) for c in zone.cidrs)
             for zone in plan.site.zones
@@ -116,7 +133,10 @@ class Allowed:
 
     def _match(self, end: FlowEnd) -> _Match:
         if not end.any_address:
-            return tuple(ipaddress.ip_network(a, strict=False) for a in end.addresses), False
+            named = [a for name in end.names for a in self.names.get(name, ())]
+            return tuple(
+                ipaddress.ip_network(a, strict=False) for a in (*end.addresses, *named)
+            ), False
         if end.zone in self.internet or not self.zones.get(end.zone):
             others = tuple(
                 net
@@ -164,6 +184,7 @@ class _Builder:
     graph: FirewallGraph
     allowed: Allowed
     seen: set[tuple[str, str, str, int]]
+    planned_names: frozenset[str] = frozenset()
     count: int = 0
 
     def skip(self, flow: Flow, reason: str) -> list[Case]:
@@ -182,6 +203,9 @@ class _Builder:
             return self.skip(flow, SAME_ZONE if same else "no firewall path between the zones")
         sources = self.addresses.end_addresses(flow.source)
         destinations = self.addresses.end_addresses(flow.destination)
+        named = {} if flow.destination.any_address else dict.fromkeys(flow.destination.names)
+        if named:
+            destinations += self.addresses.name_addresses(flow.destination)
         if not destinations:
             names = ", ".join(flow.destination.fqdns) or flow.destination.role
             return self.skip(flow, f"destination {names} has no address in the lab")
@@ -216,6 +240,7 @@ class _Builder:
                             destination_address=address,
                             firewalls=flow.firewalls,
                             service=flow.service,
+                            name=label if label in named else None,
                         )
                     )
         if not made:
@@ -246,6 +271,8 @@ class _Builder:
             model.destination_address,
         )
         port = model.port
+        if variant == "other-name":
+            return self._other_name(flow, model)
         if variant == "other-port":
             port = next(
                 (
@@ -310,6 +337,31 @@ class _Builder:
             firewalls=path,
         )
 
+    def _other_name(self, flow: Flow, model: Case) -> Case | None:
+        """``model`` to a sibling of its name that the plan does not have."""
+        if model.name is None or "." not in model.name:
+            return None
+        sibling = f"{OTHER_NAME_LABEL}.{model.name.partition('.')[2]}"
+        planned = self.planned_names
+        if any(sibling == n or sibling.endswith(f".{n.removeprefix('*.')}") for n in planned):
+            return None  # dnsmasq's nftset= lines match names below a planned one too
+        address = self.addresses.name_address(sibling, model.destination_zone, model.family)
+        if address is None:
+            return None
+        key = (model.source_address, address, flow.protocol, model.port)
+        if key in self.seen or self.allowed(*key):
+            return None
+        self.seen.add(key)
+        self.count += 1
+        return replace(
+            model,
+            id=f"unplanned-{self.count}",
+            variant="other-name",
+            destination_label=sibling,
+            destination_address=address,
+            name=sibling,
+        )
+
     def _internal(
         self, flow: Flow, family: int, other: str, protocol: str, port: int, *, as_source: bool
     ) -> tuple[str, str] | None:
@@ -352,7 +404,15 @@ def build_cases(
 ) -> tuple[list[Case], list[Skipped]]:
     """The planned cases in plan order, then the unplanned ones; and the flows skipped."""
     builder = _Builder(
-        plan, addresses, unplanned_per_flow, [], [], FirewallGraph(plan.site), Allowed(plan), set()
+        plan,
+        addresses,
+        unplanned_per_flow,
+        [],
+        [],
+        FirewallGraph(plan.site),
+        Allowed(plan, addresses.names),
+        set(),
+        frozenset(n for f in plan.flows for end in (f.source, f.destination) for n in end.names),
     )
     planned: list[tuple[Flow, list[Case]]] = []
     for flow in plan.flows:

@@ -16,6 +16,7 @@ from flowmatrix.lab.addressing import build_address_plan
 from flowmatrix.lab.cases import Case, Skipped, build_cases
 from flowmatrix.lab.debris import PREFIX
 from flowmatrix.lab.interrupts import InterruptGuard
+from flowmatrix.lab.names import NameService, resolve_cases, start_name_service
 from flowmatrix.lab.topology import LabTopology, build_topology, interface_names, load_rules
 from flowmatrix.lab.traffic import Listener, ZoneThread, listen_setups, run_cases, stop_all
 from flowmatrix.model import Plan
@@ -68,7 +69,7 @@ class LabReport:
     duration: float
     namespaces: int
     phases: dict[str, float] = field(default_factory=dict)
-    """Wall seconds of each phase: build, rules, listen, probe, teardown."""
+    """Wall seconds of each phase: build, rules, names, listen, probe, teardown."""
 
     @property
     def planned(self) -> tuple[CaseResult, ...]:
@@ -151,23 +152,31 @@ def _judge(case: Case, result: ProbeResult, arrived: bool) -> CaseResult:
     )
 
 
-def _rulesets(
-    plan: Plan, options: LabOptions
-) -> tuple[dict[str, str], list[FirewallSetup], list[str]]:
+@dataclass
+class _Rulesets:
+    texts: dict[str, str] = field(default_factory=dict)
+    """firewall -> the nftables script loaded into it."""
+    dnsmasq: dict[str, str] = field(default_factory=dict)
+    """firewall -> the dnsmasq lines filling its name sets (``rules --dnsmasq``)."""
+    setups: list[FirewallSetup] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _rulesets(plan: Plan, options: LabOptions) -> _Rulesets:
     from flowmatrix.rules import Scope, generate
 
-    texts: dict[str, str] = {}
-    setups: list[FirewallSetup] = []
-    warnings: list[str] = []
+    found = _Rulesets()
+    texts, setups, warnings = found.texts, found.setups, found.warnings
     for firewall in plan.site.firewalls:
         names = interface_names(firewall)
+        output = generate(plan, Scope("firewall", firewall.name), "nftables", interfaces=names)
+        found.dnsmasq[firewall.name] = output.side_files.get("dnsmasq", "")
         given = options.rulesets.get(firewall.name)
         if given is not None:
             texts[firewall.name] = given
             rules = sum(1 for line in given.splitlines() if " accept" in line)
             setups.append(FirewallSetup(firewall.name, "file", names, rules))
             continue
-        output = generate(plan, Scope("firewall", firewall.name), "nftables", interfaces=names)
         if output.errors:
             raise UserError(
                 f"the rules of {firewall.name} miss planned flows: "
@@ -176,7 +185,8 @@ def _rulesets(
         warnings.extend(f"{firewall.name}: {f}" for f in output.warnings)
         texts[firewall.name] = output.text
         setups.append(FirewallSetup(firewall.name, "generated", names, output.rules))
-    return texts, setups, list(dict.fromkeys(warnings))
+    found.warnings = list(dict.fromkeys(warnings))
+    return found
 
 
 def run_prefix() -> str:
@@ -214,7 +224,7 @@ def _rehearse(
     addresses = build_address_plan(plan)
     cases, skipped = build_cases(plan, addresses, options.unplanned_per_flow)
     addresses.plan_transit()
-    texts, firewalls, warnings = _rulesets(plan, options)
+    rulesets = _rulesets(plan, options)
     setups = listen_setups(plan, cases)
     probe_options = ProbeOptions(
         timeout=options.timeout, retries=1, two_ended=True, check_tls=False, concurrency=512
@@ -223,11 +233,14 @@ def _rehearse(
     made = NamespaceSet(prefix=run_prefix(), purpose="flowmatrix lab")
     running: list[ZoneThread] = []
     listeners: list[Listener] = []
+    name_service = NameService()
+    unresolved: dict[int, str] = {}
 
     def teardown() -> int:
         with phases("teardown"):
             for thread in running:
                 thread.stop()
+            name_service.stop()
             phases.namespaces = len(made.registered)
             deleted = made.close()
             stop_all(running)
@@ -238,7 +251,9 @@ def _rehearse(
         with phases("build"):
             lab = build_topology(plan.site, addresses, made, progress)
         with phases("rules"):
-            _load_rulesets(lab, texts, options)
+            _load_rulesets(lab, rulesets.texts, options)
+        with phases("names"):
+            start_name_service(plan.site, lab, addresses, rulesets.dnsmasq, name_service)
         with phases("listen"):
             listeners = [Listener(lab.zones[zone].name, s) for zone, s in setups.items()]
             running.extend(listeners)
@@ -249,6 +264,7 @@ def _rehearse(
         if progress:
             progress(f"lab: probing {len(cases)} cases")
         with phases("probe"):
+            unresolved = resolve_cases(lab, cases, name_service)
             namespaces = {zone: ns.name for zone, ns in lab.zones.items()}
             results = run_cases(namespaces, cases, probe_options, running)
         stop_all(listeners)
@@ -260,19 +276,21 @@ def _rehearse(
         for e in listener.events
     }
     judged = tuple(
-        _judge(
+        CaseResult(case, "error", False, "error", unresolved[index])
+        if index in unresolved
+        else _judge(
             case,
             result,
             (case.source_address, case.destination_address, case.protocol, case.port) in arrivals,
         )
-        for case, result in zip(cases, results, strict=True)
+        for index, (case, result) in enumerate(zip(cases, results, strict=True))
     )
     return LabReport(
         plan.site.name,
         judged,
         tuple(skipped),
-        tuple(firewalls),
-        tuple(warnings),
+        tuple(rulesets.setups),
+        tuple(rulesets.warnings),
         time.monotonic() - started,
         phases.namespaces,
         dict(phases.seconds),
