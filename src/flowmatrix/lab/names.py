@@ -11,26 +11,17 @@
 * Before the probes, every case to a name resolves it from its source zone through the
   first firewall on its way, with the resolver of ``rules --resolve``; a case whose name
   did not resolve to its lab address is an error, not a probe.
-
-The processes die with the lab (``PR_SET_PDEATHSIG``), and are stopped before its
-namespaces are deleted.
 """
 
 from __future__ import annotations
 
-import ctypes
 import functools
-import signal
-import subprocess
-import tempfile
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from flowmatrix.errors import UserError
 from flowmatrix.lab.addressing import AddressPlan
 from flowmatrix.lab.cases import Case
+from flowmatrix.lab.daemons import Daemons
 from flowmatrix.lab.topology import LabTopology
 from flowmatrix.namesets import Family
 from flowmatrix.netns import Namespace, each_at_once
@@ -41,97 +32,43 @@ from flowmatrix.topology import FirewallGraph
 DNS_PORT = 53
 #: TTL of the lab DNS server's answers (dnsmasq's default for local records is 0).
 LOCAL_TTL = 300
-#: Seconds a dnsmasq gets to listen.
-START_TIMEOUT = 5.0
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
-    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
-def _listening_udp(pid: int, port: int) -> bool:
-    """Whether process ``pid``'s network namespace has a UDP socket bound to ``port``."""
-    wanted = f":{port:04X} "
-    for table in ("udp", "udp6"):
-        try:
-            lines = Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]
-        except OSError:
-            return False
-        if any(wanted in line.split(None, 2)[1] + " " for line in lines if line.strip()):
-            return True
-    return False
 
 
 @dataclass
 class NameService:
-    """The lab's DNS server and the firewalls' dnsmasq, started and stopped together."""
+    """Where the lab's names are resolved: filled by :func:`start_name_service`."""
 
-    processes: list[tuple[str, subprocess.Popen[str]]] = field(default_factory=list)
-    directory: tempfile.TemporaryDirectory[str] | None = None
     server: str | None = None
     """The lab DNS server's address."""
     resolvers: dict[tuple[str, str], str] = field(default_factory=dict)
     """(firewall, zone) -> the address a client of the zone asks that firewall's dnsmasq."""
 
-    def _start(self, label: str, namespace: Namespace, config: str) -> None:
-        assert self.directory is not None
-        path = Path(self.directory.name) / f"{label}.conf"
-        path.write_text(config, "utf-8")
-        log = (Path(self.directory.name) / f"{label}.log").open("w")
-        process = namespace.popen(
-            [
-                "dnsmasq",
-                "--keep-in-foreground",
-                "--no-resolv",
-                "--no-hosts",
-                "--bind-interfaces",
-                "--pid-file=",
-                "--log-facility=-",
-                f"--conf-file={path}",
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=log,
-            preexec_fn=_die_with_parent,
-        )
-        log.close()
-        self.processes.append((label, process))
+    def resolver(self, graph: FirewallGraph, zone: str, names_zone_: str) -> str | None:
+        """The dnsmasq a client of ``zone`` asks: the first firewall towards the names."""
+        path = graph.path(zone, names_zone_)
+        if not path:
+            return self.server if zone == names_zone_ else None
+        return self.resolvers.get((path[0], zone))
 
-    def _wait_ready(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
-        for label, process in self.processes:
-            while not _listening_udp(process.pid, DNS_PORT):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise UserError(
-                        f"the lab's dnsmasq for {label} did not start: {self.log(label)}"
-                    )
-                time.sleep(0.005)
 
-    def log(self, label: str) -> str:
-        if self.directory is None:
-            return ""
-        path = Path(self.directory.name) / f"{label}.log"
-        try:
-            lines = path.read_text("utf-8", "replace").strip().splitlines()
-        except OSError:
-            return ""
-        return " / ".join(lines[-3:])
-
-    def stop(self) -> None:
-        for _, process in self.processes:
-            if process.poll() is None:
-                process.terminate()
-        for _, process in self.processes:
-            try:
-                process.wait(2.0)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        self.processes.clear()
-        if self.directory is not None:
-            self.directory.cleanup()
-            self.directory = None
+def _dnsmasq(daemons: Daemons, label: str, namespace: Namespace, config: str) -> None:
+    path = daemons.path(f"{label}.conf")
+    path.write_text(config, "utf-8")
+    daemons.start(
+        label,
+        namespace,
+        [
+            "dnsmasq",
+            "--keep-in-foreground",
+            "--no-resolv",
+            "--no-hosts",
+            "--bind-interfaces",
+            "--pid-file=",
+            "--log-facility=-",
+            f"--conf-file={path}",
+        ],
+        listens=("udp", DNS_PORT),
+    )
 
 
 def names_zone(site: Site, addresses: AddressPlan) -> str | None:
@@ -145,21 +82,22 @@ def start_name_service(
     lab: LabTopology,
     addresses: AddressPlan,
     dnsmasq_lines: Mapping[str, str],
-    service: NameService,
-) -> None:
+    daemons: Daemons,
+) -> NameService:
     """Start the DNS server and every firewall's dnsmasq (``dnsmasq_lines``: firewall ->
-    the lines ``rules --dnsmasq`` writes for it); wait until all of them listen."""
+    the lines ``rules --dnsmasq`` writes for it); the caller waits until they listen."""
+    service = NameService()
     zone = names_zone(site, addresses)
     if zone is None or not addresses.names:
-        return
-    service.directory = tempfile.TemporaryDirectory(prefix="flowmatrix-lab-dns-")
+        return service
     server = addresses.transit[zone].zone_address(4)
     service.server = server
     by_name: dict[str, list[str]] = {}
     for (name, _), address in sorted(addresses.names.items(), key=lambda item: item[0][1]):
         by_name.setdefault(name, []).append(address)
     records = [f"host-record={name},{','.join(found)}" for name, found in by_name.items()]
-    service._start(
+    _dnsmasq(
+        daemons,
         "dns-server",
         lab.zones[zone],
         "\n".join([f"listen-address={server}", f"local-ttl={LOCAL_TTL}", *records]) + "\n",
@@ -176,12 +114,13 @@ def start_name_service(
             service.resolvers[(firewall.name, attached)] = address
             listen.append(f"listen-address={address}")
         lines = dnsmasq_lines.get(firewall.name, "")
-        service._start(
-            f"firewall-{firewall.name}",
+        _dnsmasq(
+            daemons,
+            f"dnsmasq-{firewall.name}",
             lab.firewalls[firewall.name],
             "\n".join([*listen, f"server={upstream}", lines]) + "\n",
         )
-    service._wait_ready()
+    return service
 
 
 def _upstream(

@@ -14,9 +14,10 @@ from typing import Literal
 from flowmatrix.errors import UserError
 from flowmatrix.lab.addressing import build_address_plan
 from flowmatrix.lab.cases import Case, Skipped, build_cases
+from flowmatrix.lab.daemons import Daemons
 from flowmatrix.lab.debris import PREFIX
 from flowmatrix.lab.interrupts import InterruptGuard
-from flowmatrix.lab.names import NameService, resolve_cases, start_name_service
+from flowmatrix.lab.names import resolve_cases, start_name_service
 from flowmatrix.lab.topology import LabTopology, build_topology, interface_names, load_rules
 from flowmatrix.lab.traffic import Listener, ZoneThread, listen_setups, run_cases, stop_all
 from flowmatrix.model import Plan
@@ -233,14 +234,14 @@ def _rehearse(
     made = NamespaceSet(prefix=run_prefix(), purpose="flowmatrix lab")
     running: list[ZoneThread] = []
     listeners: list[Listener] = []
-    name_service = NameService()
+    daemons = Daemons()
     unresolved: dict[int, str] = {}
 
     def teardown() -> int:
         with phases("teardown"):
             for thread in running:
                 thread.stop()
-            name_service.stop()
+            daemons.stop()
             phases.namespaces = len(made.registered)
             deleted = made.close()
             stop_all(running)
@@ -253,7 +254,8 @@ def _rehearse(
         with phases("rules"):
             _load_rulesets(lab, rulesets.texts, options)
         with phases("names"):
-            start_name_service(plan.site, lab, addresses, rulesets.dnsmasq, name_service)
+            names = start_name_service(plan.site, lab, addresses, rulesets.dnsmasq, daemons)
+            daemons.wait_ready()
         with phases("listen"):
             listeners = [Listener(lab.zones[zone].name, s) for zone, s in setups.items()]
             running.extend(listeners)
@@ -264,7 +266,7 @@ def _rehearse(
         if progress:
             progress(f"lab: probing {len(cases)} cases")
         with phases("probe"):
-            unresolved = resolve_cases(lab, cases, name_service)
+            unresolved = resolve_cases(lab, cases, names)
             namespaces = {zone: ns.name for zone, ns in lab.zones.items()}
             results = run_cases(namespaces, cases, probe_options, running)
         stop_all(listeners)
