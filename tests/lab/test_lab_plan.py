@@ -208,3 +208,30 @@ def test_a_destination_known_by_name_is_probed_at_its_lab_address() -> None:
     assert not any(
         allowed(c.source_address, c.destination_address, c.protocol, c.port) for c in other
     )
+
+
+def test_flows_through_the_proxy_are_probed_through_it() -> None:
+    plan = load_plan("example:enterprise-dual-stack")
+    addresses = build_address_plan(plan)
+    cases, skipped = build_cases(plan, addresses)
+    through = [c for c in cases if c.via is not None and c.planned]
+    legs = {f.id: f for f in plan.flows if f.proxy is not None and f.proxy.leg == "client"}
+    assert {c.flow for c in through} == set(legs)
+    for case in through:
+        leg = legs[case.flow].proxy
+        assert leg is not None
+        assert case.via == ("10.20.7.80", leg.port)
+        assert case.port in leg.ports
+        assert case.name is not None
+        # the lab's DNS server answers the name (one name below a wildcard)
+        assert addresses.names[(case.name, 4)] == case.destination_address
+        assert case.firewalls == ("core-fw", "edge")
+    assert {c.name for c in through if c.flow == "XM-DEV-02.1"} == {
+        "ax.itunes.apple.com",
+        "fmlab-wildcard.mzstatic.com",
+        "vpp.itunes.apple.com",
+        "play.google.com",
+    }
+    assert not set(legs) & {s.flow for s in skipped}
+    refused = [c for c in cases if c.via is not None and not c.planned]
+    assert refused and {c.variant for c in refused} <= {"other-name", "other-port", "other-source"}

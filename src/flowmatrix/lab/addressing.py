@@ -36,6 +36,15 @@ TRANSIT_V6 = ("fd6c:6162:0::/48", "fd6c:6162:1::/48", "fdfe:6c61:6200::/48")
 FIREWALL_HOST_BASE = 10
 
 
+#: First label of the name that stands for a wildcard (``*.mzstatic.com``) in the lab.
+WILDCARD_LABEL = "fmlab-wildcard"
+
+
+def lab_name(name: str) -> str:
+    """The name the lab resolves for a plan name: itself, or one name below a wildcard."""
+    return f"{WILDCARD_LABEL}{name[1:]}" if name.startswith("*.") else name
+
+
 def _network(text: str) -> IPNetwork:
     return ipaddress.ip_network(text, strict=False)
 
@@ -261,4 +270,8 @@ def build_address_plan(plan: Plan) -> AddressPlan:
     for flow in plan.flows:
         if flow.requested and not flow.destination.any_address:
             addresses.name_addresses(flow.destination)
+        if flow.requested and flow.proxy is not None and addresses.zones.internet is not None:
+            # the proxy resolves them: one IPv4 address each, the way the lab reaches it
+            for name in flow.proxy.names:
+                addresses.name_address(lab_name(name), addresses.zones.internet, 4)
     return addresses

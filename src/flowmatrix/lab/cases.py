@@ -17,6 +17,12 @@ gives that name: the probe resolves it first, through the dnsmasq of the first f
 on the way, which fills the rules' name sets as in production. Its first unplanned case
 is the same packet to a name the plan does not have (a sibling of it, served by the same
 DNS server), which must stay blocked.
+
+A flow through the site's web proxy (its client leg) is probed end to end through the
+proxy: ``CONNECT name:port`` from the source to the proxy, which resolves the name and
+reaches the destination through the firewalls (a wildcard ``*.x.com``: one name below
+it). Its unplanned cases ask the proxy for another name, another port, or come from
+another source; the proxy's allow-list must refuse each one.
 """
 
 from __future__ import annotations
@@ -27,8 +33,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from flowmatrix.lab.addressing import AddressPlan
-from flowmatrix.model import Flow, FlowEnd, Plan
+from flowmatrix.lab.addressing import AddressPlan, lab_name
+from flowmatrix.model import Flow, FlowEnd, Plan, ProxyLeg
 from flowmatrix.rules.select import zone_walk
 from flowmatrix.topology import FirewallGraph
 
@@ -55,6 +61,8 @@ UNPLANNED: tuple[Variant, ...] = (
 SAME_ZONE = "same zone: no firewall on the path"
 #: First label of the name an 'other-name' case resolves: a sibling of a planned name.
 OTHER_NAME_LABEL = "fmlab-not-planned"
+#: The unplanned variants of a case through the proxy: what its allow-list must refuse.
+VIA_PROXY: frozenset[Variant] = frozenset({"other-name", "other-port", "other-source"})
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -80,6 +88,8 @@ class Case:
     service: str | None = None
     name: str | None = None
     """The DNS name the probe resolves first (its destination is known by name)."""
+    via: tuple[str, int] | None = None
+    """(address, port) of the web proxy the probe goes through (``CONNECT name:port``)."""
 
     @property
     def planned(self) -> bool:
@@ -198,6 +208,8 @@ class _Builder:
         """The cases of ``flow``: planned ones (each must pass) for a requested flow;
         for an obsolete or legacy flow the site does not keep, the same probes, which
         must be blocked (the rules leave it out)."""
+        if flow.proxy is not None and flow.proxy.leg == "client":
+            return self.through_proxy(flow, flow.proxy)
         if not flow.firewalls:
             same = flow.source.zone == flow.destination.zone
             return self.skip(flow, SAME_ZONE if same else "no firewall path between the zones")
@@ -251,12 +263,57 @@ class _Builder:
                 return self.skip(flow, "other planned flows allow the same packets")
         return made
 
+    def through_proxy(self, flow: Flow, leg: ProxyLeg) -> list[Case]:
+        """``CONNECT name:port`` through the proxy, from the first IPv4 source, for every
+        name and port the proxy serves this flow."""
+        source = next(
+            ((label, a) for label, a in self.addresses.end_addresses(flow.source) if ":" not in a),
+            None,
+        )
+        proxy = next(
+            (a for _, a in self.addresses.end_addresses(flow.destination) if ":" not in a), None
+        )
+        internet = self.addresses.zones.internet
+        if source is None or proxy is None or internet is None:
+            return self.skip(flow, "the lab rehearses the web proxy over IPv4: no IPv4 address")
+        path = self.graph.path(flow.destination.zone, internet)
+        made = []
+        for name in leg.names:
+            lab_name_ = lab_name(name)
+            address = self.addresses.names.get((lab_name_, 4))
+            if address is None or path is None:
+                return self.skip(flow, f"no lab address for {name}")
+            for port in leg.ports:
+                made.append(
+                    Case(
+                        id=flow.id,
+                        variant="planned" if flow.requested else "not-requested",
+                        flow=flow.id,
+                        required=True,
+                        protocol="tcp",
+                        port=port,
+                        source_zone=flow.source.zone,
+                        source_label=source[0],
+                        source_address=source[1],
+                        destination_zone=internet,
+                        destination_label=lab_name_,
+                        destination_address=address,
+                        firewalls=tuple(dict.fromkeys((*flow.firewalls, *path))),
+                        service=flow.service,
+                        name=lab_name_,
+                        via=(proxy, leg.port),
+                    )
+                )
+        return made
+
     def unplanned(self, flow: Flow, model: Case) -> list[Case]:
         """Up to ``unplanned_per_flow`` cases derived from ``model``, each one not allowed."""
         found: list[Case] = []
         for variant in UNPLANNED:
             if len(found) >= self.unplanned_per_flow:
                 break
+            if model.via is not None and variant not in VIA_PROXY:
+                continue
             case = self._derive(flow, model, variant)
             if case is not None:
                 found.append(case)
@@ -274,10 +331,11 @@ class _Builder:
         if variant == "other-name":
             return self._other_name(flow, model)
         if variant == "other-port":
+            ports = flow.proxy.ports if model.via is not None and flow.proxy else flow.ports
             port = next(
                 (
                     p
-                    for p in range(max(flow.ports) + 1, 65536)
+                    for p in range(max(ports) + 1, 65536)
                     if not self.allowed(src, dst, flow.protocol, p)
                 ),
                 0,
@@ -334,7 +392,9 @@ class _Builder:
             destination_zone=dst_zone,
             destination_label=dst_label,
             destination_address=dst,
-            firewalls=path,
+            firewalls=path if model.via is None else model.firewalls,
+            name=model.name if model.via is not None else None,
+            via=model.via,
         )
 
     def _other_name(self, flow: Flow, model: Case) -> Case | None:

@@ -156,8 +156,8 @@ def resolve_cases(lab: LabTopology, cases: Sequence[Case], service: NameService)
 
     wanted: dict[tuple[str, str], dict[str, set[int]]] = {}
     for position, case in enumerate(cases):
-        if case.name is None:
-            continue
+        if case.name is None or case.via is not None:
+            continue  # through the proxy: the proxy resolves it
         key = (case.source_zone, case.firewalls[0])
         wanted.setdefault(key, {}).setdefault(case.name, set()).add(position)
     problems: dict[int, str] = {}

@@ -9,18 +9,21 @@ JSON contract (``format_version`` 1)::
                  "leaks", "skipped", "skipped_failures", "not_requested": int},
      "firewalls": [{"name", "rules": "generated"|"file", "rule_count", "interfaces": {zone: if}}],
      "results": [{"id", "flow",
-                  "variant": "planned"|"not-requested"|"internal-source"|"internal-destination"|"other-port"
+                  "variant": "planned"|"not-requested"|"other-name"|"internal-source"|"internal-destination"|"other-port"
                              |"reversed"|"other-source",
                   "required", "verdict": "pass"|"blocked"|"leak"|"error", "ok",
                   "protocol", "port", "firewalls": [str],
                   "source": {"label", "address", "zone"},
                   "destination": {"label", "address", "zone"},
+                  "name": str|null, "via": "ADDRESS:PORT"|null,
                   "state", "reason", "latency_ms"}],
      "skipped": [{"flow", "reason", "failure": bool}], "warnings": [str]}
 
 A "not-requested" case is an obsolete or legacy flow the site does not keep
 (``keep_obsolete``): the rules leave it out, so its probes must be blocked. A skipped flow
 with ``failure`` true (any reason but "same zone: no firewall on the path") fails the run.
+``name`` is the DNS name the probe resolved (through the firewalls' dnsmasq) or asked the
+proxy for; ``via`` the web proxy it went through (``CONNECT name:port``).
 """
 
 from __future__ import annotations
@@ -68,6 +71,8 @@ def result_to_dict(result: CaseResult) -> dict[str, Any]:
             "address": case.destination_address,
             "zone": case.destination_zone,
         },
+        "name": case.name,
+        "via": None if case.via is None else f"{case.via[0]}:{case.via[1]}",
         "state": result.state,
         "reason": result.reason,
         "latency_ms": None if result.latency_ms is None else round(result.latency_ms, 3),
@@ -110,7 +115,8 @@ def _row(result: CaseResult) -> dict[str, str]:
         "flow": flow,
         "source": f"{case.source_label} {case.source_address} [{case.source_zone}]",
         "destination": f"{case.destination_label} {case.destination_address} "
-        f"[{case.destination_zone}]",
+        f"[{case.destination_zone}]"
+        + ("" if case.via is None else f" via proxy {case.via[0]}:{case.via[1]}"),
         "protocol": case.protocol,
         "port": str(case.port),
         "firewalls": " > ".join(case.firewalls),

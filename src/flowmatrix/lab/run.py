@@ -18,6 +18,7 @@ from flowmatrix.lab.daemons import Daemons
 from flowmatrix.lab.debris import PREFIX
 from flowmatrix.lab.interrupts import InterruptGuard
 from flowmatrix.lab.names import resolve_cases, start_name_service
+from flowmatrix.lab.proxy import start_proxy
 from flowmatrix.lab.topology import LabTopology, build_topology, interface_names, load_rules
 from flowmatrix.lab.traffic import Listener, ZoneThread, listen_setups, run_cases, stop_all
 from flowmatrix.model import Plan
@@ -122,6 +123,14 @@ class LabReport:
         )
 
 
+def _arrival(case: Case) -> tuple[str, str, str, int]:
+    """What the destination's listener sees of a case: its source address; through the
+    proxy, the marker the probe sends through the tunnel (every case through the proxy
+    leaves from the proxy's address)."""
+    source = case.source_address if case.via is None else f"marker:{case.id}"
+    return source, case.destination_address, case.protocol, case.port
+
+
 def _judge(case: Case, result: ProbeResult, arrived: bool) -> CaseResult:
     latency = result.latency_ms
     if result.state == "error":
@@ -129,7 +138,9 @@ def _judge(case: Case, result: ProbeResult, arrived: bool) -> CaseResult:
     if case.planned:
         if result.state == "open":
             return CaseResult(case, "pass", True, result.state, result.reason, latency)
-        if arrived:
+        if case.via is not None:
+            why = result.reason
+        elif arrived:
             why = "the listener received it but no answer came back: the return path is blocked"
         elif result.state in ("filtered", "open|filtered"):
             why = "no answer, and nothing reached the listener: dropped on the way"
@@ -148,7 +159,7 @@ def _judge(case: Case, result: ProbeResult, arrived: bool) -> CaseResult:
         "blocked",
         True,
         result.state,
-        "no answer, and nothing reached the listener",
+        result.reason if case.via is not None else "no answer, and nothing reached the listener",
         latency,
     )
 
@@ -255,6 +266,7 @@ def _rehearse(
             _load_rulesets(lab, rulesets.texts, options)
         with phases("names"):
             names = start_name_service(plan.site, lab, addresses, rulesets.dnsmasq, daemons)
+            proxy = start_proxy(plan, lab, addresses, names, daemons, cases)
             daemons.wait_ready()
         with phases("listen"):
             listeners = [Listener(lab.zones[zone].name, s) for zone, s in setups.items()]
@@ -267,24 +279,20 @@ def _rehearse(
             progress(f"lab: probing {len(cases)} cases")
         with phases("probe"):
             unresolved = resolve_cases(lab, cases, names)
+            if proxy.problem is not None:
+                unresolved.update((i, proxy.problem) for i, c in enumerate(cases) if c.via)
             namespaces = {zone: ns.name for zone, ns in lab.zones.items()}
             results = run_cases(namespaces, cases, probe_options, running)
         stop_all(listeners)
     finally:
         guard.clean_up()
-    arrivals = {
-        (e.source_address, e.local_address, e.protocol, e.port)
-        for listener in listeners
-        for e in listener.events
-    }
+    events = [e for listener in listeners for e in listener.events]
+    arrivals = {(e.source_address, e.local_address, e.protocol, e.port) for e in events}
+    arrivals |= {(f"marker:{e.marker}", e.local_address, e.protocol, e.port) for e in events}
     judged = tuple(
         CaseResult(case, "error", False, "error", unresolved[index])
         if index in unresolved
-        else _judge(
-            case,
-            result,
-            (case.source_address, case.destination_address, case.protocol, case.port) in arrivals,
-        )
+        else _judge(case, result, _arrival(case) in arrivals)
         for index, (case, result) in enumerate(zip(cases, results, strict=True))
     )
     return LabReport(
