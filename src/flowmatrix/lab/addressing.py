@@ -16,7 +16,7 @@ fd00::/8 prefix for IPv6), chosen so they overlap nothing of the site.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from flowmatrix.model import FlowEnd, HostRef, Plan
@@ -143,27 +143,27 @@ class AddressPlan:
         """A lab address for 'any address in ``zone``'."""
         key = (zone, family)
         if key not in self.anys:
-            picked = None
-            for net in self._zone_networks(zone, family):
-                free = self._free(a for a in _first_hosts(net) if self._in_zone(zone, a))
-                if free is not None:
-                    picked = self.place(zone, free)
-                    break
+            picked = self._pick(zone, family, _first_hosts)
             if picked is None:
                 return None
             self.anys[key] = picked
         return self.anys[key]
 
+    def _pick(
+        self, zone: str, family: int, hosts: Callable[[IPNetwork], Iterator[IPAddress]]
+    ) -> str | None:
+        """Place the first free address of ``zone``'s networks, in the order of ``hosts``."""
+        for net in self._zone_networks(zone, family):
+            free = self._free(a for a in hosts(net) if self._in_zone(zone, a))
+            if free is not None:
+                return self.place(zone, free)
+        return None
+
     def stranger(self, zone: str, family: int, number: int = 0) -> str | None:
         """An address of ``zone`` that no host of the site has (a source of unplanned probes)."""
         key = (zone, family, number)
         if key not in self.strangers:
-            picked = None
-            for net in self._zone_networks(zone, family):
-                free = self._free(a for a in _last_hosts(net) if self._in_zone(zone, a))
-                if free is not None:
-                    picked = self.place(zone, free)
-                    break
+            picked = self._pick(zone, family, _last_hosts)
             if picked is None:
                 return None
             self.strangers[key] = picked
@@ -173,12 +173,7 @@ class AddressPlan:
         """The lab address of DNS name ``name`` in ``zone`` (a fresh one per name)."""
         key = (name, family)
         if key not in self.names:
-            picked = None
-            for net in self._zone_networks(zone, family):
-                free = self._free(a for a in _first_hosts(net) if self._in_zone(zone, a))
-                if free is not None:
-                    picked = self.place(zone, free)
-                    break
+            picked = self._pick(zone, family, _first_hosts)
             if picked is None:
                 return None
             self.names[key] = picked

@@ -176,6 +176,39 @@ def _covers(match: _Match, address: ipaddress.IPv4Address | ipaddress.IPv6Addres
     return inside != outside
 
 
+def _case(
+    flow: Flow,
+    source: tuple[str, str],
+    destination: tuple[str, str, str],
+    port: int,
+    firewalls: tuple[str, ...],
+    *,
+    name: str | None = None,
+    via: tuple[str, int] | None = None,
+    protocol: str | None = None,
+) -> Case:
+    """A probe of ``flow`` from ``source`` (label, address) to ``destination`` (zone,
+    label, address): planned, or must-be-blocked for a flow the site does not request."""
+    return Case(
+        id=flow.id,
+        variant="planned" if flow.requested else "not-requested",
+        flow=flow.id,
+        required=True,
+        protocol=protocol or flow.protocol,
+        port=port,
+        source_zone=flow.source.zone,
+        source_label=source[0],
+        source_address=source[1],
+        destination_zone=destination[0],
+        destination_label=destination[1],
+        destination_address=destination[2],
+        firewalls=firewalls,
+        service=flow.service,
+        name=name,
+        via=via,
+    )
+
+
 def _packet(case: Case) -> tuple[str, str, str, int]:
     return case.source_address, case.destination_address, case.protocol, case.port
 
@@ -223,7 +256,7 @@ class _Builder:
             return self.skip(flow, f"destination {names} has no address in the lab")
         if not sources:
             return self.skip(flow, "the source has no address")
-        made = []
+        made: list[Case] = []
         for family in (4, 6):
             source = next(((label, a) for label, a in sources if _family(a) == family), None)
             if source is None:
@@ -235,26 +268,17 @@ class _Builder:
             for address, label in targets.items():
                 if address == source[1]:
                     continue
-                for port in flow.ports:
-                    made.append(
-                        Case(
-                            id=flow.id,
-                            variant="planned" if flow.requested else "not-requested",
-                            flow=flow.id,
-                            required=True,
-                            protocol=flow.protocol,
-                            port=port,
-                            source_zone=flow.source.zone,
-                            source_label=source[0],
-                            source_address=source[1],
-                            destination_zone=flow.destination.zone,
-                            destination_label=label,
-                            destination_address=address,
-                            firewalls=flow.firewalls,
-                            service=flow.service,
-                            name=label if label in named else None,
-                        )
+                made.extend(
+                    _case(
+                        flow,
+                        source,
+                        (flow.destination.zone, label, address),
+                        port,
+                        flow.firewalls,
+                        name=label if label in named else None,
                     )
+                    for port in flow.ports
+                )
         if not made:
             return self.skip(flow, "source and destination share no address family")
         if not flow.requested:
@@ -277,33 +301,25 @@ class _Builder:
         if source is None or proxy is None or internet is None:
             return self.skip(flow, "the lab rehearses the web proxy over IPv4: no IPv4 address")
         path = self.graph.path(flow.destination.zone, internet)
-        made = []
+        made: list[Case] = []
         for name in leg.names:
             lab_name_ = lab_name(name)
             address = self.addresses.names.get((lab_name_, 4))
             if address is None or path is None:
                 return self.skip(flow, f"no lab address for {name}")
-            for port in leg.ports:
-                made.append(
-                    Case(
-                        id=flow.id,
-                        variant="planned" if flow.requested else "not-requested",
-                        flow=flow.id,
-                        required=True,
-                        protocol="tcp",
-                        port=port,
-                        source_zone=flow.source.zone,
-                        source_label=source[0],
-                        source_address=source[1],
-                        destination_zone=internet,
-                        destination_label=lab_name_,
-                        destination_address=address,
-                        firewalls=tuple(dict.fromkeys((*flow.firewalls, *path))),
-                        service=flow.service,
-                        name=lab_name_,
-                        via=(proxy, leg.port),
-                    )
+            made.extend(
+                _case(
+                    flow,
+                    source,
+                    (internet, lab_name_, address),
+                    port,
+                    tuple(dict.fromkeys((*flow.firewalls, *path))),
+                    name=lab_name_,
+                    via=(proxy, leg.port),
+                    protocol="tcp",
                 )
+                for port in leg.ports
+            )
         return made
 
     def unplanned(self, flow: Flow, model: Case) -> list[Case]:

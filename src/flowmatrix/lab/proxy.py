@@ -29,7 +29,7 @@ from flowmatrix.lab.names import NameService, names_zone
 from flowmatrix.lab.topology import LabTopology
 from flowmatrix.model import Plan
 from flowmatrix.probe.marker import Marker
-from flowmatrix.probe.results import ProbeResult, State
+from flowmatrix.probe.results import Outcome, ProbeResult, State
 from flowmatrix.topology import FirewallGraph
 
 #: The users squid may drop root for, in order of preference.
@@ -47,12 +47,14 @@ class ProxySetup:
     problem: str | None = None
 
 
-def squid_config(plan: Plan, directory: str, resolver: str, outgoing: Sequence[str]) -> str:
-    """The generated allow-list, then the lab's directives."""
+def squid_config(
+    plan: Plan, directory: str, resolver: str, outgoing: Sequence[str], user: str
+) -> str:
+    """The generated allow-list, then the lab's directives (``user``: the one squid
+    drops root for)."""
     from flowmatrix.rules import Scope, generate
 
     allow_list = generate(plan, Scope("proxy", "proxy"), "squid").text
-    user = next((u for u in SQUID_USERS if _user_exists(u)), "nobody")
     lab = [
         "",
         "# flowmatrix lab: files in the run's directory, names through the firewalls' dnsmasq",
@@ -110,7 +112,7 @@ def start_proxy(
     user = next((u for u in SQUID_USERS if _user_exists(u)), "nobody")
     daemons.share_with(user)
     config = daemons.path("squid.conf")
-    config.write_text(squid_config(plan, str(config.parent), resolver, outgoing), "utf-8")
+    config.write_text(squid_config(plan, str(config.parent), resolver, outgoing, user), "utf-8")
     address, port = via.via
     daemons.start(
         "squid",
@@ -123,27 +125,13 @@ def start_proxy(
 
 
 def _result(case: Case, state: State, reason: str, started: float | None = None) -> ProbeResult:
+    """The result of a probe through the proxy, as the probe engine words its own."""
+    from flowmatrix.lab.traffic import probe_target
+    from flowmatrix.probe.runner import _result as engine_result
+
     latency = None if started is None else (time.monotonic() - started) * 1000
-    return ProbeResult(
-        flow=case.id,
-        requirement=case.flow,
-        required=case.required,
-        source_role=case.source_label,
-        source_host=None,
-        source_address=case.source_address,
-        destination_role=case.destination_label,
-        destination_host=case.destination_label,
-        fqdn=case.name,
-        address=case.destination_address,
-        port=case.port,
-        protocol="tcp",
-        service=case.service,
-        state=state,
-        reason=reason,
-        latency_ms=latency,
-        attempts=1,
-        two_ended=True,
-    )
+    outcome = Outcome(state, reason, latency, two_ended=state == "open")
+    return engine_result(probe_target(case), case.destination_address, None, outcome)
 
 
 async def probe_through_proxy(case: Case, timeout: float) -> ProbeResult:
