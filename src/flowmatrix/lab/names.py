@@ -64,6 +64,9 @@ def _dnsmasq(daemons: Daemons, label: str, namespace: Namespace, config: str) ->
             "--no-hosts",
             "--bind-interfaces",
             "--pid-file=",
+            # no switch of user or group: the kernel would drop the lab's PDEATHSIG
+            "--user=root",
+            "--group=root",
             "--log-facility=-",
             f"--conf-file={path}",
         ],
