@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from flowmatrix.lab.topology import interface_names
 from flowmatrix.netns import leftover_namespaces
 from flowmatrix.rules import Scope, generate
 from lab.scale_site import generate_site
+from lab.servers import require_servers
 
 EDGE = str(Path(__file__).parent / "data" / "edge-cases.yaml")
 pytestmark = pytest.mark.kernel
@@ -31,6 +33,7 @@ def _site_ref(name: str) -> str | None:
 
 @pytest.mark.parametrize("site", [*example_names(), "edge-cases"])
 def test_every_example_passes_the_lab(site: str) -> None:
+    require_servers()
     plan = load_plan(_site_ref(site))
     report = run_lab(plan)
     assert not report.failed, [r for r in report.results if not r.ok] + list(report.skipped)
@@ -106,6 +109,7 @@ def test_names_are_served_in_the_lab_and_fill_the_sets_through_dnsmasq() -> None
     """The SMS relay is known by name only: its probes resolve rest.nexmo.com through
     the firewalls' dnsmasq, which fills the rules' name sets; a sibling name the plan
     does not have resolves too, and stays blocked."""
+    require_servers()
     plan = load_plan("example:enterprise-dual-stack")
     report = run_lab(plan, LabOptions(timeout=0.5))
     relay = [r for r in report.results if r.case.flow == "XM-DEV-03.1"]
@@ -123,6 +127,7 @@ def test_names_are_served_in_the_lab_and_fill_the_sets_through_dnsmasq() -> None
 def test_a_name_set_that_dnsmasq_does_not_fill_blocks_the_flow() -> None:
     """The same rules with edge's name set renamed: nothing fills it, and the lab sees
     the flow blocked at edge (core-fw's set, filled by its own dnsmasq, lets it by)."""
+    require_servers()
     plan = load_plan("example:enterprise-dual-stack")
     edge = next(f for f in plan.site.firewalls if f.name == "edge")
     text = generate(plan, Scope("firewall", "edge"), "nftables", interfaces=interface_names(edge))
@@ -140,6 +145,7 @@ def test_flows_through_the_proxy_go_through_a_real_squid() -> None:
     """The app stores and FCM go through proxy1: squid, with the allow-list of 'rules
     --target squid', lets xms1 reach exactly their names and ports; another name,
     another port or another source is refused by squid itself."""
+    require_servers()
     plan = load_plan("example:enterprise-dual-stack")
     report = run_lab(plan, LabOptions(timeout=0.5))
     through = [r for r in report.results if r.case.via is not None]
@@ -163,6 +169,7 @@ def test_flows_through_the_proxy_go_through_a_real_squid() -> None:
 
 
 def test_the_proxy_blocked_by_the_edge_firewall_is_a_failure() -> None:
+    require_servers()
     plan = load_plan("example:enterprise-dual-stack")
     edge = next(f for f in plan.site.firewalls if f.name == "edge")
     text = generate(plan, Scope("firewall", "edge"), "nftables", interfaces=interface_names(edge))
@@ -187,6 +194,30 @@ def test_the_proxy_blocked_by_the_edge_firewall_is_a_failure() -> None:
     assert {verdict for _, _, verdict in bad} == {"blocked"}
     through_80 = [r for r in report.results if r.case.via and r.case.port == 80]
     assert through_80 and all(r.verdict == "pass" for r in through_80)
+
+
+def test_without_squid_the_flows_through_the_proxy_fail_the_run(
+    run_cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No stand-in passes for a proxy the lab cannot run: the flows through it are
+    errors, the run fails (exit 1), everything else is rehearsed as usual."""
+    require_servers()
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    for tool in ("ip", "nft", "dnsmasq"):
+        found = shutil.which(tool)
+        assert found is not None
+        (tools / tool).symlink_to(found)
+    monkeypatch.setenv("PATH", str(tools))
+    result = run_cli("lab", "example:enterprise-dual-stack", "-f", "json", "--timeout", "0.3")
+    assert result.code == 1, result
+    document = json.loads(result.stdout)
+    bad = [r for r in document["results"] if not r["ok"]]
+    assert bad and all(r["via"] == "10.20.7.80:3128" and r["verdict"] == "error" for r in bad)
+    assert {r["reason"] for r in bad} == {
+        "squid is not installed: the lab cannot run the web proxy"
+    }
+    assert {r["flow"] for r in bad} == {"XM-DEV-02.1", "XM-ADD-02.1"}
 
 
 def test_cli_json_contract(run_cli: Any) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from lab.labproc import LabProcess
+from lab.servers import require_servers
 
 pytestmark = pytest.mark.kernel
 #: The shipped site with names and a web proxy: a DNS server, two dnsmasq, one squid.
@@ -65,6 +66,7 @@ def _gone(servers: dict[int, str], timeout: float = 30.0) -> bool:
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_a_signal_stops_the_servers_with_the_namespaces(signum: signal.Signals) -> None:
+    require_servers()
     lab = LabProcess(args=(SITE, "--unplanned", "1", "--timeout", "3")).start()
     try:
         servers = _servers_of(lab)
@@ -78,6 +80,7 @@ def test_a_signal_stops_the_servers_with_the_namespaces(signum: signal.Signals) 
 
 
 def test_the_servers_die_with_a_killed_lab() -> None:
+    require_servers()
     lab = LabProcess(args=(SITE, "--unplanned", "1", "--timeout", "3")).start()
     try:
         servers = _servers_of(lab)
