@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from flowmatrix.api import example_names, load_plan
+from flowmatrix.api import example_names, example_text, load_plan
 from flowmatrix.lab import LabOptions, run_lab
 from flowmatrix.lab.cases import SAME_ZONE
 from flowmatrix.lab.run import PREFIX
@@ -194,6 +194,30 @@ def test_the_proxy_blocked_by_the_edge_firewall_is_a_failure() -> None:
     assert {verdict for _, _, verdict in bad} == {"blocked"}
     through_80 = [r for r in report.results if r.case.via and r.case.port == 80]
     assert through_80 and all(r.verdict == "pass" for r in through_80)
+
+
+def test_a_proxy_in_another_zone_is_reached_through_the_firewall(tmp_path: Path) -> None:
+    """The enterprise site with its proxy given by address in the dmz: the clients reach
+    it through core-fw (which refuses a stranger of core before squid sees it), squid
+    reaches the names through edge."""
+    require_servers()
+    text = example_text("enterprise-dual-stack")
+    host = '  - name: proxy1\n    role: web-proxy\n    addresses: [10.20.7.80, "fd00:20:2::80"]\n'
+    assert host in text and "  host: proxy1\n  port: 3128" in text
+    text = text.replace(host, "").replace(
+        "  host: proxy1\n  port: 3128", "  address: 172.20.1.80\n  port: 8080"
+    )
+    site = tmp_path / "site.yaml"
+    site.write_text(text, "utf-8")
+    report = run_lab(load_plan(str(site)), LabOptions(timeout=0.5))
+    assert not report.failed, [r for r in report.results if not r.ok]
+    through = [r for r in report.results if r.case.via is not None]
+    assert through and all(r.case.via == ("172.20.1.80", 8080) for r in through)
+    assert all(r.case.firewalls == ("core-fw", "edge") for r in through)
+    stranger = [r for r in through if r.case.variant == "other-source"]
+    assert stranger and all("does not answer" in r.reason for r in stranger), stranger
+    others = [r for r in through if r.case.variant in ("other-name", "other-port")]
+    assert others and all("403" in r.reason for r in others)
 
 
 def test_without_squid_the_flows_through_the_proxy_fail_the_run(

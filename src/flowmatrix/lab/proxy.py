@@ -146,7 +146,8 @@ async def probe_through_proxy(case: Case, timeout: float) -> ProbeResult:
                 proxy, proxy_port, local_addr=(case.source_address, 0)
             )
     except (OSError, TimeoutError) as exc:
-        return _result(case, "filtered", f"the proxy {shown} does not answer ({exc or 'timeout'})")
+        why = str(exc) or f"no answer within {timeout:g} s"
+        return _result(case, "filtered", f"the proxy {shown} does not answer: {why}")
     target = f"{case.name}:{case.port}"
     try:
         writer.write(f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n".encode("ascii"))
