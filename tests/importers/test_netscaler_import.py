@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from flowmatrix.importers.netscaler.deployment import collapse_networks
 from flowmatrix.importers.netscaler.lexer import REDACTED, LexError, parse_line, reads, split_words
-from flowmatrix.importers.netscaler.reader import read_text
+from flowmatrix.importers.netscaler.reader import canonical_address, read_text
 
 DATA = Path(__file__).parent / "data"
 NS_CONF = DATA / "ns.conf"
@@ -261,3 +261,22 @@ def test_routes_collapse_as_ipaddress_does(nets: list) -> None:
     v6 = [n for n in nets if n.version == 6]
     expected = [*ipaddress.collapse_addresses(v4), *ipaddress.collapse_addresses(v6)]
     assert collapse_networks(nets) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.one_of(
+        st.tuples(*[st.integers(0, 300)] * 4).map(lambda t: ".".join(map(str, t))),
+        st.text(alphabet="0123456789.:abcdefABCDEF x", max_size=20),
+        st.ip_addresses().map(str),
+    )
+)
+def test_addresses_read_as_ipaddress_writes_them(text: str) -> None:
+    """The fast path for dotted quads gives what ipaddress gives, and refuses what it refuses."""
+    try:
+        expected = str(ipaddress.ip_address(text))
+    except ValueError:
+        with pytest.raises(ValueError):
+            canonical_address(text)
+    else:
+        assert canonical_address(text) == expected
