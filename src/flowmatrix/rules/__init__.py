@@ -9,11 +9,10 @@
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from flowmatrix.collector import collector_paused
 from flowmatrix.errors import UserError
 from flowmatrix.rules.targets import TARGETS
 
@@ -32,23 +31,6 @@ def __getattr__(name: str) -> object:
 
         return getattr(model, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while rules are built.
-
-    A large plan is hundreds of thousands of small objects without cycles; full
-    collections triggered by the allocations would walk all of them, again and again,
-    and cost more than the work itself.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def generate(
@@ -73,7 +55,7 @@ def generate(
         from flowmatrix.rules import squid
 
         return squid.generate(plan)
-    with _collector_paused():
+    with collector_paused():
         return _generate(plan, scope, target, interfaces, resolve, resolver)
 
 

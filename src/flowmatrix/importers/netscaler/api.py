@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from flowmatrix.catalog import load_catalog
+from flowmatrix.collector import collector_paused
 from flowmatrix.errors import UserError
 from flowmatrix.importers.netscaler.deployment import Deployment, build_deployment
 from flowmatrix.importers.netscaler.inventory import Inventory
@@ -41,8 +42,9 @@ def check_site_text(text: str, name: str) -> None:
 
 
 def import_netscaler(config: str | Path, merge_into: str | Path | None = None) -> Imported:
-    inventory = read_file(config)
-    deployment = build_deployment(inventory)
+    with collector_paused():  # hundreds of thousands of small records, no cycles
+        inventory = read_file(config)
+        deployment = build_deployment(inventory)
     report: MergeReport | None = None
     if merge_into is None:
         text = write_site(deployment)

@@ -160,8 +160,11 @@ def parse_line(number: int, text: str) -> Command | None:
 
 def make_command(number: int, words: list[str]) -> Command:
     """The command of a line's words: positional words, then options (secrets redacted)."""
-    n = len(words)
-    first = next((i for i, word in enumerate(words) if _is_option(word)), n)
+    n = first = len(words)
+    for i, word in enumerate(words):
+        if word[:1] == "-" and _is_option(word):
+            first = i
+            break
     if first == n:
         return Command(number, tuple(words), _NO_OPTIONS, _NO_OPTIONS)
     options: dict[str, str | None] = {}
