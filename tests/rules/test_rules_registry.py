@@ -58,6 +58,8 @@ def test_the_command_line_is_derived_from_the_registry() -> None:
     for entry in TARGETS.values():
         assert f"{entry.name} {entry.help}" in help_text
         assert entry.name in registry.option_help()
+        if entry.check is not None:
+            assert entry.check[0] in registry.check_help()
 
 
 def test_the_checks_and_feeds_are_derived_from_the_registry() -> None:

@@ -52,7 +52,7 @@ def rules_command(
         bool,
         typer.Option(
             "--check",
-            help="Validate with nft / iptables-restore in a throwaway network namespace (root).",
+            help=registry.check_help(),
         ),
     ] = False,
     resolve: Annotated[

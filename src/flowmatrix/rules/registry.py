@@ -344,6 +344,16 @@ def option_help() -> str:
     return f"{', '.join(parts[:-1])}, or {parts[-1]}."
 
 
+def check_help() -> str:
+    """The help of ``rules --check``."""
+    kernel = [t.check[0] for t in TARGETS.values() if t.check and not t.plan_wide]
+    text = f"Validate with {either(kernel)} in a throwaway network namespace (root)"
+    for t in TARGETS.values():
+        if t.check and t.plan_wide:
+            text += f"; {' '.join(t.check[:-1])} for {t.name}"
+    return text + "."
+
+
 def epilog() -> str:
     """The targets, one line each, for the end of ``rules --help``."""
     width = max(len(name) for name in TARGETS)
