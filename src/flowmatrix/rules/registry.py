@@ -131,6 +131,23 @@ def _aerleon(
     )
 
 
+def _restore_file(name: str, family: Literal[4, 6]) -> Target:
+    """iptables (IPv4) or ip6tables (IPv6): one restore file per family."""
+    return Target(
+        name,
+        f"{name}-restore file (IPv{family})",
+        "flowmatrix.rules.outputs:iptables",
+        "flowmatrix",
+        (family,),
+        "sets",
+        "flow ids in rule comments, per chain",
+        label=f"IPv{family}",
+        audit_format=name,
+        check=(f"{name}-restore", "--test"),
+        side_files=("dnsmasq", "ipset"),
+    )
+
+
 _ACL_READ_BACK = "`remark <term>` then a `permit`, deny terms in order"
 
 #: Target name -> entry, in the order ``--help`` and the docs show them.
@@ -149,32 +166,8 @@ TARGETS: dict[str, Target] = {
             check=("nft", "-c", "-f", "-"),
             side_files=("dnsmasq",),
         ),
-        Target(
-            "iptables",
-            "iptables-restore file (IPv4)",
-            "flowmatrix.rules.outputs:iptables",
-            "flowmatrix",
-            (4,),
-            "sets",
-            "flow ids in rule comments, per chain",
-            label="IPv4",
-            audit_format="iptables",
-            check=("iptables-restore", "--test"),
-            side_files=("dnsmasq", "ipset"),
-        ),
-        Target(
-            "ip6tables",
-            "ip6tables-restore file (IPv6)",
-            "flowmatrix.rules.outputs:iptables",
-            "flowmatrix",
-            (6,),
-            "sets",
-            "flow ids in rule comments, per chain",
-            label="IPv6",
-            audit_format="ip6tables",
-            check=("ip6tables-restore", "--test"),
-            side_files=("dnsmasq", "ipset"),
-        ),
+        _restore_file("iptables", 4),
+        _restore_file("ip6tables", 6),
         _aerleon(
             "ciscoasa",
             "Cisco ASA access lists (aerleon)",
