@@ -9,7 +9,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 from flowmatrix.catalog import Lang
-from flowmatrix.textsafe import visible
+from flowmatrix.textsafe import shorten, visible
+
+#: The most characters a spreadsheet cell holds (Excel, LibreOffice): longer CSV cells
+#: are cut, marked with an ellipsis (the JSON keeps the full text).
+SPREADSHEET_CELL_LIMIT = 32_767
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -124,14 +128,19 @@ def to_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
     """CSV with the column keys as header (a stable contract, whatever the language).
 
     Cells that a spreadsheet would run as a formula are prefixed with a quote; control
-    characters (terminal escapes) are written as visible escapes.
+    characters (terminal escapes) are written as visible escapes; a cell longer than a
+    spreadsheet holds is cut.
     """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([_neutralise_formula(visible(str(row.get(c, "")))) for c in columns])
+        writer.writerow([_csv_cell(str(row.get(c, ""))) for c in columns])
     return out.getvalue()
+
+
+def _csv_cell(value: str) -> str:
+    return shorten(_neutralise_formula(visible(value)), SPREADSHEET_CELL_LIMIT)
 
 
 def _neutralise_formula(cell: str) -> str:

@@ -103,3 +103,12 @@ def test_terminal_and_csv_show_controls_as_escapes(site: Path, run_cli: Callable
         assert "\\x1b[2J" in done.stdout
     csv = run_cli("plan", str(site), "-f", "csv").stdout
     assert "DB\\x1b[2J\\x0d\\x07\\u202eevil\\u2028x" in csv
+
+
+def test_csv_cells_fit_a_spreadsheet() -> None:
+    from flowmatrix.render import SPREADSHEET_CELL_LIMIT, to_csv
+
+    text = to_csv([{"name": "N" * 40_000, "other": "ok"}], ["name", "other"])
+    cell, other = text.splitlines()[1].split(",")
+    assert len(cell) == SPREADSHEET_CELL_LIMIT
+    assert cell.endswith("\u2026") and other == "ok"
