@@ -151,6 +151,22 @@ ENCODINGS: dict[str, tuple[tuple[str, ...], Encoder]] = {
         ("ed25519",),
         lambda k: _armour("PGP MESSAGE", pgp_secret_packet(k)),
     ),
+    "der-after-der-under-other-label": (
+        ("rsa", "ec"),
+        lambda k: _armour(
+            "CERTIFICATE REQUEST",
+            b"\x30\x03\x02\x01\x00" + k.private_bytes(Enc.DER, Fmt.PKCS8, NONE),
+        ),
+    ),
+    "msblob-under-other-label": (("rsa",), lambda k: _armour("X509 CRL", msblob(k))),
+    "hex-under-other-label": (
+        ("ec",),
+        lambda k: (
+            b"-----BEGIN DATA-----\n"
+            + _hex_colons(k.private_bytes(Enc.DER, Fmt.PKCS8, NONE))
+            + b"-----END DATA-----\n"
+        ),
+    ),
     "utf16le-pem": (("rsa", "ec"), lambda k: "\ufeff".encode("utf-16-le") + _utf(k, "utf-16-le")),
     "utf16be-pem": (("ec",), lambda k: _utf(k, "utf-16-be")),
     "utf32-pem": (("ed25519",), lambda k: _utf(k, "utf-32-le")),

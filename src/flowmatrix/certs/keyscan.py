@@ -69,7 +69,7 @@ def _scan_file(data: bytes, depth: int) -> KeyFinding | None:
         return found
     blocks = list(_PEM_BLOCK.finditer(data))
     for match in blocks:
-        found = _scan_pem_block(match)
+        found = _scan_pem_block(match, depth)
         if found is not None:
             return found
     if blocks:
@@ -100,7 +100,7 @@ def _scan_text_markers(data: bytes) -> KeyFinding | None:
     return None
 
 
-def _scan_pem_block(match: re.Match[bytes]) -> KeyFinding | None:
+def _scan_pem_block(match: re.Match[bytes], depth: int) -> KeyFinding | None:
     """A key hidden under another PEM label (e.g. "CERTIFICATE") is still a key."""
     label = match.group(1).decode("ascii", "replace")
     lines = [ln.strip() for ln in match.group(2).splitlines()]
@@ -109,11 +109,12 @@ def _scan_pem_block(match: re.Match[bytes]) -> KeyFinding | None:
         for ln in lines
         if ln and not _PEM_HEADER_LINE.match(ln) and not _ARMOR_CHECKSUM.match(ln)
     )
-    try:
-        der = base64.b64decode(body, validate=True)
-    except (binascii.Error, ValueError):
+    if len(body) < _MIN_ENCODED:
         return None
-    found = _classify_start(der)
+    try:
+        found = _scan_blob(base64.b64decode(body, validate=True), depth + 1)
+    except (binascii.Error, ValueError):
+        found = _scan_text(match.group(2), depth)
     if found is not None:
         return KeyFinding(f'{found.kind} inside PEM block "{label}"', found.detail)
     return None
