@@ -20,6 +20,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from flowmatrix.errors import UserError
+from flowmatrix.inputfile import read_input_bytes
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -283,13 +284,10 @@ def load_yaml(path: str | Path, display_name: str | None = None) -> YamlDocument
     """Read and parse a YAML file; unreadable, binary or non-UTF-8 files become UserErrors."""
     name = display_name or str(path)
     try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise UserError("no such file", file=name, hint="check the path") from None
-    except IsADirectoryError:
-        raise UserError("is a directory, expected a YAML file", file=name) from None
-    except OSError as exc:
-        raise UserError(f"cannot read the file: {exc.strerror}", file=name) from None
+        raw = read_input_bytes(path, what="YAML file")
+    except UserError as exc:
+        exc.file = name
+        raise
     return parse_yaml_bytes(raw, name)
 
 
