@@ -130,7 +130,11 @@ def read_input_text(
 
 def quote(value: object, limit: int = QUOTE_LIMIT) -> str:
     """``repr(value)``, cut to about ``limit`` characters: error messages stay one short line."""
-    text = repr(value)
+    return clip(repr(value), limit)
+
+
+def clip(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """``text`` cut to about ``limit`` characters, saying how long it was."""
     if len(text) <= limit:
         return text
     return f"{text[:limit]}... ({len(text)} characters)"
