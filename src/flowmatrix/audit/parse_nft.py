@@ -112,7 +112,15 @@ def parse_nft_json(text: str, file: str) -> Ruleset:
             file=file,
             hint="give the output of 'nft -j list ruleset'",
         )
-    return build_ruleset(objects, file, handles_real=True)
+    try:
+        return build_ruleset(objects, file, handles_real=True)
+    except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
+        # valid JSON of another shape than nft writes (a number where an object goes...)
+        raise UserError(
+            f"unexpected content in the nftables JSON: {type(exc).__name__}: {exc}",
+            file=file,
+            hint="give the unedited output of 'nft -j list ruleset'",
+        ) from None
 
 
 def build_ruleset(
