@@ -151,29 +151,30 @@ def test_a_directory_is_one_line(tmp_path: Path) -> None:
     assert_one_line_error(run_capped("plan", "-o", str(tmp_path)), str(tmp_path), "directory")
 
 
+@contextlib.contextmanager
+def small_tmpfs(path: Path, options: str) -> Iterator[Path]:
+    """A 16 KiB tmpfs mounted at ``path`` for the block, unmounted even on failure."""
+    path.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)], check=True)
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", str(path)], check=True)
+
+
 @ROOT_ONLY
 def test_a_full_filesystem_is_one_line_with_the_reason(tmp_path: Path) -> None:
-    mount = tmp_path / "full"
-    mount.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(mount)], check=True)
-    try:
+    with small_tmpfs(tmp_path / "full", "size=16k") as mount:
         done = run_capped("report", "-f", "html", "-o", str(mount / "report.html"))
         assert_one_line_error(done, str(mount / "report.html"), "No space left on device")
         assert partials(mount) == []
-    finally:
-        subprocess.run(["umount", str(mount)], check=True)
 
 
 @ROOT_ONLY
 def test_a_read_only_filesystem_is_one_line_with_the_reason(tmp_path: Path) -> None:
-    mount = tmp_path / "ro"
-    mount.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=16k", "tmpfs", str(mount)], check=True)
-    try:
+    with small_tmpfs(tmp_path / "ro", "ro,size=16k") as mount:
         done = run_capped("plan", "-o", str(mount / "plan.txt"))
         assert_one_line_error(done, str(mount / "plan.txt"), "Read-only file system")
-    finally:
-        subprocess.run(["umount", str(mount)], check=True)
 
 
 def test_an_unwritable_folder_is_a_user_error(tmp_path: Path) -> None:
