@@ -19,6 +19,7 @@ from flowmatrix.importers.netscaler.inventory import Inventory
 from flowmatrix.importers.netscaler.merge import MergeReport, merge_site
 from flowmatrix.importers.netscaler.reader import read_file
 from flowmatrix.importers.netscaler.writer_v1 import write_site
+from flowmatrix.inputfile import read_input_text
 from flowmatrix.site import Site
 from flowmatrix.sitecheck import check_site
 from flowmatrix.yamlio import load_yaml, parse_yaml_text
@@ -66,7 +67,7 @@ def import_netscaler(config: str | Path, merge_into: str | Path | None = None) -
 
 
 def document_text(path: str | Path) -> str:
-    return Path(path).read_bytes().decode("utf-8-sig")
+    return read_input_text(path, what="document", encoding="utf-8-sig")
 
 
 def import_to_dict(imported: Imported) -> dict[str, Any]:

@@ -39,6 +39,7 @@ from flowmatrix.importers.netscaler.lexer import (
     reads,
     split_words,
 )
+from flowmatrix.inputfile import read_input_bytes
 
 Handler = Callable[[Inventory, Command], None]
 
@@ -449,14 +450,7 @@ def read_text(text: str, file: str) -> Inventory:
 def read_file(path: str | Path) -> Inventory:
     """Read an ns.conf file (UTF-8, or Latin-1 as a NetScaler may write); errors exit 2."""
     name = str(path)
-    try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise UserError("no such file", file=name, hint="check the path") from None
-    except IsADirectoryError:
-        raise UserError("is a directory, expected an ns.conf file", file=name) from None
-    except OSError as exc:
-        raise UserError(f"cannot read the file: {exc.strerror}", file=name) from None
+    raw = read_input_bytes(path, what="ns.conf file")
     if b"\x00" in raw:
         offset = raw.index(b"\x00")
         line = raw.count(b"\n", 0, offset) + 1
