@@ -210,6 +210,7 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=5)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # each figure as it comes
     work = Workload(args.policies, args.flows, random.Random(args.seed))
     print(f"start: {load_average()}")
     with tempfile.TemporaryDirectory(prefix="fm-vendors-") as folder:

@@ -356,6 +356,7 @@ def main() -> int:
         help="also compare the three evaluators in this process (plain, compiled, batch)",
     )
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # each figure as it comes
     path = args.rulesets / "net-network" / CHAIR
     if not path.exists():
         print(f"missing {path}: give --rulesets", file=sys.stderr)
