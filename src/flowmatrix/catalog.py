@@ -283,17 +283,31 @@ def available_catalogs() -> list[str]:
     )
 
 
+def is_catalog_file(ref: str) -> bool:
+    """Whether a catalog reference names a file (else a shipped catalog's id)."""
+    return ref.endswith((".yaml", ".yml")) or "/" in ref
+
+
+def catalog_source(ref: str) -> bytes:
+    """The bytes of the catalog ``ref`` names (OSError when there are none to read)."""
+    if is_catalog_file(ref):
+        return Path(ref).read_bytes()
+    if ref not in available_catalogs():
+        raise FileNotFoundError(ref)
+    return (resources.files("flowmatrix") / "catalogs" / f"{ref}.yaml").read_bytes()
+
+
 @cache
 def load_catalog(ref: str = DEFAULT_CATALOG) -> Catalog:
     """Load a shipped catalog by id, or a catalog file by path."""
-    if ref.endswith((".yaml", ".yml")) or "/" in ref:
+    if is_catalog_file(ref):
         return load_yaml(Path(ref)).validate(Catalog)
     if ref not in available_catalogs():
         raise UserError(
             f"unknown catalog {ref!r}",
             hint=f"shipped catalogs: {', '.join(available_catalogs())}; or give a file path",
         )
-    raw = (resources.files("flowmatrix") / "catalogs" / f"{ref}.yaml").read_bytes()
+    raw = catalog_source(ref)
     return cached(
         Catalog,
         f"catalog-{ref}",

@@ -99,12 +99,29 @@ def _write(path: Path, value: object) -> None:
             raise
 
 
+def _entry(folder: Path, name: str, key: str) -> Path:
+    return folder / f"{name}-{key[:32]}.pickle"
+
+
+def lookup(name: str, key: str) -> object | None:
+    """The value stored as ``name``-``key`` (None: caching is off, or no usable entry)."""
+    folder = cache_folder()
+    return None if folder is None else _read(_entry(folder, name, key))
+
+
+def store(name: str, key: str, value: object) -> None:
+    """Keep ``value`` as ``name``-``key`` (silently not, when the cache cannot be written)."""
+    folder = cache_folder()
+    if folder is not None:
+        _write(_entry(folder, name, key), value)
+
+
 def cached(kind: type[T], name: str, key: str, build: Callable[[], T]) -> T:
     """The ``kind`` cached as ``name``-``key``, or ``build()`` (then cached)."""
     folder = cache_folder()
     if folder is None:
         return build()
-    path = folder / f"{name}-{key[:32]}.pickle"
+    path = _entry(folder, name, key)
     found = _read(path)
     if isinstance(found, kind):
         return found
