@@ -23,7 +23,8 @@ class _Pickled:
     __slots__ = ()
 
     def __reduce__(self) -> tuple[type[Any], tuple[Any, ...]]:
-        return type(self), tuple(getattr(self, name) for name in self.__slots__)
+        names: tuple[str, ...] = type(self).__slots__  # the fields, in order (slots=True)
+        return type(self), tuple(getattr(self, name) for name in names)
 
 
 @dataclass(frozen=True, slots=True)
