@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 Protocol = Literal["tcp", "udp"]
 
 
-class _Pickled:
+class PickledByFields:
     """Pickled as its constructor's arguments: a big plan is read back from the plan cache
     several times faster than with the state functions ``dataclass(slots=True)`` adds."""
 
@@ -28,7 +28,7 @@ class _Pickled:
 
 
 @dataclass(frozen=True, slots=True)
-class HostRef(_Pickled):
+class HostRef(PickledByFields):
     """One host (or network) of a flow's end, with the addresses this flow uses."""
 
     name: str
@@ -39,7 +39,7 @@ class HostRef(_Pickled):
 
 
 @dataclass(frozen=True, slots=True)
-class FlowEnd(_Pickled):
+class FlowEnd(PickledByFields):
     """The source or the destination of a flow: one role in one zone."""
 
     role: str
@@ -81,7 +81,7 @@ ProxyLegKind = Literal["client", "upstream"]
 
 
 @dataclass(frozen=True, slots=True)
-class ProxyLeg(_Pickled):
+class ProxyLeg(PickledByFields):
     """A flow that goes through the site's outbound web proxy, and what it serves."""
 
     leg: ProxyLegKind
@@ -97,7 +97,7 @@ class ProxyLeg(_Pickled):
 
 
 @dataclass(frozen=True, slots=True)
-class Flow(_Pickled):
+class Flow(PickledByFields):
     """A concrete flow of the matrix: who talks to whom, on what, across which firewalls."""
 
     id: str
@@ -133,7 +133,7 @@ class Flow(_Pickled):
 
 
 @dataclass(frozen=True, slots=True)
-class Skipped(_Pickled):
+class Skipped(PickledByFields):
     """A requirement the plan left out, and why."""
 
     requirement: str

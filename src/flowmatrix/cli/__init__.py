@@ -10,8 +10,12 @@ and a run of one command imports (and has Typer build) that command's module onl
 from __future__ import annotations
 
 import sys
+from contextlib import AbstractContextManager, nullcontext
 
 from flowmatrix.errors import ExitCode, UserError
+
+#: The option that names the file a command writes.
+OUTPUT_FLAGS = ("--output", "-o")
 
 #: Command modules, in the order their commands appear in ``--help``.
 COMMAND_MODULES = (
@@ -64,17 +68,28 @@ def _load_commands(argv: list[str] | None = None) -> None:
         importlib.import_module(f"flowmatrix.cli.{module}")
 
 
+def _early_probes(args: list[str]) -> AbstractContextManager[None]:
+    """For ``verify``: probe what the same command probed last time while it starts."""
+    if args[:1] != ["verify"]:
+        return nullcontext()
+    from flowmatrix.probe.early import early_probes
+
+    return early_probes(args, OUTPUT_FLAGS)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: user errors become one line on stderr and exit 2, never a traceback.
 
     Typer (in standalone mode) turns usage errors into exit 2 and ``typer.Exit`` into
     the process exit code itself; what reaches here is the tool's own ``UserError``.
     """
+    args = sys.argv[1:] if argv is None else argv
     try:
-        from flowmatrix.cli.app import app
+        with _early_probes(args):
+            from flowmatrix.cli.app import app
 
-        _load_commands(argv)
-        app(args=argv, prog_name="flowmatrix")
+            _load_commands(argv)
+            app(args=argv, prog_name="flowmatrix")
     except UserError as exc:
         sys.stderr.write(f"flowmatrix: error: {exc}\n")
         sys.exit(ExitCode.USAGE)

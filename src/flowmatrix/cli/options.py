@@ -14,6 +14,8 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from flowmatrix.cli import OUTPUT_FLAGS
+
 F = TypeVar("F", bound=StrEnum)
 
 
@@ -38,7 +40,7 @@ SiteArg = Annotated[
 LangOpt = Annotated[Language, typer.Option("--lang", "-l", help="Language of texts and headers.")]
 OutputOpt = Annotated[
     Path | None,
-    typer.Option("--output", "-o", help="Write to this file (atomically) instead of stdout."),
+    typer.Option(*OUTPUT_FLAGS, help="Write to this file (atomically) instead of stdout."),
 ]
 CatalogOpt = Annotated[
     str | None,
