@@ -41,7 +41,7 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
-from harness import Side, compare, load_average, print_comparison
+from harness import Side, compare, console_script, load_average, print_comparison
 
 from flowmatrix.netns import Namespace, NamespaceSet, kernel_support
 from flowmatrix.probe.netns_thread import run_in_netns
@@ -278,7 +278,7 @@ def bench(count: int, timeout: float, pairs: int, with_nmap: bool, cache: bool =
         flowmatrix = Side(
             "flowmatrix verify",
             [
-                *(shutil.which("flowmatrix") or "flowmatrix",),
+                console_script("flowmatrix"),
                 "verify",
                 str(site),
                 "--flow",
