@@ -6,9 +6,9 @@ probes then mostly wait, a dropped port for one ``--timeout``. The two can overl
 the command was run before: each run keeps its probe targets and options in the cache
 folder (see :mod:`flowmatrix.catalog_cache`, same safety and ``FLOWMATRIX_NO_CACHE=1``)
 under the SHA-256 of its command line, working folder, network namespace, the bytes of
-every file the command line names (but the output) and the ``FLOWMATRIX_*`` environment. When the same
-run comes again, :func:`early_probes` (entered by the CLI before it imports Typer) probes
-those targets on a thread while the command starts as usual.
+every file the command line names (but the output) and the ``FLOWMATRIX_*`` environment.
+When the same run comes again, :func:`early_probes` (entered by the CLI before it imports
+Typer) probes those targets on a thread while the command starts as usual.
 
 The early results are only used by a :func:`flowmatrix.probe.verify.verify` whose own
 targets and options, built from the plan as always, are equal to the ones probed; anything
@@ -149,6 +149,7 @@ def take(
     if run is None or run.thread is None:
         return None
     run.done.wait()
+    run.thread = None  # taken once
     sys.setswitchinterval(run.switch_interval)
     same = run.kept == _Kept(tuple(targets), options)
     return run.results if usable and same and not run.failed else None
