@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -38,24 +37,25 @@ class Counted:
 
 
 class Listener:
-    """A TCP listener on loopback that counts the connections it accepts."""
+    """A TCP listener on loopback that counts the connections made to it: each completed
+    handshake waits in the accept queue until ``accepted`` drains it."""
 
     def __init__(self) -> None:
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(64)
+        self.sock.setblocking(False)
         self.port: int = self.sock.getsockname()[1]
-        self.accepted = 0
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
+        self._count = 0
 
-    def _serve(self) -> None:
+    @property
+    def accepted(self) -> int:
         while True:
             try:
                 conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.accepted += 1
+            except BlockingIOError:
+                return self._count
+            self._count += 1
             conn.close()
 
     def close(self) -> None:
