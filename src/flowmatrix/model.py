@@ -7,6 +7,7 @@ YAML or validation concern (that lives in ``site.py`` and ``catalog.py``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -55,11 +56,7 @@ class FlowEnd(PickledByFields):
 
     @property
     def addresses(self) -> tuple[str, ...]:
-        seen: dict[str, None] = {}
-        for host in self.hosts:
-            for address in host.addresses:
-                seen.setdefault(address, None)
-        return tuple(seen)
+        return tuple(dict.fromkeys(chain.from_iterable(h.addresses for h in self.hosts)))
 
     @property
     def fqdns(self) -> tuple[str, ...]:
