@@ -138,6 +138,20 @@ def test_a_run_with_a_secret_is_never_kept(cache: Path, tmp_path: Path) -> None:
     assert not list(cache.glob("verify-targets-*"))
 
 
+def test_a_long_run_is_never_kept(
+    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = site_file(tmp_path, [free_port(), free_port()])
+    monkeypatch.setattr(early, "MAX_TARGETS", 1)
+    with early.early_probes(["verify", str(site)]):
+        early.keep(targets_of(site), OPTIONS)
+    assert not list(cache.glob("verify-targets-*"))
+    monkeypatch.setattr(early, "MAX_TARGETS", 2)
+    with early.early_probes(["verify", str(site)]):
+        early.keep(targets_of(site), OPTIONS)
+    assert len(list(cache.glob("verify-targets-*"))) == 1
+
+
 def test_the_key_follows_what_the_command_reads_not_what_it_writes(tmp_path: Path) -> None:
     site = site_file(tmp_path, [1000])
     out = tmp_path / "out.json"

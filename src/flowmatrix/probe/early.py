@@ -14,7 +14,7 @@ The early results are only used by a :func:`flowmatrix.probe.verify.verify` whos
 targets and options, built from the plan as always, are equal to the ones probed; anything
 else (an edited plan, other local addresses, a progress bar to show) waits for the early
 run to end, drops it and probes as usual. A run with a RADIUS secret is never kept, so
-no secret is ever written to the cache.
+no secret is ever written to the cache; nor is one of more than ``MAX_TARGETS`` probes.
 """
 
 from __future__ import annotations
@@ -36,6 +36,10 @@ if TYPE_CHECKING:
 _NAME = "verify-targets"
 #: Files named on the command line are read into the key up to this size (a site, a CA).
 _FILE_LIMIT = 64 << 20
+#: Runs kept at most this big: an early start pays when the run lasts about one timeout
+#: (the start-up it hides is a fixed ~0.3 s); a longer run would only share the
+#: interpreter between the two threads for longer, and read back more targets first.
+MAX_TARGETS = 16384
 #: While both threads run, the probing one gets the interpreter back within this delay
 #: (the default 5 ms would stretch the latency of the answers read meanwhile).
 _SWITCH_INTERVAL = 0.0005
@@ -156,9 +160,10 @@ def take(
 
 
 def keep(targets: Sequence[ProbeTarget], options: ProbeOptions) -> None:
-    """Remember this command's targets for its next run (not with a secret in them)."""
+    """Remember this command's targets for its next run (not with a secret in them, not
+    more than ``MAX_TARGETS``)."""
     run = _current
-    if run is None or options.radius_secret is not None:
+    if run is None or options.radius_secret is not None or len(targets) > MAX_TARGETS:
         return
     kept = _Kept(tuple(targets), options)
     if run.kept != kept:
