@@ -3,12 +3,12 @@
 Parsing a big site's YAML, validating it and planning it cost more than what ``plan``,
 ``rules`` or ``verify`` then do with the plan. The plan is a pure function of the site's
 bytes, the name it is shown under, the language, the catalog asked for (its bytes) and
-flowmatrix's own code, so it is kept in the cache folder of :mod:`flowmatrix.catalog_cache`
-(same safety: private folder, a digest checked before unpickling, ``FLOWMATRIX_NO_CACHE=1``
-turns it off) under the SHA-256 of all of these but the catalog. The catalog a site names
-is only known once the site is read, so the entry records which catalog it used and the
-digest of that catalog's bytes; an entry whose catalog has changed since (or is gone) is
-not used. Only a site that loaded without error is ever stored.
+flowmatrix's own code, so it is kept in the cache folder (:mod:`flowmatrix.disk_cache`:
+private, a digest checked before unpickling, ``FLOWMATRIX_NO_CACHE=1`` turns it off)
+under the SHA-256 of all of these but the catalog. The catalog a site names is only known
+once the site is read, so the entry records which catalog it used and the digest of that
+catalog's bytes; an entry whose catalog has changed since (or is gone) is not used. Only a
+site that loaded without error is ever stored.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from functools import cache
 from pathlib import Path
 
 from flowmatrix.catalog import catalog_source
-from flowmatrix.catalog_cache import cache_key, lookup, store
+from flowmatrix.catalog_cache import cache_key
+from flowmatrix.disk_cache import lookup, store
 from flowmatrix.model import Plan
 
 _NAME = "plan"

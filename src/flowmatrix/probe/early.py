@@ -4,7 +4,7 @@ Before its first packet, ``flowmatrix verify`` spends a few hundred milliseconds
 starting up (Python, Typer and the pydantic it builds parameters with, the plan); the
 probes then mostly wait, a dropped port for one ``--timeout``. The two can overlap when
 the command was run before: each run keeps its probe targets and options in the cache
-folder (see :mod:`flowmatrix.catalog_cache`, same safety and ``FLOWMATRIX_NO_CACHE=1``)
+folder (:mod:`flowmatrix.disk_cache`: its safety, ``FLOWMATRIX_NO_CACHE=1``)
 under the SHA-256 of its command line, working folder, network namespace, the bytes of
 every file the command line names (but the output) and the ``FLOWMATRIX_*`` environment.
 When the same run comes again, :func:`early_probes` (entered by the CLI before it imports
@@ -125,7 +125,7 @@ def early_probes(argv: Sequence[str], output_flags: Sequence[str] = ()) -> Itera
     if key is None:
         yield
         return
-    from flowmatrix.catalog_cache import lookup
+    from flowmatrix.disk_cache import lookup
 
     run = _Run(key)
     found = lookup(_NAME, key)
@@ -167,6 +167,6 @@ def keep(targets: Sequence[ProbeTarget], options: ProbeOptions) -> None:
         return
     kept = _Kept(tuple(targets), options)
     if run.kept != kept:
-        from flowmatrix.catalog_cache import store
+        from flowmatrix.disk_cache import store
 
         store(_NAME, run.key, kept)
