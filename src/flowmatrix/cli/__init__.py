@@ -91,8 +91,21 @@ def main(argv: list[str] | None = None) -> None:
             _load_commands(argv)
             app(args=argv, prog_name="flowmatrix")
     except UserError as exc:
-        sys.stderr.write(f"flowmatrix: error: {exc}\n")
+        from flowmatrix.textsafe import visible
+
+        # One line, whatever the message quotes: control characters are shown as escapes.
+        sys.stderr.write(f"flowmatrix: error: {visible(str(exc), line_breaks=False)}\n")
         sys.exit(ExitCode.USAGE)
     except KeyboardInterrupt:
         sys.stderr.write("flowmatrix: interrupted\n")
         sys.exit(130)
+    except RecursionError:  # a reader missed a bound: still one line, never a traceback
+        sys.stderr.write("flowmatrix: error: the input is nested too deeply to process\n")
+        sys.exit(ExitCode.USAGE)
+    except MemoryError:
+        sys.stderr.write("flowmatrix: error: out of memory (is an input far larger than usual?)\n")
+        sys.exit(ExitCode.USAGE)
+    except OSError as exc:  # a read or write the command did not expect to fail
+        where = f"{exc.filename}: " if exc.filename else ""
+        sys.stderr.write(f"flowmatrix: error: {where}{exc.strerror or exc}\n")
+        sys.exit(ExitCode.USAGE)

@@ -40,7 +40,11 @@ SiteArg = Annotated[
 LangOpt = Annotated[Language, typer.Option("--lang", "-l", help="Language of texts and headers.")]
 OutputOpt = Annotated[
     Path | None,
-    typer.Option(*OUTPUT_FLAGS, help="Write to this file (atomically) instead of stdout."),
+    typer.Option(
+        *OUTPUT_FLAGS,
+        help="Write to this file (atomically; a device or FIFO is written through; "
+        "'-' is stdout) instead of stdout.",
+    ),
 ]
 CatalogOpt = Annotated[
     str | None,
