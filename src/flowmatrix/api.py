@@ -14,9 +14,10 @@ from pathlib import Path
 
 from flowmatrix.catalog import Catalog, Lang, load_catalog
 from flowmatrix.errors import UserError
+from flowmatrix.inputfile import read_input_bytes
 from flowmatrix.model import Plan
 from flowmatrix.site import Site
-from flowmatrix.yamlio import YamlDocument, load_yaml, parse_yaml_bytes
+from flowmatrix.yamlio import YamlDocument, parse_yaml_bytes
 
 DEFAULT_EXAMPLE = "default"
 
@@ -55,10 +56,11 @@ def _site_source(path: str | Path | None) -> tuple[bytes, str, str | None]:
         name = DEFAULT_EXAMPLE if path is None else str(path).removeprefix("example:")
         return example_text(name).encode(), f"<example:{name}>", None
     try:
-        return Path(path).read_bytes(), str(path), str(path)
-    except OSError:
-        load_yaml(path)  # says why it cannot be read, as a located UserError
+        raw = read_input_bytes(path, what="YAML file")
+    except UserError as exc:
+        exc.file = str(path)
         raise
+    return raw, str(path), str(path)
 
 
 def _catalog_ref(site: Site, catalog: str | None, shown: str | None) -> str:

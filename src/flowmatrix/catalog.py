@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from flowmatrix.catalog_cache import cache_key, cached
 from flowmatrix.errors import UserError
+from flowmatrix.inputfile import read_input_bytes
 from flowmatrix.yamlio import load_yaml, parse_yaml_bytes
 
 Lang = Literal["fr", "en"]
@@ -289,9 +290,10 @@ def is_catalog_file(ref: str) -> bool:
 
 
 def catalog_source(ref: str) -> bytes:
-    """The bytes of the catalog ``ref`` names (OSError when there are none to read)."""
+    """The bytes of the catalog ``ref`` names (a UserError, or an OSError for an unknown
+    shipped id, when there are none to read)."""
     if is_catalog_file(ref):
-        return Path(ref).read_bytes()
+        return read_input_bytes(ref, what="YAML file")
     if ref not in available_catalogs():
         raise FileNotFoundError(ref)
     return (resources.files("flowmatrix") / "catalogs" / f"{ref}.yaml").read_bytes()

@@ -21,6 +21,7 @@ from pathlib import Path
 from flowmatrix.catalog import catalog_source
 from flowmatrix.catalog_cache import cache_key
 from flowmatrix.disk_cache import lookup, store
+from flowmatrix.errors import UserError
 from flowmatrix.model import Plan
 
 _NAME = "plan"
@@ -48,7 +49,7 @@ def plan_key(raw: bytes, shown: str, lang: str, catalog: str | None) -> str:
 def _catalog_digest(ref: str) -> str | None:
     try:
         return hashlib.sha256(catalog_source(ref)).hexdigest()
-    except OSError:
+    except (OSError, UserError):
         return None
 
 
