@@ -371,8 +371,7 @@ def main() -> int:
     parser.add_argument(
         "--no-cache",
         action="store_true",
-        help="every flowmatrix run as a first one (FLOWMATRIX_NO_CACHE=1: no plan cache, "
-        "no early probes)",
+        help="every flowmatrix run as a first one (FLOWMATRIX_NO_CACHE=1: no plan cache)",
     )
     args = parser.parse_args()
     reason = kernel_support()

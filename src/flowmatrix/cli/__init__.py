@@ -10,7 +10,6 @@ and a run of one command imports (and has Typer build) that command's module onl
 from __future__ import annotations
 
 import sys
-from contextlib import AbstractContextManager, nullcontext
 
 from flowmatrix.errors import ExitCode, UserError
 
@@ -68,28 +67,17 @@ def _load_commands(argv: list[str] | None = None) -> None:
         importlib.import_module(f"flowmatrix.cli.{module}")
 
 
-def _early_probes(args: list[str]) -> AbstractContextManager[None]:
-    """For ``verify``: probe what the same command probed last time while it starts."""
-    if args[:1] != ["verify"]:
-        return nullcontext()
-    from flowmatrix.probe.early import early_probes
-
-    return early_probes(args, OUTPUT_FLAGS)
-
-
 def main(argv: list[str] | None = None) -> None:
     """Entry point: user errors become one line on stderr and exit 2, never a traceback.
 
     Typer (in standalone mode) turns usage errors into exit 2 and ``typer.Exit`` into
     the process exit code itself; what reaches here is the tool's own ``UserError``.
     """
-    args = sys.argv[1:] if argv is None else argv
     try:
-        with _early_probes(args):
-            from flowmatrix.cli.app import app
+        from flowmatrix.cli.app import app
 
-            _load_commands(argv)
-            app(args=argv, prog_name="flowmatrix")
+        _load_commands(argv)
+        app(args=argv, prog_name="flowmatrix")
     except UserError as exc:
         from flowmatrix.textsafe import visible
 

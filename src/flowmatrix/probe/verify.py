@@ -42,13 +42,9 @@ def verify(
     local: Sequence[IPAddress] | None = None,
 ) -> VerifyReport:
     """Probe the selected flows of ``plan`` from this host."""
-    from flowmatrix.probe import early
-
     options = options or ProbeOptions()
     chosen = build_targets(plan, selection, local=local)
-    found = early.take(chosen.targets, options, usable=progress is None)
-    probed = iter(found if found is not None else run_probes(chosen.targets, options, progress))
-    early.keep(chosen.targets, options)
+    probed = iter(run_probes(chosen.targets, options, progress))
     results = tuple(
         next(probed) if isinstance(entry, ProbeTarget) else entry for entry in chosen.entries
     )
