@@ -1,0 +1,149 @@
+"""User journeys: what users do, as the flows of a plan each one needs, and whether it works.
+
+The catalog groups requirements into journeys ("an iOS device enrols from the Internet");
+``plan_journeys`` finds each journey's flows in a plan (and the firewalls they cross),
+``journey_verdicts`` judges each journey from probe results: a journey is up when all its
+required flows are (obsolete and legacy flows are shown, never required).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from flowmatrix.catalog import Journey, JourneyStep, Lang
+from flowmatrix.model import Flow, Plan
+from flowmatrix.probe.results import ProbeResult
+from flowmatrix.probe.targets import NOT_REQUIRED
+
+JourneyState = Literal["up", "blocked", "unproven", "absent"]
+#: Each state in both languages, as the summaries write it.
+STATE_WORDS: dict[JourneyState, dict[Lang, str]] = {
+    "up": {"en": "up", "fr": "fonctionne"},
+    "blocked": {"en": "blocked", "fr": "bloqué"},
+    "unproven": {"en": "not proven", "fr": "non prouvé"},
+    "absent": {"en": "not probed from here", "fr": "non sondé d'ici"},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class JourneyFlows:
+    """One journey of the catalog and the flows of the plan it needs."""
+
+    id: str
+    name: str
+    """In the plan's language."""
+    flows: tuple[Flow, ...]
+
+    @property
+    def firewalls(self) -> tuple[str, ...]:
+        """Every firewall the journey's flows cross, in order of first appearance."""
+        return tuple(dict.fromkeys(fw for flow in self.flows for fw in flow.firewalls))
+
+    @property
+    def flow_ids(self) -> frozenset[str]:
+        return frozenset(flow.id for flow in self.flows)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "firewalls": list(self.firewalls),
+            "flows": [
+                {
+                    "flow": flow.id,
+                    "requirement": flow.requirement,
+                    "required": flow_required(flow),
+                    "source": flow.source.role,
+                    "destination": flow.destination.role,
+                    "protocol": flow.protocol,
+                    "ports": list(flow.ports),
+                    "firewalls": list(flow.firewalls),
+                }
+                for flow in self.flows
+            ],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class JourneyVerdict:
+    """How one journey fared in a run: its state and the flows that block it."""
+
+    id: str
+    name: str
+    state: JourneyState
+    blocking: tuple[str, ...] = ()
+    """``XM-DEV-11.1 tcp/8443 at fw-front`` for each failed required result."""
+
+    @property
+    def up(self) -> bool:
+        return self.state == "up"
+
+    def summary(self, lang: Lang = "en") -> str:
+        """``An iOS device enrols from the Internet: blocked, XM-DEV-11.1 tcp/8443 at fw-front``."""
+        text = f"{self.name}: {STATE_WORDS[self.state][lang]}"
+        return f"{text}, {'; '.join(self.blocking)}" if self.blocking else text
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "state": self.state,
+            "blocking": list(self.blocking),
+        }
+
+
+def flow_required(flow: Flow) -> bool:
+    """Whether a journey needs this flow (obsolete and legacy flows are not required)."""
+    return flow.status not in NOT_REQUIRED
+
+
+def _serves(step: JourneyStep, flow: Flow) -> bool:
+    return flow.requirement == step.requirement and (
+        not step.sources or flow.source.role in step.sources
+    )
+
+
+def _journey_flows(journey: Journey, flows: Sequence[Flow], lang: Lang) -> JourneyFlows:
+    chosen = tuple(f for f in flows if any(_serves(step, f) for step in journey.steps))
+    return JourneyFlows(journey.id, journey.name.get(lang), chosen)
+
+
+def plan_journeys(plan: Plan) -> tuple[JourneyFlows, ...]:
+    """Every journey of the plan's catalog, with the plan's flows it needs (maybe none)."""
+    return tuple(_journey_flows(j, plan.flows, plan.lang) for j in plan.catalog.journeys)
+
+
+def proven(result: ProbeResult) -> bool:
+    """The last probe proved the flow: open, and without a finding."""
+    return result.state == "open" and not result.failed
+
+
+def _where(result: ProbeResult, flows: dict[str, Flow]) -> str:
+    flow = flows.get(result.flow)
+    firewalls = ", ".join(flow.firewalls) if flow is not None and flow.firewalls else ""
+    port = f"{result.protocol}/{result.port}" if result.port is not None else result.protocol
+    target = f" to {result.address}" if result.address else ""
+    at = f" at {firewalls}" if firewalls else " (no firewall on the path)"
+    return f"{result.flow} {port}{target}{at}"
+
+
+def _verdict(journey: JourneyFlows, results: Sequence[ProbeResult]) -> JourneyVerdict:
+    mine = [r for r in results if r.flow in journey.flow_ids]
+    if not mine:
+        return JourneyVerdict(journey.id, journey.name, "absent")
+    judged = [r for r in mine if r.required] or mine
+    flows = {f.id: f for f in journey.flows}
+    blocking = tuple(_where(r, flows) for r in judged if r.failed)
+    if blocking:
+        return JourneyVerdict(journey.id, journey.name, "blocked", blocking)
+    state: JourneyState = "up" if all(proven(r) for r in judged) else "unproven"
+    return JourneyVerdict(journey.id, journey.name, state)
+
+
+def journey_verdicts(
+    journeys: Iterable[JourneyFlows], results: Sequence[ProbeResult]
+) -> tuple[JourneyVerdict, ...]:
+    """Each journey judged from ``results`` (those of other flows are ignored)."""
+    return tuple(_verdict(journey, results) for journey in journeys)
