@@ -13,6 +13,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+#: Straight to the address asked, whatever proxy the environment names.
+DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
 
 class RunningWatch:
     """``flowmatrix watch ARGS`` (optionally under a command prefix such as ``ip netns
@@ -58,7 +61,7 @@ class RunningWatch:
         return found
 
     def metrics(self, address: str) -> str:
-        with urllib.request.urlopen(f"http://{address}/metrics", timeout=5) as reply:
+        with DIRECT.open(f"http://{address}/metrics", timeout=5) as reply:
             return str(reply.read().decode("utf-8"))
 
     def signal(self, signum: signal.Signals) -> None:
