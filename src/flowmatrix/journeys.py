@@ -147,3 +147,9 @@ def journey_verdicts(
 ) -> tuple[JourneyVerdict, ...]:
     """Each journey judged from ``results`` (those of other flows are ignored)."""
     return tuple(_verdict(journey, results) for journey in journeys)
+
+
+def journey_summaries(plan: Plan, results: Sequence[ProbeResult]) -> list[str]:
+    """One line per journey probed in ``results``, in the plan's language."""
+    verdicts = journey_verdicts(plan_journeys(plan), results)
+    return [v.summary(plan.lang) for v in verdicts if v.state != "absent"]

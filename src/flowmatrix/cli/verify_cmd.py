@@ -40,6 +40,7 @@ def verify_command(
     import sys
     from functools import partial
 
+    from flowmatrix.journeys import journey_summaries
     from flowmatrix.probe import report as render
     from flowmatrix.probe.progress import RichProgress
     from flowmatrix.probe.targets import Selection
@@ -70,4 +71,6 @@ def verify_command(
         junit=partial(render.to_junit, report),
     )
     note(render.summary_line(report))
+    for line in journey_summaries(plan, report.results):
+        note(line)
     exit_with(report.exit_code)
