@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from flowmatrix.catalog import Journey, JourneyStep, Lang
 from flowmatrix.model import Flow, Plan
 from flowmatrix.probe.results import ProbeResult
 from flowmatrix.probe.targets import NOT_REQUIRED
+
+if TYPE_CHECKING:
+    from flowmatrix.lab.run import CaseResult
 
 JourneyState = Literal["up", "blocked", "unproven", "absent"]
 #: Each state in both languages, as the summaries write it.
@@ -120,36 +123,80 @@ def proven(result: ProbeResult) -> bool:
     return result.state == "open" and not result.failed
 
 
-def _where(result: ProbeResult, flows: dict[str, Flow]) -> str:
-    flow = flows.get(result.flow)
-    firewalls = ", ".join(flow.firewalls) if flow is not None and flow.firewalls else ""
+Outcome = Literal["up", "failed", "unproven"]
+
+
+@dataclass(frozen=True, slots=True)
+class FlowOutcome:
+    """What one check (a probe, a lab case) showed of one flow, whatever ran it."""
+
+    flow: str
+    required: bool
+    outcome: Outcome
+    what: str
+    """``XM-DEV-11.1 tcp/8443 to 10.10.20.11``: the flow, its port and where it went."""
+
+
+def probe_outcome(result: ProbeResult) -> FlowOutcome:
+    """A verify (or watch) result as a flow outcome."""
     port = f"{result.protocol}/{result.port}" if result.port is not None else result.protocol
     target = f" to {result.address}" if result.address else ""
-    at = f" at {firewalls}" if firewalls else " (no firewall on the path)"
-    return f"{result.flow} {port}{target}{at}"
+    outcome: Outcome = "up" if proven(result) else "failed" if result.failed else "unproven"
+    return FlowOutcome(result.flow, result.required, outcome, f"{result.flow} {port}{target}")
 
 
-def _verdict(journey: JourneyFlows, results: Sequence[ProbeResult]) -> JourneyVerdict:
-    mine = [r for r in results if r.flow in journey.flow_ids]
+def lab_outcomes(results: Iterable[CaseResult]) -> list[FlowOutcome]:
+    """The lab's planned cases as flow outcomes (its unplanned cases prove no journey)."""
+    found = []
+    for result in results:
+        case = result.case
+        if case.variant != "planned":
+            continue
+        what = f"{case.flow} {case.protocol}/{case.port} to {case.destination_address}"
+        outcome: Outcome = "up" if result.verdict == "pass" else "failed"
+        found.append(FlowOutcome(case.flow, case.required, outcome, what))
+    return found
+
+
+def _where(outcome: FlowOutcome, flows: dict[str, Flow]) -> str:
+    flow = flows.get(outcome.flow)
+    firewalls = ", ".join(flow.firewalls) if flow is not None and flow.firewalls else ""
+    return outcome.what + (f" at {firewalls}" if firewalls else " (no firewall on the path)")
+
+
+def _verdict(journey: JourneyFlows, outcomes: Sequence[FlowOutcome]) -> JourneyVerdict:
+    mine = [o for o in outcomes if o.flow in journey.flow_ids]
     if not mine:
         return JourneyVerdict(journey.id, journey.name, "absent")
-    judged = [r for r in mine if r.required] or mine
+    judged = [o for o in mine if o.required] or mine
     flows = {f.id: f for f in journey.flows}
-    blocking = tuple(_where(r, flows) for r in judged if r.failed)
+    blocking = tuple(_where(o, flows) for o in judged if o.outcome == "failed")
     if blocking:
         return JourneyVerdict(journey.id, journey.name, "blocked", blocking)
-    state: JourneyState = "up" if all(proven(r) for r in judged) else "unproven"
+    state: JourneyState = "up" if all(o.outcome == "up" for o in judged) else "unproven"
     return JourneyVerdict(journey.id, journey.name, state)
+
+
+def judge(
+    journeys: Iterable[JourneyFlows], outcomes: Sequence[FlowOutcome]
+) -> tuple[JourneyVerdict, ...]:
+    """Each journey judged from ``outcomes`` (those of other flows are ignored)."""
+    return tuple(_verdict(journey, outcomes) for journey in journeys)
 
 
 def journey_verdicts(
     journeys: Iterable[JourneyFlows], results: Sequence[ProbeResult]
 ) -> tuple[JourneyVerdict, ...]:
-    """Each journey judged from ``results`` (those of other flows are ignored)."""
-    return tuple(_verdict(journey, results) for journey in journeys)
+    """Each journey judged from probe ``results``."""
+    return judge(journeys, [probe_outcome(r) for r in results])
+
+
+def summaries(plan: Plan, outcomes: Sequence[FlowOutcome]) -> list[str]:
+    """One line per journey that ``outcomes`` speak of, in the plan's language."""
+    verdicts = judge(plan_journeys(plan), outcomes)
+    return [v.summary(plan.lang) for v in verdicts if v.state != "absent"]
 
 
 def journey_summaries(plan: Plan, results: Sequence[ProbeResult]) -> list[str]:
     """One line per journey probed in ``results``, in the plan's language."""
-    verdicts = journey_verdicts(plan_journeys(plan), results)
-    return [v.summary(plan.lang) for v in verdicts if v.state != "absent"]
+    return summaries(plan, [probe_outcome(r) for r in results])

@@ -97,6 +97,10 @@ def lab_command(
                 json=partial(to_json, report),
             )
             note(report.summary_line())
+            from flowmatrix.journeys import lab_outcomes, summaries
+
+            for line in summaries(plan, lab_outcomes(report.results)):
+                note(line)
     except Interrupted as stopped:
         note(f"lab: {stopped}")
         exit_with(stopped.exit_code)
