@@ -18,6 +18,7 @@ from flowmatrix.probe.results import ProbeResult
 from flowmatrix.probe.targets import NOT_REQUIRED
 
 if TYPE_CHECKING:
+    from flowmatrix.audit.result import AuditReport
     from flowmatrix.lab.run import CaseResult
 
 JourneyState = Literal["up", "blocked", "unproven", "absent"]
@@ -135,6 +136,9 @@ class FlowOutcome:
     outcome: Outcome
     what: str
     """``XM-DEV-11.1 tcp/8443 to 10.10.20.11``: the flow, its port and where it went."""
+    at: str | None = None
+    """Where it failed, when the check knows (one audited firewall); None: the firewalls
+    of the flow's whole path."""
 
 
 def probe_outcome(result: ProbeResult) -> FlowOutcome:
@@ -158,9 +162,27 @@ def lab_outcomes(results: Iterable[CaseResult]) -> list[FlowOutcome]:
     return found
 
 
+def audit_outcomes(report: AuditReport, plan: Plan) -> list[FlowOutcome]:
+    """An audit's flow ports as flow outcomes: blocked (wholly or partly) by the audited
+    firewall fails; allowed proves the flow only when that firewall is its whole path."""
+    at = report.target.removeprefix("firewall ")
+    paths = {flow.id: flow.firewalls for flow in plan.flows}
+    found = []
+    for result in report.flows:
+        what = f"{result.flow_id} {result.protocol}/{result.port}"
+        outcome: Outcome = "unproven"
+        if result.status in ("blocked", "partial"):
+            outcome = "failed"
+        elif result.status == "allowed" and paths.get(result.flow_id) == (at,):
+            outcome = "up"
+        found.append(FlowOutcome(result.flow_id, result.required, outcome, what, at))
+    return found
+
+
 def _where(outcome: FlowOutcome, flows: dict[str, Flow]) -> str:
     flow = flows.get(outcome.flow)
     firewalls = ", ".join(flow.firewalls) if flow is not None and flow.firewalls else ""
+    firewalls = outcome.at if outcome.at is not None else firewalls
     return outcome.what + (f" at {firewalls}" if firewalls else " (no firewall on the path)")
 
 
