@@ -49,6 +49,24 @@ def comment(names: tuple[str, ...]) -> str:
     return COMMENT_PREFIX + ", ".join(names)
 
 
+def listing(set_name_: str, names: tuple[str, ...]) -> str:
+    """The comment line of an iptables-restore file that says which names fill an ipset
+    (ipsets carry no comment of their own)."""
+    return f"#   {set_name_} ({', '.join(names)})"
+
+
+_LISTING = re.compile(r"^#\s+(" + PREFIX + r"[a-z0-9_]+_v[46]) \(([^()]+)\)\s*$")
+
+
+def names_from_listing(line: str) -> tuple[str, tuple[str, ...]] | None:
+    """(set name, names) of a ``listing`` line, or None for any other line."""
+    found = _LISTING.match(line.strip())
+    if found is None:
+        return None
+    names = tuple(n.strip() for n in found.group(2).split(",") if n.strip())
+    return (found.group(1), names) if names else None
+
+
 def names_from_comment(text: str | None) -> tuple[str, ...] | None:
     """The names a set's comment lists, or None when it is not a name set's comment."""
     if not text or not text.startswith(COMMENT_PREFIX):

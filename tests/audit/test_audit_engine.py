@@ -18,7 +18,7 @@ from flowmatrix.audit import ranges
 from flowmatrix.audit.engine import CompiledWalker
 from flowmatrix.audit.ir import Action, BaseChain, Chain, IfaceMatch, Match, Origin, Rule, Ruleset
 from flowmatrix.audit.naive import NaiveWalker
-from flowmatrix.audit.packet import SYN, SYN_ACK, Ctx, Region
+from flowmatrix.audit.packet import SYN, SYN_ACK, Ctx, Region, names_status
 from flowmatrix.audit.pipeline import evaluate_path
 
 ADDR = 64  # a small address space makes overlaps (and splits) frequent
@@ -220,3 +220,15 @@ def test_region_result_matches_each_packet(
             and not any(holds for _, holds in result.assumptions)
         ]
         assert found == [_packet_verdict(ruleset, ctx, packet)], (packet, results)
+
+
+def test_a_name_object_is_judged_through_the_names_it_serves() -> None:
+    # served: every name of the end; another name: not served; some names, an end known
+    # by address (None) or as any address (empty): depends on DNS
+    want = frozenset({"fcm.googleapis.com", "*.example.net"})
+    assert names_status(want, frozenset({"fcm.googleapis.com", "a.example.net"})) == "yes"
+    assert names_status(want, frozenset({"rest.nexmo.com"})) == "no"
+    assert names_status(want, frozenset({"rest.nexmo.com", "a.example.net"})) == "maybe"
+    assert names_status(want, None) == "maybe"
+    assert names_status(want, frozenset()) == "maybe"
+    assert names_status(None, frozenset({"rest.nexmo.com"})) == "yes"

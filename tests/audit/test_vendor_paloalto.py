@@ -8,7 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from audit.vendor_lab import DATA, audit_file, audit_text, conditions, dead, deciders, flow
+from audit.vendor_lab import (
+    DATA,
+    FCM_BY_DNS,
+    audit_file,
+    audit_text,
+    conditions,
+    dead,
+    deciders,
+    flow,
+    outcomes,
+)
 from flowmatrix.audit.result import AuditReport
 
 SET = DATA / "edge.paloalto.set"
@@ -81,10 +91,11 @@ def test_a_disabled_rule_leaves_the_interzone_default(report: AuditReport) -> No
 
 def test_moved_rule_and_fqdn(report: AuditReport) -> None:
     # P1: 'move ... apple-again after apple' keeps apple-again after apple: shadowed;
-    # P4: the fqdn objects match the FCM end of those names
+    # P4: the fqdn objects serve the FCM names; FCM is any Internet address: depends on DNS
     assert dead(report)["rule 'apple-again'"] == ("rule 'apple'",)
     fcm = flow(report, "XM-ADD-02.1")
-    assert fcm.status == "allowed" and "rule 'push'" in deciders(fcm)
+    assert fcm.status == "depends" and conditions(fcm) == {FCM_BY_DNS}
+    assert outcomes(fcm, 6) == {("allowed", "rule 'push'"), ("blocked", "interzone-default")}
     assert not report.wide_rules and not report.problems
 
 

@@ -23,6 +23,25 @@ def audit_text(tmp_path: Path, name: str, text: str, **options: object) -> Audit
     return audit_file(path, **options)
 
 
+FCM_BY_DNS = (
+    "DNS: whether the destination is an address of fcm.googleapis.com, mtalk.google.com "
+    "(the plan gives it as any address)"
+)
+"""FCM is an explicit ``internet: any`` end (Google publishes no addresses for it): an FQDN
+object of its names is judged through those names, and the audit cannot know which
+addresses they serve."""
+
+
+def outcomes(result: FlowResult, family: int) -> set[tuple[str, str | None]]:
+    """(status, deciding rule) of each fate of the flow's parts of one family."""
+    return {
+        (fate.status, fate.decided_by.name or fate.decided_by.label if fate.decided_by else None)
+        for part in result.parts
+        if part.family == family
+        for fate in part.fates
+    }
+
+
 def flow(report: AuditReport, flow_id: str, port: int | None = None) -> FlowResult:
     return next(f for f in report.flows if f.flow_id == flow_id and port in (None, f.port))
 

@@ -174,16 +174,20 @@ class _Group:
             found = self.oif_cache[want] = (may, yes)
         return found
 
-    def _names_sure(self, match: Match) -> int:
-        """The queries for which the DNS-name conditions of ``match`` surely hold."""
-        yes = 0
+    def _names(self, match: Match) -> tuple[int, int]:
+        """(the queries for which the DNS-name conditions of ``match`` may hold, those
+        for which they surely hold); queries whose ends have no name may match."""
+        never = yes = 0
         for (src, dst), bits in self.named:
-            if (
-                names_status(match.src_names, src) == "yes"
-                and names_status(match.dst_names, dst) == "yes"
-            ):
+            statuses = (
+                names_status(match.src_names, src),
+                names_status(match.dst_names, dst),
+            )
+            if "no" in statuses:
+                never |= bits
+            elif "maybe" not in statuses:
                 yes |= bits
-        return yes
+        return self.all & ~never, yes
 
     def masks_of(self, key: str, state: str) -> _Masks:
         found = self.masks.get((key, state))
@@ -222,7 +226,9 @@ class _Group:
                     found_maybe &= may
                     sure &= yes
                 if match.src_names is not None or match.dst_names is not None:
-                    sure &= self._names_sure(match)
+                    may, yes = self._names(match)
+                    found_maybe &= may
+                    sure &= yes
                 inside = overlap = found_maybe
                 for dim in range(4):
                     want = cube[dim]

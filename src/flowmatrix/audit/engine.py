@@ -60,7 +60,7 @@ class _Compiled:
     by_ctx: dict[Ctx, tuple[int, int]] = field(default_factory=dict)
     iifs: dict[str | None, tuple[int, int]] = field(default_factory=dict)
     oifs: dict[str | None, tuple[int, int]] = field(default_factory=dict)
-    names: dict[tuple[frozenset[str] | None, frozenset[str] | None], int] = field(
+    names: dict[tuple[frozenset[str] | None, frozenset[str] | None], tuple[int, int]] = field(
         default_factory=dict
     )
 
@@ -201,22 +201,28 @@ class CompiledWalker(Walker):
         return found
 
     @staticmethod
-    def _names_unsure(comp: _Compiled, ctx: Ctx) -> int:
-        """The rules whose DNS-name condition is not surely met for the ends of ``ctx``."""
+    def _names_bits(comp: _Compiled, ctx: Ctx) -> tuple[int, int]:
+        """(rules whose DNS-name condition surely fails, rules whose condition is not
+        surely met) for the ends of ``ctx``."""
         key = (ctx.src_names, ctx.dst_names)
-        if key == (None, None) and not comp.names_used:
-            return 0
+        if not comp.names_used:
+            return 0, 0
         found = comp.names.get(key)
         if found is None:
-            found = 0
+            never = unsure = 0
             for index, rule in enumerate(comp.chain.rules):
                 match = rule.match
-                if (match.src_names is not None or match.dst_names is not None) and (
-                    names_status(match.src_names, ctx.src_names) != "yes"
-                    or names_status(match.dst_names, ctx.dst_names) != "yes"
-                ):
-                    found |= 1 << index
-            comp.names[key] = found
+                if match.src_names is None and match.dst_names is None:
+                    continue
+                statuses = (
+                    names_status(match.src_names, ctx.src_names),
+                    names_status(match.dst_names, ctx.dst_names),
+                )
+                if "no" in statuses:
+                    never |= 1 << index
+                elif "maybe" in statuses:
+                    unsure |= 1 << index
+            found = comp.names[key] = (never, unsure)
         return found
 
     # -- regions no rule splits: the lean path -----------------------------------------------
@@ -404,8 +410,9 @@ class CompiledWalker(Walker):
             maybe = self._context_bits(comp, ctx)
             in_maybe, in_definite = self._iface_bits(comp, ctx.iif, True)
             out_maybe, out_definite = self._iface_bits(comp, ctx.oif, False)
-            maybe &= in_maybe & out_maybe
-            unsure = comp.opaque | self._names_unsure(comp, ctx)
+            never, unsure = self._names_bits(comp, ctx)
+            maybe &= in_maybe & out_maybe & ~never
+            unsure |= comp.opaque
             found = (maybe, maybe & in_definite & out_definite & ~unsure)
             comp.by_ctx[ctx] = found
         return found

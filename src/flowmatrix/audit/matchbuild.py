@@ -95,6 +95,15 @@ class MatchBuilder:
             self.impossible(f"{why} contradicts an earlier condition")
         self.values["direction"] = value
 
+    def names(self, name: str, names: tuple[str, ...], why: str) -> None:
+        """The address is one of those the DNS names resolve to (``src_names``/``dst_names``)."""
+        wanted = frozenset(n.lower().rstrip(".") for n in names)
+        current: frozenset[str] | None = self.values.get(name)
+        if current is not None and current != wanted:
+            self.unknown(f"{why}: two name conditions on one address")
+            return
+        self.values[name] = wanted
+
     def unknown(self, text: str) -> None:
         """A condition the tool reads but cannot evaluate."""
         self.opaque.append(text)

@@ -527,6 +527,8 @@ class NftTextParser:
                     body["type"] = body["type"][0]
             elif words[0] == "flags":
                 body["flags"] = [w for w in words[1:] if w != ","]
+            elif words[0] == "comment" and len(words) > 1:
+                body["comment"] = _unquote(" ".join(words[1:]))
             elif words[0] == "elements":
                 reader = RuleReader(words[2:], self)
                 try:

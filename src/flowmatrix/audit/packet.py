@@ -74,7 +74,8 @@ class Ctx(NamedTuple):
     local_dst: bool = False
     src_names: frozenset[str] | None = None
     """The DNS names the packet's source end is known by, when every host of that end
-    has one (an FQDN object in a rule is then decided, see ``names_status``)."""
+    has one (an FQDN object in a rule is then decided, see ``names_status``); empty
+    when the end is any address of its zone."""
     dst_names: frozenset[str] | None = None
     dnat: str = ""
     """The destination translation the connection went through ("" for none)."""
@@ -164,13 +165,18 @@ def iface_status(want: IfaceMatch | None, have: str | None) -> Tri:
 
 def names_status(want: frozenset[str] | None, have: frozenset[str] | None) -> Tri:
     """Whether an address one of the names ``want`` resolves to is that of an end known
-    by the names ``have``: yes when every name of the end is one of ``want`` (patterns
-    with ``*`` allowed); otherwise it depends on what DNS answers, never surely no."""
+    by the names ``have``, judged through the names: yes when every name of the end is
+    one of ``want`` (patterns with ``*`` allowed), no when none is (the object serves
+    other names), otherwise (some names, or an end known by address or as any address:
+    ``have`` None or empty) it depends on what DNS answers."""
     if want is None:
         return "yes"
-    if have and all(any(fnmatchcase(name, p) for p in want) for name in have):
+    if not have:
+        return "maybe"
+    served = [any(fnmatchcase(name, p) for p in want) for name in have]
+    if all(served):
         return "yes"
-    return "maybe"
+    return "no" if not any(served) else "maybe"
 
 
 def unknown_reasons(match: Match, ctx: Ctx) -> list[str]:
@@ -190,11 +196,12 @@ def unknown_reasons(match: Match, ctx: Ctx) -> list[str]:
     ):
         if names_status(want, have) == "maybe":
             assert want is not None
-            known = (
-                f"the plan knows it as {', '.join(sorted(have))}"
-                if have
-                else "the plan gives it by address"
-            )
+            if have:
+                known = f"the plan knows it as {', '.join(sorted(have))}"
+            elif have is None:
+                known = "the plan gives it by address"
+            else:
+                known = "the plan gives it as any address"
             reasons.append(
                 f"DNS: whether the {what} is an address of {', '.join(sorted(want))} ({known})"
             )

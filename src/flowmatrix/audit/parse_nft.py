@@ -14,6 +14,7 @@ import socket
 from dataclasses import dataclass, field
 from typing import Any
 
+from flowmatrix import namesets
 from flowmatrix.audit import ranges
 from flowmatrix.audit.ir import (
     PORT_PROTOCOLS,
@@ -486,6 +487,8 @@ def _constrain(
     if op not in ("==", "!=", "in") and kind not in ("sport", "dport", "src", "dst"):
         builder.unknown(text)
         return
+    if kind in ("src", "dst") and _name_set(builder, kind, protocol, op, right, family, table, ctx):
+        return
     values = _values(right, family, table, ctx)
     if kind in ("src", "dst"):
         fam = 4 if protocol == "ip" else 6
@@ -635,6 +638,35 @@ def _concat(
                 option[kind] = IfaceMatch.of([str(value)], wildcard="*")
         options.append(option)
     builder.alternative(options)
+
+
+def _name_set(
+    builder: MatchBuilder,
+    kind: str,
+    protocol: str | None,
+    op: str,
+    right: Any,
+    family: str,
+    table: str,
+    ctx: _Context,
+) -> bool:
+    """An address set that stands for DNS names (``namesets``: an ``fqdn_*`` set whose
+    comment lists its names) is judged through those names, whatever it holds now (its
+    elements are what the names resolved to when it was filled, and they expire)."""
+    if not (isinstance(right, str) and right.startswith("@") and namesets.is_name_set(right[1:])):
+        return False
+    found = ctx.sets.get((family, table, right[1:]))
+    names = namesets.names_from_comment(found.get("comment")) if found else None
+    if not names:
+        return False
+    fam = 4 if protocol == "ip" else 6
+    text = f"{kind} {op} {right} (the addresses of {', '.join(names)})"
+    if op not in ("==", "in"):
+        builder.unknown(f"DNS: {text}")
+        return True
+    builder.family(fam, text)
+    builder.names(f"{kind}_names", names, text)
+    return True
 
 
 def _values(right: Any, family: str, table: str, ctx: _Context) -> list[Any]:

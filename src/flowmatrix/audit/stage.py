@@ -2,7 +2,7 @@
 
 * Names: when some rule matches DNS names (FQDN objects), each query carries the names
   its ends are known by (``Ctx.src_names`` / ``dst_names``: the hosts' FQDNs, when every
-  host of the end has one).
+  host of the end has one; none for an end that is any address).
 * Destination translation: the plan gives the addresses hosts really have. When a
   destination translation of the configuration leads to a flow's destination (a
   FortiGate VIP, a PAN-OS or SRX destination NAT rule, an ASA static NAT), the flow is
@@ -27,8 +27,11 @@ Query = tuple[Ctx, Region]
 
 
 def end_names(end: FlowEnd) -> frozenset[str] | None:
-    """The DNS names an end is known by, when every host of it has one."""
-    if end.any_address or not end.hosts or any(not h.fqdn for h in end.hosts):
+    """The DNS names an end is known by, when every host of it has one; empty for an end
+    that is any address of its zone (no name decides whether it is served)."""
+    if end.any_address:
+        return frozenset()
+    if not end.hosts or any(not h.fqdn for h in end.hosts):
         return None
     return frozenset(h.fqdn.lower().rstrip(".") for h in end.hosts if h.fqdn)
 

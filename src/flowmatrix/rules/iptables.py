@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ipaddress
 
+from flowmatrix import namesets
 from flowmatrix.rules.merge import MergedChain
 from flowmatrix.rules.model import Family, Finding, RuleSpec, Scope, Selection, Side
 from flowmatrix.rules.names import NameSet, name_sets
@@ -258,7 +259,7 @@ def render(
             "# Name sets (ipset hash:net, filled by dnsmasq: rules --dnsmasq FILE) must exist "
             "first: rules --ipset FILE writes them, load with 'ipset restore -exist -file FILE':"
         )
-        lines.extend(f"#   {s.set_name} ({s.name})" for s in sets)
+        lines.extend(namesets.listing(s.set_name, (s.name,)) for s in sets)
     lines.append("*filter")
     lines.extend(f":{name} {policy} [0:0]" for name, policy in policies.items())
     lines.extend(f":{chain} - [0:0]" for chain in chains.values())
