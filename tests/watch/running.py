@@ -21,12 +21,19 @@ class RunningWatch:
     """``flowmatrix watch ARGS`` (optionally under a command prefix such as ``ip netns
     exec NS``); stderr goes to a file read as JSON-line events. Killed on exit."""
 
-    def __init__(self, args: Sequence[str], log: Path, prefix: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        args: Sequence[str],
+        log: Path,
+        prefix: Sequence[str] = (),
+        stdout: Path | None = None,
+    ) -> None:
         self.log = log
         self._log_file = log.open("wb")
+        self._stdout = stdout.open("wb") if stdout is not None else None
         self.process = subprocess.Popen(
             [*prefix, sys.executable, "-m", "flowmatrix", "watch", *args],
-            stdout=subprocess.DEVNULL,
+            stdout=self._stdout or subprocess.DEVNULL,
             stderr=self._log_file,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
@@ -75,3 +82,5 @@ class RunningWatch:
             self.process.kill()
         self.process.wait()
         self._log_file.close()
+        if self._stdout is not None:
+            self._stdout.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import time
@@ -92,3 +93,24 @@ def test_sigterm_in_the_middle_of_a_cycle_exits_within_a_second(tmp_path: Path) 
         except Exception:  # pragma: no cover - the failure this test is for
             pytest.fail("watch did not exit within one second of SIGTERM")
         assert code == 0
+
+
+def test_format_json_prints_one_verify_document_per_cycle(tmp_path: Path) -> None:
+    site = tmp_path / "site.yaml"
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.2", 0))
+        listener.listen(64)
+        _site(site, _flow("app", listener.getsockname()[1]))
+        args = [str(site), "--from", "xms1", "--interval", "0.2s", "--listen", "127.0.0.1:0"]
+        args += ["--timeout", "0.5", "--format", "json"]
+        out = tmp_path / "cycles.jsonl"
+        with RunningWatch(args, tmp_path / "watch.log", stdout=out) as watch:
+            watch.event("started")
+            watch.wait_for(lambda: len(out.read_text().splitlines()) >= 3, "three cycles")
+            watch.signal(signal.SIGTERM)
+            assert watch.process.wait(timeout=5) == 0
+    documents = [json.loads(line) for line in out.read_text().splitlines()]
+    assert all(d["format"] == "flowmatrix-verify/1" for d in documents)
+    assert [d["results"][0]["state"] for d in documents[:3]] == ["open"] * 3
+    starts = [d["cycle"]["started"] for d in documents]
+    assert starts == sorted(starts) and len(set(starts)) == len(starts)
