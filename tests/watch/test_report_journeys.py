@@ -77,3 +77,13 @@ def test_the_html_report_names_the_flow_and_firewall_that_block_a_journey(tmp_pa
     assert "failing" in ios[1].lower()
     logon = rows["Users log on (LDAP / RADIUS from the NetScaler)"]
     assert logon[3] == "" and "proven" in logon[1].lower()
+
+
+def test_the_markdown_report_has_the_same_journey_table(tmp_path: Path) -> None:
+    plan = load_plan(None)
+    results = _verify_file(plan, tmp_path, failing="XM-DEV-11.1")
+    markdown = make_report(plan, "markdown", results=[results])
+    assert isinstance(markdown, str)
+    section = markdown[markdown.index("### Per user journey") :]
+    ios = next(line for line in section.splitlines() if "An iOS device" in line)
+    assert "Failing" in ios and "XM-DEV-11.1 tcp/8443 at fw-front, fw-back" in ios
