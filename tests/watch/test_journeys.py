@@ -116,3 +116,19 @@ def test_the_journeys_command_lists_flows_and_firewalls(run_cli) -> None:  # typ
     assert table.code == 0, table
     assert "Un appareil iOS s'inscrit depuis Internet" in table.stdout
     assert "aucun flux dans ce site" in table.stdout
+
+
+def test_an_obsolete_flow_that_fails_does_not_block_its_journey() -> None:
+    plan = load_plan(None)
+    push = next(j for j in plan_journeys(plan) if j.id == "push-notifications")
+    obsolete = {f.id for f in push.flows if f.status == "obsolete"}
+    assert obsolete  # binary APNs, 2195 and 2196
+    results = [
+        replace(
+            _result(f.id, f.requirement, "filtered" if f.id in obsolete else "open", f.ports[0]),
+            required=f.id not in obsolete,
+        )
+        for f in push.flows
+    ]
+    (verdict,) = journey_verdicts([push], results)
+    assert verdict.state == "up"

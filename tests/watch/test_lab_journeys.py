@@ -9,14 +9,13 @@ import pytest
 pytestmark = pytest.mark.kernel
 
 
-def test_lab_summarises_journeys_and_obsolete_flows_do_not_block_them(run_cli) -> None:  # type: ignore[no-untyped-def]
+def test_lab_summarises_journeys_from_its_planned_probes(run_cli) -> None:  # type: ignore[no-untyped-def]
     result = run_cli("lab", "--timeout", "0.5", "--format", "json")
     document = json.loads(result.stdout)
     planned = [r for r in document["results"] if r["variant"] == "planned"]
-    failed_obsolete = {r["flow"] for r in planned if r["verdict"] != "pass" and not r["required"]}
-    assert {"XM-DEV-08.1", "XM-DEV-09.1"} <= failed_obsolete  # binary APNs: not opened
-    assert all(r["verdict"] == "pass" for r in planned if r["required"])
+    assert planned and all(r["verdict"] == "pass" for r in planned if r["required"])
     lines = result.stderr.strip().splitlines()
+    assert lines[0].startswith("lab OK:")
     assert "Push notifications reach devices (APNs, FCM): up" in lines
     assert "Users log on (LDAP / RADIUS from the NetScaler): up" in lines
     assert "An iOS device enrols from the Internet: up" in lines
