@@ -15,15 +15,14 @@ expressions" and the Policy Configuration and Reference Guide, see docs/import.m
 
 Secrets never leave this module: the value of every option whose name says it holds one
 (``-ldapBindDnPassword``, ``-radKey``, ``-passphrase``, ``-passcrypt``, ``-key``,
-``-encryptmethod``...) is replaced by ``REDACTED`` as the line is read, so no later step
-can print it. Lines that cannot be read are reported by line and column, never quoted.
+``-encryptmethod``...) is replaced by ``REDACTED`` when a command's options are taken
+apart (on first use), so no later step can print it. Lines that cannot be read are reported by line and column, never quoted.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import lru_cache
 from types import MappingProxyType
 
@@ -47,20 +46,36 @@ class LexError(ValueError):
 _NO_OPTIONS: Mapping[str, str] = MappingProxyType({})
 
 
-@dataclass(slots=True)
 class Command:
     """One command line: its positional words and its options (secrets redacted).
 
-    Not frozen: a frozen dataclass costs five times as much to build, and an ns.conf has
-    hundreds of thousands of lines; nothing changes a command once read."""
+    A plain slotted class, its options taken apart only when a handler asks for one: an
+    ns.conf has hundreds of thousands of lines and most handlers read positional words
+    only; nothing changes a command once read."""
 
-    line: int
-    words: tuple[str, ...]
-    """Positional words, command words first (``add``, ``lb``, ``vserver``, name...)."""
-    options: Mapping[str, str | None]
-    """Option name in lower case without the dash -> value (None for a flag)."""
-    spelled: Mapping[str, str]
-    """Option name in lower case -> as written (``ldapBindDnPassword``), for messages."""
+    __slots__ = ("_options", "_rest", "_spelled", "line", "words")
+
+    def __init__(self, line: int, words: tuple[str, ...], rest: list[str] | None = None) -> None:
+        self.line = line
+        self.words = words
+        """Positional words, command words first (``add``, ``lb``, ``vserver``, name...)."""
+        self._rest = rest
+        self._options: Mapping[str, str | None] | None = None if rest else _NO_OPTIONS
+        self._spelled: Mapping[str, str] = _NO_OPTIONS
+
+    @property
+    def options(self) -> Mapping[str, str | None]:
+        """Option name in lower case without the dash -> value (None for a flag)."""
+        if self._options is None:
+            self._options, self._spelled = _parse_options(self._rest or [])
+        return self._options
+
+    @property
+    def spelled(self) -> Mapping[str, str]:
+        """Option name in lower case -> as written (``ldapBindDnPassword``), for messages."""
+        if self._options is None:
+            self._options, self._spelled = _parse_options(self._rest or [])
+        return self._spelled
 
     def option(self, name: str) -> str | None:
         return self.options.get(name.lower())
@@ -158,18 +173,20 @@ def parse_line(number: int, text: str) -> Command | None:
     return make_command(number, words) if words else None
 
 
-def make_command(number: int, words: list[str]) -> Command:
-    """The command of a line's words: positional words, then options (secrets redacted)."""
-    n = first = len(words)
-    for i, word in enumerate(words):
-        if word[:1] == "-" and _is_option(word):
-            first = i
-            break
-    if first == n:
-        return Command(number, tuple(words), _NO_OPTIONS, _NO_OPTIONS)
+def make_command(number: int, words: list[str], dashed: bool = True) -> Command:
+    """The command of a line's words: positional words, then options (secrets redacted,
+    taken apart on first use). ``dashed=False`` says no word holds a ``-`` (no option)."""
+    if dashed:
+        for i, word in enumerate(words):
+            if word[:1] == "-" and _is_option(word):
+                return Command(number, tuple(words[:i]), words[i:])
+    return Command(number, tuple(words))
+
+
+def _parse_options(words: list[str]) -> tuple[dict[str, str | None], dict[str, str]]:
     options: dict[str, str | None] = {}
     spelled: dict[str, str] = {}
-    i = first
+    i, n = 0, len(words)
     while i < n:
         word = words[i]
         i += 1
@@ -183,4 +200,4 @@ def make_command(number: int, words: list[str]) -> Command:
             i += 1
         options[key] = value
         spelled[key] = name
-    return Command(number, tuple(words[:first]), options, spelled)
+    return options, spelled

@@ -399,28 +399,59 @@ def _column(text: str, cmd: Command, error: Malformed) -> int:
     return 1
 
 
-def _handler(words: list[str]) -> tuple[str, Handler] | None:
-    """The handler of a command, by its first three words, else its first two."""
-    key = " ".join(words[:3]).lower()
+Found = tuple[str, Handler]
+#: The first two command words as written -> the handler of those two words (None when
+#: they are not a command), and whether some command has three words starting with them.
+_HEADS: dict[str, tuple[Found | None, bool]] = {}
+#: The first three words as written -> their handler, or the skip key when none.
+_TRIPLES: dict[str, Found | str] = {}
+_WITH_THIRD = {key.rsplit(" ", 1)[0] for key in HANDLERS if key.count(" ") == 2}
+
+
+def _found(key: str) -> Found | None:
     handler = HANDLERS.get(key)
-    if handler is None:
-        key = " ".join(words[:2]).lower()
-        handler = HANDLERS.get(key)
     return None if handler is None else (key, handler)
+
+
+def _classify(words: list[str]) -> Found | str:
+    """The handler of a command, by its first three words, else its first two; or, for a
+    command the matrix does not need, the key it is counted under. Memoised per spelling."""
+    if len(words) < 2:
+        return _found(words[0].lower()) or _skip_key(words)
+    two = words[0] + " " + words[1]
+    head = _HEADS.get(two)
+    if head is None:
+        key = two.lower()
+        head = _HEADS[two] = (_found(key), key in _WITH_THIRD)
+    if len(words) < 3 or (head[0] is not None and not head[1]):
+        return head[0] or _skip_key(words)
+    three = two + " " + words[2]
+    found = _TRIPLES.get(three)
+    if found is None:
+        found = _TRIPLES[three] = _found(three.lower()) or head[0] or _skip_key(words)
+    return found
+
+
+def _handler(words: list[str]) -> Found | None:
+    found = _classify(words)
+    return None if isinstance(found, str) else found
 
 
 def read_text(text: str, file: str) -> Inventory:
     """Read ns.conf text into an inventory; bad lines become problems, never exceptions."""
     inv = Inventory(file)
     number = 0
+    skipped = inv.skipped
+    taken = inv.taken
+    commands = 0
     for number, line in enumerate(text.splitlines(), start=1):
         if plain(line):
             words = line.split()
         else:
             head = line.split(None, 3)[:3]  # command words, when they are plain words
             if head and plain(" ".join(head)) and _handler(head) is None and reads(line):
-                inv.commands += 1  # a command the matrix does not need: counted, not parsed
-                inv.skipped[_skip_key(head)] += 1
+                commands += 1  # a command the matrix does not need: counted, not parsed
+                skipped[_skip_key(head)] += 1
                 continue
             try:
                 words = split_words(line)
@@ -429,20 +460,21 @@ def read_text(text: str, file: str) -> Inventory:
                 continue
         if not words:
             continue
-        inv.commands += 1
-        found = _handler(words)
-        if found is None:
-            inv.skipped[_skip_key(words)] += 1
+        commands += 1
+        found = _classify(words)
+        if isinstance(found, str):
+            skipped[found] += 1
             continue
         key, handler = found
-        cmd = make_command(number, words)
+        cmd = make_command(number, words, "-" in line)
         try:
             handler(inv, cmd)
         except Malformed as exc:
             where = " ".join(cmd.words[: key.count(" ") + 1])
             inv.problems.append(Problem(number, _column(line, cmd, exc), f"{where}: {exc}"))
             continue
-        inv.taken[key] += 1
+        taken[key] += 1
+    inv.commands += commands
     inv.lines = number
     return inv
 
