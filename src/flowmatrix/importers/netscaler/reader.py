@@ -87,6 +87,15 @@ def _word(cmd: Command, index: int, what: str) -> str:
     return cmd.words[index]
 
 
+def _words(cmd: Command, first: int, *whats: str) -> tuple[str, ...]:
+    """Positional words ``first``... (one per ``what``); the first missing one is named."""
+    words = cmd.words
+    end = first + len(whats)
+    if len(words) >= end:
+        return words[first:end]
+    raise Malformed(f"missing {whats[max(len(words) - first, 0)]}", None)
+
+
 def _endpoint(text: str) -> Endpoint:
     try:
         return Endpoint(address=canonical_address(text))
@@ -162,8 +171,8 @@ def _set_aaa(inv: Inventory, cmd: Command) -> None:
 
 def _add_vserver(kind: str) -> Handler:
     def handle(inv: Inventory, cmd: Command) -> None:
-        name = _word(cmd, 3, "vserver name")
-        protocol = _word(cmd, 4, "service type").upper()
+        name, protocol = _words(cmd, 3, "vserver name", "service type")
+        protocol = protocol.upper()
         address = port = None
         if len(cmd.words) > 6:
             address = _address(cmd.words[5], "the virtual server address", 5)
@@ -199,24 +208,23 @@ def _bind_vpn_vserver(inv: Inventory, cmd: Command) -> None:
 
 
 def _add_server(inv: Inventory, cmd: Command) -> None:
-    name = _word(cmd, 2, "server name")
-    target = _word(cmd, 3, "address or domain name")
+    name, target = _words(cmd, 2, "server name", "address or domain name")
     inv.servers[name] = Server(name, _endpoint(target), cmd.line)
 
 
 def _add_service(inv: Inventory, cmd: Command) -> None:
-    name = _word(cmd, 2, "service name")
-    server = _word(cmd, 3, "server")
-    protocol = _word(cmd, 4, "service type").upper()
-    port = _port(_word(cmd, 5, "port"), "the port", 5)
+    name, server, protocol, port_text = _words(
+        cmd, 2, "service name", "server", "service type", "port"
+    )
+    protocol = protocol.upper()
+    port = _port(port_text, "the port", 5)
     _ensure_server(inv, server, cmd.line)
     inv.services[name] = Service(name, protocol, cmd.line, [Member(server, port, cmd.line)])
 
 
 def _add_service_group(inv: Inventory, cmd: Command) -> None:
-    name = _word(cmd, 2, "service group name")
-    protocol = _word(cmd, 3, "service type").upper()
-    inv.services[name] = Service(name, protocol, cmd.line, group=True)
+    name, protocol = _words(cmd, 2, "service group name", "service type")
+    inv.services[name] = Service(name, protocol.upper(), cmd.line, group=True)
 
 
 def _bind_service_group(inv: Inventory, cmd: Command) -> None:
@@ -299,10 +307,10 @@ def _add_syslog(inv: Inventory, cmd: Command) -> None:
 
 def _add_route(inv: Inventory, cmd: Command) -> None:
     if cmd.words[1].lower() == "route6":
-        network_text, gateway = _word(cmd, 2, "network"), _word(cmd, 3, "gateway")
+        network_text, gateway = _words(cmd, 2, "network", "gateway")
     else:
-        network_text = f"{_word(cmd, 2, 'network')}/{_word(cmd, 3, 'netmask')}"
-        gateway = _word(cmd, 4, "gateway")
+        network, netmask, gateway = _words(cmd, 2, "network", "netmask", "gateway")
+        network_text = f"{network}/{netmask}"
     network = _route_network(network_text)
     inv.routes.append(Route(network, _address(gateway, "the gateway", 4), cmd.line))
 
