@@ -309,8 +309,8 @@ def _add_route(inv: Inventory, cmd: Command) -> None:
     if cmd.words[1].lower() == "route6":
         network_text, gateway = _words(cmd, 2, "network", "gateway")
     else:
-        network, netmask, gateway = _words(cmd, 2, "network", "netmask", "gateway")
-        network_text = f"{network}/{netmask}"
+        address, netmask, gateway = _words(cmd, 2, "network", "netmask", "gateway")
+        network_text = f"{address}/{netmask}"
     network = _route_network(network_text)
     inv.routes.append(Route(network, _address(gateway, "the gateway", 4), cmd.line))
 
