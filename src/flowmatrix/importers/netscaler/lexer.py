@@ -44,6 +44,7 @@ class LexError(ValueError):
 
 
 _NO_OPTIONS: Mapping[str, str] = MappingProxyType({})
+_NONE: tuple[Mapping[str, str | None], Mapping[str, str]] = (_NO_OPTIONS, _NO_OPTIONS)
 
 
 class Command:
@@ -53,29 +54,32 @@ class Command:
     ns.conf has hundreds of thousands of lines and most handlers read positional words
     only; nothing changes a command once read."""
 
-    __slots__ = ("_options", "_rest", "_spelled", "line", "words")
+    __slots__ = ("_parsed", "_rest", "line", "words")
 
     def __init__(self, line: int, words: tuple[str, ...], rest: list[str] | None = None) -> None:
         self.line = line
         self.words = words
         """Positional words, command words first (``add``, ``lb``, ``vserver``, name...)."""
         self._rest = rest
-        self._options: Mapping[str, str | None] | None = None if rest else _NO_OPTIONS
-        self._spelled: Mapping[str, str] = _NO_OPTIONS
+        self._parsed: tuple[Mapping[str, str | None], Mapping[str, str]] | None = (
+            None if rest else _NONE
+        )
+
+    def _options(self) -> tuple[Mapping[str, str | None], Mapping[str, str]]:
+        parsed = self._parsed
+        if parsed is None:
+            parsed = self._parsed = _parse_options(self._rest or [])
+        return parsed
 
     @property
     def options(self) -> Mapping[str, str | None]:
         """Option name in lower case without the dash -> value (None for a flag)."""
-        if self._options is None:
-            self._options, self._spelled = _parse_options(self._rest or [])
-        return self._options
+        return self._options()[0]
 
     @property
     def spelled(self) -> Mapping[str, str]:
         """Option name in lower case -> as written (``ldapBindDnPassword``), for messages."""
-        if self._options is None:
-            self._options, self._spelled = _parse_options(self._rest or [])
-        return self._spelled
+        return self._options()[1]
 
     def option(self, name: str) -> str | None:
         return self.options.get(name.lower())

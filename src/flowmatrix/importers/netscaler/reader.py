@@ -440,11 +440,6 @@ def _classify(words: list[str]) -> Found | str:
     return found
 
 
-def _handler(words: list[str]) -> Found | None:
-    found = _classify(words)
-    return None if isinstance(found, str) else found
-
-
 def read_text(text: str, file: str) -> Inventory:
     """Read ns.conf text into an inventory; bad lines become problems, never exceptions."""
     inv = Inventory(file)
@@ -457,9 +452,10 @@ def read_text(text: str, file: str) -> Inventory:
             words = line.split()
         else:
             head = line.split(None, 3)[:3]  # command words, when they are plain words
-            if head and plain(" ".join(head)) and _handler(head) is None and reads(line):
+            skip = _classify(head) if head else None
+            if isinstance(skip, str) and plain(" ".join(head)) and reads(line):
                 commands += 1  # a command the matrix does not need: counted, not parsed
-                skipped[_skip_key(head)] += 1
+                skipped[skip] += 1
                 continue
             try:
                 words = split_words(line)
