@@ -413,6 +413,9 @@ Found = tuple[str, Handler]
 _HEADS: dict[str, tuple[Found | None, bool]] = {}
 #: The first three words as written -> their handler, or the skip key when none.
 _TRIPLES: dict[str, Found | str] = {}
+#: The first two words as written -> the handler, for the commands of two words only (the
+#: most frequent lines: servers, services, members, routes), looked up before ``_classify``.
+_TWO_WORD: dict[str, Found] = {}
 _WITH_THIRD = {key.rsplit(" ", 1)[0] for key in HANDLERS if key.count(" ") == 2}
 
 
@@ -431,6 +434,8 @@ def _classify(words: list[str]) -> Found | str:
     if head is None:
         key = two.lower()
         head = _HEADS[two] = (_found(key), key in _WITH_THIRD)
+    if head[0] is not None and not head[1]:
+        _TWO_WORD[two] = head[0]
     if len(words) < 3 or (head[0] is not None and not head[1]):
         return head[0] or _skip_key(words)
     three = two + " " + words[2]
@@ -447,6 +452,7 @@ def read_text(text: str, file: str) -> Inventory:
     skipped = inv.skipped
     taken = inv.taken
     commands = 0
+    two_word = _TWO_WORD.get
     for number, line in enumerate(text.splitlines(), start=1):
         if plain(line):
             words = line.split()
@@ -465,7 +471,9 @@ def read_text(text: str, file: str) -> Inventory:
         if not words:
             continue
         commands += 1
-        found = _classify(words)
+        found: Found | str | None = two_word(words[0] + " " + words[1]) if len(words) > 1 else None
+        if found is None:
+            found = _classify(words)
         if isinstance(found, str):
             skipped[found] += 1
             continue
