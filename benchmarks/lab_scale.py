@@ -120,8 +120,8 @@ def in_process(site: LabSite) -> str:
     build = _median([float(p["build_s"]) for p in phases])
     probe = _median([float(p["probe_s"]) for p in phases])
     each = ", ".join(
-        f"{key[:-2]} {_median([float(p[key]) for p in phases]):.3f}"
-        for key in ("build_s", "rules_s", "listen_s", "probe_s", "teardown_s")
+        f"{key[:-2]} {_median([float(p.get(key, 0.0)) for p in phases]):.3f}"
+        for key in ("build_s", "rules_s", "names_s", "listen_s", "probe_s", "teardown_s")
     )
     return (
         f"  {site.name:<28} {namespaces} namespaces built in {build:.3f} s "

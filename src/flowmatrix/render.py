@@ -9,9 +9,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 from flowmatrix.catalog import Lang
+from flowmatrix.textsafe import shorten, visible
+
+#: The most characters a spreadsheet cell holds (Excel, LibreOffice): longer CSV cells
+#: are cut, marked with an ellipsis (the JSON keeps the full text).
+SPREADSHEET_CELL_LIMIT = 32_767
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.text import Text
 
 #: Column headers in both languages; a column missing here shows its key.
 HEADERS: dict[str, dict[Lang, str]] = {
@@ -121,14 +127,20 @@ def to_json_items_bytes(head: Mapping[str, Any], key: str, items: Iterable[Any])
 def to_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
     """CSV with the column keys as header (a stable contract, whatever the language).
 
-    Cells that a spreadsheet would run as a formula are prefixed with a quote.
+    Cells that a spreadsheet would run as a formula are prefixed with a quote; control
+    characters (terminal escapes) are written as visible escapes; a cell longer than a
+    spreadsheet holds is cut.
     """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([_neutralise_formula(str(row.get(c, ""))) for c in columns])
+        writer.writerow([_csv_cell(str(row.get(c, ""))) for c in columns])
     return out.getvalue()
+
+
+def _csv_cell(value: str) -> str:
+    return shorten(_neutralise_formula(visible(value)), SPREADSHEET_CELL_LIMIT)
 
 
 def _neutralise_formula(cell: str) -> str:
@@ -174,28 +186,48 @@ def to_table(
     color: bool = False,
     styles: Mapping[str, Mapping[str, str]] | None = None,
 ) -> str:
-    """A Rich table rendered to text; ``styles`` maps column -> cell value -> style."""
-    from rich.markup import escape
+    """A Rich table rendered to text; ``styles`` maps column -> cell value -> style.
+
+    Every cell is the literal text of the data: no markup, no emoji codes (an address
+    ``2001:db8:c11:100::10`` stays that), control characters shown as escapes.
+    """
     from rich.table import Table
 
-    table = Table(title=title, show_lines=False, header_style="bold", expand=False)
+    table = Table(title=literal(title) if title else None, show_lines=False, header_style="bold")
     for column in columns:
-        table.add_column(header(column, lang), overflow="fold")
+        table.add_column(literal(header(column, lang)), overflow="fold")
     for row in rows:
         cells = []
         for column in columns:
             value = str(row.get(column, ""))
             style = (styles or {}).get(column, {}).get(value)
-            cells.append(f"[{style}]{escape(value)}[/]" if style and color else escape(value))
+            cells.append(literal(value, style if color else None))
         table.add_row(*cells)
     buffer = io.StringIO()
     text_console(buffer, width=width or 200, color=color).print(table)
     return buffer.getvalue()
 
 
+def literal(value: str, style: str | None = None) -> Text:
+    """A Rich text that shows ``value`` as it is: no markup, no emoji, controls escaped."""
+    from rich.text import Text
+
+    return Text(visible(value), style=style or "")
+
+
+def escaped(value: str) -> str:
+    """``value`` inside a Rich markup string, shown literally, controls escaped."""
+    from rich.markup import escape
+
+    return escape(visible(value))
+
+
 def text_console(file: IO[str], *, width: int, color: bool, soft_wrap: bool = False) -> Console:
-    """A Rich console writing text for people to ``file``: styled only when ``color``, never
-    guessing highlights, and as wide as told (not as the terminal it may not be on)."""
+    """The one Rich console every command prints through: text for people to ``file``,
+    styled only when ``color``, never guessing highlights, never turning ``:100:`` or
+    ``:b:`` into emoji, and as wide as told (not as the terminal it may not be on).
+    Markup stays on for the program's own styling: data goes in through :func:`literal`
+    (or ``rich.markup.escape``)."""
     from rich.console import Console
 
     return Console(
@@ -205,5 +237,6 @@ def text_console(file: IO[str], *, width: int, color: bool, soft_wrap: bool = Fa
         force_terminal=color,
         no_color=not color,
         highlight=False,
+        emoji=False,
         soft_wrap=soft_wrap,
     )

@@ -57,15 +57,24 @@ def _check_port(value: int) -> int:
     return value
 
 
-#: Linux names (eth0, bond0.20) and vendor ones (ethernet1/1, ge-0/0/0.0); never spaces or quotes.
-_IFNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/@+-]{0,63}$")
+#: Linux names (eth0, bond0.20) and vendor ones (ethernet1/1, ge-0/0/0.0); never spaces or
+#: quotes, and never a wildcard: iptables reads ``lan+`` as every ``lan*`` interface.
+_IFNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/@-]{0,63}$")
+_IFNAME_WILDCARDS = "+*?[]"
 
 
 def _check_interface(value: str) -> str:
+    wildcard = next((ch for ch in value if ch in _IFNAME_WILDCARDS), None)
+    if wildcard is not None:
+        raise HintedValueError(
+            f"interface name {value!r} holds the wildcard {wildcard!r}",
+            "interface names are literal on every target, and iptables would read "
+            f"{value!r} as a pattern matching more interfaces: give the exact name",
+        )
     if not _IFNAME.match(value) or value in (".", ".."):
         raise HintedValueError(
             f"invalid interface name {value!r}",
-            "an interface name uses letters, digits and '_.:/@+-' (eth0, bond0.20, ethernet1/1)",
+            "an interface name uses letters, digits and '_.:/@-' (eth0, bond0.20, ethernet1/1)",
         )
     return value
 

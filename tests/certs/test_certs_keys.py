@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 from flowmatrix.certs.check import check_files
 from flowmatrix.certs.files import PrivateKeyRefused, load_certificate_file
-from flowmatrix.certs.keys import classify_der, find_private_key
+from flowmatrix.certs.keys import classify_der
+from flowmatrix.certs.keyscan import find_private_key
 from flowmatrix.errors import UserError
 
 Enc = serialization.Encoding

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from flowmatrix.api import example_names, load_plan
+from flowmatrix.api import example_names, example_text, load_plan
 from flowmatrix.lab.addressing import build_address_plan
 from flowmatrix.lab.cases import Allowed, build_cases
 from flowmatrix.lab.topology import interface_names
@@ -74,8 +74,10 @@ def test_cases_cover_the_plan_and_unplanned_ones_are_not_allowed(example: str) -
     addresses = build_address_plan(plan)
     cases, skipped = build_cases(plan, addresses)
     planned = {c.flow for c in cases if c.planned}
-    crossing = {f.id for f in plan.flows if f.firewalls}
+    crossing = {f.id for f in plan.flows if f.firewalls and f.requested}
     assert planned | {s.flow for s in skipped} >= crossing
+    refused = {c.flow for c in cases if c.variant == "not-requested"}
+    assert refused | {s.flow for s in skipped} >= {f.id for f in plan.flows if not f.requested}
     allowed = Allowed(plan)
     unplanned = [c for c in cases if not c.planned]
     assert unplanned
@@ -84,7 +86,8 @@ def test_cases_cover_the_plan_and_unplanned_ones_are_not_allowed(example: str) -
             case.source_address, case.destination_address, case.protocol, case.port
         ), case
         assert case.firewalls
-    assert len({c.id for c in unplanned}) == len(unplanned)
+    derived = [c for c in unplanned if c.variant != "not-requested"]
+    assert len({c.id for c in derived}) == len(derived)
     assert {c.variant for c in unplanned} >= {
         "internal-source",
         "other-port",
@@ -154,3 +157,81 @@ def test_the_generated_scale_site_has_the_size_it_says() -> None:
     cases, skipped = build_cases(plan, addresses, 0)
     assert len(cases) == 1000 and skipped == []
     assert {c.protocol for c in cases} == {"tcp", "udp"}
+
+
+def _site_keeping(tmp_path: Path, keep: str) -> str:
+    text = example_text("small-office")
+    path = tmp_path / "site.yaml"
+    path.write_text(text + f"\nkeep_obsolete: {keep}\n", "utf-8")
+    return str(path)
+
+
+def test_obsolete_flows_not_kept_are_probed_as_must_be_blocked() -> None:
+    plan = load_plan("example:small-office")
+    cases, skipped = build_cases(plan, build_address_plan(plan))
+    apns = [c for c in cases if c.flow in ("XM-DEV-08.1", "XM-DEV-09.1")]
+    assert apns and {c.variant for c in apns} == {"not-requested"}
+    assert all(c.required and not c.planned for c in apns)
+    # nothing is derived from a flow the site does not open, and it allows nothing
+    assert not [c for c in cases if c.flow == "XM-DEV-08.1" and c.variant != "not-requested"]
+    allowed = Allowed(plan)
+    assert not any(allowed(c.source_address, c.destination_address, "tcp", c.port) for c in apns)
+    assert not [s for s in skipped if s.failure]
+
+
+def test_an_obsolete_flow_the_site_keeps_is_planned(tmp_path: Path) -> None:
+    plan = load_plan(_site_keeping(tmp_path, "[XM-DEV-08]"))
+    cases, _ = build_cases(plan, build_address_plan(plan))
+    variants = {
+        (c.flow, c.variant)
+        for c in cases
+        if c.flow in ("XM-DEV-08.1", "XM-DEV-09.1") and c.id == c.flow
+    }
+    assert variants == {("XM-DEV-08.1", "planned"), ("XM-DEV-09.1", "not-requested")}
+
+
+def test_a_destination_known_by_name_is_probed_at_its_lab_address() -> None:
+    plan = load_plan("example:enterprise-dual-stack")
+    addresses = build_address_plan(plan)
+    cases, skipped = build_cases(plan, addresses)
+    relay = [c for c in cases if c.flow == "XM-DEV-03.1" and c.planned]
+    assert relay and {c.name for c in relay} == {"rest.nexmo.com"}
+    for case in relay:
+        assert addresses.names[("rest.nexmo.com", case.family)] == case.destination_address
+        assert case.destination_address in addresses.by_zone["internet"]
+    assert "XM-DEV-03.1" not in {s.flow for s in skipped}
+    # the sibling name is the first unplanned case, and nothing allows it
+    other = [c for c in cases if c.flow == "XM-DEV-03.1" and c.variant == "other-name"]
+    assert {c.name for c in other} == {"fmlab-not-planned.nexmo.com"}
+    allowed = Allowed(plan, {k: v for k, v in addresses.names.items() if k[0] == "rest.nexmo.com"})
+    assert all(allowed(c.source_address, c.destination_address, c.protocol, c.port) for c in relay)
+    assert not any(
+        allowed(c.source_address, c.destination_address, c.protocol, c.port) for c in other
+    )
+
+
+def test_flows_through_the_proxy_are_probed_through_it() -> None:
+    plan = load_plan("example:enterprise-dual-stack")
+    addresses = build_address_plan(plan)
+    cases, skipped = build_cases(plan, addresses)
+    through = [c for c in cases if c.via is not None and c.planned]
+    legs = {f.id: f for f in plan.flows if f.proxy is not None and f.proxy.leg == "client"}
+    assert {c.flow for c in through} == set(legs)
+    for case in through:
+        leg = legs[case.flow].proxy
+        assert leg is not None
+        assert case.via == ("10.20.7.80", leg.port)
+        assert case.port in leg.ports
+        assert case.name is not None
+        # the lab's DNS server answers the name (one name below a wildcard)
+        assert addresses.names[(case.name, 4)] == case.destination_address
+        assert case.firewalls == ("core-fw", "edge")
+    assert {c.name for c in through if c.flow == "XM-DEV-02.1"} == {
+        "ax.itunes.apple.com",
+        "fmlab-wildcard.mzstatic.com",
+        "vpp.itunes.apple.com",
+        "play.google.com",
+    }
+    assert not set(legs) & {s.flow for s in skipped}
+    refused = [c for c in cases if c.via is not None and not c.planned]
+    assert refused and {c.variant for c in refused} <= {"other-name", "other-port", "other-source"}

@@ -42,7 +42,61 @@ def test_own_xlsx_round_trip_has_no_finding(run_cli, tmp_path: Path, lang: str) 
     code, doc, _ = _check(run_cli, str(path), "--lang", lang)
     assert code == 0, doc["summary"]
     assert doc["summary"]["findings"] == 0
-    assert {f["status"] for f in doc["flows"]} == {"covered"}
+    not_requested = _not_requested(lang)
+    statuses = {f["flow"]: f["status"] for f in doc["flows"]}
+    assert {k for k, v in statuses.items() if v != "covered"} == not_requested
+    assert {statuses[k] for k in not_requested} == {"not_requested"}
+    # the workbook lists them marked "obsolete: not requested": rows that open nothing
+    ignored = {(r["sheet"], r["row"]) for r in doc["rows"] if r["verdict"] == "ignored"}
+    assert {r["verdict"] for r in doc["rows"]} == {"covered", "ignored"}
+    assert ignored == _rows_of(path, not_requested)
+
+
+@pytest.fixture(scope="module")
+def default_plan():
+    return load_plan(None, lang="fr")
+
+
+def _not_requested(lang: str = "en") -> set[str]:
+    found = {f.id for f in load_plan(None, lang=lang).flows if not f.requested}
+    assert found == {"XM-DEV-08.1", "XM-DEV-09.1"}  # binary APNs, obsolete: not opened
+    return found
+
+
+def _rows_of(path: Path, flows: set[str]) -> set[tuple[str, int]]:
+    workbook = openpyxl.load_workbook(path)
+    return {
+        (ws.title, r)
+        for ws in workbook.worksheets[1:]
+        for r in range(2, ws.max_row + 1)
+        if ws.cell(r, 1).value in flows
+    }
+
+
+def test_not_requested_flows_absent_or_opened(run_cli, request_xlsx: Path, tmp_path: Path) -> None:
+    """A sheet without the not-requested flows misses nothing; one that opens them (not
+    marked "not requested") has them as obsolete rows."""
+    not_requested = _not_requested()
+    rows = _rows_of(request_xlsx, not_requested)
+    workbook = openpyxl.load_workbook(request_xlsx)
+    for title, row in rows:
+        for column in range(1, workbook[title].max_column + 1):
+            workbook[title].cell(row, column).value = None
+    without = tmp_path / "without.xlsx"
+    workbook.save(without)
+    code, doc, _ = _check(run_cli, str(without))
+    assert code == 0 and doc["summary"]["findings"] == 0
+    assert {f["status"] for f in doc["flows"] if f["flow"] in not_requested} == {"not_requested"}
+    workbook = openpyxl.load_workbook(request_xlsx)
+    for title, row in rows:  # the same rows approved, as a team would copy them: no marker
+        workbook[title].cell(row, 12).value = "APNs"  # Justification
+        workbook[title].cell(row, 15).value = "approuvé"  # Décision
+    opened = tmp_path / "opened.xlsx"
+    workbook.save(opened)
+    code, doc, _ = _check(run_cli, str(opened))
+    assert code == 1 and doc["summary"]["findings"] == len(rows)
+    assert {(r["sheet"], r["row"]) for r in doc["rows"] if r["verdict"] == "obsolete"} == rows
+    assert {f["status"] for f in doc["flows"] if f["flow"] in not_requested} == {"opened"}
 
 
 def test_own_csv_plan_round_trip_has_no_finding(run_cli, tmp_path: Path) -> None:
@@ -50,6 +104,9 @@ def test_own_csv_plan_round_trip_has_no_finding(run_cli, tmp_path: Path) -> None
     assert run_cli("plan", "-f", "csv", "-o", str(path)).code == 0
     code, doc, _ = _check(run_cli, str(path))
     assert code == 0 and doc["summary"]["findings"] == 0
+    statuses = {f["flow"]: f["status"] for f in doc["flows"]}
+    assert {k for k, v in statuses.items() if v != "covered"} == _not_requested()
+    assert {r["verdict"] for r in doc["rows"]} == {"covered", "ignored"}
 
 
 def test_one_row_deleted_or_changed_is_exactly_what_is_found(run_cli, tmp_path: Path) -> None:
@@ -61,20 +118,25 @@ def test_one_row_deleted_or_changed_is_exactly_what_is_found(run_cli, tmp_path: 
     deleted.write_text("\n".join(lines[:ntp] + lines[ntp + 1 :]) + "\n")
     code, doc, _ = _check(run_cli, str(deleted))
     assert code == 1
-    assert [(f["flow"], f["status"]) for f in doc["flows"] if f["status"] != "covered"] == [
-        ("XM-APP-05.1", "missing")
-    ]
-    assert {r["verdict"] for r in doc["rows"]} == {"covered"}
+    assert _unit_findings(doc) == [("XM-APP-05.1", "missing")]
+    assert {r["verdict"] for r in doc["rows"]} == {"covered", "ignored"}
     changed = tmp_path / "changed.csv"
     lines[ntp] = lines[ntp].replace(",172.16.10.5,", ",172.16.10.99,")
     changed.write_text("\n".join(lines) + "\n")
     code, doc, _ = _check(run_cli, str(changed))
     assert code == 1
-    assert [(f["flow"], f["status"]) for f in doc["flows"] if f["status"] != "covered"] == [
-        ("XM-APP-05.1", "missing")
-    ]
-    assert [(r["row"], r["verdict"]) for r in doc["rows"] if r["verdict"] != "covered"] == [
+    assert _unit_findings(doc) == [("XM-APP-05.1", "missing")]
+    assert [(r["row"], r["verdict"]) for r in doc["rows"] if r["verdict"] in ROW_FINDINGS] == [
         (ntp + 1, "not_in_plan")
+    ]
+
+
+def _unit_findings(doc: dict) -> list[tuple[str, str]]:
+    """Flow-ports not covered, but for the flows the plan does not request."""
+    return [
+        (f["flow"], f["status"])
+        for f in doc["flows"]
+        if f["status"] not in ("covered", "not_requested")
     ]
 
 
@@ -82,9 +144,13 @@ def test_one_row_deleted_or_changed_is_exactly_what_is_found(run_cli, tmp_path: 
     max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(data=st.data())
-def test_mutated_rows_of_own_xlsx(request_xlsx: Path, tmp_path: Path, data: st.DataObject) -> None:
+def test_mutated_rows_of_own_xlsx(
+    request_xlsx: Path, default_plan, tmp_path: Path, data: st.DataObject
+) -> None:
     """Delete or re-source random rows of flowmatrix's own workbook: a planned flow-port is
-    reported exactly when no intact row opens the same addresses, protocol and port."""
+    reported exactly when no intact row opens the same addresses, protocol and port. The
+    rows marked "obsolete: not requested" open nothing, whatever happens to them."""
+    not_requested = {f.id for f in default_plan.flows if not f.requested}
     workbook = openpyxl.load_workbook(request_xlsx)
     lines = [(ws.title, r) for ws in workbook.worksheets[1:] for r in range(2, ws.max_row + 1)]
     picked = data.draw(st.lists(st.sampled_from(lines), min_size=1, max_size=8, unique=True))
@@ -95,6 +161,8 @@ def test_mutated_rows_of_own_xlsx(request_xlsx: Path, tmp_path: Path, data: st.D
         ws = workbook[title]
         key = (str(ws.cell(row, 1).value), int(ws.cell(row, 10).value))
         what = tuple(ws.cell(row, c).value for c in (3, 6, 7, 9, 10))  # addresses, protocol, port
+        if key[0] in not_requested:
+            continue
         content[key] = what
         if (title, row) not in picked:
             intact.add(what)
@@ -111,7 +179,7 @@ def test_mutated_rows_of_own_xlsx(request_xlsx: Path, tmp_path: Path, data: st.D
     buffer = io.BytesIO()
     workbook.save(buffer)
     path.write_bytes(buffer.getvalue())
-    result = check_matrix(path, load_plan(None, lang="fr")).result
+    result = check_matrix(path, default_plan).result
     expected = {
         key
         for key, what in content.items()
@@ -121,8 +189,10 @@ def test_mutated_rows_of_own_xlsx(request_xlsx: Path, tmp_path: Path, data: st.D
     assert found == expected
     resourced = {(t, r) for (t, r), delete in zip(picked, actions, strict=True) if not delete}
     for row in result.rows:
-        if (row.sheet, row.number) in resourced:  # 2195/2196 opened for nobody: obsolete
-            assert row.verdict == ("obsolete" if row.ports[0][0] in (2195, 2196) else "not_in_plan")
+        if row.texts.get("flow") in not_requested:
+            assert row.verdict == "ignored", row
+        elif (row.sheet, row.number) in resourced:
+            assert row.verdict == "not_in_plan", row
         else:
             assert row.verdict in ("covered", "wrong_protocol"), row
 

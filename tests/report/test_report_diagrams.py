@@ -22,7 +22,7 @@ from flowmatrix.report.dot import quote, to_dot
 from flowmatrix.report.graphviz import sanitise_svg
 from flowmatrix.report.mermaid import to_mermaid
 from flowmatrix.report.status import Checks
-from flowmatrix.report.text import one_line
+from flowmatrix.textsafe import one_line
 
 SVG = "{http://www.w3.org/2000/svg}"
 

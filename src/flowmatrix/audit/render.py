@@ -245,19 +245,13 @@ _STYLE = {
 
 def to_text(report: AuditReport, *, width: int = 160, color: bool = False, limit: int = 15) -> str:
     """A human report: the flows, then the ruleset's wide, unused and dead rules."""
-    from rich.console import Console
-    from rich.markup import escape
     from rich.table import Table
 
+    from flowmatrix.render import escaped as escape
+    from flowmatrix.render import text_console
+
     buffer = io.StringIO()
-    console = Console(
-        file=buffer,
-        width=width,
-        color_system="auto" if color else None,
-        force_terminal=color,
-        no_color=not color,
-        highlight=False,
-    )
+    console = text_console(buffer, width=width, color=color)
     title = f"{report.site}: {report.target} ({report.dialect} {report.ruleset_file})"
     table = Table(title=escape(title), header_style="bold", expand=False)
     for column in ("Flow", "From", "To", "Port", "Verdict", "Decided by"):

@@ -30,7 +30,7 @@ from flowmatrix.certs.findings import (
     certificate_findings,
     chain_findings,
 )
-from flowmatrix.certs.keys import find_private_key
+from flowmatrix.certs.keyscan import find_private_key
 from flowmatrix.errors import ExitCode, UserError
 
 

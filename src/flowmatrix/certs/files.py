@@ -19,7 +19,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs7
 
 from flowmatrix.certs.findings import issuing_order
-from flowmatrix.certs.keys import KeyFinding, find_private_key
+from flowmatrix.certs.keys import KeyFinding
+from flowmatrix.certs.keyscan import find_private_key
 from flowmatrix.errors import UserError
 
 #: Larger files are not certificate files (a chain of ten certificates is ~20 KiB).

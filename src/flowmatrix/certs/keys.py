@@ -1,18 +1,14 @@
 """Recognise private keys in any common encoding, without ever decoding the key itself.
 
-Certificate pinning needs public certificates only. Before a file is read as
-certificates, :func:`find_private_key` looks at its *structure*: PEM labels, the
-shape of DER/BER objects (PKCS#8, encrypted PKCS#8, PKCS#1, SEC1, DSA, PKCS#12) and the
-magic numbers of OpenSSH, PuTTY and Java key stores. Nothing of the key is decoded,
+Certificate pinning needs public certificates only. :func:`classify_der` tells a
+private-key structure by its *shape* (PKCS#8, encrypted PKCS#8, PKCS#1, SEC1, DSA,
+PKCS#12); :mod:`flowmatrix.certs.keyscan` looks for such structures, and for the other
+key containers, all through a file. Nothing of the key is decoded,
 kept or shown: the answer is only *which kind* of key container the file is.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 # ASN.1 universal tags used here (identifier octets as they appear in DER).
@@ -30,17 +26,6 @@ _OID_PKCS7_SIGNED = bytes.fromhex("2a864886f70d010702")  # 1.2.840.113549.1.7.2
 _OID_KEY_BAG = bytes.fromhex("2a864886f70d010c0a0101")  # 1.2.840.113549.1.12.10.1.1
 _OID_SHROUDED_KEY_BAG = bytes.fromhex("2a864886f70d010c0a0102")  # ...12.10.1.2
 
-_PEM_PRIVATE = re.compile(
-    rb"-{4,5}\s*BEGIN ([A-Z0-9 ]*PRIVATE KEY[A-Z ]*?)\s*-{4,5}", re.IGNORECASE
-)
-_PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 #]+)-----\s*(.*?)-----END \1-----", re.DOTALL)
-_OPENSSH_MAGIC = b"openssh-key-v1\x00"
-_PUTTY_MAGIC = re.compile(rb"^\s*PuTTY-User-Key-File-\d+:", re.IGNORECASE)
-_JAVA_KEYSTORE_MAGICS = {
-    b"\xfe\xed\xfe\xed": "Java key store (JKS)",
-    b"\xce\xce\xce\xce": "Java key store (JCEKS)",
-}
-_BASE64_TEXT = re.compile(rb"^[A-Za-z0-9+/=\s]+$")
 _MAX_DEPTH = 12
 
 
@@ -220,46 +205,9 @@ def classify_der(data: bytes) -> KeyFinding | None:
     return None
 
 
-def _pem_blocks(data: bytes) -> Iterator[tuple[str, bytes]]:
-    for match in _PEM_BLOCK.finditer(data):
-        label = match.group(1).decode("ascii", "replace")
-        body = match.group(2)
-        lines = [ln for ln in body.splitlines() if ln.strip() and b":" not in ln]
-        try:
-            yield label, base64.b64decode(b"".join(ln.strip() for ln in lines), validate=True)
-        except (binascii.Error, ValueError):
-            continue
-
-
-def find_private_key(data: bytes) -> KeyFinding | None:
-    """Why ``data`` must be refused as holding a private key, or None if it holds none."""
-    match = _PEM_PRIVATE.search(data)
-    if match is not None:
-        label = " ".join(match.group(1).decode("ascii", "replace").upper().split())
-        return KeyFinding(f'PEM block "{label}"')
-    if _PUTTY_MAGIC.search(data[:200]):
-        return KeyFinding("PuTTY private key file")
-    if data.startswith(_OPENSSH_MAGIC):
-        return KeyFinding("OpenSSH private key (binary)")
-    for magic, kind in _JAVA_KEYSTORE_MAGICS.items():
-        if data.startswith(magic):
-            return KeyFinding(kind, "a key store may hold private keys")
-    # A key hidden under another PEM label (e.g. "CERTIFICATE") is still a key.
-    for label, der in _pem_blocks(data):
-        found = classify_der(der)
-        if found is not None:
-            return KeyFinding(f'{found.kind} inside PEM block "{label}"', found.detail)
-    found = classify_der(data)
-    if found is not None:
-        return found
-    # Bare base64 of a DER key (no PEM armour).
-    stripped = data.strip()
-    if stripped and b"-----" not in stripped and _BASE64_TEXT.match(stripped):
-        try:
-            decoded = base64.b64decode(b"".join(stripped.split()), validate=True)
-        except (binascii.Error, ValueError):
-            return None
-        found = classify_der(decoded)
-        if found is not None:
-            return KeyFinding(f"base64 {found.kind}", found.detail)
-    return None
+def read_der_end(data: bytes) -> int | None:
+    """Where the BER/DER value that ``data`` starts with ends, or None if it is not one."""
+    try:
+        return _read_tlv(data).end
+    except _BerError:
+        return None

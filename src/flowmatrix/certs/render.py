@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from flowmatrix.catalog import Lang
@@ -22,7 +21,7 @@ from flowmatrix.certs.collect import CollectReport, EndpointReport
 from flowmatrix.certs.details import CertDetails
 from flowmatrix.certs.findings import Finding
 from flowmatrix.probe.results import ProbeResult
-from flowmatrix.render import HEADERS, text_console
+from flowmatrix.render import HEADERS, escaped, text_console
 
 if TYPE_CHECKING:
     from flowmatrix.probe.verify import VerifyReport
@@ -259,7 +258,7 @@ def _print_certificate(
     if item.is_ca:
         flags.append(label("ca", lang))
     extra = f"  [dim]({', '.join(flags)})[/]" if flags else ""
-    console.print(f"  [bold]\\[{item.position}] {escape(item.subject)}[/]{extra}")
+    console.print(f"  [bold]\\[{item.position}] {escaped(item.subject)}[/]{extra}")
     names = [f"DNS:{n}" for n in item.dns_names] + [f"IP:{n}" for n in item.ip_addresses]
     rows = [
         (label("sans", lang), ", ".join(names) or label("none", lang)),
@@ -273,13 +272,13 @@ def _print_certificate(
         rows.append((label("file", lang), file))
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
-        console.print(f"      {name:<{width}}  {escape(value)}")
+        console.print(f"      {name:<{width}}  {escaped(value)}")
 
 
 def _print_findings(console: Console, findings: Sequence[Finding]) -> None:
     for item in findings:
         style = _SEVERITY_STYLE[item.severity]
-        console.print(f"  [{style}]{item.severity:<7}[/] {item.code}: {escape(item.message)}")
+        console.print(f"  [{style}]{item.severity:<7}[/] {item.code}: {escaped(item.message)}")
 
 
 def collect_to_text(report: CollectReport, lang: Lang, *, width: int, color: bool) -> str:
@@ -290,17 +289,17 @@ def collect_to_text(report: CollectReport, lang: Lang, *, width: int, color: boo
         target, fetch = endpoint.target, endpoint.fetch
         title = f"{target.server_name}  {target.display}" if target.server_name else target.display
         context = ", ".join(x for x in (target.role, target.label) if x)
-        suffix = f"  ({escape(context)})" if context else ""
-        console.print(f"[bold]{escape(title)}[/]{suffix}")
+        suffix = f"  ({escaped(context)})" if context else ""
+        console.print(f"[bold]{escaped(title)}[/]{suffix}")
         style = _STATUS_STYLE.get(fetch.status, "red")
         if fetch.ok:
             chain = label("chain", lang, n=len(fetch.chain))
             if not fetch.chain_complete:
                 chain += f" ({label('leaf_only', lang)})"
             parts = [fetch.tls_version or "", fetch.cipher or "", chain]
-            console.print(f"  [{style}]ok[/]  " + escape("  ".join(p for p in parts if p)))
+            console.print(f"  [{style}]ok[/]  " + escaped("  ".join(p for p in parts if p)))
         else:
-            console.print(f"  [{style}]{fetch.status}[/]  {escape(fetch.error or '')}")
+            console.print(f"  [{style}]{fetch.status}[/]  {escaped(fetch.error or '')}")
         for i, item in enumerate(endpoint.certificates):
             file = endpoint.files[i] if i < len(endpoint.files) else None
             _print_certificate(console, item, file, now, lang)
@@ -328,12 +327,14 @@ def check_to_text(report: CheckReport, lang: Lang, *, width: int, color: bool) -
     console = _console(buffer, width, color)
     now = report.checked_at
     for item in report.files:
-        console.print(f"[bold]{escape(item.path)}[/]  ({item.format})")
+        console.print(f"[bold]{escaped(item.path)}[/]  ({item.format})")
         for i, details in enumerate(item.certificates):
             file = item.files[i] if i < len(item.files) else None
             _print_certificate(console, details, file, now, lang)
         if item.ignored_blocks:
-            console.print(f"  [dim]ignored PEM blocks: {escape(', '.join(item.ignored_blocks))}[/]")
+            console.print(
+                f"  [dim]ignored PEM blocks: {escaped(', '.join(item.ignored_blocks))}[/]"
+            )
         _print_findings(console, item.findings)
         console.print()
     console.print(
@@ -370,13 +371,13 @@ def ads_to_text(report: AdsReport, lang: Lang, *, width: int, color: bool) -> st
     buffer = io.StringIO()
     console = _console(buffer, width, color)
     dns = report.dns
-    console.print(f"[bold]{escape(report.fqdn)}[/]  port {report.port}")
+    console.print(f"[bold]{escaped(report.fqdn)}[/]  port {report.port}")
     answer = ", ".join(dns.addresses) or f"{label('no_answer', lang)} ({dns.error or ''})"
-    console.print(f"  {label('resolver', lang)}: {escape(dns.resolver)}")
-    console.print(f"  {label('answer', lang)}: {escape(answer)}")
+    console.print(f"  {label('resolver', lang)}: {escaped(dns.resolver)}")
+    console.print(f"  {label('answer', lang)}: {escaped(answer)}")
     which = "documented" if report.documented_source == "catalog" else "expected"
     console.print(
-        f"  {label(which, lang)}: {escape(', '.join(dns.documented) or label('none', lang))}"
+        f"  {label(which, lang)}: {escaped(', '.join(dns.documented) or label('none', lang))}"
     )
     if not report.documented_probed:
         console.print(f"  [dim]{label('not_probed', lang)}[/]")
@@ -398,10 +399,10 @@ def ads_to_text(report: AdsReport, lang: Lang, *, width: int, color: bool) -> st
             cells[6] = _yes_no(tls.trusted, lang)
         cells[7] = "; ".join(result.findings) or result.reason
         style = "green" if _reachable(result) else ("red" if result.required else "yellow")
-        escaped = [escape(c) for c in cells]
+        shown = [escaped(c) for c in cells]
         if color:
-            escaped[2] = f"[{style}]{escaped[2]}[/]"
-        table.add_row(*escaped)
+            shown[2] = f"[{style}]{shown[2]}[/]"
+        table.add_row(*shown)
     console.print(table)
     answered = [r for r in report.results if r.required]
     console.print(
@@ -415,7 +416,7 @@ def ads_to_text(report: AdsReport, lang: Lang, *, width: int, color: bool) -> st
     )
     console.print(f"\n[bold]{label('notes', lang)}[/]")
     for note in report.notes:
-        console.print(f"  - {escape(note)}")
+        console.print(f"  - {escaped(note)}")
     return buffer.getvalue()
 
 

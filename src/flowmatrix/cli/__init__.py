@@ -76,7 +76,10 @@ def main(argv: list[str] | None = None) -> None:
         _load_commands(argv)
         app(args=argv, prog_name="flowmatrix")
     except UserError as exc:
-        sys.stderr.write(f"flowmatrix: error: {exc}\n")
+        from flowmatrix.textsafe import visible
+
+        # One line, whatever the message quotes: control characters are shown as escapes.
+        sys.stderr.write(f"flowmatrix: error: {visible(str(exc), line_breaks=False)}\n")
         sys.exit(ExitCode.USAGE)
     except KeyboardInterrupt:
         sys.stderr.write("flowmatrix: interrupted\n")

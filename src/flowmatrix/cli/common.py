@@ -77,8 +77,11 @@ def emit_as(
 
 
 def note(message: str) -> None:
-    """A line for the human on stderr (summaries, skipped requirements)."""
-    sys.stderr.write(message + "\n")
+    """A line for the human on stderr (summaries, skipped requirements); control
+    characters from the data are shown as escapes, never sent to the terminal."""
+    from flowmatrix.textsafe import visible
+
+    sys.stderr.write(visible(message) + "\n")
 
 
 def warn(warnings: Iterable[str]) -> None:

@@ -11,17 +11,23 @@ import typer
 from flowmatrix.cli import options as opt
 from flowmatrix.cli.app import app
 from flowmatrix.cli.common import emit, exit_findings, load_plan_for, note
-from flowmatrix.rules.targets import TARGETS
+from flowmatrix.rules import registry
+from flowmatrix.rules.registry import TARGETS
 
 if TYPE_CHECKING:
     from flowmatrix.model import Plan
     from flowmatrix.rules.model import Scope
 
+#: Why a companion file goes with some targets only (None: no hint).
+_SIDE_FILE_HINTS: dict[str, str | None] = {
+    "ipset": None,
+    "dnsmasq": "the other platforms resolve their FQDN objects themselves",
+}
 #: The targets as a choice for the command line.
 Target = Enum("Target", {name: name for name in TARGETS}, type=str)  # type: ignore[misc]
 
 
-@app.command("rules")
+@app.command("rules", epilog=registry.epilog())
 def rules_command(
     site: opt.SiteArg = None,
     target: Annotated[
@@ -29,9 +35,7 @@ def rules_command(
         typer.Option(
             "--target",
             "-t",
-            help="nftables, iptables (IPv4), ip6tables (IPv6), a vendor through aerleon "
-            "(ciscoasa, srx, paloalto, fortigate, cisco, arista, gce, k8s, windows_advfirewall), "
-            "or squid (the site's web proxy allow-list).",
+            help=registry.option_help(),
         ),
     ] = Target["nftables"],
     firewall: Annotated[
@@ -48,7 +52,7 @@ def rules_command(
         bool,
         typer.Option(
             "--check",
-            help="Validate with nft / iptables-restore in a throwaway network namespace (root).",
+            help=registry.check_help(),
         ),
     ] = False,
     resolve: Annotated[
@@ -104,20 +108,24 @@ def rules_command(
     from flowmatrix.rules.validate import can_validate, validate
 
     plan = load_plan_for(site, lang, catalog)
-    name = str(target.value)
-    scope = _scope(plan, firewall, host, name)
+    entry = registry.entry(str(target.value))
+    name = entry.name
+    scope = _scope(plan, firewall, host, entry)
     if check and not can_validate(name):
         raise UserError(
             f"--check has no validator for {name}",
-            hint="it works with nftables, iptables, ip6tables and squid",
+            hint=f"it works with {registry.either(registry.checkable(), 'and')}",
         )
-    if ipset is not None and name not in ("iptables", "ip6tables"):
-        raise UserError("--ipset goes with --target iptables or ip6tables")
-    if dnsmasq is not None and name not in ("nftables", "iptables", "ip6tables"):
-        raise UserError(
-            "--dnsmasq goes with --target nftables, iptables or ip6tables",
-            hint="the other platforms resolve their FQDN objects themselves",
-        )
+    side_files: tuple[tuple[registry.SideFile, Path | None], ...] = (
+        ("ipset", ipset),
+        ("dnsmasq", dnsmasq),
+    )
+    for kind, path in side_files:
+        if path is not None and kind not in entry.side_files:
+            raise UserError(
+                f"--{kind} goes with --target {registry.either(registry.with_side_file(kind))}",
+                hint=_SIDE_FILE_HINTS[kind],
+            )
     if resolver is not None and not resolve:
         raise UserError("--resolver goes with --resolve")
     result = generate(plan, scope, name, resolve=resolve, resolver=resolver)
@@ -149,16 +157,17 @@ def rules_command(
     exit_findings(failed)
 
 
-def _scope(plan: Plan, firewall: str | None, host: str | None, target: str) -> Scope:
+def _scope(plan: Plan, firewall: str | None, host: str | None, target: registry.Target) -> Scope:
     from flowmatrix.errors import UserError
     from flowmatrix.rules import Scope
 
     if firewall and host:
         raise UserError("give --firewall or --host, not both")
-    if target == "squid":
+    if target.plan_wide:
         if firewall or host:
             raise UserError(
-                "--target squid writes the site's proxy allow-list: no --firewall or --host"
+                f"--target {target.name} writes the site's proxy allow-list: "
+                "no --firewall or --host"
             )
         proxy = plan.site.proxy
         return Scope("proxy", (proxy.host or proxy.address or "proxy") if proxy else "proxy")

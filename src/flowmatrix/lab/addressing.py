@@ -4,7 +4,9 @@
 * a network host (clients: 10.10.96.0/22) is represented by its first free address;
 * 'any address' in the Internet zone is represented by documentation addresses
   (203.0.113.0/24, 198.51.100.0/24, 2001:db8::/32) that are in no zone of the site;
-* 'strangers' (addresses no host of the site has) are the sources of unplanned probes.
+* 'strangers' (addresses no host of the site has) are the sources of unplanned probes;
+* a host known by name only (``rest.nexmo.com``) gets a lab address per family in its
+  zone, which the lab's DNS server answers for that name (:mod:`flowmatrix.lab.names`).
 
 All of them exist only inside the lab's namespaces, which have no link to the host.
 The transit networks between zones and firewalls come from 100.64.0.0/10 (and an
@@ -14,7 +16,7 @@ fd00::/8 prefix for IPv6), chosen so they overlap nothing of the site.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from flowmatrix.model import FlowEnd, HostRef, Plan
@@ -32,6 +34,15 @@ TRANSIT_V4 = ("100.64.0.0/16", "100.65.0.0/16", "100.127.0.0/16", "198.18.0.0/16
 TRANSIT_V6 = ("fd6c:6162:0::/48", "fd6c:6162:1::/48", "fdfe:6c61:6200::/48")
 #: Host part of a firewall's transit address: FIREWALL_HOST_BASE + its index in the site.
 FIREWALL_HOST_BASE = 10
+
+
+#: First label of the name that stands for a wildcard (``*.mzstatic.com``) in the lab.
+WILDCARD_LABEL = "fmlab-wildcard"
+
+
+def lab_name(name: str) -> str:
+    """The name the lab resolves for a plan name: itself, or one name below a wildcard."""
+    return f"{WILDCARD_LABEL}{name[1:]}" if name.startswith("*.") else name
 
 
 def _network(text: str) -> IPNetwork:
@@ -75,6 +86,10 @@ class AddressPlan:
     strangers: dict[tuple[str, int, int], str] = field(default_factory=dict)
     transit: dict[str, ZoneTransit] = field(default_factory=dict)
     ipv6: bool = False
+    names: dict[tuple[str, int], str] = field(default_factory=dict)
+    """(DNS name, family) -> the lab address the lab's DNS server answers for it."""
+    name_zones: dict[str, str] = field(default_factory=dict)
+    """DNS name -> the zone its lab addresses are in."""
 
     # --- placing addresses ------------------------------------------------------------
 
@@ -128,31 +143,55 @@ class AddressPlan:
         """A lab address for 'any address in ``zone``'."""
         key = (zone, family)
         if key not in self.anys:
-            picked = None
-            for net in self._zone_networks(zone, family):
-                free = self._free(a for a in _first_hosts(net) if self._in_zone(zone, a))
-                if free is not None:
-                    picked = self.place(zone, free)
-                    break
+            picked = self._pick(zone, family, _first_hosts)
             if picked is None:
                 return None
             self.anys[key] = picked
         return self.anys[key]
 
+    def _pick(
+        self, zone: str, family: int, hosts: Callable[[IPNetwork], Iterator[IPAddress]]
+    ) -> str | None:
+        """Place the first free address of ``zone``'s networks, in the order of ``hosts``."""
+        for net in self._zone_networks(zone, family):
+            free = self._free(a for a in hosts(net) if self._in_zone(zone, a))
+            if free is not None:
+                return self.place(zone, free)
+        return None
+
     def stranger(self, zone: str, family: int, number: int = 0) -> str | None:
         """An address of ``zone`` that no host of the site has (a source of unplanned probes)."""
         key = (zone, family, number)
         if key not in self.strangers:
-            picked = None
-            for net in self._zone_networks(zone, family):
-                free = self._free(a for a in _last_hosts(net) if self._in_zone(zone, a))
-                if free is not None:
-                    picked = self.place(zone, free)
-                    break
+            picked = self._pick(zone, family, _last_hosts)
             if picked is None:
                 return None
             self.strangers[key] = picked
         return self.strangers[key]
+
+    def name_address(self, name: str, zone: str, family: int) -> str | None:
+        """The lab address of DNS name ``name`` in ``zone`` (a fresh one per name)."""
+        key = (name, family)
+        if key not in self.names:
+            picked = self._pick(zone, family, _first_hosts)
+            if picked is None:
+                return None
+            self.names[key] = picked
+            self.name_zones[name] = zone
+        return self.names[key]
+
+    def name_addresses(self, end: FlowEnd) -> list[tuple[str, str]]:
+        """(name, lab address) for every name of ``end`` known by name only, wildcards
+        aside (no packet filter matches them: they go through the proxy)."""
+        found = []
+        for name in end.names:
+            if name.startswith("*."):
+                continue
+            for family in (4, 6) if self.ipv6 else (4,):
+                address = self.name_address(name, end.zone, family)
+                if address is not None:
+                    found.append((name, address))
+        return found
 
     def end_addresses(self, end: FlowEnd) -> list[tuple[str, str]]:
         """(host label, lab address) for every host of ``end`` ('any': one representative)."""
@@ -223,4 +262,11 @@ def build_address_plan(plan: Plan) -> AddressPlan:
                     addresses.host_addresses(HostRef(ref.name, (text,)), end.zone)
     for end in ends:
         addresses.end_addresses(end)
+    for flow in plan.flows:
+        if flow.requested and not flow.destination.any_address:
+            addresses.name_addresses(flow.destination)
+        if flow.requested and flow.proxy is not None and addresses.zones.internet is not None:
+            # the proxy resolves them: one IPv4 address each, the way the lab reaches it
+            for name in flow.proxy.names:
+                addresses.name_address(lab_name(name), addresses.zones.internet, 4)
     return addresses

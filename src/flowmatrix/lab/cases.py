@@ -11,22 +11,37 @@ the rules match it. So a flow from (or to) the Internet gets an unplanned case f
 to) an internal zone first: the same packet from a stranger of a zone the flow goes
 through (then of the other zones), which a rule matching the Internet by its interface
 alone, or not at all, would let through.
+
+A destination known by name only is probed at the lab address the lab's DNS server
+gives that name: the probe resolves it first, through the dnsmasq of the first firewall
+on the way, which fills the rules' name sets as in production. Its first unplanned case
+is the same packet to a name the plan does not have (a sibling of it, served by the same
+DNS server), which must stay blocked.
+
+A flow through the site's web proxy (its client leg) is probed end to end through the
+proxy: ``CONNECT name:port`` from the source to the proxy, which resolves the name and
+reaches the destination through the firewalls (a wildcard ``*.x.com``: one name below
+it). Its unplanned cases ask the proxy for another name, another port, or come from
+another source; the proxy's allow-list must refuse each one.
 """
 
 from __future__ import annotations
 
 import ipaddress
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Literal
 
-from flowmatrix.lab.addressing import AddressPlan
-from flowmatrix.model import Flow, FlowEnd, Plan
+from flowmatrix.lab.addressing import AddressPlan, lab_name
+from flowmatrix.model import Flow, FlowEnd, Plan, ProxyLeg
 from flowmatrix.rules.select import zone_walk
 from flowmatrix.topology import FirewallGraph
 
 Variant = Literal[
     "planned",
+    "not-requested",
+    "other-name",
     "internal-source",
     "internal-destination",
     "other-port",
@@ -35,13 +50,19 @@ Variant = Literal[
 ]
 #: Unplanned variants, in the order they are tried for each flow and family.
 UNPLANNED: tuple[Variant, ...] = (
+    "other-name",
     "internal-source",
     "internal-destination",
     "other-port",
     "reversed",
     "other-source",
 )
-NOT_REQUIRED = frozenset({"obsolete", "legacy"})
+#: The one reason a planned flow may be left out of the lab without failing it.
+SAME_ZONE = "same zone: no firewall on the path"
+#: First label of the name an 'other-name' case resolves: a sibling of a planned name.
+OTHER_NAME_LABEL = "fmlab-not-planned"
+#: The unplanned variants of a case through the proxy: what its allow-list must refuse.
+VIA_PROXY: frozenset[Variant] = frozenset({"other-name", "other-port", "other-source"})
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -65,6 +86,10 @@ class Case:
     destination_address: str
     firewalls: tuple[str, ...]
     service: str | None = None
+    name: str | None = None
+    """The DNS name the probe resolves first (its destination is known by name)."""
+    via: tuple[str, int] | None = None
+    """(address, port) of the web proxy the probe goes through (``CONNECT name:port``)."""
 
     @property
     def planned(self) -> bool:
@@ -81,6 +106,9 @@ class Skipped:
 
     flow: str
     reason: str
+    failure: bool = True
+    """Whether the skip fails the lab: every skip of a requested flow does, except a
+    flow with no firewall on its path (nothing to rehearse)."""
 
 
 #: The networks an end matches, and whether an address must be outside all of them.
@@ -95,7 +123,11 @@ class Allowed:
     other zone of the site.
     """
 
-    def __init__(self, plan: Plan) -> None:
+    def __init__(self, plan: Plan, names: Mapping[tuple[str, int], str] | None = None) -> None:
+        self.names: dict[str, list[str]] = defaultdict(list)
+        """DNS name -> its lab addresses: a name set matches them once resolved."""
+        for (name, _), address in (names or {}).items():
+            self.names[name].append(address)
         self.zones: dict[str, tuple[IPNetwork, ...]] = {
             zone.name: tuple(ipaddress.ip_network(c, strict=False) for c in zone.cidrs)
             for zone in plan.site.zones
@@ -103,13 +135,18 @@ class Allowed:
         self.internet = {zone.name for zone in plan.site.zones if zone.internet}
         self.index: dict[tuple[str, int], list[tuple[_Match, _Match]]] = defaultdict(list)
         for flow in plan.flows:
+            if not flow.requested:
+                continue
             entry = (self._match(flow.source), self._match(flow.destination))
             for port in flow.ports:
                 self.index[(flow.protocol, port)].append(entry)
 
     def _match(self, end: FlowEnd) -> _Match:
         if not end.any_address:
-            return tuple(ipaddress.ip_network(a, strict=False) for a in end.addresses), False
+            named = [a for name in end.names for a in self.names.get(name, ())]
+            return tuple(
+                ipaddress.ip_network(a, strict=False) for a in (*end.addresses, *named)
+            ), False
         if end.zone in self.internet or not self.zones.get(end.zone):
             others = tuple(
                 net
@@ -139,6 +176,43 @@ def _covers(match: _Match, address: ipaddress.IPv4Address | ipaddress.IPv6Addres
     return inside != outside
 
 
+def _case(
+    flow: Flow,
+    source: tuple[str, str],
+    destination: tuple[str, str, str],
+    port: int,
+    firewalls: tuple[str, ...],
+    *,
+    name: str | None = None,
+    via: tuple[str, int] | None = None,
+    protocol: str | None = None,
+) -> Case:
+    """A probe of ``flow`` from ``source`` (label, address) to ``destination`` (zone,
+    label, address): planned, or must-be-blocked for a flow the site does not request."""
+    return Case(
+        id=flow.id,
+        variant="planned" if flow.requested else "not-requested",
+        flow=flow.id,
+        required=True,
+        protocol=protocol or flow.protocol,
+        port=port,
+        source_zone=flow.source.zone,
+        source_label=source[0],
+        source_address=source[1],
+        destination_zone=destination[0],
+        destination_label=destination[1],
+        destination_address=destination[2],
+        firewalls=firewalls,
+        service=flow.service,
+        name=name,
+        via=via,
+    )
+
+
+def _packet(case: Case) -> tuple[str, str, str, int]:
+    return case.source_address, case.destination_address, case.protocol, case.port
+
+
 def _family(address: str) -> int:
     return 6 if ":" in address else 4
 
@@ -153,34 +227,36 @@ class _Builder:
     graph: FirewallGraph
     allowed: Allowed
     seen: set[tuple[str, str, str, int]]
+    planned_names: frozenset[str] = frozenset()
     count: int = 0
 
+    def skip(self, flow: Flow, reason: str) -> list[Case]:
+        failure = flow.requested and reason != SAME_ZONE
+        if not flow.requested:
+            reason = f"{reason} (not requested: {flow.status})"
+        self.skipped.append(Skipped(flow.id, reason, failure))
+        return []
+
     def planned(self, flow: Flow) -> list[Case]:
+        """The cases of ``flow``: planned ones (each must pass) for a requested flow;
+        for an obsolete or legacy flow the site does not keep, the same probes, which
+        must be blocked (the rules leave it out)."""
+        if flow.proxy is not None and flow.proxy.leg == "client":
+            return self.through_proxy(flow, flow.proxy)
         if not flow.firewalls:
             same = flow.source.zone == flow.destination.zone
-            self.skipped.append(
-                Skipped(
-                    flow.id,
-                    "same zone: no firewall on the path"
-                    if same
-                    else "no firewall path between the zones",
-                )
-            )
-            return []
+            return self.skip(flow, SAME_ZONE if same else "no firewall path between the zones")
         sources = self.addresses.end_addresses(flow.source)
         destinations = self.addresses.end_addresses(flow.destination)
+        named = {} if flow.destination.any_address else dict.fromkeys(flow.destination.names)
+        if named:
+            destinations += self.addresses.name_addresses(flow.destination)
         if not destinations:
             names = ", ".join(flow.destination.fqdns) or flow.destination.role
-            self.skipped.append(
-                Skipped(
-                    flow.id, f"destination known by name only ({names}): the rules cannot match it"
-                )
-            )
-            return []
+            return self.skip(flow, f"destination {names} has no address in the lab")
         if not sources:
-            self.skipped.append(Skipped(flow.id, "the source has no address"))
-            return []
-        made = []
+            return self.skip(flow, "the source has no address")
+        made: list[Case] = []
         for family in (4, 6):
             source = next(((label, a) for label, a in sources if _family(a) == family), None)
             if source is None:
@@ -192,27 +268,58 @@ class _Builder:
             for address, label in targets.items():
                 if address == source[1]:
                     continue
-                for port in flow.ports:
-                    made.append(
-                        Case(
-                            id=flow.id,
-                            variant="planned",
-                            flow=flow.id,
-                            required=flow.status not in NOT_REQUIRED,
-                            protocol=flow.protocol,
-                            port=port,
-                            source_zone=flow.source.zone,
-                            source_label=source[0],
-                            source_address=source[1],
-                            destination_zone=flow.destination.zone,
-                            destination_label=label,
-                            destination_address=address,
-                            firewalls=flow.firewalls,
-                            service=flow.service,
-                        )
+                made.extend(
+                    _case(
+                        flow,
+                        source,
+                        (flow.destination.zone, label, address),
+                        port,
+                        flow.firewalls,
+                        name=label if label in named else None,
                     )
+                    for port in flow.ports
+                )
         if not made:
-            self.skipped.append(Skipped(flow.id, "source and destination share no address family"))
+            return self.skip(flow, "source and destination share no address family")
+        if not flow.requested:
+            made = [c for c in made if not self.allowed(*_packet(c))]
+            if not made:
+                return self.skip(flow, "other planned flows allow the same packets")
+        return made
+
+    def through_proxy(self, flow: Flow, leg: ProxyLeg) -> list[Case]:
+        """``CONNECT name:port`` through the proxy, from the first IPv4 source, for every
+        name and port the proxy serves this flow."""
+        source = next(
+            ((label, a) for label, a in self.addresses.end_addresses(flow.source) if ":" not in a),
+            None,
+        )
+        proxy = next(
+            (a for _, a in self.addresses.end_addresses(flow.destination) if ":" not in a), None
+        )
+        internet = self.addresses.zones.internet
+        if source is None or proxy is None or internet is None:
+            return self.skip(flow, "the lab rehearses the web proxy over IPv4: no IPv4 address")
+        path = self.graph.path(flow.destination.zone, internet)
+        made: list[Case] = []
+        for name in leg.names:
+            lab_name_ = lab_name(name)
+            address = self.addresses.names.get((lab_name_, 4))
+            if address is None or path is None:
+                return self.skip(flow, f"no lab address for {name}")
+            made.extend(
+                _case(
+                    flow,
+                    source,
+                    (internet, lab_name_, address),
+                    port,
+                    tuple(dict.fromkeys((*flow.firewalls, *path))),
+                    name=lab_name_,
+                    via=(proxy, leg.port),
+                    protocol="tcp",
+                )
+                for port in leg.ports
+            )
         return made
 
     def unplanned(self, flow: Flow, model: Case) -> list[Case]:
@@ -221,6 +328,8 @@ class _Builder:
         for variant in UNPLANNED:
             if len(found) >= self.unplanned_per_flow:
                 break
+            if model.via is not None and variant not in VIA_PROXY:
+                continue
             case = self._derive(flow, model, variant)
             if case is not None:
                 found.append(case)
@@ -235,11 +344,14 @@ class _Builder:
             model.destination_address,
         )
         port = model.port
+        if variant == "other-name":
+            return self._other_name(flow, model)
         if variant == "other-port":
+            ports = flow.proxy.ports if model.via is not None and flow.proxy else flow.ports
             port = next(
                 (
                     p
-                    for p in range(max(flow.ports) + 1, 65536)
+                    for p in range(max(ports) + 1, 65536)
                     if not self.allowed(src, dst, flow.protocol, p)
                 ),
                 0,
@@ -296,7 +408,34 @@ class _Builder:
             destination_zone=dst_zone,
             destination_label=dst_label,
             destination_address=dst,
-            firewalls=path,
+            firewalls=path if model.via is None else model.firewalls,
+            name=model.name if model.via is not None else None,
+            via=model.via,
+        )
+
+    def _other_name(self, flow: Flow, model: Case) -> Case | None:
+        """``model`` to a sibling of its name that the plan does not have."""
+        if model.name is None or "." not in model.name:
+            return None
+        sibling = f"{OTHER_NAME_LABEL}.{model.name.partition('.')[2]}"
+        planned = self.planned_names
+        if any(sibling == n or sibling.endswith(f".{n.removeprefix('*.')}") for n in planned):
+            return None  # dnsmasq's nftset= lines match names below a planned one too
+        address = self.addresses.name_address(sibling, model.destination_zone, model.family)
+        if address is None:
+            return None
+        key = (model.source_address, address, flow.protocol, model.port)
+        if key in self.seen or self.allowed(*key):
+            return None
+        self.seen.add(key)
+        self.count += 1
+        return replace(
+            model,
+            id=f"unplanned-{self.count}",
+            variant="other-name",
+            destination_label=sibling,
+            destination_address=address,
+            name=sibling,
         )
 
     def _internal(
@@ -341,16 +480,24 @@ def build_cases(
 ) -> tuple[list[Case], list[Skipped]]:
     """The planned cases in plan order, then the unplanned ones; and the flows skipped."""
     builder = _Builder(
-        plan, addresses, unplanned_per_flow, [], [], FirewallGraph(plan.site), Allowed(plan), set()
+        plan,
+        addresses,
+        unplanned_per_flow,
+        [],
+        [],
+        FirewallGraph(plan.site),
+        Allowed(plan, addresses.names),
+        set(),
+        frozenset(n for f in plan.flows for end in (f.source, f.destination) for n in end.names),
     )
     planned: list[tuple[Flow, list[Case]]] = []
     for flow in plan.flows:
         made = builder.planned(flow)
-        if made:
+        builder.cases.extend(made)
+        if made and flow.requested:
             planned.append((flow, made))
-            builder.cases.extend(made)
     for case in builder.cases:
-        builder.seen.add((case.source_address, case.destination_address, case.protocol, case.port))
+        builder.seen.add(_packet(case))
     for flow, made in planned:
         models = {case.family: case for case in reversed(made)}
         for family in sorted(models):

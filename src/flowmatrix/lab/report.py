@@ -6,17 +6,24 @@ JSON contract (``format_version`` 1)::
      "phases": {"build_s", "rules_s", "listen_s", "probe_s", "teardown_s": float},
      "failed": bool,
      "summary": {"planned", "passed", "blocked", "unplanned", "unplanned_blocked",
-                 "leaks", "skipped": int},
+                 "leaks", "skipped", "skipped_failures", "not_requested": int},
      "firewalls": [{"name", "rules": "generated"|"file", "rule_count", "interfaces": {zone: if}}],
      "results": [{"id", "flow",
-                  "variant": "planned"|"internal-source"|"internal-destination"|"other-port"
+                  "variant": "planned"|"not-requested"|"other-name"|"internal-source"|"internal-destination"|"other-port"
                              |"reversed"|"other-source",
                   "required", "verdict": "pass"|"blocked"|"leak"|"error", "ok",
                   "protocol", "port", "firewalls": [str],
                   "source": {"label", "address", "zone"},
                   "destination": {"label", "address", "zone"},
+                  "name": str|null, "via": "ADDRESS:PORT"|null,
                   "state", "reason", "latency_ms"}],
-     "skipped": [{"flow", "reason"}], "warnings": [str]}
+     "skipped": [{"flow", "reason", "failure": bool}], "warnings": [str]}
+
+A "not-requested" case is an obsolete or legacy flow the site does not keep
+(``keep_obsolete``): the rules leave it out, so its probes must be blocked. A skipped flow
+with ``failure`` true (any reason but "same zone: no firewall on the path") fails the run.
+``name`` is the DNS name the probe resolved (through the firewalls' dnsmasq) or asked the
+proxy for; ``via`` the web proxy it went through (``CONNECT name:port``).
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ _STYLES = {
         "blocked": "green",
         "leak": "bold red",
         "blocked!": "bold red",
+        "skipped!": "bold red",
         "error": "bold red",
     }
 }
@@ -63,6 +71,8 @@ def result_to_dict(result: CaseResult) -> dict[str, Any]:
             "address": case.destination_address,
             "zone": case.destination_zone,
         },
+        "name": case.name,
+        "via": None if case.via is None else f"{case.via[0]}:{case.via[1]}",
         "state": result.state,
         "reason": result.reason,
         "latency_ms": None if result.latency_ms is None else round(result.latency_ms, 3),
@@ -83,7 +93,9 @@ def report_to_dict(report: LabReport) -> dict[str, Any]:
             for f in report.firewalls
         ],
         "results": [result_to_dict(r) for r in report.results],
-        "skipped": [{"flow": s.flow, "reason": s.reason} for s in report.skipped],
+        "skipped": [
+            {"flow": s.flow, "reason": s.reason, "failure": s.failure} for s in report.skipped
+        ],
         "warnings": list(report.warnings),
     }
 
@@ -95,15 +107,16 @@ def to_json(report: LabReport) -> str:
 def _row(result: CaseResult) -> dict[str, str]:
     case = result.case
     verdict: str = result.verdict
-    if verdict == "blocked" and case.planned:
-        verdict = "blocked!" if not result.ok else "blocked (not required)"
+    if verdict == "blocked" and not result.ok:
+        verdict = "blocked!"
     flow = case.flow if case.planned else f"{case.flow} ({case.variant})"
     return {
         "verdict": verdict,
         "flow": flow,
         "source": f"{case.source_label} {case.source_address} [{case.source_zone}]",
         "destination": f"{case.destination_label} {case.destination_address} "
-        f"[{case.destination_zone}]",
+        f"[{case.destination_zone}]"
+        + ("" if case.via is None else f" via proxy {case.via[0]}:{case.via[1]}"),
         "protocol": case.protocol,
         "port": str(case.port),
         "firewalls": " > ".join(case.firewalls),
@@ -115,7 +128,10 @@ def to_table(
     report: LabReport, lang: Lang = "en", *, width: int | None = None, color: bool = False
 ) -> str:
     rows = [_row(r) for r in report.results]
-    rows += [{"verdict": "skipped", "flow": s.flow, "reason": s.reason} for s in report.skipped]
+    rows += [
+        {"verdict": "skipped!" if s.failure else "skipped", "flow": s.flow, "reason": s.reason}
+        for s in report.skipped
+    ]
     return table_text(
         rows, COLUMNS, lang, title=f"lab: {report.site}", width=width, color=color, styles=_STYLES
     )

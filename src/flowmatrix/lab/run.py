@@ -14,8 +14,11 @@ from typing import Literal
 from flowmatrix.errors import UserError
 from flowmatrix.lab.addressing import build_address_plan
 from flowmatrix.lab.cases import Case, Skipped, build_cases
+from flowmatrix.lab.daemons import Daemons
 from flowmatrix.lab.debris import PREFIX
 from flowmatrix.lab.interrupts import InterruptGuard
+from flowmatrix.lab.names import resolve_cases, start_name_service
+from flowmatrix.lab.proxy import start_proxy
 from flowmatrix.lab.topology import LabTopology, build_topology, interface_names, load_rules
 from flowmatrix.lab.traffic import Listener, ZoneThread, listen_setups, run_cases, stop_all
 from flowmatrix.model import Plan
@@ -68,7 +71,7 @@ class LabReport:
     duration: float
     namespaces: int
     phases: dict[str, float] = field(default_factory=dict)
-    """Wall seconds of each phase: build, rules, listen, probe, teardown."""
+    """Wall seconds of each phase: build, rules, names, listen, probe, teardown."""
 
     @property
     def planned(self) -> tuple[CaseResult, ...]:
@@ -79,8 +82,13 @@ class LabReport:
         return tuple(r for r in self.results if not r.case.planned)
 
     @property
+    def failures_skipped(self) -> tuple[Skipped, ...]:
+        """Requested flows the lab could not rehearse: each one fails the run."""
+        return tuple(s for s in self.skipped if s.failure)
+
+    @property
     def failed(self) -> bool:
-        return any(not r.ok for r in self.results)
+        return any(not r.ok for r in self.results) or bool(self.failures_skipped)
 
     def counts(self) -> dict[str, int]:
         planned, unplanned = self.planned, self.unplanned
@@ -92,6 +100,8 @@ class LabReport:
             "unplanned_blocked": sum(r.verdict == "blocked" for r in unplanned),
             "leaks": sum(r.verdict != "blocked" for r in unplanned),
             "skipped": len(self.skipped),
+            "skipped_failures": len(self.failures_skipped),
+            "not_requested": sum(r.case.variant == "not-requested" for r in unplanned),
         }
 
     def summary_line(self) -> str:
@@ -99,10 +109,26 @@ class LabReport:
         verdict = "FAILED" if self.failed else "OK"
         return (
             f"lab {verdict}: {c['passed']}/{c['planned']} planned probes passed, "
-            f"{c['unplanned_blocked']}/{c['unplanned']} unplanned probes blocked, "
-            f"{c['skipped']} flows skipped, {len(self.firewalls)} firewalls, "
+            f"{c['unplanned_blocked']}/{c['unplanned']} unplanned probes blocked"
+            + (f" ({c['not_requested']} of flows not requested)" if c["not_requested"] else "")
+            + ", "
+            f"{c['skipped']} flows skipped"
+            + (
+                f" ({c['skipped_failures']} not rehearsed: failure)"
+                if c["skipped_failures"]
+                else ""
+            )
+            + f", {len(self.firewalls)} firewalls, "
             f"{self.duration:.1f} s"
         )
+
+
+def _arrival(case: Case) -> tuple[str, str, str, int]:
+    """What the destination's listener sees of a case: its source address; through the
+    proxy, the marker the probe sends through the tunnel (every case through the proxy
+    leaves from the proxy's address)."""
+    source = case.source_address if case.via is None else f"marker:{case.id}"
+    return source, case.destination_address, case.protocol, case.port
 
 
 def _judge(case: Case, result: ProbeResult, arrived: bool) -> CaseResult:
@@ -112,7 +138,9 @@ def _judge(case: Case, result: ProbeResult, arrived: bool) -> CaseResult:
     if case.planned:
         if result.state == "open":
             return CaseResult(case, "pass", True, result.state, result.reason, latency)
-        if arrived:
+        if case.via is not None:
+            why = result.reason
+        elif arrived:
             why = "the listener received it but no answer came back: the return path is blocked"
         elif result.state in ("filtered", "open|filtered"):
             why = "no answer, and nothing reached the listener: dropped on the way"
@@ -131,28 +159,36 @@ def _judge(case: Case, result: ProbeResult, arrived: bool) -> CaseResult:
         "blocked",
         True,
         result.state,
-        "no answer, and nothing reached the listener",
+        result.reason if case.via is not None else "no answer, and nothing reached the listener",
         latency,
     )
 
 
-def _rulesets(
-    plan: Plan, options: LabOptions
-) -> tuple[dict[str, str], list[FirewallSetup], list[str]]:
+@dataclass
+class _Rulesets:
+    texts: dict[str, str] = field(default_factory=dict)
+    """firewall -> the nftables script loaded into it."""
+    dnsmasq: dict[str, str] = field(default_factory=dict)
+    """firewall -> the dnsmasq lines filling its name sets (``rules --dnsmasq``)."""
+    setups: list[FirewallSetup] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _rulesets(plan: Plan, options: LabOptions) -> _Rulesets:
     from flowmatrix.rules import Scope, generate
 
-    texts: dict[str, str] = {}
-    setups: list[FirewallSetup] = []
-    warnings: list[str] = []
+    found = _Rulesets()
+    texts, setups, warnings = found.texts, found.setups, found.warnings
     for firewall in plan.site.firewalls:
         names = interface_names(firewall)
+        output = generate(plan, Scope("firewall", firewall.name), "nftables", interfaces=names)
+        found.dnsmasq[firewall.name] = output.side_files.get("dnsmasq", "")
         given = options.rulesets.get(firewall.name)
         if given is not None:
             texts[firewall.name] = given
             rules = sum(1 for line in given.splitlines() if " accept" in line)
             setups.append(FirewallSetup(firewall.name, "file", names, rules))
             continue
-        output = generate(plan, Scope("firewall", firewall.name), "nftables", interfaces=names)
         if output.errors:
             raise UserError(
                 f"the rules of {firewall.name} miss planned flows: "
@@ -161,7 +197,8 @@ def _rulesets(
         warnings.extend(f"{firewall.name}: {f}" for f in output.warnings)
         texts[firewall.name] = output.text
         setups.append(FirewallSetup(firewall.name, "generated", names, output.rules))
-    return texts, setups, list(dict.fromkeys(warnings))
+    found.warnings = list(dict.fromkeys(warnings))
+    return found
 
 
 def run_prefix() -> str:
@@ -199,7 +236,7 @@ def _rehearse(
     addresses = build_address_plan(plan)
     cases, skipped = build_cases(plan, addresses, options.unplanned_per_flow)
     addresses.plan_transit()
-    texts, firewalls, warnings = _rulesets(plan, options)
+    rulesets = _rulesets(plan, options)
     setups = listen_setups(plan, cases)
     probe_options = ProbeOptions(
         timeout=options.timeout, retries=1, two_ended=True, check_tls=False, concurrency=512
@@ -208,11 +245,14 @@ def _rehearse(
     made = NamespaceSet(prefix=run_prefix(), purpose="flowmatrix lab")
     running: list[ZoneThread] = []
     listeners: list[Listener] = []
+    daemons = Daemons()
+    unresolved: dict[int, str] = {}
 
     def teardown() -> int:
         with phases("teardown"):
             for thread in running:
                 thread.stop()
+            daemons.stop()
             phases.namespaces = len(made.registered)
             deleted = made.close()
             stop_all(running)
@@ -223,7 +263,11 @@ def _rehearse(
         with phases("build"):
             lab = build_topology(plan.site, addresses, made, progress)
         with phases("rules"):
-            _load_rulesets(lab, texts, options)
+            _load_rulesets(lab, rulesets.texts, options)
+        with phases("names"):
+            names = start_name_service(plan.site, lab, addresses, rulesets.dnsmasq, daemons)
+            proxy = start_proxy(plan, lab, addresses, names, daemons, cases)
+            daemons.wait_ready()
         with phases("listen"):
             listeners = [Listener(lab.zones[zone].name, s) for zone, s in setups.items()]
             running.extend(listeners)
@@ -234,30 +278,29 @@ def _rehearse(
         if progress:
             progress(f"lab: probing {len(cases)} cases")
         with phases("probe"):
+            unresolved = resolve_cases(lab, cases, names)
+            if proxy.problem is not None:
+                unresolved.update((i, proxy.problem) for i, c in enumerate(cases) if c.via)
             namespaces = {zone: ns.name for zone, ns in lab.zones.items()}
             results = run_cases(namespaces, cases, probe_options, running)
         stop_all(listeners)
     finally:
         guard.clean_up()
-    arrivals = {
-        (e.source_address, e.local_address, e.protocol, e.port)
-        for listener in listeners
-        for e in listener.events
-    }
+    events = [e for listener in listeners for e in listener.events]
+    arrivals = {(e.source_address, e.local_address, e.protocol, e.port) for e in events}
+    arrivals |= {(f"marker:{e.marker}", e.local_address, e.protocol, e.port) for e in events}
     judged = tuple(
-        _judge(
-            case,
-            result,
-            (case.source_address, case.destination_address, case.protocol, case.port) in arrivals,
-        )
-        for case, result in zip(cases, results, strict=True)
+        CaseResult(case, "error", False, "error", unresolved[index])
+        if index in unresolved
+        else _judge(case, result, _arrival(case) in arrivals)
+        for index, (case, result) in enumerate(zip(cases, results, strict=True))
     )
     return LabReport(
         plan.site.name,
         judged,
         tuple(skipped),
-        tuple(firewalls),
-        tuple(warnings),
+        tuple(rulesets.setups),
+        tuple(rulesets.warnings),
         time.monotonic() - started,
         phases.namespaces,
         dict(phases.seconds),

@@ -183,18 +183,29 @@ class Listener(ZoneThread):
 
 
 class Prober(ZoneThread):
-    """The probes that leave from one zone."""
+    """The probes that leave from one zone: straight to their destination, or through
+    the web proxy (:func:`flowmatrix.lab.proxy.probe_through_proxy`)."""
 
     kind = "probe"
 
-    def __init__(self, namespace: str, targets: list[ProbeTarget], options: ProbeOptions) -> None:
+    def __init__(self, namespace: str, cases: list[Case], options: ProbeOptions) -> None:
         super().__init__(namespace)
-        self.targets = targets
+        self.cases = cases
         self.options = options
         self.results: list[ProbeResult] = []
 
     async def main(self) -> None:
-        self.results = await probe_all(self.targets, self.options)
+        from flowmatrix.lab.proxy import probe_through_proxy
+
+        direct = [c for c in self.cases if c.via is None]
+        through = [c for c in self.cases if c.via is not None]
+        straight = asyncio.ensure_future(probe_all([probe_target(c) for c in direct], self.options))
+        proxied = await asyncio.gather(
+            *(probe_through_proxy(c, self.options.timeout) for c in through)
+        )
+        by_case = dict(zip((id(c) for c in direct), await straight, strict=True))
+        by_case.update(zip((id(c) for c in through), proxied, strict=True))
+        self.results = [by_case[id(c)] for c in self.cases]
 
 
 def stop_all(threads: Iterable[ZoneThread], timeout: float = 3.0) -> None:
@@ -220,7 +231,7 @@ def run_cases(
     for index, case in enumerate(cases):
         by_zone.setdefault(case.source_zone, []).append(index)
     probers = {
-        zone: Prober(namespaces[zone], [probe_target(cases[i]) for i in indexes], options)
+        zone: Prober(namespaces[zone], [cases[i] for i in indexes], options)
         for zone, indexes in by_zone.items()
     }
     running.extend(probers.values())

@@ -3,7 +3,7 @@
 An address cell may hold several values (comma, semicolon, new line, or blanks between
 addresses): ``10.0.0.1``, ``10.0.0.0/24``, ``10.0.0.1-10.0.0.9``, a host of the site, a
 role (id, name or any alias of the catalog), an FQDN of the plan, ``any`` / ``toutes``,
-or flowmatrix's own ``Role (host1, host2)``. A port cell: ``443``, ``80/443``,
+or flowmatrix's own ``Role (host1, host2)`` and ``any (names: ...)``. A port cell: ``443``, ``80/443``,
 ``8080-8090``, ``8080 à 8090``, ``tcp/53``, ``UDP 123``, ``53 (TCP/UDP)``, ``any``.
 Anything else is bad input, reported at its cell.
 """
@@ -22,6 +22,9 @@ ALL_PORTS = ((1, 65535),)
 _ANY_WORDS = frozenset({"any", "toutes", "tous", "tout", "all", "*", "n importe", "quelconque"})
 _ANY_NETS = frozenset({"0.0.0.0/0", "::/0"})
 _SPLIT = re.compile(r"[,;\n\r]+")
+#: ``any (names: fcm.googleapis.com, ...)``: flowmatrix's plan CSV for an end that is any
+#: address by choice (the names say what it is for; the addresses are any).
+_ANY_WITH_REMARK = re.compile(r"(?P<word>[^()]+?)\s*\(.*\)", re.DOTALL)
 _PORT_TOKEN = re.compile(
     r"(?P<lo>\d+)\s*(?:-|–|à|a|to)\s*(?P<hi>\d+)|(?P<one>\d+)|(?P<word>[^\W\d_]+)|(?P<other>[^\s/+()&])",
     re.UNICODE,
@@ -129,7 +132,7 @@ def parse_addresses(text: str, names: Names) -> AddressSet:
             pieces = [item]
         for piece in pieces:
             lowered = piece.lower()
-            if lowered in _ANY_WORDS or lowered in _ANY_NETS:
+            if _is_any(lowered):
                 any_address = True
                 continue
             network = _network(piece)
@@ -152,6 +155,13 @@ def parse_addresses(text: str, names: Names) -> AddressSet:
     return AddressSet(
         any_address, tuple(intervals), frozenset(hosts), frozenset(roles), frozenset(fqdns)
     )
+
+
+def _is_any(lowered: str) -> bool:
+    if lowered in _ANY_WORDS or lowered in _ANY_NETS:
+        return True
+    remark = _ANY_WITH_REMARK.fullmatch(lowered)
+    return remark is not None and remark.group("word") in _ANY_WORDS
 
 
 def _named(piece: str, names: Names) -> tuple[str, str] | None:

@@ -3,7 +3,8 @@
 Every user text goes into a double-quoted DOT string through ``quote``: backslashes
 and quotes are escaped, ``&`` written as ``&amp;`` (Graphviz decodes entities in labels)
 and line breaks flattened, so a name cannot end its string and start a statement of its
-own, nor use Graphviz escapes such as ``\\N`` or ``\\G``.
+own, nor use Graphviz escapes such as ``\\N`` or ``\\G``; a line longer than
+``DIAGRAM_LABEL_LIMIT`` is cut, so that Graphviz accepts the file whatever the names.
 """
 
 from __future__ import annotations
@@ -21,14 +22,15 @@ from flowmatrix.report.style import (
     ZONE_INTERNET_FILL,
     ZONE_STROKE,
 )
-from flowmatrix.report.text import one_line
+from flowmatrix.textsafe import DIAGRAM_LABEL_LIMIT, one_line, shorten
 
 _FONT = "Helvetica"
 
 
 def quote(text: str) -> str:
     """``text`` as a DOT double-quoted string, with nothing Graphviz would interpret."""
-    flat = one_line(text).replace("&", "&amp;")  # Graphviz decodes HTML entities
+    # Graphviz decodes HTML entities: '&' is written as one.
+    flat = shorten(one_line(text), DIAGRAM_LABEL_LIMIT).replace("&", "&amp;")
     return '"' + flat.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 

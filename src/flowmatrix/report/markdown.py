@@ -12,8 +12,8 @@ from flowmatrix.report.labels import catalog_key, catalog_status_label, label, s
 from flowmatrix.report.mermaid import to_mermaid
 from flowmatrix.report.status import STATUSES
 from flowmatrix.report.style import LOOKS
-from flowmatrix.report.text import one_line
 from flowmatrix.report.view import ReportView
+from flowmatrix.textsafe import one_line
 
 _REFERENCES = {c: f"&#{ord(c)};" for c in "&<>*_`[]|~\\"}
 _COLUMNS = (

@@ -17,7 +17,7 @@ from flowmatrix.report.style import (
     ZONE_FILL,
     ZONE_STROKE,
 )
-from flowmatrix.report.text import one_line
+from flowmatrix.textsafe import DIAGRAM_LABEL_LIMIT, one_line, shorten
 
 #: Characters written as entity codes inside a quoted Mermaid string.
 _ENTITIES = frozenset('"#&<>`|%;\\[]{}')
@@ -25,7 +25,7 @@ _ENTITIES = frozenset('"#&<>`|%;\\[]{}')
 
 def quote(text: str) -> str:
     """``text`` as a quoted Mermaid label."""
-    flat = one_line(text)
+    flat = shorten(one_line(text), DIAGRAM_LABEL_LIMIT)
     return '"' + "".join(f"#{ord(c)};" if c in _ENTITIES else c for c in flat) + '"'
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from flowmatrix.report.text import one_line
+from flowmatrix.textsafe import one_line
 
 SVG_NS = "http://www.w3.org/2000/svg"
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flowmatrix.catalog import Lang
+from flowmatrix.render import SPREADSHEET_CELL_LIMIT
 from flowmatrix.report.labels import (
     CATALOG_KEYS,
     catalog_key,
@@ -30,9 +31,10 @@ from flowmatrix.report.labels import (
 from flowmatrix.report.status import STATUSES, Status
 from flowmatrix.report.style import LOOKS
 from flowmatrix.report.view import FlowRow, ReportView
+from flowmatrix.textsafe import shorten
 
 #: Excel's limit for one cell.
-CELL_LIMIT = 32767
+CELL_LIMIT = SPREADSHEET_CELL_LIMIT
 SHEET_NAME_LIMIT = 31
 _FIXED_DATE = dt.datetime(1980, 1, 1, tzinfo=dt.UTC)
 STATUS_FILL: dict[Status, str] = {
@@ -96,7 +98,7 @@ def sheet_names(firewalls: list[str], reserved: list[str]) -> dict[str, str]:
 
 
 def _clip(value: str) -> str:
-    return value if len(value) <= CELL_LIMIT else value[: CELL_LIMIT - 1] + "…"
+    return shorten(value, CELL_LIMIT)
 
 
 @dataclass(frozen=True)

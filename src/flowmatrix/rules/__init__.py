@@ -14,19 +14,20 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from flowmatrix.errors import UserError
-from flowmatrix.rules.targets import TARGETS
+from flowmatrix.rules import registry
+from flowmatrix.rules.registry import TARGETS, load
 
 if TYPE_CHECKING:
     from flowmatrix.model import Plan
-    from flowmatrix.rules.model import Family, Finding, FlowCounts, RulesOutput, RuleSpec, Scope
+    from flowmatrix.rules.model import Finding, FlowCounts, RulesOutput, RuleSpec, Scope
+    from flowmatrix.rules.registry import Target
 
 __all__ = ["TARGETS", "Finding", "RulesOutput", "Scope", "generate"]
 _MODEL_NAMES = ("Finding", "RulesOutput", "Scope")
 
 
 def __getattr__(name: str) -> object:
-    # The model is imported on first use: 'flowmatrix --help' only needs TARGETS.
+    # The model is imported on first use: 'flowmatrix --help' only needs the registry.
     if name in _MODEL_NAMES:
         from flowmatrix.rules import model
 
@@ -67,26 +68,28 @@ def generate(
     default the system's). Findings of severity 'error' mean the output misses planned
     flows; ``unresolved`` lists names that did not resolve (write nothing then).
     """
-    if target not in TARGETS:
-        raise UserError(f"unknown target {target!r}", hint=f"targets: {', '.join(TARGETS)}")
-    if target == "squid":
-        from flowmatrix.rules import squid
+    from flowmatrix.rules.model import RulesOutput
 
-        return squid.generate(plan)
+    entry = registry.entry(target)
+    if entry.plan_wide:
+        output = load(entry.render)(plan)
+        assert isinstance(output, RulesOutput)
+        return output
     with _collector_paused():
-        return _generate(plan, scope, target, interfaces, resolve, resolver)
+        return _generate(plan, scope, entry, interfaces, resolve, resolver)
 
 
 def _generate(
     plan: Plan,
     scope: Scope,
-    target: str,
+    entry: Target,
     interfaces: Mapping[str, str] | None,
     resolve: bool,
     resolver: str | None,
 ) -> RulesOutput:
-    from flowmatrix.rules import coverage, names
+    from flowmatrix.rules import names
     from flowmatrix.rules.model import Finding, RulesOutput
+    from flowmatrix.rules.outputs import Rendered, RenderJob
     from flowmatrix.rules.select import select
 
     selection = select(plan, scope, interfaces)
@@ -105,57 +108,22 @@ def _generate(
                         "error", f"name {failure.name} does not resolve: {failure.reason}", flow_id
                     )
                 )
-    selection, problems = names.prepare(selection, target, answers if resolve else None)
+    selection, problems = names.prepare(selection, entry.name, answers if resolve else None)
     findings.extend(problems)
-    catalog = plan.catalog.catalog.id
-    side_files: dict[str, str] = {}
-    describe = scope.describe()
-    if target == "nftables":
-        from flowmatrix.rules import nftables
-
-        text, rules = nftables.render(selection, catalog=catalog, answers=answers)
-        findings.extend(coverage.check_nftables(text, selection.specs))
-        sets = names.name_sets(selection.specs)
-        findings.extend(coverage.check_name_sets(text, [(s.set_name, s.name) for s in sets]))
-        side_files["dnsmasq"] = names.dnsmasq_lines(
-            sets, nft_table=nftables.table_name(scope.name), scope=describe, site=plan.site.name
-        )
-    elif target in ("iptables", "ip6tables"):
-        from flowmatrix.rules import iptables
-
-        family: Family = 4 if target == "iptables" else 6
-        text, rules, notes = iptables.render(selection, family, catalog=catalog)
-        findings.extend(notes)
-        findings.extend(
-            coverage.check_iptables(text, selection.specs, family, iptables.chain_names(scope))
-        )
-        sets = names.name_sets(selection.specs)
-        side_files["dnsmasq"] = names.dnsmasq_lines(
-            sets, nft_table=None, scope=describe, site=plan.site.name
-        )
-        side_files["ipset"] = names.ipset_restore(
-            sets, answers, scope=describe, site=plan.site.name
-        )
-    else:
-        from flowmatrix.rules import vendors
-
-        vendor = vendors.VENDOR_TARGETS[target]
-        text, policy, notes = vendors.render(selection, vendor)
-        rules = len(policy.terms)
-        findings.extend(notes)
-        findings.extend(coverage.check_vendor(text, vendor, policy.terms))
-        findings.extend(coverage.check_addresses(text, vendor, policy.addresses))
-        findings.extend(coverage.check_fqdn_objects(text, vendor, policy.fqdns))
+    job = RenderJob(entry, scope, selection, plan.catalog.catalog.id, plan.site.name, answers)
+    rendered = load(entry.render)(job)
+    assert isinstance(rendered, Rendered)
+    findings.extend(rendered.findings)
     flows = len({spec.flow.id for spec in selection.specs})
     return RulesOutput(
-        target,
+        entry.name,
         scope,
-        text,
+        rendered.text,
         tuple(findings),
-        rules,
+        rendered.rules,
         flows,
         _counts(selection.specs, findings),
-        side_files,
+        rendered.side_files,
         resolved=resolve,
         unresolved=tuple(unresolved),
     )

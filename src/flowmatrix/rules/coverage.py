@@ -13,10 +13,12 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from flowmatrix.model import Flow
 from flowmatrix.rules.model import Family, Finding, RuleSpec
-from flowmatrix.rules.vendors import FqdnObject, Term, VendorTarget
+from flowmatrix.rules.registry import VendorTarget, load
+from flowmatrix.rules.vendors import FqdnObject, Term
 
 _NFT_CHAIN = re.compile(r"^\s*chain (\S+) \{")
 _NFT_COMMENT = re.compile(r'comment "([^":]+):')
@@ -157,7 +159,7 @@ def _acl_sequence(text: str, names: set[str]) -> list[_AclTerm]:
     return found
 
 
-def _acl_terms(text: str, names: set[str]) -> set[str]:
+def acl_terms(text: str, names: set[str]) -> set[str]:
     """The terms of a Cisco-like ACL that permit something."""
     return {term.name for term in _acl_sequence(text, names) if term.permits}
 
@@ -203,7 +205,7 @@ def check_acl_order(text: str, target: VendorTarget, terms: Sequence[Term]) -> l
     return findings
 
 
-def _srx_terms(text: str, names: set[str]) -> set[str]:
+def srx_terms(text: str, names: set[str]) -> set[str]:
     effective: set[str] = set()
     current: str | None = None
     for line in text.splitlines():
@@ -215,7 +217,7 @@ def _srx_terms(text: str, names: set[str]) -> set[str]:
     return effective
 
 
-def _paloalto_terms(text: str, names: set[str]) -> set[str]:
+def paloalto_terms(text: str, names: set[str]) -> set[str]:
     root = ET.fromstring(text)
     effective: set[str] = set()
     for entry in root.iterfind(".//rulebase/security/rules/entry"):
@@ -228,7 +230,7 @@ def _paloalto_terms(text: str, names: set[str]) -> set[str]:
     return effective
 
 
-def _fortigate_terms(text: str, names: set[str]) -> set[str]:
+def fortigate_terms(text: str, names: set[str]) -> set[str]:
     effective: set[str] = set()
     in_policy = False
     current: str | None = None
@@ -247,12 +249,12 @@ def _fortigate_terms(text: str, names: set[str]) -> set[str]:
     return effective
 
 
-def _gce_terms(text: str, names: set[str]) -> set[str]:
+def gce_terms(text: str, names: set[str]) -> set[str]:
     rules = json.loads(text)
     return {rule["name"] for rule in rules if rule.get("allowed")}
 
 
-def _k8s_terms(text: str, names: set[str]) -> set[str]:
+def k8s_terms(text: str, names: set[str]) -> set[str]:
     from ruamel.yaml import YAML
 
     document = YAML(typ="safe").load(text)
@@ -264,7 +266,7 @@ def _k8s_terms(text: str, names: set[str]) -> set[str]:
     return effective
 
 
-def _windows_terms(text: str, names: set[str]) -> set[str]:
+def windows_terms(text: str, names: set[str]) -> set[str]:
     return {m.group(1) for line in text.splitlines() if (m := _WINDOWS_RULE.search(line))}
 
 
@@ -279,26 +281,14 @@ def output_name(target: VendorTarget, term: Term) -> str:
     return term.name
 
 
-_PARSERS: dict[str, Callable[[str, set[str]], set[str]]] = {
-    "ciscoasa": _acl_terms,
-    "cisco": _acl_terms,
-    "arista": _acl_terms,
-    "srx": _srx_terms,
-    "paloalto": _paloalto_terms,
-    "fortigate": _fortigate_terms,
-    "gce": _gce_terms,
-    "k8s": _k8s_terms,
-    "windows_advfirewall": _windows_terms,
-}
-
-
 def check_vendor(text: str, target: VendorTarget, terms: Sequence[Term]) -> list[Finding]:
     """Errors for the terms of ``terms`` with no effective rule in ``text``."""
     if not terms:
         return []
+    reader = cast(Callable[[str, set[str]], set[str]], load(target.reader))
     try:
         names = {output_name(target, term) for term in terms}
-        effective = _PARSERS[target.platform](text, names)
+        effective = reader(text, names)
     except (ValueError, KeyError, TypeError, ET.ParseError) as exc:
         return [Finding("error", f"the {target.name} output cannot be read back: {exc}")]
     findings = []
@@ -325,7 +315,7 @@ def check_vendor(text: str, target: VendorTarget, terms: Sequence[Term]) -> list
                     term.flow,
                 )
             )
-    if _PARSERS[target.platform] is _acl_terms:
+    if reader is acl_terms:
         findings.extend(check_acl_order(text, target, terms))
     return findings
 

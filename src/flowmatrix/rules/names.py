@@ -17,28 +17,18 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Literal
 
 from flowmatrix import namesets
 from flowmatrix.rules.model import FAMILIES, Family, Finding, RuleSpec, Selection, Side
+from flowmatrix.rules.registry import TARGETS, NameSupport
 from flowmatrix.rules.resolve import Answer
 from flowmatrix.rules.text import comment
 
-NameSupport = Literal["sets", "fqdn", "fqdn-wildcard", "none"]
-#: How each target matches a name (targets not listed have no FQDN object).
-NAME_SUPPORT: dict[str, NameSupport] = {
-    "nftables": "sets",
-    "iptables": "sets",
-    "ip6tables": "sets",
-    "fortigate": "fqdn-wildcard",
-    "paloalto": "fqdn",
-    "ciscoasa": "fqdn",
-    "srx": "fqdn",
-}
-
 
 def support(target: str) -> NameSupport:
-    return NAME_SUPPORT.get(target, "none")
+    """How ``target`` matches an end known by name (its entry in ``registry.py``)."""
+    entry = TARGETS.get(target)
+    return entry.names if entry is not None else "none"
 
 
 def is_wildcard(name: str) -> bool:

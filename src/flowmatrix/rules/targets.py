@@ -1,24 +1,14 @@
-"""The rules targets by name (kept import-free: the command line lists them in --help)."""
+"""Views of the rules targets, derived from ``registry.py`` (edit the registry, not this)."""
 
 from __future__ import annotations
 
+from flowmatrix.rules.registry import TARGETS as _ENTRIES
+
 #: Target name -> one-line description, in the order ``--help`` shows them.
-TARGETS: dict[str, str] = {
-    "nftables": "nftables script for 'nft -f' (IPv4 and IPv6 in one inet table)",
-    "iptables": "iptables-restore file (IPv4)",
-    "ip6tables": "ip6tables-restore file (IPv6)",
-    "ciscoasa": "Cisco ASA access lists (aerleon)",
-    "srx": "Juniper SRX security policies (aerleon)",
-    "paloalto": "Palo Alto Networks security rules, XML (aerleon)",
-    "fortigate": "Fortinet FortiGate firewall policies (aerleon)",
-    "cisco": "Cisco IOS extended access lists (aerleon)",
-    "arista": "Arista EOS access lists (aerleon)",
-    "gce": "Google Compute Engine firewall rules, JSON (aerleon)",
-    "k8s": "Kubernetes NetworkPolicy list, YAML (aerleon)",
-    "windows_advfirewall": "Windows Advanced Firewall netsh script, hosts only (aerleon)",
-    "squid": "the site's web proxy allow-list, squid.conf lines (no --firewall or --host)",
-}
-#: Targets flowmatrix writes itself (the others go through aerleon).
-NATIVE_TARGETS = ("nftables", "iptables", "ip6tables")
+TARGETS: dict[str, str] = {name: entry.help for name, entry in _ENTRIES.items()}
+#: Targets flowmatrix writes itself for a firewall or a host (the others go through aerleon).
+NATIVE_TARGETS = tuple(
+    t.name for t in _ENTRIES.values() if t.writer == "flowmatrix" and not t.plan_wide
+)
 #: Targets that write a firewall's (or host's) rules; squid writes the proxy's allow-list.
-FIREWALL_TARGETS = tuple(name for name in TARGETS if name != "squid")
+FIREWALL_TARGETS = tuple(t.name for t in _ENTRIES.values() if not t.plan_wide)

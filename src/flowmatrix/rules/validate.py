@@ -13,13 +13,11 @@ import uuid
 
 from flowmatrix.errors import UserError
 from flowmatrix.netns import NamespaceSet, kernel_support
+from flowmatrix.rules.registry import TARGETS
 
-#: target -> the command that checks a file given on stdin.
+#: target -> the command that checks a file given on stdin (``check`` in ``registry.py``).
 VALIDATORS: dict[str, list[str]] = {
-    "nftables": ["nft", "-c", "-f", "-"],
-    "iptables": ["iptables-restore", "--test"],
-    "ip6tables": ["ip6tables-restore", "--test"],
-    "squid": ["squid", "-k", "parse", "-f"],
+    t.name: list(t.check) for t in TARGETS.values() if t.check is not None
 }
 
 
@@ -39,7 +37,7 @@ def validate(target: str, text: str, ipsets: str | None = None) -> str | None:
             f"no validator for target {target!r}",
             hint=f"--check works with {', '.join(VALIDATORS)}",
         )
-    if target == "squid":
+    if TARGETS[target].plan_wide:
         return _validate_squid(command, text)
     reason = kernel_support()
     if reason is not None:

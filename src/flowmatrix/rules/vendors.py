@@ -33,97 +33,17 @@ from typing import Any, Literal, cast
 from flowmatrix.errors import UserError
 from flowmatrix.rules.model import Family, Finding, RuleSpec, Selection, Side
 from flowmatrix.rules.objects import ObjectNames, port_ranges, ports_key
+from flowmatrix.rules.registry import VendorTarget, vendor_targets
 from flowmatrix.rules.text import comment, identifier, label
 
-Grouping = Literal["acl", "zones", "direction"]
-DestinationMatch = Literal["address", "tag", "none"]
-Exclusions = Literal["native", "per-family", "deny", "none"]
 Action = Literal["accept", "deny"]
 #: Where a term goes in its filter: plain permits first, then the deny + permit pairs of
 #: flows with one Internet 'any' end, then those with two (see ``_Builder.add_pair``).
 _PLAIN, _ONE_END, _TWO_ENDS = 0, 1, 2
 
 
-@dataclass(frozen=True)
-class VendorTarget:
-    """How one aerleon platform is fed."""
-
-    name: str
-    platform: str
-    title: str
-    grouping: Grouping
-    """acl: one named ACL per chain (and family); zones: one filter per zone pair;
-    direction: one filter per chain direction (ingress / egress)."""
-    split_families: bool
-    """One filter per address family instead of mixed filters."""
-    explicit_any: bool = False
-    """The platform needs an address even for 'any' (0.0.0.0/0, ::/0 then)."""
-    destination: DestinationMatch = "address"
-    """tag: destinations are instance tags (GCE); none: the pods the policy applies to."""
-    host_only: bool = False
-    comment_limit: int = 240
-    exclusions: Exclusions = "native"
-    """How an Internet 'any' end excludes the site's other zones: native (aerleon's
-    source-exclude / destination-exclude), per-family (the same, one term per family:
-    aerleon cannot exclude in a term holding both), deny (first-match ACLs: a deny term
-    for the other zones right before the permit term), none (not excluded, reported)."""
-    exclusion_note: str = ""
-    """Why ``exclusions`` is none, for the info finding."""
-
-
-VENDOR_TARGETS: dict[str, VendorTarget] = {
-    t.name: t
-    for t in (
-        VendorTarget(
-            "ciscoasa", "ciscoasa", "Cisco ASA", "acl", split_families=True, exclusions="deny"
-        ),
-        VendorTarget("srx", "srx", "Juniper SRX", "zones", split_families=False),
-        VendorTarget(
-            "paloalto",
-            "paloalto",
-            "Palo Alto Networks",
-            "zones",
-            split_families=False,
-            exclusions="none",
-            exclusion_note="aerleon's Palo Alto generator loses the address names when it "
-            "excludes addresses; the zone pair still limits each rule to the zone it enters from",
-        ),
-        VendorTarget("fortigate", "fortigate", "Fortinet FortiGate", "zones", split_families=False),
-        VendorTarget("cisco", "cisco", "Cisco IOS", "acl", split_families=True, exclusions="deny"),
-        VendorTarget(
-            "arista", "arista", "Arista EOS", "acl", split_families=True, exclusions="deny"
-        ),
-        VendorTarget(
-            "gce",
-            "gce",
-            "Google Compute Engine",
-            "direction",
-            split_families=True,
-            explicit_any=True,
-            destination="tag",
-        ),
-        VendorTarget(
-            "k8s",
-            "k8s",
-            "Kubernetes NetworkPolicy",
-            "direction",
-            split_families=False,
-            explicit_any=True,
-            destination="none",
-            exclusions="per-family",
-        ),
-        VendorTarget(
-            "windows_advfirewall",
-            "windows_advfirewall",
-            "Windows Advanced Firewall",
-            "direction",
-            split_families=True,
-            host_only=True,
-            exclusions="none",
-            exclusion_note="Windows Firewall rules cannot exclude addresses",
-        ),
-    )
-}
+#: The aerleon targets' feeds, by target name (entries of ``registry.py``).
+VENDOR_TARGETS: dict[str, VendorTarget] = vendor_targets()
 
 #: Windows applies block rules before allow rules, whatever their order.
 WINDOWS_NOTE = (
