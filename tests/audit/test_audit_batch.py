@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from audit.test_audit_engine import ADDR, IFACES, PORT, PORTS, rulesets
+from flowmatrix.api import load_plan
 from flowmatrix.audit import ranges
 from flowmatrix.audit.batch import _Axis, evaluate_flows
 from flowmatrix.audit.engine import CompiledWalker
@@ -25,6 +26,7 @@ from flowmatrix.audit.ipassmt import InterfaceMap, parse_ipassmt
 from flowmatrix.audit.naive import NaiveWalker
 from flowmatrix.audit.packet import Ctx, Region
 from flowmatrix.audit.parse_iptables import parse_iptables
+from flowmatrix.audit.run import audit_plan
 from flowmatrix.audit.verdict import evaluate_flow, request_context
 
 
@@ -127,3 +129,23 @@ def test_axis_ranges(lows: list[int], pairs: list[tuple[int, int]]) -> None:
     ivs = ranges.normalize((min(p), max(p)) for p in pairs)
     expected = sum(1 << i for i, value in enumerate(lows) if ranges.contains(ivs, value))
     assert _Axis(lows).inside(ivs) == expected
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "-A FORWARD -m mac --mac-source 00:11:22:33:44:{n:02x} -j DROP",  # assumed false: go on
+        "-A FORWARD -j check",  # back from a chain: go on
+    ],
+)
+def test_a_chain_longer_than_the_recursion_limit_is_walked(rule: str) -> None:
+    lines = ["*filter", ":FORWARD DROP [0:0]", ":check - [0:0]"]
+    lines += ["-A FORWARD -m conntrack --ctstate ESTABLISHED -j ACCEPT"]
+    lines += [rule.format(n=n % 256) for n in range(1200)]
+    lines += ["-A FORWARD -p tcp --dport 443 -j ACCEPT", "-A check -s 192.0.2.1 -j RETURN"]
+    lines += ["COMMIT", ""]
+    report = audit_plan(
+        load_plan(None), parse_iptables("\n".join(lines), "deep.rules"), firewall="fw-back"
+    )
+    statuses = {f.status for f in report.flows if f.port == 443}
+    assert statuses == ({"depends"} if "mac" in rule else {"allowed"})
