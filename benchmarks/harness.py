@@ -52,6 +52,17 @@ class Runs:
     name: str
     seconds: list[float] = field(default_factory=list)
     peak_rss_mb: list[float] = field(default_factory=list)
+    cpu_seconds: list[float] = field(default_factory=list)
+    """User + system CPU of each process (empty for a callable): what load does not inflate
+    as much as the wall time, on a shared machine."""
+
+    def record(self, measured: tuple[float, float, float | None]) -> float:
+        seconds, rss, cpu = measured
+        self.seconds.append(seconds)
+        self.peak_rss_mb.append(rss)
+        if cpu is not None:
+            self.cpu_seconds.append(cpu)
+        return seconds
 
     @property
     def median(self) -> float:
@@ -66,15 +77,16 @@ class Comparison:
     """Peer time / flowmatrix time, pair by pair (> 1: flowmatrix is faster)."""
 
 
-def run_once(side: Side) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB; 0 for a callable) of one run of ``side``."""
+def run_once(side: Side) -> tuple[float, float, float | None]:
+    """Wall seconds, peak RSS (MB; 0 for a callable) and CPU seconds (None for a callable)
+    of one run of ``side``."""
     if side.before is not None:
         side.before()
     if side.call is not None:
         started = time.perf_counter()
         side.call()
         elapsed = time.perf_counter() - started
-        rss = 0.0
+        rss, cpu = 0.0, None
     else:
         assert side.command is not None
         argv = [*side.prefix, *side.command]
@@ -89,10 +101,10 @@ def run_once(side: Side) -> tuple[float, float]:
             process.stderr.close()
         if process.returncode not in (0, 1):
             raise RuntimeError(f"{side.name}: exit {process.returncode}: {stderr[-2000:]}")
-        rss = usage.ru_maxrss / 1024
+        rss, cpu = usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
     if side.check is not None:
         side.check()
-    return elapsed, rss
+    return elapsed, rss, cpu
 
 
 def compare(flowmatrix: Side, peer: Side | None = None, *, pairs: int = 5) -> Comparison:
@@ -102,13 +114,9 @@ def compare(flowmatrix: Side, peer: Side | None = None, *, pairs: int = 5) -> Co
     theirs = Runs(peer.name) if peer is not None else None
     result = Comparison(ours, theirs)
     for _ in range(pairs):
-        seconds, rss = run_once(flowmatrix)
-        ours.seconds.append(seconds)
-        ours.peak_rss_mb.append(rss)
+        seconds = ours.record(run_once(flowmatrix))
         if peer is not None and theirs is not None:
-            peer_seconds, peer_rss = run_once(peer)
-            theirs.seconds.append(peer_seconds)
-            theirs.peak_rss_mb.append(peer_rss)
+            peer_seconds = theirs.record(run_once(peer))
             result.ratios.append(peer_seconds / seconds if seconds else float("inf"))
     return result
 
@@ -120,9 +128,7 @@ def alternate(sides: Sequence[Side], *, rounds: int = 5) -> list[Runs]:
     found = [Runs(side.name) for side in sides]
     for _ in range(rounds):
         for side, runs in zip(sides, found, strict=True):
-            seconds, rss = run_once(side)
-            runs.seconds.append(seconds)
-            runs.peak_rss_mb.append(rss)
+            runs.record(run_once(side))
     return found
 
 
@@ -132,7 +138,8 @@ def print_runs(found: Sequence[Runs], title: str = "") -> None:
         print(f"== {title} ({load_average()}, {os.cpu_count()} CPUs)")
     for runs in found:
         memory = f"; peak RSS {max(runs.peak_rss_mb):.0f} MB" if any(runs.peak_rss_mb) else ""
-        print(f"  {runs.name:<28} {_spread(runs.seconds)}{memory}")
+        cpu = f"; CPU {_spread(runs.cpu_seconds)}" if runs.cpu_seconds else ""
+        print(f"  {runs.name:<28} {_spread(runs.seconds)}{memory}{cpu}")
 
 
 def _spread(values: list[float], unit: str = "s", digits: int = 3) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from enum import IntEnum
 from pathlib import Path
 
@@ -46,7 +47,24 @@ class UserError(Exception):
         return ":".join(parts)
 
     def __str__(self) -> str:
-        text = f"{self.location}: {self.message}" if self.location else self.message
+        message = _shortened(self.message)
+        text = f"{self.location}: {message}" if self.location else message
         if self.hint:
-            text += f" (hint: {self.hint})"
+            text += f" (hint: {_shortened(self.hint)})"
         return text
+
+
+#: An error line quotes at most about this much of one value, and this much in all.
+VALUE_LIMIT = 200
+MESSAGE_LIMIT = 1000
+_LONG_RUN = re.compile(r"\S{" + str(VALUE_LIMIT + 1) + ",}")
+
+
+def _shortened(text: str) -> str:
+    """``text`` with every run of more than 200 non-blank characters cut (a value from
+    the input, most likely), and cut to 1,000 characters in all; one line."""
+    if len(text) <= VALUE_LIMIT and "\n" not in text:
+        return text
+    text = _LONG_RUN.sub(lambda run: f"{run[0][:VALUE_LIMIT]}...({len(run[0])} chars)", text)
+    text = " ".join(text.splitlines())
+    return text if len(text) <= MESSAGE_LIMIT else f"{text[:MESSAGE_LIMIT]}...({len(text)} chars)"

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from flowmatrix.catalog import Catalog, Lang, NetScalerAddress, Requirement, Role
+from flowmatrix.errors import UserError
 from flowmatrix.model import Flow, FlowEnd, HostRef, Plan, Protocol, ProxyLeg, Skipped
 from flowmatrix.site import Host, Site, SiteFlow, parse_network
 from flowmatrix.topology import FirewallGraph, ZoneIndex
@@ -15,6 +16,9 @@ from flowmatrix.topology import FirewallGraph, ZoneIndex
 NOT_REQUESTED = frozenset({"obsolete", "legacy"})
 #: Services a web proxy carries (HTTP, and HTTPS through CONNECT).
 WEB_SERVICES = frozenset({"http", "https"})
+#: The most flow ports (one port of one flow) a plan holds: every output and check is
+#: proportional to them, so a site that asks for more is refused rather than planned.
+MAX_FLOW_PORTS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,7 @@ class _Planner:
     """Proxy upstream flows made: one per requirement, proxy end, names end and ports."""
     proxy_ends: list[FlowEnd] = field(init=False)
     proxy_label: str = field(init=False, default="")
+    flow_ports: int = 0
 
     def __post_init__(self) -> None:
         self.zones = ZoneIndex.from_site(self.site)
@@ -407,6 +412,14 @@ class _Planner:
             firewalls = ()
         number = self._numbers.get(req_id, 0) + 1
         self._numbers[req_id] = number
+        self.flow_ports += len(ports)
+        if self.flow_ports > MAX_FLOW_PORTS:
+            raise UserError(
+                f"the plan would hold more than {MAX_FLOW_PORTS:,} flow ports (one port of one "
+                f"flow): {self.flow_ports:,} by flow {req_id}.{number}, which has "
+                f"{len(ports):,} ports",
+                hint="list only the ports the application uses, in fewer flows",
+            )
         tls_ports = traits.tls_ports
         self.flows.append(
             Flow(

@@ -20,6 +20,8 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from flowmatrix.errors import UserError
+from flowmatrix.inputfile import clip, quote, read_input_bytes
+from flowmatrix.yamlbuild import Builder
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -160,15 +162,15 @@ def _describe(err: Any, loc: Sequence[str | int]) -> tuple[str, str | None]:
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         low, high = (1, 65535) if field in ("ports", "port") or "port" in field else (None, None)
         if low is not None:
-            return f"port {value} is outside {low}-{high}", "ports are numbered 1 to 65535"
-        return f"{field}: {value} is out of range", str(err["msg"])
+            return f"port {quote(value)} is outside {low}-{high}", "ports are numbered 1 to 65535"
+        return f"{field}: {quote(value)} is out of range", str(err["msg"])
     if kind in ("bool_parsing", "bool_type"):
-        return f"{field}: {value!r} is not true or false", "write true or false"
+        return f"{field}: {quote(value)} is not true or false", "write true or false"
     if kind == "too_short":
         needed = ctx.get("min_length", 1)
         return f"'{field}' needs at least {needed} item{'s' if needed != 1 else ''}", None
     if kind == "literal_error":
-        return f"{field}: {value!r} is not allowed", f"expected {ctx.get('expected', '')}"
+        return f"{field}: {quote(value)} is not allowed", f"expected {ctx.get('expected', '')}"
     message = str(err["msg"]).removeprefix("Value error, ")
     if loc:
         message = f"{field}: {message}"
@@ -224,29 +226,8 @@ def _kind(value: Any) -> str:
 
 
 class _FastLoader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader):  # type: ignore[misc]
-    """libyaml's safe loader, refusing duplicate keys (PyYAML silently keeps the last)."""
-
-
-def _construct_mapping(loader: Any, node: Any, deep: bool = False) -> dict[Any, Any]:
-    loader.flatten_mapping(node)
-    mapping: dict[Any, Any] = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        try:
-            duplicate = key in mapping
-        except TypeError:
-            raise yaml.constructor.ConstructorError(
-                None, None, "found an unhashable key", key_node.start_mark
-            ) from None
-        if duplicate:
-            raise yaml.constructor.ConstructorError(
-                None, None, f'duplicate key "{key}"', key_node.start_mark
-            )
-        mapping[key] = loader.construct_object(value_node, deep=deep)
-    return mapping
-
-
-_FastLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+    """libyaml's safe loader: it composes the node graph, :class:`Builder` makes the data
+    (refusing duplicate keys, which PyYAML silently keeps the last of)."""
 
 
 def parse_yaml_text(text: str, file: str) -> YamlDocument:
@@ -255,8 +236,10 @@ def parse_yaml_text(text: str, file: str) -> YamlDocument:
     The data comes from libyaml through PyYAML (fast); positions for error messages
     come from ruamel.yaml's round-trip parser, run only when an error must be located.
     """
+    loader = _FastLoader(text)
     try:
-        data = yaml.load(text, Loader=_FastLoader)
+        root = loader.get_single_node()
+        data = None if root is None else Builder(loader, file, len(text)).build(root)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = (exc.problem or exc.context or "invalid YAML").strip()
@@ -274,8 +257,14 @@ def parse_yaml_text(text: str, file: str) -> YamlDocument:
         ) from None
     except yaml.YAMLError as exc:
         raise UserError(
-            f"YAML error: {exc}", file=file, line=1, col=1, hint="check the file is valid YAML"
+            f"YAML error: {clip(str(exc))}",
+            file=file,
+            line=1,
+            col=1,
+            hint="check the file is valid YAML",
         ) from None
+    finally:
+        loader.dispose()
     return YamlDocument(file=file, data=data, text=text)
 
 
@@ -283,13 +272,10 @@ def load_yaml(path: str | Path, display_name: str | None = None) -> YamlDocument
     """Read and parse a YAML file; unreadable, binary or non-UTF-8 files become UserErrors."""
     name = display_name or str(path)
     try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise UserError("no such file", file=name, hint="check the path") from None
-    except IsADirectoryError:
-        raise UserError("is a directory, expected a YAML file", file=name) from None
-    except OSError as exc:
-        raise UserError(f"cannot read the file: {exc.strerror}", file=name) from None
+        raw = read_input_bytes(path, what="YAML file")
+    except UserError as exc:
+        exc.file = name
+        raise
     return parse_yaml_bytes(raw, name)
 
 

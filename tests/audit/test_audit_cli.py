@@ -180,7 +180,7 @@ def test_bad_input_is_one_line_and_exit_2(run_cli: Any, tmp_path: Path) -> None:
     assert result.code == 2
     assert f"{broken}:3:" in result.stderr and "Traceback" not in result.stderr
     missing = run_cli("audit", "-F", "fw-back", "-r", str(tmp_path / "nope"))
-    assert missing.code == 2 and "cannot read" in missing.stderr
+    assert missing.code == 2 and "no such file" in missing.stderr
     neither = run_cli("audit", "-r", BACK)
     assert neither.code == 2 and "either a firewall or a host" in neither.stderr
     bad_map = tmp_path / "map"

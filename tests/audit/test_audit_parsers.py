@@ -321,7 +321,7 @@ def test_format_detection(tmp_path: Path) -> None:
     empty.write_text("\n")
     with pytest.raises(UserError, match="empty"):
         load_ruleset(empty)
-    with pytest.raises(UserError, match="cannot read"):
+    with pytest.raises(UserError, match="no such file"):
         load_ruleset(tmp_path / "missing")
 
 

@@ -74,7 +74,7 @@ def test_merge_exit_0_when_nothing_failed(site: Path, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("{", "not JSON"),
+        ("{", "invalid JSON"),
         ('{"format": "flowmatrix-matrix/1"}', "not a verify result document"),
         ('{"format": "flowmatrix-verify/1", "results": [{"flow": 1}]}', "results[0]"),
     ],
@@ -84,7 +84,7 @@ def test_merge_bad_files_exit_2(site: Path, tmp_path: Path, content: str, messag
     bad.write_text(content)
     done = flowmatrix("merge", str(bad), "--site", str(site))
     assert done.returncode == 2
-    assert done.stderr.startswith(f"flowmatrix: error: {bad}: ")
+    assert done.stderr.startswith(f"flowmatrix: error: {bad}:")
     assert message in done.stderr and "hint:" in done.stderr
 
 

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from flowmatrix.importers.netscaler.lexer import REDACTED, parse_line, split_words
-from flowmatrix.importers.netscaler.reader import read_text
+from flowmatrix.importers.netscaler.deployment import collapse_networks
+from flowmatrix.importers.netscaler.lexer import REDACTED, LexError, parse_line, reads, split_words
+from flowmatrix.importers.netscaler.reader import canonical_address, read_text
 
 DATA = Path(__file__).parent / "data"
 NS_CONF = DATA / "ns.conf"
@@ -218,3 +222,61 @@ def test_json_document(run_cli) -> None:
     assert deployment["nsip"]["address"] == "172.16.10.5"
     assert {h["role"] for h in deployment["hosts"]} >= {"xenmobile", "storefront", "ldap-server"}
     assert doc["skipped"]["add ssl certKey"] == 2
+
+
+#: Characters that matter to the CLI's quoting, and a few plain ones.
+_TRICKY = st.text(alphabet=' \t"\\q{}<>[]|/~$#-ab1', max_size=40)
+
+
+@settings(max_examples=400, deadline=None)
+@given(line=_TRICKY)
+def test_a_line_reads_exactly_when_its_words_split(line: str) -> None:
+    """The whole-line check used for skipped commands agrees with the word scanner."""
+    try:
+        split_words(line)
+    except LexError:
+        assert not reads(line)
+    else:
+        assert reads(line)
+
+
+_NETWORKS = st.one_of(
+    st.builds(
+        lambda a, p: ipaddress.ip_network((a, p), strict=False),
+        st.integers(0, 2**16 - 1).map(lambda a: a << 16),
+        st.integers(16, 32),
+    ),
+    st.builds(
+        lambda a, p: ipaddress.ip_network((a, p), strict=False),
+        st.integers(0, 2**12 - 1).map(lambda a: a << 116),
+        st.integers(110, 128),
+    ),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(nets=st.lists(_NETWORKS, min_size=1, max_size=30))
+def test_routes_collapse_as_ipaddress_does(nets: list) -> None:
+    v4 = [n for n in nets if n.version == 4]
+    v6 = [n for n in nets if n.version == 6]
+    expected = [*ipaddress.collapse_addresses(v4), *ipaddress.collapse_addresses(v6)]
+    assert collapse_networks(nets) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.one_of(
+        st.tuples(*[st.integers(0, 300)] * 4).map(lambda t: ".".join(map(str, t))),
+        st.text(alphabet="0123456789.:abcdefABCDEF x", max_size=20),
+        st.ip_addresses().map(str),
+    )
+)
+def test_addresses_read_as_ipaddress_writes_them(text: str) -> None:
+    """The fast path for dotted quads gives what ipaddress gives, and refuses what it refuses."""
+    try:
+        expected = str(ipaddress.ip_address(text))
+    except ValueError:
+        with pytest.raises(ValueError):
+            canonical_address(text)
+    else:
+        assert canonical_address(text) == expected

@@ -166,8 +166,6 @@ def test_mutated_rows_of_own_xlsx(
         content[key] = what
         if (title, row) not in picked:
             intact.add(what)
-            if what[0] in ("any", "toutes"):  # an 'any' source opens it for every source
-                intact.add(("*", *what[1:]))
     for (title, row), delete in zip(picked, actions, strict=True):
         ws = workbook[title]
         if delete:
@@ -180,11 +178,7 @@ def test_mutated_rows_of_own_xlsx(
     workbook.save(buffer)
     path.write_bytes(buffer.getvalue())
     result = check_matrix(path, default_plan).result
-    expected = {
-        key
-        for key, what in content.items()
-        if what not in intact and ("*", *what[1:]) not in intact
-    }
+    expected = {key for key, what in content.items() if not any(_opens(r, what) for r in intact)}
     found = {(u.flow.id, u.port) for u in result.units if u.status in UNIT_FINDINGS}
     assert found == expected
     resourced = {(t, r) for (t, r), delete in zip(picked, actions, strict=True) if not delete}
@@ -195,6 +189,14 @@ def test_mutated_rows_of_own_xlsx(
             assert row.verdict == "not_in_plan", row
         else:
             assert row.verdict in ("covered", "wrong_protocol"), row
+
+
+def _opens(row: tuple[object, ...], flow: tuple[object, ...]) -> bool:
+    """Whether a row (source, destination, FQDN, protocol, port cells) opens a flow's:
+    the same cells, or 'any' on a side (it opens that side for every address)."""
+    source = row[0] in ("any", "toutes") or row[0] == flow[0]
+    destination = row[1] in ("any", "toutes") or row[1:3] == flow[1:3]
+    return source and destination and row[3:] == flow[3:]
 
 
 HEADERS = {
@@ -258,6 +260,31 @@ def test_each_verdict_in_both_languages(run_cli, tmp_path: Path, lang: str, fmt:
     assert flows["XM-APP-06.1"] == "wrong_netscaler_address"
     assert flows["XM-APP-02.2"] == "covered" and flows["XM-APP-07.1"] == "covered"
     assert ("constat" if lang == "fr" else "finding") in stderr
+    # the details speak the language asked for
+    details: dict[str, list[str]] = {}
+    for row in doc["rows"]:
+        details.setdefault(row["verdict"], []).extend(row["details"])
+    said = {
+        "wrong_protocol": ("le plan demande UDP 53, la ligne demande TCP", "the plan needs UDP 53, the row asks TCP"),
+        "wrong_netscaler_address": ("sur le NetScaler nsg1", "on NetScaler nsg1"),
+        "too_wide": ("plus large que", "is wider than the plan's"),
+        "obsolete": ("obsolète (APNs binaire", "is obsolete (binary APNs"),
+    }  # fmt: skip
+    for verdict, (fr, en) in said.items():
+        assert any((fr if lang == "fr" else en) in d for d in details[verdict]), details[verdict]
+        assert not any((en if lang == "fr" else fr) in d for d in details[verdict])
+
+
+def test_every_detail_says_the_same_in_both_languages() -> None:
+    import string
+
+    from flowmatrix.matrixcheck.details import TEMPLATES
+
+    for kind, (en, fr) in TEMPLATES.items():
+        fields = {f for _, f, _, _ in string.Formatter().parse(en) if f}
+        assert fields == {f for _, f, _, _ in string.Formatter().parse(fr) if f}, kind
+        if kind != "at_row":
+            assert en != fr, kind
 
 
 def test_merged_cells_are_unmerged(run_cli, tmp_path: Path) -> None:

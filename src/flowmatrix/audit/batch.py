@@ -22,7 +22,6 @@ per-region walk (``evaluate_flow``) instead.
 
 from __future__ import annotations
 
-import gc
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator, Sequence
@@ -50,6 +49,7 @@ from flowmatrix.audit.verdict import (
     reply_context,
 )
 from flowmatrix.audit.walk import MAX_DEPTH
+from flowmatrix.collector import collector_paused
 from flowmatrix.errors import UserError
 
 L = TypeVar("L")
@@ -651,13 +651,8 @@ def evaluate_flows(
     The cyclic garbage collector is paused meanwhile: the evaluation makes no reference
     cycles, only many small tuples, and the collector's passes over every object of a
     large ruleset would make it about a quarter slower."""
-    paused = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         return _evaluate_flows(walker, path, queries)
-    finally:
-        if paused:
-            gc.enable()
 
 
 def _evaluate_flows(

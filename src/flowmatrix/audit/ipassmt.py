@@ -28,6 +28,7 @@ from flowmatrix.audit import ranges
 from flowmatrix.audit.ir import IfaceMatch
 from flowmatrix.audit.ranges import Interval, Ivs
 from flowmatrix.errors import UserError
+from flowmatrix.inputfile import read_input_text
 
 _LINE = re.compile(r"^\s*(?P<name>[^\s=#\[\]]+)\s*=\s*\[(?P<body>[^\]]*)\]\s*(#.*)?$")
 
@@ -100,10 +101,7 @@ class InterfaceMap:
 
 
 def load_ipassmt(path: str | Path) -> InterfaceMap:
-    try:
-        text = Path(path).read_text("utf-8")
-    except OSError as exc:
-        raise UserError(f"cannot read {path}: {exc.strerror}", file=str(path)) from None
+    text = read_input_text(path, what="interface map")
     if str(path).endswith((".yaml", ".yml")):
         return _from_yaml(path)
     return parse_ipassmt(text, str(path))

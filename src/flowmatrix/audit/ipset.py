@@ -15,6 +15,7 @@ from typing import Any
 from flowmatrix.audit import ranges
 from flowmatrix.audit.ir import PROTO_NUMBERS
 from flowmatrix.errors import UserError
+from flowmatrix.inputfile import read_input_text
 
 _SUPPORTED = {
     "hash:ip": ("addr",),
@@ -95,10 +96,7 @@ class IpsetDb:
 
 
 def load_ipsets(path: str | Path) -> IpsetDb:
-    try:
-        text = Path(path).read_text("utf-8", errors="replace")
-    except OSError as exc:
-        raise UserError(f"cannot read {path}: {exc.strerror}", file=str(path)) from None
+    text = read_input_text(path, what="ipset file", errors="replace")
     return parse_ipsets(text, str(path))
 
 

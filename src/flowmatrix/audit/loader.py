@@ -24,6 +24,7 @@ from flowmatrix.audit.parse_nft import build_ruleset, parse_nft_json
 from flowmatrix.audit.vendor import VENDORS, read_vendor
 from flowmatrix.audit.vendor import detect as detect_vendor
 from flowmatrix.errors import UserError
+from flowmatrix.inputfile import read_input_text
 
 Format = Literal[
     "auto", "iptables", "ip6tables", "nft", "nft-json", "fortigate", "paloalto", "ciscoasa", "srx"
@@ -68,10 +69,7 @@ def load_ruleset(
     """``context``: the VDOM or vsys of a vendor configuration (``prefer``: the name tried
     first when the file holds several, the audited firewall's)."""
     file = str(path)
-    try:
-        text = Path(path).read_text("utf-8", errors="replace")
-    except OSError as exc:
-        raise UserError(f"cannot read {file}: {exc.strerror}", file=file) from None
+    text = read_input_text(path, what="ruleset file", errors="replace")
     if not text.strip():
         raise UserError("the ruleset file is empty", file=file)
     kind = detect(text, file) if fmt == "auto" else fmt

@@ -34,6 +34,7 @@ from flowmatrix.audit.ir import (
 from flowmatrix.audit.matchbuild import MatchBuilder
 from flowmatrix.audit.ranges import Ivs
 from flowmatrix.errors import UserError
+from flowmatrix.inputfile import parse_json
 
 _FAMILIES = {"ip": frozenset({4}), "ip6": frozenset({6}), "inet": frozenset({4, 6})}
 _PORT_PROTO = {"tcp": 6, "udp": 17, "udplite": 136, "sctp": 132, "dccp": 33}
@@ -104,16 +105,7 @@ class _Context:
 
 def parse_nft_json(text: str, file: str) -> Ruleset:
     """A ruleset from ``nft -j list ruleset`` output."""
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UserError(
-            f"not valid JSON: {exc.msg}",
-            file=file,
-            line=exc.lineno,
-            col=exc.colno,
-            hint="give the output of 'nft -j list ruleset'",
-        ) from None
+    document = parse_json(text, file, hint="give the output of 'nft -j list ruleset'")
     objects = document.get("nftables") if isinstance(document, dict) else None
     if not isinstance(objects, list):
         raise UserError(
@@ -121,7 +113,15 @@ def parse_nft_json(text: str, file: str) -> Ruleset:
             file=file,
             hint="give the output of 'nft -j list ruleset'",
         )
-    return build_ruleset(objects, file, handles_real=True)
+    try:
+        return build_ruleset(objects, file, handles_real=True)
+    except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
+        # valid JSON of another shape than nft writes (a number where an object goes...)
+        raise UserError(
+            f"unexpected content in the nftables JSON: {type(exc).__name__}: {exc}",
+            file=file,
+            hint="give the unedited output of 'nft -j list ruleset'",
+        ) from None
 
 
 def build_ruleset(

@@ -22,6 +22,7 @@ from flowmatrix.certs.findings import issuing_order
 from flowmatrix.certs.keys import KeyFinding
 from flowmatrix.certs.keyscan import find_private_key
 from flowmatrix.errors import UserError
+from flowmatrix.inputfile import read_input_bytes
 
 #: Larger files are not certificate files (a chain of ten certificates is ~20 KiB).
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -65,25 +66,7 @@ class CertificateFile:
 
 def read_limited(path: Path) -> bytes:
     """The bytes of a user's input file, with clear errors for what is not a regular file."""
-    shown = str(path)
-    try:
-        if path.is_dir():
-            raise UserError("is a folder, not a certificate file", file=shown)
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise UserError("no such file", file=shown) from None
-    except OSError as exc:
-        raise UserError(f"cannot read: {exc.strerror}", file=shown) from None
-    if size > MAX_FILE_BYTES:
-        raise UserError(
-            f"{size} bytes is too large for a certificate file",
-            file=shown,
-            hint=f"certificate files are small; the limit is {MAX_FILE_BYTES} bytes",
-        )
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise UserError(f"cannot read: {exc.strerror}", file=shown) from None
+    return read_input_bytes(path, what="certificate file", limit=MAX_FILE_BYTES)
 
 
 def screen_for_private_key(data: bytes, shown: str) -> None:

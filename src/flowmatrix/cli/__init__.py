@@ -84,3 +84,13 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         sys.stderr.write("flowmatrix: interrupted\n")
         sys.exit(130)
+    except RecursionError:  # a reader missed a bound: still one line, never a traceback
+        sys.stderr.write("flowmatrix: error: the input is nested too deeply to process\n")
+        sys.exit(ExitCode.USAGE)
+    except MemoryError:
+        sys.stderr.write("flowmatrix: error: out of memory (is an input far larger than usual?)\n")
+        sys.exit(ExitCode.USAGE)
+    except OSError as exc:  # a read or write the command did not expect to fail
+        where = f"{exc.filename}: " if exc.filename else ""
+        sys.stderr.write(f"flowmatrix: error: {where}{exc.strerror or exc}\n")
+        sys.exit(ExitCode.USAGE)

@@ -92,8 +92,8 @@ def check_command(
         fmt,
         output,
         table=partial(render_table, result, lang.value),
-        json=lambda: to_json(check_to_dict(result, check.meta())),
-        csv=partial(render_csv, result),
+        json=lambda: to_json(check_to_dict(result, check.meta(), lang.value)),
+        csv=partial(render_csv, result, lang.value),
     )
     if annotated is not None:
         from flowmatrix.matrixcheck.annotate import annotate

@@ -38,7 +38,12 @@ SiteArg = Annotated[
 LangOpt = Annotated[Language, typer.Option("--lang", "-l", help="Language of texts and headers.")]
 OutputOpt = Annotated[
     Path | None,
-    typer.Option("--output", "-o", help="Write to this file (atomically) instead of stdout."),
+    typer.Option(
+        "--output",
+        "-o",
+        help="Write to this file (atomically; a device or FIFO is written through; "
+        "'-' is stdout) instead of stdout.",
+    ),
 ]
 CatalogOpt = Annotated[
     str | None,

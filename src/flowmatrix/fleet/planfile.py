@@ -166,7 +166,7 @@ def load(text: str) -> tuple[dict[str, Any], tuple[Flow, ...]]:
     """Parse a plan file: its header fields and its flows."""
     try:
         data = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise PlanFileError(f"not JSON: {exc}") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise PlanFileError(f"not a {FORMAT} document")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +9,7 @@ from typing import Any
 
 from flowmatrix.errors import UserError
 from flowmatrix.fleet.verifydoc import VERIFY_FORMAT
+from flowmatrix.inputfile import parse_json, read_input_text
 
 _HINT = "give the JSON files written by 'flowmatrix verify --format json' or 'flowmatrix fleet'"
 
@@ -89,10 +89,7 @@ def _evidence(item: Any, index: int, path: str) -> Evidence:
 
 
 def parse_result_document(text: str, path: str) -> ResultFile:
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise UserError(f"not JSON: {exc}", file=path, hint=_HINT) from None
+    data = parse_json(text, path, hint=_HINT)
     if not isinstance(data, dict) or data.get("format") != VERIFY_FORMAT:
         found = data.get("format") if isinstance(data, dict) else None
         raise UserError(
@@ -113,14 +110,9 @@ def parse_result_document(text: str, path: str) -> ResultFile:
 
 def read_result_file(path: str | Path) -> ResultFile:
     shown = str(path)
-    try:
-        text = Path(path).read_text("utf-8")
-    except FileNotFoundError:
-        raise UserError(f"no such file: {shown}", hint=_HINT) from None
-    except IsADirectoryError:
-        raise UserError(
-            f"{shown} is a folder", hint="give the result files, e.g. DIR/*.json"
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"cannot read {shown}: {exc}") from None
+    if not Path(path).exists():
+        raise UserError(f"no such file: {shown}", hint=_HINT)
+    if Path(path).is_dir():
+        raise UserError(f"{shown} is a folder", hint="give the result files, e.g. DIR/*.json")
+    text = read_input_text(path, what="result file")
     return parse_result_document(text, shown)

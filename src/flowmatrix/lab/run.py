@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from flowmatrix.errors import UserError
+from flowmatrix.inputfile import read_input_text
 from flowmatrix.lab.addressing import build_address_plan
 from flowmatrix.lab.cases import Case, Skipped, build_cases
 from flowmatrix.lab.daemons import Daemons
@@ -340,7 +341,6 @@ def _load_rulesets(lab: LabTopology, texts: Mapping[str, str], options: LabOptio
 
 def parse_rules_overrides(items: Iterable[str], plan: Plan) -> dict[str, str]:
     """``FIREWALL=FILE`` options -> firewall -> nftables text."""
-    from pathlib import Path
 
     found: dict[str, str] = {}
     names = {f.name for f in plan.site.firewalls}
@@ -352,8 +352,5 @@ def parse_rules_overrides(items: Iterable[str], plan: Plan) -> dict[str, str]:
             raise UserError(
                 f"--rules: unknown firewall {name!r}", hint="firewalls: " + ", ".join(sorted(names))
             )
-        try:
-            found[name] = Path(path).read_text("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UserError(f"--rules: cannot read {path}: {exc}") from None
+        found[name] = read_input_text(path, what="ruleset file")
     return found

@@ -40,7 +40,7 @@ def _cell_text(rows: list[Row], lang: Lang) -> str:
     flows = list(dict.fromkeys(f for r in rows for f in r.flows))
     if flows:
         parts.append(", ".join(flows))
-    details = list(dict.fromkeys(d for r in rows for d in r.details))
+    details = list(dict.fromkeys(d.text(lang) for r in rows for d in r.details))
     if details:
         parts.append("; ".join(details))
     joined = ": ".join(parts[:2]) + (f" — {parts[2]}" if len(parts) > 2 else "")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from flowmatrix.collector import collector_paused
 from flowmatrix.errors import UserError
 from flowmatrix.matrixcheck.cells import Names
 from flowmatrix.matrixcheck.columns import Columns, resolve
@@ -41,6 +42,16 @@ def check_matrix(
     columns: dict[str, int] | None = None,
 ) -> MatrixCheck:
     """Every sheet with a recognisable header (or the ``sheets`` named) against ``plan``."""
+    with collector_paused():  # cells, rows and their sets: many small objects, no cycles
+        return _check_matrix(path, plan, sheets, columns)
+
+
+def _check_matrix(
+    path: str | Path,
+    plan: Plan,
+    sheets: list[str] | None,
+    columns: dict[str, int] | None,
+) -> MatrixCheck:
     raw = _read_bytes(path)
     xlsx = is_xlsx(path, raw)
     everything = list(read_sheets(path))

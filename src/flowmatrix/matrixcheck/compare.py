@@ -31,6 +31,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from flowmatrix.matrixcheck.cells import AddressSet, Interval, interval
+from flowmatrix.matrixcheck.details import Detail, detail
 from flowmatrix.model import Flow, FlowEnd, Plan
 
 ROW_FINDINGS = ("wrong_netscaler_address", "wrong_protocol", "obsolete", "too_wide", "not_in_plan")
@@ -61,7 +62,7 @@ class Unit:
     """(source index, destination index) pairs some row covers."""
     rows: list[int] = field(default_factory=list)
     status: str = "missing"
-    detail: str = ""
+    detail: Detail | None = None
 
     @property
     def required(self) -> bool:
@@ -87,7 +88,7 @@ class Row:
     texts: dict[str, str] = field(default_factory=dict)
     verdict: str = "not_in_plan"
     flows: list[str] = field(default_factory=list)
-    details: list[str] = field(default_factory=list)
+    details: list[Detail] = field(default_factory=list)
     units: list[Unit] = field(default_factory=list, repr=False)
     """The planned units this row covers (part of), found by ``compare``."""
 
@@ -235,28 +236,34 @@ def _diagnose(unit: Unit, rows: list[Row], index: _Index, netscalers: dict[str, 
         if not row.opens or not row.has_port(unit.port):
             continue
         if protocol not in row.protocols and set(_pairs(unit, row)) - unit.covered:
-            unit.status, unit.detail = "wrong_protocol", row.where
+            unit.status, unit.detail = "wrong_protocol", detail("at_row", where=row.where)
             row.verdict = "wrong_protocol"
             asked = "/".join(sorted(row.protocols)).upper() or "?"
             row.details.append(
-                f"{unit.flow.id}: the plan needs {protocol.upper()} {unit.port}, the row asks {asked}"
+                detail(
+                    "wrong_protocol",
+                    flow=unit.flow.id,
+                    needed=protocol.upper(),
+                    port=unit.port,
+                    asked=asked,
+                )
             )
             return
         if protocol in row.protocols:
             wrong = _wrong_netscaler(unit, row, netscalers)
             if wrong is not None:
-                unit.status, unit.detail = "wrong_netscaler_address", row.where
+                unit.status = "wrong_netscaler_address"
+                unit.detail = detail("at_row", where=row.where)
                 row.verdict = "wrong_netscaler_address"
-                row.details.append(f"{unit.flow.id}: {wrong}")
+                row.details.append(wrong)
                 return
     missing = len(unit.sources) * len(unit.destinations) - len(unit.covered)
     if unit.covered:
-        unit.detail = (
-            f"{missing} of {len(unit.sources) * len(unit.destinations)} address pairs not covered"
-        )
+        total = len(unit.sources) * len(unit.destinations)
+        unit.detail = detail("pairs_missing", missing=missing, total=total)
 
 
-def _wrong_netscaler(unit: Unit, row: Row, netscalers: dict[str, set[str]]) -> str | None:
+def _wrong_netscaler(unit: Unit, row: Row, netscalers: dict[str, set[str]]) -> Detail | None:
     for side, elements, cells, other, other_cells in (
         ("source", unit.sources, row.sources, unit.destinations, row.destinations),
         ("destination", unit.destinations, row.destinations, unit.sources, row.sources),
@@ -269,9 +276,13 @@ def _wrong_netscaler(unit: Unit, row: Row, netscalers: dict[str, set[str]]) -> s
             others = netscalers[host] - planned
             used = [a for a in others if cells.holds(interval(ipaddress.ip_network(a)))]
             if used and not any(_holds(cells, e) for e in elements if e.host == host):
-                return (
-                    f"the plan's {side} is {', '.join(sorted(planned))} on NetScaler {host}, "
-                    f"the row uses {', '.join(sorted(used))}"
+                return detail(
+                    "wrong_netscaler_address",
+                    flow=unit.flow.id,
+                    side=side,
+                    planned=", ".join(sorted(planned)),
+                    host=host,
+                    used=", ".join(sorted(used)),
                 )
     return None
 
@@ -283,11 +294,11 @@ def _judge(row: Row, stale: frozenset[int]) -> None:
         row.verdict = "obsolete"
         names = sorted({u.flow.id for u in met if not u.required})
         row.details.append(
-            ("opens " + ", ".join(names) + ", which the plan does not request")
+            detail("not_requested_opened", flows=", ".join(names))
             if names
-            else "port "
-            + ", ".join(str(p) for p in sorted(stale) if row.has_port(p))
-            + " is obsolete (binary APNs, switched off in March 2021)"
+            else detail(
+                "obsolete_port", ports=", ".join(str(p) for p in sorted(stale) if row.has_port(p))
+            )
         )
         return
     if not required:
@@ -298,30 +309,30 @@ def _judge(row: Row, stale: frozenset[int]) -> None:
     row.details.extend(wide)
 
 
-def _too_wide(row: Row, units: list[Unit]) -> list[str]:
-    found: list[str] = []
+def _too_wide(row: Row, units: list[Unit]) -> list[Detail]:
+    found: list[Detail] = []
     for side, cells, elements in (
         ("source", row.sources, [e for u in units for e in u.sources]),
         ("destination", row.destinations, [e for u in units for e in u.destinations]),
     ):
         needed_any = any(e.any for e in elements)
         if cells.any and not needed_any:
-            found.append(f"{side} 'any' where the plan needs {_shown(elements)}")
+            found.append(detail("any_where_hosts", side=side, needed=_shown(elements)))
             continue
         needed = [e.interval for e in elements if e.interval is not None]
         extra = [iv for iv in cells.intervals if not _inside_union(iv, needed)]
         if extra and not needed_any:
-            found.append(f"{side} {_span(extra)} is wider than the plan's {_shown(elements)}")
+            found.append(
+                detail("wider_addresses", side=side, span=_span(extra), needed=_shown(elements))
+            )
     ports = {u.port for u in units}
     if row.port_count() > len([p for p in ports if row.has_port(p)]):
-        found.append(
-            f"ports {_ports(row.ports)} where the plan needs {', '.join(map(str, sorted(ports)))}"
-        )
+        wanted = ", ".join(map(str, sorted(ports)))
+        found.append(detail("wider_ports", ports=_ports(row.ports), needed=wanted))
     protocols = {u.flow.protocol for u in units}
     if row.protocols - protocols:
-        found.append(
-            f"protocol {'/'.join(sorted(row.protocols - protocols)).upper()} is not planned here"
-        )
+        unplanned = "/".join(sorted(row.protocols - protocols)).upper()
+        found.append(detail("extra_protocol", protocol=unplanned))
     return found
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from flowmatrix.catalog import Lang
 from flowmatrix.matrixcheck.compare import ROW_FINDINGS, UNIT_FINDINGS, Comparison, Unit
+from flowmatrix.matrixcheck.details import texts
 from flowmatrix.report.status import Status
 from flowmatrix.report.style import LOOKS
 
@@ -75,7 +76,11 @@ def unit_end(unit: Unit, side: str) -> str:
     return ", ".join(dict.fromkeys(e.address or e.fqdn or e.host or "?" for e in elements))
 
 
-def check_to_dict(result: Comparison, meta: dict[str, Any]) -> dict[str, Any]:
+def _detail(unit: Unit, lang: Lang) -> str:
+    return unit.detail.text(lang) if unit.detail is not None else ""
+
+
+def check_to_dict(result: Comparison, meta: dict[str, Any], lang: Lang) -> dict[str, Any]:
     """The ``matrix check --format json`` document (docs/matrix.md)."""
     return {
         "format_version": CHECK_FORMAT_VERSION,
@@ -86,7 +91,7 @@ def check_to_dict(result: Comparison, meta: dict[str, Any]) -> dict[str, Any]:
                 "row": r.number,
                 "verdict": r.verdict,
                 "flows": r.flows,
-                "details": r.details,
+                "details": texts(r.details, lang),
                 "protocols": sorted(r.protocols),
                 "ports": _ports(r.ports),
                 "opens": r.opens,
@@ -104,7 +109,7 @@ def check_to_dict(result: Comparison, meta: dict[str, Any]) -> dict[str, Any]:
                 "status": u.status,
                 "required": u.required,
                 "rows": sorted(set(u.rows)),
-                "detail": u.detail,
+                "detail": _detail(u, lang),
             }
             for u in result.units
         ],
@@ -141,7 +146,7 @@ def row_lines(result: Comparison, lang: Lang) -> list[dict[str, str]]:
             "where": r.where,
             "verdict": f"{symbol(r.verdict)} {verdict_label(r.verdict, lang)}",
             "flows": ", ".join(r.flows),
-            "details": "; ".join(r.details),
+            "details": "; ".join(texts(r.details, lang)),
         }
         for r in result.rows
     ]
@@ -156,7 +161,7 @@ def flow_lines(result: Comparison, lang: Lang) -> list[dict[str, str]]:
             "source": unit_end(u, "source"),
             "destination": unit_end(u, "destination"),
             "status": f"{symbol(u.status)} {verdict_label(u.status, lang)}",
-            "detail": u.detail,
+            "detail": _detail(u, lang),
         }
         for u in result.units
         if u.status in UNIT_FINDINGS
@@ -183,7 +188,7 @@ def render_table(result: Comparison, lang: Lang, *, width: int, color: bool) -> 
     return out
 
 
-def render_csv(result: Comparison) -> str:
+def render_csv(result: Comparison, lang: Lang) -> str:
     """One line per row, then one per planned flow-port not covered (``kind`` says which)."""
     from flowmatrix.render import to_csv
 
@@ -197,7 +202,7 @@ def render_csv(result: Comparison) -> str:
                 "flows": " ".join(r.flows),
                 "protocol": "/".join(sorted(r.protocols)),
                 "port": _ports(r.ports),
-                "detail": "; ".join(r.details),
+                "detail": "; ".join(texts(r.details, lang)),
             }
         )
     for u in result.units:
@@ -210,7 +215,7 @@ def render_csv(result: Comparison) -> str:
                     "flows": u.flow.id,
                     "protocol": u.flow.protocol,
                     "port": str(u.port),
-                    "detail": u.detail,
+                    "detail": _detail(u, lang),
                 }
             )
     return to_csv(lines, ("kind", "where", "verdict", "flows", "protocol", "port", "detail"))

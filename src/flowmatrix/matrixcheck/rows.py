@@ -7,6 +7,7 @@ from flowmatrix.matrixcheck.cells import (
     AddressSet,
     CellError,
     Names,
+    PortSpec,
     expand_hosts,
     parse_addresses,
     parse_ports,
@@ -32,9 +33,43 @@ def _closed(cells: list[Value], columns: Columns) -> bool:
         if found is not None and normalise(found[1]) in _CLOSED:
             return True
     for value in cells:  # flowmatrix's own "obsolete: not requested" lines
-        if isinstance(value, str) and any(p in normalise(value) for p in _NOT_REQUESTED):
+        if not isinstance(value, str):
+            continue
+        lowered = value.lower()  # a cheap look first: most cells say neither
+        if ("request" in lowered or "demand" in lowered) and any(
+            p in normalise(value) for p in _NOT_REQUESTED
+        ):
             return True
     return False
+
+
+class CellReader:
+    """Cells read once per distinct text: a sheet repeats the same addresses and ports
+    on many rows. Errors are not kept (each is raised at its own cell)."""
+
+    def __init__(self, names: Names) -> None:
+        self.names = names
+        self._addresses: dict[str, AddressSet] = {}
+        self._ports: dict[str, list[PortSpec]] = {}
+        self._protocols: dict[str, frozenset[str]] = {}
+
+    def addresses(self, text: str) -> AddressSet:
+        found = self._addresses.get(text)
+        if found is None:
+            found = self._addresses[text] = expand_hosts(parse_addresses(text, self.names))
+        return found
+
+    def ports(self, text: str) -> list[PortSpec]:
+        found = self._ports.get(text)
+        if found is None:
+            found = self._ports[text] = parse_ports(text)
+        return found
+
+    def protocols(self, text: str) -> frozenset[str]:
+        found = self._protocols.get(text)
+        if found is None:
+            found = self._protocols[text] = parse_protocols(text)
+        return found
 
 
 def _side(
@@ -43,7 +78,7 @@ def _side(
     cells: list[Value],
     columns: Columns,
     fields: tuple[str, ...],
-    names: Names,
+    reader: CellReader,
 ) -> AddressSet | None:
     for name in fields:
         found = columns.get(cells, name)
@@ -51,7 +86,7 @@ def _side(
             continue
         index, text = found
         try:
-            return expand_hosts(parse_addresses(text, names))
+            return reader.addresses(text)
         except CellError as exc:
             raise sheet.error(number, index, str(exc), exc.hint) from None
     return None
@@ -60,14 +95,15 @@ def _side(
 def read_rows(sheet: Sheet, columns: Columns, names: Names) -> list[Row]:
     """The data rows after the header; a row with no source, destination and port is skipped."""
     rows: list[Row] = []
+    reader = CellReader(names)
     source_fields = ("source_address", "source")
     destination_fields = ("destination_address", "fqdn", "destination")
     for number, cells in sheet.rows:
         if columns.header_row is not None and number <= columns.header_row:
             continue
         port_cell = columns.get(cells, "port")
-        sources = _side(sheet, number, cells, columns, source_fields, names)
-        destinations = _side(sheet, number, cells, columns, destination_fields, names)
+        sources = _side(sheet, number, cells, columns, source_fields, reader)
+        destinations = _side(sheet, number, cells, columns, destination_fields, reader)
         if port_cell is None and sources is None and destinations is None:
             continue
         if port_cell is None or sources is None or destinations is None:
@@ -88,10 +124,10 @@ def read_rows(sheet: Sheet, columns: Columns, names: Names) -> list[Row]:
             )
         index, text = port_cell
         try:
-            specs = parse_ports(text)
+            specs = reader.ports(text)
         except CellError as exc:
             raise sheet.error(number, index, str(exc), exc.hint) from None
-        protocols = _protocols(sheet, number, cells, columns)
+        protocols = _protocols(sheet, number, cells, columns, reader)
         for spec in specs:
             texts = {n: f[1] for n in _TEXT_FIELDS if (f := columns.get(cells, n)) is not None}
             rows.append(
@@ -110,12 +146,14 @@ def read_rows(sheet: Sheet, columns: Columns, names: Names) -> list[Row]:
     return rows
 
 
-def _protocols(sheet: Sheet, number: int, cells: list[Value], columns: Columns) -> frozenset[str]:
+def _protocols(
+    sheet: Sheet, number: int, cells: list[Value], columns: Columns, reader: CellReader
+) -> frozenset[str]:
     found = columns.get(cells, "protocol")
     if found is not None:
         index, text = found
         try:
-            protocols = parse_protocols(text)
+            protocols = reader.protocols(text)
         except CellError as exc:
             raise sheet.error(number, index, str(exc), exc.hint) from None
         if protocols:

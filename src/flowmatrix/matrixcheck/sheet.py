@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flowmatrix.errors import UserError
+from flowmatrix.inputfile import read_input_bytes
 
 Value = str | int | float | None
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -73,14 +74,7 @@ def _tidy(value: object) -> Value:
 
 
 def _read_bytes(path: str | Path) -> bytes:
-    try:
-        return Path(path).read_bytes()
-    except FileNotFoundError:
-        raise UserError("no such file", file=str(path), hint="check the path") from None
-    except IsADirectoryError:
-        raise UserError("is a directory, expected a spreadsheet", file=str(path)) from None
-    except OSError as exc:
-        raise UserError(f"cannot read the file: {exc.strerror}", file=str(path)) from None
+    return read_input_bytes(path, what="spreadsheet")
 
 
 def is_xlsx(path: str | Path, raw: bytes) -> bool:

@@ -8,7 +8,6 @@ at all is a ``UserError`` with a hint.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from flowmatrix.errors import UserError
+from flowmatrix.inputfile import parse_json, read_input_text
 from flowmatrix.model import Plan
 from flowmatrix.report.status import (
     Checks,
@@ -167,29 +167,16 @@ def read_file(path: str | Path) -> tuple[ResultKind, list[Record], int]:
 
 
 def _load_json(path: Path) -> Any:
+    if not path.exists():
+        raise UserError(f"results file {path} does not exist", hint=_HINT)
+    text = read_input_text(path, what="results file")
     try:
-        text = path.read_text("utf-8")
-    except FileNotFoundError:
-        raise UserError(f"results file {path} does not exist", hint=_HINT) from None
-    except IsADirectoryError:
-        raise UserError(f"results file {path} is a folder", hint=_HINT) from None
-    except UnicodeDecodeError:
-        raise UserError("the results file is not UTF-8 text", file=str(path), hint=_HINT) from None
-    except OSError as exc:
-        raise UserError(f"cannot read results file {path}: {exc.strerror}") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
+        return parse_json(text, str(path), hint=_HINT)
+    except UserError:
         lines = _json_lines(text)
         if lines is not None:
             return lines
-        raise UserError(
-            f"invalid JSON: {exc.msg}",
-            file=str(path),
-            line=exc.lineno,
-            col=exc.colno,
-            hint=_HINT,
-        ) from None
+        raise
 
 
 def _json_lines(text: str) -> list[Any] | None:
@@ -198,8 +185,8 @@ def _json_lines(text: str) -> list[Any] | None:
     if len(rows) < 2:
         return None
     try:
-        return [json.loads(line) for line in rows]
-    except json.JSONDecodeError:
+        return [parse_json(line, "") for line in rows]
+    except UserError:
         return None
 
 

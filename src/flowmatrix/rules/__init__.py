@@ -9,11 +9,10 @@
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from flowmatrix.collector import collector_paused
 from flowmatrix.rules import registry
 from flowmatrix.rules.registry import TARGETS, load
 
@@ -33,23 +32,6 @@ def __getattr__(name: str) -> object:
 
         return getattr(model, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while rules are built.
-
-    A large plan is hundreds of thousands of small objects without cycles; full
-    collections triggered by the allocations would walk all of them, again and again,
-    and cost more than the work itself.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def generate(
@@ -75,7 +57,7 @@ def generate(
         output = load(entry.render)(plan)
         assert isinstance(output, RulesOutput)
         return output
-    with _collector_paused():
+    with collector_paused():
         return _generate(plan, scope, entry, interfaces, resolve, resolver)
 
 

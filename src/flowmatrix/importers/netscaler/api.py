@@ -12,12 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from flowmatrix.catalog import load_catalog
+from flowmatrix.collector import collector_paused
 from flowmatrix.errors import UserError
 from flowmatrix.importers.netscaler.deployment import Deployment, build_deployment
 from flowmatrix.importers.netscaler.inventory import Inventory
 from flowmatrix.importers.netscaler.merge import MergeReport, merge_site
 from flowmatrix.importers.netscaler.reader import read_file
 from flowmatrix.importers.netscaler.writer_v1 import write_site
+from flowmatrix.inputfile import read_input_text
 from flowmatrix.site import Site
 from flowmatrix.sitecheck import check_site
 from flowmatrix.yamlio import load_yaml, parse_yaml_text
@@ -41,8 +43,9 @@ def check_site_text(text: str, name: str) -> None:
 
 
 def import_netscaler(config: str | Path, merge_into: str | Path | None = None) -> Imported:
-    inventory = read_file(config)
-    deployment = build_deployment(inventory)
+    with collector_paused():  # hundreds of thousands of small records, no cycles
+        inventory = read_file(config)
+        deployment = build_deployment(inventory)
     report: MergeReport | None = None
     if merge_into is None:
         text = write_site(deployment)
@@ -64,7 +67,7 @@ def import_netscaler(config: str | Path, merge_into: str | Path | None = None) -
 
 
 def document_text(path: str | Path) -> str:
-    return Path(path).read_bytes().decode("utf-8-sig")
+    return read_input_text(path, what="document", encoding="utf-8-sig")
 
 
 def import_to_dict(imported: Imported) -> dict[str, Any]:

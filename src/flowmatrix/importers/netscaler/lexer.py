@@ -22,16 +22,17 @@ can print it. Lines that cannot be read are reported by line and column, never q
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from types import MappingProxyType
 
 REDACTED = "<redacted>"
 #: Option names (lower case, no dash) that carry a secret or describe one.
 _SECRET_OPTION = re.compile(r"pass|secret|key|pwd|encrypt|token|hash|credential|salt", re.I)
 _PAIRS = {"{": "}", "<": ">", "[": "]"}
-#: Characters that may follow ``q`` to open a quotation (printable, not alphanumeric; not
-#: blanks, quotes or parentheses; not the characters that names of entities contain).
-_Q_DELIMITERS = frozenset("/{<[|~$^+=&%@`?!*#;,")
-_NEEDS_SLOW_PATH = re.compile(r"[\"\\#]|(?:^|\s)q[^A-Za-z0-9\s]")
+#: A ``q`` quotation opening at a word start (the only use of ``q`` the plain split misses).
+_Q_OPENING = re.compile(r"(?:^|\s)q[^A-Za-z0-9\s]")
 _ESCAPES = {"t": "\t", "n": "\n", "r": "\r"}
 
 
@@ -43,16 +44,22 @@ class LexError(ValueError):
         self.col = col
 
 
-@dataclass(frozen=True, slots=True)
+_NO_OPTIONS: Mapping[str, str] = MappingProxyType({})
+
+
+@dataclass(slots=True)
 class Command:
-    """One command line: its positional words and its options (secrets redacted)."""
+    """One command line: its positional words and its options (secrets redacted).
+
+    Not frozen: a frozen dataclass costs five times as much to build, and an ns.conf has
+    hundreds of thousands of lines; nothing changes a command once read."""
 
     line: int
     words: tuple[str, ...]
     """Positional words, command words first (``add``, ``lb``, ``vserver``, name...)."""
-    options: dict[str, str | None] = field(default_factory=dict)
+    options: Mapping[str, str | None]
     """Option name in lower case without the dash -> value (None for a flag)."""
-    spelled: dict[str, str] = field(default_factory=dict)
+    spelled: Mapping[str, str]
     """Option name in lower case -> as written (``ldapBindDnPassword``), for messages."""
 
     def option(self, name: str) -> str | None:
@@ -62,107 +69,107 @@ class Command:
         return name.lower() in self.options
 
 
+@lru_cache(maxsize=4096)
 def is_secret_option(name: str) -> bool:
     return bool(_SECRET_OPTION.search(name))
 
 
+# The words of the CLI, as regular expressions (one grammar for both uses below).
+_BLANK = r"[ \t\r\n]"
+#: A double-quoted word; ``tail`` is what follows its closing quote (``"abc"def``).
+_DQ = r'"(?P<dq>(?:[^"\\]|\\.)*)"(?P<tail>(?:\\.|[^ \t\r\n])*)'
+#: ``q{...}`` ``q<...>`` ``q[...]``: the first closer that ends a word closes it.
+_PQ = rf"q(?:\{{(?P<pq1>.*?)\}}|<(?P<pq2>.*?)>|\[(?P<pq3>.*?)\])(?={_BLANK}|$)"
+#: ``q|...|`` and the other same-character delimiters.
+_SQ = rf"q(?P<d>[/|~$^+=&%@`?!*#;,])(?P<sq>.*?)(?P=d)(?={_BLANK}|$)"
+#: A quotation that nothing closes (for ``$`` and the like, a plain word instead).
+_OPEN = r'(?P<open>"|q[{<\[|/~])'
+#: A plain word (a backslash makes the next character literal).
+_BARE = r'(?P<bare>(?!["#]|q[{<\[|/~])(?:\\.|[^ \t\r\n])+)'
+#: One word at a time, at a word start (blanks first), for ``split_words``.
+_WORD = re.compile(rf"{_BLANK}*(?:(?P<comment>#.*)|{_DQ}|{_PQ}|{_SQ}|{_OPEN}|{_BARE}|$)", re.DOTALL)
+#: A whole line that reads: words, each taken as the scanner takes it (atomic), then maybe
+#: a comment. One C-level match, for the lines only counted as skipped.
+_LINE = re.compile(rf"(?:{_BLANK}*(?>{_DQ}|{_PQ}|{_SQ}|{_BARE}))*{_BLANK}*(?:#.*)?", re.DOTALL)
+_BACKSLASHED = re.compile(r"\\(.)", re.DOTALL)
+
+
+def _unescape_quoted(text: str) -> str:
+    if "\\" not in text:
+        return text
+    return _BACKSLASHED.sub(lambda m: _ESCAPES.get(m.group(1), m.group(1)), text)
+
+
+def _unescape_bare(text: str) -> str:
+    return _BACKSLASHED.sub(r"\1", text) if "\\" in text else text
+
+
+def plain(text: str) -> bool:
+    """No quote, escape, comment or quotation: the words are what blanks separate."""
+    return not (
+        '"' in text or "\\" in text or "#" in text or ("q" in text and _Q_OPENING.search(text))
+    )
+
+
+def reads(text: str) -> bool:
+    """Whether the line reads (every quotation closed), without taking its words apart."""
+    return plain(text) or _LINE.fullmatch(text) is not None
+
+
 def split_words(text: str) -> list[str]:
     """The words of one line, quotes undone; raises LexError on an unterminated quote."""
-    if not _NEEDS_SLOW_PATH.search(text):
+    if plain(text):
         return text.split()
     words: list[str] = []
     i, n = 0, len(text)
+    match = _WORD.match
     while i < n:
-        ch = text[i]
-        if ch in " \t\r\n":
-            i += 1
-            continue
-        if ch == "#":
+        found = match(text, i)
+        if found is None:  # cannot happen: the last alternative matches anywhere
+            raise LexError("unreadable word", i + 1)
+        kind = found.lastgroup
+        if kind is None or kind == "comment":
             break
-        if ch == '"':
-            word, i = _double_quoted(text, i)
-        elif ch == "q" and i + 1 < n and text[i + 1] in _Q_DELIMITERS:
-            quoted = _q_quoted(text, i)
-            if quoted is None:
-                word, i = _bare(text, i)
-            else:
-                word, i = quoted
-        else:
-            word, i = _bare(text, i)
-        words.append(word)
+        if kind == "open":
+            opener = found.group("open")
+            col = found.start("open") + 1
+            if opener == '"':
+                raise LexError("unterminated double quote", col)
+            delimiter = opener[1]
+            closer = _PAIRS.get(delimiter, delimiter)
+            raise LexError(f"unterminated q{delimiter}...{closer} quotation", col)
+        if kind == "tail" or kind == "dq":
+            words.append(_unescape_quoted(found.group("dq")) + _unescape_bare(found.group("tail")))
+        elif kind == "bare":
+            words.append(_unescape_bare(found.group("bare")))
+        else:  # a q quotation, taken as written
+            words.append(found.group(kind))
+        i = found.end()
     return words
 
 
-def _double_quoted(text: str, start: int) -> tuple[str, int]:
-    out: list[str] = []
-    i, n = start + 1, len(text)
-    while i < n:
-        ch = text[i]
-        if ch == "\\" and i + 1 < n:
-            nxt = text[i + 1]
-            out.append(_ESCAPES.get(nxt, nxt))
-            i += 2
-            continue
-        if ch == '"':
-            i += 1
-            if i < n and text[i] not in " \t\r\n":
-                rest, i = _bare(text, i)  # "abc"def is one word, as in a shell
-                out.append(rest)
-            return "".join(out), i
-        out.append(ch)
-        i += 1
-    raise LexError("unterminated double quote", start + 1)
-
-
-def _q_quoted(text: str, start: int) -> tuple[str, int] | None:
-    """``q<d>...<d>`` as one word, or None when no closing delimiter ends a word."""
-    opener = text[start + 1]
-    closer = _PAIRS.get(opener, opener)
-    search = start + 2
-    while True:
-        end = text.find(closer, search)
-        if end < 0:
-            if opener in "{<[|/~":  # unambiguous openers: the quote is really unterminated
-                raise LexError(f"unterminated q{opener}...{closer} quotation", start + 1)
-            return None
-        after = end + 1
-        if after >= len(text) or text[after] in " \t\r\n":
-            return text[start + 2 : end], after
-        search = end + 1
-
-
-def _bare(text: str, start: int) -> tuple[str, int]:
-    out: list[str] = []
-    i, n = start, len(text)
-    while i < n:
-        ch = text[i]
-        if ch in " \t\r\n":
-            break
-        if ch == "\\" and i + 1 < n:
-            out.append(text[i + 1])
-            i += 2
-            continue
-        out.append(ch)
-        i += 1
-    return "".join(out), i
-
-
 def _is_option(word: str) -> bool:
-    return len(word) > 1 and word[0] == "-" and (word[1].isalpha() or word[1] == "_")
+    return word[:1] == "-" and len(word) > 1 and (word[1].isalpha() or word[1] == "_")
 
 
 def parse_line(number: int, text: str) -> Command | None:
     """One ns.conf line as a command (None for a blank or comment line)."""
     words = split_words(text)
-    if not words:
-        return None
-    positional: list[str] = []
+    return make_command(number, words) if words else None
+
+
+def make_command(number: int, words: list[str]) -> Command:
+    """The command of a line's words: positional words, then options (secrets redacted)."""
+    n = first = len(words)
+    for i, word in enumerate(words):
+        if word[:1] == "-" and _is_option(word):
+            first = i
+            break
+    if first == n:
+        return Command(number, tuple(words), _NO_OPTIONS, _NO_OPTIONS)
     options: dict[str, str | None] = {}
     spelled: dict[str, str] = {}
-    i, n = 0, len(words)
-    while i < n and not _is_option(words[i]):
-        positional.append(words[i])
-        i += 1
+    i = first
     while i < n:
         word = words[i]
         i += 1
@@ -172,10 +179,8 @@ def parse_line(number: int, text: str) -> Command | None:
         key = name.lower()
         value: str | None = None
         if i < n and not _is_option(words[i]):
-            value = words[i]
+            value = REDACTED if is_secret_option(key) else words[i]
             i += 1
-        if value is not None and is_secret_option(key):
-            value = REDACTED
         options[key] = value
         spelled[key] = name
-    return Command(number, tuple(positional), options, spelled)
+    return Command(number, tuple(words[:first]), options, spelled)

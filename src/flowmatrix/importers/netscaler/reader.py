@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import re
+import socket
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -29,7 +31,15 @@ from flowmatrix.importers.netscaler.inventory import (
     UrlRef,
     VServer,
 )
-from flowmatrix.importers.netscaler.lexer import Command, LexError, parse_line
+from flowmatrix.importers.netscaler.lexer import (
+    Command,
+    LexError,
+    make_command,
+    plain,
+    reads,
+    split_words,
+)
+from flowmatrix.inputfile import read_input_bytes
 
 Handler = Callable[[Inventory, Command], None]
 
@@ -46,9 +56,21 @@ class Malformed(ValueError):
 # --- values ----------------------------------------------------------------------------
 
 
+_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+#: An IPv4 address as ipaddress writes it (no leading zeros): taken as is, without parsing.
+_CANONICAL_V4 = re.compile(rf"(?:{_OCTET}\.){{3}}{_OCTET}")
+
+
+def canonical_address(text: str) -> str:
+    """The address as ipaddress writes it; raises ValueError for what is not one."""
+    if _CANONICAL_V4.fullmatch(text):
+        return text
+    return str(ipaddress.ip_address(text))
+
+
 def _address(text: str, what: str, word: int | None = None, option: str | None = None) -> str:
     try:
-        return str(ipaddress.ip_address(text))
+        return canonical_address(text)
     except ValueError:
         raise Malformed(f"{what} is not an IP address", word, option) from None
 
@@ -67,7 +89,7 @@ def _word(cmd: Command, index: int, what: str) -> str:
 
 def _endpoint(text: str) -> Endpoint:
     try:
-        return Endpoint(address=str(ipaddress.ip_address(text)))
+        return Endpoint(address=canonical_address(text))
     except ValueError:
         return Endpoint(fqdn=text.rstrip(".").lower())
 
@@ -211,7 +233,7 @@ def _ensure_server(inv: Inventory, name: str, line: int) -> None:
     """A service may name an address directly: NetScaler then creates the server itself."""
     if name not in inv.servers:
         with contextlib.suppress(ValueError):
-            inv.servers[name] = Server(name, Endpoint(str(ipaddress.ip_address(name))), line)
+            inv.servers[name] = Server(name, Endpoint(canonical_address(name)), line)
 
 
 def _server_option(cmd: Command) -> Endpoint:
@@ -243,7 +265,7 @@ def _add_radius(inv: Inventory, cmd: Command) -> None:
 def _add_nameserver(inv: Inventory, cmd: Command) -> None:
     target = _word(cmd, 3, "name server")
     try:
-        address = str(ipaddress.ip_address(target))
+        address = canonical_address(target)
     except ValueError:
         inv.skipped["add dns nameServer (a DNS vserver)"] += 1
         return
@@ -281,11 +303,24 @@ def _add_route(inv: Inventory, cmd: Command) -> None:
     else:
         network_text = f"{_word(cmd, 2, 'network')}/{_word(cmd, 3, 'netmask')}"
         gateway = _word(cmd, 4, "gateway")
+    network = _route_network(network_text)
+    inv.routes.append(Route(network, _address(gateway, "the gateway", 4), cmd.line))
+
+
+#: Netmask -> prefix length, for the netmasks routes use (a handful per ns.conf).
+_PREFIXES = {str(ipaddress.IPv4Network(f"0.0.0.0/{n}").netmask): n for n in range(33)}
+
+
+def _route_network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    address, _, mask = text.partition("/")
+    prefix = _PREFIXES.get(mask)
     try:
-        network = ipaddress.ip_network(network_text, strict=False)
+        if prefix is not None and _CANONICAL_V4.fullmatch(address):
+            host = int.from_bytes(socket.inet_aton(address), "big")
+            return ipaddress.IPv4Network((host & ~((1 << (32 - prefix)) - 1), prefix))
+        return ipaddress.ip_network(text, strict=False)
     except ValueError:
         raise Malformed("the route's network or netmask is not valid", 2) from None
-    inv.routes.append(Route(network, _address(gateway, "the gateway", 4), cmd.line))
 
 
 def _storefront_options(origin: str) -> Handler:
@@ -304,43 +339,43 @@ def _add_dns_record(inv: Inventory, cmd: Command) -> None:
     name = _word(cmd, 3, "record name").rstrip(".").lower()
     for word in cmd.words[4:]:
         try:
-            inv.dns_records.setdefault(name, []).append(str(ipaddress.ip_address(word)))
+            inv.dns_records.setdefault(name, []).append(canonical_address(word))
         except ValueError:
             continue
 
 
 #: Leading command words (lower case) -> handler. Longest match wins.
-HANDLERS: dict[tuple[str, ...], Handler] = {
-    ("set", "ns", "config"): _set_ns_config,
-    ("set", "ns", "hostname"): _set_hostname,
-    ("add", "ns", "ip"): _add_ns_ip,
-    ("add", "ns", "ip6"): _add_ns_ip,
-    ("set", "aaa", "parameter"): _set_aaa,
-    ("add", "vpn", "vserver"): _add_vserver("vpn"),
-    ("add", "lb", "vserver"): _add_vserver("lb"),
-    ("add", "cs", "vserver"): _add_vserver("cs"),
-    ("bind", "lb", "vserver"): _bind_lb_vserver,
-    ("bind", "cs", "vserver"): _bind_cs_vserver,
-    ("bind", "vpn", "vserver"): _bind_vpn_vserver,
-    ("add", "server"): _add_server,
-    ("add", "service"): _add_service,
-    ("add", "servicegroup"): _add_service_group,
-    ("bind", "servicegroup"): _bind_service_group,
-    ("add", "authentication", "ldapaction"): _add_ldap,
-    ("add", "authentication", "radiusaction"): _add_radius,
-    ("add", "dns", "nameserver"): _add_nameserver,
-    ("add", "ntp", "server"): _add_ntp,
-    ("add", "audit", "syslogaction"): _add_syslog,
-    ("add", "route"): _add_route,
-    ("add", "route6"): _add_route,
-    ("add", "vpn", "sessionaction"): _storefront_options("add vpn sessionAction"),
-    ("set", "vpn", "parameter"): _storefront_options("set vpn parameter"),
-    ("add", "dns", "addrec"): _add_dns_record,
-    ("add", "dns", "aaaarec"): _add_dns_record,
+HANDLERS: dict[str, Handler] = {
+    "set ns config": _set_ns_config,
+    "set ns hostname": _set_hostname,
+    "add ns ip": _add_ns_ip,
+    "add ns ip6": _add_ns_ip,
+    "set aaa parameter": _set_aaa,
+    "add vpn vserver": _add_vserver("vpn"),
+    "add lb vserver": _add_vserver("lb"),
+    "add cs vserver": _add_vserver("cs"),
+    "bind lb vserver": _bind_lb_vserver,
+    "bind cs vserver": _bind_cs_vserver,
+    "bind vpn vserver": _bind_vpn_vserver,
+    "add server": _add_server,
+    "add service": _add_service,
+    "add servicegroup": _add_service_group,
+    "bind servicegroup": _bind_service_group,
+    "add authentication ldapaction": _add_ldap,
+    "add authentication radiusaction": _add_radius,
+    "add dns nameserver": _add_nameserver,
+    "add ntp server": _add_ntp,
+    "add audit syslogaction": _add_syslog,
+    "add route": _add_route,
+    "add route6": _add_route,
+    "add vpn sessionaction": _storefront_options("add vpn sessionAction"),
+    "set vpn parameter": _storefront_options("set vpn parameter"),
+    "add dns addrec": _add_dns_record,
+    "add dns aaaarec": _add_dns_record,
 }
 
 
-def _skip_key(words: tuple[str, ...]) -> str:
+def _skip_key(words: list[str]) -> str:
     """The command words of a line skipped (never its names or values)."""
     key: list[str] = []
     for word in words[:3]:
@@ -364,46 +399,58 @@ def _column(text: str, cmd: Command, error: Malformed) -> int:
     return 1
 
 
+def _handler(words: list[str]) -> tuple[str, Handler] | None:
+    """The handler of a command, by its first three words, else its first two."""
+    key = " ".join(words[:3]).lower()
+    handler = HANDLERS.get(key)
+    if handler is None:
+        key = " ".join(words[:2]).lower()
+        handler = HANDLERS.get(key)
+    return None if handler is None else (key, handler)
+
+
 def read_text(text: str, file: str) -> Inventory:
     """Read ns.conf text into an inventory; bad lines become problems, never exceptions."""
     inv = Inventory(file)
-    handlers = HANDLERS
+    number = 0
     for number, line in enumerate(text.splitlines(), start=1):
-        inv.lines = number
-        try:
-            cmd = parse_line(number, line)
-        except LexError as exc:
-            inv.problems.append(Problem(number, exc.col, str(exc)))
-            continue
-        if cmd is None:
+        if plain(line):
+            words = line.split()
+        else:
+            head = line.split(None, 3)[:3]  # command words, when they are plain words
+            if head and plain(" ".join(head)) and _handler(head) is None and reads(line):
+                inv.commands += 1  # a command the matrix does not need: counted, not parsed
+                inv.skipped[_skip_key(head)] += 1
+                continue
+            try:
+                words = split_words(line)
+            except LexError as exc:
+                inv.problems.append(Problem(number, exc.col, str(exc)))
+                continue
+        if not words:
             continue
         inv.commands += 1
-        lowered = tuple(w.lower() for w in cmd.words[:3])
-        handler = handlers.get(lowered) or handlers.get(lowered[:2])
-        if handler is None:
-            inv.skipped[_skip_key(cmd.words)] += 1
+        found = _handler(words)
+        if found is None:
+            inv.skipped[_skip_key(words)] += 1
             continue
+        key, handler = found
+        cmd = make_command(number, words)
         try:
             handler(inv, cmd)
         except Malformed as exc:
-            key = " ".join(cmd.words[: 3 if lowered in handlers else 2])
-            inv.problems.append(Problem(number, _column(line, cmd, exc), f"{key}: {exc}"))
+            where = " ".join(cmd.words[: key.count(" ") + 1])
+            inv.problems.append(Problem(number, _column(line, cmd, exc), f"{where}: {exc}"))
             continue
-        inv.taken[" ".join(lowered if lowered in handlers else lowered[:2])] += 1
+        inv.taken[key] += 1
+    inv.lines = number
     return inv
 
 
 def read_file(path: str | Path) -> Inventory:
     """Read an ns.conf file (UTF-8, or Latin-1 as a NetScaler may write); errors exit 2."""
     name = str(path)
-    try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise UserError("no such file", file=name, hint="check the path") from None
-    except IsADirectoryError:
-        raise UserError("is a directory, expected an ns.conf file", file=name) from None
-    except OSError as exc:
-        raise UserError(f"cannot read the file: {exc.strerror}", file=name) from None
+    raw = read_input_bytes(path, what="ns.conf file")
     if b"\x00" in raw:
         offset = raw.index(b"\x00")
         line = raw.count(b"\n", 0, offset) + 1
