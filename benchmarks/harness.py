@@ -19,13 +19,26 @@ sides alike; the report gives the median, min and max of each side and of the ra
 from __future__ import annotations
 
 import os
+import shutil
 import statistics
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 Command = Sequence[str]
+
+
+def console_script(name: str) -> str:
+    """The console script ``name`` of this Python environment (else the one on PATH): the
+    flowmatrix timed is the one installed beside the interpreter running the benchmark."""
+    beside = Path(sys.executable).with_name(name)
+    found = str(beside) if beside.exists() else shutil.which(name)
+    if found is None:
+        raise SystemExit(f"{name} is not installed")
+    return found
 
 
 @dataclass(frozen=True)

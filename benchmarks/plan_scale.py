@@ -24,14 +24,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from harness import Side, compare, load_average, print_comparison
+from harness import Side, compare, console_script, load_average, print_comparison
 
 ROLES = [
     ("xenmobile", "servers"),
@@ -136,7 +135,7 @@ def main() -> None:
     parser.add_argument("--hosts", type=int, default=20000)
     parser.add_argument("--pairs", type=int, default=5)
     args = parser.parse_args()
-    flowmatrix = shutil.which("flowmatrix") or "flowmatrix"
+    flowmatrix = console_script("flowmatrix")
     python = sys.executable
     print(f"{os.cpu_count()} CPUs, {load_average()}, Python {sys.version.split()[0]}")
     bare = Side("python -c pass", [python, "-c", "pass"])

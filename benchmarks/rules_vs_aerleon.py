@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import gc
 import random
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -40,7 +39,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import Side, compare, print_comparison
+from harness import Side, compare, console_script, print_comparison
 
 from flowmatrix.catalog import load_catalog
 from flowmatrix.model import Plan
@@ -207,15 +206,6 @@ def load_time(text: str) -> float:
         subprocess.run(["ip", "netns", "delete", name], check=False)
 
 
-def _command(name: str) -> str:
-    """The console script ``name`` of this Python environment (else the one on PATH)."""
-    beside = Path(sys.executable).with_name(name)
-    found = str(beside) if beside.exists() else shutil.which(name)
-    if found is None:
-        raise SystemExit(f"{name} is not installed")
-    return found
-
-
 def write_inputs(
     folder: Path, total: int, policy: dict[str, Any], definitions: dict[str, Any]
 ) -> Path:
@@ -277,7 +267,7 @@ def main() -> None:
         flowmatrix = Side(
             "flowmatrix rules (process)",
             [
-                _command("flowmatrix"),
+                console_script("flowmatrix"),
                 "rules",
                 str(site),
                 "--firewall",
@@ -291,7 +281,7 @@ def main() -> None:
         aclgen = Side(
             "aerleon aclgen (process)",
             [
-                _command("aclgen"),
+                console_script("aclgen"),
                 "--base_directory",
                 str(folder / "policies"),
                 "--policy_file",

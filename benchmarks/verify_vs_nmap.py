@@ -41,7 +41,7 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
-from harness import Side, compare, load_average, print_comparison
+from harness import Side, compare, console_script, load_average, print_comparison
 
 from flowmatrix.netns import Namespace, NamespaceSet, kernel_support
 from flowmatrix.probe.netns_thread import run_in_netns
@@ -262,9 +262,12 @@ def engine_alone(src: Namespace, truth: dict[int, str], timeout: float) -> float
     return statistics.median(run_in_netns(src.name, body) for _ in range(3))
 
 
-def bench(count: int, timeout: float, pairs: int, with_nmap: bool) -> bool:
+def bench(count: int, timeout: float, pairs: int, with_nmap: bool, cache: bool = True) -> bool:
     truth = ground_truth(count)
-    print(f"\n{count} TCP ports: {dict(Counter(truth.values()))}, timeout {timeout:g} s")
+    print(
+        f"\n{count} TCP ports: {dict(Counter(truth.values()))}, timeout {timeout:g} s, "
+        f"{'cache on (the first run fills it)' if cache else 'no cache (FLOWMATRIX_NO_CACHE=1)'}"
+    )
     with tempfile.TemporaryDirectory() as tmp, NamespaceSet() as nss:
         folder = Path(tmp)
         site = folder / "site.yaml"
@@ -275,7 +278,7 @@ def bench(count: int, timeout: float, pairs: int, with_nmap: bool) -> bool:
         flowmatrix = Side(
             "flowmatrix verify",
             [
-                *(shutil.which("flowmatrix") or "flowmatrix",),
+                console_script("flowmatrix"),
                 "verify",
                 str(site),
                 "--flow",
@@ -289,6 +292,7 @@ def bench(count: int, timeout: float, pairs: int, with_nmap: bool) -> bool:
                 str(checks.json),
             ],
             prefix=prefix,
+            env=None if cache else {"FLOWMATRIX_NO_CACHE": "1"},
             before=checks.clear,
             check=checks.flowmatrix,
         )
@@ -364,6 +368,11 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=1.0)
     parser.add_argument("--pairs", type=int, default=5, help="A B pairs per size (at least 5)")
     parser.add_argument("--no-nmap", action="store_true", help="time flowmatrix only")
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="every flowmatrix run as a first one (FLOWMATRIX_NO_CACHE=1: no plan cache)",
+    )
     args = parser.parse_args()
     reason = kernel_support()
     if reason is not None:
@@ -376,7 +385,7 @@ def main() -> int:
     print(f"{os.cpu_count()} CPUs, {load_average()}, Python {sys.version.split()[0]}")
     ok = True
     for count in args.ports or [1000, 10000]:
-        ok = bench(min(count, 65535), args.timeout, args.pairs, with_nmap) and ok
+        ok = bench(min(count, 65535), args.timeout, args.pairs, with_nmap, not args.no_cache) and ok
     print(f"\nfinished, {load_average()}")
     return 0 if ok else 1
 

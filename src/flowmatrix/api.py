@@ -14,11 +14,10 @@ from pathlib import Path
 
 from flowmatrix.catalog import Catalog, Lang, load_catalog
 from flowmatrix.errors import UserError
+from flowmatrix.inputfile import read_input_bytes
 from flowmatrix.model import Plan
-from flowmatrix.plan import build_plan
 from flowmatrix.site import Site
-from flowmatrix.sitecheck import check_site
-from flowmatrix.yamlio import YamlDocument, load_yaml, parse_yaml_bytes
+from flowmatrix.yamlio import YamlDocument, parse_yaml_bytes
 
 DEFAULT_EXAMPLE = "default"
 
@@ -32,6 +31,8 @@ class LoadedSite:
     document: YamlDocument
     path: str | None
     """The file, or None for an embedded example."""
+    catalog_ref: str | None = None
+    """The catalog id or file the site was checked against (None: a Catalog was given)."""
 
 
 def example_names() -> list[str]:
@@ -49,25 +50,38 @@ def example_text(name: str = DEFAULT_EXAMPLE) -> str:
     return (resources.files("flowmatrix") / "examples" / f"{name}.yaml").read_text("utf-8")
 
 
-def load_site(path: str | Path | None, catalog: Catalog | str | None = None) -> LoadedSite:
-    """Read, validate and cross-check a site file (None: the embedded default example).
-
-    ``path`` may also be ``example:NAME`` for another shipped example.
-    """
+def _site_source(path: str | Path | None) -> tuple[bytes, str, str | None]:
+    """The site's bytes, the name its messages use, and its file (None: an example)."""
     if path is None or str(path).startswith("example:"):
         name = DEFAULT_EXAMPLE if path is None else str(path).removeprefix("example:")
-        document = parse_yaml_bytes(example_text(name).encode(), f"<example:{name}>")
-        shown: str | None = None
-    else:
-        document = load_yaml(path)
-        shown = str(path)
+        return example_text(name).encode(), f"<example:{name}>", None
+    try:
+        raw = read_input_bytes(path, what="YAML file")
+    except UserError as exc:
+        exc.file = str(path)
+        raise
+    return raw, str(path), str(path)
+
+
+def _catalog_ref(site: Site, catalog: str | None, shown: str | None) -> str:
+    ref = catalog or site.catalog
+    if catalog is None and shown is not None and ref.endswith((".yaml", ".yml")):
+        ref = str(Path(shown).parent / ref)  # a site's catalog file is beside the site
+    return ref
+
+
+def _load_site_bytes(
+    raw: bytes, name: str, shown: str | None, catalog: Catalog | str | None
+) -> LoadedSite:
+    from flowmatrix.sitecheck import check_site
+
+    document = parse_yaml_bytes(raw, name)
     site = document.validate(Site)
+    ref: str | None = None
     if isinstance(catalog, Catalog):
         resolved = catalog
     else:
-        ref = catalog or site.catalog
-        if catalog is None and shown is not None and ref.endswith((".yaml", ".yml")):
-            ref = str(Path(shown).parent / ref)  # a site's catalog file is beside the site
+        ref = _catalog_ref(site, catalog, shown)
         try:
             resolved = load_catalog(ref)
         except UserError as exc:
@@ -75,7 +89,15 @@ def load_site(path: str | Path | None, catalog: Catalog | str | None = None) -> 
                 raise document.error(["catalog"], exc.message, exc.hint) from None
             raise
     check_site(document, site, resolved)
-    return LoadedSite(site, resolved, document, shown)
+    return LoadedSite(site, resolved, document, shown, ref)
+
+
+def load_site(path: str | Path | None, catalog: Catalog | str | None = None) -> LoadedSite:
+    """Read, validate and cross-check a site file (None: the embedded default example).
+
+    ``path`` may also be ``example:NAME`` for another shipped example.
+    """
+    return _load_site_bytes(*_site_source(path), catalog)
 
 
 def load_plan(
@@ -83,6 +105,24 @@ def load_plan(
     lang: Lang = "en",
     catalog: Catalog | str | None = None,
 ) -> Plan:
-    """Load a site and resolve it into its plan."""
-    loaded = load_site(site_path, catalog)
+    """Load a site and resolve it into its plan (from the plan cache when it holds it)."""
+    if isinstance(catalog, Catalog):
+        return _plan_of(load_site(site_path, catalog), lang)
+    from flowmatrix.plan_cache import cached_plan, plan_key, store_plan
+
+    raw, name, shown = _site_source(site_path)
+    key = plan_key(raw, name, lang, catalog)
+    found = cached_plan(key)
+    if found is not None:
+        return found
+    loaded = _load_site_bytes(raw, name, shown, catalog)
+    plan = _plan_of(loaded, lang)
+    if loaded.catalog_ref is not None:
+        store_plan(key, loaded.catalog_ref, plan)
+    return plan
+
+
+def _plan_of(loaded: LoadedSite, lang: Lang) -> Plan:
+    from flowmatrix.plan import build_plan
+
     return build_plan(loaded.site, loaded.catalog, lang=lang, site_file=loaded.path)

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from flowmatrix.catalog_cache import cache_key, cached
 from flowmatrix.errors import UserError
+from flowmatrix.inputfile import read_input_bytes
 from flowmatrix.yamlio import load_yaml, parse_yaml_bytes
 
 Lang = Literal["fr", "en"]
@@ -230,6 +231,23 @@ class Procedure(_Frozen):
     steps: tuple[Text, ...] = ()
 
 
+class JourneyStep(_Frozen):
+    """One requirement a journey needs, from all its sources or from some of them."""
+
+    requirement: str
+    sources: tuple[str, ...] = Field(
+        default=(), description="only the flows from these source roles (default: every source)"
+    )
+
+
+class Journey(_Frozen):
+    """What users do, as the requirements it needs: up when all its required flows are."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    name: Text = Field(description="what the user does, in both languages")
+    steps: tuple[JourneyStep, ...] = Field(min_length=1)
+
+
 class Catalog(_Frozen):
     catalog: CatalogInfo
     sections: tuple[Section, ...]
@@ -237,6 +255,7 @@ class Catalog(_Frozen):
     features: tuple[Feature, ...]
     requirements: tuple[Requirement, ...]
     procedures: tuple[Procedure, ...] = ()
+    journeys: tuple[Journey, ...] = ()
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Catalog:
@@ -257,7 +276,27 @@ class Catalog(_Frozen):
                 raise ValueError(f"{req.id}: unknown feature {req.condition!r}")
         if len(role_ids) != len(self.roles):
             raise ValueError("duplicate role id")
+        self._journeys_resolve(role_ids)
         return self
+
+    def _journeys_resolve(self, role_ids: set[str]) -> None:
+        by_id = {r.id: r for r in self.requirements}
+        if len({j.id for j in self.journeys}) != len(self.journeys):
+            raise ValueError("duplicate journey id")
+        for journey in self.journeys:
+            for step in journey.steps:
+                req = by_id.get(step.requirement)
+                if req is None:
+                    raise ValueError(
+                        f"journey {journey.id}: unknown requirement {step.requirement!r}"
+                    )
+                for role in step.sources:
+                    if role not in role_ids:
+                        raise ValueError(f"journey {journey.id}: unknown role {role!r}")
+                    if role not in req.sources:
+                        raise ValueError(
+                            f"journey {journey.id}: {role!r} is not a source of {req.id}"
+                        )
 
     def role(self, role_id: str) -> Role:
         for role in self.roles:
@@ -283,17 +322,32 @@ def available_catalogs() -> list[str]:
     )
 
 
+def is_catalog_file(ref: str) -> bool:
+    """Whether a catalog reference names a file (else a shipped catalog's id)."""
+    return ref.endswith((".yaml", ".yml")) or "/" in ref
+
+
+def catalog_source(ref: str) -> bytes:
+    """The bytes of the catalog ``ref`` names (a UserError, or an OSError for an unknown
+    shipped id, when there are none to read)."""
+    if is_catalog_file(ref):
+        return read_input_bytes(ref, what="YAML file")
+    if ref not in available_catalogs():
+        raise FileNotFoundError(ref)
+    return (resources.files("flowmatrix") / "catalogs" / f"{ref}.yaml").read_bytes()
+
+
 @cache
 def load_catalog(ref: str = DEFAULT_CATALOG) -> Catalog:
     """Load a shipped catalog by id, or a catalog file by path."""
-    if ref.endswith((".yaml", ".yml")) or "/" in ref:
+    if is_catalog_file(ref):
         return load_yaml(Path(ref)).validate(Catalog)
     if ref not in available_catalogs():
         raise UserError(
             f"unknown catalog {ref!r}",
             hint=f"shipped catalogs: {', '.join(available_catalogs())}; or give a file path",
         )
-    raw = (resources.files("flowmatrix") / "catalogs" / f"{ref}.yaml").read_bytes()
+    raw = catalog_source(ref)
     return cached(
         Catalog,
         f"catalog-{ref}",

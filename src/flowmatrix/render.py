@@ -63,6 +63,7 @@ HEADERS: dict[str, dict[Lang, str]] = {
     "flows": {"en": "Flows", "fr": "Flux"},
     "details": {"en": "Details", "fr": "Détails"},
     "detail": {"en": "Detail", "fr": "Détail"},
+    "journey": {"en": "Journey", "fr": "Parcours"},
 }
 
 

@@ -129,7 +129,7 @@ def parse_network(text: str, *, what: str = "address") -> IPNetwork:
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Zone(_Strict):

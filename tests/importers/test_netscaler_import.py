@@ -12,6 +12,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from flowmatrix.importers.netscaler import lexer
 from flowmatrix.importers.netscaler.deployment import collapse_networks
 from flowmatrix.importers.netscaler.lexer import REDACTED, LexError, parse_line, reads, split_words
 from flowmatrix.importers.netscaler.reader import canonical_address, read_text
@@ -238,6 +239,35 @@ def test_a_line_reads_exactly_when_its_words_split(line: str) -> None:
         assert not reads(line)
     else:
         assert reads(line)
+
+
+#: The word grammar as first written, one character per step: the faster runs of the
+#: lexer must take exactly the same words.
+_ONE_CHAR = {
+    r'"(?P<dq>[^"\\]*(?:\\.[^"\\]*)*)"': r'"(?P<dq>(?:[^"\\]|\\.)*)"',
+    r"(?P<tail>(?:[^ \t\r\n\\]+|\\.|\\)*)": r"(?P<tail>(?:\\.|[^ \t\r\n])*)",
+    r"(?:[^ \t\r\n\\]+|\\.|\\)+)": r"(?:\\.|[^ \t\r\n])+)",
+}
+
+
+def _one_char(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    text = pattern.pattern
+    for fast, slow in _ONE_CHAR.items():
+        assert fast in text
+        text = text.replace(fast, slow)
+    return re.compile(text, pattern.flags)
+
+
+@settings(max_examples=400, deadline=None)
+@given(line=_TRICKY)
+def test_word_runs_take_the_words_one_character_steps_take(line: str) -> None:
+    for fast in (lexer._WORD, lexer._LINE):
+        slow = _one_char(fast)
+        assert [m.groupdict() for m in fast.finditer(line)] == [
+            m.groupdict() for m in slow.finditer(line)
+        ]
+        found, expected = fast.fullmatch(line), slow.fullmatch(line)
+        assert (found and found.groupdict()) == (expected and expected.groupdict())
 
 
 _NETWORKS = st.one_of(

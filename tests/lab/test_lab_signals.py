@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+from flowmatrix.catalog import load_catalog
 from lab.labproc import SMALL_SITE, SRC, LabProcess, marker_of
 
 pytestmark = pytest.mark.kernel
@@ -115,7 +116,10 @@ def _check_outcome(lab: LabProcess, first: signal.Signals, sent: bool, total: in
         # the run had ended before the signal (or was killed by it while the
         # interpreter was exiting, its report written): a complete, quiet run
         assert code in (0, -first) and (code == 0 or sent), (code, lines)
-        assert len(lines) == 1 and lines[0].startswith("lab OK:"), lines
+        # the summary line, then one line per user journey
+        journeys = tuple(f"{j.name.en}: " for j in load_catalog().journeys)
+        assert lines[0].startswith("lab OK:"), lines
+        assert all(x.startswith(journeys) for x in lines[1:]), lines
 
 
 @pytest.mark.parametrize(

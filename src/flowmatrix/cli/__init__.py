@@ -13,12 +13,17 @@ import sys
 
 from flowmatrix.errors import ExitCode, UserError
 
+#: The option that names the file a command writes.
+OUTPUT_FLAGS = ("--output", "-o")
+
 #: Command modules, in the order their commands appear in ``--help``.
 COMMAND_MODULES = (
     "catalog_cmd",
     "plan_cmd",
     "rules_cmd",
     "verify_cmd",
+    "watch_cmd",
+    "journeys_cmd",
     "listen_cmd",
     "audit_cmd",
     "lab_cmd",
@@ -40,6 +45,8 @@ COMMANDS = {
     "example": "plan_cmd",
     "rules": "rules_cmd",
     "verify": "verify_cmd",
+    "watch": "watch_cmd",
+    "journeys": "journeys_cmd",
     "listen": "listen_cmd",
     "audit": "audit_cmd",
     "lab": "lab_cmd",

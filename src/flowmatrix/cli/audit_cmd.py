@@ -10,7 +10,7 @@ import typer
 
 from flowmatrix.cli import options as opt
 from flowmatrix.cli.app import app
-from flowmatrix.cli.common import emit_as, exit_findings, note
+from flowmatrix.cli.common import emit_as, exit_findings, load_plan_for, note
 
 AuditFormat = StrEnum("AuditFormat", ["table", "json", "csv", "sarif"])
 
@@ -131,10 +131,13 @@ def audit_command(
     from flowmatrix.audit.api import audit
     from flowmatrix.audit.render import CSV_COLUMNS, csv_rows, to_document, to_text
     from flowmatrix.audit.sarif import to_sarif
+    from flowmatrix.journeys import audit_outcomes, summaries
     from flowmatrix.render import to_csv, to_json
 
+    plan = load_plan_for(site, lang, catalog)
     report = audit(
         site,
+        plan=plan,
         ruleset=ruleset,
         firewall=firewall,
         host=host,
@@ -163,4 +166,6 @@ def audit_command(
             f"{counts['blocked']} blocked, {counts['partial']} partly blocked, "
             f"{counts['depends']} undecided; {len(report.findings)} required flow(s) blocked"
         )
+    for line in summaries(plan, audit_outcomes(report, plan)):
+        note(line)
     exit_findings(bool(report.findings or (strict and undecided)))

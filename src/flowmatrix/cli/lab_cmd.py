@@ -79,6 +79,7 @@ def lab_command(
             leftovers = debris_line(find_debris())
             if leftovers:
                 note(leftovers)
+            from flowmatrix.journeys import lab_outcomes, summaries
             from flowmatrix.lab import LabOptions, parse_rules_overrides, run_lab
             from flowmatrix.lab.report import to_json, to_table
 
@@ -90,13 +91,14 @@ def lab_command(
             )
             progress = note if sys.stderr.isatty() else None
             report = run_lab(plan, options, progress=progress)
+            journeys = summaries(plan, lab_outcomes(report.results))
             emit_as(
                 fmt,
                 output,
                 table=partial(to_table, report, lang.value),
                 json=partial(to_json, report),
             )
-            note(report.summary_line())
+            note("\n".join([report.summary_line(), *journeys]))
     except Interrupted as stopped:
         note(f"lab: {stopped}")
         exit_with(stopped.exit_code)

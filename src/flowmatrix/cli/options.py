@@ -14,6 +14,8 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from flowmatrix.cli import OUTPUT_FLAGS
+
 F = TypeVar("F", bound=StrEnum)
 
 
@@ -39,8 +41,7 @@ LangOpt = Annotated[Language, typer.Option("--lang", "-l", help="Language of tex
 OutputOpt = Annotated[
     Path | None,
     typer.Option(
-        "--output",
-        "-o",
+        *OUTPUT_FLAGS,
         help="Write to this file (atomically; a device or FIFO is written through; "
         "'-' is stdout) instead of stdout.",
     ),

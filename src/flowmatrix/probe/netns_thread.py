@@ -8,13 +8,10 @@ engine on one side of a veth pair without starting another interpreter.
 
 from __future__ import annotations
 
-import ctypes
 import os
 import threading
 from collections.abc import Callable
 from typing import TypeVar
-
-from flowmatrix.netns import NETNS_DIR
 
 CLONE_NEWNET = 0x40000000
 T = TypeVar("T")
@@ -22,6 +19,8 @@ T = TypeVar("T")
 
 def enter_netns(name: str) -> None:
     """Move the calling thread into network namespace ``name`` (never the main thread)."""
+    from flowmatrix.netns import NETNS_DIR
+
     fd = os.open(os.path.join(NETNS_DIR, name), os.O_RDONLY | os.O_CLOEXEC)
     try:
         enter_netns_fd(fd, name)
@@ -31,6 +30,8 @@ def enter_netns(name: str) -> None:
 
 def enter_netns_fd(fd: int, label: str = "namespace") -> None:
     """Move the calling thread into the network namespace open as ``fd``."""
+    import ctypes
+
     if threading.current_thread() is threading.main_thread():
         raise RuntimeError("entering a namespace moves the whole main thread: use a worker")
     libc = ctypes.CDLL(None, use_errno=True)

@@ -11,17 +11,18 @@ import asyncio
 import socket
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from flowmatrix.probe.limits import share_concurrency
-from flowmatrix.probe.marker import Marker, marker_request
 from flowmatrix.probe.pacing import PacketGate
 from flowmatrix.probe.resolve import ResolverSpec, dns_info, same_namespace_resolution
 from flowmatrix.probe.results import DnsInfo, Outcome, ProbeResult, TlsInfo
 from flowmatrix.probe.targets import ProbeTarget
 from flowmatrix.probe.tcp import exchange
 from flowmatrix.probe.tcpscan import TcpRequest, TcpScan
-from flowmatrix.probe.udp import UdpRequest, udp_probe
+
+if TYPE_CHECKING:  # UDP and two-ended probes import their modules when a run has some
+    from flowmatrix.probe.udp import UdpRequest
 
 #: Services recognised by port when the plan does not name one.
 SERVICE_BY_PORT = {53: "dns", 123: "ntp", 514: "syslog", 1645: "radius", 1812: "radius"}
@@ -127,6 +128,8 @@ def _result(
 
 def _udp_request(target: ProbeTarget, options: ProbeOptions) -> UdpRequest | str:
     """The request to send, or the reason no probe can be sent."""
+    from flowmatrix.probe.marker import marker_request
+
     service = service_of(target)
     hint = f"flowmatrix listen --as {target.destination_role}"
     if options.two_ended or service not in {"dns", "ntp", "radius"}:
@@ -175,6 +178,8 @@ async def _udp_target(
     options: ProbeOptions,
     gate: PacketGate | None,
 ) -> ProbeResult:
+    from flowmatrix.probe.udp import udp_probe
+
     request = _udp_request(target, options)
     if isinstance(request, str):
         return _result(target, address, dns, Outcome("not_probed", request, attempts=0))
@@ -200,6 +205,8 @@ async def _two_ended(
     gate: PacketGate | None,
 ) -> ProbeResult:
     """Send the marker on the open connection; 'flowmatrix listen' answers it."""
+    from flowmatrix.probe.marker import Marker
+
     with sock:
         marker = Marker.new(target.flow_id)
         if gate is not None:

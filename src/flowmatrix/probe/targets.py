@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from flowmatrix.errors import UserError
-from flowmatrix.model import Flow, FlowEnd, HostRef, Plan
+from flowmatrix.model import Flow, FlowEnd, HostRef, PickledByFields, Plan
 from flowmatrix.probe.local import IPAddress, is_local, local_addresses
 from flowmatrix.probe.results import ProbeResult
 
@@ -36,7 +36,7 @@ class Selection:
 
 
 @dataclass(frozen=True, slots=True)
-class ProbeTarget:
+class ProbeTarget(PickledByFields):
     """One destination address (or name to resolve) and port of one flow."""
 
     flow_id: str

@@ -17,6 +17,7 @@ from markupsafe import Markup
 
 import flowmatrix
 from flowmatrix.catalog import Lang
+from flowmatrix.report.journeys import journey_rows
 from flowmatrix.report.labels import (
     CATALOG_KEYS,
     catalog_key,
@@ -115,6 +116,7 @@ def render_html(view: ReportView, diagram_svg: str, diagram_engine: str) -> str:
         site_flows_listed=site_flows_listed,
         flow_data=Markup(flow_data(view.rows, href)),
         firewalls=[f.name for f in plan.site.firewalls],
+        journeys=journey_rows(plan, view.rows),
         roles=sorted(roles.items(), key=lambda item: item[1].lower()),
         ports=sorted(ports),
         diagram=Markup(diagram_svg),

@@ -8,6 +8,7 @@ written as numeric character references, which render as the character itself.
 from __future__ import annotations
 
 from flowmatrix.report.diagram import Diagram
+from flowmatrix.report.journeys import journey_rows
 from flowmatrix.report.labels import catalog_key, catalog_status_label, label, status_label
 from flowmatrix.report.mermaid import to_mermaid
 from flowmatrix.report.status import STATUSES
@@ -88,6 +89,21 @@ def render_markdown(view: ReportView, diagram: Diagram) -> str:
     if plan.warnings:
         out += ["", f"### {text(label('warnings', lang))}", ""]
         out += [f"- {text(w)}" for w in plan.warnings]
+    journeys = journey_rows(plan, view.rows)
+    if journeys:
+        out += ["", f"### {text(label('per_journey', lang))}", ""]
+        rows = [
+            [
+                text(j.id),
+                text(j.name),
+                f"{LOOKS[j.status].symbol} {text(status_label(j.status, lang))}",
+                text(", ".join(r.flow.id for r in j.rows)),
+                text("; ".join(j.blocking)),
+            ]
+            for j in journeys
+        ]
+        headers = ["id", "journey", "status", "flows", "blocked_by"]
+        out += _table(rows, [text(label(h, lang)) for h in headers])
     out += ["", f"## {text(label('diagram', lang))}", "", "```mermaid"]
     out.append(to_mermaid(diagram).rstrip("\n"))
     out += ["```", "", f"## {text(label('matrix', lang))}", ""]

@@ -125,6 +125,7 @@ class _Builder:
         self.notes: list[tuple[str, Origin | None]] = []
         self.features: dict[str, tuple[bool, Origin | None]] = {}
         self.choices: dict[str, tuple[int, Origin]] = {}
+        self._servers_at: dict[Endpoint, Server] | None = None
 
     def host(self, role: str, endpoint: Endpoint, name: str, origin: Origin, port: int) -> None:
         key = (role, endpoint.text)
@@ -224,10 +225,12 @@ class _Builder:
             self.notes.append(("STA servers on several ports: the first one is used", None))
 
     def _server_for(self, endpoint: Endpoint) -> Server | None:
-        for server in self.inv.servers.values():
-            if server.endpoint == endpoint:
-                return server
-        return None
+        """The first server (in ns.conf order) at ``endpoint``."""
+        if self._servers_at is None:
+            self._servers_at = {}
+            for server in self.inv.servers.values():
+                self._servers_at.setdefault(server.endpoint, server)
+        return self._servers_at.get(endpoint)
 
     def authentication(self) -> None:
         ldap_kinds: dict[str, Origin] = {}

@@ -1,5 +1,9 @@
 """What an ns.conf says, as data: every item keeps the line it came from.
 
+The records made once per line of a large ns.conf (servers, members, routes) are plain
+slotted dataclasses, not frozen ones (a frozen one costs twice as much to build); none
+is changed once read.
+
 This is the appliance's own vocabulary (NSIP, SNIP, VIP, vservers, services, actions),
 not the site's: ``deployment`` reads meaning into it, and a writer turns that into a
 site file. Nothing secret is ever stored here (the lexer redacted it already).
@@ -36,14 +40,14 @@ class OwnAddress:
     line: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Server:
     name: str
     endpoint: Endpoint
     line: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Member:
     """A server of a service or service group, on a port."""
 
@@ -118,7 +122,7 @@ class Infra:
     name: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Route:
     network: IPNetwork
     gateway: str

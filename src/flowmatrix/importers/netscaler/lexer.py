@@ -15,15 +15,14 @@ expressions" and the Policy Configuration and Reference Guide, see docs/import.m
 
 Secrets never leave this module: the value of every option whose name says it holds one
 (``-ldapBindDnPassword``, ``-radKey``, ``-passphrase``, ``-passcrypt``, ``-key``,
-``-encryptmethod``...) is replaced by ``REDACTED`` as the line is read, so no later step
-can print it. Lines that cannot be read are reported by line and column, never quoted.
+``-encryptmethod``...) is replaced by ``REDACTED`` when a command's options are taken
+apart (on first use), so no later step can print it. Lines that cannot be read are reported by line and column, never quoted.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import lru_cache
 from types import MappingProxyType
 
@@ -45,22 +44,42 @@ class LexError(ValueError):
 
 
 _NO_OPTIONS: Mapping[str, str] = MappingProxyType({})
+_NONE: tuple[Mapping[str, str | None], Mapping[str, str]] = (_NO_OPTIONS, _NO_OPTIONS)
 
 
-@dataclass(slots=True)
 class Command:
     """One command line: its positional words and its options (secrets redacted).
 
-    Not frozen: a frozen dataclass costs five times as much to build, and an ns.conf has
-    hundreds of thousands of lines; nothing changes a command once read."""
+    A plain slotted class, its options taken apart only when a handler asks for one: an
+    ns.conf has hundreds of thousands of lines and most handlers read positional words
+    only; nothing changes a command once read."""
 
-    line: int
-    words: tuple[str, ...]
-    """Positional words, command words first (``add``, ``lb``, ``vserver``, name...)."""
-    options: Mapping[str, str | None]
-    """Option name in lower case without the dash -> value (None for a flag)."""
-    spelled: Mapping[str, str]
-    """Option name in lower case -> as written (``ldapBindDnPassword``), for messages."""
+    __slots__ = ("_parsed", "_rest", "line", "words")
+
+    def __init__(self, line: int, words: tuple[str, ...], rest: list[str] | None = None) -> None:
+        self.line = line
+        self.words = words
+        """Positional words, command words first (``add``, ``lb``, ``vserver``, name...)."""
+        self._rest = rest
+        self._parsed: tuple[Mapping[str, str | None], Mapping[str, str]] | None = (
+            None if rest else _NONE
+        )
+
+    def _options(self) -> tuple[Mapping[str, str | None], Mapping[str, str]]:
+        parsed = self._parsed
+        if parsed is None:
+            parsed = self._parsed = _parse_options(self._rest or [])
+        return parsed
+
+    @property
+    def options(self) -> Mapping[str, str | None]:
+        """Option name in lower case without the dash -> value (None for a flag)."""
+        return self._options()[0]
+
+    @property
+    def spelled(self) -> Mapping[str, str]:
+        """Option name in lower case -> as written (``ldapBindDnPassword``), for messages."""
+        return self._options()[1]
 
     def option(self, name: str) -> str | None:
         return self.options.get(name.lower())
@@ -77,15 +96,16 @@ def is_secret_option(name: str) -> bool:
 # The words of the CLI, as regular expressions (one grammar for both uses below).
 _BLANK = r"[ \t\r\n]"
 #: A double-quoted word; ``tail`` is what follows its closing quote (``"abc"def``).
-_DQ = r'"(?P<dq>(?:[^"\\]|\\.)*)"(?P<tail>(?:\\.|[^ \t\r\n])*)'
+_DQ = r'"(?P<dq>[^"\\]*(?:\\.[^"\\]*)*)"(?P<tail>(?:[^ \t\r\n\\]+|\\.|\\)*)'
 #: ``q{...}`` ``q<...>`` ``q[...]``: the first closer that ends a word closes it.
 _PQ = rf"q(?:\{{(?P<pq1>.*?)\}}|<(?P<pq2>.*?)>|\[(?P<pq3>.*?)\])(?={_BLANK}|$)"
 #: ``q|...|`` and the other same-character delimiters.
 _SQ = rf"q(?P<d>[/|~$^+=&%@`?!*#;,])(?P<sq>.*?)(?P=d)(?={_BLANK}|$)"
 #: A quotation that nothing closes (for ``$`` and the like, a plain word instead).
 _OPEN = r'(?P<open>"|q[{<\[|/~])'
-#: A plain word (a backslash makes the next character literal).
-_BARE = r'(?P<bare>(?!["#]|q[{<\[|/~])(?:\\.|[^ \t\r\n])+)'
+#: A plain word (a backslash makes the next character literal). Runs of ordinary
+#: characters are taken at once (the same words as one character at a time, faster).
+_BARE = r'(?P<bare>(?!["#]|q[{<\[|/~])(?:[^ \t\r\n\\]+|\\.|\\)+)'
 #: One word at a time, at a word start (blanks first), for ``split_words``.
 _WORD = re.compile(rf"{_BLANK}*(?:(?P<comment>#.*)|{_DQ}|{_PQ}|{_SQ}|{_OPEN}|{_BARE}|$)", re.DOTALL)
 #: A whole line that reads: words, each taken as the scanner takes it (atomic), then maybe
@@ -158,18 +178,20 @@ def parse_line(number: int, text: str) -> Command | None:
     return make_command(number, words) if words else None
 
 
-def make_command(number: int, words: list[str]) -> Command:
-    """The command of a line's words: positional words, then options (secrets redacted)."""
-    n = first = len(words)
-    for i, word in enumerate(words):
-        if word[:1] == "-" and _is_option(word):
-            first = i
-            break
-    if first == n:
-        return Command(number, tuple(words), _NO_OPTIONS, _NO_OPTIONS)
+def make_command(number: int, words: list[str], dashed: bool = True) -> Command:
+    """The command of a line's words: positional words, then options (secrets redacted,
+    taken apart on first use). ``dashed=False`` says no word holds a ``-`` (no option)."""
+    if dashed:
+        for i, word in enumerate(words):
+            if word[:1] == "-" and _is_option(word):
+                return Command(number, tuple(words[:i]), words[i:])
+    return Command(number, tuple(words))
+
+
+def _parse_options(words: list[str]) -> tuple[dict[str, str | None], dict[str, str]]:
     options: dict[str, str | None] = {}
     spelled: dict[str, str] = {}
-    i = first
+    i, n = 0, len(words)
     while i < n:
         word = words[i]
         i += 1
@@ -183,4 +205,4 @@ def make_command(number: int, words: list[str]) -> Command:
             i += 1
         options[key] = value
         spelled[key] = name
-    return Command(number, tuple(words[:first]), options, spelled)
+    return options, spelled

@@ -87,6 +87,15 @@ def _word(cmd: Command, index: int, what: str) -> str:
     return cmd.words[index]
 
 
+def _words(cmd: Command, first: int, *whats: str) -> tuple[str, ...]:
+    """Positional words ``first``... (one per ``what``); the first missing one is named."""
+    words = cmd.words
+    end = first + len(whats)
+    if len(words) >= end:
+        return words[first:end]
+    raise Malformed(f"missing {whats[max(len(words) - first, 0)]}", None)
+
+
 def _endpoint(text: str) -> Endpoint:
     try:
         return Endpoint(address=canonical_address(text))
@@ -162,8 +171,8 @@ def _set_aaa(inv: Inventory, cmd: Command) -> None:
 
 def _add_vserver(kind: str) -> Handler:
     def handle(inv: Inventory, cmd: Command) -> None:
-        name = _word(cmd, 3, "vserver name")
-        protocol = _word(cmd, 4, "service type").upper()
+        name, protocol = _words(cmd, 3, "vserver name", "service type")
+        protocol = protocol.upper()
         address = port = None
         if len(cmd.words) > 6:
             address = _address(cmd.words[5], "the virtual server address", 5)
@@ -199,24 +208,23 @@ def _bind_vpn_vserver(inv: Inventory, cmd: Command) -> None:
 
 
 def _add_server(inv: Inventory, cmd: Command) -> None:
-    name = _word(cmd, 2, "server name")
-    target = _word(cmd, 3, "address or domain name")
+    name, target = _words(cmd, 2, "server name", "address or domain name")
     inv.servers[name] = Server(name, _endpoint(target), cmd.line)
 
 
 def _add_service(inv: Inventory, cmd: Command) -> None:
-    name = _word(cmd, 2, "service name")
-    server = _word(cmd, 3, "server")
-    protocol = _word(cmd, 4, "service type").upper()
-    port = _port(_word(cmd, 5, "port"), "the port", 5)
+    name, server, protocol, port_text = _words(
+        cmd, 2, "service name", "server", "service type", "port"
+    )
+    protocol = protocol.upper()
+    port = _port(port_text, "the port", 5)
     _ensure_server(inv, server, cmd.line)
     inv.services[name] = Service(name, protocol, cmd.line, [Member(server, port, cmd.line)])
 
 
 def _add_service_group(inv: Inventory, cmd: Command) -> None:
-    name = _word(cmd, 2, "service group name")
-    protocol = _word(cmd, 3, "service type").upper()
-    inv.services[name] = Service(name, protocol, cmd.line, group=True)
+    name, protocol = _words(cmd, 2, "service group name", "service type")
+    inv.services[name] = Service(name, protocol.upper(), cmd.line, group=True)
 
 
 def _bind_service_group(inv: Inventory, cmd: Command) -> None:
@@ -299,10 +307,10 @@ def _add_syslog(inv: Inventory, cmd: Command) -> None:
 
 def _add_route(inv: Inventory, cmd: Command) -> None:
     if cmd.words[1].lower() == "route6":
-        network_text, gateway = _word(cmd, 2, "network"), _word(cmd, 3, "gateway")
+        network_text, gateway = _words(cmd, 2, "network", "gateway")
     else:
-        network_text = f"{_word(cmd, 2, 'network')}/{_word(cmd, 3, 'netmask')}"
-        gateway = _word(cmd, 4, "gateway")
+        address, netmask, gateway = _words(cmd, 2, "network", "netmask", "gateway")
+        network_text = f"{address}/{netmask}"
     network = _route_network(network_text)
     inv.routes.append(Route(network, _address(gateway, "the gateway", 4), cmd.line))
 
@@ -399,28 +407,61 @@ def _column(text: str, cmd: Command, error: Malformed) -> int:
     return 1
 
 
-def _handler(words: list[str]) -> tuple[str, Handler] | None:
-    """The handler of a command, by its first three words, else its first two."""
-    key = " ".join(words[:3]).lower()
+Found = tuple[str, Handler]
+#: The first two command words as written -> the handler of those two words (None when
+#: they are not a command), and whether some command has three words starting with them.
+_HEADS: dict[str, tuple[Found | None, bool]] = {}
+#: The first three words as written -> their handler, or the skip key when none.
+_TRIPLES: dict[str, Found | str] = {}
+#: The first two words as written -> the handler, for the commands of two words only (the
+#: most frequent lines: servers, services, members, routes), looked up before ``_classify``.
+_TWO_WORD: dict[str, Found] = {}
+_WITH_THIRD = {key.rsplit(" ", 1)[0] for key in HANDLERS if key.count(" ") == 2}
+
+
+def _found(key: str) -> Found | None:
     handler = HANDLERS.get(key)
-    if handler is None:
-        key = " ".join(words[:2]).lower()
-        handler = HANDLERS.get(key)
     return None if handler is None else (key, handler)
+
+
+def _classify(words: list[str]) -> Found | str:
+    """The handler of a command, by its first three words, else its first two; or, for a
+    command the matrix does not need, the key it is counted under. Memoised per spelling."""
+    if len(words) < 2:
+        return _found(words[0].lower()) or _skip_key(words)
+    two = words[0] + " " + words[1]
+    head = _HEADS.get(two)
+    if head is None:
+        key = two.lower()
+        head = _HEADS[two] = (_found(key), key in _WITH_THIRD)
+    if head[0] is not None and not head[1]:
+        _TWO_WORD[two] = head[0]
+    if len(words) < 3 or (head[0] is not None and not head[1]):
+        return head[0] or _skip_key(words)
+    three = two + " " + words[2]
+    found = _TRIPLES.get(three)
+    if found is None:
+        found = _TRIPLES[three] = _found(three.lower()) or head[0] or _skip_key(words)
+    return found
 
 
 def read_text(text: str, file: str) -> Inventory:
     """Read ns.conf text into an inventory; bad lines become problems, never exceptions."""
     inv = Inventory(file)
     number = 0
+    skipped = inv.skipped
+    taken = inv.taken
+    commands = 0
+    two_word = _TWO_WORD.get
     for number, line in enumerate(text.splitlines(), start=1):
         if plain(line):
             words = line.split()
         else:
             head = line.split(None, 3)[:3]  # command words, when they are plain words
-            if head and plain(" ".join(head)) and _handler(head) is None and reads(line):
-                inv.commands += 1  # a command the matrix does not need: counted, not parsed
-                inv.skipped[_skip_key(head)] += 1
+            skip = _classify(head) if head else None
+            if isinstance(skip, str) and plain(" ".join(head)) and reads(line):
+                commands += 1  # a command the matrix does not need: counted, not parsed
+                skipped[skip] += 1
                 continue
             try:
                 words = split_words(line)
@@ -429,20 +470,23 @@ def read_text(text: str, file: str) -> Inventory:
                 continue
         if not words:
             continue
-        inv.commands += 1
-        found = _handler(words)
+        commands += 1
+        found: Found | str | None = two_word(words[0] + " " + words[1]) if len(words) > 1 else None
         if found is None:
-            inv.skipped[_skip_key(words)] += 1
+            found = _classify(words)
+        if isinstance(found, str):
+            skipped[found] += 1
             continue
         key, handler = found
-        cmd = make_command(number, words)
+        cmd = make_command(number, words, "-" in line)
         try:
             handler(inv, cmd)
         except Malformed as exc:
             where = " ".join(cmd.words[: key.count(" ") + 1])
             inv.problems.append(Problem(number, _column(line, cmd, exc), f"{where}: {exc}"))
             continue
-        inv.taken[key] += 1
+        taken[key] += 1
+    inv.commands += commands
     inv.lines = number
     return inv
 

@@ -1,0 +1,224 @@
+"""User journeys: what users do, as the flows of a plan each one needs, and whether it works.
+
+The catalog groups requirements into journeys ("an iOS device enrols from the Internet");
+``plan_journeys`` finds each journey's flows in a plan (and the firewalls they cross),
+``journey_verdicts`` judges each journey from probe results: a journey is up when all its
+required flows are (obsolete and legacy flows are shown, never required).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from flowmatrix.catalog import Journey, JourneyStep, Lang
+from flowmatrix.model import Flow, Plan
+from flowmatrix.probe.results import ProbeResult
+from flowmatrix.probe.targets import NOT_REQUIRED
+
+if TYPE_CHECKING:
+    from flowmatrix.audit.result import AuditReport
+    from flowmatrix.lab.run import CaseResult
+
+JourneyState = Literal["up", "blocked", "unproven", "absent"]
+#: Each state in both languages, as the summaries write it.
+STATE_WORDS: dict[JourneyState, dict[Lang, str]] = {
+    "up": {"en": "up", "fr": "fonctionne"},
+    "blocked": {"en": "blocked", "fr": "bloqué"},
+    "unproven": {"en": "not proven", "fr": "non prouvé"},
+    "absent": {"en": "not probed from here", "fr": "non sondé d'ici"},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class JourneyFlows:
+    """One journey of the catalog and the flows of the plan it needs."""
+
+    id: str
+    name: str
+    """In the plan's language."""
+    flows: tuple[Flow, ...]
+
+    @property
+    def firewalls(self) -> tuple[str, ...]:
+        """Every firewall the journey's flows cross, in order of first appearance."""
+        return tuple(dict.fromkeys(fw for flow in self.flows for fw in flow.firewalls))
+
+    @property
+    def flow_ids(self) -> frozenset[str]:
+        return frozenset(flow.id for flow in self.flows)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "firewalls": list(self.firewalls),
+            "flows": [
+                {
+                    "flow": flow.id,
+                    "requirement": flow.requirement,
+                    "required": flow_required(flow),
+                    "source": flow.source.role,
+                    "destination": flow.destination.role,
+                    "protocol": flow.protocol,
+                    "ports": list(flow.ports),
+                    "firewalls": list(flow.firewalls),
+                }
+                for flow in self.flows
+            ],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class JourneyVerdict:
+    """How one journey fared in a run: its state and the flows that block it."""
+
+    id: str
+    name: str
+    state: JourneyState
+    blocking: tuple[str, ...] = ()
+    """``XM-DEV-11.1 tcp/8443 at fw-front`` for each failed required result."""
+
+    @property
+    def up(self) -> bool:
+        return self.state == "up"
+
+    def summary(self, lang: Lang = "en") -> str:
+        """``An iOS device enrols from the Internet: blocked, XM-DEV-11.1 tcp/8443 at fw-front``."""
+        text = f"{self.name}: {STATE_WORDS[self.state][lang]}"
+        return f"{text}, {'; '.join(self.blocking)}" if self.blocking else text
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "state": self.state,
+            "blocking": list(self.blocking),
+        }
+
+
+def flow_required(flow: Flow) -> bool:
+    """Whether a journey needs this flow (obsolete and legacy flows are not required)."""
+    return flow.status not in NOT_REQUIRED
+
+
+def _serves(step: JourneyStep, flow: Flow) -> bool:
+    return flow.requirement == step.requirement and (
+        not step.sources or flow.source.role in step.sources
+    )
+
+
+def _journey_flows(journey: Journey, flows: Sequence[Flow], lang: Lang) -> JourneyFlows:
+    chosen = tuple(f for f in flows if any(_serves(step, f) for step in journey.steps))
+    return JourneyFlows(journey.id, journey.name.get(lang), chosen)
+
+
+def plan_journeys(plan: Plan) -> tuple[JourneyFlows, ...]:
+    """Every journey of the plan's catalog, with the plan's flows it needs (maybe none)."""
+    return tuple(_journey_flows(j, plan.flows, plan.lang) for j in plan.catalog.journeys)
+
+
+def proven(result: ProbeResult) -> bool:
+    """The last probe proved the flow: open, and without a finding."""
+    return result.state == "open" and not result.failed
+
+
+Outcome = Literal["up", "failed", "unproven"]
+
+
+@dataclass(frozen=True, slots=True)
+class FlowOutcome:
+    """What one check (a probe, a lab case) showed of one flow, whatever ran it."""
+
+    flow: str
+    required: bool
+    outcome: Outcome
+    what: str
+    """``XM-DEV-11.1 tcp/8443 to 10.10.20.11``: the flow, its port and where it went."""
+    at: str | None = None
+    """Where it failed, when the check knows (one audited firewall); None: the firewalls
+    of the flow's whole path."""
+
+
+def probe_outcome(result: ProbeResult) -> FlowOutcome:
+    """A verify (or watch) result as a flow outcome."""
+    port = f"{result.protocol}/{result.port}" if result.port is not None else result.protocol
+    target = f" to {result.address}" if result.address else ""
+    outcome: Outcome = "up" if proven(result) else "failed" if result.failed else "unproven"
+    return FlowOutcome(result.flow, result.required, outcome, f"{result.flow} {port}{target}")
+
+
+def lab_outcomes(results: Iterable[CaseResult]) -> list[FlowOutcome]:
+    """The lab's planned cases as flow outcomes (its unplanned cases prove no journey)."""
+    found = []
+    for result in results:
+        case = result.case
+        if case.variant != "planned":
+            continue
+        what = f"{case.flow} {case.protocol}/{case.port} to {case.destination_address}"
+        outcome: Outcome = "up" if result.verdict == "pass" else "failed"
+        found.append(FlowOutcome(case.flow, case.required, outcome, what))
+    return found
+
+
+def audit_outcomes(report: AuditReport, plan: Plan) -> list[FlowOutcome]:
+    """An audit's flow ports as flow outcomes: blocked (wholly or partly) by the audited
+    firewall fails; allowed proves the flow only when that firewall is its whole path."""
+    at = report.target.removeprefix("firewall ")
+    paths = {flow.id: flow.firewalls for flow in plan.flows}
+    found = []
+    for result in report.flows:
+        what = f"{result.flow_id} {result.protocol}/{result.port}"
+        outcome: Outcome = "unproven"
+        if result.status in ("blocked", "partial"):
+            outcome = "failed"
+        elif result.status == "allowed" and paths.get(result.flow_id) == (at,):
+            outcome = "up"
+        found.append(FlowOutcome(result.flow_id, result.required, outcome, what, at))
+    return found
+
+
+def _where(outcome: FlowOutcome, flows: dict[str, Flow]) -> str:
+    flow = flows.get(outcome.flow)
+    firewalls = ", ".join(flow.firewalls) if flow is not None and flow.firewalls else ""
+    firewalls = outcome.at if outcome.at is not None else firewalls
+    return outcome.what + (f" at {firewalls}" if firewalls else " (no firewall on the path)")
+
+
+def _verdict(journey: JourneyFlows, outcomes: Sequence[FlowOutcome]) -> JourneyVerdict:
+    mine = [o for o in outcomes if o.flow in journey.flow_ids]
+    if not mine:
+        return JourneyVerdict(journey.id, journey.name, "absent")
+    judged = [o for o in mine if o.required] or mine
+    flows = {f.id: f for f in journey.flows}
+    blocking = tuple(_where(o, flows) for o in judged if o.outcome == "failed")
+    if blocking:
+        return JourneyVerdict(journey.id, journey.name, "blocked", blocking)
+    state: JourneyState = "up" if all(o.outcome == "up" for o in judged) else "unproven"
+    return JourneyVerdict(journey.id, journey.name, state)
+
+
+def judge(
+    journeys: Iterable[JourneyFlows], outcomes: Sequence[FlowOutcome]
+) -> tuple[JourneyVerdict, ...]:
+    """Each journey judged from ``outcomes`` (those of other flows are ignored)."""
+    return tuple(_verdict(journey, outcomes) for journey in journeys)
+
+
+def journey_verdicts(
+    journeys: Iterable[JourneyFlows], results: Sequence[ProbeResult]
+) -> tuple[JourneyVerdict, ...]:
+    """Each journey judged from probe ``results``."""
+    return judge(journeys, [probe_outcome(r) for r in results])
+
+
+def summaries(plan: Plan, outcomes: Sequence[FlowOutcome]) -> list[str]:
+    """One line per journey that ``outcomes`` speak of, in the plan's language."""
+    verdicts = judge(plan_journeys(plan), outcomes)
+    return [v.summary(plan.lang) for v in verdicts if v.state != "absent"]
+
+
+def journey_summaries(plan: Plan, results: Sequence[ProbeResult]) -> list[str]:
+    """One line per journey probed in ``results``, in the plan's language."""
+    return summaries(plan, [probe_outcome(r) for r in results])
