@@ -15,6 +15,7 @@ a few hosts, port ranges beyond the ports needed, any protocol.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from flowmatrix.audit import ranges
@@ -261,23 +262,25 @@ def _candidates(
     )
     index = cache.get(key)
     if index is None:
-        index = cache[key] = (_AxisIndex(enders, "src"), _AxisIndex(enders, "dst"))
+        index = cache[key] = (
+            _AxisIndex([rule.match.src for rule in enders]),
+            _AxisIndex([rule.match.dst for rule in enders]),
+        )
     return sorted(p for p in index[0].meeting(src) & index[1].meeting(dst) if p < stop)
 
 
 class _AxisIndex:
-    """The enders of a chain by the addresses they take on one side (source or
-    destination): which of them meet a set of addresses, without trying each.
+    """Which of a list of interval sets (the enders' sources or destinations, the planned
+    flows' regions on one axis) meet a set of addresses, without trying each.
 
     Intervals are kept by size class (the bit length of their span), each class sorted
     by its low ends: an interval of a class that meets ``low..high`` starts in
-    ``low - span..high``, found by bisection."""
+    ``low - span..high``, found by bisection. A set that is None (any) meets every set."""
 
-    def __init__(self, enders: list[Rule], side: str) -> None:
+    def __init__(self, sets: list[Ivs | None]) -> None:
         self.anywhere: list[int] = []
         sized: dict[int, list[tuple[int, int, int]]] = {}
-        for position, rule in enumerate(enders):
-            ivs = rule.match.src if side == "src" else rule.match.dst
+        for position, ivs in enumerate(sets):
             if ivs is None:
                 self.anywhere.append(position)
                 continue
@@ -355,6 +358,7 @@ def unused_accepts(
                 origin = rule.origin
                 seen[(origin.file, origin.line, origin.chain, origin.position)] = None
     out: list[RuleRef] = []
+    planned = _Planned(queries or [])
     for key in chains:
         for rule in ruleset.chains[key].rules:
             if not _accepts_new(rule) or rule.uid in used:
@@ -364,20 +368,51 @@ def unused_accepts(
             if ident in seen:
                 continue
             seen[ident] = None
-            if not _would_take(rule, queries or []):
+            if not planned.taken_by(rule):
                 out.append(RuleRef.of(rule))
     return out
 
 
-def _would_take(rule: Rule, queries: list[tuple[Ctx, Region]]) -> bool:
-    """Whether the rule's own match may take packets of some planned flow."""
-    for ctx, region in queries:
-        if applicability(rule.match, ctx) == "no":
-            continue
-        cube = rule.match.cube(ctx.reply)
-        if cube is not None and intersects(region, cube):
-            return True
-    return False
+class _Planned:
+    """The planned flows' packets (queries) grouped by context, each context's regions
+    indexed by destination and by source (built at the first question): which planned
+    packets a rule's own match may take, without trying every query."""
+
+    def __init__(self, queries: list[tuple[Ctx, Region]]) -> None:
+        grouped: dict[Ctx, list[Region]] = {}
+        for ctx, region in queries:
+            grouped.setdefault(ctx, []).append(region)
+        self.groups = list(grouped.items())
+        self.indexes: dict[int, tuple[_AxisIndex, _AxisIndex]] = {}
+
+    def taken_by(self, rule: Rule) -> bool:
+        """Whether the rule's own match may take packets of some planned flow."""
+        for number, (ctx, regions) in enumerate(self.groups):
+            if applicability(rule.match, ctx) == "no":
+                continue
+            cube = rule.match.cube(ctx.reply)
+            if cube is None:
+                continue
+            candidates: Iterable[int]
+            if cube[1] is not None:
+                candidates = self._index(number)[1].meeting(cube[1])
+            elif cube[0] is not None:
+                candidates = self._index(number)[0].meeting(cube[0])
+            else:
+                candidates = range(len(regions))
+            if any(intersects(regions[i], cube) for i in candidates):
+                return True
+        return False
+
+    def _index(self, number: int) -> tuple[_AxisIndex, _AxisIndex]:
+        found = self.indexes.get(number)
+        if found is None:
+            regions = self.groups[number][1]
+            found = self.indexes[number] = (
+                _AxisIndex([region.src for region in regions]),
+                _AxisIndex([region.dst for region in regions]),
+            )
+        return found
 
 
 def _accepts_new(rule: Rule) -> bool:
