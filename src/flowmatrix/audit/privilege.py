@@ -394,7 +394,10 @@ class _Planned:
             if cube is None:
                 continue
             candidates: Iterable[int]
-            if cube[1] is not None:
+            if cube[0] is not None and cube[1] is not None:
+                by_src, by_dst = self._index(number)
+                candidates = by_src.meeting(cube[0]) & by_dst.meeting(cube[1])
+            elif cube[1] is not None:
                 candidates = self._index(number)[1].meeting(cube[1])
             elif cube[0] is not None:
                 candidates = self._index(number)[0].meeting(cube[0])
