@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from audit.test_audit_engine import ADDR, IFACES, PORT, PORTS, rulesets
+from flowmatrix.api import load_plan
 from flowmatrix.audit import ranges
 from flowmatrix.audit.batch import _Axis, evaluate_flows
 from flowmatrix.audit.engine import CompiledWalker
@@ -25,7 +26,8 @@ from flowmatrix.audit.ipassmt import InterfaceMap, parse_ipassmt
 from flowmatrix.audit.naive import NaiveWalker
 from flowmatrix.audit.packet import Ctx, Region
 from flowmatrix.audit.parse_iptables import parse_iptables
-from flowmatrix.audit.verdict import evaluate_flow, request_context
+from flowmatrix.audit.run import audit_plan
+from flowmatrix.audit.verdict import evaluate_flow, refine, request_context
 
 
 def _axis(limit: int, wide: Any) -> Any:
@@ -127,3 +129,55 @@ def test_axis_ranges(lows: list[int], pairs: list[tuple[int, int]]) -> None:
     ivs = ranges.normalize((min(p), max(p)) for p in pairs)
     expected = sum(1 << i for i, value in enumerate(lows) if ranges.contains(ivs, value))
     assert _Axis(lows).inside(ivs) == expected
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "-A FORWARD -m mac --mac-source 00:11:22:33:44:{n:02x} -j DROP",  # assumed false: go on
+        "-A FORWARD -j check",  # back from a chain: go on
+    ],
+)
+def test_a_chain_longer_than_the_recursion_limit_is_walked(rule: str) -> None:
+    lines = ["*filter", ":FORWARD DROP [0:0]", ":check - [0:0]"]
+    lines += ["-A FORWARD -m conntrack --ctstate ESTABLISHED -j ACCEPT"]
+    lines += [rule.format(n=n % 256) for n in range(1200)]
+    lines += ["-A FORWARD -p tcp --dport 443 -j ACCEPT", "-A check -s 192.0.2.1 -j RETURN"]
+    lines += ["COMMIT", ""]
+    report = audit_plan(
+        load_plan(None), parse_iptables("\n".join(lines), "deep.rules"), firewall="fw-back"
+    )
+    statuses = {f.status for f in report.flows if f.port == 443}
+    assert statuses == ({"depends"} if "mac" in rule else {"allowed"})
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    boxes=st.lists(
+        st.tuples(st.integers(0, 40), st.integers(0, 8), st.integers(0, 40), st.integers(0, 8)),
+        min_size=1,
+        max_size=12,
+    ),
+    points=st.lists(st.tuples(st.integers(0, 50), st.integers(0, 50)), min_size=1, max_size=30),
+)
+def test_refine_gives_each_point_the_labels_of_the_items_covering_it(
+    boxes: list[tuple[int, int, int, int]], points: list[tuple[int, int]]
+) -> None:
+    items = [
+        (Region(((s, s + ws),), ((d, d + wd),), ((0, 0),), ((0, 0),)), label)
+        for label, (s, ws, d, wd) in enumerate(boxes)
+    ]
+    cells = refine(items)
+    for at, (a, _) in enumerate(cells):  # disjoint
+        for c, _ in cells[at + 1 :]:
+            assert a.intersect(c) is None
+    for src, dst in points:
+        want = sorted(label for region, label in items if _inside(region, src, dst))
+        have = [sorted(labels) for region, labels in cells if _inside(region, src, dst)]
+        assert have == ([want] if want else [])
+
+
+def _inside(region: Region, src: int, dst: int) -> bool:
+    return any(lo <= src <= hi for lo, hi in region.src) and any(
+        lo <= dst <= hi for lo, hi in region.dst
+    )

@@ -74,7 +74,9 @@ def test_least_privilege_and_dead_rules(back: AuditReport) -> None:
         "destination 10.10.20.0/24 (needed: 10.10.20.11, 10.10.20.12, 10.10.20.31, 10.10.20.61)",
     )
     assert "XM-APP-03.1/tcp/80" in wide[7].flows
-    assert [r.line for r in back.unused_rules] == [10]
+    # line 10 (tcp/443 to 10.10.20.11) would carry XM-APP-10.1 but line 9 takes its
+    # packets first: it is shadowed, not "needed by no planned flow"
+    assert [r.line for r in back.unused_rules] == []
     (dead,) = back.dead_rules
     assert dead.reason == "shadowed" and dead.rule.line == 10
     assert [r.label for r in dead.shadowed_by] == ["FORWARD#4"]
@@ -185,3 +187,19 @@ def test_host_ruleset_that_drops_nothing() -> None:
     assert report.flows and {f.status for f in report.flows} == {"allowed"}
     fate = report.flows[0].parts[0].fates[0]
     assert fate.decided_by is None and "no chain on the path can drop it" in fate.decision
+
+
+def test_an_accept_no_planned_flow_would_take_is_unused(tmp_path: Path) -> None:
+    rules = tmp_path / "unused.rules"
+    rules.write_text(
+        "*filter\n:FORWARD DROP [0:0]\n"
+        "-A FORWARD -m conntrack --ctstate ESTABLISHED -j ACCEPT\n"
+        "-A FORWARD -p tcp --dport 443 -j ACCEPT\n"
+        "-A FORWARD -p tcp --dport 443 -d 10.10.20.11 -j ACCEPT\n"
+        "-A FORWARD -p tcp --dport 6000 -j ACCEPT\n"
+        "COMMIT\n",
+        "utf-8",
+    )
+    report = audit(None, ruleset=rules, firewall="fw-back", plan=PLAN)
+    assert [r.line for r in report.unused_rules] == [6]  # no planned flow uses tcp/6000
+    assert [d.rule.line for d in report.dead_rules] == [5]

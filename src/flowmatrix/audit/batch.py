@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -54,6 +54,10 @@ from flowmatrix.errors import UserError
 
 L = TypeVar("L")
 Entries = list[tuple[int, Outcome]]
+Steps = Iterator[
+    tuple[str, int, str, int, tuple[int, ...], tuple[tuple[int, bool], ...], bool, int, Entries]
+]
+"""What a walk step asks for: going on in a chain (``_walk_from``'s arguments)."""
 """(queries, outcome): per query, the outcomes of the entries holding its bit, in order."""
 
 
@@ -297,6 +301,35 @@ class _Group:
         depth: int,
         out: Entries,
     ) -> None:
+        """The queries ``flows`` from rule ``pos`` of chain ``key`` on, into ``out``.
+
+        Iterative: going on in the same chain (after an unevaluated condition assumed
+        false, a ``notrack``, a return from a jump) is a step the steps yield and this
+        loop runs at once, in order, on its own stack (a chain of thousands of such rules
+        is as deep as it is long)."""
+        stack: list[Steps] = [
+            self._walk_from_steps(key, flows, state, pos, trace, assumed, untracked, depth, out)
+        ]
+        while stack:
+            try:
+                request = next(stack[-1])
+            except StopIteration:
+                stack.pop()
+                continue
+            stack.append(self._walk_from_steps(*request))
+
+    def _walk_from_steps(
+        self,
+        key: str,
+        flows: int,
+        state: str,
+        pos: int,
+        trace: tuple[int, ...],
+        assumed: tuple[tuple[int, bool], ...],
+        untracked: bool,
+        depth: int,
+        out: Entries,
+    ) -> Steps:
         masks = self.masks_of(key, state)
         maybe, definite, order, straddle = masks.maybe, masks.definite, masks.order, masks.straddle
         remaining = flows
@@ -311,11 +344,13 @@ class _Group:
             rule = masks.rules[index]
             sure = taken & definite[index]
             if sure:
-                self._take(key, rule, index, sure, state, trace, assumed, untracked, depth, out)
+                yield from self._take_steps(
+                    key, rule, index, sure, state, trace, assumed, untracked, depth, out
+                )
             unsure = taken ^ sure
             if unsure:
                 uid = rule.uid
-                self._take(
+                yield from self._take_steps(
                     key,
                     rule,
                     index,
@@ -327,7 +362,7 @@ class _Group:
                     depth,
                     out,
                 )
-                self._walk_from(
+                yield (
                     key,
                     unsure,
                     state,
@@ -342,7 +377,7 @@ class _Group:
                 return
         out.append((remaining, Outcome("return", None, trace, assumed, untracked)))
 
-    def _take(
+    def _take_steps(
         self,
         key: str,
         rule: Rule,
@@ -354,7 +389,7 @@ class _Group:
         untracked: bool,
         depth: int,
         out: Entries,
-    ) -> None:
+    ) -> Steps:
         """The queries ``flows`` meet ``rule`` (with the assumptions ``taken``)."""
         kind = rule.action.kind
         uid = rule.uid
@@ -363,7 +398,7 @@ class _Group:
         elif kind in ("drop", "reject", "queue", "unknown", "return"):
             out.append((flows, Outcome(kind, uid, (*trace, uid), taken, untracked)))
         elif kind == "notrack":
-            self._walk_from(key, flows, "untracked", index + 1, trace, taken, True, depth, out)
+            yield (key, flows, "untracked", index + 1, trace, taken, True, depth, out)
         else:
             target = rule.action.target
             assert target is not None
@@ -385,7 +420,7 @@ class _Group:
             if len(resumed) == 1:
                 bits, joined = resumed[0]
                 quiet = joined.untracked and state != "untracked"
-                self._walk_from(
+                yield (
                     key,
                     bits,
                     "untracked" if quiet else state,
@@ -397,11 +432,11 @@ class _Group:
                     out,
                 )
             elif resumed:
-                self._resume(key, index + 1, state, resumed, depth, out)
+                yield from self._resume_steps(key, index + 1, state, resumed, depth, out)
 
-    def _resume(
+    def _resume_steps(
         self, key: str, pos: int, state: str, resumed: Entries, depth: int, out: Entries
-    ) -> None:
+    ) -> Steps:
         """Queries back from a chain, each with its own trace: the rest of the chain is
         walked once for all of them, then each gets its own trace and assumptions."""
         unions: dict[str, int] = {}
@@ -411,7 +446,7 @@ class _Group:
         rests: dict[str, tuple[Entries, dict[int, list[int]]]] = {}
         for going, union in unions.items():
             rest: Entries = []
-            self._walk_from(key, union, going, pos, (), (), False, depth, rest)
+            yield (key, union, going, pos, (), (), False, depth, rest)
             where: dict[int, list[int]] = {}
             for at, (bits, _) in enumerate(rest):
                 for member in _members(bits):

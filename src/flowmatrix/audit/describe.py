@@ -27,6 +27,12 @@ class Describer:
         self.ruleset = ruleset
         self.ephemeral = ephemeral
         self._refs: dict[int, RuleRef] = {}
+        self._conditions: dict[tuple[object, ...], Condition] = {}
+        self._steps: dict[tuple[object, ...], Step] = {}
+        self._fates: dict[tuple[object, ...], Fate] = {}
+        """Fates by what they are made of (rule uids, ends, assumptions, the context's
+        part in the reasons): a "depends" verdict is described once per distinct rule
+        path, not once per flow port and cell."""
 
     def ref(self, uid: int) -> RuleRef:
         found = self._refs.get(uid)
@@ -41,6 +47,14 @@ class Describer:
         return tuple(self._step(d) for d in result.decisions)
 
     def _step(self, decision: Decision) -> Step:
+        outcome = decision.outcome
+        key = (decision.base, decision.end, outcome.rule, outcome.trace)
+        found = self._steps.get(key)
+        if found is None:
+            found = self._steps[key] = self._make_step(decision)
+        return found
+
+    def _make_step(self, decision: Decision) -> Step:
         outcome = decision.outcome
         rule = (
             self.ref(outcome.rule)
@@ -77,10 +91,7 @@ class Describer:
         if alternative.blocked_leg == "reply":
             text += " (reply)"
         conditions = tuple(
-            Condition(
-                self.ref(uid), holds, tuple(unknown_reasons(self.ruleset.rule(uid).match, ctx))
-            )
-            for uid, holds in dict.fromkeys(alternative.assumptions)
+            self.condition(uid, holds, ctx) for uid, holds in dict.fromkeys(alternative.assumptions)
         )
         return Fate(
             alternative.status,
@@ -91,6 +102,16 @@ class Describer:
             self.steps(alternative.reply),
             conditions,
         )
+
+    def condition(self, uid: int, holds: bool, ctx: Ctx) -> Condition:
+        """One unevaluated condition, described once per rule and what of the context
+        its reasons depend on (interfaces known or not, the ends' names)."""
+        key = (uid, holds, ctx.iif is None, ctx.oif is None, ctx.src_names, ctx.dst_names)
+        found = self._conditions.get(key)
+        if found is None:
+            reasons = tuple(unknown_reasons(self.ruleset.rule(uid).match, ctx))
+            found = self._conditions[key] = Condition(self.ref(uid), holds, reasons)
+        return found
 
     def part(self, cell: Cell, family: int, ctx: Ctx) -> Part:
         region = cell.region
@@ -108,12 +129,36 @@ class Describer:
             cell.status,
             tuple(
                 sorted(
-                    _dedupe(self.fate(a, ctx) for a in cell.alternatives),
+                    self._fates_of(cell.alternatives, ctx),
                     key=lambda f: sum(c.holds for c in f.conditions),
                 )
             ),
         )
 
+    def _fates_of(self, alternatives: Iterable[Alternative], ctx: Ctx) -> list[Fate]:
+        """The distinct fates of a cell's alternatives, each described once."""
+        context = (ctx.iif is None, ctx.oif is None, ctx.src_names, ctx.dst_names)
+        seen: dict[tuple[object, ...], Fate] = {}
+        for alternative in alternatives:
+            key = (_path_key(alternative.request), _path_key(alternative.reply), context)
+            if key in seen:
+                continue
+            found = self._fates.get(key)
+            if found is None:
+                found = self._fates[key] = self.fate(alternative, ctx)
+            seen[key] = found
+        return list(seen.values())
 
-def _dedupe(fates: Iterable[Fate]) -> list[Fate]:
-    return list(dict.fromkeys(fates))
+
+def _path_key(result: PathResult | None) -> tuple[object, ...] | None:
+    """What a fate takes from one leg: each base chain's end, deciding rule, trace and
+    assumptions (plain numbers and words: cheap to hash)."""
+    if result is None:
+        return None
+    return (
+        result.verdict,
+        tuple(
+            (d.base, d.end, d.outcome.rule, d.outcome.trace, d.outcome.assumptions)
+            for d in result.decisions
+        ),
+    )

@@ -1,11 +1,15 @@
 """Least privilege: accept rules wider than the planned flows they serve, and accept
 rules that no planned flow needs.
 
-A rule's effective reach is its own match narrowed by the jumps that lead to it (a
-``-p tcp --dport 80 -j ACCEPT`` in a chain entered with ``-d 10.0.0.5 -j web`` only
-lets port 80 of 10.0.0.5 through). It is compared with the union of the flows it
-decided: any source where the flows come from a few hosts, port ranges beyond the
-ports needed, any protocol.
+A rule's effective reach is what it accepts, by the same evaluation as the verdicts: a
+first bound is its own match narrowed by the jumps that lead to it (a ``-p tcp --dport
+80 -j ACCEPT`` in a chain entered with ``-d 10.0.0.5 -j web`` only lets port 80 of
+10.0.0.5 through) and by the interfaces' addresses; where that bound is wider than the
+flows it decided, the packets of the bound are walked through the ruleset in the flows'
+contexts (sets, negated sets, the RETURNs before it, names, families) and the reach is
+what the rule itself accepts of them. An empty reach is empty, not "any". It is
+compared with the union of the flows it decided: any source where the flows come from
+a few hosts, port ranges beyond the ports needed, any protocol.
 """
 
 from __future__ import annotations
@@ -15,9 +19,14 @@ from dataclasses import dataclass, field
 from flowmatrix.audit import ranges
 from flowmatrix.audit.ipassmt import InterfaceMap
 from flowmatrix.audit.ir import Match, Rule, Ruleset, reachable
-from flowmatrix.audit.pipeline import Path, base_chains
+from flowmatrix.audit.packet import Ctx, Region, applicability, intersects
+from flowmatrix.audit.pipeline import Path, base_chains, evaluate_path
 from flowmatrix.audit.ranges import Ivs
 from flowmatrix.audit.result import RuleRef, WideRule
+from flowmatrix.audit.walk import Walker
+
+MAX_REACH_PIECES = 4096
+"""Pieces of an exact reach walk beyond which the first bound is kept (see ``_exact``)."""
 
 
 @dataclass
@@ -31,13 +40,20 @@ class Served:
     ports: list[tuple[int, int]] = field(default_factory=list)
     protos: set[int] = field(default_factory=set)
     flows: dict[str, None] = field(default_factory=dict)
+    contexts: dict[tuple[Path, Ctx], None] = field(default_factory=dict)
+    """The request contexts (path, family, protocol, interfaces, names) of those flows."""
+    sports: list[tuple[int, int]] = field(default_factory=list)
 
 
 def wide_rules(
-    ruleset: Ruleset, served: dict[tuple[int, int], Served], interfaces: InterfaceMap | None = None
+    ruleset: Ruleset,
+    served: dict[tuple[int, int], Served],
+    interfaces: InterfaceMap | None = None,
+    walker: Walker | None = None,
 ) -> list[WideRule]:
     """``interfaces`` narrows a rule's reach by its ``-i``/``-o``: a rule for packets coming
-    in on the Internet side cannot take sources of the inside zones."""
+    in on the Internet side cannot take sources of the inside zones. With ``walker`` the
+    reach is made exact where the first bound is wider than needed."""
     out: list[WideRule] = []
     # by (rule, family): a rule of both families serves each family's flows separately
     for (uid, _), need in sorted(served.items(), key=lambda item: _order(ruleset, item[0][0])):
@@ -50,7 +66,12 @@ def wide_rules(
         wider = not ranges.is_subset(src or full, ranges.normalize(need.src)) or (
             not ranges.is_subset(dst or full, ranges.normalize(need.dst))
         )
-        if wider:  # only then is it worth finding what earlier rules take
+        if wider and walker is not None:  # only then is it worth walking
+            exact = _exact(walker, uid, need, src or full, dst or full, dport)
+            if exact is not None:  # empty: it accepts none of them itself (not "any")
+                src = exact[0] or ranges.normalize(need.src)
+                dst = exact[1] or ranges.normalize(need.dst)
+        elif wider:
             src, dst = _minus_earlier(ruleset, uid, family, src, dst, dport, protos)
         reasons: list[str] = []
         needed_src = ranges.normalize(need.src)
@@ -121,6 +142,37 @@ def _reach(
         if rule.match.protos is not None:
             protos = rule.match.protos if protos is None else protos & rule.match.protos
     return src, dst, dport, protos
+
+
+def _exact(
+    walker: Walker, uid: int, need: Served, src: Ivs, dst: Ivs, dport: Ivs | None
+) -> tuple[Ivs, Ivs] | None:
+    """(sources, destinations) of the packets within the first bound that the rule itself
+    accepts, walked in each context of the flows it decided, on their ports (the port
+    question is answered by the bound); None when the walk splits too finely."""
+    ports = ranges.normalize(need.ports)
+    if dport is not None:
+        ports = ranges.intersect(ports, dport) or ports
+    sports = ranges.normalize(need.sports) or ranges.PORTS
+    region = Region(src, dst, sports, ports)
+    found_src: list[tuple[int, int]] = []
+    found_dst: list[tuple[int, int]] = []
+    pieces = 0
+    for path, ctx in need.contexts:
+        for piece, result in evaluate_path(walker, path, ctx, region):
+            pieces += 1
+            if pieces > MAX_REACH_PIECES:
+                return None
+            decider = result.decider
+            if (
+                result.verdict == "accept"
+                and decider is not None
+                and decider.outcome.rule == uid
+                and decider.end == "accept"
+            ):
+                found_src.extend(piece.src)
+                found_dst.extend(piece.dst)
+    return ranges.normalize(found_src), ranges.normalize(found_dst)
 
 
 def _minus_earlier(
@@ -202,10 +254,16 @@ def _narrow(have: Ivs | None, more: Ivs | None) -> Ivs | None:
 
 
 def unused_accepts(
-    ruleset: Ruleset, path: Path, families: set[int], used: set[int]
+    ruleset: Ruleset,
+    path: Path,
+    families: set[int],
+    used: set[int],
+    queries: list[tuple[Ctx, Region]] | None = None,
 ) -> list[RuleRef]:
     """Accept rules on the audited path that can take new connections but decided no
-    planned flow."""
+    planned flow, and would take none of the planned flows' packets (``queries``) if
+    they were reached: a rule a planned flow needs but earlier rules shadow is reported
+    as shadowed (``shadow.py``), not as needed by no flow."""
     chains: dict[str, None] = {}
     for family in sorted(families):
         for base in base_chains(ruleset, path, family):
@@ -230,8 +288,20 @@ def unused_accepts(
             if ident in seen:
                 continue
             seen[ident] = None
-            out.append(RuleRef.of(rule))
+            if not _would_take(rule, queries or []):
+                out.append(RuleRef.of(rule))
     return out
+
+
+def _would_take(rule: Rule, queries: list[tuple[Ctx, Region]]) -> bool:
+    """Whether the rule's own match may take packets of some planned flow."""
+    for ctx, region in queries:
+        if applicability(rule.match, ctx) == "no":
+            continue
+        cube = rule.match.cube(ctx.reply)
+        if cube is not None and intersects(region, cube):
+            return True
+    return False
 
 
 def _accepts_new(rule: Rule) -> bool:

@@ -104,7 +104,9 @@ def audit_plan(
         results.append(result)
     unused: list[RuleRef] = []
     for path in sorted(paths):
-        unused += unused_accepts(ruleset, path, families or set(ruleset.families), used)
+        unused += unused_accepts(
+            ruleset, path, families or set(ruleset.families), used, by_path.get(path, [])
+        )
     notes = list(binding)
     if ipassmt is None and (fw is None or not fw.interfaces):
         notes.append(
@@ -127,7 +129,9 @@ def audit_plan(
         ),
         source_ports=ranges.describe_ports(source_ports),
         flows=tuple(results),
-        wide_rules=tuple(wide_rules(ruleset, served, ipassmt or _zone_interfaces(site, fw))),
+        wide_rules=tuple(
+            wide_rules(ruleset, served, ipassmt or _zone_interfaces(site, fw), walker)
+        ),
         unused_rules=tuple(unused),
         dead_rules=tuple(dead_rules(ruleset)),
         unevaluated=tuple(unevaluated_conditions(ruleset)),
@@ -235,7 +239,6 @@ def _audit_flow(
     used: set[int],
     walker: CompiledWalker | None = None,
 ) -> FlowResult:
-    proto = PROTOCOLS[flow.protocol]
     notes = [n for n in (source.note, destination.note) if n]
     parts: list[Part] = []
     blocked: list[Blocked] = []
@@ -245,7 +248,7 @@ def _audit_flow(
     for ctx, cells in evaluated:
         for cell in cells:
             parts.append(describer.part(cell, ctx.family, ctx))
-            _collect(cell, flow, port, ctx.family, proto, served, used)
+            _collect(cell, flow, port, ctx, path, served, used)
             if cell.status == "blocked":
                 blocked.extend(Blocked(cell.region, ctx, a) for a in usual(cell.alternatives))
     status = _status(parts)
@@ -286,12 +289,13 @@ def _collect(
     cell: Cell,
     flow: Flow,
     port: int,
-    family: int,
-    proto: int,
+    ctx: Ctx,
+    path: Path,
     served: dict[tuple[int, int], Served],
     used: set[int],
 ) -> None:
     """Remember which accept rules decided which flows (for least privilege)."""
+    family, proto = ctx.family, ctx.proto
     for alternative in cell.alternatives:
         for result in (alternative.request, alternative.reply):
             if result is None:
@@ -308,6 +312,8 @@ def _collect(
         need = served.get((uid, family))
         if need is None:
             need = served[(uid, family)] = Served(family, decision.outcome.trace)
+        need.contexts.setdefault((path, ctx), None)
+        need.sports.extend(cell.region.sport)
         need.src.extend(cell.region.src)
         need.dst.extend(cell.region.dst)
         need.ports.append((port, port))

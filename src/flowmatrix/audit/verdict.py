@@ -117,14 +117,57 @@ class _Slot(Generic[T]):
 
 
 def refine(items: list[tuple[Region, T]]) -> list[tuple[Region, list[T]]]:
-    """Disjoint regions, each with the labels of every item that covers it."""
+    """Disjoint regions, each with the labels of every item that covers it.
+
+    Only regions whose sources overlap can meet: a sweep over the source intervals
+    groups them, and each group is refined on its own (a walk's pieces are mostly
+    disjoint: thousands of them cost a sort, not a product)."""
     grouped: dict[Region, list[T]] = {}
     for region, label in items:
         grouped.setdefault(region, []).append(label)
     if len(grouped) <= 1:
         return list(grouped.items())
+    entries = list(grouped.items())
+    out: list[tuple[Region, list[T]]] = []
+    for members in _overlapping(entries):
+        if len(members) == 1:
+            out.append(entries[members[0]])
+        else:
+            out.extend(_refine_group([entries[i] for i in members]))
+    return out
+
+
+def _overlapping(entries: list[tuple[Region, list[T]]]) -> list[list[int]]:
+    """The entries in groups such that regions of different groups never meet (their
+    sources share no address), in the order of each group's first entry."""
+    parent = list(range(len(entries)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    events = sorted(
+        (low, high, index) for index, (region, _) in enumerate(entries) for low, high in region.src
+    )
+    cluster_high = -1
+    owner = -1
+    for low, high, index in events:
+        if low <= cluster_high:
+            parent[find(index)] = find(owner)
+            cluster_high = max(cluster_high, high)
+        else:
+            cluster_high, owner = high, index
+    groups: dict[int, list[int]] = {}
+    for index in range(len(entries)):
+        groups.setdefault(find(index), []).append(index)
+    return sorted(groups.values(), key=lambda members: members[0])
+
+
+def _refine_group(entries: list[tuple[Region, list[T]]]) -> list[tuple[Region, list[T]]]:
     slots: list[_Slot[T]] = []
-    for region, labels in grouped.items():
+    for region, labels in entries:
         pending = [region]
         updated: list[_Slot[T]] = []
         for slot in slots:
