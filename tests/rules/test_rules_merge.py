@@ -18,6 +18,7 @@ from flowmatrix.rules.iptables import chain_names
 from flowmatrix.rules.merge import MergedChain
 from flowmatrix.rules.nftables import COMMENT_LIMIT
 from flowmatrix.rules.select import select
+from flowmatrix.rules.vendors import VENDOR_TARGETS, build_policy
 
 COVERED, COVERING = "XM-ADD-02.2", "XM-DEV-02.2"
 COMMENT = re.compile(r'comment "([^"]*)"')
@@ -108,3 +109,15 @@ def test_a_full_comment_starts_another_rule() -> None:
     lines = _chain(*((i, "src dst tcp", "dport 80-90", ((80, 90),)) for i in ids))
     assert len(lines) == 2
     assert all(len(line.split(" # ")[1].partition(":")[0]) <= 90 for line in lines)
+
+
+@pytest.mark.parametrize("target", ["srx", "fortigate", "ciscoasa", "paloalto"])
+def test_an_aerleon_term_serves_the_later_flows_within_it(dual_plan: Plan, target: str) -> None:
+    out = generate(dual_plan, Scope("firewall", "edge"), target)
+    assert not out.errors and out.counts.rendered == 11
+    assert "xm-add-02-2" not in out.text.lower()
+    assert f"{COVERING} {COVERED}:" in out.text
+    # the coverage check expects the flow in the earlier flow's term
+    policy = build_policy(select(dual_plan, Scope("firewall", "edge")), VENDOR_TARGETS[target])
+    names = {term.flow: term.name for term in policy.terms if term.action == "accept"}
+    assert names[COVERED] == names[COVERING]
