@@ -23,11 +23,6 @@ TARGETS = ("nftables", "iptables", "ip6tables")
 PLANS: dict[str, Plan] = {
     name: load_plan(None if name == "default" else f"example:{name}") for name in EXAMPLES
 }
-SHADOWED_COPY = "XM-ADD-02.2:"
-"""Today's nftables generator writes XM-ADD-02.2 (web proxy to any Internet address,
-tcp/443) as its own rule after XM-DEV-02.2's (the same ends, tcp/80,443), which takes all
-its packets: the audit rightly reports it shadowed (IPv4 and IPv6), and nothing else. The
-day the generator merges the two, this exception fails and goes."""
 CASES = [
     (example, firewall.name, target)
     for example in EXAMPLES
@@ -49,7 +44,7 @@ def _rules(tmp_path: Path, example: str, firewall: str, target: str) -> Path:
     return path
 
 
-def _check(report: AuditReport, plan: Plan, target: str, example: str) -> None:
+def _check(report: AuditReport, plan: Plan, target: str) -> None:
     flows = {f.id: f for f in plan.flows}
     assert not report.problems
     for result in report.flows:
@@ -66,10 +61,7 @@ def _check(report: AuditReport, plan: Plan, target: str, example: str) -> None:
     assert [(w.rule.where, w.reasons) for w in report.wide_rules] == []
     assert [u.where for u in report.unused_rules] == []
     dead = [(d.rule.text.split('comment "')[-1].split(" ")[0], d.reason) for d in report.dead_rules]
-    if example == "enterprise-dual-stack" and target == "nftables":
-        assert dead == [(SHADOWED_COPY, "shadowed")] * 2
-    else:
-        assert dead == []
+    assert dead == []
 
 
 @pytest.mark.parametrize(("example", "firewall", "target"), CASES)
@@ -80,7 +72,7 @@ def test_generated_rules_audit_clean(
     path = _rules(tmp_path, example, firewall, target)
     report = audit(None, ruleset=path, firewall=firewall, plan=plan, nft_reader="text")
     assert report.dialect == ("nftables" if target == "nftables" else target)
-    _check(report, plan, target, example)
+    _check(report, plan, target)
     cli = run_cli("audit", _site(example), "-F", firewall, "-r", str(path), "--format", "json")
     assert [f["id"] for f in json.loads(cli.stdout)["flows"] if f["finding"]] == []
     assert cli.code == 0, cli
@@ -102,7 +94,7 @@ def test_generated_nftables_read_back_from_the_kernel_audit_clean(
     path = _rules(tmp_path, example, firewall, "nftables")
     report = audit(None, ruleset=path, firewall=firewall, plan=plan, nft_reader="kernel")
     assert "read by nft in a throwaway network namespace" in " ".join(report.notes)
-    _check(report, plan, "nftables", example)
+    _check(report, plan, "nftables")
 
 
 @pytest.mark.parametrize("example", EXAMPLES)

@@ -266,8 +266,22 @@ def test_word_runs_take_the_words_one_character_steps_take(line: str) -> None:
         assert [m.groupdict() for m in fast.finditer(line)] == [
             m.groupdict() for m in slow.finditer(line)
         ]
-        found, expected = fast.fullmatch(line), slow.fullmatch(line)
-        assert (found and found.groupdict()) == (expected and expected.groupdict())
+    # Only the line check is ever anchored at both ends (its words are atomic groups);
+    # the word scanner is matched at a word start, never forced to reach the end, where
+    # its un-atomic tail would backtrack exponentially.
+    found, expected = lexer._LINE.fullmatch(line), _one_char(lexer._LINE).fullmatch(line)
+    assert (found and found.groupdict()) == (expected and expected.groupdict())
+
+
+def test_a_hostile_line_reads_in_linear_time() -> None:
+    """The two ways the reader runs its grammar stay fast on what backtracks badly."""
+    for n in (1_000, 100_000):
+        for line in ('""' + "a" * n + ' #x"', '"' + "\\a" * n, "q{" + "\\" * n, "a\\" * n + '"'):
+            assert isinstance(reads(line), bool)
+            try:
+                assert split_words(line)
+            except LexError as error:  # an unclosed quotation: refused, and quickly
+                assert "quot" in str(error)
 
 
 _NETWORKS = st.one_of(

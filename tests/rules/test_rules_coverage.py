@@ -114,4 +114,5 @@ def test_a_gce_rule_split_by_aerleon_still_counts(default_plan: Plan) -> None:
     assert check_vendor(json.dumps(split), target, policy.terms) == []
     lost = [r for r in rules if r["name"] != name]
     errors = check_vendor(json.dumps(lost), target, policy.terms)
-    assert [e.flow for e in errors] == ["XM-APP-10.1"]
+    # the rule also serves XM-DEV-06.1 (the same ends and port): both flows are missing
+    assert [e.flow for e in errors] == ["XM-APP-10.1", "XM-DEV-06.1"]

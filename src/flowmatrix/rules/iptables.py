@@ -2,7 +2,7 @@
 
 The file is the whole ``filter`` table of the firewall (or host): built-in chains with
 their policies, a stateful prologue, and one user chain ``FLOWMATRIX-<NAME>`` holding
-one rule per flow. ``iptables-restore FILE`` replaces the table in one commit, so
+one rule per flow (a flow an earlier rule already accepts joins its comment). ``iptables-restore FILE`` replaces the table in one commit, so
 loading the file again gives the same ruleset; other tables (nat, mangle) are untouched.
 IPv4 goes to ``--target iptables``, IPv6 to ``--target ip6tables``; a flow whose ends
 are both 'any' is in both.
@@ -20,7 +20,7 @@ from __future__ import annotations
 import ipaddress
 
 from flowmatrix import namesets
-from flowmatrix.rules.merge import MergedChain
+from flowmatrix.rules.merge import MergedChain, PortRanges
 from flowmatrix.rules.model import Family, Finding, RuleSpec, Scope, Selection, Side
 from flowmatrix.rules.names import NameSet, name_sets
 from flowmatrix.rules.objects import port_ranges
@@ -63,22 +63,30 @@ def _address(net: IPNet) -> str:
     return net.with_prefixlen
 
 
-def _port_matches(spec: RuleSpec) -> list[str]:
-    """One port match per rule: ``-m tcp --dport N`` or multiport chunks of 15 entries."""
+def _port_matches(spec: RuleSpec) -> list[tuple[str, PortRanges]]:
+    """One port match per rule, with the ports it takes: ``-m tcp --dport N`` or
+    multiport chunks of 15 entries."""
     proto = spec.flow.protocol
     ranges = port_ranges(spec.flow.ports)
     if len(ranges) == 1 and ranges[0][0] == ranges[0][1]:
-        return [f"-p {proto} -m {proto} --dport {ranges[0][0]}"]
-    chunks: list[list[str]] = [[]]
+        return [(f"-p {proto} -m {proto} --dport {ranges[0][0]}", tuple(ranges))]
+    chunks: list[list[tuple[int, int]]] = [[]]
     weight = 0
     for low, high in ranges:
         cost = 1 if low == high else 2
         if weight + cost > MULTIPORT_LIMIT:
             chunks.append([])
             weight = 0
-        chunks[-1].append(str(low) if low == high else f"{low}:{high}")
+        chunks[-1].append((low, high))
         weight += cost
-    return [f"-p {proto} -m multiport --dports {','.join(chunk)}" for chunk in chunks]
+    return [
+        (
+            f"-p {proto} -m multiport --dports "
+            + ",".join(str(a) if a == b else f"{a}:{b}" for a, b in chunk),
+            tuple(chunk),
+        )
+        for chunk in chunks
+    ]
 
 
 #: Suffixes of the chains that accept unless an 'any' end is in another zone.
@@ -94,9 +102,12 @@ def exclusion_chain(scope_name: str, source: bool, destination: bool) -> str:
     return chain_name(scope_name, _EXCLUDE_SUFFIX[(source, destination)])
 
 
-def _matches(spec: RuleSpec, family: Family, chain: str, scope_name: str) -> list[str]:
+def _matches(
+    spec: RuleSpec, family: Family, chain: str, scope_name: str
+) -> list[tuple[str, str, PortRanges]]:
     """The matches of the rules of ``spec`` (one per multiport chunk) and their jump,
-    ``... -j TARGET``; the comment goes before the jump (see ``_rule_line``)."""
+    ``... -j TARGET``; the comment goes before the jump (see ``_rule_line``). Each comes
+    with its match but the ports (its ends, protocol and jump) and the ports it takes."""
     head = [f"-A {chain}"]
     if spec.in_interface:
         head.append(f"-i {linux_interface(spec.in_interface, 'iptables')}")
@@ -107,11 +118,16 @@ def _matches(spec: RuleSpec, family: Family, chain: str, scope_name: str) -> lis
     target = "ACCEPT"
     if exclude_source or exclude_destination:
         target = exclusion_chain(scope_name, exclude_source, exclude_destination)
+    proto = f"-p {spec.flow.protocol}"
     return [
-        " ".join([*head, *source, *destination, ports, "-j", target])
+        (
+            " ".join([*head, *source, *destination, ports, "-j", target]),
+            " ".join([*head, *source, *destination, proto, "-j", target]),
+            taken,
+        )
         for source in _address_matches(spec.source, family, "-s", "src")
         for destination in _address_matches(spec.destination, family, "-d", "dst")
-        for ports in _port_matches(spec)
+        for ports, taken in _port_matches(spec)
     ]
 
 
@@ -207,8 +223,8 @@ def render(
             if not spec.family_free and family not in spec.families:
                 elsewhere.append(spec.flow.id)
                 continue
-            for match in _matches(spec, family, chain, scope.name):
-                merged.add_rule(match, spec.flow.id, spec.description)
+            for match, ends, ports in _matches(spec, family, chain, scope.name):
+                merged.add_rule(match, spec.flow.id, spec.description, ends=ends, ports=ports)
             kind = (
                 spec.source.any and bool(spec.source.excluded(family)),
                 spec.destination.any and bool(spec.destination.excluded(family)),

@@ -16,7 +16,8 @@ Shape of the output:
 * base chain ``forward`` (firewall) or ``input`` + ``output`` (host), policy drop,
   stateful: established/related accepted first, invalid dropped, then one rule per flow
   and family matching new connections (a port list no other rule shares is written as
-  one rule per port range), each with the flow id in its comment.
+  one rule per port range), each with the flow id in its comment; a flow whose packets
+  an earlier rule already accepts joins that rule's comment (see ``merge``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 
 from flowmatrix import namesets
-from flowmatrix.rules.merge import MergedChain
+from flowmatrix.rules.merge import MergedChain, PortRanges
 from flowmatrix.rules.model import Chain, Family, RuleSpec, Selection, Side
 from flowmatrix.rules.names import NameSet, pinned_comments
 from flowmatrix.rules.objects import ObjectNames, port_ranges, ports_key
@@ -106,7 +107,7 @@ class _Renderer:
         self.ports: ObjectNames[tuple[int, ...]] = ObjectNames()
         self.set_names: dict[tuple[int, Family], tuple[Side, str]] = {}
         self.cleaned: dict[str, str] = {}
-        self.port_cache: dict[tuple[str, tuple[int, ...]], list[str]] = {}
+        self.port_cache: dict[tuple[str, tuple[int, ...]], list[tuple[str, PortRanges]]] = {}
         self.name_sets: dict[NameSet, None] = {}
 
     def address_matches(self, side: Side, family: Family, direction: str) -> list[str | None]:
@@ -149,22 +150,26 @@ class _Renderer:
             found = self.cleaned[text] = clean_text(text)
         return found
 
-    def port_matches(self, spec: RuleSpec) -> list[str]:
-        """One match per rule to write: a port, a range, a shared named set, or, for a
-        list no other rule uses, one rule per port range (see ``port_uses``)."""
+    def port_matches(self, spec: RuleSpec) -> list[tuple[str, PortRanges]]:
+        """One match per rule to write, with the ports it takes: a port, a range, a
+        shared named set, or, for a list no other rule uses, one rule per port range
+        (see ``port_uses``)."""
         key = (spec.flow.protocol, spec.flow.ports)
         found = self.port_cache.get(key)
         if found is None:
             found = self.port_cache[key] = self._port_matches(*key)
         return found
 
-    def _port_matches(self, proto: str, given: tuple[int, ...]) -> list[str]:
+    def _port_matches(self, proto: str, given: tuple[int, ...]) -> list[tuple[str, PortRanges]]:
         ports = tuple(sorted(set(given)))
         ranges = port_ranges(ports)
         if len(ranges) > 1 and self.port_uses[ports] > 1:
             name = self.ports.name(f"ports_{ports_key(ports)}", ports)
-            return [f"{proto} dport @{name}"]
-        return [f"{proto} dport {a}" if a == b else f"{proto} dport {a}-{b}" for a, b in ranges]
+            return [(f"{proto} dport @{name}", tuple(ranges))]
+        return [
+            (f"{proto} dport {a}" if a == b else f"{proto} dport {a}-{b}", ((a, b),))
+            for a, b in ranges
+        ]
 
     def add(self, chain: MergedChain, spec: RuleSpec) -> None:
         """The rules of ``spec`` (one per family and port match) into ``chain``."""
@@ -180,12 +185,16 @@ class _Renderer:
         if spec.out_interface:
             head.append(f'oifname "{linux_interface(spec.out_interface, "nftables")}"')
         ports = self.port_matches(spec)
+        proto = spec.flow.protocol
         flow_id = self.clean(spec.flow.id)
         description = self.clean(spec.description)
         if spec.family_free:
             head.append(f"meta l4proto {spec.flow.protocol}")
-            for port in ports:
-                chain.add_rule(" ".join([*head, port]), flow_id, description)
+            ends = " ".join([*head, proto])
+            for port, taken in ports:
+                chain.add_rule(
+                    " ".join([*head, port]), flow_id, description, ends=ends, ports=taken
+                )
             return
         for family in spec.families:
             for source in self.address_matches(spec.source, family, "saddr"):
@@ -193,8 +202,11 @@ class _Renderer:
                     addresses = [m for m in (source, destination) if m is not None]
                     # two 'any' ends with nothing to exclude in this family: the family alone
                     parts = [*head, *(addresses or [f"meta nfproto ipv{family}"])]
-                    for port in ports:
-                        chain.add_rule(" ".join([*parts, port]), flow_id, description)
+                    ends = " ".join([*parts, proto])
+                    for port, taken in ports:
+                        chain.add_rule(
+                            " ".join([*parts, port]), flow_id, description, ends=ends, ports=taken
+                        )
 
     def set_blocks(self, answers: Mapping[str, Answer] | None = None) -> list[str]:
         lines: list[str] = []

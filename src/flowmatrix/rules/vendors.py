@@ -13,6 +13,9 @@ built from the specs, and guards against its known faults:
 * an Internet 'any' end on a first-match ACL (Cisco IOS, Arista, Cisco ASA) is a deny
   term for the site's other zones right before the permit term, not the complement
   aerleon would expand address by address;
+* a flow whose ports are within an earlier permit term's of the same filter, ends and
+  protocol gets no term: its id joins that term's comment (see ``merge``), as the
+  coverage check expects;
 * aerleon's log warnings (its only way to report some problems) become findings;
 * the coverage check in ``coverage.py`` reads the output back and fails on any flow
   that is not there;
@@ -31,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
 from flowmatrix.errors import UserError
+from flowmatrix.rules.merge import IDS_LIMIT, PortRanges, covers
 from flowmatrix.rules.model import Family, Finding, RuleSpec, Selection, Side
 from flowmatrix.rules.objects import ObjectNames, port_ranges, ports_key
 from flowmatrix.rules.registry import VendorTarget, vendor_targets
@@ -104,6 +108,17 @@ class FqdnObject:
     placeholder: str | None = None
 
 
+@dataclass
+class _Permit:
+    """A permit term written for one or more flows (the later ones within its ports)."""
+
+    name: str
+    term: dict[str, Any]
+    ids: list[str]
+    description: str
+    ports: PortRanges
+
+
 class _Builder:
     def __init__(self, target: VendorTarget, selection: Selection) -> None:
         self.target = target
@@ -126,6 +141,8 @@ class _Builder:
         self.placeholders: dict[tuple[str, Family], str] = {}
         self.fqdn_networks: dict[str, str] = {}
         """SRX: network name -> the name it stands for (aerleon's ``fqdn`` value)."""
+        self.permits: dict[tuple[object, ...], list[_Permit]] = {}
+        """A permit term's filter, ends and protocol -> the permits written for them."""
 
     # --- names ------------------------------------------------------------------------
 
@@ -308,9 +325,14 @@ class _Builder:
         for family in families:
             term_families: tuple[Family, ...] = (family,) if family is not None else all_families
             filter_name, block = self.filter_for(spec, family)
+            ends = self.ends_key(spec, block, term_families, written, egress)
+            ports = tuple(port_ranges(spec.flow.ports))
+            if self.served(spec, ends, ports, family, filter_name):
+                continue
             if target.exclusions == "deny" and self.add_pair(
                 spec, family, term_families, written, filter_name, block
             ):
+                self.remember(spec, ends, ports, block)
                 continue
             name = self.term_name(spec, family)
             term = self.term(spec, name, "accept")
@@ -337,6 +359,60 @@ class _Builder:
                 term["source-tag" if egress else "destination-tag"] = tag
             self.place(block, _PLAIN, term)
             self.terms.append(Term(name, spec.flow.id, family, filter_name, spec.chain))
+            self.remember(spec, ends, ports, block)
+
+    def ends_key(
+        self,
+        spec: RuleSpec,
+        block: dict[str, Any],
+        families: tuple[Family, ...],
+        written: list[tuple[Side, str]],
+        egress: bool,
+    ) -> tuple[object, ...]:
+        """What a permit term of ``spec`` matches but its ports: filter, ends, protocol."""
+        sides = tuple(
+            (
+                what,
+                side.any,
+                tuple(n for f in families for n in side.networks(f)),
+                side.names,
+                tuple(n for f in families for n in side.excluded(f)) if side.any else (),
+            )
+            for side, what in written
+        )
+        tag = spec.destination.role if self.target.destination == "tag" and not egress else ""
+        return (id(block), spec.chain, spec.flow.protocol, sides, tag)
+
+    def served(
+        self,
+        spec: RuleSpec,
+        ends: tuple[object, ...],
+        ports: PortRanges,
+        family: Family | None,
+        filter_name: str,
+    ) -> bool:
+        """Whether an earlier permit of the same ends takes every port of ``spec``: its
+        comment then gains the flow id, and the coverage check expects the flow there."""
+        for permit in self.permits.get(ends, []):
+            if not covers(permit.ports, ports):
+                continue
+            if spec.flow.id not in permit.ids:
+                if len(" ".join([*permit.ids, spec.flow.id])) > IDS_LIMIT:
+                    continue
+                permit.ids.append(spec.flow.id)
+                text = f"{' '.join(permit.ids)}: {permit.description}"
+                permit.term["comment"] = comment(text, self.target.comment_limit)
+            self.terms.append(Term(permit.name, spec.flow.id, family, filter_name, spec.chain))
+            return True
+        return False
+
+    def remember(
+        self, spec: RuleSpec, ends: tuple[object, ...], ports: PortRanges, block: dict[str, Any]
+    ) -> None:
+        """The permit term just placed in ``block``, for later flows it serves."""
+        term = self.placed[id(block)][-1][1]
+        permit = _Permit(term["name"], term, [spec.flow.id], spec.description, ports)
+        self.permits.setdefault(ends, []).append(permit)
 
     def term(self, spec: RuleSpec, name: str, action: Action, text: str = "") -> dict[str, Any]:
         """A term of ``spec`` without addresses; ``text`` replaces the flow's comment."""

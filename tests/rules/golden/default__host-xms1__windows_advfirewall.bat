@@ -37,6 +37,3 @@ netsh advfirewall firewall add rule name=i_xm-app-24-4-in-v4 enable=yes interfac
 netsh advfirewall firewall add rule name=i_xm-app-25-1-in-v4 enable=yes interfacetype=any dir=in remoteip=10.10.50.0/24 localip=10.10.20.11/32 localport=4443 protocol=tcp action=allow
 netsh advfirewall firewall add rule name=i_xm-app-26-1-in-v4 enable=yes interfacetype=any dir=in remoteip=10.10.20.11/32,10.10.20.12/32 localip=10.10.20.11/32 localport=4443 protocol=tcp action=allow
 netsh advfirewall firewall add rule name=i_xm-dev-05-1-in-v4 enable=yes interfacetype=any dir=in remoteip=10.10.96.0/22 localip=10.10.20.11/32 localport=443 protocol=tcp action=allow
-netsh advfirewall firewall add rule name=i_xm-dev-06-1-in-v4 enable=yes interfacetype=any dir=in remoteip=any localip=10.10.20.11/32 localport=443 protocol=tcp action=allow
-netsh advfirewall firewall add rule name=i_xm-dev-11-1-in-v4 enable=yes interfacetype=any dir=in remoteip=any localip=10.10.20.11/32 localport=8443 protocol=tcp action=allow
-netsh advfirewall firewall add rule name=i_xm-dev-11-2-in-v4 enable=yes interfacetype=any dir=in remoteip=10.10.96.0/22 localip=10.10.20.11/32 localport=8443 protocol=tcp action=allow

@@ -9,20 +9,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flowmatrix.catalog import load_catalog
 from flowmatrix.collector import collector_paused
 from flowmatrix.errors import UserError
 from flowmatrix.importers.netscaler.deployment import Deployment, build_deployment
 from flowmatrix.importers.netscaler.inventory import Inventory
-from flowmatrix.importers.netscaler.merge import MergeReport, merge_site
 from flowmatrix.importers.netscaler.reader import read_file
 from flowmatrix.importers.netscaler.writer_v1 import write_site
 from flowmatrix.inputfile import read_input_text
 from flowmatrix.site import Site
 from flowmatrix.sitecheck import check_site
 from flowmatrix.yamlio import load_yaml, parse_yaml_text
+
+if TYPE_CHECKING:  # the merge (and ruamel's round trip) is imported for --merge only
+    from flowmatrix.importers.netscaler.merge import MergeReport
 
 IMPORT_FORMAT_VERSION = 1
 
@@ -51,6 +53,8 @@ def import_netscaler(config: str | Path, merge_into: str | Path | None = None) -
         text = write_site(deployment)
         name = "<imported site draft>"
     else:
+        from flowmatrix.importers.netscaler.merge import merge_site
+
         load_yaml(merge_into)  # unreadable or not YAML: the usual located error
         text, report = merge_site(document_text(merge_into), str(merge_into), deployment)
         name = f"{merge_into} (merged)"

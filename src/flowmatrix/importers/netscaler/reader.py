@@ -453,12 +453,17 @@ def read_text(text: str, file: str) -> Inventory:
     taken = inv.taken
     commands = 0
     two_word = _TWO_WORD.get
+    triple = _TRIPLES.get
     for number, line in enumerate(text.splitlines(), start=1):
         if plain(line):
             words = line.split()
         else:
             head = line.split(None, 3)[:3]  # command words, when they are plain words
-            skip = _classify(head) if head else None
+            skip: Found | str | None = None
+            if len(head) == 3:
+                skip = triple(" ".join(head))  # what _classify memoised for these words
+            if skip is None and head:
+                skip = _classify(head)
             if isinstance(skip, str) and plain(" ".join(head)) and reads(line):
                 commands += 1  # a command the matrix does not need: counted, not parsed
                 skipped[skip] += 1
@@ -471,7 +476,12 @@ def read_text(text: str, file: str) -> Inventory:
         if not words:
             continue
         commands += 1
-        found: Found | str | None = two_word(words[0] + " " + words[1]) if len(words) > 1 else None
+        found: Found | str | None = None
+        if len(words) > 1:
+            two = words[0] + " " + words[1]
+            found = two_word(two)
+            if found is None and len(words) > 2:
+                found = triple(two + " " + words[2])
         if found is None:
             found = _classify(words)
         if isinstance(found, str):
