@@ -74,7 +74,9 @@ def test_json_contract(run_cli: Any, tmp_path: Path) -> None:
         "output_interface",
         "status",
         "fates",
+        "more_fates",
     }
+    assert part["more_fates"] == 0
     (fate,) = part["fates"]
     assert set(fate) == {
         "status",

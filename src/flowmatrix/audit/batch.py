@@ -45,6 +45,8 @@ from flowmatrix.audit.verdict import (
     REPLY_PATH,
     Alternative,
     Cell,
+    distinct_alternatives,
+    distinct_results,
     evaluate_flow,
     reply_context,
 )
@@ -674,6 +676,16 @@ def _evaluate_flows(
     replies, _, impure_replies = _batched(walker, REPLY_PATH[path], wanted, _same)
     fallback.update(impure_replies)
     pairs: dict[tuple[int, int], Alternative] = {}
+    reduced: dict[tuple[int, ...], list[PathResult]] = {}
+
+    def distinct(results: list[PathResult]) -> list[PathResult]:
+        # the lists are shared by the queries of an entry: reduced once per list
+        key = tuple(id(result) for result in results)
+        found = reduced.get(key)
+        if found is None:
+            found = reduced[key] = distinct_results(results)
+        return found
+
     out: list[list[Cell]] = []
     for number, (ctx, region) in enumerate(queries):
         if number in fallback:
@@ -682,18 +694,19 @@ def _evaluate_flows(
         labels = requests[number]
         back = replies.get(number)
         if back is None:
-            alternatives: tuple[Alternative, ...] = tuple(labels)  # type: ignore[arg-type]
+            alternatives = distinct_alternatives(labels)  # type: ignore[arg-type]
         else:
             found: list[Alternative] = []
+            answers = distinct(back)
             for item in labels:
                 if isinstance(item, Alternative):
                     found.append(item)
                     continue
-                for reply in back:
+                for reply in answers:
                     pair = pairs.get((id(item), id(reply)))
                     if pair is None:
                         pair = pairs[(id(item), id(reply))] = Alternative(item, reply)
                     found.append(pair)
-            alternatives = tuple(found)
+            alternatives = distinct_alternatives(found)
         out.append([Cell(region, ctx.iif, ctx.oif, alternatives)])
     return out

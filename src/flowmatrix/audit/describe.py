@@ -8,7 +8,7 @@ from flowmatrix.audit import ranges
 from flowmatrix.audit.ir import Ruleset
 from flowmatrix.audit.packet import Ctx, unknown_reasons
 from flowmatrix.audit.pipeline import Decision, PathResult
-from flowmatrix.audit.result import Condition, Fate, Part, RuleRef, Step
+from flowmatrix.audit.result import FATES_LISTED, Condition, Fate, Part, RuleRef, Step
 from flowmatrix.audit.verdict import Alternative, Cell
 
 _END_WORDS = {
@@ -116,6 +116,10 @@ class Describer:
     def part(self, cell: Cell, family: int, ctx: Ctx) -> Part:
         region = cell.region
         sport = region.sport
+        fates = sorted(
+            self._fates_of(cell.alternatives, ctx),
+            key=lambda f: sum(c.holds for c in f.conditions),
+        )
         return Part(
             family,
             region.src,
@@ -127,12 +131,8 @@ class Describer:
             cell.iif,
             cell.oif,
             cell.status,
-            tuple(
-                sorted(
-                    self._fates_of(cell.alternatives, ctx),
-                    key=lambda f: sum(c.holds for c in f.conditions),
-                )
-            ),
+            tuple(fates[:FATES_LISTED]),
+            max(0, len(fates) - FATES_LISTED),
         )
 
     def _fates_of(self, alternatives: Iterable[Alternative], ctx: Ctx) -> list[Fate]:

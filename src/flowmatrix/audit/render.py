@@ -93,6 +93,7 @@ def _part(part: Part) -> dict[str, Any]:
         "output_interface": part.oif,
         "status": part.status,
         "fates": [_fate(f) for f in part.fates],
+        "more_fates": part.more_fates,
     }
 
 
@@ -182,6 +183,8 @@ def to_document(report: AuditReport) -> dict[str, Any]:
 
 def _decision(part: Part) -> str:
     texts = list(dict.fromkeys(f.decision for f in part.fates))
+    if part.more_fates:
+        texts.append(f"and {part.more_fates} more")
     return " | ".join(texts)
 
 

@@ -8,6 +8,9 @@ from typing import Literal
 from flowmatrix.audit.ir import Problem, Rule
 from flowmatrix.audit.ranges import Ivs
 
+FATES_LISTED = 8
+"""A part lists at most this many fates (the count of the others is given): output stays
+bounded however many unevaluated conditions a path meets."""
 FlowStatus = Literal["allowed", "blocked", "partial", "depends", "unresolved"]
 
 
@@ -96,6 +99,10 @@ class Part:
     oif: str | None
     status: Literal["allowed", "blocked", "depends"]
     fates: tuple[Fate, ...]
+    """Its distinct fates (status and deciding rule), the likeliest first, at most
+    ``FATES_LISTED`` of them."""
+    more_fates: int = 0
+    """How many more distinct fates it has than are listed."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,6 +65,64 @@ class Cell(NamedTuple):
         return found.pop() if len(found) == 1 else "depends"
 
 
+def held(result: PathResult | None) -> int:
+    """How many unevaluated conditions a leg assumes true."""
+    return 0 if result is None else sum(holds for _, holds in result.assumptions)
+
+
+def ending(result: PathResult) -> tuple[object, ...]:
+    """What a leg's fate is, its history aside: the verdict and the deciding rule."""
+    decider = result.decider
+    if decider is None:
+        return (result.verdict,)
+    return (result.verdict, decider.base, decider.end, decider.outcome.rule)
+
+
+def distinct_results(results: list[PathResult]) -> list[PathResult]:
+    """One result per distinct ending (the one assuming the fewest conditions true), in
+    the order of their first appearance."""
+    best: dict[tuple[object, ...], tuple[tuple[object, ...], PathResult]] = {}
+    for result in results:
+        key = ending(result)
+        rank = (held(result), *_history(result))
+        found = best.get(key)
+        if found is None or rank < found[0]:
+            best[key] = (rank, result)
+    return [result for _, result in best.values()]
+
+
+def _history(result: PathResult | None) -> tuple[object, ...]:
+    """A leg's assumptions and traces: breaks ties between equally likely alternatives
+    the same way whatever order they come in."""
+    if result is None:
+        return ((), ())
+    return (result.assumptions, tuple(d.outcome.trace for d in result.decisions))
+
+
+def distinct_alternatives(alternatives: list[Alternative]) -> tuple[Alternative, ...]:
+    """The distinct fates of a cell: one alternative per way it ends (status, the leg
+    that decides and its deciding rule), the one assuming the fewest conditions true.
+
+    Unevaluated conditions that do not decide multiply the histories, not the ends: n of
+    them on a path make up to 2^n alternatives that end a handful of ways. A "depends"
+    verdict lists those ways (never one of them as the answer), computed once."""
+    best: dict[tuple[object, ...], tuple[tuple[object, ...], Alternative]] = {}
+    for alternative in alternatives:
+        reply = alternative.reply
+        status = alternative.status
+        last = alternative.request if status == "allowed" or reply is None else reply
+        key = (status, alternative.blocked_leg, ending(last))
+        rank = (
+            held(alternative.request) + held(reply),
+            *_history(alternative.request),
+            *_history(reply),
+        )
+        found = best.get(key)
+        if found is None or rank < found[0]:
+            best[key] = (rank, alternative)
+    return tuple(alternative for _, alternative in best.values())
+
+
 def request_context(family: int, proto: int, iif: str | None, oif: str | None, path: Path) -> Ctx:
     return Ctx(
         family,
@@ -107,7 +165,10 @@ def evaluate_flow(walker: Walker, path: Path, ctx: Ctx, region: Region) -> list[
             continue
         for reply_part, reply in evaluate_path(walker, back_path, back, part.mirrored()):
             pieces.append((reply_part.mirrored(), Alternative(result, reply)))
-    return [Cell(cell, ctx.iif, ctx.oif, tuple(labels)) for cell, labels in refine(pieces)]
+    return [
+        Cell(cell, ctx.iif, ctx.oif, distinct_alternatives(labels))
+        for cell, labels in refine(pieces)
+    ]
 
 
 @dataclass
