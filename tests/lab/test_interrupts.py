@@ -122,3 +122,40 @@ def test_a_final_guard_ignores_signals_after_an_interruption() -> None:
         _send(signal.SIGTERM)
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_IGN
     _send(signal.SIGTERM)  # the process reports and exits undisturbed
+
+
+def test_a_final_guard_leaves_the_system_default_after_a_quiet_run() -> None:
+    with InterruptGuard(final=True):
+        pass
+    # a signal while the interpreter exits ends the process, not a shutdown traceback
+    assert signal.getsignal(signal.SIGINT) is signal.SIG_DFL
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
+class _Collected:
+    """An object whose weakref callback is where the signal's handler runs."""
+
+
+def test_a_signal_swallowed_by_a_weakref_callback_still_interrupts_quietly(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import weakref
+
+    reached: list[str] = []
+
+    def callback(_ref: object) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)
+        for _ in range(100_000):  # the handler runs here, where nothing propagates
+            pass
+
+    with pytest.raises(Interrupted) as caught, InterruptGuard():
+        target = _Collected()
+        ref = weakref.ref(target, callback)
+        del target  # the callback runs; its Interrupted is lost, then delivered again
+        for _ in range(1_000_000):
+            pass
+        reached.append("after")
+        assert ref() is None
+    assert caught.value.signum == signal.SIGTERM
+    assert reached == []  # delivered again promptly, not only at the guard's exit
+    assert "Exception ignored" not in capsys.readouterr().err

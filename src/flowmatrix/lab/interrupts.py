@@ -15,17 +15,34 @@ in the first bytecodes of the ``finally`` cannot skip them.
 When the guard exits after a signal, it raises :class:`Interrupted` naming the first
 signal and how many namespaces the clean-up deleted; a command exits
 ``128 + signal number`` (130 for SIGINT, 143 for SIGTERM).
+
+Python runs a signal handler between any two bytecodes, also inside a weakref callback
+or a ``__del__`` run by the garbage collector, where an exception cannot propagate: the
+interpreter would print it as "Exception ignored" and go on. While the guard is active,
+``sys.unraisablehook`` takes such a lost :class:`Interrupted` back silently and the
+signal is sent again a moment later (a few times at most), so the run still stops promptly; the
+guard's exit raises it in any case. After a command's guard (``final``) with no signal,
+the signals get their system default: a signal while the interpreter exits ends the
+process the conventional way instead of a ``KeyboardInterrupt`` traceback from its
+shutdown.
 """
 
 from __future__ import annotations
 
+import os
 import signal
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType, TracebackType
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+#: How many times a signal whose exception the interpreter swallowed is delivered again.
+REDELIVERIES = 3
+#: How long after the swallowed exception it is delivered again.
+REDELIVERY_DELAY_S = 0.01
 
 
 class Interrupted(KeyboardInterrupt):
@@ -47,6 +64,12 @@ class Interrupted(KeyboardInterrupt):
     def __str__(self) -> str:
         plural = "" if self.cleaned == 1 else "s"
         return f"interrupted ({self.signal_name}), cleaned {self.cleaned} namespace{plural}"
+
+
+def _send_later(signum: int) -> None:
+    """Send ``signum`` to this process once the unraisable hook has returned."""
+    time.sleep(REDELIVERY_DELAY_S)
+    os.kill(os.getpid(), signum)
 
 
 Cleanup = Callable[[], int]
@@ -75,6 +98,8 @@ class InterruptGuard:
         self._depth = 0
         self._previous: dict[int, object] = {}
         self._cleanups: list[Cleanup] = []
+        self._previous_hook: Callable[[sys.UnraisableHookArgs], object] | None = None
+        self._redelivered = 0
 
     @classmethod
     def current(cls) -> InterruptGuard:
@@ -91,6 +116,19 @@ class InterruptGuard:
         self.raised = True
         raise Interrupted(signum)
 
+    def _unraisable(self, unraisable: sys.UnraisableHookArgs) -> None:
+        """An :class:`Interrupted` raised where it could not propagate: taken back."""
+        if not isinstance(unraisable.exc_value, Interrupted):
+            hook = self._previous_hook or sys.__unraisablehook__
+            hook(unraisable)
+            return
+        if self._cleaning or self._redelivered >= REDELIVERIES or self.signum is None:
+            return  # the guard's exit raises it
+        self._redelivered += 1
+        self.raised = False
+        # not from here: a handler raising in the hook would be lost again
+        threading.Thread(target=_send_later, args=(self.signum,), daemon=True).start()
+
     def __enter__(self) -> InterruptGuard:
         self._depth += 1
         if self._depth > 1:
@@ -103,6 +141,8 @@ class InterruptGuard:
                     continue
                 self._previous[signum] = previous
                 signal.signal(signum, self._handle)
+            self._previous_hook = sys.unraisablehook
+            sys.unraisablehook = self._unraisable
         return self
 
     def __exit__(
@@ -118,12 +158,20 @@ class InterruptGuard:
         try:
             self.clean_up()
         finally:
-            ending = self.final and self.signum is not None
             for signum, previous in self._previous.items():
-                signal.signal(signum, signal.SIG_IGN if ending else previous)  # type: ignore[arg-type]
+                signal.signal(signum, self._after_exit(previous))  # type: ignore[arg-type]
             self._previous.clear()
+            if self._previous_hook is not None:
+                sys.unraisablehook = self._previous_hook
+                self._previous_hook = None
             InterruptGuard._active = None
         self._raise_if_signalled(exc)
+
+    def _after_exit(self, previous: object) -> object:
+        """The handler a signal gets once the guard has exited."""
+        if not self.final:
+            return previous
+        return signal.SIG_IGN if self.signum is not None else signal.SIG_DFL
 
     def _raise_if_signalled(self, exc: BaseException | None) -> None:
         if self.signum is None:
