@@ -15,6 +15,9 @@ from flowmatrix.lab.interrupts import SIGNALS, Interrupted, InterruptGuard
 @pytest.fixture(autouse=True)
 def _restore_handlers() -> Iterator[None]:
     saved = {signum: signal.getsignal(signum) for signum in SIGNALS}
+    for signum, handler in saved.items():
+        if handler is signal.SIG_IGN:  # started under nohup: these tests send SIGHUP
+            signal.signal(signum, signal.SIG_DFL)
     yield
     for signum, handler in saved.items():
         signal.signal(signum, handler)
