@@ -19,30 +19,25 @@ signal and how many namespaces the clean-up deleted; a command exits
 Python runs a signal handler between any two bytecodes, also inside a weakref callback
 or a ``__del__`` run by the garbage collector, where an exception cannot propagate: the
 interpreter would print it as "Exception ignored" and go on. While the guard is active,
-``sys.unraisablehook`` takes such a lost :class:`Interrupted` back silently and the
-signal is sent again a moment later (a few times at most), so the run still stops promptly; the
-guard's exit raises it in any case. After a command's guard (``final``) with no signal,
-the signals get their system default: a signal while the interpreter exits ends the
-process the conventional way instead of a ``KeyboardInterrupt`` traceback from its
-shutdown.
+``sys.unraisablehook`` takes such a lost :class:`Interrupted` back silently, the next
+signal raises again, and the guard's exit raises the first one (the run stops at its
+end instead of at once, its clean-up intact; rare: only inside such callbacks).
+
+After a command's guard (``final``) with no signal, the signals get their system
+default: a signal while the interpreter exits ends the process the conventional way
+instead of a ``KeyboardInterrupt`` traceback from its shutdown.
 """
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType, TracebackType
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-#: How many times a signal whose exception the interpreter swallowed is delivered again.
-REDELIVERIES = 3
-#: How long after the swallowed exception it is delivered again.
-REDELIVERY_DELAY_S = 0.01
 
 
 class Interrupted(KeyboardInterrupt):
@@ -64,12 +59,6 @@ class Interrupted(KeyboardInterrupt):
     def __str__(self) -> str:
         plural = "" if self.cleaned == 1 else "s"
         return f"interrupted ({self.signal_name}), cleaned {self.cleaned} namespace{plural}"
-
-
-def _send_later(signum: int) -> None:
-    """Send ``signum`` to this process once the unraisable hook has returned."""
-    time.sleep(REDELIVERY_DELAY_S)
-    os.kill(os.getpid(), signum)
 
 
 Cleanup = Callable[[], int]
@@ -99,7 +88,8 @@ class InterruptGuard:
         self._previous: dict[int, object] = {}
         self._cleanups: list[Cleanup] = []
         self._previous_hook: Callable[[sys.UnraisableHookArgs], object] | None = None
-        self._redelivered = 0
+        self.lost = 0
+        """How many interruptions the interpreter swallowed (raised at the exit instead)."""
 
     @classmethod
     def current(cls) -> InterruptGuard:
@@ -122,12 +112,9 @@ class InterruptGuard:
             hook = self._previous_hook or sys.__unraisablehook__
             hook(unraisable)
             return
-        if self._cleaning or self._redelivered >= REDELIVERIES or self.signum is None:
-            return  # the guard's exit raises it
-        self._redelivered += 1
-        self.raised = False
-        # not from here: a handler raising in the hook would be lost again
-        threading.Thread(target=_send_later, args=(self.signum,), daemon=True).start()
+        # the guard's exit raises it
+        self.raised = False  # the next signal raises again
+        self.lost += 1
 
     def __enter__(self) -> InterruptGuard:
         self._depth += 1
