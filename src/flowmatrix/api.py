@@ -123,6 +123,9 @@ def load_plan(
 
 
 def _plan_of(loaded: LoadedSite, lang: Lang) -> Plan:
-    from flowmatrix.plan import build_plan
+    from flowmatrix.plan import TooManyFlowPorts, build_plan
 
-    return build_plan(loaded.site, loaded.catalog, lang=lang, site_file=loaded.path)
+    try:
+        return build_plan(loaded.site, loaded.catalog, lang=lang, site_file=loaded.path)
+    except TooManyFlowPorts as exc:  # located in the site file: the flow, or its hosts
+        raise loaded.document.error(exc.site_path, exc.message, exc.hint) from None

@@ -414,7 +414,7 @@ class _Planner:
         self._numbers[req_id] = number
         self.flow_ports += len(ports)
         if self.flow_ports > MAX_FLOW_PORTS:
-            raise UserError(
+            raise TooManyFlowPorts(
                 f"the plan would hold more than {MAX_FLOW_PORTS:,} flow ports (one port of one "
                 f"flow): {self.flow_ports:,} by flow {req_id}.{number}, which has "
                 f"{len(ports):,} ports",
@@ -481,6 +481,13 @@ def _same_single_host(source: FlowEnd, destination: FlowEnd) -> bool:
     )
 
 
+class TooManyFlowPorts(UserError):
+    """The plan would pass ``MAX_FLOW_PORTS``; ``site_path`` is where in the site file
+    (the site flow that crossed it, else the hosts that multiply the catalog's flows)."""
+
+    site_path: tuple[str | int, ...] = ("hosts",)
+
+
 def build_plan(
     site: Site, catalog: Catalog, *, lang: Lang = "en", site_file: str | None = None
 ) -> Plan:
@@ -488,8 +495,12 @@ def build_plan(
     planner = _Planner(site, catalog, lang)
     for req in catalog.requirements:
         planner.add_requirement(req)
-    for site_flow in site.flows:
-        planner.add_site_flow(site_flow)
+    for index, site_flow in enumerate(site.flows):
+        try:
+            planner.add_site_flow(site_flow)
+        except TooManyFlowPorts as exc:
+            exc.site_path = ("flows", index, "ports")
+            raise
     return Plan(
         site=site,
         catalog=catalog,

@@ -151,33 +151,46 @@ def test_a_chain_longer_than_the_recursion_limit_is_walked(rule: str) -> None:
     assert statuses == ({"depends"} if "mac" in rule else {"allowed"})
 
 
-@settings(max_examples=60, deadline=None)
+Box = tuple[tuple[int, int], tuple[int, int], tuple[int, int], tuple[int, int]]
+_span = st.tuples(st.integers(0, 40), st.integers(0, 8)).map(lambda p: (p[0], p[0] + p[1]))
+
+
+@settings(max_examples=80, deadline=None)
 @given(
-    boxes=st.lists(
-        st.tuples(st.integers(0, 40), st.integers(0, 8), st.integers(0, 40), st.integers(0, 8)),
-        min_size=1,
-        max_size=12,
-    ),
-    points=st.lists(st.tuples(st.integers(0, 50), st.integers(0, 50)), min_size=1, max_size=30),
+    boxes=st.lists(st.tuples(_span, _span, _span, _span), min_size=1, max_size=12),
+    points=st.lists(st.tuples(*[st.integers(0, 50)] * 4), min_size=1, max_size=30),
 )
 def test_refine_gives_each_point_the_labels_of_the_items_covering_it(
-    boxes: list[tuple[int, int, int, int]], points: list[tuple[int, int]]
+    boxes: list[Box], points: list[tuple[int, int, int, int]]
 ) -> None:
-    items = [
-        (Region(((s, s + ws),), ((d, d + wd),), ((0, 0),), ((0, 0),)), label)
-        for label, (s, ws, d, wd) in enumerate(boxes)
-    ]
+    """Boxes disjoint along any one dimension (a reply split by destination, a port
+    range cut in two) are kept apart; overlapping ones are cut into disjoint cells."""
+    items = [(Region(*((span,) for span in box)), label) for label, box in enumerate(boxes)]
     cells = refine(items)
     for at, (a, _) in enumerate(cells):  # disjoint
         for c, _ in cells[at + 1 :]:
             assert a.intersect(c) is None
-    for src, dst in points:
-        want = sorted(label for region, label in items if _inside(region, src, dst))
-        have = [sorted(labels) for region, labels in cells if _inside(region, src, dst)]
+    for point in points:
+        want = sorted(label for region, label in items if _inside(region, point))
+        have = [sorted(labels) for region, labels in cells if _inside(region, point)]
         assert have == ([want] if want else [])
 
 
-def _inside(region: Region, src: int, dst: int) -> bool:
-    return any(lo <= src <= hi for lo, hi in region.src) and any(
-        lo <= dst <= hi for lo, hi in region.dst
+def test_refine_keeps_apart_what_only_one_dimension_separates() -> None:
+    """Pieces sharing sources but split by destination, then by port, stay as they are."""
+    items = [
+        (Region(((0, 9),), ((d, d),), ((0, 0),), ((p, p),)), (d, p))
+        for d in range(30)
+        for p in range(30)
+    ]
+    cells = refine(items)
+    assert sorted((region, labels) for region, labels in cells) == sorted(
+        (region, [label]) for region, label in items
+    )
+
+
+def _inside(region: Region, point: tuple[int, int, int, int]) -> bool:
+    return all(
+        any(lo <= value <= hi for lo, hi in ivs)
+        for ivs, value in zip(region.dims(), point, strict=True)
     )

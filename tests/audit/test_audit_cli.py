@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import csv
+import inspect
 import io
 import json
 from pathlib import Path
 from typing import Any
+
+from .test_audit_run import RECENT
 
 DATA = Path(__file__).parent / "data"
 BACK = str(DATA / "back.rules")
@@ -62,8 +65,10 @@ def test_json_contract(run_cli: Any, tmp_path: Path) -> None:
         "path",
         "notes",
         "parts",
+        "more_parts",
         "fixes",
     }
+    assert flow["more_parts"] == {}
     (part,) = flow["parts"]
     assert set(part) == {
         "family",
@@ -208,3 +213,24 @@ def test_nftables_input(run_cli: Any) -> None:
     assert doc["ruleset"]["dialect"] == "nftables" and result.code == 1
     fix = next(f for f in doc["flows"] if f["fixes"])["fixes"][0]
     assert fix["command"].startswith("nft ")
+
+
+def test_parts_beyond_the_limit_are_counted_in_every_format(run_cli: Any, tmp_path: Path) -> None:
+    from flowmatrix.audit.result import PARTS_LISTED
+    from flowmatrix.cli.audit_cmd import audit_command
+
+    rules = tmp_path / "recent.rules"
+    rules.write_text(RECENT, encoding="utf-8")
+    out = tmp_path / "audit.json"
+    args = ("audit", "-F", "fw-back", "-r", str(rules), "--parts", "1")
+    assert run_cli(*args, "-f", "json", "-o", str(out)).code == 1
+    devices = next(f for f in json.loads(out.read_text())["flows"] if f["id"] == "XM-DEV-05.1")
+    assert [p["status"] for p in devices["parts"]] == ["blocked"]
+    assert devices["more_parts"] == {"depends": 2} and devices["status"] == "partial"
+    table = run_cli(*args).stdout
+    assert "2 more parts (2 depends; --parts 0 lists them all)" in table
+    csv_out = run_cli(*args, "-f", "csv").stdout
+    assert "2 more parts (2 depends" in csv_out
+    assert run_cli("audit", "-F", "fw-back", "-r", str(rules), "--parts", "-1").code == 2
+    default = inspect.signature(audit_command).parameters["parts"].default
+    assert default == PARTS_LISTED

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,7 +20,9 @@ from flowmatrix.audit.engine import CompiledWalker
 from flowmatrix.audit.ir import Action, BaseChain, Chain, IfaceMatch, Match, Origin, Rule, Ruleset
 from flowmatrix.audit.naive import NaiveWalker
 from flowmatrix.audit.packet import SYN, SYN_ACK, Ctx, Region, names_status
+from flowmatrix.audit.parse_iptables import parse_iptables
 from flowmatrix.audit.pipeline import evaluate_path
+from flowmatrix.audit.walk import WalkTooFine
 
 ADDR = 64  # a small address space makes overlaps (and splits) frequent
 PORT = 32
@@ -232,3 +235,23 @@ def test_a_name_object_is_judged_through_the_names_it_serves() -> None:
     assert names_status(want, None) == "maybe"
     assert names_status(want, frozenset()) == "maybe"
     assert names_status(None, frozenset({"rest.nexmo.com"})) == "yes"
+
+
+def test_a_bounded_walk_gives_up_and_the_bound_ends_with_it() -> None:
+    """A question worth a bounded cost (a rule's exact reach) stops after that much work;
+    the walker is whole afterwards: the same walk unbounded gives the full answer."""
+    lines = ["*filter", ":FORWARD DROP [0:0]"]
+    lines += [f"-A FORWARD -s 10.0.{n // 250}.{n % 250} -j ACCEPT" for n in range(600)]
+    ruleset = parse_iptables("\n".join([*lines, "COMMIT", ""]), "hosts.rules")
+    walker = CompiledWalker(ruleset)
+    ctx = Ctx(4, 6, "new", SYN, "eth0", "eth1")
+    everyone = ((0, 2**32 - 1),)
+    region = Region(everyone, everyone, ((1, 65535),), ((443, 443),))
+    with pytest.raises(WalkTooFine), walker.bounded(50):
+        evaluate_path(walker, "forward", ctx, region)
+    pieces = evaluate_path(walker, "forward", ctx, region)
+    accepted = [piece for piece, result in pieces if result.verdict == "accept"]
+    assert len(accepted) == 600 and len(pieces) > 600
+    fresh = CompiledWalker(ruleset)
+    with fresh.bounded(10_000):  # enough: the same answer
+        assert evaluate_path(fresh, "forward", ctx, region) == pieces

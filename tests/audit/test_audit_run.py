@@ -203,3 +203,34 @@ def test_an_accept_no_planned_flow_would_take_is_unused(tmp_path: Path) -> None:
     report = audit(None, ruleset=rules, firewall="fw-back", plan=PLAN)
     assert [r.line for r in report.unused_rules] == [6]  # no planned flow uses tcp/6000
     assert [d.rule.line for d in report.dead_rules] == [5]
+
+
+def test_one_fix_for_every_rule_of_a_chain_that_drops_part_of_a_flow() -> None:
+    """Three rules and the policy each drop a quarter of the devices' flow: one rule,
+    placed before the first of them, lets the whole flow through (not four rules)."""
+    rules = """*filter
+:FORWARD DROP [0:0]
+-A FORWARD -m conntrack --ctstate ESTABLISHED -j ACCEPT
+-A FORWARD -s 10.10.96.0/24 -p tcp --dport 443 -j DROP
+-A FORWARD -s 10.10.97.0/24 -p tcp --dport 443 -j DROP
+-A FORWARD -s 10.10.98.0/24 -p tcp --dport 443 -j DROP
+COMMIT
+"""
+    devices = flow(run(rules), "XM-DEV-05.1")  # 10.10.96.0/22 -> XenMobile 443
+    assert devices.status == "blocked" and len(devices.parts) == 4
+    (fix,) = devices.fixes
+    assert fix.verified and fix.leg == "request"
+    assert fix.command.startswith("iptables -I FORWARD 2 -s 10.10.96.0/22 ")
+    assert fix.placement.startswith("before FORWARD#2")
+    assert fix.note is not None and "one rule for 4 places" in fix.note
+
+
+def test_a_flow_lists_its_blocked_parts_first_and_counts_the_others() -> None:
+    """Capped, a flow keeps its blocked parts and its status over every part."""
+    whole = flow(run(RECENT), "XM-DEV-05.1")
+    capped = flow(run(RECENT, parts_listed=1), "XM-DEV-05.1")
+    assert len(whole.parts) == 3 and whole.more_parts == ()
+    (part,) = capped.parts
+    assert part.status == "blocked" and part.sources == "10.10.98.0/24"
+    assert capped.more_parts == (("depends", 2),)
+    assert capped.status == whole.status == "partial" and capped.fixes == whole.fixes

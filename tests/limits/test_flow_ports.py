@@ -3,6 +3,8 @@ refused with the count and a hint, before anything is written."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from flowmatrix import plan as planning
@@ -46,3 +48,20 @@ def test_more_flow_ports_than_the_budget_are_refused_with_the_count(
     message = str(caught.value)
     assert f"more than {base + 250:,} flow ports" in message
     assert f"{base + 300:,} by flow SITE-f2.1" in message and "hint:" in message
+
+
+def test_the_refusal_points_at_the_flow_in_the_site_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """file:line:col of the ports of the site flow that crossed the budget."""
+    base = sum(len(flow.ports) for flow in load_plan(None).flows)
+    monkeypatch.setattr(planning, "MAX_FLOW_PORTS", base + 250)
+    site = tmp_path / "site.yaml"
+    text = site_with_flows(3, 100)
+    site.write_text(text, encoding="utf-8")
+    with pytest.raises(UserError) as caught:
+        load_plan(site)
+    line = text.splitlines().index(next(t for t in text.splitlines() if "name: f2," in t)) + 1
+    col = text.splitlines()[line - 1].index("ports:") + 1
+    assert caught.value.location == f"{site}:{line}:{col}"
+    assert str(caught.value).startswith(f"{site}:{line}:{col}: the plan would hold more than")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from flowmatrix.audit.ipassmt import load_ipassmt
 from flowmatrix.audit.loader import Format, NftReader, load_ruleset
-from flowmatrix.audit.result import AuditReport
+from flowmatrix.audit.result import PARTS_LISTED, AuditReport
 from flowmatrix.audit.run import EPHEMERAL, audit_plan
 from flowmatrix.catalog import Catalog, Lang
 from flowmatrix.errors import UserError
@@ -46,6 +46,7 @@ def audit(
     source_ports: str | None = None,
     plan: Plan | None = None,
     context: str | None = None,
+    parts_listed: int = PARTS_LISTED,
 ) -> AuditReport:
     """Load the site's plan and the ruleset, and audit one firewall (or one host)."""
     if plan is None:
@@ -63,5 +64,11 @@ def audit(
     interfaces = load_ipassmt(ipassmt) if ipassmt is not None else None
     ports = parse_port_range(source_ports) if source_ports else EPHEMERAL
     return audit_plan(
-        plan, rules, firewall=firewall, host=host, ipassmt=interfaces, source_ports=ports
+        plan,
+        rules,
+        firewall=firewall,
+        host=host,
+        ipassmt=interfaces,
+        source_ports=ports,
+        parts_listed=parts_listed,
     )

@@ -247,7 +247,7 @@ class _Group:
                         if ranges.is_subset(ivs, want):
                             here |= bits
                             near |= bits
-                        elif ranges.intersect(ivs, want):
+                        elif ranges.meets(ivs, want):
                             near |= bits
                         else:
                             near &= ~bits

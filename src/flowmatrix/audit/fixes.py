@@ -10,6 +10,8 @@ reply), the next rule is proposed, until the flow passes or nothing more can be 
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flowmatrix.audit import ranges
@@ -60,38 +62,20 @@ def propose(
     for _ in range(MAX_ROUNDS):
         if not pending:
             break
-        groups: dict[tuple[str, int | None, str, str | None, str | None, int], list[Blocked]] = {}
-        for item in pending:
-            leg, result = _blocking_leg(item.alternative)
-            decider = result.decider
-            placement = None if decider is None else place(current, decider)
-            if placement is None:
-                continue
-            key = (
-                placement.chain.key,
-                placement.index,
-                leg,
-                item.ctx.iif,
-                item.ctx.oif,
-                item.ctx.family,
-            )
-            groups.setdefault(key, []).append(item)
+        groups = _group_by_chain(current, pending, place)
         if not groups:
             break
         progress = False
-        for (_, _, leg, _, _, _), items in groups.items():
-            leg_result = _blocking_leg(items[0].alternative)[1]
-            decider = leg_result.decider
-            assert decider is not None
-            placement = place(current, decider)
-            assert placement is not None
-            untracked = any(d.outcome.untracked for d in leg_result.decisions)
+        for (_, leg, _, _, _), group in groups.items():
+            placement, items, results = _earliest(group)
+            untracked = any(d.outcome.untracked for r in results for d in r.decisions)
             if writer is not None:
                 fix_rule, command, note = writer.make_rule(current, placement, items, leg)
             else:
                 fix_rule, command, note = _make_rule(current, placement, items, leg, untracked)
             if any(command == done.command for done, _, _ in proposed):
                 continue
+            note = _join_notes(note, _merged_note(group))
             progress = True
             current = _insert(current, placement, fix_rule)
             proposed.append(
@@ -108,6 +92,58 @@ def propose(
     for fix, _, _ in proposed:
         fixes.append(Fix(fix.command, fix.chain, fix.placement, fix.leg, verified, fix.note))
     return fixes
+
+
+_GroupKey = tuple[str, str, str | None, str | None, int]
+_Placed = tuple[Placement, Blocked, PathResult]
+
+
+def _group_by_chain(
+    ruleset: Ruleset,
+    pending: list[Blocked],
+    place: Callable[[Ruleset, Decision], Placement | None],
+) -> dict[_GroupKey, list[_Placed]]:
+    """The blocked pieces by the chain their fix goes in (and leg, interfaces, family):
+    one rule per chain, however many rules of it drop parts of the flow."""
+    groups: dict[_GroupKey, list[_Placed]] = {}
+    seen: dict[int, Placement | None] = {}
+    # the deciders are alive in ``pending`` for the whole loop: their ids are theirs
+    for item in pending:
+        leg, result = _blocking_leg(item.alternative)
+        decider = result.decider
+        if decider is None:
+            continue
+        if id(decider) not in seen:
+            seen[id(decider)] = place(ruleset, decider)
+        placement = seen[id(decider)]
+        if placement is None:
+            continue
+        key = (placement.chain.key, leg, item.ctx.iif, item.ctx.oif, item.ctx.family)
+        groups.setdefault(key, []).append((placement, item, result))
+    return groups
+
+
+def _position(placement: Placement) -> float:
+    return math.inf if placement.index is None else placement.index
+
+
+def _earliest(group: list[_Placed]) -> tuple[Placement, list[Blocked], list[PathResult]]:
+    """The first of the group's places in their chain: an accepting rule there lets
+    every piece through before any of the rules that dropped one of them."""
+    first = min((placed for placed, _, _ in group), key=_position)
+    return first, [item for _, item, _ in group], [result for _, _, result in group]
+
+
+def _merged_note(group: list[_Placed]) -> str | None:
+    places = sorted({_position(placed): placed for placed, _, _ in group}.items())
+    if len(places) < 2:
+        return None
+    last = places[-1][1].text
+    return f"one rule for {len(places)} places that drop parts of the flow ({places[0][1].text} ... {last})"
+
+
+def _join_notes(*notes: str | None) -> str | None:
+    return "; ".join(n for n in notes if n) or None
 
 
 def usual(alternatives: tuple[Alternative, ...]) -> list[Alternative]:

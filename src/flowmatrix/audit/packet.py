@@ -233,6 +233,6 @@ def split(region: Region, cube: Cube) -> tuple[Region | None, list[Region]]:
 
 def intersects(region: Region, cube: Cube) -> bool:
     for have, want in zip(region.dims(), cube, strict=True):
-        if want is not None and not ranges.intersect(have, want):
+        if want is not None and not ranges.meets(have, want):
             return False
     return True

@@ -17,6 +17,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from flowmatrix.audit import ranges
 from flowmatrix.audit.ipassmt import InterfaceMap
@@ -25,10 +26,23 @@ from flowmatrix.audit.packet import Ctx, Region, applicability, intersects
 from flowmatrix.audit.pipeline import Path, base_chains, evaluate_path
 from flowmatrix.audit.ranges import Ivs
 from flowmatrix.audit.result import RuleRef, WideRule
-from flowmatrix.audit.walk import Walker
+from flowmatrix.audit.walk import Steps, Walker, WalkTooFine
 
 MAX_REACH_PIECES = 4096
 """Pieces of an exact reach walk beyond which the first bound is kept (see ``_exact``)."""
+MAX_REACH_STEPS = 4096
+"""Work of the walks of one exact reach beyond which the first bound is kept: a rule
+behind thousands of others that split its bound finely (a dump of host rules) costs
+no more than this, not the product of the two."""
+MAX_REACH_WORK = 8 * MAX_REACH_STEPS
+"""Work of all the exact reach walks of one audit: past it, the remaining rules keep
+their first bound (the report says how many)."""
+
+
+class WideRules(NamedTuple):
+    rules: list[WideRule]
+    bounded: int
+    """Rules judged by their first bound: their exact reach was too costly to walk."""
 
 
 @dataclass
@@ -52,11 +66,14 @@ def wide_rules(
     served: dict[tuple[int, int], Served],
     interfaces: InterfaceMap | None = None,
     walker: Walker | None = None,
-) -> list[WideRule]:
+) -> WideRules:
     """``interfaces`` narrows a rule's reach by its ``-i``/``-o``: a rule for packets coming
     in on the Internet side cannot take sources of the inside zones. With ``walker`` the
-    reach is made exact where the first bound is wider than needed."""
+    reach is made exact where the first bound is wider than needed, within a budget of
+    work (``MAX_REACH_WORK``)."""
     out: list[WideRule] = []
+    budget = Steps(MAX_REACH_WORK)
+    bounded = 0
     # by (rule, family): a rule of both families serves each family's flows separately
     for (uid, _), need in sorted(served.items(), key=lambda item: _order(ruleset, item[0][0])):
         reach = _reach(ruleset, need.trace, need.family, interfaces)
@@ -69,10 +86,13 @@ def wide_rules(
             not ranges.is_subset(dst or full, ranges.normalize(need.dst))
         )
         if wider and walker is not None:  # only then is it worth walking
-            exact = _exact(walker, uid, need, src or full, dst or full, dport)
+            exact = _exact(walker, uid, need, src or full, dst or full, dport, budget)
             if exact is not None:  # empty: it accepts none of them itself (not "any")
                 src = exact[0] or ranges.normalize(need.src)
                 dst = exact[1] or ranges.normalize(need.dst)
+            else:  # too fine to walk: the bound without what earlier rules take whole
+                bounded += 1
+                src, dst = _minus_earlier(ruleset, uid, family, src, dst, dport, protos)
         elif wider:
             src, dst = _minus_earlier(ruleset, uid, family, src, dst, dport, protos)
         reasons: list[str] = []
@@ -98,7 +118,7 @@ def wide_rules(
             reasons.append(f"{shown} (needed: {ranges.describe_ports(needed_ports)})")
         if reasons:
             out.append(WideRule(RuleRef.of(ruleset.rule(uid)), tuple(reasons), tuple(need.flows)))
-    return out
+    return WideRules(out, bounded)
 
 
 def _order(ruleset: Ruleset, uid: int) -> tuple[str, int]:
@@ -147,11 +167,21 @@ def _reach(
 
 
 def _exact(
-    walker: Walker, uid: int, need: Served, src: Ivs, dst: Ivs, dport: Ivs | None
+    walker: Walker,
+    uid: int,
+    need: Served,
+    src: Ivs,
+    dst: Ivs,
+    dport: Ivs | None,
+    budget: Steps,
 ) -> tuple[Ivs, Ivs] | None:
     """(sources, destinations) of the packets within the first bound that the rule itself
     accepts, walked in each context of the flows it decided, on their ports (the port
-    question is answered by the bound); None when the walk splits too finely."""
+    question is answered by the bound); None when the walk splits too finely (past
+    ``MAX_REACH_STEPS`` or what is left of ``budget``, which it spends)."""
+    allowed = min(MAX_REACH_STEPS, budget.left)
+    if allowed <= 0:
+        return None
     ports = ranges.normalize(need.ports)
     if dport is not None:
         ports = ranges.intersect(ports, dport) or ports
@@ -159,21 +189,25 @@ def _exact(
     region = Region(src, dst, sports, ports)
     found_src: list[tuple[int, int]] = []
     found_dst: list[tuple[int, int]] = []
-    pieces = 0
-    for path, ctx in need.contexts:
-        for piece, result in evaluate_path(walker, path, ctx, region):
-            pieces += 1
-            if pieces > MAX_REACH_PIECES:
-                return None
-            decider = result.decider
-            if (
-                result.verdict == "accept"
-                and decider is not None
-                and decider.outcome.rule == uid
-                and decider.end == "accept"
-            ):
-                found_src.extend(piece.src)
-                found_dst.extend(piece.dst)
+    with walker.bounded(allowed) as steps:
+        try:
+            walks = [evaluate_path(walker, path, ctx, region) for path, ctx in need.contexts]
+        except WalkTooFine:
+            return None
+        finally:
+            budget.left -= allowed - max(steps.left, 0)
+    if sum(len(walked) for walked in walks) > MAX_REACH_PIECES:
+        return None
+    for piece, result in (item for walked in walks for item in walked):
+        decider = result.decider
+        if (
+            result.verdict == "accept"
+            and decider is not None
+            and decider.outcome.rule == uid
+            and decider.end == "accept"
+        ):
+            found_src.extend(piece.src)
+            found_dst.extend(piece.dst)
     return ranges.normalize(found_src), ranges.normalize(found_dst)
 
 

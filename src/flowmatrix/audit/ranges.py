@@ -8,7 +8,9 @@ integers (IPv4 in 0..2**32-1, IPv6 in 0..2**128-1); the family travels beside th
 from __future__ import annotations
 
 import ipaddress
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
+from functools import lru_cache
 
 Interval = tuple[int, int]
 Ivs = tuple[Interval, ...]
@@ -47,7 +49,27 @@ def union(a: Ivs, b: Ivs) -> Ivs:
 
 
 def intersect(a: Ivs, b: Ivs) -> Ivs:
-    """Intersection by a linear merge of the two sorted lists."""
+    """Intersection by a linear merge of the two sorted lists; an interval against many
+    (a rule's network against a finely split region) by bisection."""
+    if len(a) > len(b):
+        a, b = b, a
+    if len(a) == 1:
+        low, high = a[0]
+        if len(b) == 1:
+            top = min(high, b[0][1])
+            start = max(low, b[0][0])
+            return ((start, top),) if start <= top else ()
+        first = bisect_left(b, low, key=_high)
+        last = bisect_right(b, high, lo=first, key=_low)
+        if first == last:
+            return ()
+        found = b[first:last]
+        if found[0][0] < low or found[-1][1] > high:
+            edges = list(found)
+            edges[0] = (max(low, edges[0][0]), edges[0][1])
+            edges[-1] = (edges[-1][0], min(high, edges[-1][1]))
+            return tuple(edges)
+        return found
     out: list[Interval] = []
     i = j = 0
     while i < len(a) and j < len(b):
@@ -60,6 +82,25 @@ def intersect(a: Ivs, b: Ivs) -> Ivs:
         else:
             j += 1
     return tuple(out)
+
+
+def meets(a: Ivs, b: Ivs) -> bool:
+    """Whether ``a`` and ``b`` share a value (``intersect`` without building it)."""
+    if len(a) > len(b):
+        a, b = b, a
+    for low, high in a:
+        at = bisect_left(b, low, key=_high)
+        if at < len(b) and b[at][0] <= high:
+            return True
+    return False
+
+
+def _high(interval: Interval) -> int:
+    return interval[1]
+
+
+def _low(interval: Interval) -> int:
+    return interval[0]
 
 
 def complement(a: Ivs, maximum: int) -> Ivs:
@@ -78,6 +119,19 @@ def complement(a: Ivs, maximum: int) -> Ivs:
 def difference(a: Ivs, b: Ivs) -> Ivs:
     if not a or not b:
         return a
+    if len(b) == 1:  # one network out of a finely split set: only the edges change
+        low, high = b[0]
+        first = bisect_left(a, low, key=_high)
+        last = bisect_right(a, high, lo=first, key=_low)
+        if first == last:
+            return a
+        out = list(a[:first])
+        if a[first][0] < low:
+            out.append((a[first][0], low - 1))
+        if a[last - 1][1] > high:
+            out.append((high + 1, a[last - 1][1]))
+        out.extend(a[last:])
+        return tuple(out)
     maximum = max(a[-1][1], b[-1][1])
     return intersect(a, complement(b, maximum))
 
@@ -166,13 +220,16 @@ def to_cidrs(ivs: Ivs, family: int) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=4096)
 def describe_addresses(ivs: Ivs, family: int) -> str:
-    """Short human text for an address set: CIDRs, ranges, or 'any'."""
+    """Short human text for an address set: CIDRs, ranges, or 'any' (the parts of a
+    flow share their destinations: each set is written once)."""
     if ivs == ALL_ADDRESSES[family]:
         return "any" if family == 4 else "any (IPv6)"
-    cidrs = to_cidrs(ivs, family)
-    if len(cidrs) <= 4:
-        return ", ".join(cidrs)
+    if len(ivs) <= 4:  # more intervals than that make more CIDRs
+        cidrs = to_cidrs(ivs, family)
+        if len(cidrs) <= 4:
+            return ", ".join(cidrs)
     parts = [
         format_address(low, family)
         if low == high

@@ -115,6 +115,7 @@ def _flow(flow: FlowResult) -> dict[str, Any]:
         "path": flow.path,
         "notes": list(flow.notes),
         "parts": [_part(p) for p in flow.parts],
+        "more_parts": dict(flow.more_parts),
         "fixes": [
             {
                 "command": f.command,
@@ -181,6 +182,13 @@ def to_document(report: AuditReport) -> dict[str, Any]:
     }
 
 
+def _more_parts(flow: FlowResult) -> str:
+    """What a flow does not list: '1,800 more parts (9 blocked, 1,791 depends)'."""
+    counts = ", ".join(f"{count:,} {status}" for status, count in flow.more_parts)
+    total = sum(count for _, count in flow.more_parts)
+    return f"{total:,} more parts ({counts}; --parts 0 lists them all)"
+
+
 def _decision(part: Part) -> str:
     texts = list(dict.fromkeys(f.decision for f in part.fates))
     if part.more_fates:
@@ -234,6 +242,8 @@ def csv_rows(report: AuditReport) -> list[dict[str, Any]]:
                     "conditions": _conditions(part),
                 }
             )
+        if flow.more_parts:
+            rows.append({**base, "decision": _more_parts(flow)})
     return rows
 
 
@@ -262,9 +272,7 @@ def to_text(report: AuditReport, *, width: int = 160, color: bool = False, limit
     for flow in report.flows:
         status = flow.status if flow.required else f"{flow.status} (not required)"
         style = _STYLE.get(flow.status, "")
-        decided = "; ".join(dict.fromkeys(_short(part) for part in flow.parts)) or "; ".join(
-            flow.notes
-        )
+        decided = _decided(flow) or "; ".join(flow.notes)
         table.add_row(
             escape(flow.flow_id),
             escape(f"{flow.source} ({flow.source_zone})"),
@@ -274,8 +282,23 @@ def to_text(report: AuditReport, *, width: int = 160, color: bool = False, limit
             escape(decided),
         )
     console.print(table)
-    _details(console, report, escape)
+    _details(console, report, escape, limit)
     return buffer.getvalue()
+
+
+DECISIONS_SHOWN = 3
+"""Distinct decisions the table shows per flow; the details below list the parts."""
+
+
+def _decided(flow: FlowResult) -> str:
+    shorts = list(dict.fromkeys(_short(part) for part in flow.parts))
+    text = "; ".join(shorts[:DECISIONS_SHOWN])
+    hidden = len(shorts) - DECISIONS_SHOWN
+    if hidden > 0:
+        text += f"; and {hidden} other decision(s)"
+    if flow.more_parts:
+        text += f"; {_more_parts(flow)}"
+    return text
 
 
 def _short(part: Part) -> str:
@@ -291,22 +314,27 @@ def _short(part: Part) -> str:
     return text
 
 
-def _details(console: Any, report: AuditReport, escape: Any) -> None:
+def _details(console: Any, report: AuditReport, escape: Any, limit: int) -> None:
     findings = [f for f in report.flows if f.status in ("blocked", "partial", "depends")]
     for flow in findings:
-        if len(flow.parts) == 1:
+        if len(flow.parts) == 1 and not flow.more_parts:
             continue
-        for part in flow.parts:
-            if part.status == "allowed":
-                continue
+        shown = [part for part in flow.parts if part.status != "allowed"]
+        where = f"  {flow.flow_id} {flow.protocol}/{flow.port}"
+        for part in shown[:limit]:
             ports = "" if part.source_ports == "any" else f" (client ports {part.source_ports})"
             console.print(
                 escape(
-                    f"  {flow.flow_id} {flow.protocol}/{flow.port}: {part.status} "
-                    f"from {part.sources}{ports} to {part.destinations}: "
-                    f"{_decision(part)}"
+                    f"{where}: {part.status} from {part.sources}{ports} to "
+                    f"{part.destinations}: {_decision(part)}"
                 )
             )
+        if len(shown) > limit:
+            console.print(
+                escape(f"{where}: and {len(shown) - limit} more listed in -f json and -f csv")
+            )
+        if flow.more_parts:
+            console.print(escape(f"{where}: {_more_parts(flow)}"))
     fixes = [(flow, fix) for flow in report.flows if flow.required for fix in flow.fixes]
     if fixes:
         console.print("\n[bold]Fixes[/]" if console.color_system else "\nFixes")

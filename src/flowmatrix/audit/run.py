@@ -3,6 +3,7 @@ against its ruleset, plus what the ruleset allows beyond them and what in it is 
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 
 from flowmatrix.audit import ranges
@@ -17,7 +18,14 @@ from flowmatrix.audit.packet import Ctx, Region
 from flowmatrix.audit.pipeline import Path
 from flowmatrix.audit.privilege import Served, unused_accepts, wide_rules
 from flowmatrix.audit.ranges import Ivs
-from flowmatrix.audit.result import AuditReport, FlowResult, FlowStatus, Part, RuleRef, Unevaluated
+from flowmatrix.audit.result import (
+    PARTS_LISTED,
+    AuditReport,
+    FlowResult,
+    FlowStatus,
+    RuleRef,
+    Unevaluated,
+)
 from flowmatrix.audit.scope import EndScope, Interfaces, end_scope, interfaces_for
 from flowmatrix.audit.shadow import dead_rules
 from flowmatrix.audit.stage import prepare
@@ -38,9 +46,11 @@ def audit_plan(
     host: str | None = None,
     ipassmt: InterfaceMap | None = None,
     source_ports: Ivs = EPHEMERAL,
+    parts_listed: int = PARTS_LISTED,
 ) -> AuditReport:
     """Judge ``ruleset`` against the planned flows through ``firewall`` (forward path) or,
-    with ``host``, against the flows to and from that host (input and output paths)."""
+    with ``host``, against the flows to and from that host (input and output paths).
+    Each flow lists at most ``parts_listed`` parts (0: all)."""
     if (firewall is None) == (host is None):
         raise UserError(
             "give either a firewall or a host to audit",
@@ -96,7 +106,16 @@ def audit_plan(
     for flow, port, path, source, destination, queries in ports:
         found = [(ctx, next(cells[path])) for ctx, _ in queries]
         result = _audit_flow(
-            ruleset, describer, flow, port, path, source, destination, found, served, used, walker
+            ruleset,
+            describer,
+            flow,
+            port,
+            (path, source, destination),
+            found,
+            served,
+            used,
+            walker,
+            parts_listed,
         )
         families.update(p.family for p in result.parts)
         if stage_notes.get((flow.id, port)):
@@ -108,6 +127,12 @@ def audit_plan(
             ruleset, path, families or set(ruleset.families), used, by_path.get(path, [])
         )
     notes = list(binding)
+    wide = wide_rules(ruleset, served, ipassmt or _zone_interfaces(site, fw), walker)
+    if wide.bounded:
+        notes.append(
+            f"least privilege: {wide.bounded} rule(s) judged by their match less what "
+            "earlier rules take whole (their exact reach splits too finely to walk)"
+        )
     if ipassmt is None and (fw is None or not fw.interfaces):
         notes.append(
             "interfaces unknown: rules on -i/-o (iifname/oifname) make the verdict "
@@ -129,9 +154,7 @@ def audit_plan(
         ),
         source_ports=ranges.describe_ports(source_ports),
         flows=tuple(results),
-        wide_rules=tuple(
-            wide_rules(ruleset, served, ipassmt or _zone_interfaces(site, fw), walker)
-        ),
+        wide_rules=tuple(wide.rules),
         unused_rules=tuple(unused),
         dead_rules=tuple(dead_rules(ruleset)),
         unevaluated=tuple(unevaluated_conditions(ruleset)),
@@ -231,27 +254,27 @@ def _audit_flow(
     describer: Describer,
     flow: Flow,
     port: int,
-    path: Path,
-    source: EndScope,
-    destination: EndScope,
+    ends: tuple[Path, EndScope, EndScope],
     evaluated: list[tuple[Ctx, list[Cell]]],
     served: dict[tuple[int, int], Served],
     used: set[int],
-    walker: CompiledWalker | None = None,
+    walker: CompiledWalker | None,
+    parts_listed: int,
 ) -> FlowResult:
+    path, source, destination = ends
     notes = [n for n in (source.note, destination.note) if n]
-    parts: list[Part] = []
     blocked: list[Blocked] = []
     families = set(source.by_family) & set(destination.by_family) & set(ruleset.families)
     if not families:
         notes.append(_why_unresolved(source, destination, ruleset))
-    for ctx, cells in evaluated:
-        for cell in cells:
-            parts.append(describer.part(cell, ctx.family, ctx))
-            _collect(cell, flow, port, ctx, path, served, used)
-            if cell.status == "blocked":
-                blocked.extend(Blocked(cell.region, ctx, a) for a in usual(cell.alternatives))
-    status = _status(parts)
+    found = [(ctx, cell) for ctx, cells in evaluated for cell in cells]
+    for ctx, cell in found:
+        _collect(cell, flow, port, ctx, path, served, used)
+        if cell.status == "blocked":
+            blocked.extend(Blocked(cell.region, ctx, a) for a in usual(cell.alternatives))
+    listed, unlisted = _listed(found, parts_listed)
+    parts = [describer.part(cell, ctx.family, ctx) for ctx, cell in listed]
+    status = _status({cell.status for _, cell in found})
     fixes = propose(ruleset, path, blocked, walker) if blocked else []
     return FlowResult(
         flow_id=flow.id,
@@ -270,6 +293,26 @@ def _audit_flow(
         parts=tuple(parts),
         fixes=tuple(fixes),
         notes=tuple(notes),
+        more_parts=unlisted,
+    )
+
+
+_LISTED_FIRST = {"blocked": 0, "depends": 1, "allowed": 2}
+
+
+def _listed(
+    found: list[tuple[Ctx, Cell]], limit: int
+) -> tuple[list[tuple[Ctx, Cell]], tuple[tuple[str, int], ...]]:
+    """The cells a flow lists (all with ``limit`` 0; else the blocked first, then the
+    undecided, then the allowed, up to ``limit``, in their order) and the others counted
+    by status."""
+    if not limit or len(found) <= limit:
+        return found, ()
+    ranked = sorted(range(len(found)), key=lambda i: (_LISTED_FIRST[found[i][1].status], i))
+    kept = sorted(ranked[:limit])
+    counts = Counter(found[i][1].status for i in ranked[limit:])
+    return [found[i] for i in kept], tuple(
+        sorted(counts.items(), key=lambda c: _LISTED_FIRST[c[0]])
     )
 
 
@@ -321,10 +364,9 @@ def _collect(
         need.flows.setdefault(f"{flow.id}/{flow.protocol}/{port}", None)
 
 
-def _status(parts: list[Part]) -> FlowStatus:
-    if not parts:
+def _status(found: set[str]) -> FlowStatus:
+    if not found:
         return "unresolved"
-    found = {p.status for p in parts}
     if "blocked" in found:
         return "blocked" if found == {"blocked"} else "partial"
     if "depends" in found:

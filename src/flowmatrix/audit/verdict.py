@@ -8,11 +8,12 @@ that disagree (an unevaluated condition decides) is "depends".
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Generic, Literal, NamedTuple, TypeVar
+from typing import Literal, NamedTuple, TypeVar
 
+from flowmatrix.audit import ranges
 from flowmatrix.audit.packet import SYN, SYN_ACK, Ctx, Region
 from flowmatrix.audit.pipeline import Path, PathResult, evaluate_path
+from flowmatrix.audit.ranges import Ivs
 from flowmatrix.audit.walk import Walker
 
 Status = Literal["allowed", "blocked", "depends"]
@@ -99,28 +100,50 @@ def _history(result: PathResult | None) -> tuple[object, ...]:
     return (result.assumptions, tuple(d.outcome.trace for d in result.decisions))
 
 
-def distinct_alternatives(alternatives: list[Alternative]) -> tuple[Alternative, ...]:
+_Ranked = tuple[tuple[object, ...], tuple[object, ...]]
+
+
+def distinct_alternatives(
+    alternatives: list[Alternative], ranked: dict[int, _Ranked] | None = None
+) -> tuple[Alternative, ...]:
     """The distinct fates of a cell: one alternative per way it ends (status, the leg
     that decides and its deciding rule), the one assuming the fewest conditions true.
 
     Unevaluated conditions that do not decide multiply the histories, not the ends: n of
     them on a path make up to 2^n alternatives that end a handful of ways. A "depends"
-    verdict lists those ways (never one of them as the answer), computed once."""
+    verdict lists those ways (never one of them as the answer), computed once.
+
+    ``ranked`` keeps each alternative's (ending, rank) by identity, for the cells of one
+    flow that share alternatives (the caller keeps the alternatives alive)."""
     best: dict[tuple[object, ...], tuple[tuple[object, ...], Alternative]] = {}
     for alternative in alternatives:
-        reply = alternative.reply
-        status = alternative.status
-        last = alternative.request if status == "allowed" or reply is None else reply
-        key = (status, alternative.blocked_leg, ending(last))
-        rank = (
-            held(alternative.request) + held(reply),
-            *_history(alternative.request),
-            *_history(reply),
-        )
+        known = None if ranked is None else ranked.get(id(alternative))
+        if known is None:
+            known = _rank(alternative)
+            if ranked is not None:
+                ranked[id(alternative)] = known
+        key, rank = known
         found = best.get(key)
         if found is None or rank < found[0]:
             best[key] = (rank, alternative)
     return tuple(alternative for _, alternative in best.values())
+
+
+def _rank(alternative: Alternative) -> _Ranked:
+    request, reply = alternative.request, alternative.reply
+    status = alternative.status
+    last = request if status == "allowed" or reply is None else reply
+    key = (status, alternative.blocked_leg, ending(last))
+    asked = request.assumptions
+    answered = () if reply is None else reply.assumptions
+    rank = (
+        sum(holds for _, holds in asked) + sum(holds for _, holds in answered),
+        asked,
+        tuple(d.outcome.trace for d in request.decisions),
+        answered,
+        () if reply is None else tuple(d.outcome.trace for d in reply.decisions),
+    )
+    return key, rank
 
 
 def request_context(family: int, proto: int, iif: str | None, oif: str | None, path: Path) -> Ctx:
@@ -165,80 +188,66 @@ def evaluate_flow(walker: Walker, path: Path, ctx: Ctx, region: Region) -> list[
             continue
         for reply_part, reply in evaluate_path(walker, back_path, back, part.mirrored()):
             pieces.append((reply_part.mirrored(), Alternative(result, reply)))
+    ranked: dict[int, _Ranked] = {}  # ``pieces`` keeps the alternatives alive
     return [
-        Cell(cell, ctx.iif, ctx.oif, distinct_alternatives(labels))
+        Cell(cell, ctx.iif, ctx.oif, distinct_alternatives(labels, ranked))
         for cell, labels in refine(pieces)
     ]
-
-
-@dataclass
-class _Slot(Generic[T]):
-    region: Region
-    labels: list[T]
 
 
 def refine(items: list[tuple[Region, T]]) -> list[tuple[Region, list[T]]]:
     """Disjoint regions, each with the labels of every item that covers it.
 
-    Only regions whose sources overlap can meet: a sweep over the source intervals
-    groups them, and each group is refined on its own (a walk's pieces are mostly
-    disjoint: thousands of them cost a sort, not a product)."""
+    A sweep over the sources cuts them where the set of covering items changes; the
+    values covered by the same set become one piece (several intervals), and each piece
+    is swept again over the destinations, then the ports, with only its own items. The
+    cost follows the boundaries and the covering sets (a sort per dimension), not the
+    product of the items: a walk's pieces overlap where assumptions differ, nested or
+    split along one dimension or another, thousands of them in one flow."""
     grouped: dict[Region, list[T]] = {}
     for region, label in items:
         grouped.setdefault(region, []).append(label)
     if len(grouped) <= 1:
         return list(grouped.items())
     entries = list(grouped.items())
-    out: list[tuple[Region, list[T]]] = []
-    for members in _overlapping(entries):
-        if len(members) == 1:
-            out.append(entries[members[0]])
-        else:
-            out.extend(_refine_group([entries[i] for i in members]))
-    return out
+    regions = [region for region, _ in entries]
+    return [
+        (Region(*dims), [label for index in members for label in entries[index][1]])
+        for dims, members in _sweep(regions, tuple(range(len(entries))), 0)
+    ]
 
 
-def _overlapping(entries: list[tuple[Region, list[T]]]) -> list[list[int]]:
-    """The entries in groups such that regions of different groups never meet (their
-    sources share no address), in the order of each group's first entry."""
-    parent = list(range(len(entries)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    events = sorted(
-        (low, high, index) for index, (region, _) in enumerate(entries) for low, high in region.src
-    )
-    cluster_high = -1
-    owner = -1
-    for low, high, index in events:
-        if low <= cluster_high:
-            parent[find(index)] = find(owner)
-            cluster_high = max(cluster_high, high)
-        else:
-            cluster_high, owner = high, index
-    groups: dict[int, list[int]] = {}
-    for index in range(len(entries)):
-        groups.setdefault(find(index), []).append(index)
-    return sorted(groups.values(), key=lambda members: members[0])
+_Cells = list[tuple[tuple[Ivs, ...], tuple[int, ...]]]
 
 
-def _refine_group(entries: list[tuple[Region, list[T]]]) -> list[tuple[Region, list[T]]]:
-    slots: list[_Slot[T]] = []
-    for region, labels in entries:
-        pending = [region]
-        updated: list[_Slot[T]] = []
-        for slot in slots:
-            hit = slot.region.intersect(region)
-            if hit is None:
-                updated.append(slot)
-                continue
-            updated.append(_Slot(hit, slot.labels + labels))
-            updated.extend(_Slot(rest, slot.labels) for rest in slot.region.minus(region))
-            pending = [piece for part in pending for piece in part.minus(slot.region)]
-        updated.extend(_Slot(part, list(labels)) for part in pending)
-        slots = updated
-    return [(slot.region, slot.labels) for slot in slots]
+def _sweep(regions: list[Region], members: tuple[int, ...], dimension: int) -> _Cells:
+    """The cells of ``members``' regions from ``dimension`` on: each the values (per
+    dimension) that the same members cover, with those members in order."""
+    if dimension == len(Region._fields):
+        return [((), members)]
+    if len(members) == 1:
+        return [(tuple(regions[members[0]][dimension:]), members)]
+    starts: dict[int, list[int]] = {}
+    ends: dict[int, list[int]] = {}
+    for index in members:
+        for low, high in regions[index][dimension]:
+            starts.setdefault(low, []).append(index)
+            ends.setdefault(high + 1, []).append(index)
+    points = sorted(starts.keys() | ends.keys())
+    active: dict[int, int] = {}  # member -> how many of its intervals hold the point
+    by_cover: dict[frozenset[int], list[tuple[int, int]]] = {}
+    for at, value in enumerate(points[:-1]):
+        for index in ends.get(value, ()):
+            active[index] -= 1
+            if not active[index]:
+                del active[index]
+        for index in starts.get(value, ()):
+            active[index] = active.get(index, 0) + 1
+        if active:
+            by_cover.setdefault(frozenset(active), []).append((value, points[at + 1] - 1))
+    cells: _Cells = []
+    for cover, intervals in by_cover.items():
+        values = ranges.normalize(intervals)
+        for rest, covering in _sweep(regions, tuple(sorted(cover)), dimension + 1):
+            cells.append(((values, *rest), covering))
+    return cells

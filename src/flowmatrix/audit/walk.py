@@ -9,6 +9,8 @@ branches (it holds / it does not), each carrying that assumption.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 from flowmatrix.audit.ir import Chain, Ruleset
@@ -18,6 +20,17 @@ from flowmatrix.errors import UserError
 MAX_DEPTH = 64
 
 Result = list[tuple[Region, Outcome]]
+
+
+class WalkTooFine(Exception):
+    """A bounded walk (``Walker.bounded``) split its region into more work than allowed."""
+
+
+class Steps:
+    """What a bounded walk may still do (``left``, below zero once it gave up)."""
+
+    def __init__(self, left: int) -> None:
+        self.left = left
 
 
 class Hit(NamedTuple):
@@ -35,6 +48,19 @@ class Walker(ABC):
 
     def __init__(self, ruleset: Ruleset) -> None:
         self.ruleset = ruleset
+        self._steps: Steps | None = None
+
+    @contextmanager
+    def bounded(self, steps: int) -> Iterator[Steps]:
+        """Walks inside give up (``WalkTooFine``) after ``steps`` pieces of work, for
+        questions whose answer is only worth a bounded cost (a rule's exact reach); what
+        is left of the allowance is in the ``Steps`` it yields."""
+        saved = self._steps
+        self._steps = allowance = Steps(steps)
+        try:
+            yield allowance
+        finally:
+            self._steps = saved
 
     @abstractmethod
     def cursor(self, chain: Chain, ctx: Ctx, region: Region) -> Any:
@@ -81,6 +107,10 @@ class Walker(ABC):
         ]
         stack = [(0, region, cursor, ctx, (), (), False)]
         while stack:
+            if self._steps is not None:
+                self._steps.left -= 1
+                if self._steps.left < 0:
+                    raise WalkTooFine
             pos, part, cur, pctx, trace, assumed, untracked = stack.pop()
             hit = self.next_hit(chain, pctx, part, cur, pos)
             if hit is None:

@@ -117,6 +117,16 @@ def audit_command(
             help="Client source ports assumed for requests.",
         ),
     ] = "1024-65535",
+    parts: Annotated[
+        int,
+        typer.Option(
+            "--parts",
+            metavar="N",
+            min=0,
+            help="Parts listed per flow, the blocked first (0: all). A ruleset of host "
+            "rules cuts a flow into thousands; its status counts them all.",
+        ),
+    ] = 64,
     lang: opt.LangOpt = opt.Language.en,
     catalog: opt.CatalogOpt = None,
     output: opt.OutputOpt = None,
@@ -149,6 +159,7 @@ def audit_command(
         nft_reader=nft_reader.value,
         source_ports=source_ports,
         context=context,
+        parts_listed=parts,
     )
     emit_as(
         fmt,
