@@ -231,6 +231,9 @@ def test_parts_beyond_the_limit_are_counted_in_every_format(run_cli: Any, tmp_pa
     assert "2 more parts (2 depends; --parts 0 lists them all)" in table
     csv_out = run_cli(*args, "-f", "csv").stdout
     assert "2 more parts (2 depends" in csv_out
+    sarif = json.loads(run_cli(*args, "-f", "sarif").stdout)
+    texts = [r["message"]["text"] for r in sarif["runs"][0]["results"]]
+    assert any(t.startswith("XM-DEV-05.1 ") and "2 more parts (2 depends" in t for t in texts)
     assert run_cli("audit", "-F", "fw-back", "-r", str(rules), "--parts", "-1").code == 2
     default = inspect.signature(audit_command).parameters["parts"].default
     assert default == PARTS_LISTED

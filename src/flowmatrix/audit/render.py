@@ -182,13 +182,6 @@ def to_document(report: AuditReport) -> dict[str, Any]:
     }
 
 
-def _more_parts(flow: FlowResult) -> str:
-    """What a flow does not list: '1,800 more parts (9 blocked, 1,791 depends)'."""
-    counts = ", ".join(f"{count:,} {status}" for status, count in flow.more_parts)
-    total = sum(count for _, count in flow.more_parts)
-    return f"{total:,} more parts ({counts}; --parts 0 lists them all)"
-
-
 def _decision(part: Part) -> str:
     texts = list(dict.fromkeys(f.decision for f in part.fates))
     if part.more_fates:
@@ -243,7 +236,7 @@ def csv_rows(report: AuditReport) -> list[dict[str, Any]]:
                 }
             )
         if flow.more_parts:
-            rows.append({**base, "decision": _more_parts(flow)})
+            rows.append({**base, "decision": flow.unlisted})
     return rows
 
 
@@ -297,7 +290,7 @@ def _decided(flow: FlowResult) -> str:
     if hidden > 0:
         text += f"; and {hidden} other decision(s)"
     if flow.more_parts:
-        text += f"; {_more_parts(flow)}"
+        text += f"; {flow.unlisted}"
     return text
 
 
@@ -334,7 +327,7 @@ def _details(console: Any, report: AuditReport, escape: Any, limit: int) -> None
                 escape(f"{where}: and {len(shown) - limit} more listed in -f json and -f csv")
             )
         if flow.more_parts:
-            console.print(escape(f"{where}: {_more_parts(flow)}"))
+            console.print(escape(f"{where}: {flow.unlisted}"))
     fixes = [(flow, fix) for flow in report.flows if flow.required for fix in flow.fixes]
     if fixes:
         console.print("\n[bold]Fixes[/]" if console.color_system else "\nFixes")

@@ -150,6 +150,15 @@ class FlowResult:
     def is_finding(self) -> bool:
         return self.required and self.status in ("blocked", "partial")
 
+    @property
+    def unlisted(self) -> str:
+        """What the flow does not list: '1,800 more parts (9 blocked, 1,791 depends; ...)'."""
+        if not self.more_parts:
+            return ""
+        counts = ", ".join(f"{count:,} {status}" for status, count in self.more_parts)
+        total = sum(count for _, count in self.more_parts)
+        return f"{total:,} more parts ({counts}; --parts 0 lists them all)"
+
 
 @dataclass(frozen=True, slots=True)
 class WideRule:

@@ -78,6 +78,8 @@ def to_sarif(report: AuditReport) -> dict[str, Any]:
                 if flow.fixes:
                     text += "; fix: " + " ; ".join(f.command for f in flow.fixes)
                 results.append(_result(rule_id, text, *where))
+        if flow.more_parts:  # their deciding rules are not located here
+            results.append(_result(rule_id, f"{named}: {flow.unlisted}", file, None))
     for wide in report.wide_rules:
         results.append(
             _result(
