@@ -234,3 +234,31 @@ def test_a_flow_lists_its_blocked_parts_first_and_counts_the_others() -> None:
     assert part.status == "blocked" and part.sources == "10.10.98.0/24"
     assert capped.more_parts == (("depends", 2),)
     assert capped.status == whole.status == "partial" and capped.fixes == whole.fixes
+
+
+def test_what_the_audit_finds_does_not_depend_on_the_parts_listed(tmp_path: Path) -> None:
+    """Statuses, fixes, wide and unused rules count every part, listed or not (here a
+    dual-stack ruleset with an unused accept rule of each family)."""
+    from flowmatrix.rules import Scope, generate
+
+    plan = load_plan("example:enterprise-dual-stack")
+    text = generate(plan, Scope("firewall", "edge"), "nftables").text
+    extra = (
+        "\t\tip6 daddr 2001:db8:ffff::1 tcp dport 6000 accept\n"
+        "\t\tip daddr 192.0.2.77 tcp dport 6000 accept\n"
+    )
+    ruleset = tmp_path / "edge.nft"
+    ruleset.write_text(
+        text.replace("\t\tct state invalid drop\n", "\t\tct state invalid drop\n" + extra, 1)
+    )
+    reports = [
+        audit(None, plan=plan, ruleset=ruleset, firewall="edge", nft_reader="text", parts_listed=n)
+        for n in (0, 1)
+    ]
+    whole, capped = reports
+    assert sum(len(f.parts) for f in capped.flows) < sum(len(f.parts) for f in whole.flows)
+    assert [u.text for u in whole.unused_rules] == [u.text for u in capped.unused_rules]
+    assert {u.text for u in whole.unused_rules} == {line.strip() for line in extra.splitlines()}
+    assert whole.wide_rules == capped.wide_rules and whole.notes == capped.notes
+    for a, b in zip(whole.flows, capped.flows, strict=True):
+        assert (a.flow_id, a.status, a.fixes) == (b.flow_id, b.status, b.fixes)

@@ -138,8 +138,8 @@ def _merged_note(group: list[_Placed]) -> str | None:
     places = sorted({_position(placed): placed for placed, _, _ in group}.items())
     if len(places) < 2:
         return None
-    last = places[-1][1].text
-    return f"one rule for {len(places)} places that drop parts of the flow ({places[0][1].text} ... {last})"
+    first, last = places[0][1].text, places[-1][1].text
+    return f"one rule for {len(places)} places that drop parts of the flow ({first} ... {last})"
 
 
 def _join_notes(*notes: str | None) -> str | None:

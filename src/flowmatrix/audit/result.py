@@ -9,12 +9,12 @@ from flowmatrix.audit.ir import Problem, Rule
 from flowmatrix.audit.ranges import Ivs
 
 FATES_LISTED = 8
+"""A part lists at most this many fates (the count of the others is given): output stays
+bounded however many unevaluated conditions a path meets."""
 PARTS_LISTED = 64
 """Parts a flow lists by default (the blocked first, then the undecided, then the
 allowed): a ruleset of thousands of host rules cuts an Internet flow into thousands of
 parts, each decided by its own rule; the flow's status counts them all."""
-"""A part lists at most this many fates (the count of the others is given): output stays
-bounded however many unevaluated conditions a path meets."""
 FlowStatus = Literal["allowed", "blocked", "partial", "depends", "unresolved"]
 
 

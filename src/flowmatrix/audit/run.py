@@ -117,7 +117,7 @@ def audit_plan(
             walker,
             parts_listed,
         )
-        families.update(p.family for p in result.parts)
+        families.update(ctx.family for ctx, cells in found if cells)  # listed or not
         if stage_notes.get((flow.id, port)):
             result = replace(result, notes=result.notes + tuple(stage_notes[(flow.id, port)]))
         results.append(result)
@@ -364,12 +364,12 @@ def _collect(
         need.flows.setdefault(f"{flow.id}/{flow.protocol}/{port}", None)
 
 
-def _status(found: set[str]) -> FlowStatus:
-    if not found:
+def _status(statuses: set[str]) -> FlowStatus:
+    if not statuses:
         return "unresolved"
-    if "blocked" in found:
-        return "blocked" if found == {"blocked"} else "partial"
-    if "depends" in found:
+    if "blocked" in statuses:
+        return "blocked" if statuses == {"blocked"} else "partial"
+    if "depends" in statuses:
         return "depends"
     return "allowed"
 

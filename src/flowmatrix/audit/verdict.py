@@ -92,7 +92,9 @@ def distinct_results(results: list[PathResult]) -> list[PathResult]:
     return [result for _, result in best.values()]
 
 
-def _history(result: PathResult | None) -> tuple[object, ...]:
+def _history(
+    result: PathResult | None,
+) -> tuple[tuple[tuple[int, bool], ...], tuple[object, ...]]:
     """A leg's assumptions and traces: breaks ties between equally likely alternatives
     the same way whatever order they come in."""
     if result is None:
@@ -134,16 +136,9 @@ def _rank(alternative: Alternative) -> _Ranked:
     status = alternative.status
     last = request if status == "allowed" or reply is None else reply
     key = (status, alternative.blocked_leg, ending(last))
-    asked = request.assumptions
-    answered = () if reply is None else reply.assumptions
-    rank = (
-        sum(holds for _, holds in asked) + sum(holds for _, holds in answered),
-        asked,
-        tuple(d.outcome.trace for d in request.decisions),
-        answered,
-        () if reply is None else tuple(d.outcome.trace for d in reply.decisions),
-    )
-    return key, rank
+    asked, answered = _history(request), _history(reply)
+    held_true = sum(holds for _, holds in asked[0]) + sum(holds for _, holds in answered[0])
+    return key, (held_true, *asked, *answered)
 
 
 def request_context(family: int, proto: int, iif: str | None, oif: str | None, path: Path) -> Ctx:
