@@ -41,7 +41,10 @@ class PathResult(NamedTuple):
 
     @property
     def assumptions(self) -> tuple[tuple[int, bool], ...]:
-        return tuple(a for d in self.decisions for a in d.outcome.assumptions)
+        decisions = self.decisions
+        if len(decisions) == 1:  # most paths: one deciding chain
+            return decisions[0].outcome.assumptions
+        return tuple(a for d in decisions for a in d.outcome.assumptions)
 
     @property
     def decider(self) -> Decision | None:

@@ -8,6 +8,7 @@ that disagree (an unevaluated condition decides) is "depends".
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Literal, NamedTuple, TypeVar
 
 from flowmatrix.audit import ranges
@@ -66,9 +67,13 @@ class Cell(NamedTuple):
         return found.pop() if len(found) == 1 else "depends"
 
 
+_HOLDS = itemgetter(1)
+"""Of an assumption ``(uid, holds)``: whether it was assumed true."""
+
+
 def held(result: PathResult | None) -> int:
     """How many unevaluated conditions a leg assumes true."""
-    return 0 if result is None else sum(holds for _, holds in result.assumptions)
+    return 0 if result is None else sum(map(_HOLDS, result.assumptions))
 
 
 def ending(result: PathResult) -> tuple[object, ...]:
@@ -102,43 +107,67 @@ def _history(
     return (result.assumptions, tuple(d.outcome.trace for d in result.decisions))
 
 
-_Ranked = tuple[tuple[object, ...], tuple[object, ...]]
+class Ranks:
+    """Each alternative's ending (as a small number) and how many conditions it assumes
+    true, kept by identity for the cells of one flow, which share alternatives (the
+    caller keeps them alive). An ending is a nested tuple whose hash would be computed
+    again at every cell: its number is computed once. The histories that break ties are
+    computed only for the alternatives that tie."""
+
+    __slots__ = ("by_identity", "endings", "histories")
+
+    def __init__(self) -> None:
+        self.by_identity: dict[int, tuple[int, int]] = {}
+        self.endings: dict[tuple[object, ...], int] = {}
+        self.histories: dict[int, tuple[object, ...]] = {}
+
+    def of(self, alternative: Alternative) -> tuple[int, int]:
+        """(ending number, conditions assumed true)."""
+        known = self.by_identity.get(id(alternative))
+        if known is None:
+            request, reply = alternative.request, alternative.reply
+            status = alternative.status
+            last = request if status == "allowed" or reply is None else reply
+            key = (status, alternative.blocked_leg, ending(last))
+            number = self.endings.setdefault(key, len(self.endings))
+            known = self.by_identity[id(alternative)] = (number, held(request) + held(reply))
+        return known
+
+    def history(self, alternative: Alternative) -> tuple[object, ...]:
+        """Both legs' assumptions and traces: the same winner whatever the order."""
+        known = self.histories.get(id(alternative))
+        if known is None:
+            known = (*_history(alternative.request), *_history(alternative.reply))
+            self.histories[id(alternative)] = known
+        return known
 
 
 def distinct_alternatives(
-    alternatives: list[Alternative], ranked: dict[int, _Ranked] | None = None
+    alternatives: list[Alternative], ranks: Ranks | None = None
 ) -> tuple[Alternative, ...]:
     """The distinct fates of a cell: one alternative per way it ends (status, the leg
     that decides and its deciding rule), the one assuming the fewest conditions true.
 
     Unevaluated conditions that do not decide multiply the histories, not the ends: n of
     them on a path make up to 2^n alternatives that end a handful of ways. A "depends"
-    verdict lists those ways (never one of them as the answer), computed once.
-
-    ``ranked`` keeps each alternative's (ending, rank) by identity, for the cells of one
-    flow that share alternatives (the caller keeps the alternatives alive)."""
-    best: dict[tuple[object, ...], tuple[tuple[object, ...], Alternative]] = {}
+    verdict lists those ways (never one of them as the answer), computed once."""
+    ranks = ranks or Ranks()
+    rank_of = ranks.of
+    best: dict[int, tuple[int, Alternative]] = {}
     for alternative in alternatives:
-        known = None if ranked is None else ranked.get(id(alternative))
-        if known is None:
-            known = _rank(alternative)
-            if ranked is not None:
-                ranked[id(alternative)] = known
-        key, rank = known
+        key, held_true = rank_of(alternative)
         found = best.get(key)
-        if found is None or rank < found[0]:
-            best[key] = (rank, alternative)
+        if (
+            found is None
+            or held_true < found[0]
+            or (
+                held_true == found[0]
+                and found[1] is not alternative
+                and ranks.history(alternative) < ranks.history(found[1])
+            )
+        ):
+            best[key] = (held_true, alternative)
     return tuple(alternative for _, alternative in best.values())
-
-
-def _rank(alternative: Alternative) -> _Ranked:
-    request, reply = alternative.request, alternative.reply
-    status = alternative.status
-    last = request if status == "allowed" or reply is None else reply
-    key = (status, alternative.blocked_leg, ending(last))
-    asked, answered = _history(request), _history(reply)
-    held_true = sum(holds for _, holds in asked[0]) + sum(holds for _, holds in answered[0])
-    return key, (held_true, *asked, *answered)
 
 
 def request_context(family: int, proto: int, iif: str | None, oif: str | None, path: Path) -> Ctx:
@@ -183,9 +212,9 @@ def evaluate_flow(walker: Walker, path: Path, ctx: Ctx, region: Region) -> list[
             continue
         for reply_part, reply in evaluate_path(walker, back_path, back, part.mirrored()):
             pieces.append((reply_part.mirrored(), Alternative(result, reply)))
-    ranked: dict[int, _Ranked] = {}  # ``pieces`` keeps the alternatives alive
+    ranks = Ranks()  # ``pieces`` keeps the alternatives alive
     return [
-        Cell(cell, ctx.iif, ctx.oif, distinct_alternatives(labels, ranked))
+        Cell(cell, ctx.iif, ctx.oif, distinct_alternatives(labels, ranks))
         for cell, labels in refine(pieces)
     ]
 
