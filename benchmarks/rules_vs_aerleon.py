@@ -44,8 +44,9 @@ from harness import Side, compare, console_script, print_comparison
 from flowmatrix.catalog import load_catalog
 from flowmatrix.model import Plan
 from flowmatrix.plan import build_plan
+from flowmatrix.portset import PortSet
 from flowmatrix.rules import Scope, generate
-from flowmatrix.rules.objects import ObjectNames, port_ranges, ports_key
+from flowmatrix.rules.objects import ObjectNames, ports_key
 from flowmatrix.rules.select import select
 from flowmatrix.rules.text import comment, identifier, label
 from flowmatrix.site import Site
@@ -123,12 +124,12 @@ def aerleon_policy(plan: Plan) -> tuple[dict[str, Any], dict[str, Any]]:
     """The same flows as one aerleon nftables filter: one term per flow."""
     selection = select(plan, Scope("firewall", "core"))
     networks: ObjectNames[tuple[str, ...]] = ObjectNames()
-    services: ObjectNames[tuple[str, tuple[int, ...]]] = ObjectNames()
+    services: ObjectNames[tuple[str, PortSet]] = ObjectNames()
     terms = []
     for spec in selection.specs:
         if not spec.renderable:
             continue
-        ports = tuple(sorted(set(spec.flow.ports)))
+        ports = spec.flow.ports
         term: dict[str, Any] = {
             "name": label(spec.flow.id, 40),
             "protocol": spec.flow.protocol,
@@ -153,10 +154,7 @@ def aerleon_policy(plan: Plan) -> tuple[dict[str, Any], dict[str, Any]]:
     definitions = {
         "networks": {n: {"values": [{"address": a} for a in v]} for n, v in networks.items()},
         "services": {
-            n: [
-                {"port": str(a) if a == b else f"{a}-{b}", "protocol": p}
-                for a, b in port_ranges(ports)
-            ]
+            n: [{"port": str(a) if a == b else f"{a}-{b}", "protocol": p} for a, b in ports.ranges]
             for n, (p, ports) in services.items()
         },
     }

@@ -134,7 +134,7 @@ def plan_rows(plan: Plan) -> list[dict[str, str]]:
             "destination_zone": f.destination.zone,
             "destination_addresses": _end_text(f.destination),
             "protocol": f.protocol,
-            "ports": ",".join(map(str, f.ports)),
+            "ports": f.ports.text(","),
             "firewalls": " > ".join(f.firewalls) or "-",
             "status": status_text(f),
             "description": f.description,

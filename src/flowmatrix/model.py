@@ -10,11 +10,15 @@ from dataclasses import dataclass, field
 from itertools import chain
 from typing import TYPE_CHECKING, Any, Literal
 
+from flowmatrix.portset import PortSet
+
 if TYPE_CHECKING:
     from flowmatrix.catalog import Catalog, Lang
     from flowmatrix.site import Site
 
 Protocol = Literal["tcp", "udp"]
+NO_PORTS = PortSet()
+"""No port: a flow none of whose ports speaks TLS."""
 
 
 class PickledByFields:
@@ -89,7 +93,7 @@ class ProxyLeg(PickledByFields):
     """The proxy's port (what clients connect to)."""
     names: tuple[str, ...]
     """The names the proxy lets this flow reach (its allow-list: ``dstdomain``)."""
-    ports: tuple[int, ...]
+    ports: PortSet
     """The ports the proxy reaches them on."""
 
 
@@ -104,7 +108,8 @@ class Flow(PickledByFields):
     source: FlowEnd
     destination: FlowEnd
     protocol: Protocol
-    ports: tuple[int, ...]
+    ports: PortSet
+    """Kept as ranges: ``1-65535`` is one range, not 65,535 numbers."""
     firewalls: tuple[str, ...]
     """Firewalls crossed, in order from source to destination (empty: same zone)."""
     description: str
@@ -116,7 +121,7 @@ class Flow(PickledByFields):
     status: str = "current"
     """Catalog status of the requirement: current, obsolete, legacy, odd."""
     notes: tuple[str, ...] = ()
-    tls_ports: tuple[int, ...] = ()
+    tls_ports: PortSet = NO_PORTS
     """The ports of the flow that speak TLS (all of them when ``tls``)."""
     requested: bool = True
     """Whether the flow is to be opened. False for an obsolete or legacy flow the site does

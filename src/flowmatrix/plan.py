@@ -8,7 +8,8 @@ from dataclasses import dataclass, field, replace
 
 from flowmatrix.catalog import Catalog, Lang, NetScalerAddress, Requirement, Role
 from flowmatrix.errors import UserError
-from flowmatrix.model import Flow, FlowEnd, HostRef, Plan, Protocol, ProxyLeg, Skipped
+from flowmatrix.model import NO_PORTS, Flow, FlowEnd, HostRef, Plan, Protocol, ProxyLeg, Skipped
+from flowmatrix.portset import PortSet
 from flowmatrix.site import Host, Site, SiteFlow, parse_network
 from flowmatrix.topology import FirewallGraph, ZoneIndex
 
@@ -47,7 +48,7 @@ class _Planner:
     _ends: dict[tuple[str, str | None, str | None, bool], list[FlowEnd]] = field(
         default_factory=dict
     )
-    _upstream: set[tuple[str, int, int, Protocol, tuple[int, ...]]] = field(default_factory=set)
+    _upstream: set[tuple[str, int, int, Protocol, PortSet]] = field(default_factory=set)
     """Proxy upstream flows made: one per requirement, proxy end, names end and ports."""
     proxy_ends: list[FlowEnd] = field(init=False)
     proxy_label: str = field(init=False, default="")
@@ -230,7 +231,7 @@ class _Planner:
         if req.condition is not None and not self.features.get(req.condition, False):
             self.skipped.append(Skipped(req.id, f"feature '{req.condition}' is off"))
             return
-        ports = req.chosen_ports(self.site.choices.get(req.id))
+        ports = PortSet.of(req.chosen_ports(self.site.choices.get(req.id)))
         notes = tuple(n.get(self.lang) for n in req.notes)
         if req.replacement is not None:
             notes += (req.replacement.description.get(self.lang),)
@@ -265,7 +266,7 @@ class _Planner:
                         service=req.service,
                         status=req.status,
                         notes=notes,
-                        tls_ports=tuple(p for p in ports if req.tls_on(p)),
+                        tls_ports=PortSet.of(p for p in ports if req.tls_on(p)),
                         requested=requested,
                     )
         for reason in dict.fromkeys(missing):
@@ -287,12 +288,12 @@ class _Planner:
                 sources,
                 destinations,
                 protocol,
-                flow.ports,
+                flow.port_set,
                 flow.description or f"{flow.source} -> {flow.destination}",
                 service=flow.service,
                 status="current",
                 notes=(),
-                tls_ports=flow.ports if flow.tls else (),
+                tls_ports=flow.port_set if flow.tls else NO_PORTS,
             )
         if made == 0:
             self.skipped.append(Skipped(req_id, "source and destination are the same single host"))
@@ -308,13 +309,13 @@ class _Planner:
         sources: Sequence[FlowEnd],
         destinations: Sequence[FlowEnd],
         protocol: Protocol,
-        ports: tuple[int, ...],
+        ports: PortSet,
         description: str,
         *,
         service: str | None,
         status: str,
         notes: tuple[str, ...],
-        tls_ports: tuple[int, ...],
+        tls_ports: PortSet,
         requested: bool = True,
     ) -> int:
         made = 0
@@ -345,7 +346,7 @@ class _Planner:
         source: FlowEnd,
         destination: FlowEnd,
         protocol: Protocol,
-        ports: tuple[int, ...],
+        ports: PortSet,
         traits: _FlowTraits,
     ) -> int:
         """source -> proxy:port and proxy -> the names, each leg serving ``req_id``."""
@@ -363,8 +364,8 @@ class _Planner:
                     source,
                     proxy_end,
                     "tcp",
-                    (proxy.port,),
-                    replace(traits, service=None, tls_ports=(), notes=(*traits.notes, note)),
+                    PortSet.of((proxy.port,)),
+                    replace(traits, service=None, tls_ports=NO_PORTS, notes=(*traits.notes, note)),
                     client,
                 )
             key = (req_id, id(proxy_end), id(destination), protocol, ports)
@@ -392,7 +393,7 @@ class _Planner:
         source: FlowEnd,
         destination: FlowEnd,
         protocol: Protocol,
-        ports: tuple[int, ...],
+        ports: PortSet,
         traits: _FlowTraits,
         proxy: ProxyLeg | None = None,
     ) -> int:
@@ -432,7 +433,7 @@ class _Planner:
                 firewalls=firewalls,
                 description=traits.description,
                 service=traits.service,
-                tls=bool(tls_ports) and set(tls_ports) == set(ports),
+                tls=bool(tls_ports) and tls_ports == ports,
                 status=traits.status,
                 notes=flow_notes,
                 tls_ports=tls_ports,
@@ -451,7 +452,7 @@ class _FlowTraits:
     service: str | None
     status: str
     notes: tuple[str, ...]
-    tls_ports: tuple[int, ...]
+    tls_ports: PortSet
     requested: bool
 
 

@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from flowmatrix.portset import PortSet, parse_port_range
 from flowmatrix.yamlio import HintedValueError
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -100,6 +101,31 @@ Port = Annotated[
     AfterValidator(_check_port),
     WithJsonSchema({"type": "integer", "minimum": 1, "maximum": 65535}),
 ]
+
+
+def _check_port_item(value: int | str) -> int | str:
+    if isinstance(value, int):
+        return _check_port(value)
+    try:
+        parse_port_range(value)
+    except ValueError as exc:
+        raise HintedValueError(str(exc), "write a port (443) or a range (5228-5230)") from None
+    return value
+
+
+PortItem = Annotated[
+    int | str,
+    AfterValidator(_check_port_item),
+    WithJsonSchema(
+        {
+            "oneOf": [
+                {"type": "integer", "minimum": 1, "maximum": 65535},
+                {"type": "string", "pattern": r"^\s*[0-9]{1,5}\s*(-\s*[0-9]{1,5}\s*)?$"},
+            ]
+        }
+    ),
+]
+"""A port (443) or an inclusive range of ports ("5228-5230")."""
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -225,10 +251,19 @@ class SiteFlow(_Strict):
     source: str = Field(description="role id or host name")
     destination: str = Field(description="role id or host name")
     protocols: tuple[Literal["tcp", "udp"], ...] = Field(default=("tcp",), min_length=1)
-    ports: tuple[Port, ...] = Field(min_length=1)
+    ports: tuple[PortItem, ...] = Field(
+        min_length=1, description="ports (443) and ranges of ports (5228-5230)"
+    )
     description: str = ""
     tls: bool = False
     service: str | None = None
+
+    @property
+    def port_set(self) -> PortSet:
+        """The flow's ports, ranges kept as ranges."""
+        return PortSet(
+            (item, item) if isinstance(item, int) else parse_port_range(item) for item in self.ports
+        )
 
 
 class Proxy(_Strict):

@@ -115,3 +115,64 @@ def test_every_planned_flow_is_allowed_by_iptables_or_ip6tables(
             for port in f.ports
         }
         assert wanted - allowed == set(), firewall.name
+
+
+RANGED = """
+flows:
+  - name: bulk
+    source: admins
+    destination: xms1
+    protocols: [tcp, udp]
+    ports: [443, 20000-20999, "5900-5910"]
+    description: ranges written as ranges
+"""
+
+
+@pytest.fixture(scope="module")
+def ranged_plan(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Plan]:
+    site = tmp_path_factory.mktemp("ranged") / "site.yaml"
+    text = (Path(__file__).parents[2] / "src/flowmatrix/examples/default.yaml").read_text()
+    site.write_text(text + RANGED, "utf-8")
+    return site, load_plan(site)
+
+
+def test_port_ranges_stay_ranges_from_the_site_to_the_rules(
+    ranged_plan: tuple[Path, Plan],
+) -> None:
+    _, plan = ranged_plan
+    bulk = [f for f in plan.flows if f.requirement == "SITE-bulk"]
+    assert bulk and {f.ports.ranges for f in bulk} == {((443, 443), (5900, 5910), (20000, 20999))}
+    assert all(len(f.ports) == 1012 for f in bulk)
+    nft = generate(plan, Scope("firewall", "fw-back"), "nftables").text
+    assert "elements = { 443, 5900-5910, 20000-20999 }" in nft
+    assert "tcp dport @ports_443_5900_5910_20000_20999" in nft
+    ipt = generate(plan, Scope("firewall", "fw-back"), "iptables").text
+    assert "--dports 443,5900:5910,20000:20999" in ipt
+
+
+@pytest.mark.parametrize("target", ["nftables", "iptables"])
+def test_port_ranges_audit_clean(
+    tmp_path: Path, ranged_plan: tuple[Path, Plan], run_cli, target: str
+) -> None:
+    site, plan = ranged_plan
+    out = generate(plan, Scope("firewall", "fw-back"), target)
+    assert not out.errors, out.errors
+    path = tmp_path / f"fw-back.{target}"
+    path.write_text(out.text, "utf-8")
+    report = audit(None, ruleset=path, firewall="fw-back", plan=plan, nft_reader="text")
+    _check(report, plan, target)
+    bulk = [r for r in report.flows if r.flow_id.startswith("SITE-bulk")]
+    assert len(bulk) == 2 * 1012 and {r.status for r in bulk} == {"allowed"}
+    cli = run_cli("audit", str(site), "-F", "fw-back", "-r", str(path), "--format", "json")
+    assert cli.code == 0, cli
+
+
+@pytest.mark.kernel
+def test_port_ranges_read_back_from_the_kernel_audit_clean(
+    tmp_path: Path, ranged_plan: tuple[Path, Plan]
+) -> None:
+    _, plan = ranged_plan
+    path = tmp_path / "fw-back.nft"
+    path.write_text(generate(plan, Scope("firewall", "fw-back"), "nftables").text, "utf-8")
+    report = audit(None, ruleset=path, firewall="fw-back", plan=plan, nft_reader="kernel")
+    _check(report, plan, "nftables")

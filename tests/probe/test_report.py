@@ -6,6 +6,7 @@ import json
 import xml.etree.ElementTree as ET
 
 from flowmatrix.errors import ExitCode
+from flowmatrix.portset import PortSet
 from flowmatrix.probe import report as verify_render
 from flowmatrix.probe.listen import FlowArrival, ListenEvent, ListenReport
 from flowmatrix.probe.listen_report import event_line, report_dict
@@ -117,7 +118,7 @@ def test_listen_event_lines() -> None:
 
 
 def test_listen_json_document() -> None:
-    arrival = FlowArrival("A.1", "A", "xenmobile", "udp", (514,), True, 0, ())
+    arrival = FlowArrival("A.1", "A", "xenmobile", "udp", PortSet.of((514,)), True, 0, ())
     document = report_dict(ListenReport("role syslog-server", 0.0, 1.0, (), (), (arrival,)))
     assert document["format"] == "flowmatrix-listen/1"
     assert document["summary"]["missing"] == 1

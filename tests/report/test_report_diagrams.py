@@ -17,7 +17,7 @@ from report_support import HOSTILE, HOSTILE_TEXT, need_graphviz
 from flowmatrix.errors import UserError
 from flowmatrix.model import Plan
 from flowmatrix.report.api import diagram_svg, make_report
-from flowmatrix.report.diagram import Diagram, Edge, Node, Zone, build_diagram, port_ranges
+from flowmatrix.report.diagram import Diagram, Edge, Node, Zone, build_diagram
 from flowmatrix.report.dot import quote, to_dot
 from flowmatrix.report.graphviz import sanitise_svg
 from flowmatrix.report.mermaid import to_mermaid
@@ -55,11 +55,6 @@ def _graphviz(dot_binary: str, text: str, fmt: str) -> str:
 def _svg_texts(svg: str) -> list[str]:
     root = ET.fromstring(svg[svg.index("<svg") :])
     return [el.text or "" for el in root.iter(f"{SVG}text")]
-
-
-def test_port_ranges() -> None:
-    assert port_ranges([443, 80, 5229, 5228, 5230, 80]) == "80, 443, 5228-5230"
-    assert port_ranges([]) == ""
 
 
 def test_diagram_groups_flows_per_role_and_zone(plan: Plan) -> None:

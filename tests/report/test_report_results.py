@@ -212,9 +212,9 @@ def _audit_file(plan: Plan, tmp_path: Path, firewall: str) -> Path:
 
 def test_real_audit_output_needs_every_firewall_of_the_path(plan: Plan, tmp_path: Path) -> None:
     back = _audit_file(plan, tmp_path, "fw-back")
-    inside = next(f for f in plan.flows if f.firewalls == ("fw-back",) and f.ports == (443,))
+    inside = next(f for f in plan.flows if f.firewalls == ("fw-back",) and tuple(f.ports) == (443,))
     across = next(
-        f for f in plan.flows if f.firewalls == ("fw-front", "fw-back") and f.ports == (443,)
+        f for f in plan.flows if f.firewalls == ("fw-front", "fw-back") and tuple(f.ports) == (443,)
     )
     closed = next(f for f in plan.flows if f.firewalls == ("fw-back",) and 443 not in f.ports)
     checks = read_results([back], plan)

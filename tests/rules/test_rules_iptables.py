@@ -6,6 +6,7 @@ import pytest
 
 from flowmatrix.model import Plan
 from flowmatrix.netns import Namespace
+from flowmatrix.portset import PortSet
 from flowmatrix.rules import Scope, generate
 from flowmatrix.rules.iptables import chain_name
 from flowmatrix.rules.validate import validate
@@ -63,7 +64,7 @@ def test_multiport_is_split_at_fifteen_entries(default_plan: Plan) -> None:
     from dataclasses import replace
 
     flow = default_plan.flow("XM-APP-16.1")
-    many = replace(flow, ports=tuple(range(1000, 1040, 2)))
+    many = replace(flow, ports=PortSet.of(range(1000, 1040, 2)))
     plan = replace(default_plan, flows=(many,))
     rules = accept_rules(generate(plan, Scope("firewall", "fw-back"), "iptables").text)
     assert len(rules) == 2

@@ -170,7 +170,7 @@ def test_an_internet_service_with_no_host_is_missing_not_widened(
 def test_the_proxy_carries_wildcards_and_squid_lists_them(run_cli: Any) -> None:
     plan = load_plan("example:enterprise-dual-stack")
     legs = [f for f in plan.flows if f.requirement == "XM-DEV-02"]
-    assert [(f.source.role, f.destination.role, f.ports) for f in legs] == [
+    assert [(f.source.role, f.destination.role, tuple(f.ports)) for f in legs] == [
         ("xenmobile", "web-proxy", (3128,)),
         ("web-proxy", "app-stores", (80, 443)),
     ]

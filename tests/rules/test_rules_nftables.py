@@ -8,6 +8,7 @@ import pytest
 
 from flowmatrix.model import Plan
 from flowmatrix.netns import Namespace
+from flowmatrix.portset import PortSet
 from flowmatrix.rules import Scope, generate
 from flowmatrix.rules.validate import validate
 
@@ -150,7 +151,7 @@ def test_a_port_list_of_one_rule_is_written_per_range(default_plan: Plan) -> Non
     from dataclasses import replace
 
     flow = default_plan.flow("XM-APP-16.1")
-    alone = replace(flow, ports=(1494, 2598, 5228, 5229, 5230))
+    alone = replace(flow, ports=PortSet.of((1494, 2598, 5228, 5229, 5230)))
     plan = replace(default_plan, flows=(alone,))
     lines = rule_lines(generate(plan, Scope("firewall", "fw-back"), "nftables").text)
     assert [line.split(" tcp dport ")[1].split()[0] for line in lines] == [

@@ -21,7 +21,7 @@ def journey_rows(journeys: tuple[JourneyFlows, ...], lang: Lang) -> list[dict[st
     rows = []
     for journey in journeys:
         flows = [
-            f"{f.id} {f.protocol}/{','.join(map(str, f.ports))}"
+            f"{f.id} {f.protocol}/{f.ports.text(',')}"
             + ("" if f.status not in {"obsolete", "legacy"} else f" ({f.status})")
             for f in journey.flows
         ]

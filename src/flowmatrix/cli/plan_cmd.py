@@ -88,7 +88,7 @@ def _flow_explanations(plan: Plan) -> list[str]:
         if flow.proxy is not None and flow.proxy.leg == "client":
             lines.append(
                 f"proxy {flow.id}: through {flow.proxy.proxy}:{flow.proxy.port} to "
-                f"{', '.join(flow.proxy.names)} on {','.join(map(str, flow.proxy.ports))}"
+                f"{', '.join(flow.proxy.names)} on {flow.proxy.ports.text(',')}"
             )
     return lines
 

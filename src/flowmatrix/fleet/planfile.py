@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from flowmatrix.model import Flow, FlowEnd, HostRef
+from flowmatrix.portset import PortSet
 
 FORMAT = "flowmatrix-fleet-plan"
 FORMAT_VERSION = 1
@@ -95,12 +96,12 @@ def _strings(values: Sequence[Any], where: str) -> tuple[str, ...]:
     return tuple(values)
 
 
-def _ports(values: Any, where: str) -> tuple[int, ...]:
+def _ports(values: Any, where: str) -> PortSet:
     if not isinstance(values, list) or not all(
         isinstance(p, int) and not isinstance(p, bool) and 1 <= p <= 65535 for p in values
     ):
         raise PlanFileError(f"{where}: expected port numbers from 1 to 65535")
-    return tuple(values)
+    return PortSet.of(values)
 
 
 def _host(data: Any, where: str) -> HostRef:

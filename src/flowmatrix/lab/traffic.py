@@ -19,6 +19,7 @@ from typing import Any
 from flowmatrix.errors import UserError
 from flowmatrix.lab.cases import Case
 from flowmatrix.model import Flow, FlowEnd, HostRef, Plan
+from flowmatrix.portset import PortSet
 from flowmatrix.probe.listen import ListenEvent, ListenPort, ListenSession, ListenSetup
 from flowmatrix.probe.netns_thread import enter_netns
 from flowmatrix.probe.results import ProbeResult
@@ -63,7 +64,7 @@ def _synthetic_flow(case: Case) -> Flow:
             (HostRef(case.destination_label, (case.destination_address,)),),
         ),
         protocol=case.protocol,  # type: ignore[arg-type]
-        ports=(case.port,),
+        ports=PortSet.of((case.port,)),
         firewalls=case.firewalls,
         description=f"unplanned ({case.variant}) derived from {case.flow}",
     )

@@ -28,6 +28,7 @@ from typing import cast
 
 from flowmatrix.errors import UserError
 from flowmatrix.model import Flow, Plan
+from flowmatrix.portset import PortSet
 from flowmatrix.probe.local import IPAddress, is_local, local_addresses
 from flowmatrix.probe.marker import find_probe
 from flowmatrix.probe.targets import AUTO
@@ -103,7 +104,7 @@ class FlowArrival:
     requirement: str
     source_role: str
     protocol: str
-    ports: tuple[int, ...]
+    ports: PortSet
     listening: bool
     """At least one of its ports had a listener."""
     count: int

@@ -108,7 +108,7 @@ def _row(arrival: FlowArrival) -> dict[str, Any]:
         "requirement": arrival.requirement,
         "source": arrival.source_role,
         "protocol": arrival.protocol,
-        "ports": " ".join(str(p) for p in arrival.ports),
+        "ports": arrival.ports.text(" "),
         "listening": "yes" if arrival.listening else "no",
         "arrived": "yes" if arrival.arrived else "no",
         "count": arrival.count,

@@ -12,6 +12,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass
 
 from flowmatrix.model import Flow, Plan
+from flowmatrix.portset import PortRange, PortSet
 from flowmatrix.report.status import STATUSES, Checks, Status
 from flowmatrix.report.style import LOOKS
 
@@ -83,21 +84,6 @@ def edge_text(edge: Edge) -> str:
     """An edge's label with its status symbol (and the retired mark), as drawn."""
     text = f"{edge.label} {LOOKS[edge.status].symbol}"
     return f"{text} {RETIRED_MARK}" if edge.retired else text
-
-
-def port_ranges(ports: list[int]) -> str:
-    """``[80, 443, 5228, 5229, 5230]`` -> ``80, 443, 5228-5230``."""
-    parts: list[str] = []
-    values = sorted(set(ports))
-    start = prev = values[0] if values else 0
-    for port in [*values[1:], None]:
-        if port is not None and port == prev + 1:
-            prev = port
-            continue
-        parts.append(str(start) if start == prev else f"{start}-{prev}")
-        if port is not None:
-            start = prev = port
-    return ", ".join(parts) if values else ""
 
 
 def zone_levels(plan: Plan) -> dict[str, int]:
@@ -181,10 +167,10 @@ def build_diagram(plan: Plan, checks: Checks) -> Diagram:
 
 
 def _edge(edge_id: str, source: str, target: str, flows: list[Flow], checks: Checks) -> Edge:
-    ports: dict[str, list[int]] = defaultdict(list)
+    ports: dict[str, list[PortRange]] = defaultdict(list)
     for flow in flows:
-        ports[flow.protocol].extend(flow.ports)
-    label = " · ".join(f"{proto} {port_ranges(ports[proto])}" for proto in sorted(ports))
+        ports[flow.protocol].extend(flow.ports.ranges)
+    label = " · ".join(f"{proto} {PortSet(ports[proto]).text()}" for proto in sorted(ports))
     statuses = {checks.of(f).status for f in flows}
     worst = next(s for s in STATUSES if s in statuses)
     retired = all(f.status in ("obsolete", "legacy") for f in flows)

@@ -70,6 +70,9 @@ PAGE_SIZE = 250
 PAGE_SIZES = (100, 250, 1000)
 #: Site-specific flows listed one by one in the requirements section, at most.
 SITE_FLOWS_LISTED = 200
+#: The port filter offers each port of a range shorter than this, only the ends of a
+#: longer one (``1-65535`` would otherwise make 65,535 choices).
+PORT_CHOICES_PER_RANGE = 64
 
 
 def render_html(view: ReportView, diagram_svg: str, diagram_engine: str) -> str:
@@ -84,7 +87,10 @@ def render_html(view: ReportView, diagram_svg: str, diagram_engine: str) -> str:
     for flow in plan.flows:
         roles.setdefault(flow.source.role, flow.source.role_name)
         roles.setdefault(flow.destination.role, flow.destination.role_name)
-        ports.update(flow.ports)
+        for low, high in flow.ports.ranges:  # a long range offers its ends, not each port
+            ports.update(
+                range(low, high + 1) if high - low < PORT_CHOICES_PER_RANGE else (low, high)
+            )
     statuses = {s: status_label(s, lang) for s in STATUSES}
     site_flows_listed = len(view.site_flows) <= SITE_FLOWS_LISTED
     listed = {e.id for e in view.requirements}

@@ -28,7 +28,7 @@ def _blocking(row: FlowRow) -> str:
     flow = row.flow
     ports = [str(port) for port, status in row.check.ports if status == "failing"]
     where = f" at {', '.join(flow.firewalls)}" if flow.firewalls else ""
-    return f"{flow.id} {flow.protocol}/{','.join(ports or map(str, flow.ports))}{where}"
+    return f"{flow.id} {flow.protocol}/{','.join(ports) or flow.ports.text(',')}{where}"
 
 
 def journey_rows(plan: Plan, rows: Sequence[FlowRow]) -> tuple[JourneyRow, ...]:

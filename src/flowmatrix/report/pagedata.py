@@ -52,7 +52,8 @@ def record(row: FlowRow, href: str) -> list[Any]:
         row.source_addresses,
         flow.destination.role, flow.destination.role_name, flow.destination.zone,
         row.destination_hosts, row.destination_fqdns, row.destination_addresses,
-        flow.protocol, list(flow.ports), list(flow.firewalls), flow.description,
+        flow.protocol, [list(r) for r in flow.ports.ranges], list(flow.firewalls),
+        flow.description,
         catalog_key(flow.status, flow.requested),
     ]  # fmt: skip
 

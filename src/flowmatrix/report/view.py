@@ -139,7 +139,7 @@ def _row(flow: Flow, check: FlowCheck, any_text: str) -> FlowRow:
         destination_hosts=end_hosts(flow.destination),
         destination_addresses=end_addresses(flow.destination, any_text),
         destination_fqdns=", ".join(flow.destination.fqdns),
-        ports=", ".join(map(str, flow.ports)),
+        ports=flow.ports.text(),
         firewalls=" > ".join(flow.firewalls),
     )
 

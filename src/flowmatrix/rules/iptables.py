@@ -23,7 +23,6 @@ from flowmatrix import namesets
 from flowmatrix.rules.merge import MergedChain, PortRanges
 from flowmatrix.rules.model import Family, Finding, RuleSpec, Scope, Selection, Side
 from flowmatrix.rules.names import NameSet, name_sets
-from flowmatrix.rules.objects import port_ranges
 from flowmatrix.rules.text import comment, linux_interface, short_hash
 
 #: xt_comment keeps 256 bytes with the final NUL.
@@ -67,7 +66,7 @@ def _port_matches(spec: RuleSpec) -> list[tuple[str, PortRanges]]:
     """One port match per rule, with the ports it takes: ``-m tcp --dport N`` or
     multiport chunks of 15 entries."""
     proto = spec.flow.protocol
-    ranges = port_ranges(spec.flow.ports)
+    ranges = spec.flow.ports.ranges
     if len(ranges) == 1 and ranges[0][0] == ranges[0][1]:
         return [(f"-p {proto} -m {proto} --dport {ranges[0][0]}", tuple(ranges))]
     chunks: list[list[tuple[int, int]]] = [[]]

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 IDS_LIMIT = 90
 
 PortRanges = tuple[tuple[int, int], ...]
-"""Inclusive destination port ranges, sorted and disjoint (``objects.port_ranges``)."""
+"""Inclusive destination port ranges, sorted and disjoint (``PortSet.ranges``)."""
 
 
 @dataclass

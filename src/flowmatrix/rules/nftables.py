@@ -27,10 +27,11 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 
 from flowmatrix import namesets
+from flowmatrix.portset import PortSet
 from flowmatrix.rules.merge import MergedChain, PortRanges
 from flowmatrix.rules.model import Chain, Family, RuleSpec, Selection, Side
 from flowmatrix.rules.names import NameSet, pinned_comments
-from flowmatrix.rules.objects import ObjectNames, port_ranges, ports_key
+from flowmatrix.rules.objects import ObjectNames, ports_key
 from flowmatrix.rules.resolve import Answer
 from flowmatrix.rules.text import clean_text, comment, identifier, linux_interface, truncate_bytes
 
@@ -86,28 +87,28 @@ def _set_block(
     return lines
 
 
-def port_uses(specs: Sequence[RuleSpec]) -> Counter[tuple[int, ...]]:
+def port_uses(specs: Sequence[RuleSpec]) -> Counter[PortSet]:
     """How many rules (one per family) each port list would be matched in.
 
     nft makes a kernel set of every set, named or anonymous, and thousands of them make
     a ruleset slow to load; so only the port lists that several rules share become
     named sets, and a list that one rule alone uses is written as one rule per range.
     """
-    uses: Counter[tuple[int, ...]] = Counter()
+    uses: Counter[PortSet] = Counter()
     for spec in specs:
         if spec.renderable:
-            uses[tuple(sorted(set(spec.flow.ports)))] += max(1, len(spec.families))
+            uses[spec.flow.ports] += max(1, len(spec.families))
     return uses
 
 
 class _Renderer:
-    def __init__(self, uses: Counter[tuple[int, ...]]) -> None:
+    def __init__(self, uses: Counter[PortSet]) -> None:
         self.port_uses = uses
         self.addresses: ObjectNames[tuple[IPNet, ...]] = ObjectNames()
-        self.ports: ObjectNames[tuple[int, ...]] = ObjectNames()
+        self.ports: ObjectNames[PortSet] = ObjectNames()
         self.set_names: dict[tuple[int, Family], tuple[Side, str]] = {}
         self.cleaned: dict[str, str] = {}
-        self.port_cache: dict[tuple[str, tuple[int, ...]], list[tuple[str, PortRanges]]] = {}
+        self.port_cache: dict[tuple[str, PortSet], list[tuple[str, PortRanges]]] = {}
         self.name_sets: dict[NameSet, None] = {}
 
     def address_matches(self, side: Side, family: Family, direction: str) -> list[str | None]:
@@ -160,12 +161,11 @@ class _Renderer:
             found = self.port_cache[key] = self._port_matches(*key)
         return found
 
-    def _port_matches(self, proto: str, given: tuple[int, ...]) -> list[tuple[str, PortRanges]]:
-        ports = tuple(sorted(set(given)))
-        ranges = port_ranges(ports)
+    def _port_matches(self, proto: str, ports: PortSet) -> list[tuple[str, PortRanges]]:
+        ranges = ports.ranges
         if len(ranges) > 1 and self.port_uses[ports] > 1:
             name = self.ports.name(f"ports_{ports_key(ports)}", ports)
-            return [(f"{proto} dport @{name}", tuple(ranges))]
+            return [(f"{proto} dport @{name}", ranges)]
         return [
             (f"{proto} dport {a}" if a == b else f"{proto} dport {a}-{b}", ((a, b),))
             for a, b in ranges
@@ -220,7 +220,7 @@ class _Renderer:
             kind = "ipv4_addr" if nets and nets[0].version == 4 else "ipv6_addr"
             lines.extend(_set_block(name, kind, [_element(n) for n in nets], True))
         for name, ports in self.ports.items():
-            ranges = port_ranges(ports)
+            ranges = ports.ranges
             elements = [str(a) if a == b else f"{a}-{b}" for a, b in ranges]
             lines.extend(_set_block(name, "inet_service", elements, any(a != b for a, b in ranges)))
         return lines

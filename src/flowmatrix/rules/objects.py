@@ -6,9 +6,11 @@ are told apart by a counter, in order of first use, so names are deterministic.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
+
+from flowmatrix.portset import PortSet
 
 T = TypeVar("T", bound=Hashable)
 
@@ -39,18 +41,6 @@ class ObjectNames(Generic[T]):
         return list(self.order)
 
 
-def port_ranges(ports: Sequence[int]) -> list[tuple[int, int]]:
-    """Sorted ports as inclusive ranges: (80, 443, 5228, 5229, 5230) -> 80, 443, 5228-5230."""
-    ranges: list[tuple[int, int]] = []
-    for port in sorted(set(ports)):
-        if ranges and port == ranges[-1][1] + 1:
-            ranges[-1] = (ranges[-1][0], port)
-        else:
-            ranges.append((port, port))
-    return ranges
-
-
-def ports_key(ports: Sequence[int]) -> str:
+def ports_key(ports: PortSet) -> str:
     """A short readable name part for a port list: ``80_443`` or ``5228_5230``."""
-    parts = [f"{a}" if a == b else f"{a}_{b}" for a, b in port_ranges(ports)]
-    return "_".join(parts)
+    return ports.text("_").replace("-", "_")

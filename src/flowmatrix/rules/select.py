@@ -227,7 +227,7 @@ class _Selector:
         else:
             for side, what in ((source, "source"), (destination, "destination")):
                 if side.any and side.any_reason:
-                    ports = ",".join(map(str, flow.ports))
+                    ports = flow.ports.text(",")
                     self.findings.append(
                         Finding(
                             "info",

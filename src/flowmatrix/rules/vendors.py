@@ -34,9 +34,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
 from flowmatrix.errors import UserError
+from flowmatrix.portset import PortSet
 from flowmatrix.rules.merge import IDS_LIMIT, PortRanges, covers
 from flowmatrix.rules.model import Family, Finding, RuleSpec, Selection, Side
-from flowmatrix.rules.objects import ObjectNames, port_ranges, ports_key
+from flowmatrix.rules.objects import ObjectNames, ports_key
 from flowmatrix.rules.registry import VendorTarget, vendor_targets
 from flowmatrix.rules.text import comment, identifier, label
 
@@ -124,7 +125,7 @@ class _Builder:
         self.target = target
         self.selection = selection
         self.networks: ObjectNames[tuple[str, ...]] = ObjectNames()
-        self.services: ObjectNames[tuple[str, tuple[int, ...]]] = ObjectNames()
+        self.services: ObjectNames[tuple[str, PortSet]] = ObjectNames()
         self.filters: dict[tuple[str, ...], dict[str, Any]] = {}
         self.term_names: set[str] = set()
         self.terms: list[Term] = []
@@ -207,7 +208,7 @@ class _Builder:
         return self.networks.name(base, values)
 
     def service(self, spec: RuleSpec) -> str:
-        ports = tuple(sorted(set(spec.flow.ports)))
+        ports = spec.flow.ports
         proto = spec.flow.protocol
         return self.services.name(f"{proto.upper()}_{ports_key(ports)}"[:60], (proto, ports))
 
@@ -326,7 +327,7 @@ class _Builder:
             term_families: tuple[Family, ...] = (family,) if family is not None else all_families
             filter_name, block = self.filter_for(spec, family)
             ends = self.ends_key(spec, block, term_families, written, egress)
-            ports = tuple(port_ranges(spec.flow.ports))
+            ports = spec.flow.ports.ranges
             if self.served(spec, ends, ports, family, filter_name):
                 continue
             if target.exclusions == "deny" and self.add_pair(
@@ -507,7 +508,7 @@ class _Builder:
         services = {
             name: [
                 {"port": str(a) if a == b else f"{a}-{b}", "protocol": proto}
-                for a, b in port_ranges(ports)
+                for a, b in ports.ranges
             ]
             for name, (proto, ports) in self.services.items()
         }

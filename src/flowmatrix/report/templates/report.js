@@ -77,7 +77,7 @@
     tr.appendChild(endCell(row, "source", false));
     tr.appendChild(endCell(row, "destination", true));
     tr.appendChild(node("td", "", row[C.protocol]));
-    tr.appendChild(node("td", "mono", row[C.ports].join(", ")));
+    tr.appendChild(node("td", "mono", portsText(row[C.ports])));
     tr.appendChild(node("td", "", row[C.firewalls].join(" > ") || text.none));
     var description = node("td", "", row[C.description]);
     var catalogStatus = row[C.catalog_status];
@@ -89,6 +89,11 @@
     return tr;
   }
 
+  /* A flow's ports come as inclusive ranges: [[443, 443], [5228, 5230]] -> "443, 5228-5230". */
+  function portsText(ranges) {
+    return ranges.map(function (r) { return r[0] === r[1] ? String(r[0]) : r[0] + "-" + r[1]; }).join(", ");
+  }
+
   /* --- filtering ---------------------------------------------------------------- */
   var searchText = [];
   function rowText(index) {
@@ -98,7 +103,7 @@
         row[C.id], row[C.requirement], text.statuses[row[C.status]], row[C.source_name],
         row[C.source_zone], row[C.source_hosts], row[C.source_addresses], row[C.destination_name],
         row[C.destination_zone], row[C.destination_hosts], row[C.destination_fqdns],
-        row[C.destination_addresses], row[C.protocol], row[C.ports].join(", "),
+        row[C.destination_addresses], row[C.protocol], portsText(row[C.ports]),
         row[C.firewalls].join(" > "), row[C.description], text.catalog[row[C.catalog_status]] || ""
       ].join(" ").toLowerCase().replace(/\s+/g, " ");
     }
@@ -119,7 +124,7 @@
     if (want.fw === "-" && row[C.firewalls].length) { return false; }
     if (want.fw && want.fw !== "-" && row[C.firewalls].indexOf(want.fw) < 0) { return false; }
     if (want.role && row[C.source_role] !== want.role && row[C.destination_role] !== want.role) { return false; }
-    if (want.port !== null && row[C.ports].indexOf(want.port) < 0) { return false; }
+    if (want.port !== null && !row[C.ports].some(function (r) { return r[0] <= want.port && want.port <= r[1]; })) { return false; }
     for (var i = 0; i < terms.length; i++) {
       if (rowText(index).indexOf(terms[i]) < 0) { return false; }
     }
@@ -210,7 +215,7 @@
     function (row) { return row[C.source_name] + " " + row[C.source_hosts]; },
     function (row) { return row[C.destination_name] + " " + row[C.destination_hosts]; },
     function (row) { return row[C.protocol]; },
-    function (row) { return row[C.ports][0]; },
+    function (row) { return row[C.ports][0][0]; },
     function (row) { return row[C.firewalls].join(" > "); },
     function (row) { return row[C.description]; }
   ];

@@ -1,0 +1,132 @@
+"""A flow's ports, kept as ranges: ``1-65535`` is one range, not 65,535 numbers.
+
+A :class:`PortSet` reads as the sorted sequence of its ports (iteration, ``len``, ``in``,
+indexing), so code that walks every port (a probe per port, a row per port) works as
+with a tuple, while code that can work on ranges (rules, the plan's budget, displays)
+uses :attr:`PortSet.ranges` and never expands them. It is immutable and hashable, and
+equal only to another port set with the same ports.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator, Sequence
+from typing import overload
+
+PortRange = tuple[int, int]
+"""Inclusive: ``(5228, 5230)`` is 5228, 5229 and 5230."""
+
+
+class PortSet(Sequence[int]):
+    """Distinct ports in ascending order, stored as disjoint, non-adjacent ranges."""
+
+    __slots__ = ("_ends", "_hash", "_size", "ranges")
+
+    ranges: tuple[PortRange, ...]
+    """The ports as inclusive ranges, ascending, disjoint and never adjacent."""
+
+    def __init__(self, ranges: Iterable[PortRange] = ()) -> None:
+        merged: list[PortRange] = []
+        for low, high in sorted(ranges):
+            if low > high:
+                raise ValueError(f"port range {low}-{high} ends before it starts")
+            if merged and low <= merged[-1][1] + 1:
+                if high > merged[-1][1]:
+                    merged[-1] = (merged[-1][0], high)
+            else:
+                merged.append((low, high))
+        self.ranges = tuple(merged)
+        ends: list[int] = []
+        size = 0
+        for low, high in merged:
+            size += high - low + 1
+            ends.append(size)
+        self._ends = ends
+        """How many ports the ranges up to each one hold: indexing is a bisection."""
+        self._size = size
+        self._hash = hash(self.ranges)
+
+    @classmethod
+    def of(cls, ports: Iterable[int]) -> PortSet:
+        """The set of ``ports`` (any order, repeats allowed)."""
+        return cls((port, port) for port in ports)
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __iter__(self) -> Iterator[int]:
+        for low, high in self.ranges:
+            yield from range(low, high + 1)
+
+    def __reversed__(self) -> Iterator[int]:
+        for low, high in reversed(self.ranges):
+            yield from range(high, low - 1, -1)
+
+    def __contains__(self, port: object) -> bool:
+        if not isinstance(port, int):
+            return False
+        at = bisect_right(self.ranges, (port, 65536)) - 1
+        return at >= 0 and self.ranges[at][0] <= port <= self.ranges[at][1]
+
+    @overload
+    def __getitem__(self, index: int) -> int: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[int, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> int | tuple[int, ...]:
+        if isinstance(index, slice):
+            return tuple(self)[index]
+        if index < 0:
+            index += self._size
+        if not 0 <= index < self._size:
+            raise IndexError("port index out of range")
+        at = bisect_right(self._ends, index)
+        low = self.ranges[at][0]
+        before = self._ends[at - 1] if at else 0
+        return low + index - before
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, PortSet):
+            return self.ranges == other.ranges
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __bool__(self) -> bool:
+        return self._size > 0
+
+    def __repr__(self) -> str:
+        return f"PortSet({self.text()!r})"
+
+    def __reduce__(self) -> tuple[type[PortSet], tuple[tuple[PortRange, ...]]]:
+        return PortSet, (self.ranges,)
+
+    def text(self, separator: str = ", ") -> str:
+        """``80, 443, 5228-5230``: what a person reads."""
+        return separator.join(f"{a}" if a == b else f"{a}-{b}" for a, b in self.ranges)
+
+    def covers(self, other: PortSet) -> bool:
+        """Whether every port of ``other`` is in this set."""
+        return all(self._holds_range(low, high) for low, high in other.ranges)
+
+    def _holds_range(self, low: int, high: int) -> bool:
+        at = bisect_right(self.ranges, (low, 65536)) - 1
+        return at >= 0 and self.ranges[at][0] <= low and high <= self.ranges[at][1]
+
+
+def parse_port_range(text: str) -> PortRange:
+    """``"5228-5230"`` -> (5228, 5230); ``"443"`` -> (443, 443). ValueError says why."""
+    low_text, dash, high_text = text.strip().partition("-")
+    try:
+        low = int(low_text)
+        high = int(high_text) if dash else low
+    except ValueError:
+        raise ValueError(f"{text!r} is not a port or a range of ports (LOW-HIGH)") from None
+    for port in (low, high):
+        if not 1 <= port <= 65535:
+            raise ValueError(f"port {port} is outside 1-65535")
+    if low > high:
+        raise ValueError(f"port range {low}-{high} ends before it starts")
+    return low, high
