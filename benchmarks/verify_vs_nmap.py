@@ -12,8 +12,8 @@ ports (open), an nftables set dropping another 10% (filtered) and nothing on the
 pairs):
 
 - ``ip netns exec SRC flowmatrix verify site.yaml --flow SITE-bench --timeout T --no-tls
-  -f json -o out.json``: a site file whose one flow holds the ports, from exec to exit
-  with the JSON written;
+  -f json -o out.json``: a site file whose one flow holds the ports (as ranges:
+  ``ports: [20000-20999]``), from exec to exit with the JSON written;
 - ``ip netns exec SRC nmap -sT -Pn -n -T4 -p PORTS DST -oX out.xml``.
 
 Every run of both is checked against the ground truth (0 misclassified ports, or the
@@ -44,6 +44,7 @@ from pathlib import Path
 from harness import Side, compare, console_script, load_average, print_comparison
 
 from flowmatrix.netns import Namespace, NamespaceSet, kernel_support
+from flowmatrix.portset import PortSet
 from flowmatrix.probe.netns_thread import run_in_netns
 from flowmatrix.probe.runner import ProbeOptions, probe_all
 from flowmatrix.probe.targets import ProbeTarget
@@ -66,21 +67,12 @@ def ground_truth(count: int) -> dict[int, str]:
 
 def ranges(ports: Iterable[int]) -> str:
     """'1,2,3,7' -> '1-3,7' (for nmap -p and nft sets)."""
-    items = sorted(ports)
-    parts: list[str] = []
-    start = prev = items[0]
-    for port in items[1:]:
-        if port == prev + 1:
-            prev = port
-            continue
-        parts.append(f"{start}-{prev}" if prev > start else str(start))
-        start = prev = port
-    parts.append(f"{start}-{prev}" if prev > start else str(start))
-    return ",".join(parts)
+    return PortSet.of(ports).text(",")
 
 
 def site_text(ports: Iterable[int]) -> str:
-    listed = ", ".join(str(p) for p in sorted(ports))
+    """The site a user writes: the flow's ports as ranges (``20000-20999``)."""
+    listed = PortSet.of(ports).text(", ")
     return (
         "version: 1\n"
         "name: verify benchmark\n"

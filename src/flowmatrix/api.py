@@ -8,7 +8,7 @@ True
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
@@ -33,6 +33,8 @@ class LoadedSite:
     """The file, or None for an embedded example."""
     catalog_ref: str | None = None
     """The catalog id or file the site was checked against (None: a Catalog was given)."""
+    warnings: tuple[str, ...] = ()
+    """Likely mistakes in the site, each located (``sitecheck.site_warnings``)."""
 
 
 def example_names() -> list[str]:
@@ -73,7 +75,7 @@ def _catalog_ref(site: Site, catalog: str | None, shown: str | None) -> str:
 def _load_site_bytes(
     raw: bytes, name: str, shown: str | None, catalog: Catalog | str | None
 ) -> LoadedSite:
-    from flowmatrix.sitecheck import check_site
+    from flowmatrix.sitecheck import check_site, site_warnings
 
     document = parse_yaml_bytes(raw, name)
     site = document.validate(Site)
@@ -89,7 +91,13 @@ def _load_site_bytes(
                 raise document.error(["catalog"], exc.message, exc.hint) from None
             raise
     check_site(document, site, resolved)
-    return LoadedSite(site, resolved, document, shown, ref)
+    warnings = site_warnings(document, site)
+    return LoadedSite(site, site.with_own_roles(resolved), document, shown, ref, warnings)
+
+
+def site_from_text(text: str, name: str) -> LoadedSite:
+    """A site given as text (``name`` for its messages), validated and cross-checked."""
+    return _load_site_bytes(text.encode(), name, name, None)
 
 
 def load_site(path: str | Path | None, catalog: Catalog | str | None = None) -> LoadedSite:
@@ -126,6 +134,9 @@ def _plan_of(loaded: LoadedSite, lang: Lang) -> Plan:
     from flowmatrix.plan import TooManyFlowPorts, build_plan
 
     try:
-        return build_plan(loaded.site, loaded.catalog, lang=lang, site_file=loaded.path)
+        plan = build_plan(loaded.site, loaded.catalog, lang=lang, site_file=loaded.path)
     except TooManyFlowPorts as exc:  # located in the site file: the flow, or its hosts
         raise loaded.document.error(exc.site_path, exc.message, exc.hint) from None
+    if loaded.warnings:
+        plan = replace(plan, warnings=(*loaded.warnings, *plan.warnings))
+    return plan

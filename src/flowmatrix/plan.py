@@ -59,7 +59,8 @@ class _Planner:
         self.graph = FirewallGraph(self.site)
         self.hosts_by_role = defaultdict(list)
         for host in self.site.hosts:
-            self.hosts_by_role[host.role].append(host)
+            for role_id in host.role_ids:  # a host in several roles is an end of each
+                self.hosts_by_role[role_id].append(host)
         self.host_by_name = {h.name: h for h in self.site.hosts}
         self.features = self.catalog.feature_defaults() | self.site.features
         self.proxy_ends = self._proxy_ends()
@@ -71,7 +72,8 @@ class _Planner:
         if proxy.host is not None:
             self.proxy_label = proxy.host
             host = self.host_by_name[proxy.host]
-            return self.ends(host.role, None, only_host=host.name)
+            role_id = "web-proxy" if "web-proxy" in host.role_ids else host.role_ids[0]
+            return self.ends(role_id, None, only_host=host.name)
         assert proxy.address is not None
         self.proxy_label = proxy.address
         zone = self._zone_of(proxy.address)
@@ -99,7 +101,10 @@ class _Planner:
     def _host_members(self, host: Host, kind: NetScalerAddress | None) -> list[_Member]:
         addresses = _addresses_for(host, kind)
         if not addresses:
-            zone = host.zone or self._default_zone(self.catalog.role(host.role))
+            zone = host.zone or next(
+                filter(None, (self._default_zone(self.catalog.role(r)) for r in host.role_ids)),
+                None,
+            )
             return [_Member(zone, HostRef(host.name, (), host.fqdn))] if zone else []
         by_zone: dict[str, list[str]] = defaultdict(list)
         for address in addresses:
@@ -300,7 +305,8 @@ class _Planner:
 
     def _site_flow_ends(self, name: str) -> list[FlowEnd]:
         if name in self.host_by_name:
-            return self.ends(self.host_by_name[name].role, None, only_host=name)
+            # a host named in a site flow stands in its first role
+            return self.ends(self.host_by_name[name].role_ids[0], None, only_host=name)
         return self.ends(name, None)
 
     def _pairs(

@@ -23,13 +23,18 @@ from pydantic import (
     model_validator,
 )
 
+from flowmatrix.catalog import Catalog, Role, RoleKind, Text
 from flowmatrix.portset import PortSet, parse_port_range
 from flowmatrix.yamlio import HintedValueError
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"
 _NAME = re.compile(NAME_PATTERN)
-SITE_VERSION = 1
+SITE_VERSION = 2
+"""The newest site format: what ``flowmatrix site upgrade`` writes."""
+SITE_VERSIONS = (1, 2)
+"""Every format this flowmatrix reads. Version 2 lists a host's roles (``roles: [...]``)
+and lets a site declare its own roles; version 1 files are read unchanged."""
 
 
 def _check_name(value: str) -> str:
@@ -214,15 +219,39 @@ class NetScalerAddresses(_Strict):
 
 
 class Host(_Strict):
-    """A host, a cluster node or a network of clients, in one role."""
+    """A host, a cluster node or a network of clients, in one role or several (a domain
+    controller that is also the DNS server)."""
 
     name: Name
-    role: str
+    role: str | None = Field(default=None, description="version 1: the host's role")
+    roles: tuple[str, ...] = Field(
+        default=(), description="version 2: the host's roles (catalog or site role ids)"
+    )
     addresses: tuple[AddressText, ...] = Field(default=(), description="addresses or CIDRs")
     fqdn: str | None = Field(default=None, pattern=r"^[A-Za-z0-9*_.-]+$")
     zone: str | None = Field(default=None, description="zone; inferred from addresses if omitted")
     netscaler: NetScalerAddresses | None = None
     description: str | None = None
+
+    @property
+    def role_ids(self) -> tuple[str, ...]:
+        """The host's roles, the first one being the one it is shown with."""
+        return self.roles if self.roles else (self.role,) if self.role else ()
+
+    @model_validator(mode="after")
+    def _one_way_to_say_roles(self) -> Host:
+        if self.role is not None and self.roles:
+            raise HintedValueError(
+                f"host {self.name!r} has both 'role' and 'roles'",
+                "version 2 lists them all under 'roles'",
+            )
+        if self.role is None and not self.roles:
+            raise HintedValueError(
+                f"host {self.name!r} has no role", "give 'roles: [...]' (version 1: 'role:')"
+            )
+        if len(set(self.roles)) != len(self.roles):
+            raise HintedValueError(f"host {self.name!r} lists a role twice", "list each role once")
+        return self
 
     @model_validator(mode="after")
     def _reachable_somehow(self) -> Host:
@@ -308,15 +337,27 @@ class External(_Strict):
         return self
 
 
+class SiteRole(_Strict):
+    """A role the catalog does not know (an Exchange server for ActiveSync, a SIEM...),
+    declared by the site for its own flows and hosts (version 2)."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", description="role id used by hosts and flows")
+    name: Text = Field(description="the role's name, in French and English")
+    kind: RoleKind = "server"
+
+
 class Site(_Strict):
     """A deployment: zones, firewalls, hosts per role, options."""
 
-    version: Literal[1] = Field(description="format version of the site file")
+    version: Literal[1, 2] = Field(description="format version of the site file")
     name: str = Field(min_length=1)
     description: str | None = None
     catalog: str = Field(default="xenmobile-10", description="catalog id or file")
     zones: tuple[Zone, ...] = Field(min_length=1)
     firewalls: tuple[Firewall, ...] = ()
+    roles: tuple[SiteRole, ...] = Field(
+        default=(), description="version 2: the site's own roles, beside the catalog's"
+    )
     hosts: tuple[Host, ...] = ()
     features: dict[str, bool] = Field(default_factory=dict, description="feature id -> on/off")
     choices: dict[str, Port] = Field(
@@ -338,6 +379,13 @@ class Site(_Strict):
         "requirement ids (by default they are in the matrix, marked, and not opened)",
     )
 
+    def with_own_roles(self, catalog: Catalog) -> Catalog:
+        """``catalog`` with the site's own roles added (the catalog itself when none)."""
+        if not self.roles:
+            return catalog
+        own = tuple(Role(id=r.id, name=r.name, kind=r.kind) for r in self.roles)
+        return catalog.model_copy(update={"roles": (*catalog.roles, *own)})
+
     def keeps(self, requirement: str) -> bool:
         """Whether the site keeps this obsolete or legacy requirement open."""
         if isinstance(self.keep_obsolete, bool):
@@ -347,10 +395,10 @@ class Site(_Strict):
     @field_validator("version", mode="before")
     @classmethod
     def _known_version(cls, value: object) -> object:
-        if value != SITE_VERSION:
+        if isinstance(value, bool) or value not in SITE_VERSIONS:
             raise HintedValueError(
                 f"unsupported site version {value!r}",
-                f"this flowmatrix reads version {SITE_VERSION}",
+                f"this flowmatrix reads versions {' and '.join(map(str, SITE_VERSIONS))}",
             )
         return value
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import difflib
+import ipaddress
 from collections.abc import Iterable, Sequence
 
 from flowmatrix.catalog import Catalog
-from flowmatrix.site import Site, _duplicates, parse_network
+from flowmatrix.site import IPNetwork, Site, _duplicates, parse_network
 from flowmatrix.topology import ZoneIndex
 from flowmatrix.yamlio import YamlDocument
 
@@ -21,7 +22,12 @@ def _suggest(word: str, choices: Iterable[str], what: str) -> str:
 
 
 def check_site(doc: YamlDocument, site: Site, catalog: Catalog) -> None:
-    """Raise a located UserError for the first thing in ``site`` that does not add up."""
+    """Raise a located UserError for the first thing in ``site`` that does not add up.
+
+    ``catalog`` is the site's catalog as loaded: the site's own roles are checked against
+    it, then added to it for the other checks (``Site.with_own_roles``)."""
+    _check_format(doc, site, catalog)
+    catalog = site.with_own_roles(catalog)
     _check_unique(doc, "zones", [z.name for z in site.zones], "zone")
     _check_unique(doc, "firewalls", [f.name for f in site.firewalls], "firewall")
     _check_unique(doc, "hosts", [h.name for h in site.hosts], "host")
@@ -93,23 +99,62 @@ def _check_firewalls(doc: YamlDocument, site: Site) -> None:
                 )
 
 
+def _check_format(doc: YamlDocument, site: Site, catalog: Catalog) -> None:
+    """What each format version lets a site say, and the site's own roles."""
+    upgrade = "or set 'version: 2' (flowmatrix site upgrade FILE writes it)"
+    for hi, host in enumerate(site.hosts):
+        if site.version == 1 and host.roles:
+            raise doc.error(
+                ["hosts", hi, "roles"],
+                "a list of roles needs site version 2",
+                f"write 'role: {host.roles[0]}' {upgrade}",
+            )
+        if site.version >= 2 and host.role is not None:
+            raise doc.error(
+                ["hosts", hi, "role"],
+                "site version 2 lists a host's roles under 'roles'",
+                f"write 'roles: [{host.role}]' (flowmatrix site upgrade FILE does it)",
+            )
+    if site.version == 1 and site.roles:
+        raise doc.error(["roles"], "a site's own roles need site version 2", upgrade)
+    catalog_roles = {r.id for r in catalog.roles}
+    seen: set[str] = set()
+    for ri, role in enumerate(site.roles):
+        if role.id in catalog_roles:
+            raise doc.error(
+                ["roles", ri, "id"],
+                f"role {role.id!r} is already a role of the catalog",
+                "use the catalog's role, or give the site's role another id",
+            )
+        if role.id in seen:
+            raise doc.error(
+                ["roles", ri, "id"], f"role {role.id!r} is declared twice", "declare it once"
+            )
+        seen.add(role.id)
+
+
 def _check_hosts(doc: YamlDocument, site: Site, catalog: Catalog) -> None:
     roles = {r.id: r for r in catalog.roles}
     zone_names = {z.name for z in site.zones}
     index = ZoneIndex.from_site(site)
     for hi, host in enumerate(site.hosts):
-        role = roles.get(host.role)
-        if role is None:
-            raise doc.error(
-                ["hosts", hi, "role"],
-                f"unknown role {host.role!r}",
-                _suggest(host.role, roles, "roles") + " ('flowmatrix catalog --roles')",
-            )
-        if host.netscaler is not None and not role.netscaler:
+        for ri, role_id in enumerate(host.role_ids):
+            if role_id not in roles:
+                raise doc.error(
+                    ["hosts", hi, "roles", ri] if host.roles else ["hosts", hi, "role"],
+                    f"unknown role {role_id!r}",
+                    _suggest(role_id, roles, "roles") + " ('flowmatrix catalog --roles')",
+                )
+        its_roles = [roles[r] for r in host.role_ids]
+        if host.netscaler is not None and not any(r.netscaler for r in its_roles):
             raise doc.error(
                 ["hosts", hi, "netscaler"],
-                f"host {host.name!r} has NetScaler addresses but role {host.role!r} "
-                "is not a NetScaler",
+                f"host {host.name!r} has NetScaler addresses but "
+                + (
+                    f"role {host.role_ids[0]!r} is not a NetScaler"
+                    if len(host.role_ids) == 1
+                    else f"none of its roles ({', '.join(host.role_ids)}) is a NetScaler"
+                ),
                 "remove 'netscaler:' or fix the role",
             )
         if host.zone is not None and host.zone not in zone_names:
@@ -119,7 +164,8 @@ def _check_hosts(doc: YamlDocument, site: Site, catalog: Catalog) -> None:
                 _suggest(host.zone, zone_names, "zones"),
             )
         addresses = host.all_addresses()
-        if not addresses and host.zone is None and role.default_zone not in zone_names:
+        default_zones = {r.default_zone for r in its_roles}
+        if not addresses and host.zone is None and not default_zones & zone_names:
             raise doc.error(
                 ["hosts", hi], f"host {host.name!r} has only an fqdn and no zone", "add 'zone:'"
             )
@@ -258,3 +304,66 @@ def _check_keep_obsolete(doc: YamlDocument, site: Site, catalog: Catalog) -> Non
                 f"keep_obsolete: {req_id} is {req.status}, not obsolete or legacy",
                 "it is opened anyway: remove it from the list",
             )
+
+
+#: Addresses no Internet host has: RFC 1918, shared address space (RFC 6598, carrier-grade
+#: NAT), IPv6 unique local (RFC 4193). One of them in the Internet zone is most likely a
+#: typo, or a network the site forgot to declare.
+_PRIVATE = tuple(
+    ipaddress.ip_network(n)
+    for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7")
+)
+
+
+def site_warnings(doc: YamlDocument, site: Site) -> tuple[str, ...]:
+    """Likely mistakes that are not errors, each located: a private address that falls
+    into the Internet zone (it is in no declared zone), with the nearest zone."""
+    index = ZoneIndex.from_site(site)
+    if index.internet is None:
+        return ()
+    found: list[str] = []
+    places: list[tuple[list[str | int], str, str]] = []
+    for hi, host in enumerate(site.hosts):
+        for address in host.all_addresses():
+            where = _address_loc(host.addresses, host.netscaler, address, hi)
+            places.append((where, f"host {host.name!r}", address))
+    if site.proxy is not None and site.proxy.address is not None:
+        places.append((["proxy", "address"], "the proxy", site.proxy.address))
+    for where, what, address in places:
+        network = parse_network(address)
+        if index.zone_of(network) != index.internet:
+            continue
+        if not any(network.version == p.version and network.subnet_of(p) for p in _PRIVATE):  # type: ignore[arg-type]
+            continue
+        nearest = _nearest_zone(site, network)
+        hint = "add its network to a zone's cidrs, or fix the address"
+        if nearest is not None:
+            hint = f"nearest zone: {nearest[0]} ({nearest[1]}); " + hint
+        found.append(
+            str(
+                doc.error(
+                    where,
+                    f"{what}: private address {address} is in no declared zone, so it "
+                    f"counts as the Internet ({index.internet})",
+                    hint,
+                )
+            )
+        )
+    return tuple(found)
+
+
+def _nearest_zone(site: Site, network: IPNetwork) -> tuple[str, str] | None:
+    """The zone CIDR sharing the longest prefix with ``network``."""
+    best: tuple[int, str, str] | None = None
+    width = network.max_prefixlen
+    for zone in site.zones:
+        for cidr in zone.cidrs:
+            candidate = parse_network(cidr)
+            if candidate.version != network.version:
+                continue
+            common = (
+                width - (int(candidate.network_address) ^ int(network.network_address)).bit_length()
+            )
+            if best is None or common > best[0]:
+                best = (common, zone.name, cidr)
+    return None if best is None else (best[1], best[2])

@@ -46,6 +46,11 @@ class YamlDocument:
         self.data = data
         self._text = text
 
+    @property
+    def text(self) -> str:
+        """The file's text, as decoded."""
+        return self._text
+
     @cached_property
     def tree(self) -> Any:
         from ruamel.yaml import YAML

@@ -34,6 +34,7 @@ COMMAND_MODULES = (
     "merge_cmd",
     "import_cmd",
     "matrix_cmd",
+    "site_cmd",
 )
 
 
@@ -57,6 +58,7 @@ COMMANDS = {
     "merge": "merge_cmd",
     "import": "import_cmd",
     "matrix": "matrix_cmd",
+    "site": "site_cmd",
 }
 
 

@@ -40,6 +40,14 @@ def catalog_command(
     lang: opt.LangOpt = opt.Language.en,
     fmt: opt.FormatOpt[opt.TableFormat] = opt.TableFormat.table,
     catalog: opt.CatalogOpt = None,
+    site: Annotated[
+        str | None,
+        typer.Option(
+            "--site",
+            metavar="SITE",
+            help="The catalog of this site (file or example:NAME), with the site's own roles.",
+        ),
+    ] = None,
     output: opt.OutputOpt = None,
 ) -> None:
     """Show the catalog: every documented port requirement, in French and English."""
@@ -50,7 +58,12 @@ def catalog_command(
     from flowmatrix.export import CATALOG_COLUMNS, catalog_rows, catalog_to_dict
     from flowmatrix.render import to_csv, to_json, to_markdown, to_table
 
-    cat = load_catalog(catalog or DEFAULT_CATALOG)
+    if site is not None:
+        from flowmatrix.api import load_site
+
+        cat = load_site(site, catalog).catalog
+    else:
+        cat = load_catalog(catalog or DEFAULT_CATALOG)
     if roles or features:
         rows, columns = role_rows(cat, lang.value) if roles else feature_rows(cat, lang.value)
     else:

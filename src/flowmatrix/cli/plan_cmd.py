@@ -8,7 +8,7 @@ import typer
 
 from flowmatrix.cli import options as opt
 from flowmatrix.cli.app import app
-from flowmatrix.cli.common import emit, emit_as, load_plan_for, note, warn
+from flowmatrix.cli.common import emit, emit_as, exit_findings, load_plan_for, note, warn
 
 if TYPE_CHECKING:
     from flowmatrix.model import Plan
@@ -24,6 +24,9 @@ def plan_command(
     ] = False,
     explain: Annotated[
         bool, typer.Option("--explain", help="List the requirements left out, and why.")
+    ] = False,
+    strict: Annotated[
+        bool, opt.strict_option("Exit 1 on warnings (a private address in the Internet zone...).")
     ] = False,
     catalog: opt.CatalogOpt = None,
     output: opt.OutputOpt = None,
@@ -66,6 +69,7 @@ def plan_command(
         for line in _flow_explanations(plan):
             note(f"  {line}")
     warn(plan.warnings)
+    exit_findings(strict and bool(plan.warnings))
 
 
 def _flow_explanations(plan: Plan) -> list[str]:

@@ -10,7 +10,7 @@ import typer
 
 from flowmatrix.cli import options as opt
 from flowmatrix.cli.app import app
-from flowmatrix.cli.common import emit, exit_findings, load_plan_for, note
+from flowmatrix.cli.common import emit, exit_findings, load_plan_for, note, warn
 from flowmatrix.rules import registry
 from flowmatrix.rules.registry import TARGETS
 
@@ -91,7 +91,10 @@ def rules_command(
         ),
     ] = None,
     strict: Annotated[
-        bool, opt.strict_option("Exit 1 on warnings too (flows that cannot be rendered...).")
+        bool,
+        opt.strict_option(
+            "Exit 1 on warnings too (flows that cannot be rendered, the site's warnings...)."
+        ),
     ] = False,
     lang: opt.LangOpt = opt.Language.en,
     catalog: opt.CatalogOpt = None,
@@ -141,7 +144,8 @@ def rules_command(
     for kind, path in (("dnsmasq", dnsmasq), ("ipset", ipset)):
         if path is not None:
             emit(result.side_files[kind], path)
-    failed = bool(result.errors) or (strict and bool(result.warnings))
+    warn(plan.warnings)
+    failed = bool(result.errors) or (strict and bool(result.warnings or plan.warnings))
     if check:
         problem = validate(name, result.text, result.side_files.get("ipset"))
         if problem is None:

@@ -64,7 +64,7 @@ class FleetExport:
         from flowmatrix.fleet.bundle import REMOTE_MIN_PYTHON
         from flowmatrix.fleet.inventory import group_name
 
-        groups = sorted({group_name(h.role) for h in self.hosts})
+        groups = sorted({group_name(role) for h in self.hosts for role in h.roles})
         flows = sum(len(h.flows) for h in self.hosts)
         python = ".".join(map(str, REMOTE_MIN_PYTHON))
         changed = len(self.written)

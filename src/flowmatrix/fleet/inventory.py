@@ -29,12 +29,13 @@ def inventory_document(hosts: Sequence[SourceHost]) -> dict[str, Any]:
     for host in hosts:
         if not host.reachable:
             continue
-        group = groups.setdefault(group_name(host.role), {"hosts": {}})
-        group["hosts"][host.name] = {
-            "ansible_host": host.connect_to,
-            "flowmatrix_host": host.name,
-            "flowmatrix_flows": len(host.flows),
-        }
+        for role in host.roles:  # a host in several roles is in each role's group
+            group = groups.setdefault(group_name(role), {"hosts": {}})
+            group["hosts"][host.name] = {
+                "ansible_host": host.connect_to,
+                "flowmatrix_host": host.name,
+                "flowmatrix_flows": len(host.flows),
+            }
     children = {name: groups[name] for name in sorted(groups)}
     return {"all": {"children": {ALL_SOURCES_GROUP: {"children": children}}}}
 

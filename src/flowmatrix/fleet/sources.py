@@ -15,7 +15,8 @@ class SourceHost:
 
     name: str
     """The site's host name: the inventory host name and ``flowmatrix_host``."""
-    role: str
+    roles: tuple[str, ...]
+    """Its roles: it is in the inventory group of each."""
     connect_to: str | None
     """``ansible_host``: the first single address, else the FQDN; None if neither."""
     flows: tuple[Flow, ...]
@@ -56,7 +57,7 @@ def source_hosts(plan: Plan) -> tuple[SourceHost, ...]:
         for ref in flow.source.hosts:
             by_name.setdefault(ref.name, []).append(flow)
     return tuple(
-        SourceHost(host.name, host.role, connect_address(host), tuple(by_name[host.name]))
+        SourceHost(host.name, host.role_ids, connect_address(host), tuple(by_name[host.name]))
         for host in plan.site.hosts
         if host.name in by_name
     )

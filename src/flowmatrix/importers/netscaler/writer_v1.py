@@ -23,7 +23,7 @@ from flowmatrix.importers.netscaler.deployment import (
     Origin,
     site_name,
 )
-from flowmatrix.site import SITE_VERSION, IPNetwork
+from flowmatrix.site import IPNetwork
 
 NETSCALER_ROLE = "netscaler-gateway"
 #: Roles XenMobile needs that an ns.conf cannot show, with a commented-out example each.
@@ -261,7 +261,7 @@ def draft_document(deployment: Deployment) -> CommentedMap:
     host_list = host_entries(deployment, zones)  # may add the placeholder zone
     ns_name = netscaler_name(deployment, {h.name for h in deployment.hosts})
     doc = CommentedMap()
-    doc["version"] = SITE_VERSION
+    doc["version"] = 1  # the version 1 form: one role per host ("role:")
     doc["name"] = f"{deployment.hostname or 'NetScaler'} (imported from ns.conf)"
     doc["catalog"] = "xenmobile-10"
     zone_seq = CommentedSeq()

@@ -1,0 +1,202 @@
+"""Site format version 2: several roles per host, a site's own roles, and the upgrade of a
+version 1 file (comments and layout kept, the same plan)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flowmatrix.api import example_names, example_text, load_plan, site_from_text
+from flowmatrix.export import plan_to_dict
+from flowmatrix.fleet.inventory import inventory_document
+from flowmatrix.fleet.sources import source_hosts
+from flowmatrix.rules import Scope, generate
+from flowmatrix.siteupgrade import upgrade_text
+
+HOSPITAL = """\
+version: 2
+name: hospital
+zones:
+  - name: internet
+    internet: true
+  - name: dmz
+    cidrs: [172.16.10.0/24]
+  - name: srv
+    cidrs: [10.31.8.0/23]
+firewalls:
+  - name: fw1
+    zones: [internet, dmz, srv]
+roles:
+  - id: exchange-server      # ActiveSync behind the NetScaler
+    name: {fr: Serveur Exchange, en: Exchange server}
+hosts:
+  - name: xms1
+    roles: [xenmobile]
+    addresses: [172.16.10.10]
+  - name: ad-dc1
+    roles: [ldap-server, dns-server]   # one box, two jobs
+    addresses: [10.31.8.10]
+  - name: exch1
+    roles: [exchange-server]
+    addresses: [10.31.8.20]
+flows:
+  - name: activesync
+    source: xenmobile
+    destination: exchange-server
+    ports: [443]
+"""
+
+V1 = """\
+# hospital site
+version: 1   # format
+name: hospital
+zones:
+  - name: internet
+    internet: true
+  - name: srv
+    cidrs: [10.31.8.0/23]
+firewalls:
+  - {name: fw1, zones: [internet, srv]}
+hosts:
+  - name: xms1
+    role: xenmobile        # the MDM
+    addresses: [10.31.8.5]
+  - {name: dc1, role: ldap-server, addresses: [10.31.8.10]}
+  - name: dns1
+    # the resolver
+    role: "dns-server"
+    addresses: [10.31.8.11]
+"""
+
+
+@pytest.fixture
+def hospital(tmp_path: Path) -> Path:
+    path = tmp_path / "hospital.yaml"
+    path.write_text(HOSPITAL, "utf-8")
+    return path
+
+
+def _flows(plan_source: Any) -> list[dict[str, Any]]:
+    flows: list[dict[str, Any]] = plan_to_dict(plan_source)["flows"]
+    return flows
+
+
+def test_a_host_in_two_roles_is_an_end_of_both(hospital: Path) -> None:
+    plan = load_plan(hospital)
+    to_dc = {f.requirement for f in plan.flows if "ad-dc1" in [h.name for h in f.destination.hosts]}
+    assert {"XM-APP-02", "XM-APP-06"} <= to_dc  # DNS and LDAP to the same box
+    rules = generate(plan, Scope("host", "ad-dc1"), "iptables").text
+    assert "--dport 53 " in rules and "--dport 389 " in rules
+
+
+def test_a_site_role_is_a_role_of_the_plan(hospital: Path, run_cli: Any) -> None:
+    plan = load_plan(hospital, lang="fr")
+    (activesync,) = [f for f in plan.flows if f.requirement == "SITE-activesync"]
+    assert activesync.destination.role == "exchange-server"
+    assert activesync.destination.role_name == "Serveur Exchange"
+    assert [h.name for h in activesync.destination.hosts] == ["exch1"]
+    shown = run_cli("catalog", "--roles", "--site", str(hospital), "-f", "json")
+    assert shown.code == 0, shown
+    assert {"id": "exchange-server", "name": "Exchange server"}.items() <= next(
+        r for r in json.loads(shown.stdout) if r["id"] == "exchange-server"
+    ).items()
+
+
+def test_the_inventory_puts_a_host_in_each_of_its_roles(hospital: Path) -> None:
+    two_jobs = hospital.read_text("utf-8").replace(
+        "    roles: [xenmobile]\n", "    roles: [xenmobile, admin-browser]\n"
+    )
+    hospital.write_text(two_jobs, "utf-8")
+    hosts = source_hosts(load_plan(hospital))
+    assert next(h for h in hosts if h.name == "xms1").roles == ("xenmobile", "admin-browser")
+    groups = inventory_document(hosts)["all"]["children"]
+    children = next(iter(groups.values()))["children"]
+    with_xms = sorted(name for name, group in children.items() if "xms1" in group["hosts"])
+    assert with_xms == ["admin_browser", "xenmobile"]
+
+
+def test_upgrade_changes_only_the_version_and_the_roles() -> None:
+    upgraded = upgrade_text(V1, "v1.yaml")
+    assert upgraded.changed and upgraded.old_version == 1 and upgraded.hosts == 3
+    assert upgraded.text == (
+        V1.replace("version: 1 ", "version: 2 ")
+        .replace("    role: xenmobile        # the MDM", "    roles: [xenmobile]     # the MDM")
+        .replace("{name: dc1, role: ldap-server,", "{name: dc1, roles: [ldap-server],")
+        .replace('    role: "dns-server"', '    roles: ["dns-server"]')
+    )
+    assert upgrade_text(upgraded.text, "v2.yaml").changed is False
+
+
+@pytest.mark.parametrize("name", example_names())
+def test_upgrading_each_example_gives_the_same_plan(name: str) -> None:
+    text = example_text(name)
+    upgraded = upgrade_text(text, name)
+    before = site_from_text(text, name)
+    after = site_from_text(upgraded.text, name)
+    assert before.site.version == 1 and after.site.version == 2
+    changed = [
+        (a, b) for a, b in zip(text.splitlines(), upgraded.text.splitlines(), strict=True) if a != b
+    ]
+    assert len(changed) == 1 + upgraded.hosts == 1 + len(before.site.hosts)
+    assert all(b == a.replace("role: ", "roles: [", 1).rstrip() + "]" for a, b in changed[1:])
+    old, new = load_plan(f"example:{name}"), load_plan_from_text(upgraded.text)
+    assert _flows(old) == _flows(new)
+
+
+def load_plan_from_text(text: str) -> Any:
+    from flowmatrix.api import _plan_of
+
+    return _plan_of(site_from_text(text, "upgraded"), "en")
+
+
+def test_upgrade_on_the_command_line(tmp_path: Path, run_cli: Any) -> None:
+    site = tmp_path / "site.yaml"
+    site.write_text(V1, "utf-8")
+    result = run_cli("site", "upgrade", str(site), "-o", str(site))
+    assert result.code == 0, result
+    assert "version 1 -> 2; 3 host(s) now list their roles" in result.stderr
+    assert site.read_text("utf-8").startswith("# hospital site\nversion: 2   # format\n")
+    again = run_cli("site", "upgrade", str(site))
+    assert again.code == 0 and again.stdout == site.read_text("utf-8")
+    assert "already version 2, nothing to change" in again.stderr
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(V1.replace("role: xenmobile", "role: xenmobil"), "utf-8")
+    refused = run_cli("site", "upgrade", str(bad), "-o", str(tmp_path / "out.yaml"))
+    assert refused.code == 2
+    assert "bad.yaml:13:5: unknown role 'xenmobil'" in refused.stderr
+    assert not (tmp_path / "out.yaml").exists()
+
+
+@pytest.mark.parametrize(
+    ("address", "nearest"),
+    [
+        ("10.99.0.10", "srv (10.31.8.0/23)"),  # RFC 1918
+        ("100.64.3.1", "srv (10.31.8.0/23)"),  # shared address space (CGNAT)
+        ("172.16.11.5", "dmz (172.16.10.0/24)"),
+    ],
+)
+def test_a_private_address_in_the_internet_zone_is_a_located_warning(
+    hospital: Path, run_cli: Any, address: str, nearest: str
+) -> None:
+    hospital.write_text(HOSPITAL.replace("[10.31.8.10]", f"[{address}]"), "utf-8")
+    plan = load_plan(hospital)
+    (warning,) = plan.warnings
+    assert warning == (
+        f"{hospital}:22:17: host 'ad-dc1': private address {address} is in no declared "
+        f"zone, so it counts as the Internet (internet) (hint: nearest zone: {nearest}; "
+        "add its network to a zone's cidrs, or fix the address)"
+    )
+    assert run_cli("plan", str(hospital), "-o", str(hospital.with_suffix(".csv"))).code == 0
+    strict = run_cli("plan", str(hospital), "--strict", "-o", str(hospital.with_suffix(".csv")))
+    assert strict.code == 1 and f"warning: {warning}" in strict.stderr
+    rules = run_cli("rules", str(hospital), "-F", "fw1", "--strict", "-o", str(hospital) + ".nft")
+    assert rules.code == 1 and f"warning: {warning}" in rules.stderr
+
+
+def test_public_and_declared_addresses_give_no_warning(hospital: Path) -> None:
+    assert load_plan(hospital).warnings == ()
+    hospital.write_text(HOSPITAL.replace("[10.31.8.10]", "[198.51.100.7]"), "utf-8")
+    assert load_plan(hospital).warnings == ()  # a public address on the Internet is normal
