@@ -200,3 +200,31 @@ def test_public_and_declared_addresses_give_no_warning(hospital: Path) -> None:
     assert load_plan(hospital).warnings == ()
     hospital.write_text(HOSPITAL.replace("[10.31.8.10]", "[198.51.100.7]"), "utf-8")
     assert load_plan(hospital).warnings == ()  # a public address on the Internet is normal
+
+
+def test_an_excluded_requirement_is_left_out_with_its_reason(
+    hospital: Path, run_cli: Any, tmp_path: Path
+) -> None:
+    reason = "LDAPS only (XM-APP-15)"
+    hospital.write_text(
+        HOSPITAL.replace("flows:\n", f"exclude:\n  XM-APP-06: {reason}\nflows:\n", 1), "utf-8"
+    )
+    plan = load_plan(hospital)
+    assert not [f for f in plan.flows if f.requirement == "XM-APP-06"]
+    assert ("XM-APP-06", f"excluded by the site: {reason}") in [
+        (s.requirement, s.reason) for s in plan.skipped
+    ]
+    explained = run_cli("plan", str(hospital), "--explain", "-o", str(tmp_path / "p.csv"))
+    assert f"  left out XM-APP-06: excluded by the site: {reason}" in explained.stderr
+    html = tmp_path / "r.html"
+    assert run_cli("report", str(hospital), "-o", str(html)).code == 0
+    assert f"XM-APP-06</span>: excluded by the site: {reason}" in html.read_text("utf-8")
+    xlsx = tmp_path / "r.xlsx"
+    assert run_cli("report", str(hospital), "-f", "xlsx", "-o", str(xlsx)).code == 0
+    import openpyxl
+
+    summary = openpyxl.load_workbook(xlsx).worksheets[0]
+    cells = [str(c) for row in summary.iter_rows(values_only=True) for c in row if c]
+    assert f"XM-APP-06: excluded by the site: {reason}" in cells
+    without = load_plan_from_text(HOSPITAL)
+    assert [f for f in without.flows if f.requirement == "XM-APP-06"]  # on by default

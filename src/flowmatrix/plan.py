@@ -233,6 +233,10 @@ class _Planner:
     # --- flows ------------------------------------------------------------------------
 
     def add_requirement(self, req: Requirement) -> None:
+        excluded = self.site.exclude.get(req.id)
+        if excluded is not None:
+            self.skipped.append(Skipped(req.id, f"excluded by the site: {excluded.strip()}"))
+            return
         if req.condition is not None and not self.features.get(req.condition, False):
             self.skipped.append(Skipped(req.id, f"feature '{req.condition}' is off"))
             return

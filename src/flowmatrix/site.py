@@ -373,6 +373,11 @@ class Site(_Strict):
         default_factory=dict,
         description="Internet service role id -> how its flows are opened (internet: any | names)",
     )
+    exclude: dict[str, str] = Field(
+        default_factory=dict,
+        description="version 2: requirement id -> why the site does not want it (left out of "
+        "the plan, with the reason shown in 'plan --explain', the HTML and the XLSX)",
+    )
     keep_obsolete: bool | tuple[str, ...] = Field(
         default=False,
         description="open obsolete and legacy requirements anyway: true for all, or a list of "

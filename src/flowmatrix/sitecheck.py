@@ -101,13 +101,13 @@ def _check_firewalls(doc: YamlDocument, site: Site) -> None:
 
 def _check_format(doc: YamlDocument, site: Site, catalog: Catalog) -> None:
     """What each format version lets a site say, and the site's own roles."""
-    upgrade = "or set 'version: 2' (flowmatrix site upgrade FILE writes it)"
+    upgrade = "set 'version: 2' (flowmatrix site upgrade FILE writes it)"
     for hi, host in enumerate(site.hosts):
         if site.version == 1 and host.roles:
             raise doc.error(
                 ["hosts", hi, "roles"],
                 "a list of roles needs site version 2",
-                f"write 'role: {host.roles[0]}' {upgrade}",
+                f"write 'role: {host.roles[0]}', or {upgrade}",
             )
         if site.version >= 2 and host.role is not None:
             raise doc.error(
@@ -117,6 +117,22 @@ def _check_format(doc: YamlDocument, site: Site, catalog: Catalog) -> None:
             )
     if site.version == 1 and site.roles:
         raise doc.error(["roles"], "a site's own roles need site version 2", upgrade)
+    if site.version == 1 and site.exclude:
+        raise doc.error(["exclude"], "excluding requirements needs site version 2", upgrade)
+    requirements = [r.id for r in catalog.requirements]
+    for req_id, reason in site.exclude.items():
+        if req_id not in requirements:
+            raise doc.error(
+                ["exclude", req_id],
+                f"exclude: unknown requirement {req_id!r}",
+                _suggest(req_id, requirements, "requirements") + " ('flowmatrix catalog')",
+            )
+        if not reason.strip():
+            raise doc.error(
+                ["exclude", req_id],
+                f"exclude: {req_id} needs a reason",
+                "say why the site does not want it: the reason is shown in the reports",
+            )
     catalog_roles = {r.id for r in catalog.roles}
     seen: set[str] = set()
     for ri, role in enumerate(site.roles):

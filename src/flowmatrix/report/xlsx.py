@@ -353,4 +353,11 @@ def _summary_sheet(
             text += f" — {label('replacement', lang)}: {req.replacement.description.get(lang)}"
         put(line, 1, _clip(text), formats.cell)
         line += 1
+    line += 1
+    put(line, 0, label("left_out", lang), formats.bold)
+    if not summary.left_out:
+        put(line, 1, label("none", lang), formats.cell)
+    for requirement, why in summary.left_out:
+        put(line, 1, _clip(f"{requirement}: {why}"), formats.cell)
+        line += 1
     sheet.activate()
