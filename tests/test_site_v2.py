@@ -228,3 +228,66 @@ def test_an_excluded_requirement_is_left_out_with_its_reason(
     assert f"XM-APP-06: excluded by the site: {reason}" in cells
     without = load_plan_from_text(HOSPITAL)
     assert [f for f in without.flows if f.requirement == "XM-APP-06"]  # on by default
+
+
+NETSCALER_SITE = """\
+version: 2
+name: ns sites
+zones:
+  - {name: internet, internet: true}
+  - {name: dmz, cidrs: [172.16.10.0/24]}
+  - {name: srv, cidrs: [10.31.8.0/23]}
+  - {name: admin, cidrs: [10.40.0.0/24]}
+firewalls:
+  - {name: fw1, zones: [internet, dmz, srv, admin]}
+roles:
+  - id: exchange-server
+    name: {fr: Serveur Exchange, en: Exchange server}
+hosts:
+  - name: nsg1
+    roles: [netscaler-gateway]
+    netscaler: {nsip: 172.16.10.5, vip: [172.16.10.10], snip: [172.16.10.20]}
+  - name: exch1
+    roles: [exchange-server]
+    addresses: [10.31.8.20]
+  - name: sf1
+    roles: [storefront]
+    addresses: [10.31.8.30]
+  - name: admins
+    roles: [admin-browser]
+    addresses: [10.40.0.0/24]
+flows:
+  - {name: activesync, source: nsg1, destination: exchange-server, ports: [443]}
+  - {name: admin-ns, source: admins, destination: nsg1, ports: [443, 22]}
+  - {name: sf-callback, source: nsg1, destination: sf1, ports: [443], via: vip}
+"""
+
+
+def test_site_flows_use_the_netscaler_address_that_fits() -> None:
+    plan = load_plan_from_text(NETSCALER_SITE)
+    used = {
+        f.requirement: (f.source.addresses, f.destination.addresses)
+        for f in plan.flows
+        if f.requirement.startswith("SITE-")
+    }
+    assert used == {
+        "SITE-activesync": (("172.16.10.20",), ("10.31.8.20",)),  # from the SNIP
+        "SITE-admin-ns": (("10.40.0.0/24",), ("172.16.10.5",)),  # admins to the NSIP
+        "SITE-sf-callback": (("172.16.10.10",), ("10.31.8.30",)),  # 'via: vip' chosen
+    }
+    # version 1 keeps its meaning: a site flow uses the VIP
+    v1 = NETSCALER_SITE.replace("version: 2", "version: 1").replace(", via: vip", "")
+    v1 = v1.replace("roles:\n  - id: exchange-server\n", "").replace(
+        "    name: {fr: Serveur Exchange, en: Exchange server}\n", ""
+    )
+    v1 = v1.replace("roles: [exchange-server]", "role: netscaler-connector")
+    v1 = v1.replace("destination: exchange-server", "destination: exch1")
+    for name, roles in (("nsg1", "netscaler-gateway"), ("sf1", "storefront")):
+        v1 = v1.replace(
+            f"  - name: {name}\n    roles: [{roles}]", f"  - name: {name}\n    role: {roles}"
+        )
+    v1 = v1.replace("roles: [admin-browser]", "role: admin-browser")
+    old = load_plan_from_text(v1)
+    assert {f.source.addresses for f in old.flows if f.requirement == "SITE-activesync"} == {
+        ("172.16.10.10",)
+    }

@@ -286,8 +286,15 @@ class _Planner:
     def add_site_flow(self, flow: SiteFlow) -> None:
         req_id = f"SITE-{flow.name}"
         made = 0
-        sources = self._site_flow_ends(flow.source)
-        destinations = self._site_flow_ends(flow.destination)
+        (source_role, source_host), (destination_role, destination_host) = (
+            self._site_flow_end(flow.source),
+            self._site_flow_end(flow.destination),
+        )
+        source_kind, destination_kind = self._site_flow_addresses(
+            flow, source_role, destination_role
+        )
+        sources = self.ends(source_role, source_kind, only_host=source_host)
+        destinations = self.ends(destination_role, destination_kind, only_host=destination_host)
         if not sources or not destinations:
             self.skipped.append(Skipped(req_id, "no host for its source or destination"))
             return
@@ -307,11 +314,33 @@ class _Planner:
         if made == 0:
             self.skipped.append(Skipped(req_id, "source and destination are the same single host"))
 
-    def _site_flow_ends(self, name: str) -> list[FlowEnd]:
-        if name in self.host_by_name:
-            # a host named in a site flow stands in its first role
-            return self.ends(self.host_by_name[name].role_ids[0], None, only_host=name)
-        return self.ends(name, None)
+    def _site_flow_end(self, name: str) -> tuple[str, str | None]:
+        """(role, the one host) of a site flow's end: a role id, or a host, which stands
+        in its NetScaler role when it is a NetScaler, else in its first role."""
+        host = self.host_by_name.get(name)
+        if host is None:
+            return name, None
+        if host.netscaler is not None:
+            for role_id in host.role_ids:
+                if self.catalog.role(role_id).netscaler:
+                    return role_id, name
+        return host.role_ids[0], name
+
+    def _site_flow_addresses(
+        self, flow: SiteFlow, source_role: str, destination_role: str
+    ) -> tuple[NetScalerAddress | None, NetScalerAddress | None]:
+        """Which NetScaler address each end uses (version 2; version 1: the VIP): ``via``,
+        else the SNIP from a NetScaler, the NSIP from the administrators to it, the VIP
+        from anyone else (the docs' advice: management on the NSIP, back ends from a SNIP)."""
+        if self.site.version < 2:
+            return None, None
+        source: NetScalerAddress | None = None
+        destination: NetScalerAddress | None = None
+        if self.catalog.role(source_role).netscaler:
+            source = flow.via or "snip"
+        if self.catalog.role(destination_role).netscaler:
+            destination = flow.via or ("nsip" if source_role == "admin-browser" else "vip")
+        return source, destination
 
     def _pairs(
         self,

@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from flowmatrix.catalog import Catalog, Role, RoleKind, Text
+from flowmatrix.catalog import Catalog, NetScalerAddress, Role, RoleKind, Text
 from flowmatrix.portset import PortSet, parse_port_range
 from flowmatrix.yamlio import HintedValueError
 
@@ -286,6 +286,11 @@ class SiteFlow(_Strict):
     description: str = ""
     tls: bool = False
     service: str | None = None
+    via: NetScalerAddress | None = Field(
+        default=None,
+        description="version 2: the address of the NetScaler end the flow uses (nsip, vip, "
+        "snip, aaa); by default SNIP from a NetScaler, NSIP from admins to it, VIP otherwise",
+    )
 
     @property
     def port_set(self) -> PortSet:

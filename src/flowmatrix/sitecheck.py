@@ -255,6 +255,32 @@ def _check_site_flows(doc: YamlDocument, site: Site, catalog: Catalog) -> None:
                     f"flow {flow.name!r}: unknown {end} {value!r}",
                     _suggest(value, names, "roles and hosts"),
                 )
+        if flow.via is not None:
+            _check_via(doc, site, catalog, fi)
+
+
+def _check_via(doc: YamlDocument, site: Site, catalog: Catalog, index: int) -> None:
+    flow = site.flows[index]
+    if site.version == 1:
+        raise doc.error(
+            ["flows", index, "via"],
+            "choosing a NetScaler address ('via') needs site version 2",
+            "set 'version: 2' (flowmatrix site upgrade FILE writes it)",
+        )
+    roles = {r.id: r for r in catalog.roles}
+    hosts = {h.name: h for h in site.hosts}
+
+    def netscaler(end: str) -> bool:
+        host = hosts.get(end)
+        ids = host.role_ids if host is not None else (end,)
+        return any(roles[r].netscaler for r in ids if r in roles)
+
+    if not netscaler(flow.source) and not netscaler(flow.destination):
+        raise doc.error(
+            ["flows", index, "via"],
+            f"flow {flow.name!r}: 'via' names a NetScaler address, but neither end is a NetScaler",
+            "remove 'via', or make the NetScaler host or role an end of the flow",
+        )
 
 
 def _check_proxy(doc: YamlDocument, site: Site) -> None:
