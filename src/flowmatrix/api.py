@@ -34,7 +34,7 @@ class LoadedSite:
     catalog_ref: str | None = None
     """The catalog id or file the site was checked against (None: a Catalog was given)."""
     warnings: tuple[str, ...] = ()
-    """Likely mistakes in the site, each located (``sitecheck.site_warnings``)."""
+    """Likely mistakes in the site, each located (what ``sitecheck.check_site`` returns)."""
 
 
 def example_names() -> list[str]:
@@ -75,7 +75,7 @@ def _catalog_ref(site: Site, catalog: str | None, shown: str | None) -> str:
 def _load_site_bytes(
     raw: bytes, name: str, shown: str | None, catalog: Catalog | str | None
 ) -> LoadedSite:
-    from flowmatrix.sitecheck import check_site, site_warnings
+    from flowmatrix.sitecheck import check_site
 
     document = parse_yaml_bytes(raw, name)
     site = document.validate(Site)
@@ -90,8 +90,7 @@ def _load_site_bytes(
             if catalog is None and exc.file is None:
                 raise document.error(["catalog"], exc.message, exc.hint) from None
             raise
-    check_site(document, site, resolved)
-    warnings = site_warnings(document, site)
+    warnings = check_site(document, site, resolved)
     return LoadedSite(site, site.with_own_roles(resolved), document, shown, ref, warnings)
 
 

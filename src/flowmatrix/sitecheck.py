@@ -21,8 +21,9 @@ def _suggest(word: str, choices: Iterable[str], what: str) -> str:
     return f"known {what}: {shown}"
 
 
-def check_site(doc: YamlDocument, site: Site, catalog: Catalog) -> None:
-    """Raise a located UserError for the first thing in ``site`` that does not add up.
+def check_site(doc: YamlDocument, site: Site, catalog: Catalog) -> tuple[str, ...]:
+    """Raise a located UserError for the first thing in ``site`` that does not add up;
+    return the likely mistakes that are not errors (warnings, each located).
 
     ``catalog`` is the site's catalog as loaded: the site's own roles are checked against
     it, then added to it for the other checks (``Site.with_own_roles``)."""
@@ -34,12 +35,13 @@ def check_site(doc: YamlDocument, site: Site, catalog: Catalog) -> None:
     _check_unique(doc, "flows", [f.name for f in site.flows], "flow")
     _check_zones(doc, site)
     _check_firewalls(doc, site)
-    _check_hosts(doc, site, catalog)
+    in_the_internet = _check_hosts(doc, site, catalog)
     _check_options(doc, site, catalog)
     _check_site_flows(doc, site, catalog)
     _check_proxy(doc, site)
     _check_external(doc, site, catalog)
     _check_keep_obsolete(doc, site, catalog)
+    return _private_in_the_internet(doc, site, in_the_internet)
 
 
 def _check_unique(doc: YamlDocument, key: str, names: Sequence[str], what: str) -> None:
@@ -149,27 +151,30 @@ def _check_format(doc: YamlDocument, site: Site, catalog: Catalog) -> None:
         seen.add(role.id)
 
 
-def _check_hosts(doc: YamlDocument, site: Site, catalog: Catalog) -> None:
+def _check_hosts(doc: YamlDocument, site: Site, catalog: Catalog) -> list[_Place]:
+    """Raise for the first host that does not add up; return the places of the host
+    addresses that fall into the Internet zone."""
+    in_the_internet: list[_Place] = []
     roles = {r.id: r for r in catalog.roles}
     zone_names = {z.name for z in site.zones}
     index = ZoneIndex.from_site(site)
     for hi, host in enumerate(site.hosts):
-        for ri, role_id in enumerate(host.role_ids):
+        ids = host.role_ids
+        for ri, role_id in enumerate(ids):
             if role_id not in roles:
                 raise doc.error(
                     ["hosts", hi, "roles", ri] if host.roles else ["hosts", hi, "role"],
                     f"unknown role {role_id!r}",
                     _suggest(role_id, roles, "roles") + " ('flowmatrix catalog --roles')",
                 )
-        its_roles = [roles[r] for r in host.role_ids]
-        if host.netscaler is not None and not any(r.netscaler for r in its_roles):
+        if host.netscaler is not None and not any(roles[r].netscaler for r in ids):
             raise doc.error(
                 ["hosts", hi, "netscaler"],
                 f"host {host.name!r} has NetScaler addresses but "
                 + (
-                    f"role {host.role_ids[0]!r} is not a NetScaler"
-                    if len(host.role_ids) == 1
-                    else f"none of its roles ({', '.join(host.role_ids)}) is a NetScaler"
+                    f"role {ids[0]!r} is not a NetScaler"
+                    if len(ids) == 1
+                    else f"none of its roles ({', '.join(ids)}) is a NetScaler"
                 ),
                 "remove 'netscaler:' or fix the role",
             )
@@ -180,8 +185,11 @@ def _check_hosts(doc: YamlDocument, site: Site, catalog: Catalog) -> None:
                 _suggest(host.zone, zone_names, "zones"),
             )
         addresses = host.all_addresses()
-        default_zones = {r.default_zone for r in its_roles}
-        if not addresses and host.zone is None and not default_zones & zone_names:
+        if (
+            not addresses
+            and host.zone is None
+            and not {roles[r].default_zone for r in ids} & zone_names
+        ):
             raise doc.error(
                 ["hosts", hi], f"host {host.name!r} has only an fqdn and no zone", "add 'zone:'"
             )
@@ -201,6 +209,9 @@ def _check_hosts(doc: YamlDocument, site: Site, catalog: Catalog) -> None:
                     f"{zone!r}, not in its zone {host.zone!r}",
                     "fix the address or the zone, or omit 'zone:' to infer it",
                 )
+            if zone == index.internet:
+                in_the_internet.append((loc, f"host {host.name!r}", address))
+    return in_the_internet
 
 
 def _address_loc(
@@ -357,40 +368,34 @@ _PRIVATE = tuple(
 )
 
 
-def site_warnings(doc: YamlDocument, site: Site) -> tuple[str, ...]:
-    """Likely mistakes that are not errors, each located: a private address that falls
-    into the Internet zone (it is in no declared zone), with the nearest zone."""
-    index = ZoneIndex.from_site(site)
-    if index.internet is None:
-        return ()
+_Place = tuple[list[str | int], str, str]
+"""Where an address is written, what holds it ("host 'dc1'"), the address."""
+
+
+def _private_in_the_internet(
+    doc: YamlDocument, site: Site, in_the_internet: list[_Place]
+) -> tuple[str, ...]:
+    """A warning for each private address that falls into the Internet zone (it is in no
+    declared zone), naming the nearest zone."""
+    internet = next((z.name for z in site.zones if z.internet), None)
+    proxy = site.proxy.address if site.proxy is not None else None
+    places = list(in_the_internet)
+    if proxy is not None and ZoneIndex.from_site(site).zone_of(parse_network(proxy)) == internet:
+        places.append((["proxy", "address"], "the proxy", proxy))
     found: list[str] = []
-    places: list[tuple[list[str | int], str, str]] = []
-    for hi, host in enumerate(site.hosts):
-        for address in host.all_addresses():
-            where = _address_loc(host.addresses, host.netscaler, address, hi)
-            places.append((where, f"host {host.name!r}", address))
-    if site.proxy is not None and site.proxy.address is not None:
-        places.append((["proxy", "address"], "the proxy", site.proxy.address))
     for where, what, address in places:
         network = parse_network(address)
-        if index.zone_of(network) != index.internet:
-            continue
         if not any(network.version == p.version and network.subnet_of(p) for p in _PRIVATE):  # type: ignore[arg-type]
             continue
         nearest = _nearest_zone(site, network)
         hint = "add its network to a zone's cidrs, or fix the address"
         if nearest is not None:
             hint = f"nearest zone: {nearest[0]} ({nearest[1]}); " + hint
-        found.append(
-            str(
-                doc.error(
-                    where,
-                    f"{what}: private address {address} is in no declared zone, so it "
-                    f"counts as the Internet ({index.internet})",
-                    hint,
-                )
-            )
+        message = (
+            f"{what}: private address {address} is in no declared zone, so it counts as "
+            f"the Internet ({internet})"
         )
+        found.append(str(doc.error(where, message, hint)))
     return tuple(found)
 
 
