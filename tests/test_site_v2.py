@@ -291,3 +291,93 @@ def test_site_flows_use_the_netscaler_address_that_fits() -> None:
     assert {f.source.addresses for f in old.flows if f.requirement == "SITE-activesync"} == {
         ("172.16.10.10",)
     }
+
+
+PUBLISHED = """\
+version: 2
+name: published through the NetScaler
+zones:
+  - {name: internet, internet: true}
+  - {name: dmz, cidrs: [172.16.10.0/24]}
+  - {name: srv, cidrs: [10.31.8.0/23]}
+firewalls:
+  - {name: fw-front, zones: [internet, dmz]}
+  - {name: fw-back, zones: [dmz, srv]}
+publish:
+  xenmobile: netscaler-lb
+hosts:
+  - name: nsg1
+    roles: [netscaler-gateway]
+    netscaler: {nsip: 172.16.10.5, vip: [172.16.10.10], snip: [172.16.10.20]}
+  - name: xms1
+    roles: [xenmobile]
+    addresses: [10.31.8.11]
+  - name: xms2
+    roles: [xenmobile]
+    addresses: [10.31.8.12]
+"""
+
+
+@pytest.fixture
+def published(tmp_path: Path) -> Path:
+    path = tmp_path / "published.yaml"
+    path.write_text(PUBLISHED, "utf-8")
+    return path
+
+
+def test_publishing_through_the_load_balancer_makes_two_legs(published: Path) -> None:
+    plan = load_plan(published)
+    assert not [
+        f for f in plan.flows if f.source.zone == "internet" and f.destination.role == "xenmobile"
+    ]
+    internet = [
+        f
+        for f in plan.flows
+        if f.source.role == "internet" and any("load-balancing" in n for n in f.notes)
+    ]
+    assert internet and all(f.destination.addresses == ("172.16.10.10",) for f in internet)
+    assert all(f.firewalls == ("fw-front",) for f in internet)  # never straight to XenMobile
+    to_servers = [
+        f for f in plan.flows if f.destination.role == "xenmobile" and f.source.zone == "dmz"
+    ]
+    for flow in internet:  # each Internet leg has its SNIP leg, serving the same requirement
+        legs = [
+            f for f in to_servers if f.requirement == flow.requirement and f.ports == flow.ports
+        ]
+        assert len(legs) == 1, flow.id
+        assert legs[0].source.addresses == ("172.16.10.20",)
+        assert legs[0].destination.addresses == ("10.31.8.11", "10.31.8.12")
+    assert {f.requirement for f in internet} >= {"XM-APP-10", "XM-DEV-06", "XM-DEV-11"}
+    direct = load_plan_from_text(PUBLISHED.replace("netscaler-lb", "direct"))
+    assert any(
+        f.source.role == "internet" and f.destination.role == "xenmobile" for f in direct.flows
+    )
+
+
+@pytest.mark.parametrize("target", ["nftables", "iptables"])
+@pytest.mark.parametrize("firewall", ["fw-front", "fw-back"])
+def test_published_rules_audit_clean(
+    published: Path, tmp_path: Path, firewall: str, target: str
+) -> None:
+    from flowmatrix.audit.api import audit
+
+    plan = load_plan(published)
+    out = generate(plan, Scope("firewall", firewall), target)
+    assert not out.errors, out.errors
+    rules = tmp_path / f"{firewall}.{target}"
+    rules.write_text(out.text, "utf-8")
+    report = audit(None, ruleset=rules, firewall=firewall, plan=plan, nft_reader="text")
+    flows = {f.id: f for f in plan.flows}
+    for result in report.flows:
+        wanted = "allowed" if flows[result.flow_id].requested else "blocked"
+        assert result.status == wanted, (result.flow_id, result.port, result.notes)
+    assert not report.wide_rules and not report.unused_rules and not report.dead_rules
+
+
+@pytest.mark.kernel
+def test_the_lab_rehearses_the_published_site(published: Path, run_cli: Any) -> None:
+    result = run_cli("lab", str(published), "-f", "json", "--timeout", "0.5")
+    assert result.code == 0, result
+    document = json.loads(result.stdout)
+    proved = {r["flow"] for r in document["results"] if r["ok"]}
+    assert {"XM-APP-10.1", "XM-APP-10.2"} <= proved  # to the VIP, and from the SNIP

@@ -1,4 +1,10 @@
-"""Catalog x site -> the concrete flow matrix (a ``Plan``)."""
+"""Catalog x site -> the concrete flow matrix (a ``Plan``).
+
+One planner walks every requirement and site flow, and each pair of ends takes one of
+four ways: direct, through the web proxy (two legs), through the NetScaler load-balancing
+virtual server that publishes XenMobile (two legs), or left out. The ways share the
+planner's ends, flow numbering and flow-port budget, which is why they live together
+(about 600 lines)."""
 
 from __future__ import annotations
 
@@ -13,6 +19,8 @@ from flowmatrix.portset import PortSet
 from flowmatrix.site import Host, Site, SiteFlow, parse_network
 from flowmatrix.topology import FirewallGraph, ZoneIndex
 
+#: The role whose hosts publish servers through load balancing (``publish:``).
+NETSCALER_ROLE = "netscaler-gateway"
 #: Requirement statuses a plan does not open unless the site keeps them (``keep_obsolete``).
 NOT_REQUESTED = frozenset({"obsolete", "legacy"})
 #: Services a web proxy carries (HTTP, and HTTPS through CONNECT).
@@ -49,7 +57,11 @@ class _Planner:
         default_factory=dict
     )
     _upstream: set[tuple[str, int, int, Protocol, PortSet]] = field(default_factory=set)
-    """Proxy upstream flows made: one per requirement, proxy end, names end and ports."""
+    """Second legs made (proxy -> names, SNIP -> XenMobile): one per requirement, first
+    leg's end, destination end, protocol and ports."""
+    _made: set[tuple[str, FlowEnd, FlowEnd, Protocol, PortSet]] = field(default_factory=set)
+    """Flows made, by requirement, ends, protocol and ports: a second way to the same flow
+    (the NetScaler's own flow to XenMobile, and the leg behind its load balancer) is one."""
     proxy_ends: list[FlowEnd] = field(init=False)
     proxy_label: str = field(init=False, default="")
     flow_ports: int = 0
@@ -363,6 +375,11 @@ class _Planner:
             for destination in destinations:
                 if _same_single_host(source, destination):
                     continue
+                if self._load_balanced(source, destination):
+                    made += self._through_load_balancer(
+                        req_id, source, destination, protocol, ports, shared
+                    )
+                    continue
                 if self._proxied(destination, protocol, service):
                     made += self._through_proxy(
                         req_id, source, destination, protocol, ports, shared
@@ -426,6 +443,49 @@ class _Planner:
             )
         return made
 
+    def _load_balanced(self, source: FlowEnd, destination: FlowEnd) -> bool:
+        """Whether this Internet -> role flow goes through the NetScaler load-balancing
+        virtual server that publishes the role (``publish: {xenmobile: netscaler-lb}``)."""
+        return (
+            self.site.publish.get(destination.role) == "netscaler-lb"
+            and source.zone == self.zones.internet
+            and destination.zone != self.zones.internet
+        )
+
+    def _through_load_balancer(
+        self,
+        req_id: str,
+        source: FlowEnd,
+        destination: FlowEnd,
+        protocol: Protocol,
+        ports: PortSet,
+        traits: _FlowTraits,
+    ) -> int:
+        """source -> the NetScaler's VIP, and the NetScaler's SNIP -> the servers, each
+        leg serving ``req_id``."""
+        shown = destination.role_name
+        made = 0
+        for vip in self.ends(NETSCALER_ROLE, "vip"):
+            note = f"through the NetScaler load-balancing virtual server that publishes {shown}"
+            made += self._add_flow(
+                req_id, source, vip, protocol, ports, replace(traits, notes=(*traits.notes, note))
+            )
+        for snip in self.ends(NETSCALER_ROLE, "snip"):
+            key = (req_id, id(snip), id(destination), protocol, ports)
+            if key in self._upstream:
+                continue
+            self._upstream.add(key)
+            note = f"the NetScaler's own flow to {shown}, behind its load-balancing virtual server"
+            made += self._add_flow(
+                req_id,
+                snip,
+                destination,
+                protocol,
+                ports,
+                replace(traits, notes=(*traits.notes, note)),
+            )
+        return made
+
     def _add_flow(
         self,
         req_id: str,
@@ -443,6 +503,10 @@ class _Planner:
                 )
             )
             return 0
+        made = (req_id, source, destination, protocol, ports)
+        if made in self._made:
+            return 0
+        self._made.add(made)
         firewalls = self.graph.path(source.zone, destination.zone)
         flow_notes = traits.notes
         if firewalls is None:

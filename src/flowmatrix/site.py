@@ -378,6 +378,12 @@ class Site(_Strict):
         default_factory=dict,
         description="Internet service role id -> how its flows are opened (internet: any | names)",
     )
+    publish: dict[str, Literal["direct", "netscaler-lb"]] = Field(
+        default_factory=dict,
+        description="version 2: role id -> how the Internet reaches its servers: direct (as "
+        "the page draws it), or netscaler-lb (Internet -> the NetScaler's VIP, its SNIP -> the "
+        "servers)",
+    )
     exclude: dict[str, str] = Field(
         default_factory=dict,
         description="version 2: requirement id -> why the site does not want it (left out of "

@@ -121,6 +121,30 @@ def _check_format(doc: YamlDocument, site: Site, catalog: Catalog) -> None:
         raise doc.error(["roles"], "a site's own roles need site version 2", upgrade)
     if site.version == 1 and site.exclude:
         raise doc.error(["exclude"], "excluding requirements needs site version 2", upgrade)
+    if site.version == 1 and site.publish:
+        raise doc.error(["publish"], "publishing modes need site version 2", upgrade)
+    server_roles = {r.id for r in catalog.roles if r.kind == "server"} | {
+        r.id for r in site.roles if r.kind == "server"
+    }
+    for role_id, mode in site.publish.items():
+        if role_id not in server_roles:
+            raise doc.error(
+                ["publish", role_id],
+                f"publish: {role_id!r} is not a server role",
+                _suggest(role_id, server_roles, "server roles"),
+            )
+        netscalers = [
+            h
+            for h in site.hosts
+            if h.netscaler is not None and h.netscaler.vip and h.netscaler.snip
+        ]
+        if mode == "netscaler-lb" and not netscalers:
+            raise doc.error(
+                ["publish", role_id],
+                f"publish: {role_id} through NetScaler load balancing needs a NetScaler",
+                "declare the NetScaler host with its VIP and SNIP (netscaler: {vip: [...], "
+                "snip: [...]})",
+            )
     requirements = [r.id for r in catalog.requirements]
     for req_id, reason in site.exclude.items():
         if req_id not in requirements:
