@@ -381,3 +381,62 @@ def test_the_lab_rehearses_the_published_site(published: Path, run_cli: Any) -> 
     document = json.loads(result.stdout)
     proved = {r["flow"] for r in document["results"] if r["ok"]}
     assert {"XM-APP-10.1", "XM-APP-10.2"} <= proved  # to the VIP, and from the SNIP
+
+
+CITRIX_APPS = """\
+version: 2
+name: citrix apps
+zones:
+  - {name: internet, internet: true}
+  - {name: dmz, cidrs: [172.16.10.0/24]}
+  - {name: srv, cidrs: [10.31.8.0/23]}
+firewalls:
+  - {name: fw-front, zones: [internet, dmz]}
+  - {name: fw-back, zones: [dmz, srv]}
+features: {xenapp: true}
+hosts:
+  - name: nsg1
+    roles: [netscaler-gateway]
+    netscaler: {nsip: 172.16.10.5, vip: [172.16.10.10], snip: [172.16.10.20]}
+  - name: sf1
+    roles: [storefront]
+    addresses: [10.31.8.30]
+  - name: ddc1
+    roles: [xenapp-xendesktop]
+    kind: controller
+    addresses: [10.31.8.40]
+  - name: vdas
+    roles: [xenapp-xendesktop]
+    kind: vda
+    addresses: [10.31.9.0/24]
+  - name: xms1
+    roles: [xenmobile]
+    addresses: [10.31.8.11]
+"""
+
+
+def _xenapp_ends(text: str) -> dict[str, set[str]]:
+    plan = load_plan_from_text(text)
+    ends: dict[str, set[str]] = {}
+    for flow in plan.flows:
+        if flow.destination.role == "xenapp-xendesktop":
+            ends.setdefault(flow.requirement, set()).update(h.name for h in flow.destination.hosts)
+    return ends
+
+
+def test_controllers_get_xml_and_sta_vdas_get_ica_and_cgp() -> None:
+    assert _xenapp_ends(CITRIX_APPS) == {
+        "XM-APP-04": {"ddc1"},  # XML and STA: the Delivery Controllers
+        "XM-APP-16": {"vdas"},  # ICA: the session hosts
+        "XM-APP-18": {"vdas"},  # session reliability (CGP)
+    }
+    both = CITRIX_APPS.replace("    kind: controller\n", "").replace("    kind: vda\n", "")
+    assert _xenapp_ends(both) == {
+        r: {"ddc1", "vdas"} for r in ("XM-APP-04", "XM-APP-16", "XM-APP-18")
+    }
+    no_vda = CITRIX_APPS.replace("    kind: vda\n", "    kind: controller\n")
+    assert set(_xenapp_ends(no_vda)) == {"XM-APP-04"}
+    plan = load_plan_from_text(no_vda)
+    assert ("XM-APP-16", "no host has destination role 'xenapp-xendesktop' (vda)") in [
+        (s.requirement, s.reason) for s in plan.skipped
+    ]

@@ -112,6 +112,11 @@ class Role(_Frozen):
         default=None,
         description="flows to this role do not go through a web proxy, for this reason",
     )
+    parts: tuple[str, ...] = Field(
+        default=(),
+        description="the kinds of servers the source lumps under this role (XenApp/XenDesktop: "
+        "controller, vda); a site's host says which it is, and each requirement which it needs",
+    )
 
 
 class Feature(_Frozen):
@@ -160,6 +165,11 @@ class Requirement(_Frozen):
     )
     destination_address: NetScalerAddress | None = Field(
         default=None, description="which NetScaler address is the destination, when one is"
+    )
+    destination_part: str | None = Field(
+        default=None,
+        description="which part of the destination role serves the flow (a XenApp/XenDesktop "
+        "Delivery Controller or VDA), when the role lumps several",
     )
     description: Text
     source_text: str = Field(description="the row as it stands in the source, verbatim")
@@ -274,6 +284,12 @@ class Catalog(_Frozen):
                     raise ValueError(f"{req.id}: unknown role {role!r}")
             if req.condition is not None and req.condition not in feature_ids:
                 raise ValueError(f"{req.id}: unknown feature {req.condition!r}")
+            if req.destination_part is not None:
+                for lumped in self.roles:
+                    if lumped.id in req.destinations and req.destination_part not in lumped.parts:
+                        raise ValueError(
+                            f"{req.id}: {lumped.id} has no part {req.destination_part!r}"
+                        )
         if len(role_ids) != len(self.roles):
             raise ValueError("duplicate role id")
         self._journeys_resolve(role_ids)

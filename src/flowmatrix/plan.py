@@ -53,7 +53,7 @@ class _Planner:
     warnings: list[str] = field(default_factory=list)
     _zone_cache: dict[str, str | None] = field(default_factory=dict)
     _numbers: dict[str, int] = field(default_factory=dict)
-    _ends: dict[tuple[str, str | None, str | None, bool], list[FlowEnd]] = field(
+    _ends: dict[tuple[str, str | None, str | None, bool, str | None], list[FlowEnd]] = field(
         default_factory=dict
     )
     _upstream: set[tuple[str, int, int, Protocol, PortSet]] = field(default_factory=set)
@@ -141,15 +141,17 @@ class _Planner:
         kind: NetScalerAddress | None,
         only_host: str | None = None,
         with_obsolete: bool = False,
+        part: str | None = None,
     ) -> list[FlowEnd]:
         """The ends of ``role_id`` grouped by zone (an empty list: the site lacks the role).
 
         A role's obsolete endpoints (Windows Phone's store names) are left out unless
-        ``with_obsolete`` (an obsolete flow, or ``keep_obsolete: true``).
+        ``with_obsolete`` (an obsolete flow, or ``keep_obsolete: true``); ``part`` keeps the
+        hosts that are that part of the role (a Delivery Controller, a VDA).
         """
-        key = (role_id, kind, only_host, with_obsolete)
+        key = (role_id, kind, only_host, with_obsolete, part)
         if key not in self._ends:
-            self._ends[key] = self._make_ends(role_id, kind, only_host, with_obsolete)
+            self._ends[key] = self._make_ends(role_id, kind, only_host, with_obsolete, part)
         return self._ends[key]
 
     def _make_ends(
@@ -158,9 +160,14 @@ class _Planner:
         kind: NetScalerAddress | None,
         only_host: str | None,
         with_obsolete: bool,
+        part: str | None,
     ) -> list[FlowEnd]:
         role = self.catalog.role(role_id)
         hosts = [self.host_by_name[only_host]] if only_host else self.hosts_by_role.get(role_id, [])
+        if part is not None and hosts:
+            hosts = [h for h in hosts if h.serves(part)]
+            if not hosts:
+                return []
         members: list[_Member] = []
         for host in hosts:
             members.extend(self._host_members(host, kind))
@@ -272,10 +279,14 @@ class _Planner:
                     continue
                 for destination_role in req.destinations:
                     destinations = self.ends(
-                        destination_role, req.destination_address, with_obsolete=with_obsolete
+                        destination_role,
+                        req.destination_address,
+                        with_obsolete=with_obsolete,
+                        part=req.destination_part,
                     )
                     if not destinations:
-                        missing.append(f"no host has destination role '{destination_role}'")
+                        part = f" ({req.destination_part})" if req.destination_part else ""
+                        missing.append(f"no host has destination role '{destination_role}'{part}")
                         continue
                     made += self._pairs(
                         req.id,

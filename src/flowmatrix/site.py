@@ -231,7 +231,16 @@ class Host(_Strict):
     fqdn: str | None = Field(default=None, pattern=r"^[A-Za-z0-9*_.-]+$")
     zone: str | None = Field(default=None, description="zone; inferred from addresses if omitted")
     netscaler: NetScalerAddresses | None = None
+    kind: str | None = Field(
+        default=None,
+        description="version 2: which part of its role the host is, where the role lumps "
+        "several (XenApp/XenDesktop: controller, vda or both; default both)",
+    )
     description: str | None = None
+
+    def serves(self, part: str | None) -> bool:
+        """Whether the host is the part of its role a flow needs (None: any part)."""
+        return part is None or self.kind in (None, "both", part)
 
     @property
     def role_ids(self) -> tuple[str, ...]:

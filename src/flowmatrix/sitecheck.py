@@ -6,7 +6,7 @@ import difflib
 import ipaddress
 from collections.abc import Iterable, Sequence
 
-from flowmatrix.catalog import Catalog
+from flowmatrix.catalog import Catalog, Role
 from flowmatrix.site import IPNetwork, Site, _duplicates, parse_network
 from flowmatrix.topology import ZoneIndex
 from flowmatrix.yamlio import YamlDocument
@@ -202,6 +202,8 @@ def _check_hosts(doc: YamlDocument, site: Site, catalog: Catalog) -> list[_Place
                 ),
                 "remove 'netscaler:' or fix the role",
             )
+        if host.kind is not None:
+            _check_kind(doc, site, hi, [roles[r] for r in ids])
         if host.zone is not None and host.zone not in zone_names:
             raise doc.error(
                 ["hosts", hi, "zone"],
@@ -236,6 +238,29 @@ def _check_hosts(doc: YamlDocument, site: Site, catalog: Catalog) -> list[_Place
             if zone == index.internet:
                 in_the_internet.append((loc, f"host {host.name!r}", address))
     return in_the_internet
+
+
+def _check_kind(doc: YamlDocument, site: Site, index: int, roles: list[Role]) -> None:
+    host = site.hosts[index]
+    if site.version == 1:
+        raise doc.error(
+            ["hosts", index, "kind"],
+            "a host's kind needs site version 2",
+            "set 'version: 2' (flowmatrix site upgrade FILE writes it)",
+        )
+    parts = [p for role in roles for p in role.parts]
+    if not parts:
+        raise doc.error(
+            ["hosts", index, "kind"],
+            f"host {host.name!r}: its roles ({', '.join(r.id for r in roles)}) have no kinds",
+            "remove 'kind:'; it says which part of XenApp/XenDesktop a host is",
+        )
+    if host.kind not in (*parts, "both"):
+        raise doc.error(
+            ["hosts", index, "kind"],
+            f"host {host.name!r}: unknown kind {host.kind!r}",
+            f"one of: {', '.join((*parts, 'both'))}",
+        )
 
 
 def _address_loc(
