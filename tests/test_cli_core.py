@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import jsonschema
+import pytest
 from ruamel.yaml import YAML
 
 from flowmatrix.api import example_text
@@ -161,3 +162,22 @@ def test_catalog_file_is_found_beside_the_site(run_cli, tmp_path: Path) -> None:
     result = run_cli("plan", str(site), "-f", "json")
     assert result.code == 0, result.stderr
     assert json.loads(result.stdout)["catalog"] == "xenmobile-10"
+
+
+def test_schema_offers_the_catalog_ids(run_cli) -> None:  # type: ignore[no-untyped-def]
+    schema = json.loads(run_cli("schema").stdout)
+    host = schema["$defs"]["Host"]["properties"]
+    assert "xenmobile" in host["roles"]["items"]["examples"]
+    assert "ldap-server" in host["role"]["anyOf"][0]["examples"]
+    top = schema["properties"]
+    assert "ldaps" in top["features"]["propertyNames"]["enum"]
+    assert "XM-APP-03" in top["exclude"]["propertyNames"]["enum"]
+    assert {"XM-DEV-08", "XM-DEV-09"} <= set(top["keep_obsolete"]["anyOf"][1]["items"]["enum"])
+    site = YAML(typ="safe").load(example_text("hospital"))
+    site["features"]["ldapz"] = True  # a feature typo: the editor flags it
+    with pytest.raises(jsonschema.ValidationError, match="ldapz"):
+        jsonschema.validate(site, schema)
+    site["features"].pop("ldapz")
+    site["roles"].append({"id": "siem", "name": {"fr": "SIEM", "en": "SIEM"}})
+    site["hosts"].append({"name": "siem1", "roles": ["siem"], "addresses": ["10.31.8.70"]})
+    jsonschema.validate(site, schema)  # the site's own roles stay allowed

@@ -130,7 +130,16 @@ def test_upgrade_changes_only_the_version_and_the_roles() -> None:
     assert upgrade_text(upgraded.text, "v2.yaml").changed is False
 
 
-@pytest.mark.parametrize("name", example_names())
+V1_EXAMPLES = [n for n in example_names() if "\nversion: 1\n" in example_text(n)]
+
+
+def test_version_2_examples_need_no_upgrade() -> None:
+    v2 = [n for n in example_names() if n not in V1_EXAMPLES]
+    assert v2 == ["hospital"]
+    assert not upgrade_text(example_text("hospital"), "hospital").changed
+
+
+@pytest.mark.parametrize("name", V1_EXAMPLES)
 def test_upgrading_each_example_gives_the_same_plan(name: str) -> None:
     text = example_text(name)
     upgraded = upgrade_text(text, name)

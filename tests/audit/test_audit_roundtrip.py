@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from flowmatrix.api import load_plan
+from flowmatrix.api import example_names, load_plan
 from flowmatrix.audit.api import audit
 from flowmatrix.audit.result import AuditReport
 from flowmatrix.model import Plan
 from flowmatrix.rules import Scope, generate
 
-EXAMPLES = ("default", "small-office", "enterprise-dual-stack")
+EXAMPLES = tuple(example_names())
 TARGETS = ("nftables", "iptables", "ip6tables")
 PLANS: dict[str, Plan] = {
     name: load_plan(None if name == "default" else f"example:{name}") for name in EXAMPLES

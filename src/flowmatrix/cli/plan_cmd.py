@@ -116,15 +116,14 @@ def _summary(plan: Plan, lang: opt.Language) -> str:
 
 
 @app.command("schema")
-def schema_command(output: opt.OutputOpt = None) -> None:
-    """Print the JSON Schema of the site file."""
+def schema_command(catalog: opt.CatalogOpt = None, output: opt.OutputOpt = None) -> None:
+    """Print the JSON Schema of the site file, with the catalog's role, feature and
+    requirement ids for an editor to complete."""
+    from flowmatrix.catalog import DEFAULT_CATALOG, load_catalog
     from flowmatrix.render import to_json
-    from flowmatrix.site import Site
+    from flowmatrix.siteschema import site_schema
 
-    schema = Site.model_json_schema()
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "flowmatrix site file"
-    emit(to_json(schema), output)
+    emit(to_json(site_schema(load_catalog(catalog or DEFAULT_CATALOG))), output)
 
 
 @app.command("example")
