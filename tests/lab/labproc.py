@@ -31,6 +31,14 @@ def root_veths() -> set[str]:
     return {line.split(":", 2)[1].strip().split("@")[0] for line in listed.splitlines() if line}
 
 
+def _as_a_terminal_job() -> None:
+    """In the child before exec: SIGINT and SIGQUIT at their default, as for a job a
+    terminal starts. A test run started in the background of a script inherits them
+    ignored, and the lab keeps a signal it was started with ignored."""
+    for signum in (signal.SIGINT, signal.SIGQUIT):
+        signal.signal(signum, signal.SIG_DFL)
+
+
 def catches(pid: int, signum: int) -> bool:
     """Whether process ``pid`` has a handler for ``signum`` (the lab's guard is in place)."""
     try:
@@ -71,6 +79,7 @@ class LabProcess:
             text=True,
             env={**os.environ, "PYTHONPATH": SRC, **self.env},
             start_new_session=True,  # its own process group, as a terminal's job
+            preexec_fn=_as_a_terminal_job,
         )
         return self
 

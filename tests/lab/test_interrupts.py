@@ -162,3 +162,25 @@ def test_a_signal_swallowed_by_a_weakref_callback_still_interrupts_at_the_exit_q
     assert caught.value.signum == signal.SIGTERM
     assert reached == ["after"] and guard.lost == 1  # raised at the guard's exit
     assert "Exception ignored" not in capsys.readouterr().err
+
+
+def test_a_signal_while_the_report_is_written_or_after_does_not_interrupt_the_run() -> None:
+    written: list[str] = []
+
+    def write() -> None:
+        _send(signal.SIGTERM)  # blocked while the report is written: recorded, then dropped
+        written.append("report")
+
+    with InterruptGuard(final=True) as guard:
+        guard.report(write)
+        _send(signal.SIGINT)  # the run is over: nothing to interrupt
+        written.append("after")
+    assert written == ["report", "after"]
+    assert guard.signum is None
+
+
+def test_a_signal_before_the_report_still_interrupts() -> None:
+    with pytest.raises(Interrupted) as caught, InterruptGuard() as guard:
+        _send(signal.SIGTERM)
+        guard.report(lambda: None)  # never reached
+    assert caught.value.signum == signal.SIGTERM

@@ -69,7 +69,7 @@ def lab_command(
     from flowmatrix.lab.interrupts import Interrupted, InterruptGuard
 
     try:
-        with InterruptGuard(final=True):
+        with InterruptGuard(final=True) as guard:
             if clean:
                 if os.geteuid() != 0:
                     raise UserError("lab --clean needs root", hint="network namespaces are root's")
@@ -92,13 +92,17 @@ def lab_command(
             progress = note if sys.stderr.isatty() else None
             report = run_lab(plan, options, progress=progress)
             journeys = summaries(plan, lab_outcomes(report.results))
-            emit_as(
-                fmt,
-                output,
-                table=partial(to_table, report, lang.value),
-                json=partial(to_json, report),
-            )
-            note("\n".join([report.summary_line(), *journeys]))
+
+            def write() -> None:
+                emit_as(
+                    fmt,
+                    output,
+                    table=partial(to_table, report, lang.value),
+                    json=partial(to_json, report),
+                )
+                note("\n".join([report.summary_line(), *journeys]))
+
+            guard.report(write)
     except Interrupted as stopped:
         note(f"lab: {stopped}")
         exit_with(stopped.exit_code)

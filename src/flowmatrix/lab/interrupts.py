@@ -84,6 +84,7 @@ class InterruptGuard:
         self.raised = False
         self.cleaned = 0
         self._cleaning = 0
+        self._done = False
         self._depth = 0
         self._previous: dict[int, object] = {}
         self._cleanups: list[Cleanup] = []
@@ -99,6 +100,8 @@ class InterruptGuard:
     # --- handler --------------------------------------------------------------------
 
     def _handle(self, signum: int, _frame: FrameType | None) -> None:
+        if self._done:
+            return  # the run is over and reported: nothing left to interrupt
         if self.signum is None:
             self.signum = signum
         if self._cleaning or self.raised:
@@ -170,6 +173,16 @@ class InterruptGuard:
         # a signal is why the run stopped, whatever error it caused on its way (an
         # ``ip`` killed by the terminal's Ctrl-C fails its command)
         raise Interrupted(self.signum, self.cleaned) from None
+
+    def report(self, write: Callable[[], object]) -> None:
+        """Write the run's report shielded from signals; the run is then over. A signal
+        while it is written, or after, no longer turns a complete, reported run into an
+        interrupted one (the report followed by "interrupted" and exit 143)."""
+        before = self.signum
+        with self.cleaning():
+            write()
+            self._done = True
+        self.signum = before  # one recorded while writing is dropped: the run completed
 
     # --- clean-up -------------------------------------------------------------------
 
