@@ -321,18 +321,19 @@ class _Planner:
         if not sources or not destinations:
             self.skipped.append(Skipped(req_id, "no host for its source or destination"))
             return
+        ports = flow.port_set
         for protocol in flow.protocols:
             made += self._pairs(
                 req_id,
                 sources,
                 destinations,
                 protocol,
-                flow.port_set,
+                ports,
                 flow.description or f"{flow.source} -> {flow.destination}",
                 service=flow.service,
                 status="current",
                 notes=(),
-                tls_ports=flow.port_set if flow.tls else NO_PORTS,
+                tls_ports=ports if flow.tls else NO_PORTS,
             )
         if made == 0:
             self.skipped.append(Skipped(req_id, "source and destination are the same single host"))
@@ -514,10 +515,11 @@ class _Planner:
                 )
             )
             return 0
-        made = (req_id, source, destination, protocol, ports)
-        if made in self._made:
-            return 0
-        self._made.add(made)
+        if self.site.publish:  # only publishing makes a second way to a flow
+            made = (req_id, source, destination, protocol, ports)
+            if made in self._made:
+                return 0
+            self._made.add(made)
         firewalls = self.graph.path(source.zone, destination.zone)
         flow_notes = traits.notes
         if firewalls is None:

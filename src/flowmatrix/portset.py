@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import accumulate
 from typing import overload
 
 PortRange = tuple[int, int]
@@ -27,29 +28,47 @@ class PortSet(Sequence[int]):
 
     def __init__(self, ranges: Iterable[PortRange] = ()) -> None:
         merged: list[PortRange] = []
+        size = 0
         for low, high in sorted(ranges):
             if low > high:
                 raise ValueError(f"port range {low}-{high} ends before it starts")
             if merged and low <= merged[-1][1] + 1:
-                if high > merged[-1][1]:
-                    merged[-1] = (merged[-1][0], high)
+                last_low, last_high = merged[-1]
+                if high > last_high:
+                    merged[-1] = (last_low, high)
+                    size += high - last_high
             else:
                 merged.append((low, high))
+                size += high - low + 1
         self.ranges = tuple(merged)
-        ends: list[int] = []
-        size = 0
-        for low, high in merged:
-            size += high - low + 1
-            ends.append(size)
-        self._ends = ends
-        """How many ports the ranges up to each one hold: indexing is a bisection."""
         self._size = size
-        self._hash = hash(self.ranges)
+        self._ends: list[int] | None = None
+        """How many ports the ranges up to each one hold (indexing is a bisection);
+        computed when first indexed."""
+        self._hash: int | None = None
 
     @classmethod
     def of(cls, ports: Iterable[int]) -> PortSet:
         """The set of ``ports`` (any order, repeats allowed)."""
-        return cls((port, port) for port in ports)
+        values = sorted(set(ports))
+        ranges: list[PortRange] = []
+        for port in values:
+            if ranges and port == ranges[-1][1] + 1:
+                ranges[-1] = (ranges[-1][0], port)
+            else:
+                ranges.append((port, port))
+        return cls._normalized(tuple(ranges), len(values))
+
+    @classmethod
+    def _normalized(cls, ranges: tuple[PortRange, ...], size: int) -> PortSet:
+        """A port set of ranges already ascending, disjoint and not adjacent (the plan
+        makes tens of thousands: no sort, no merge)."""
+        made = cls.__new__(cls)
+        made.ranges = ranges
+        made._size = size
+        made._ends = None
+        made._hash = None
+        return made
 
     def __len__(self) -> int:
         return self._size
@@ -81,10 +100,12 @@ class PortSet(Sequence[int]):
             index += self._size
         if not 0 <= index < self._size:
             raise IndexError("port index out of range")
-        at = bisect_right(self._ends, index)
-        low = self.ranges[at][0]
-        before = self._ends[at - 1] if at else 0
-        return low + index - before
+        ends = self._ends
+        if ends is None:
+            ends = self._ends = list(accumulate(high - low + 1 for low, high in self.ranges))
+        at = bisect_right(ends, index)
+        before = ends[at - 1] if at else 0
+        return self.ranges[at][0] + index - before
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, PortSet):
@@ -92,6 +113,8 @@ class PortSet(Sequence[int]):
         return NotImplemented
 
     def __hash__(self) -> int:
+        if self._hash is None:
+            self._hash = hash(self.ranges)
         return self._hash
 
     def __bool__(self) -> bool:
@@ -100,8 +123,8 @@ class PortSet(Sequence[int]):
     def __repr__(self) -> str:
         return f"PortSet({self.text()!r})"
 
-    def __reduce__(self) -> tuple[type[PortSet], tuple[tuple[PortRange, ...]]]:
-        return PortSet, (self.ranges,)
+    def __reduce__(self) -> tuple[object, tuple[tuple[PortRange, ...], int]]:
+        return _restore, (self.ranges, self._size)
 
     def text(self, separator: str = ", ") -> str:
         """``80, 443, 5228-5230``: what a person reads."""
@@ -114,6 +137,11 @@ class PortSet(Sequence[int]):
     def _holds_range(self, low: int, high: int) -> bool:
         at = bisect_right(self.ranges, (low, 65536)) - 1
         return at >= 0 and self.ranges[at][0] <= low and high <= self.ranges[at][1]
+
+
+def _restore(ranges: tuple[PortRange, ...], size: int) -> PortSet:
+    """A pickled port set read back (the plan cache): its ranges are already normal."""
+    return PortSet._normalized(ranges, size)
 
 
 def parse_port_range(text: str) -> PortRange:

@@ -304,6 +304,8 @@ class SiteFlow(_Strict):
     @property
     def port_set(self) -> PortSet:
         """The flow's ports, ranges kept as ranges."""
+        if all(isinstance(item, int) for item in self.ports):
+            return PortSet.of(self.ports)  # type: ignore[arg-type]  # all ints: checked above
         return PortSet(
             (item, item) if isinstance(item, int) else parse_port_range(item) for item in self.ports
         )
