@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import resource
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -18,9 +19,26 @@ from probe.responders import free_port
 PORTS = 300
 
 
+def _free_range(count: int, address: str) -> int:
+    """The first of ``count`` ports in a row that nothing listens on (a bind to each
+    succeeds), so that every probe of the range finds a closed port."""
+    for _ in range(50):
+        first = free_port(address=address)
+        if first + count > 65536:
+            continue
+        try:
+            for port in range(first, first + count):
+                with socket.socket() as probe:
+                    probe.bind((address, port))
+        except OSError:
+            continue  # a listener (of this machine, or of another test) in the range
+        return first
+    raise AssertionError(f"no {count} free ports in a row on {address}")
+
+
 def many_ports_site(folder: Path) -> Path:
-    first = free_port(address="127.0.0.2")
-    ports = ", ".join(str(p) for p in range(first, first + PORTS) if p <= 65535)
+    first = _free_range(PORTS, "127.0.0.2")
+    ports = ", ".join(str(p) for p in range(first, first + PORTS))
     site = folder / "site.yaml"
     site.write_text(
         "\n".join(
