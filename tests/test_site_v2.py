@@ -72,11 +72,15 @@ hosts:
 """
 
 
+def _site_file(folder: Path, name: str, text: str) -> Path:
+    path = folder / f"{name}.yaml"
+    path.write_text(text, "utf-8")
+    return path
+
+
 @pytest.fixture
 def hospital(tmp_path: Path) -> Path:
-    path = tmp_path / "hospital.yaml"
-    path.write_text(HOSPITAL, "utf-8")
-    return path
+    return _site_file(tmp_path, "hospital", HOSPITAL)
 
 
 def _flows(plan_source: Any) -> list[dict[str, Any]]:
@@ -329,9 +333,7 @@ hosts:
 
 @pytest.fixture
 def published(tmp_path: Path) -> Path:
-    path = tmp_path / "published.yaml"
-    path.write_text(PUBLISHED, "utf-8")
-    return path
+    return _site_file(tmp_path, "published", PUBLISHED)
 
 
 def test_publishing_through_the_load_balancer_makes_two_legs(published: Path) -> None:

@@ -57,8 +57,7 @@ class _Planner:
         default_factory=dict
     )
     _upstream: set[tuple[str, int, int, Protocol, PortSet]] = field(default_factory=set)
-    """Second legs made (proxy -> names, SNIP -> XenMobile): one per requirement, first
-    leg's end, destination end, protocol and ports."""
+    """Proxy upstream flows made: one per requirement, proxy end, names end and ports."""
     _made: set[tuple[str, FlowEnd, FlowEnd, Protocol, PortSet]] = field(default_factory=set)
     """Flows made, by requirement, ends, protocol and ports: a second way to the same flow
     (the NetScaler's own flow to XenMobile, and the leg behind its load balancer) is one."""
@@ -482,11 +481,7 @@ class _Planner:
             made += self._add_flow(
                 req_id, source, vip, protocol, ports, replace(traits, notes=(*traits.notes, note))
             )
-        for snip in self.ends(NETSCALER_ROLE, "snip"):
-            key = (req_id, id(snip), id(destination), protocol, ports)
-            if key in self._upstream:
-                continue
-            self._upstream.add(key)
+        for snip in self.ends(NETSCALER_ROLE, "snip"):  # made once per requirement (_made)
             note = f"the NetScaler's own flow to {shown}, behind its load-balancing virtual server"
             made += self._add_flow(
                 req_id,

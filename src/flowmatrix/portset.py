@@ -130,14 +130,6 @@ class PortSet(Sequence[int]):
         """``80, 443, 5228-5230``: what a person reads."""
         return separator.join(f"{a}" if a == b else f"{a}-{b}" for a, b in self.ranges)
 
-    def covers(self, other: PortSet) -> bool:
-        """Whether every port of ``other`` is in this set."""
-        return all(self._holds_range(low, high) for low, high in other.ranges)
-
-    def _holds_range(self, low: int, high: int) -> bool:
-        at = bisect_right(self.ranges, (low, 65536)) - 1
-        return at >= 0 and self.ranges[at][0] <= low and high <= self.ranges[at][1]
-
 
 def _restore(ranges: tuple[PortRange, ...], size: int) -> PortSet:
     """A pickled port set read back (the plan cache): its ranges are already normal."""
