@@ -13,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 
 from flowmatrix.catalog import Catalog, Lang, load_catalog
+from flowmatrix.collector import collector_paused
 from flowmatrix.errors import UserError
 from flowmatrix.inputfile import read_input_bytes
 from flowmatrix.model import Plan
@@ -75,6 +76,13 @@ def _catalog_ref(site: Site, catalog: str | None, shown: str | None) -> str:
 def _load_site_bytes(
     raw: bytes, name: str, shown: str | None, catalog: Catalog | str | None
 ) -> LoadedSite:
+    with collector_paused():  # the site's nodes and models: many objects, no cycles
+        return _read_site(raw, name, shown, catalog)
+
+
+def _read_site(
+    raw: bytes, name: str, shown: str | None, catalog: Catalog | str | None
+) -> LoadedSite:
     from flowmatrix.sitecheck import check_site
 
     document = parse_yaml_bytes(raw, name)
@@ -133,7 +141,8 @@ def _plan_of(loaded: LoadedSite, lang: Lang) -> Plan:
     from flowmatrix.plan import TooManyFlowPorts, build_plan
 
     try:
-        plan = build_plan(loaded.site, loaded.catalog, lang=lang, site_file=loaded.path)
+        with collector_paused():  # flows, ports and hosts: many objects, no cycles
+            plan = build_plan(loaded.site, loaded.catalog, lang=lang, site_file=loaded.path)
     except TooManyFlowPorts as exc:  # located in the site file: the flow, or its hosts
         raise loaded.document.error(exc.site_path, exc.message, exc.hint) from None
     if loaded.warnings:

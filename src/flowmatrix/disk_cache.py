@@ -19,6 +19,8 @@ import stat
 import tempfile
 from pathlib import Path
 
+from flowmatrix.collector import collector_paused
+
 _DIGEST = 32
 
 
@@ -55,7 +57,8 @@ def read_entry(path: Path) -> object | None:
     if len(blob) <= _DIGEST or hashlib.sha256(payload).digest() != blob[:_DIGEST]:
         return None
     try:
-        value: object = pickle.loads(payload)
+        with collector_paused():  # a plan or a catalog: many small objects, no cycles
+            value: object = pickle.loads(payload)
     except Exception:  # an entry from an incompatible build: validate again
         return None
     return value
@@ -63,7 +66,8 @@ def read_entry(path: Path) -> object | None:
 
 def write_entry(path: Path, value: object) -> None:
     """Keep ``value`` in ``path``, atomically (silently not, when it cannot be written)."""
-    payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    with collector_paused():
+        payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
     folder = path.parent
     with contextlib.suppress(OSError):
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from flowmatrix.collector import collector_paused
 from flowmatrix.errors import UserError
 from flowmatrix.inputfile import clip, quote, read_input_bytes
 from flowmatrix.yamlbuild import Builder
@@ -243,8 +244,9 @@ def parse_yaml_text(text: str, file: str) -> YamlDocument:
     """
     loader = _FastLoader(text)
     try:
-        root = loader.get_single_node()
-        data = None if root is None else Builder(loader, file, len(text)).build(root)
+        with collector_paused():  # one node per scalar, mapping and list: no cycles
+            root = loader.get_single_node()
+            data = None if root is None else Builder(loader, file, len(text)).build(root)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = (exc.problem or exc.context or "invalid YAML").strip()
