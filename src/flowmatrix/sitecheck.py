@@ -61,19 +61,67 @@ def _check_zones(doc: YamlDocument, site: Site) -> None:
             "more than one internet zone",
             "only one zone can hold 'everything else'",
         )
-    seen: list[tuple[int, int, str]] = []
+    seen: list[tuple[int, int, IPNetwork]] = []
+    inside: dict[tuple[int, int], tuple[IPNetwork, IPNetwork]] = {}  # (inner, outer) zone
     for zi, zone in enumerate(site.zones):
         for ci, cidr in enumerate(zone.cidrs):
             network = parse_network(cidr)
-            for other_zi, other_ci, other_zone in seen:
-                other = parse_network(site.zones[other_zi].cidrs[other_ci])
-                if other_zi != zi and other.version == network.version and other.overlaps(network):
-                    raise doc.error(
-                        ["zones", zi, "cidrs", ci],
-                        f"zone {zone.name!r} overlaps zone {other_zone!r} ({cidr} and {other})",
-                        "zones must not share addresses; split the networks",
-                    )
-            seen.append((zi, ci, zone.name))
+            for other_zi, other_ci, other in seen:
+                if other_zi == zi or other.version != network.version:
+                    continue
+                if other.overlaps(network):  # CIDRs that share addresses: one holds the other
+                    _check_nesting(doc, site, (zi, ci, network), (other_zi, other_ci, other))
+                    longer = network.prefixlen > other.prefixlen  # the longer prefix is inside
+                    inner, outer = (network, other) if longer else (other, network)
+                    pair = (zi, other_zi) if inner is network else (other_zi, zi)
+                    reverse = inside.get((pair[1], pair[0]))
+                    if reverse is not None:
+                        raise doc.error(
+                            ["zones", zi, "cidrs", ci],
+                            f"zone {site.zones[pair[0]].name!r} lies inside zone "
+                            f"{site.zones[pair[1]].name!r} ({inner} in {outer}) and holds part "
+                            f"of it ({reverse[0]} in {reverse[1]})",
+                            "a zone may nest inside another, not both ways: split the networks",
+                        )
+                    inside.setdefault(pair, (inner, outer))
+            seen.append((zi, ci, network))
+
+
+def _check_nesting(
+    doc: YamlDocument,
+    site: Site,
+    mine: tuple[int, int, IPNetwork],
+    theirs: tuple[int, int, IPNetwork],
+) -> None:
+    """Two zones' networks that share addresses: allowed when one lies inside the other
+    (the most specific zone holds an address), in format 2, outside the Internet zone."""
+    zi, ci, network = mine
+    other_zi, _, other = theirs
+    zone, other_zone = site.zones[zi], site.zones[other_zi]
+    where: list[str | int] = ["zones", zi, "cidrs", ci]
+    if network == other:
+        raise doc.error(
+            where,
+            f"zones {other_zone.name!r} and {zone.name!r} both hold {network}",
+            "a network belongs to one zone: remove it from one of them",
+        )
+    inner, outer = (zone, other_zone) if network.prefixlen > other.prefixlen else (other_zone, zone)
+    if site.version == 1:
+        raise doc.error(
+            where,
+            f"zone {zone.name!r} overlaps zone {other_zone.name!r} ({network} and {other})",
+            "zones must not share addresses in site version 1; nested zones need "
+            "'version: 2' (flowmatrix site upgrade FILE writes it)",
+        )
+    if outer.internet or inner.internet:
+        internet, other_one = (outer, inner) if outer.internet else (inner, outer)
+        raise doc.error(
+            where,
+            f"zone {other_one.name!r} shares addresses with the Internet zone "
+            f"{internet.name!r} ({network} and {other})",
+            "the Internet zone holds every address of no other zone: "
+            "do not nest zones in its networks, or it in theirs",
+        )
 
 
 def _check_firewalls(doc: YamlDocument, site: Site) -> None:
@@ -227,6 +275,15 @@ def _check_hosts(doc: YamlDocument, site: Site, catalog: Catalog) -> list[_Place
                     loc,
                     f"host {host.name!r}: address {address} is in no zone",
                     "add its network to a zone's cidrs, or declare an 'internet: true' zone",
+                )
+            nested = index.nested_in(parse_network(address), zone)
+            if nested is not None:
+                raise doc.error(
+                    loc,
+                    f"host {host.name!r}: network {address} holds {nested[0]} of zone "
+                    f"{nested[1]!r}, nested in zone {zone!r}",
+                    f"a host's networks lie in one zone: list the hosts of {zone!r}, "
+                    "or the networks around the nested zone",
                 )
             if host.zone is not None and zone != host.zone and not host.netscaler:
                 raise doc.error(

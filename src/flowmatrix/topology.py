@@ -2,17 +2,75 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections import deque
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
-from flowmatrix.site import IPNetwork, Site, parse_network
+from flowmatrix.site import IPNetwork, Site, Zone, parse_network
 
 
 def _span(network: IPNetwork) -> tuple[int, int, int]:
     """(IP version, first address, last address) as integers."""
     first = int(network.network_address)
     return network.version, first, first + network.num_addresses - 1
+
+
+@lru_cache(maxsize=16)
+def zone_networks(zones: tuple[Zone, ...]) -> Mapping[str, tuple[IPNetwork, ...]]:
+    """Each zone's own addresses, as networks: its CIDRs less the networks of the zones
+    nested in them (an address belongs to the most specific zone holding it).
+
+    ``10.0.0.0/8`` beside a zone of ``10.31.8.0/23`` becomes the 15 networks of the /8
+    around the /23. The Internet zone's "every address in no other zone" is not listed:
+    only the networks it names, if any. The site check refuses what would make this
+    ambiguous (one network in two zones, two zones each inside the other).
+    """
+    everyone = [(parse_network(cidr), zone.name) for zone in zones for cidr in zone.cidrs]
+    found: dict[str, tuple[IPNetwork, ...]] = {}
+    for zone in zones:
+        mine = _collapsed(parse_network(cidr) for cidr in zone.cidrs)
+        holes = [
+            network
+            for network, other in everyone
+            if other != zone.name and any(_strictly_inside(network, own) for own in mine)
+        ]
+        found[zone.name] = tuple(_collapsed(_without(mine, _collapsed(holes))))
+    return found
+
+
+def _strictly_inside(inner: IPNetwork, outer: IPNetwork) -> bool:
+    version, first, last = _span(inner)
+    outer_version, low, high = _span(outer)
+    return version == outer_version and low <= first and last <= high and inner != outer
+
+
+def _collapsed(networks: Iterable[IPNetwork]) -> list[IPNetwork]:
+    v4: list[ipaddress.IPv4Network] = []
+    v6: list[ipaddress.IPv6Network] = []
+    for network in networks:
+        if isinstance(network, ipaddress.IPv4Network):
+            v4.append(network)
+        else:
+            v6.append(network)
+    return [*ipaddress.collapse_addresses(v4), *ipaddress.collapse_addresses(v6)]
+
+
+def _without(networks: list[IPNetwork], holes: list[IPNetwork]) -> list[IPNetwork]:
+    """``networks`` less every one of ``holes`` (each inside one of them)."""
+    pieces = list(networks)
+    for hole in holes:
+        kept: list[IPNetwork] = []
+        for piece in pieces:
+            if hole == piece:
+                continue
+            if _strictly_inside(hole, piece):
+                kept.extend(piece.address_exclude(hole))  # type: ignore[arg-type]
+            else:
+                kept.append(piece)
+        pieces = kept
+    return pieces
 
 
 @dataclass(frozen=True)
@@ -45,6 +103,17 @@ class ZoneIndex:
                 return zone
         if self.internet is not None and not self._overlaps(version, first, last):
             return self.internet
+        return None
+
+    def nested_in(self, network: IPNetwork, zone: str) -> tuple[IPNetwork, str] | None:
+        """A network of another zone than ``zone`` lying inside ``network``, if any: a
+        host network that spans it would hold addresses of two zones."""
+        version, first, last = _span(network)
+        for (candidate, other), (candidate_version, low, high, _) in zip(
+            self.entries, self._spans, strict=True
+        ):
+            if other != zone and candidate_version == version and first <= low and high <= last:
+                return candidate, other
         return None
 
     def overlaps_any(self, network: IPNetwork) -> bool:

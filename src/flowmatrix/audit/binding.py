@@ -14,7 +14,8 @@ from __future__ import annotations
 import ipaddress
 
 from flowmatrix.audit.device import ZONE_PREFIX, Device
-from flowmatrix.site import Firewall, Site, Zone
+from flowmatrix.site import Firewall, IPNetwork, Site
+from flowmatrix.topology import zone_networks
 
 
 def bind_zones(site: Site, firewall: Firewall, device: Device) -> tuple[Firewall, list[str]]:
@@ -26,6 +27,7 @@ def bind_zones(site: Site, firewall: Firewall, device: Device) -> tuple[Firewall
         )
         return firewall, [note]
     zones = {z.name: z for z in site.zones}
+    own = zone_networks(site.zones)  # nested zones' networks are not their container's
     names = {i.name: i for i in device.interfaces}
     by_lower = {n.lower(): n for n in names}
     vendor_zones = device.zones or {}
@@ -46,22 +48,21 @@ def bind_zones(site: Site, firewall: Firewall, device: Device) -> tuple[Firewall
     pending = []
     for zone_name in firewall.zones:
         given = firewall.interfaces.get(zone_name)
-        site_zone = zones.get(zone_name)
+        networks = own.get(zone_name, ())
         if given is not None and given in names:
             say(zone_name, given, "the site's interfaces")
         elif given is not None and given in vendor_zones:
-            say(zone_name, _member(device, given, site_zone), "the site's interfaces")
+            say(zone_name, _member(device, given, networks), "the site's interfaces")
         elif zone_name.lower() in by_lower:
             say(zone_name, by_lower[zone_name.lower()], "same name")
         elif zone_name.lower() in zone_lower:
             name = zone_lower[zone_name.lower()]
-            say(zone_name, _member(device, name, site_zone), "same name")
+            say(zone_name, _member(device, name, networks), "same name")
         else:
             pending.append(zone_name)
     left = []
     for zone_name in pending:
-        site_zone = zones.get(zone_name)
-        found = None if site_zone is None else _by_subnet(device, site_zone, taken)
+        found = _by_subnet(device, own.get(zone_name, ()), taken)
         if found is not None:
             say(zone_name, found, "its address is in the zone's networks")
         else:
@@ -89,28 +90,26 @@ def bind_zones(site: Site, firewall: Firewall, device: Device) -> tuple[Firewall
     return firewall.model_copy(update={"interfaces": chosen}), notes
 
 
-def _member(device: Device, zone: str, site_zone: Zone | None) -> str:
+def _member(device: Device, zone: str, networks: tuple[IPNetwork, ...]) -> str:
     """The interface standing for a configuration zone: the member in the site zone's
-    networks, else the first member, else the zone itself."""
+    own networks, else the first member, else the zone itself."""
     members = [m for m in (device.zones or {}).get(zone, ()) if not m.startswith(ZONE_PREFIX)]
-    if site_zone is not None:
-        by_name = {i.name: i for i in device.interfaces}
-        for member in members:
-            iface = by_name.get(member)
-            if iface is not None and _overlaps(iface.addresses, site_zone):
-                return member
+    by_name = {i.name: i for i in device.interfaces}
+    for member in members:
+        iface = by_name.get(member)
+        if iface is not None and _overlaps(iface.addresses, networks):
+            return member
     return members[0] if members else ZONE_PREFIX + zone
 
 
-def _by_subnet(device: Device, zone: Zone, taken: set[str]) -> str | None:
+def _by_subnet(device: Device, networks: tuple[IPNetwork, ...], taken: set[str]) -> str | None:
     best: tuple[int, str] | None = None
     for iface in device.interfaces:
         if iface.name in taken:
             continue
         for text in iface.addresses:
             net = ipaddress.ip_interface(text).network
-            for cidr in zone.cidrs:
-                mine = ipaddress.ip_network(cidr)
+            for mine in networks:
                 if mine.version == net.version and (
                     net.subnet_of(mine) or mine.subnet_of(net)  # type: ignore[arg-type]
                 ):
@@ -120,11 +119,10 @@ def _by_subnet(device: Device, zone: Zone, taken: set[str]) -> str | None:
     return None if best is None else best[1]
 
 
-def _overlaps(addresses: tuple[str, ...], zone: Zone) -> bool:
+def _overlaps(addresses: tuple[str, ...], networks: tuple[IPNetwork, ...]) -> bool:
     for text in addresses:
         net = ipaddress.ip_interface(text).network
-        for cidr in zone.cidrs:
-            mine = ipaddress.ip_network(cidr)
+        for mine in networks:
             if mine.version == net.version and net.overlaps(mine):
                 return True
     return False

@@ -33,6 +33,7 @@ from flowmatrix.audit.verdict import Cell, request_context
 from flowmatrix.errors import UserError
 from flowmatrix.model import Flow, Plan
 from flowmatrix.site import Firewall, Site
+from flowmatrix.topology import zone_networks
 
 EPHEMERAL: Ivs = ((1024, 65535),)
 PROTOCOLS = {"tcp": 6, "udp": 17}
@@ -168,18 +169,19 @@ def _zone_interfaces(site: Site, firewall: Firewall | None) -> InterfaceMap | No
     if firewall is None or not firewall.interfaces:
         return None
     zones = {z.name: z for z in site.zones}
+    own = {name: [str(n) for n in nets] for name, nets in zone_networks(site.zones).items()}
     entries = []
     for zone_name, ifname in firewall.interfaces.items():
         zone = zones.get(zone_name)
         if zone is not None:
-            entries.append((ifname, list(zone.cidrs), zone.internet))
+            entries.append((ifname, own[zone_name], zone.internet))
     # zones behind the next firewalls are reached through the interface toward them
     for other in site.zones:
         if other.name in firewall.interfaces:
             continue
         toward = _toward(site, firewall, other.name)
         if toward is not None and toward in firewall.interfaces:
-            entries.append((firewall.interfaces[toward], list(other.cidrs), other.internet))
+            entries.append((firewall.interfaces[toward], own[other.name], other.internet))
     return from_zones(entries)
 
 

@@ -15,6 +15,7 @@ from flowmatrix.audit.ipassmt import InterfaceMap
 from flowmatrix.audit.ranges import Ivs
 from flowmatrix.model import Flow, FlowEnd
 from flowmatrix.site import Firewall, Site
+from flowmatrix.topology import zone_networks
 
 
 @dataclass(frozen=True)
@@ -27,12 +28,14 @@ class EndScope:
 
 
 def zone_addresses(site: Site, zone_name: str) -> dict[int, Ivs]:
-    """Every address of a zone; the Internet zone holds all that no other zone holds."""
+    """Every address of a zone but those of the zones nested in it; the Internet zone
+    holds all that no other zone holds."""
     zone = next((z for z in site.zones if z.name == zone_name), None)
     if zone is None:
         return {}
+    own = _cidrs([str(n) for n in zone_networks(site.zones)[zone_name]])  # less nested zones
     if not zone.internet:
-        return _cidrs(zone.cidrs)
+        return own
     others: dict[int, list[tuple[int, int]]] = {4: [], 6: []}
     for other in site.zones:
         if other.name == zone_name:
@@ -44,7 +47,6 @@ def zone_addresses(site: Site, zone_name: str) -> dict[int, Ivs]:
         rest = ranges.complement(ranges.normalize(others[family]), ranges.ADDR_MAX[family])
         if rest:
             out[family] = rest
-    own = _cidrs(zone.cidrs)
     for family, ivs in own.items():
         out[family] = ranges.union(out.get(family, ()), ivs)
     return out

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from flowmatrix.model import FlowEnd, HostRef, Plan
 from flowmatrix.site import Site
-from flowmatrix.topology import ZoneIndex
+from flowmatrix.topology import ZoneIndex, zone_networks
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -116,7 +116,8 @@ class AddressPlan:
                 if item.internet:
                     pools = INTERNET_V4 if family == 4 else INTERNET_V6
                     return [_network(p) for p in pools]
-                return [n for n in map(_network, item.cidrs) if n.version == family]
+                own = zone_networks(self.site.zones)[zone]  # less the zones nested in it
+                return [n for n in own if n.version == family]
         return []
 
     # --- representatives --------------------------------------------------------------

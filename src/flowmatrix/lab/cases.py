@@ -36,7 +36,7 @@ from typing import Literal
 from flowmatrix.lab.addressing import AddressPlan, lab_name
 from flowmatrix.model import Flow, FlowEnd, Plan, ProxyLeg
 from flowmatrix.rules.select import zone_walk
-from flowmatrix.topology import FirewallGraph
+from flowmatrix.topology import FirewallGraph, zone_networks
 
 Variant = Literal[
     "planned",
@@ -128,10 +128,7 @@ class Allowed:
         """DNS name -> its lab addresses: a name set matches them once resolved."""
         for (name, _), address in (names or {}).items():
             self.names[name].append(address)
-        self.zones: dict[str, tuple[IPNetwork, ...]] = {
-            zone.name: tuple(ipaddress.ip_network(c, strict=False) for c in zone.cidrs)
-            for zone in plan.site.zones
-        }
+        self.zones: dict[str, tuple[IPNetwork, ...]] = dict(zone_networks(plan.site.zones))
         self.internet = {zone.name for zone in plan.site.zones if zone.internet}
         self.index: dict[tuple[str, int], list[tuple[_Match, _Match]]] = defaultdict(list)
         for flow in plan.flows:

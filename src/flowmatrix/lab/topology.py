@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from flowmatrix.lab.addressing import AddressPlan
 from flowmatrix.netns import Namespace, NamespaceSet, batch_each, veth_command
 from flowmatrix.site import Firewall, Site
-from flowmatrix.topology import FirewallGraph
+from flowmatrix.topology import FirewallGraph, zone_networks
 
 _LINUX_IFNAME = re.compile(r"[A-Za-z0-9_.-]{1,15}")
 BRIDGE = "br0"
@@ -63,7 +63,8 @@ def _prefixes(site: Site, zone_name: str, family: int) -> list[str]:
     zone = next(z for z in site.zones if z.name == zone_name)
     if zone.internet:
         return ["0.0.0.0/0" if family == 4 else "::/0"]
-    return [c for c in zone.cidrs if (":" in c) == (family == 6)]
+    own = zone_networks(site.zones)[zone_name]  # the zones nested in it have their own routes
+    return [str(n) for n in own if n.version == family]
 
 
 def build_topology(

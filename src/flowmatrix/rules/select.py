@@ -22,6 +22,7 @@ from flowmatrix.rules.model import (
 )
 from flowmatrix.rules.text import identifier
 from flowmatrix.site import Firewall, Host, Site
+from flowmatrix.topology import zone_networks
 
 IPNet = ipaddress.IPv4Network | ipaddress.IPv6Network
 #: Interface names as firewalls write them (eth0, ethernet1/1, port2, Gi0/1.100).
@@ -81,9 +82,13 @@ class _Selector:
         return found
 
     def zone_cidrs(self, zone_name: str) -> tuple[str, ...]:
+        """The networks of 'any address' of a zone: its own, less the zones nested in it
+        (none for the Internet zone, whose 'any' excludes the other zones instead)."""
         for zone in self.plan.site.zones:
             if zone.name == zone_name:
-                return () if zone.internet else zone.cidrs
+                if zone.internet:
+                    return ()
+                return tuple(str(n) for n in zone_networks(self.plan.site.zones)[zone_name])
         return ()
 
     def excluded(
