@@ -8,15 +8,17 @@ alternating with a reference process, through ``harness``:
 - ``flowmatrix --help`` against ``python -c pass`` (what Python itself costs) and
   against ``python -c 'import typer, pydantic'`` (the floor of any command: Typer builds
   every command's parameters with pydantic);
-- ``flowmatrix plan -f json -o FILE`` of the embedded default site, and of a generated
-  site of ``--hosts`` hosts (every feature on), with its peak memory;
+- ``flowmatrix plan -f json -o FILE`` of the embedded default site, of a generated
+  site of ``--hosts`` hosts (every feature on), and of a version 2 site of ``--v2-hosts``
+  hosts with nested zones, each with its peak memory;
 
 and, beside them, in-process figures (a fresh interpreter timing its own work):
 loading and planning the default site (imports included), and writing the JSON document
 of 10,000 verify results.
 
 Targets: --help < 0.15 s; loading and planning the default site < 0.15 s; plan of
-20,000 hosts < 2 s and < 300 MB; JSON of 10,000 results < 0.1 s.
+20,000 hosts < 2 s and < 300 MB; plan of a 2,000-host version 2 site < 1 s and < 200 MB;
+JSON of 10,000 results < 0.1 s.
 """
 
 from __future__ import annotations
@@ -82,10 +84,16 @@ print(sorted(timings)[2])
 """
 
 
-def generate_site(hosts: int) -> str:
-    """A site with ``hosts`` hosts spread over roles and zones, every feature on."""
+def generate_site(hosts: int, version: int = 1) -> str:
+    """A site with ``hosts`` hosts spread over roles and zones, every feature on.
+
+    Version 2 adds a ``campus`` zone of 10.0.0.0/8 around the others (nested zones) and
+    writes each host's role as ``roles: [...]``; the admin workstations then sit in the
+    campus, outside every nested zone.
+    """
+    nested = version >= 2
     lines = [
-        "version: 1",
+        f"version: {version}",
         "name: scale test",
         "zones:",
         "  - {name: internet, internet: true}",
@@ -93,20 +101,24 @@ def generate_site(hosts: int) -> str:
         "  - {name: servers, cidrs: [10.0.0.0/12]}",
         "  - {name: lan, cidrs: [10.16.0.0/12]}",
         "  - {name: admin, cidrs: [10.32.0.0/16]}",
+        *(["  - {name: campus, cidrs: [10.0.0.0/8]}"] if nested else []),
         "firewalls:",
         "  - {name: front, zones: [internet, dmz]}",
-        "  - {name: back, zones: [dmz, servers, lan, admin]}",
+        f"  - {{name: back, zones: [dmz, servers, lan, admin{', campus' if nested else ''}]}}",
         "hosts:",
         "  - name: gw",
-        "    role: netscaler-gateway",
+        f"    {'roles: [netscaler-gateway]' if nested else 'role: netscaler-gateway'}",
         "    netscaler: {nsip: 172.16.0.5, vip: [172.16.0.10], snip: [172.16.0.20]}",
     ]
     bases = {"servers": 0x0A000000, "lan": 0x0A100000, "admin": 0x0A200000}
+    if nested:
+        bases["admin"] = 0x0A400000  # 10.64.x: in the campus, outside the nested zones
     for index in range(hosts - 1):
         role, zone = ROLES[index % len(ROLES)]
         value = bases[zone] + 256 + index
         address = ".".join(str((value >> shift) & 255) for shift in (24, 16, 8, 0))
-        lines.append(f"  - {{name: h{index}, role: {role}, addresses: [{address}]}}")
+        said = f"roles: [{role}]" if nested else f"role: {role}"
+        lines.append(f"  - {{name: h{index}, {said}, addresses: [{address}]}}")
     lines += ["features:", "  clustering: true", "  syslog: true", "  remote-sql: true"]
     return "\n".join(lines) + "\n"
 
@@ -133,6 +145,7 @@ def spread(values: list[float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--hosts", type=int, default=20000)
+    parser.add_argument("--v2-hosts", type=int, default=2000)
     parser.add_argument("--pairs", type=int, default=5)
     args = parser.parse_args()
     flowmatrix = console_script("flowmatrix")
@@ -157,6 +170,15 @@ def main() -> None:
         result = compare(big, None, pairs=args.pairs)
         flows = len(json.loads(out.read_text())["flows"])
         print_comparison(result, f"plan of {args.hosts} hosts ({flows} flows)")
+        nested = Path(folder) / "nested.yaml"
+        nested.write_text(generate_site(args.v2_hosts, version=2))
+        v2 = Side(
+            f"flowmatrix plan (v2, {args.v2_hosts} hosts, nested zones)",
+            [flowmatrix, "plan", str(nested), "-f", "json", "-o", str(out)],
+        )
+        result = compare(v2, None, pairs=args.pairs)
+        flows = len(json.loads(out.read_text())["flows"])
+        print_comparison(result, f"plan of a v2 site of {args.v2_hosts} hosts ({flows} flows)")
         json_out = str(Path(folder) / "results.json")
         written = in_process(JSON_OF_RESULTS, 1, OUT=json_out)
         print(f"\n  {'JSON of 10,000 results':<28} {written[0]:.3f} s (to_dict, encode, write)")
