@@ -70,3 +70,24 @@ def test_plan_as_json_needs_no_table_library() -> None:
     modules = imported_by("plan", "-f", "json")
     assert "rich" not in {m.split(".")[0] for m in modules}
     assert command_modules(modules) == {"plan_cmd"}
+
+
+def test_the_program_leaves_with_its_output_whole_and_its_exit_code() -> None:
+    # run as a program, flowmatrix ends without the interpreter's teardown: what it wrote
+    # must still be there to the last byte, with the command's exit code
+    done = subprocess.run(
+        [sys.executable, "-m", "flowmatrix", "catalog", "-f", "json"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0
+    assert json.loads(done.stdout)["requirements"]
+    missing = subprocess.run(
+        [sys.executable, "-m", "flowmatrix", "plan", "/nonexistent/site.yaml"],
+        capture_output=True,
+        text=True,
+    )
+    assert missing.returncode == 2
+    assert missing.stderr == (
+        "flowmatrix: error: /nonexistent/site.yaml: no such file (hint: check the path)\n"
+    )

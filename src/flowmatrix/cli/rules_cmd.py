@@ -108,8 +108,9 @@ def rules_command(
     """
     from flowmatrix.errors import UserError
     from flowmatrix.rules import generate
-    from flowmatrix.rules.validate import can_validate, validate
 
+    if check:  # the validators run the target's tool in a network namespace
+        from flowmatrix.rules.validate import can_validate, validate
     plan = load_plan_for(site, lang, catalog)
     entry = registry.entry(str(target.value))
     name = entry.name

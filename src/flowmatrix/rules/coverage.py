@@ -10,15 +10,16 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from flowmatrix.model import Flow
 from flowmatrix.rules.model import Family, Finding, RuleSpec
 from flowmatrix.rules.registry import VendorTarget, load
-from flowmatrix.rules.vendors import FqdnObject, Term
+
+if TYPE_CHECKING:  # the vendor modules load with a vendor target only
+    from flowmatrix.rules.vendors import FqdnObject, Term
 
 _NFT_CHAIN = re.compile(r"^\s*chain (\S+) \{")
 _NFT_COMMENT = re.compile(r'comment "([^":]+):')
@@ -218,6 +219,8 @@ def srx_terms(text: str, names: set[str]) -> set[str]:
 
 
 def paloalto_terms(text: str, names: set[str]) -> set[str]:
+    import xml.etree.ElementTree as ET
+
     root = ET.fromstring(text)
     effective: set[str] = set()
     for entry in root.iterfind(".//rulebase/security/rules/entry"):
@@ -285,11 +288,13 @@ def check_vendor(text: str, target: VendorTarget, terms: Sequence[Term]) -> list
     """Errors for the terms of ``terms`` with no effective rule in ``text``."""
     if not terms:
         return []
+    from xml.etree.ElementTree import ParseError
+
     reader = cast(Callable[[str, set[str]], set[str]], load(target.reader))
     try:
         names = {output_name(target, term) for term in terms}
         effective = reader(text, names)
-    except (ValueError, KeyError, TypeError, ET.ParseError) as exc:
+    except (ValueError, KeyError, TypeError, ParseError) as exc:
         return [Finding("error", f"the {target.name} output cannot be read back: {exc}")]
     findings = []
     if target.platform == "windows_advfirewall" and "action=block" in text:
