@@ -72,6 +72,12 @@ def test_plan_as_json_needs_no_table_library() -> None:
     assert command_modules(modules) == {"plan_cmd"}
 
 
+def test_a_plan_from_the_cache_needs_no_yaml_reader() -> None:
+    imported_by("plan", "-f", "json")  # the first run reads the site and fills the cache
+    again = {m.split(".")[0] for m in imported_by("plan", "-f", "json")}
+    assert not again & {"yaml", "ruamel", "rich"}
+
+
 def test_the_program_leaves_with_its_output_whole_and_its_exit_code() -> None:
     # run as a program, flowmatrix ends without the interpreter's teardown: what it wrote
     # must still be there to the last byte, with the command's exit code

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flowmatrix.catalog import Catalog, Lang, load_catalog
 from flowmatrix.collector import collector_paused
@@ -18,7 +19,9 @@ from flowmatrix.errors import UserError
 from flowmatrix.inputfile import read_input_bytes
 from flowmatrix.model import Plan
 from flowmatrix.site import Site
-from flowmatrix.yamlio import YamlDocument, parse_yaml_bytes
+
+if TYPE_CHECKING:  # the YAML reader loads only when a site is read, not from the plan cache
+    from flowmatrix.yamlio import YamlDocument
 
 DEFAULT_EXAMPLE = "default"
 
@@ -84,6 +87,7 @@ def _read_site(
     raw: bytes, name: str, shown: str | None, catalog: Catalog | str | None
 ) -> LoadedSite:
     from flowmatrix.sitecheck import check_site
+    from flowmatrix.yamlio import parse_yaml_bytes
 
     document = parse_yaml_bytes(raw, name)
     site = document.validate(Site)

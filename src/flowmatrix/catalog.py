@@ -20,7 +20,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from flowmatrix.catalog_cache import cache_key, cached
 from flowmatrix.errors import UserError
 from flowmatrix.inputfile import read_input_bytes
-from flowmatrix.yamlio import load_yaml, parse_yaml_bytes
 
 Lang = Literal["fr", "en"]
 Protocol = Literal["tcp", "udp"]
@@ -356,6 +355,8 @@ def catalog_source(ref: str) -> bytes:
 @cache
 def load_catalog(ref: str = DEFAULT_CATALOG) -> Catalog:
     """Load a shipped catalog by id, or a catalog file by path."""
+    from flowmatrix.yamlio import load_yaml, parse_yaml_bytes  # not when the cache holds it
+
     if is_catalog_file(ref):
         return load_yaml(Path(ref)).validate(Catalog)
     if ref not in available_catalogs():

@@ -68,3 +68,12 @@ def _shortened(text: str) -> str:
     text = _LONG_RUN.sub(lambda run: f"{run[0][:VALUE_LIMIT]}...({len(run[0])} chars)", text)
     text = " ".join(text.splitlines())
     return text if len(text) <= MESSAGE_LIMIT else f"{text[:MESSAGE_LIMIT]}...({len(text)} chars)"
+
+
+class HintedValueError(ValueError):
+    """A validator's complaint that carries a hint for the user (``yamlio`` turns it into
+    a located UserError)."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint

@@ -24,8 +24,8 @@ from pydantic import (
 )
 
 from flowmatrix.catalog import Catalog, NetScalerAddress, Role, RoleKind, Text
+from flowmatrix.errors import HintedValueError
 from flowmatrix.portset import PortSet, parse_port_range
-from flowmatrix.yamlio import HintedValueError
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"

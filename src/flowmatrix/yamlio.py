@@ -20,19 +20,11 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from flowmatrix.collector import collector_paused
-from flowmatrix.errors import UserError
+from flowmatrix.errors import HintedValueError, UserError
 from flowmatrix.inputfile import clip, quote, read_input_bytes
 from flowmatrix.yamlbuild import Builder
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
-
-
-class HintedValueError(ValueError):
-    """A validator's complaint that carries a hint for the user."""
-
-    def __init__(self, message: str, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.hint = hint
 
 
 class YamlDocument:
