@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from flowmatrix.cli import COMMAND_MODULES, COMMANDS, _load_commands
 from flowmatrix.cli.app import app
@@ -97,3 +98,16 @@ def test_the_program_leaves_with_its_output_whole_and_its_exit_code() -> None:
     assert missing.stderr == (
         "flowmatrix: error: /nonexistent/site.yaml: no such file (hint: check the path)\n"
     )
+
+
+def test_a_profiler_still_gets_its_report(tmp_path: Path) -> None:
+    # under cProfile (or coverage, a tracer), the program exits the usual way, so that the
+    # tool writes what it measured
+    stats = tmp_path / "plan.prof"
+    done = subprocess.run(
+        [sys.executable, "-m", "cProfile", "-o", str(stats), "-m", "flowmatrix", "catalog"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert stats.stat().st_size > 0

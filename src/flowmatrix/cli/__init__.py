@@ -98,17 +98,29 @@ def _leave(code: object) -> NoReturn:
     Everything the command writes is written and closed by then (outputs atomically);
     what is left is freeing every object of the run one by one, which takes longer than
     reading a big site's plan back from the cache. Standard output and error are flushed
-    first; a flush that fails gives exit status 120, as Python's own exit would.
+    first; a flush that fails gives exit status 120, as Python's own exit would. Under a
+    profiler, a tracer or a coverage tool, the usual exit runs instead: they write their
+    findings at exit.
     """
     status = code if isinstance(code, int) else 0 if code is None else 1
     if not isinstance(code, int) and code is not None:
         sys.stderr.write(f"{code}\n")
+    if _observed():
+        sys.exit(status)
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
         except (OSError, ValueError):
             status = 120
     os._exit(status)
+
+
+def _observed() -> bool:
+    """A profiler, tracer or monitoring tool (coverage, cProfile, a debugger) is running."""
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        return True
+    monitoring = getattr(sys, "monitoring", None)  # Python 3.12+
+    return monitoring is not None and any(monitoring.get_tool(i) for i in range(6))
 
 
 def _run(argv: list[str] | None) -> None:
