@@ -187,7 +187,8 @@ def _where(outcome: FlowOutcome, flows: dict[str, Flow]) -> str:
 
 
 def _verdict(journey: JourneyFlows, outcomes: Sequence[FlowOutcome]) -> JourneyVerdict:
-    mine = [o for o in outcomes if o.flow in journey.flow_ids]
+    ids = journey.flow_ids  # built once, not once per outcome
+    mine = [o for o in outcomes if o.flow in ids]
     if not mine:
         return JourneyVerdict(journey.id, journey.name, "absent")
     judged = [o for o in mine if o.required] or mine
