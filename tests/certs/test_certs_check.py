@@ -16,8 +16,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.oid import NameOID
 
-from flowmatrix.certs.details import describe, name_matches
 from flowmatrix.certs.findings import FINDING_CODES, certificate_findings
+from flowmatrix.x509facts import describe, name_matches
 
 XMS = "xms.lab.test"
 CERT_KEYS = {

@@ -18,6 +18,10 @@ A query is evaluated by its low ends only while no rule it meets covers part of 
 region; a query that meets such a rule (a rule on part of the client ports, on part of
 a range of addresses) would be split there: it is marked, and its fate comes from the
 per-region walk (``evaluate_flow``) instead.
+
+Size: one algorithm. The query groups, the per-axis masks and the walk share one
+invariant (bit ``i`` is query ``i`` in every mask); apart, each part would reach into
+the other's internals.
 """
 
 from __future__ import annotations

@@ -12,6 +12,9 @@ When a region lies in one class per axis, no rule of the chain or below can spli
 so the whole outcome of the chain depends only on (chain, context, classes): it is
 memoized on that key. Regions spanning several classes fall back to an exact check of
 each candidate, and the walk splits them as the plain interpreter does.
+
+Size: the compiler of a chain and the cursor that walks it share the class layout
+(boundaries, bit vectors, memo keys) and change together.
 """
 
 from __future__ import annotations

@@ -7,6 +7,9 @@ priority and policy, named sets and maps (intervals, concatenations, verdict map
 rules with payload, meta and ct matches, anonymous sets, verdicts, and the usual
 statements. A rule part it cannot read becomes ``{"unparsed": text}``: the converter
 makes it a condition that is not evaluated, never a silent guess.
+
+Size: a grammar. The tokenizer and a reader for each statement of the nftables language
+stay in one file, so that one file says what the text reader accepts.
 """
 
 from __future__ import annotations

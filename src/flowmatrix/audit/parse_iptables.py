@@ -5,6 +5,9 @@ the priorities nftables uses for the same tables (raw -300, mangle -150, nat -10
 filter 0, security 50), so both dialects share one evaluation pipeline. Matches the
 tool cannot evaluate (``-m recent``, ``-m mac``, ``-m limit`` ...) stay in the rule as
 opaque conditions; what cannot be read at all is reported as a problem with its line.
+
+Size: one reader of the iptables-save format: its tables, rule options and match
+modules, so that what it evaluates (and what it leaves unevaluated) is listed once.
 """
 
 from __future__ import annotations

@@ -5,6 +5,9 @@ with their priority. Verdict maps and concatenated sets become several IR rules 
 per element, exact because elements do not overlap). Statements that only observe or
 mark (counter, log, meta mark set) do not change the verdict; ``limit`` and ``quota``
 are conditions the tool cannot evaluate.
+
+Size: one converter, one function per nftables expression kind, all filling the rule
+being built; the expression kinds are many, each function is short.
 """
 
 from __future__ import annotations

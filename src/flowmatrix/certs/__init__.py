@@ -7,6 +7,8 @@
   tries TLS on each, with the probe engine of ``flowmatrix verify``.
 
 Heavy modules load on first use, so that importing the package stays cheap.
+
+Imports: the top-level modules and ``probe`` (the ADS check runs the verify engine).
 """
 
 from __future__ import annotations

@@ -14,7 +14,6 @@ from pathlib import Path
 
 from flowmatrix.atomic import write_atomic
 from flowmatrix.certs.collect import prepare_output_dir, safe_name
-from flowmatrix.certs.details import CertDetails, describe, name_matches, utcnow
 from flowmatrix.certs.files import (
     KEY_HINT,
     CertificateFile,
@@ -32,6 +31,7 @@ from flowmatrix.certs.findings import (
 )
 from flowmatrix.certs.keyscan import find_private_key
 from flowmatrix.errors import ExitCode, UserError
+from flowmatrix.x509facts import CertDetails, describe, name_matches, utcnow
 
 
 @dataclass(frozen=True)

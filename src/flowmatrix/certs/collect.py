@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING
 from cryptography import x509
 
 from flowmatrix.atomic import write_atomic
-from flowmatrix.certs.details import CertDetails, describe, parse_ip, utcnow
 from flowmatrix.certs.files import to_pem
 from flowmatrix.certs.findings import DEFAULT_WARN_DAYS, Finding, chain_findings
 from flowmatrix.certs.tlsfetch import TlsFetch, run_fetches
 from flowmatrix.errors import ExitCode, UserError
+from flowmatrix.x509facts import CertDetails, describe, parse_ip, utcnow
 
 if TYPE_CHECKING:
     from flowmatrix.model import Plan

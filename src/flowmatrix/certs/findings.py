@@ -12,7 +12,7 @@ from typing import Literal
 
 from cryptography import x509
 
-from flowmatrix.certs.details import CertDetails, issued_by, name_matches
+from flowmatrix.x509facts import CertDetails, issued_by, name_matches
 
 Severity = Literal["warning", "note"]
 

@@ -18,10 +18,10 @@ from flowmatrix.catalog import Lang
 from flowmatrix.certs.ads import AdsReport
 from flowmatrix.certs.check import CheckReport
 from flowmatrix.certs.collect import CollectReport, EndpointReport
-from flowmatrix.certs.details import CertDetails
 from flowmatrix.certs.findings import Finding
 from flowmatrix.probe.results import ProbeResult
 from flowmatrix.render import HEADERS, escaped, text_console
+from flowmatrix.x509facts import CertDetails
 
 if TYPE_CHECKING:
     from flowmatrix.probe.verify import VerifyReport

@@ -5,6 +5,8 @@ several commands share are in ``options``, the output and exit-code glue in ``co
 Heavy imports stay inside the command functions so that ``flowmatrix --help`` starts fast,
 and a run of one command imports (and has Typer build) that command's module only:
 ``COMMANDS`` says which module registers which command.
+
+Imports: every package; no module outside ``cli`` imports it (but ``__main__``).
 """
 
 from __future__ import annotations

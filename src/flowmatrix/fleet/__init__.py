@@ -6,4 +6,6 @@ into one matrix with one status per planned flow.
 
 This package's ``__init__`` stays empty of imports: the remote probe (``remote.py``)
 is shipped inside a zipapp that carries only the standard library and the probe engine.
+
+Imports: the top-level modules and ``probe`` (the engine the remote probe carries).
 """

@@ -6,6 +6,9 @@ nftables rules loaded, planned flows probed end to end and unplanned ones proven
     >>> report = run_lab(load_plan(None))      # root only
     >>> report.failed
     False
+
+Imports: the top-level modules, ``rules`` (the rules it loads) and ``probe`` (the engine
+of its probes).
 """
 
 from __future__ import annotations

@@ -23,6 +23,9 @@ proxy: ``CONNECT name:port`` from the source to the proxy, which resolves the na
 reaches the destination through the firewalls (a wildcard ``*.x.com``: one name below
 it). Its unplanned cases ask the proxy for another name, another port, or come from
 another source; the proxy's allow-list must refuse each one.
+
+Size: the planned cases and the unplanned cases derived from them share the builder's
+view of the plan (its ends, families and what the plan allows); they change together.
 """
 
 from __future__ import annotations

@@ -6,4 +6,6 @@
 - ``cells``: a cell as addresses, hosts or roles of the site, protocols and ports;
 - ``compare``: each row against the planned flows, each planned flow against the rows;
 - ``output``: table, JSON and CSV; ``annotate``: the annotated copy of the workbook.
+
+Imports: the top-level modules and ``report`` (its statuses, workbook styles and limits).
 """

@@ -11,6 +11,8 @@ The public API::
 Lower layers are usable on their own: ``targets.build_targets`` (plan -> targets),
 ``runner.probe_all`` / ``runner.run_probes`` (targets -> results), ``tcp.tcp_probe``,
 ``udp.udp_probe``, ``tls.tls_check``, ``listen.ListenSession``.
+
+Imports: the top-level modules only.
 """
 
 from __future__ import annotations

@@ -6,6 +6,9 @@ them: it binds the planned TCP and UDP ports, logs every connection and datagram
 the planned flow it matches, and answers the marked probes of ``verify`` so that UDP
 flows (syslog, RADIUS, NTP) can be proven too. TCP connections are accepted, read for a
 marker for a moment, and closed: nothing else is ever sent.
+
+Size: the setup (which ports, for which flows), the session that binds them and the
+report of what arrived describe one listener; the datagram answers need all three.
 """
 
 from __future__ import annotations

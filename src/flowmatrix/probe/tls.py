@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 
 from cryptography import x509
 
-from flowmatrix.certs.details import describe, name_matches, utcnow
 from flowmatrix.probe.results import TlsInfo
+from flowmatrix.x509facts import describe, name_matches, utcnow
 
 if TYPE_CHECKING:
     from flowmatrix.probe.pacing import PacketGate

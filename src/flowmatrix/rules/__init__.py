@@ -5,6 +5,8 @@
 >>> out = generate(load_plan(None), Scope("firewall", "fw-front"), "nftables")
 >>> out.text.splitlines()[0]
 '#!/usr/sbin/nft -f'
+
+Imports: the top-level modules only.
 """
 
 from __future__ import annotations

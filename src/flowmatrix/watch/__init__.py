@@ -7,4 +7,6 @@
   node_exporter textfile);
 * ``server``: the HTTP endpoint; ``rules``: the alerting rules file;
 * ``run``: the loop: jittered cycles, SIGHUP reloads, SIGTERM stops within a second.
+
+Imports: the top-level modules and ``probe`` (each cycle runs the verify engine).
 """

@@ -8,6 +8,10 @@ on the egress interface is checked after that. ACL entries are first match; obje
 object-group operands are expanded; ``inactive`` entries are left out; a ``time-range``
 makes the verdict depend on the time. Since 8.3 ACLs name real addresses: object NAT and
 twice NAT are translations applied before the ACLs, and the ACLs see the real address.
+
+Size: one vendor's configuration language read whole: objects and groups (network,
+service, protocol, ICMP), access lists, access groups, security levels and NAT, whose
+meanings depend on each other.
 """
 
 from __future__ import annotations

@@ -8,6 +8,10 @@ subtracts), FQDN objects match the plan's ends of that name, geography, dynamic 
 ISDB (``internet-service``) objects make the verdict depend on them. A VIP in a
 policy's destination matches the connections it translates (the policy sees the
 mapped address), see ``docs/audit.md``.
+
+Size: one vendor's configuration language read whole: interfaces and zones, address
+and service objects and groups, VIPs, policies and VDOMs, whose meanings depend on each
+other.
 """
 
 from __future__ import annotations

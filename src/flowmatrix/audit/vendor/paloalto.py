@@ -8,6 +8,9 @@ addresses with ``negate-source`` / ``negate-destination``, services
 (``application-default`` and named applications depend on App-ID) and is skipped when
 ``disabled``. Rules see the pre-NAT addresses and the post-NAT zone (see
 ``docs/audit.md``): NAT rules are read as translations, applied before the rules.
+
+Size: one vendor's configuration in its three forms (XML, ``set``, ``show``) read into one
+tree, then its zones, objects, groups, security and NAT rules, which depend on each other.
 """
 
 from __future__ import annotations

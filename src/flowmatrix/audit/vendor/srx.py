@@ -8,6 +8,9 @@ nested, ``dns-name`` as an FQDN, ``wildcard-address``); applications from custom
 (terms included), application sets and the predefined ``junos-*`` ones. Static and
 destination NAT happen before the policies, which see the translated destination;
 source NAT after them (see ``docs/audit.md``).
+
+Size: one vendor's configuration in its two forms (hierarchical, ``display set``) read
+into one tree, then its zones, address books, applications, policies and NAT.
 """
 
 from __future__ import annotations
