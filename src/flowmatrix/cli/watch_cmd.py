@@ -36,7 +36,7 @@ def _cycle_document(cycle: Cycle) -> bytes:
     """One cycle's verify document with its journeys, on one line."""
     import orjson
 
-    from flowmatrix.probe.report import report_dict
+    from flowmatrix.probe.document import report_dict
 
     document = report_dict(cycle.report)
     document["journeys"] = [v.to_dict() for v in cycle.verdicts if v.state != "absent"]

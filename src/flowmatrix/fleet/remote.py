@@ -149,9 +149,9 @@ def _write(path: str | None, text: str) -> None:
 
 def _document(report: VerifyReport, tls: str) -> dict[str, Any]:
     from flowmatrix import __version__
-    from flowmatrix.fleet.verifydoc import verify_document
+    from flowmatrix.probe.document import report_dict
 
-    document = verify_document(report)
+    document = report_dict(report)
     document["probe"] = {
         "runner": "flowmatrix fleet",
         "flowmatrix_version": __version__,

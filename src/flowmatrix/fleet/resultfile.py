@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from flowmatrix.errors import UserError
-from flowmatrix.fleet.verifydoc import VERIFY_FORMAT
 from flowmatrix.inputfile import parse_json, read_input_text
+from flowmatrix.probe.document import JSON_FORMAT as VERIFY_FORMAT
 
 _HINT = "give the JSON files written by 'flowmatrix verify --format json' or 'flowmatrix fleet'"
 

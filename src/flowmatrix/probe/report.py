@@ -1,10 +1,12 @@
-"""``verify`` results as JSON (the documented contract), CSV, JUnit XML or a table."""
+"""``verify`` results as JSON (the documented contract, built by ``probe.document``), CSV,
+JUnit XML or a table."""
 
 from __future__ import annotations
 
 import re
 from typing import TYPE_CHECKING, Any
 
+from flowmatrix.probe.document import document_head, report_dict
 from flowmatrix.probe.results import INCONCLUSIVE_STATES, ProbeResult
 from flowmatrix.probe.verify import VerifyReport
 from flowmatrix.render import to_csv, to_json, to_json_items_bytes, to_table
@@ -12,7 +14,6 @@ from flowmatrix.render import to_csv, to_json, to_json_items_bytes, to_table
 if TYPE_CHECKING:
     from flowmatrix.catalog import Lang
 
-JSON_FORMAT = "flowmatrix-verify/1"
 CSV_COLUMNS = (
     "flow",
     "requirement",
@@ -61,33 +62,15 @@ STATE_STYLES = {
 }
 
 
-def report_dict(report: VerifyReport) -> dict[str, Any]:
-    """The JSON document of a run (keys documented in docs/verify.md)."""
-    return {**_head(report), "results": [r.to_dict() for r in report.results]}
-
-
-def _head(report: VerifyReport) -> dict[str, Any]:
-    return {
-        "format": JSON_FORMAT,
-        "site": report.site,
-        "source": report.source,
-        "options": {
-            "timeout": report.options.timeout,
-            "retries": report.options.retries,
-            "two_ended": report.options.two_ended,
-        },
-        "summary": report.summary.to_dict(),
-        "warnings": list(report.warnings),
-    }
-
-
 def to_json_text(report: VerifyReport) -> str:
     return to_json(report_dict(report))
 
 
 def to_json_document(report: VerifyReport) -> bytes:
     """``to_json_text`` as UTF-8 bytes, encoded result by result (bounded memory)."""
-    return to_json_items_bytes(_head(report), "results", (r.to_dict() for r in report.results))
+    return to_json_items_bytes(
+        document_head(report), "results", (r.to_dict() for r in report.results)
+    )
 
 
 def _latency(result: ProbeResult) -> str:
