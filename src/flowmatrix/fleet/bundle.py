@@ -31,7 +31,7 @@ _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 #: Third-party packages the probe engine uses when the host's Python has them, and what
 #: the remote probe does without them. Not bundled (compiled code, platform-specific).
 OPTIONAL_ON_REMOTE = {
-    "cryptography": "TLS checks fall back to the standard library (fleet/stdtls.py)",
+    "cryptography": "TLS checks judge certificates with the standard library (probe/tls.py)",
     "dns": "only for a chosen DNS server (verify --resolver), not offered by the remote probe",
 }
 

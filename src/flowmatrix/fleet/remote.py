@@ -13,7 +13,6 @@ Exit codes as ``flowmatrix verify``: 0 all passed, 1 a required flow failed, 2 b
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import os
 import sys
@@ -50,18 +49,11 @@ class _NoCatalog:
 
 
 def tls_engine() -> str:
-    """Choose the TLS check before the probe package loads: the engine's own when this
-    host's Python has a working ``cryptography``, else the standard library one."""
-    if "flowmatrix.probe.tls" in sys.modules:
-        return "cryptography"
-    try:
-        importlib.import_module("cryptography.x509")
-    except Exception:  # absent, or built for another Python / OpenSSL
-        from flowmatrix.fleet import stdtls
+    """How this host's TLS checks judge certificates: with its Python's ``cryptography``
+    when it has a working one, else with the standard library (``probe.tls``)."""
+    from flowmatrix.probe.tls import engine
 
-        sys.modules["flowmatrix.probe.tls"] = stdtls
-        return "standard library"
-    return "cryptography"
+    return engine()
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -1,27 +1,59 @@
 """TLS checks on open ports: protocol, cipher and the certificate the clients will see.
 
-The first handshake verifies the chain against this host's CA store (or ``--ca-file``);
-when that fails, a second one with verification off still fetches the certificate so
-the report shows it. With ``CERT_NONE`` ``getpeercert()`` is empty: the certificate is
-taken in DER form and parsed with ``cryptography``. Names are matched against the SANs
-by the same rules as ``flowmatrix certs`` (the subject CN is not consulted).
+One module, two ways of judging the certificate, chosen by what this host's Python has
+(the remote probe of ``fleet`` carries this module to hosts that may lack
+``cryptography``):
+
+- with ``cryptography`` (``ENGINE`` "cryptography"): the first handshake verifies the
+  chain against this host's CA store (or ``--ca-file``); when that fails, a second one
+  with verification off still fetches the certificate so the report shows it. The
+  certificate is taken in DER form and parsed with ``cryptography``; names are matched
+  against the SANs by the same rules as ``flowmatrix certs`` (the subject CN is not
+  consulted);
+- with the standard library only ("standard library"): OpenSSL verifies the chain, the
+  name (SANs only, as iOS and Android do) and the dates. The details (subject, SANs,
+  dates) come from ``getpeercert()``, which gives them for a verified certificate only;
+  otherwise the report keeps the DER fingerprint and OpenSSL's reason.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
+import importlib
 import ssl
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-from cryptography import x509
+from functools import cache
+from typing import TYPE_CHECKING, Any, Literal
 
 from flowmatrix.probe.results import TlsInfo
-from flowmatrix.x509facts import describe, name_matches, utcnow
 
 if TYPE_CHECKING:
     from flowmatrix.probe.pacing import PacketGate
+
+Engine = Literal["cryptography", "standard library"]
+
+#: OpenSSL verification error codes (``X509_V_ERR_*``) that are findings, not trust notes.
+_NOT_YET_VALID = 9
+_EXPIRED = 10
+_NAME_MISMATCH = frozenset({62, 64})  # hostname, IP address
+NO_DETAILS_NOTE = (
+    "certificate details (subject, names, dates) need the 'cryptography' module in this "
+    "host's Python; trust, name and expiry were checked by OpenSSL"
+)
+
+
+@cache
+def engine() -> Engine:
+    """How certificates are judged here: with ``cryptography`` when this Python has a
+    working one (absent, or built for another Python or OpenSSL: the standard library)."""
+    try:
+        importlib.import_module("cryptography.x509")
+    except Exception:
+        return "standard library"
+    return "cryptography"
+
 
 #: Ports that stay clear text even when their flow is marked TLS ("80 and 443" rows).
 CLEAR_TEXT_PORTS = frozenset({21, 25, 53, 80, 389, 3268, 8080, 9080})
@@ -38,15 +70,27 @@ class TlsCheck:
     notes: tuple[str, ...]
 
 
-def _context(verify: bool, ca_file: str | None) -> ssl.SSLContext:
+def _context(verify: bool, ca_file: str | None, *, openssl_names: bool = False) -> ssl.SSLContext:
+    """A client context; ``openssl_names``: OpenSSL checks the name too (SANs only)."""
     if verify:
         context = ssl.create_default_context(cafile=ca_file)
-        context.check_hostname = False  # names are checked against the SANs below
+        context.check_hostname = openssl_names  # else: names are checked against the SANs
+        if openssl_names and ssl.HAS_NEVER_CHECK_COMMON_NAME:
+            context.hostname_checks_common_name = False
         return context
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
     return context
+
+
+@dataclass(frozen=True, slots=True)
+class _Handshake:
+    version: str | None
+    cipher: str | None
+    der: bytes | None
+    cert: dict[str, Any]
+    """What ``getpeercert()`` gives: the details of a verified certificate, else empty."""
 
 
 async def _handshake(
@@ -56,7 +100,10 @@ async def _handshake(
     source_address: str | None,
     timeout: float,
     context: ssl.SSLContext,
-) -> tuple[str | None, str | None, bytes | None]:
+    gate: PacketGate | None,
+) -> _Handshake:
+    if gate is not None:
+        await gate.wait()
     local = (source_address, 0) if source_address else None
     async with asyncio.timeout(timeout):
         _reader, writer = await asyncio.open_connection(
@@ -69,9 +116,16 @@ async def _handshake(
         )
     try:
         tls = writer.get_extra_info("ssl_object")
-        assert isinstance(tls, ssl.SSLObject)
+        if not isinstance(tls, ssl.SSLObject):
+            raise ssl.SSLError("no TLS session")
         cipher = tls.cipher()
-        return tls.version(), cipher[0] if cipher else None, tls.getpeercert(binary_form=True)
+        cert = tls.getpeercert() if context.verify_mode != ssl.CERT_NONE else None
+        return _Handshake(
+            tls.version(),
+            cipher[0] if cipher else None,
+            tls.getpeercert(binary_form=True),
+            dict(cert or {}),
+        )
     finally:
         writer.transport.abort()
 
@@ -86,42 +140,48 @@ async def tls_check(
     ca_file: str | None = None,
     now: dt.datetime | None = None,
     gate: PacketGate | None = None,
+    judged_by: Engine | None = None,
 ) -> TlsCheck:
-    """Handshake with ``address:port`` (SNI: ``server_name``) and judge the certificate.
+    """Handshake with ``address:port`` (SNI: ``server_name``) and judge the certificate
+    (``judged_by``: this host's :func:`engine` unless said).
 
     With a ``gate`` (``--rate``), each connection's SYN waits for a token.
     """
+    by_openssl = (judged_by or engine()) == "standard library"
+    moment = now or dt.datetime.now(dt.UTC)
     trusted: bool | None = True
-    verify_error: str | None = None
+    refused: ssl.SSLCertVerificationError | None = None
     try:
         try:
-            if gate is not None:
-                await gate.wait()
-            version, cipher, der = await _handshake(
-                address, port, server_name, source_address, timeout, _context(True, ca_file)
+            context = _context(True, ca_file, openssl_names=by_openssl)
+            shake = await _handshake(
+                address, port, server_name, source_address, timeout, context, gate
             )
         except ssl.SSLCertVerificationError as exc:
-            trusted, verify_error = False, exc.verify_message or str(exc)
-            if gate is not None:
-                await gate.wait()
-            version, cipher, der = await _handshake(
-                address, port, server_name, source_address, timeout, _context(False, None)
+            trusted, refused = False, exc
+            shake = await _handshake(
+                address, port, server_name, source_address, timeout, _context(False, None), gate
             )
     except TimeoutError:
         return _failed(server_name, f"no TLS handshake within {timeout:g} s")
     except (ssl.SSLError, OSError) as exc:
         return _failed(server_name, _ssl_text(exc))
-    if der is None:
+    if by_openssl:
+        name = server_name or address
+        if refused is not None:
+            return _rejected_by_openssl(shake, refused, name, server_name)
+        return _verified_by_openssl(shake, server_name, moment)
+    if shake.der is None:
         return _failed(server_name, "the server sent no certificate")
     return judge(
-        der,
-        version=version,
-        cipher=cipher,
+        shake.der,
+        version=shake.version,
+        cipher=shake.cipher,
         server_name=server_name,
         address=address,
         trusted=trusted,
-        verify_error=verify_error,
-        now=now or utcnow(),
+        verify_error=(refused.verify_message or str(refused)) if refused else None,
+        now=moment,
     )
 
 
@@ -137,6 +197,10 @@ def judge(
     now: dt.datetime,
 ) -> TlsCheck:
     """Describe a certificate and list what is wrong with it for clients using ``server_name``."""
+    from cryptography import x509
+
+    from flowmatrix.x509facts import describe, name_matches
+
     try:
         details = describe(x509.load_der_x509_certificate(der))
     except ValueError as exc:
@@ -158,10 +222,7 @@ def judge(
         covered = ", ".join(details.names()) or "no subjectAltName"
         findings.append(f"the certificate does not cover {name} (it covers: {covered})")
     if trusted is False and verify_error:
-        notes.append(
-            f"certificate not trusted by this host: {verify_error} "
-            "(expected with a private CA: give --ca-file)"
-        )
+        notes.append(_untrusted_note(verify_error))
     info = TlsInfo(
         server_name=server_name,
         version=version,
@@ -197,3 +258,85 @@ def _ssl_text(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
     return str(exc) or type(exc).__name__
+
+
+def _fingerprint(der: bytes | None) -> str | None:
+    if der is None:
+        return None
+    digest = hashlib.sha256(der).hexdigest().upper()
+    return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
+
+
+def _rdn(name: Any) -> str | None:
+    if not name:
+        return None
+    parts = [f"{key}={value}" for rdn in name for key, value in rdn]
+    return ",".join(parts) or None
+
+
+def _time(text: Any) -> dt.datetime | None:
+    if not isinstance(text, str):
+        return None
+    return dt.datetime.fromtimestamp(ssl.cert_time_to_seconds(text), dt.UTC)
+
+
+def _verified_by_openssl(shake: _Handshake, server_name: str | None, now: dt.datetime) -> TlsCheck:
+    """A certificate OpenSSL accepted: chain, name and dates are right."""
+    sans = shake.cert.get("subjectAltName", ())
+    not_before, not_after = _time(shake.cert.get("notBefore")), _time(shake.cert.get("notAfter"))
+    info = TlsInfo(
+        server_name=server_name,
+        version=shake.version,
+        cipher=shake.cipher,
+        subject=_rdn(shake.cert.get("subject")),
+        issuer=_rdn(shake.cert.get("issuer")),
+        dns_names=tuple(v for k, v in sans if k == "DNS"),
+        ip_addresses=tuple(v.strip() for k, v in sans if k == "IP Address"),
+        not_before=not_before.isoformat() if not_before else None,
+        not_after=not_after.isoformat() if not_after else None,
+        days_left=(not_after - now).days if not_after else None,
+        sha256=_fingerprint(shake.der),
+        trusted=True,
+        name_matches=True,
+        expired=False,
+        not_yet_valid=False,
+    )
+    return TlsCheck(info, (), ())
+
+
+def _rejected_by_openssl(
+    shake: _Handshake, error: ssl.SSLCertVerificationError, name: str, server_name: str | None
+) -> TlsCheck:
+    """A certificate OpenSSL refused: its reason says whether it is a finding (dates, name)
+    or a trust note (a chain this host does not know)."""
+    code = error.verify_code
+    reason = error.verify_message or str(error)
+    findings: list[str] = []
+    notes: list[str] = [NO_DETAILS_NOTE]
+    trusted: bool | None = None
+    if code == _EXPIRED:
+        findings.append("the certificate has expired")
+    elif code == _NOT_YET_VALID:
+        findings.append("the certificate is not valid yet")
+    elif code in _NAME_MISMATCH:
+        trusted = True  # OpenSSL checks the name after the chain
+        findings.append(f"the certificate does not cover {name}")
+    else:
+        trusted = False
+        notes.insert(0, _untrusted_note(reason))
+    info = TlsInfo(
+        server_name=server_name,
+        version=shake.version,
+        cipher=shake.cipher,
+        sha256=_fingerprint(shake.der),
+        trusted=trusted,
+        verify_error=reason,
+        name_matches=False if code in _NAME_MISMATCH else None,
+        expired=True if code == _EXPIRED else None,
+        not_yet_valid=True if code == _NOT_YET_VALID else None,
+    )
+    return TlsCheck(info, tuple(findings), tuple(notes))
+
+
+def _untrusted_note(reason: str) -> str:
+    return f"certificate not trusted by this host: {reason} (expected with a private CA: give --ca-file)"

@@ -1,4 +1,6 @@
-"""The standard-library TLS check agrees with the probe engine's on what matters."""
+"""The TLS check judged with the standard library agrees with the one judged with
+``cryptography`` on what matters (the remote probe uses the first where a host lacks
+``cryptography``)."""
 
 from __future__ import annotations
 
@@ -13,8 +15,7 @@ from pathlib import Path
 import pytest
 import trustme
 
-from flowmatrix.fleet import stdtls
-from flowmatrix.probe import tls as engine
+from flowmatrix.probe import tls
 
 
 class TlsServer:
@@ -79,10 +80,22 @@ def good(ca: trustme.CA) -> Iterator[TlsServer]:
     server.close()
 
 
-def _both(port: int, **kwargs: object) -> tuple[stdtls.TlsCheck, engine.TlsCheck]:
-    async def run() -> tuple[stdtls.TlsCheck, engine.TlsCheck]:
-        mine = await stdtls.tls_check("127.0.0.1", port, timeout=3.0, **kwargs)  # type: ignore[arg-type]
-        theirs = await engine.tls_check("127.0.0.1", port, timeout=3.0, **kwargs)  # type: ignore[arg-type]
+def _both(port: int, **kwargs: object) -> tuple[tls.TlsCheck, tls.TlsCheck]:
+    async def run() -> tuple[tls.TlsCheck, tls.TlsCheck]:
+        mine = await tls.tls_check(
+            "127.0.0.1",
+            port,
+            timeout=3.0,
+            judged_by="standard library",
+            **kwargs,  # type: ignore[arg-type]
+        )
+        theirs = await tls.tls_check(
+            "127.0.0.1",
+            port,
+            timeout=3.0,
+            judged_by="cryptography",
+            **kwargs,  # type: ignore[arg-type]
+        )
         return mine, theirs
 
     return asyncio.run(run())
@@ -105,7 +118,7 @@ def test_untrusted_chain_is_a_note_not_a_finding(good: TlsServer) -> None:
     assert mine.findings == theirs.findings == ()
     assert mine.info.trusted is theirs.info.trusted is False
     assert mine.notes[0].startswith("certificate not trusted by this host")
-    assert stdtls.NO_DETAILS_NOTE in mine.notes
+    assert tls.NO_DETAILS_NOTE in mine.notes
     assert mine.info.sha256 == theirs.info.sha256
 
 
