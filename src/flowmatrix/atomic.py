@@ -155,16 +155,25 @@ def _unlink(path: str) -> None:
 @contextlib.contextmanager
 def _removed_on_sigterm() -> Iterator[list[str]]:
     """While the block runs, SIGTERM raises :class:`Terminated` (so the temporary files
-    the block lists are removed on the way out) instead of killing the process at once."""
+    the block lists are removed on the way out) instead of killing the process at once.
+
+    A program that handles SIGTERM itself (the lab's clean-up, watch's graceful stop)
+    keeps its say: its handler runs, and what it raises leaves the block the same way
+    (the temporary file removed); when it returns, the write goes on."""
     partials: list[str] = []
     if threading.current_thread() is not threading.main_thread():
         yield partials
         return
+    previous = signal.getsignal(signal.SIGTERM)
 
     def terminate(signum: int, frame: FrameType | None) -> None:
-        raise Terminated()
+        if callable(previous):
+            previous(signum, frame)
+            return
+        if previous != signal.SIG_IGN:
+            raise Terminated()
 
-    previous = signal.signal(signal.SIGTERM, terminate)
+    signal.signal(signal.SIGTERM, terminate)
     try:
         yield partials
     finally:

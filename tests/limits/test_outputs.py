@@ -227,3 +227,41 @@ def test_sigkill_leaves_a_named_partial_that_the_next_write_removes(tmp_path: Pa
     done = run_capped("plan", "-f", "json", "-o", str(target))
     assert done.code == 0, done.stderr
     assert partials(tmp_path) == [] and target.read_text().startswith("{")
+
+
+HANDLED_WRITER = """
+import os, signal, sys, time
+from flowmatrix import atomic
+class Stop(Exception):
+    pass
+def stop(signum, frame):
+    raise Stop()
+signal.signal(signal.SIGTERM, stop)
+def held(fd):
+    print("writing", flush=True)
+    time.sleep(60)
+atomic.os.fsync = held
+try:
+    atomic.write_atomic(sys.argv[1], b"x" * 3_000_000)
+except Stop:
+    sys.stderr.write("the program's own handler ran\\n")
+    sys.exit(99)
+"""
+
+
+def test_sigterm_during_a_write_goes_to_the_program_s_own_handler(tmp_path: Path) -> None:
+    # the lab cleans its namespaces and says so on SIGTERM: a write under way must leave
+    # that to the program's handler (the temporary file still removed)
+    target = tmp_path / "registry.json"
+    child = subprocess.Popen(
+        [sys.executable, "-c", HANDLED_WRITER, str(target)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None and child.stdout.readline() == "writing\n"
+    assert len(partials(tmp_path)) == 1
+    child.send_signal(signal.SIGTERM)
+    assert child.wait(30) == 99
+    assert child.stderr is not None and child.stderr.read() == "the program's own handler ran\n"
+    assert partials(tmp_path) == [] and not target.exists()
