@@ -1,5 +1,6 @@
 """The round trip on random sites: zones, one or two firewalls, IPv4 or dual stack,
-features on or off, an SMS relay given by name or by address. What ``rules`` writes for
+features on or off, an SMS relay given by name or by address, and (site format 2) a
+campus zone around the servers' zone, nested zones. What ``rules`` writes for
 nftables, iptables and ip6tables audits clean: every requested flow allowed (in the
 file's family), every other one blocked, nothing wider, unused or shadowed. Bounded:
 25 sites, well under a minute."""
@@ -32,14 +33,19 @@ FAMILY = {"iptables": 4, "ip6tables": 6}
 
 
 @st.composite
-def sites(draw: st.DrawFn) -> dict[str, object]:
-    two = draw(st.booleans())
+def sites(draw: st.DrawFn, nested_zones: bool | None = None) -> dict[str, object]:
+    """A random site; ``nested_zones`` True: always two firewalls and the campus around
+    the core zone (format 2), False: never, None: either."""
+    two = True if nested_zones else draw(st.booleans())
     a, b, c = draw(st.lists(st.integers(1, 250), min_size=3, max_size=3, unique=True))
     zones: dict[str, tuple[str, str]] = {
         "dmz": (f"172.16.{a}.0/24", f"fd00:{a:x}::/64"),
         "core": (f"10.{b}.0.0/16", f"fd00:{b:x}:1::/64"),
     }
-    if two:
+    nested = two and (draw(st.booleans()) if nested_zones is None else nested_zones)
+    if nested:
+        zones["campus"] = ("10.0.0.0/8", "fd00::/24")
+    elif two:
         zones["campus"] = (f"10.{c}.0.0/16", f"fd00:{c:x}:2::/64")
     firewalls = (
         [
@@ -60,6 +66,8 @@ def sites(draw: st.DrawFn) -> dict[str, object]:
     def address(zone: str, family: int) -> str:
         v4, v6 = zones[zone]
         n = next(counter)
+        if v4.endswith("/8"):  # the campus: 10.0.x and fd00::x lie in no nested zone
+            return f"fd00::{n:x}" if family == 6 else f"10.0.1.{n}"
         if family == 6:
             return f"{v6.split('::')[0]}::{n:x}"
         if v4.endswith("/16"):
@@ -119,11 +127,19 @@ def sites(draw: st.DrawFn) -> dict[str, object]:
             {
                 "name": "campus-devices",
                 "role": "devices-lan",
-                "addresses": [zones["campus"][0 if f == 4 else 1] for f in site_families],
+                "addresses": [
+                    (("10.0.0.0/16", "fd00:0:1::/64") if nested else zones["campus"])[
+                        0 if f == 4 else 1
+                    ]
+                    for f in site_families
+                ],
             }
         )
+    if nested:  # format 2 writes a host's roles as a list
+        for item in hosts:
+            item["roles"] = [item.pop("role")]
     return {
-        "version": 1,
+        "version": 2 if nested else 1,
         "name": "random site",
         "zones": [{"name": "internet", "internet": True}]
         + [{"name": name, "cidrs": list(cidrs)} for name, cidrs in zones.items()],
@@ -142,6 +158,23 @@ def sites(draw: st.DrawFn) -> dict[str, object]:
 def test_random_sites_round_trip(
     tmp_path_factory: pytest.TempPathFactory, site: dict[str, object]
 ) -> None:
+    _round_trip(tmp_path_factory, site)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(site=sites(nested_zones=True))
+def test_random_sites_with_nested_zones_round_trip(
+    tmp_path_factory: pytest.TempPathFactory, site: dict[str, object]
+) -> None:
+    assert site["version"] == 2
+    _round_trip(tmp_path_factory, site)
+
+
+def _round_trip(tmp_path_factory: pytest.TempPathFactory, site: dict[str, object]) -> None:
     folder = tmp_path_factory.mktemp("site")
     path = folder / "site.yaml"
     path.write_text(json.dumps(site), "utf-8")  # JSON is YAML
