@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from audit.clean import assert_audits_clean, audit_generated
 from flowmatrix.api import load_plan
 from flowmatrix.audit.scope import zone_addresses
-from flowmatrix.rules import Scope, generate
 from flowmatrix.site import Zone
 from flowmatrix.topology import ZoneIndex, zone_networks
 
@@ -135,20 +135,8 @@ def test_a_zone_s_addresses_leave_out_the_zones_nested_in_it(nested: Path) -> No
 def test_rules_of_a_nested_site_audit_clean(
     nested: Path, tmp_path: Path, firewall: str, target: str
 ) -> None:
-    from flowmatrix.audit.api import audit
-
     plan = load_plan(nested)
-    out = generate(plan, Scope("firewall", firewall), target)
-    assert not out.errors, out.errors
-    rules = tmp_path / f"{firewall}.{target}"
-    rules.write_text(out.text, "utf-8")
-    report = audit(None, ruleset=rules, firewall=firewall, plan=plan, nft_reader="text")
-    flows = {f.id: f for f in plan.flows}
-    assert report.flows
-    for result in report.flows:
-        wanted = "allowed" if flows[result.flow_id].requested else "blocked"
-        assert result.status == wanted, (result.flow_id, result.port, result.notes)
-    assert not report.wide_rules and not report.unused_rules and not report.dead_rules
+    assert_audits_clean(audit_generated(plan, firewall, target, tmp_path), plan, target)
 
 
 def test_version_1_still_refuses_nested_zones(tmp_path: Path, run_cli: Any) -> None:

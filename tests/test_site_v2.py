@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from audit.clean import assert_audits_clean, audit_generated
 from flowmatrix.api import example_names, example_text, load_plan, site_from_text
 from flowmatrix.export import plan_to_dict
 from flowmatrix.fleet.inventory import inventory_document
@@ -370,19 +371,8 @@ def test_publishing_through_the_load_balancer_makes_two_legs(published: Path) ->
 def test_published_rules_audit_clean(
     published: Path, tmp_path: Path, firewall: str, target: str
 ) -> None:
-    from flowmatrix.audit.api import audit
-
     plan = load_plan(published)
-    out = generate(plan, Scope("firewall", firewall), target)
-    assert not out.errors, out.errors
-    rules = tmp_path / f"{firewall}.{target}"
-    rules.write_text(out.text, "utf-8")
-    report = audit(None, ruleset=rules, firewall=firewall, plan=plan, nft_reader="text")
-    flows = {f.id: f for f in plan.flows}
-    for result in report.flows:
-        wanted = "allowed" if flows[result.flow_id].requested else "blocked"
-        assert result.status == wanted, (result.flow_id, result.port, result.notes)
-    assert not report.wide_rules and not report.unused_rules and not report.dead_rules
+    assert_audits_clean(audit_generated(plan, firewall, target, tmp_path), plan, target)
 
 
 @pytest.mark.kernel

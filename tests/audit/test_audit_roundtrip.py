@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from audit.clean import assert_audits_clean
 from flowmatrix.api import example_names, load_plan
 from flowmatrix.audit.api import audit
-from flowmatrix.audit.result import AuditReport
 from flowmatrix.model import Plan
 from flowmatrix.rules import Scope, generate
 
@@ -29,7 +29,6 @@ CASES = [
     for firewall in PLANS[example].site.firewalls
     for target in TARGETS
 ]
-FAMILY = {"iptables": 4, "ip6tables": 6}
 
 
 def _site(example: str) -> str:
@@ -44,26 +43,6 @@ def _rules(tmp_path: Path, example: str, firewall: str, target: str) -> Path:
     return path
 
 
-def _check(report: AuditReport, plan: Plan, target: str) -> None:
-    flows = {f.id: f for f in plan.flows}
-    assert not report.problems
-    for result in report.flows:
-        flow = flows[result.flow_id]
-        where = (result.flow_id, result.port, result.status, result.notes)
-        if result.status == "unresolved":
-            # an ip(6)tables file is one family: flows of the other one only
-            other = 6 if FAMILY.get(target) == 4 else 4
-            assert target in FAMILY and f"the flow is IPv{other}" in " ".join(result.notes), where
-            continue
-        assert result.status == ("allowed" if flow.requested else "blocked"), where
-        if target in FAMILY:
-            assert {p.family for p in result.parts} == {FAMILY[target]}, where
-    assert [(w.rule.where, w.reasons) for w in report.wide_rules] == []
-    assert [u.where for u in report.unused_rules] == []
-    dead = [(d.rule.text.split('comment "')[-1].split(" ")[0], d.reason) for d in report.dead_rules]
-    assert dead == []
-
-
 @pytest.mark.parametrize(("example", "firewall", "target"), CASES)
 def test_generated_rules_audit_clean(
     tmp_path: Path, run_cli, example: str, firewall: str, target: str
@@ -72,7 +51,7 @@ def test_generated_rules_audit_clean(
     path = _rules(tmp_path, example, firewall, target)
     report = audit(None, ruleset=path, firewall=firewall, plan=plan, nft_reader="text")
     assert report.dialect == ("nftables" if target == "nftables" else target)
-    _check(report, plan, target)
+    assert_audits_clean(report, plan, target)
     cli = run_cli("audit", _site(example), "-F", firewall, "-r", str(path), "--format", "json")
     assert [f["id"] for f in json.loads(cli.stdout)["flows"] if f["finding"]] == []
     assert cli.code == 0, cli
@@ -94,7 +73,7 @@ def test_generated_nftables_read_back_from_the_kernel_audit_clean(
     path = _rules(tmp_path, example, firewall, "nftables")
     report = audit(None, ruleset=path, firewall=firewall, plan=plan, nft_reader="kernel")
     assert "read by nft in a throwaway network namespace" in " ".join(report.notes)
-    _check(report, plan, "nftables")
+    assert_audits_clean(report, plan, "nftables")
 
 
 @pytest.mark.parametrize("example", EXAMPLES)
@@ -160,7 +139,7 @@ def test_port_ranges_audit_clean(
     path = tmp_path / f"fw-back.{target}"
     path.write_text(out.text, "utf-8")
     report = audit(None, ruleset=path, firewall="fw-back", plan=plan, nft_reader="text")
-    _check(report, plan, target)
+    assert_audits_clean(report, plan, target)
     bulk = [r for r in report.flows if r.flow_id.startswith("SITE-bulk")]
     assert len(bulk) == 2 * 1012 and {r.status for r in bulk} == {"allowed"}
     cli = run_cli("audit", str(site), "-F", "fw-back", "-r", str(path), "--format", "json")
@@ -175,4 +154,4 @@ def test_port_ranges_read_back_from_the_kernel_audit_clean(
     path = tmp_path / "fw-back.nft"
     path.write_text(generate(plan, Scope("firewall", "fw-back"), "nftables").text, "utf-8")
     report = audit(None, ruleset=path, firewall="fw-back", plan=plan, nft_reader="kernel")
-    _check(report, plan, "nftables")
+    assert_audits_clean(report, plan, "nftables")

@@ -184,19 +184,23 @@ def test_an_unwritable_folder_is_a_user_error(tmp_path: Path) -> None:
 
 # A write held in fsync, so that the signal lands while the temporary file exists: the
 # writer is the real write_atomic, in a child process, with the real signal.
-HELD_WRITER = """
-import os, sys, time
+HELD = """
+import os, signal, sys, time
 from flowmatrix import atomic
-real_fsync = os.fsync
 def held(fd):
     print("writing", flush=True)
     time.sleep(60)
 atomic.os.fsync = held
+"""
+HELD_WRITER = (
+    HELD
+    + """
 try:
     atomic.write_atomic(sys.argv[1], b"x" * 3_000_000)
 except SystemExit as exc:
     sys.exit(exc.code)
 """
+)
 
 
 def start_held_writer(target: Path) -> subprocess.Popen[str]:
@@ -229,24 +233,21 @@ def test_sigkill_leaves_a_named_partial_that_the_next_write_removes(tmp_path: Pa
     assert partials(tmp_path) == [] and target.read_text().startswith("{")
 
 
-HANDLED_WRITER = """
-import os, signal, sys, time
-from flowmatrix import atomic
+HANDLED_WRITER = (
+    HELD
+    + """
 class Stop(Exception):
     pass
 def stop(signum, frame):
     raise Stop()
 signal.signal(signal.SIGTERM, stop)
-def held(fd):
-    print("writing", flush=True)
-    time.sleep(60)
-atomic.os.fsync = held
 try:
     atomic.write_atomic(sys.argv[1], b"x" * 3_000_000)
 except Stop:
     sys.stderr.write("the program's own handler ran\\n")
     sys.exit(99)
 """
+)
 
 
 def test_sigterm_during_a_write_goes_to_the_program_s_own_handler(tmp_path: Path) -> None:
