@@ -167,7 +167,11 @@ class Zone(_Strict):
     """A network zone: the addresses on one side of a firewall."""
 
     name: Name
-    cidrs: tuple[CidrText, ...] = Field(default=(), description="networks of the zone")
+    cidrs: tuple[CidrText, ...] = Field(
+        default=(),
+        description="networks of the zone (version 2: they may hold other zones' networks; "
+        "an address belongs to the most specific zone)",
+    )
     internet: bool = Field(
         default=False,
         description="the zone holds every address that is in no other zone (the Internet)",
