@@ -50,7 +50,7 @@ def test_fixture_becomes_the_expected_site(run_cli, tmp_path: Path) -> None:
         if re.match(r"\s+(addresses|fqdn|nsip|vip|snip|aaa):", line):
             assert re.search(r"# ns\.conf:\d+ ", line), line
     assert "TODO" in text and "sql-server" in text and "devices-lan" in text
-    assert "publish: {xenmobile: netscaler-lb}" in text  # what format 1 cannot say
+    assert re.search(r"^publish:\n  xenmobile: netscaler-lb  # lb vserver _XM_LB_MDM", text, re.M)
     assert "XenMobile publishing: netscaler-lb" in result.stderr
     assert "skipped 15 command(s)" in result.stderr and "add ssl certKey (2)" in result.stderr
     assert f"{NS_CONF}:32:" not in result.stderr  # lb vserver 0.0.0.0 0 is valid, not a problem
@@ -68,6 +68,19 @@ def test_the_draft_passes_plan(run_cli, tmp_path: Path) -> None:
     assert flows["XM-APP-05.1"]["source"]["addresses"] == ["172.16.10.5"]
     assert flows["XM-APP-04.2"]["ports"] == [80]  # STA on http://: the choice the ns.conf made
     assert flows["XM-APP-07.1"]["destination"]["addresses"][0] == "172.16.10.10"
+    # published through the lb vservers: the Internet reaches the NetScaler, never
+    # XenMobile straight, and the NetScaler's SNIP reaches XenMobile
+    assert not [
+        f
+        for f in flows.values()
+        if f["source"]["zone"] == "internet" and f["destination"]["role"] == "xenmobile"
+    ]
+    legs = [
+        f
+        for f in flows.values()
+        if f["destination"]["role"] == "xenmobile" and f["source"]["role"] == "netscaler-gateway"
+    ]
+    assert legs and all(f["source"]["addresses"][0] == "172.16.10.20" for f in legs)
 
 
 def test_secrets_reach_no_output(run_cli, tmp_path: Path) -> None:
@@ -211,6 +224,51 @@ def test_merge_keeps_the_rest_and_its_comments(run_cli, tmp_path: Path) -> None:
     assert after["features"]["ldap"] is True  # the site's own value is kept...
     assert "features ldap: the site says True, ns.conf suggests False (kept)" in result.stderr
     assert after["features"]["radius"] is True  # ...and what it did not say is filled
+    assert run_cli("plan", str(out)).code == 0
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_merge_writes_the_form_of_the_site_s_format(run_cli, tmp_path: Path, version: int) -> None:
+    # a format 2 site gets 'roles:' and the publishing mode; a format 1 site gets 'role:'
+    # and a word that it cannot say how XenMobile is published
+    site = tmp_path / "site.yaml"
+    site.write_text(run_cli("example").stdout)  # the default example is format 1
+    if version == 2:
+        assert run_cli("site", "upgrade", str(site), "-o", str(site)).code == 0
+    out = tmp_path / "merged.yaml"
+    result = run_cli("import", "netscaler", str(NS_CONF), "--merge", str(site), "-o", str(out))
+    assert result.code == 0, result
+    after = yaml.safe_load(out.read_text())
+    assert after["version"] == version
+    netscalers = [h for h in after["hosts"] if "netscaler" in h]
+    assert len(netscalers) == 1  # the site's own NetScaler, found in either form
+    added = [h for h in after["hosts"] if h["name"] in ("sf2", "radius-10.10.20.45")]
+    assert len(added) == 2 and all(("roles" in h) == (version == 2) for h in added)
+    planned = run_cli("plan", str(out), "-f", "json")
+    assert planned.code == 0, planned
+    direct = [
+        f
+        for f in json.loads(planned.stdout)["flows"]
+        if f["source"]["zone"] == "internet" and f["destination"]["role"] == "xenmobile"
+    ]
+    if version == 2:
+        assert after["publish"] == {"xenmobile": "netscaler-lb"} and not direct
+    else:
+        assert "publish" not in after and direct
+        assert "site format 1 cannot say so" in result.stderr
+
+
+def test_merge_keeps_the_site_s_own_publishing_mode(run_cli, tmp_path: Path) -> None:
+    site = tmp_path / "site.yaml"
+    site.write_text(run_cli("example", "hospital").stdout.replace("netscaler-lb", "direct"))
+    out = tmp_path / "merged.yaml"
+    result = run_cli("import", "netscaler", str(NS_CONF), "--merge", str(site), "-o", str(out))
+    assert result.code == 0, result
+    assert yaml.safe_load(out.read_text())["publish"] == {"xenmobile": "direct"}
+    assert (
+        "publish xenmobile: the site says 'direct', ns.conf suggests 'netscaler-lb' (kept)"
+        in result.stderr
+    )
     assert run_cli("plan", str(out)).code == 0
 
 

@@ -8,5 +8,6 @@ The pipeline has four steps, each its own module:
 - ``deployment``: inventory -> ``Deployment``, what the inventory means for the flow
   matrix (XenMobile servers behind load balancing, StoreFront, STA, LDAP features...),
   independent of any site-file version;
-- ``writer_v1`` (and ``merge``): deployment -> a commented site file of format 1.
+- ``writer`` (and ``merge``): deployment -> a commented site file of format 2 (``merge``:
+  of the format of the site it fills).
 """

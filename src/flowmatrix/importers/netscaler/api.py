@@ -17,7 +17,7 @@ from flowmatrix.errors import UserError
 from flowmatrix.importers.netscaler.deployment import Deployment, build_deployment
 from flowmatrix.importers.netscaler.inventory import Inventory
 from flowmatrix.importers.netscaler.reader import read_file
-from flowmatrix.importers.netscaler.writer_v1 import write_site
+from flowmatrix.importers.netscaler.writer import write_site
 from flowmatrix.inputfile import read_input_text
 from flowmatrix.site import Site
 from flowmatrix.sitecheck import check_site

@@ -4,8 +4,10 @@ The site is read with ruamel.yaml's round-trip loader, so everything else in it 
 zones, firewalls, other hosts, site flows and every comment) is written back as it was.
 What changes: the NetScaler host's ``netscaler:`` addresses (the first host of role
 netscaler-gateway, or a new one), new back-end hosts (one whose address or FQDN the
-site already has is kept as it is), and features or choices the site does not set yet.
-A feature the site sets otherwise than ns.conf suggests is kept and reported.
+site already has is kept as it is), and features, choices and (format 2) the XenMobile
+publishing mode the site does not set yet. A value the site sets otherwise than ns.conf
+suggests is kept and reported. New entries take the form of the site's format
+(``role:`` in 1, ``roles:`` in 2).
 """
 
 from __future__ import annotations
@@ -20,14 +22,18 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from flowmatrix.errors import UserError
 from flowmatrix.importers.netscaler.deployment import Deployment
-from flowmatrix.importers.netscaler.writer_v1 import (
+from flowmatrix.importers.netscaler.writer import (
     NETSCALER_ROLE,
     choices_map,
     dump,
     features_map,
+    has_role,
     netscaler_addresses,
     netscaler_entry,
     netscaler_name,
+    publication_text,
+    publish_map,
+    set_role,
 )
 
 
@@ -83,11 +89,10 @@ def merge_site(text: str, file: str, deployment: Deployment) -> tuple[str, Merge
     if hosts is None:
         hosts = site["hosts"] = CommentedSeq()
     networks = _networks(site)
-    netscaler = next(
-        (h for h in hosts if isinstance(h, dict) and h.get("role") == NETSCALER_ROLE), None
-    )
+    version = site.get("version") if site.get("version") in (1, 2) else 1
+    netscaler = next((h for h in hosts if has_role(h, NETSCALER_ROLE)), None)
     names = {str(h.get("name")) for h in hosts if isinstance(h, dict)}
-    fresh = netscaler_entry(deployment, netscaler_name(deployment, names))
+    fresh = netscaler_entry(deployment, netscaler_name(deployment, names), version)
     if netscaler is None:
         hosts.insert(0, fresh)
         report.added.append(f"{fresh['name']} (NetScaler)")
@@ -121,7 +126,7 @@ def merge_site(text: str, file: str, deployment: Deployment) -> tuple[str, Merge
             name = f"{name[:60]}-x"
         names.add(name)
         entry["name"] = name
-        entry["role"] = backend.role
+        set_role(entry, backend.role, version)
         seq = CommentedSeq([address])
         seq.fa.set_flow_style()
         entry["addresses"] = seq
@@ -132,6 +137,14 @@ def merge_site(text: str, file: str, deployment: Deployment) -> tuple[str, Merge
             report.outside.append(address)
     _fill(site, "features", features_map(deployment), report)
     _fill(site, "choices", choices_map(deployment), report)
+    if version >= 2:
+        _fill(site, "publish", publish_map(deployment), report)
+    elif deployment.publications:
+        report.conflicts.append(
+            "XenMobile is published through NetScaler load balancing ("
+            + "; ".join(publication_text(deployment))
+            + "): site format 1 cannot say so ('flowmatrix site upgrade' first, then merge)"
+        )
     return dump(site), report
 
 

@@ -1,10 +1,11 @@
-"""Deployment -> a commented site file of format version 1.
+"""Deployment -> a commented site file (format 2; ``--merge`` writes the form of the
+site it fills, format 1 or 2).
 
 Every inferred item carries an end-of-line comment naming the ns.conf line it came
 from; what ns.conf cannot know is a ``TODO`` comment (with a commented-out example).
-Format 1 has one role per host and no way to say that XenMobile is published through
-NetScaler load balancing, nor where a site flow leaves a NetScaler from: those facts are
-written as comments (``notes``), and docs/import.md lists what format 2 will carry.
+XenMobile published through NetScaler load balancing becomes ``publish: {xenmobile:
+netscaler-lb}``; what no site format says (where syslog leaves from...) is written as
+comments (``notes``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from flowmatrix.importers.netscaler.deployment import (
     Origin,
     site_name,
 )
-from flowmatrix.site import IPNetwork
+from flowmatrix.site import SITE_VERSION, IPNetwork
 
 NETSCALER_ROLE = "netscaler-gateway"
 #: Roles XenMobile needs that an ns.conf cannot show, with a commented-out example each.
@@ -146,10 +147,27 @@ class _Zones:
         return "internal"
 
 
-def _host_entry(host: BackEnd, placeholder: _Zones) -> CommentedMap:
+def set_role(entry: CommentedMap, role: str, version: int) -> None:
+    """The host's role in the form of site format ``version``: ``role: X`` (1) or
+    ``roles: [X]`` (2)."""
+    if version >= 2:
+        entry["roles"] = _flow_list([role])
+    else:
+        entry["role"] = role
+
+
+def has_role(host: object, role: str) -> bool:
+    """Whether a host entry of either format has ``role``."""
+    if not isinstance(host, dict):
+        return False
+    roles = host.get("roles")
+    return host.get("role") == role or (isinstance(roles, list) and role in roles)
+
+
+def _host_entry(host: BackEnd, placeholder: _Zones, version: int) -> CommentedMap:
     entry = CommentedMap()
     entry["name"] = host.name
-    entry["role"] = host.role
+    set_role(entry, host.role, version)
     if host.endpoint.address:
         entry["addresses"] = _flow_list([host.endpoint.address])
         entry.yaml_add_eol_comment(_comment(host.origins), "addresses")
@@ -161,7 +179,7 @@ def _host_entry(host: BackEnd, placeholder: _Zones) -> CommentedMap:
     return entry
 
 
-def netscaler_entry(deployment: Deployment, name: str) -> CommentedMap:
+def netscaler_entry(deployment: Deployment, name: str, version: int = SITE_VERSION) -> CommentedMap:
     """The NetScaler host: its NSIP, VIPs, SNIPs and AAA address, each commented."""
     ns = CommentedMap()
     ns["nsip"] = deployment.nsip.address
@@ -177,7 +195,7 @@ def netscaler_entry(deployment: Deployment, name: str) -> CommentedMap:
         ns.yaml_add_eol_comment(deployment.aaa.origin.text(), "aaa")
     entry = CommentedMap()
     entry["name"] = name
-    entry["role"] = NETSCALER_ROLE
+    set_role(entry, NETSCALER_ROLE, version)
     entry["netscaler"] = ns
     return entry
 
@@ -199,24 +217,42 @@ def netscaler_name(deployment: Deployment, taken: set[str]) -> str:
     return name
 
 
-def host_entries(deployment: Deployment, zones: _Zones) -> list[CommentedMap]:
-    return [_host_entry(h, zones) for h in deployment.hosts]
+def host_entries(
+    deployment: Deployment, zones: _Zones, version: int = SITE_VERSION
+) -> list[CommentedMap]:
+    return [_host_entry(h, zones, version) for h in deployment.hosts]
 
 
-def notes_text(deployment: Deployment) -> list[str]:
-    """What format 1 cannot say, as comment lines."""
-    lines: list[str] = []
-    for publication in deployment.publications:
-        lines.append(
-            f"XenMobile is published through NetScaler load balancing: lb vserver "
-            f"{publication.vserver} {publication.protocol} {publication.address}:{publication.port}"
-            f" -> XenMobile port(s) {', '.join(map(str, publication.backend_ports))} "
-            f"({publication.origin.text()})."
-        )
+def publication_text(deployment: Deployment) -> list[str]:
+    """Each lb vserver that publishes XenMobile, with its line."""
+    return [
+        f"lb vserver {p.vserver} {p.protocol} {p.address}:{p.port} -> XenMobile port(s) "
+        f"{', '.join(map(str, p.backend_ports))} ({p.origin.text()})"
+        for p in deployment.publications
+    ]
+
+
+def publish_map(deployment: Deployment) -> CommentedMap:
+    """``publish: {xenmobile: netscaler-lb}`` when ns.conf publishes XenMobile through an
+    lb vserver (empty otherwise), the vservers in its comment."""
+    publish = CommentedMap()
     if deployment.publications:
+        publish["xenmobile"] = "netscaler-lb"
+        publish.yaml_add_eol_comment("; ".join(publication_text(deployment)), "xenmobile")
+    return publish
+
+
+def notes_text(deployment: Deployment, version: int = SITE_VERSION) -> list[str]:
+    """What the site file cannot say, as comment lines."""
+    lines: list[str] = []
+    if version < 2 and deployment.publications:
+        lines += [
+            f"XenMobile is published through NetScaler load balancing: {text}."
+            for text in publication_text(deployment)
+        ]
         lines.append(
             "Site format 1 cannot say so: the plan shows devices reaching XenMobile directly; "
-            "site format 2 will ('publish: {xenmobile: netscaler-lb}')."
+            "format 2 does ('publish: {xenmobile: netscaler-lb}', 'flowmatrix site upgrade')."
         )
     for text, origin in deployment.notes:
         lines.append(f"{text}" + (f" ({origin.text()})" if origin else "") + ".")
@@ -247,7 +283,8 @@ def _todo_block(deployment: Deployment) -> str:
     for role, why in TODO_ROLES:
         if role not in present:
             lines.append(
-                f"  - {{name: {role.split('-')[0]}1, role: {role}, addresses: [ADDRESS]}}  # {why}"
+                f"  - {{name: {role.split('-')[0]}1, roles: [{role}], addresses: [ADDRESS]}}"
+                f"  # {why}"
             )
     lines.append("APNs, FCM and the app stores need no host: they come from the catalog.")
     return "\n".join(lines)
@@ -261,7 +298,7 @@ def draft_document(deployment: Deployment) -> CommentedMap:
     host_list = host_entries(deployment, zones)  # may add the placeholder zone
     ns_name = netscaler_name(deployment, {h.name for h in deployment.hosts})
     doc = CommentedMap()
-    doc["version"] = 1  # the version 1 form: one role per host ("role:")
+    doc["version"] = SITE_VERSION
     doc["name"] = f"{deployment.hostname or 'NetScaler'} (imported from ns.conf)"
     doc["catalog"] = "xenmobile-10"
     zone_seq = CommentedSeq()
@@ -278,6 +315,9 @@ def draft_document(deployment: Deployment) -> CommentedMap:
         zone_seq.append(zone)
     doc["zones"] = zone_seq
     doc["firewalls"] = _firewalls(zones)
+    publish = publish_map(deployment)
+    if publish:
+        doc["publish"] = publish
     hosts = CommentedSeq([netscaler_entry(deployment, ns_name), *host_list])
     doc["hosts"] = hosts
     doc["features"] = features_map(deployment)
@@ -293,7 +333,7 @@ def draft_document(deployment: Deployment) -> CommentedMap:
     if notes:
         doc.yaml_set_comment_before_after_key(
             "hosts",
-            before="\n".join(["Read from ns.conf, not expressible in site format 1:", *notes]),
+            before="\n".join(["Read from ns.conf, not expressible in the site file:", *notes]),
             indent=0,
         )
     return doc
