@@ -9,12 +9,13 @@ holds whatever the name resolves to, or says that it depends on it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from flowmatrix.audit import ranges
 from flowmatrix.audit.ipassmt import InterfaceMap
 from flowmatrix.audit.ranges import Ivs
 from flowmatrix.model import Flow, FlowEnd
-from flowmatrix.site import Firewall, Site
+from flowmatrix.site import Firewall, IPNetwork, Site, Zone
 from flowmatrix.topology import zone_networks
 
 
@@ -29,18 +30,24 @@ class EndScope:
 
 def zone_addresses(site: Site, zone_name: str) -> dict[int, Ivs]:
     """Every address of a zone but those of the zones nested in it; the Internet zone
-    holds all that no other zone holds."""
-    zone = next((z for z in site.zones if z.name == zone_name), None)
+    holds all that no other zone holds. (A new dict each call, the values shared.)"""
+    return dict(_zone_addresses(site.zones, zone_name))
+
+
+@lru_cache(maxsize=256)
+def _zone_addresses(zones: tuple[Zone, ...], zone_name: str) -> tuple[tuple[int, Ivs], ...]:
+    """``zone_addresses``, once per site and zone: every flow end of the zone asks."""
+    zone = next((z for z in zones if z.name == zone_name), None)
     if zone is None:
-        return {}
-    own = _cidrs([str(n) for n in zone_networks(site.zones)[zone_name]])  # less nested zones
+        return ()
+    own = _networks(zone_networks(zones)[zone_name])
     if not zone.internet:
-        return own
+        return tuple(own.items())
     others: dict[int, list[tuple[int, int]]] = {4: [], 6: []}
-    for other in site.zones:
+    for other in zones:
         if other.name == zone_name:
             continue
-        for family, ivs in _cidrs(other.cidrs).items():
+        for family, ivs in _networks(zone_networks(zones)[other.name]).items():
             others[family].extend(ivs)
     out: dict[int, Ivs] = {}
     for family in (4, 6):
@@ -49,7 +56,15 @@ def zone_addresses(site: Site, zone_name: str) -> dict[int, Ivs]:
             out[family] = rest
     for family, ivs in own.items():
         out[family] = ranges.union(out.get(family, ()), ivs)
-    return out
+    return tuple(out.items())
+
+
+def _networks(networks: tuple[IPNetwork, ...]) -> dict[int, Ivs]:
+    grouped: dict[int, list[tuple[int, int]]] = {}
+    for network in networks:
+        interval = (int(network.network_address), int(network.broadcast_address))
+        grouped.setdefault(network.version, []).append(interval)
+    return {family: ranges.normalize(ivs) for family, ivs in grouped.items()}
 
 
 def _cidrs(items: tuple[str, ...] | list[str]) -> dict[int, Ivs]:

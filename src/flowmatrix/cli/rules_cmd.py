@@ -109,13 +109,11 @@ def rules_command(
     from flowmatrix.errors import UserError
     from flowmatrix.rules import generate
 
-    if check:  # the validators run the target's tool in a network namespace
-        from flowmatrix.rules.validate import can_validate, validate
     plan = load_plan_for(site, lang, catalog)
     entry = registry.entry(str(target.value))
     name = entry.name
     scope = _scope(plan, firewall, host, entry)
-    if check and not can_validate(name):
+    if check and name not in registry.checkable():
         raise UserError(
             f"--check has no validator for {name}",
             hint=f"it works with {registry.either(registry.checkable(), 'and')}",
@@ -147,7 +145,9 @@ def rules_command(
             emit(result.side_files[kind], path)
     warn(plan.warnings)
     failed = bool(result.errors) or (strict and bool(result.warnings or plan.warnings))
-    if check:
+    if check:  # the validator runs the target's tool in a network namespace
+        from flowmatrix.rules.validate import validate
+
         problem = validate(name, result.text, result.side_files.get("ipset"))
         if problem is None:
             note(f"check: {name} accepts the rules (throwaway network namespace)")

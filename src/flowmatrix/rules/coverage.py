@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
@@ -219,8 +220,6 @@ def srx_terms(text: str, names: set[str]) -> set[str]:
 
 
 def paloalto_terms(text: str, names: set[str]) -> set[str]:
-    import xml.etree.ElementTree as ET
-
     root = ET.fromstring(text)
     effective: set[str] = set()
     for entry in root.iterfind(".//rulebase/security/rules/entry"):
@@ -288,13 +287,11 @@ def check_vendor(text: str, target: VendorTarget, terms: Sequence[Term]) -> list
     """Errors for the terms of ``terms`` with no effective rule in ``text``."""
     if not terms:
         return []
-    from xml.etree.ElementTree import ParseError
-
     reader = cast(Callable[[str, set[str]], set[str]], load(target.reader))
     try:
         names = {output_name(target, term) for term in terms}
         effective = reader(text, names)
-    except (ValueError, KeyError, TypeError, ParseError) as exc:
+    except (ValueError, KeyError, TypeError, ET.ParseError) as exc:
         return [Finding("error", f"the {target.name} output cannot be read back: {exc}")]
     findings = []
     if target.platform == "windows_advfirewall" and "action=block" in text:

@@ -21,10 +21,6 @@ VALIDATORS: dict[str, list[str]] = {
 }
 
 
-def can_validate(target: str) -> bool:
-    return target in VALIDATORS
-
-
 def validate(target: str, text: str, ipsets: str | None = None) -> str | None:
     """None when the tools accept ``text``, else their error message.
 
