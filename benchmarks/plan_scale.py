@@ -10,7 +10,7 @@ alternating with a reference process, through ``harness``:
   every command's parameters with pydantic);
 - ``flowmatrix plan -f json -o FILE`` of the embedded default site, of a generated
   site of ``--hosts`` hosts (every feature on), and of a version 2 site of ``--v2-hosts``
-  hosts with nested zones, each with its peak memory;
+  hosts with nested zones and NAT, each with its peak memory;
 
 and, beside them, in-process figures (a fresh interpreter timing its own work):
 loading and planning the default site (imports included), and writing the JSON document
@@ -84,12 +84,24 @@ print(sorted(timings)[2])
 """
 
 
+#: Version 2: the gateway published on a public address, the servers and the LAN
+#: translated as they leave to the Internet.
+NAT_LINES = [
+    "    nat:",
+    "      destination: [{public: 203.0.113.40, to: gw, ports: [443, 8443]}]",
+    "      source:",
+    "        - {from: servers, as: 203.0.113.41}",
+    "        - {from: lan, as: masquerade}",
+]
+
+
 def generate_site(hosts: int, version: int = 1) -> str:
     """A site with ``hosts`` hosts spread over roles and zones, every feature on.
 
-    Version 2 adds a ``campus`` zone of 10.0.0.0/8 around the others (nested zones) and
-    writes each host's role as ``roles: [...]``; the admin workstations then sit in the
-    campus, outside every nested zone.
+    Version 2 adds a ``campus`` zone of 10.0.0.0/8 around the others (nested zones),
+    address translations on the front firewall (``NAT_LINES``), and writes each host's
+    role as ``roles: [...]``; the admin workstations then sit in the campus, outside
+    every nested zone.
     """
     nested = version >= 2
     lines = [
@@ -103,7 +115,9 @@ def generate_site(hosts: int, version: int = 1) -> str:
         "  - {name: admin, cidrs: [10.32.0.0/16]}",
         *(["  - {name: campus, cidrs: [10.0.0.0/8]}"] if nested else []),
         "firewalls:",
-        "  - {name: front, zones: [internet, dmz]}",
+        "  - name: front",
+        "    zones: [internet, dmz]",
+        *(NAT_LINES if nested else []),
         f"  - {{name: back, zones: [dmz, servers, lan, admin{', campus' if nested else ''}]}}",
         "hosts:",
         "  - name: gw",
@@ -173,7 +187,7 @@ def main() -> None:
         nested = Path(folder) / "nested.yaml"
         nested.write_text(generate_site(args.v2_hosts, version=2))
         v2 = Side(
-            f"flowmatrix plan (v2, {args.v2_hosts} hosts, nested zones)",
+            f"flowmatrix plan (v2, {args.v2_hosts} hosts, nested zones, NAT)",
             [flowmatrix, "plan", str(nested), "-f", "json", "-o", str(out)],
         )
         result = compare(v2, None, pairs=args.pairs)

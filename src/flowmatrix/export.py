@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flowmatrix.catalog import Catalog, Lang, Requirement
-from flowmatrix.model import Flow, FlowEnd, Plan
+from flowmatrix.model import Flow, FlowEnd, Nat, Plan
 
 PLAN_FORMAT_VERSION = 1
 
@@ -25,6 +25,19 @@ def end_to_dict(end: FlowEnd, *, with_fqdn: bool) -> dict[str, Any]:
         fqdns = end.fqdns
         data["fqdn"] = fqdns[0] if len(fqdns) == 1 else (list(fqdns) or None)
     return data
+
+
+def nat_to_dict(nat: Nat) -> dict[str, Any]:
+    return {
+        "firewall": nat.firewall,
+        "kind": nat.kind,
+        "outside": nat.outside,
+        "public": nat.public or None,
+        "private": list(nat.private),
+        "subject": nat.subject,
+        "ports": None if nat.ports is None else list(nat.ports),
+        "masquerade": nat.masquerade,
+    }
 
 
 def flow_to_dict(flow: Flow) -> dict[str, Any]:
@@ -52,6 +65,8 @@ def flow_to_dict(flow: Flow) -> dict[str, Any]:
             "ports": list(flow.proxy.ports),
         },
         "notes": list(flow.notes),
+        "nat": [nat_to_dict(n) for n in flow.nat],
+        "sent_to": list(flow.sent().addresses),
     }
 
 
@@ -73,6 +88,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "flows": [flow_to_dict(f) for f in plan.flows],
         "skipped": [{"requirement": s.requirement, "reason": s.reason} for s in plan.skipped],
         "warnings": list(plan.warnings),
+        "nat": [nat_to_dict(n) for n in plan.nat],
     }
 
 
@@ -103,6 +119,7 @@ PLAN_COLUMNS = (
     "protocol",
     "ports",
     "firewalls",
+    "nat",
     "status",
     "description",
 )
@@ -136,6 +153,7 @@ def plan_rows(plan: Plan) -> list[dict[str, str]]:
             "protocol": f.protocol,
             "ports": f.ports.text(","),
             "firewalls": " > ".join(f.firewalls) or "-",
+            "nat": "; ".join(n.describe() for n in f.nat),
             "status": status_text(f),
             "description": f.description,
         }

@@ -6,6 +6,7 @@ YAML or validation concern (that lives in ``site.py`` and ``catalog.py``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import TYPE_CHECKING, Any, Literal
@@ -78,6 +79,47 @@ class FlowEnd(PickledByFields):
         return not self.any_address and not self.hosts
 
 
+NatKind = Literal["destination", "source"]
+
+
+@dataclass(frozen=True, slots=True)
+class Nat(PickledByFields):
+    """One address translation of a firewall, resolved from the site (``nat:``)."""
+
+    firewall: str
+    kind: NatKind
+    """destination: a published address (static DNAT); source: SNAT toward the outside."""
+    outside: str
+    """The zone the public addresses face."""
+    public: str
+    """destination: the public address; source: the address traffic leaves as ("" for
+    masquerade: the firewall's own address on the outside)."""
+    private: tuple[str, ...]
+    """destination: the host's address, as the site writes it; source: the addresses
+    translated (the zone's own networks, or the host's addresses)."""
+    subject: str
+    """The host published (destination), or the zone or host translated (source)."""
+    ports: PortSet | None = None
+    """destination: the published ports (None: every port)."""
+    site_path: tuple[str | int, ...] = ()
+    """Where the translation is written in the site file."""
+
+    @property
+    def masquerade(self) -> bool:
+        return self.kind == "source" and not self.public
+
+    def describe(self) -> str:
+        """``edge DNAT 203.0.113.40 port 443 -> 172.30.10.10 (adc1)``, ``edge SNAT servers
+        -> 203.0.113.41`` or ``-> masquerade``: the same words in French and English."""
+        if self.kind == "destination":
+            ports = f" port {self.ports.text(',')}" if self.ports is not None else ""
+            return (
+                f"{self.firewall} DNAT {self.public}{ports} -> {', '.join(self.private)} "
+                f"({self.subject})"
+            )
+        return f"{self.firewall} SNAT {self.subject} -> {self.public or 'masquerade'}"
+
+
 ProxyLegKind = Literal["client", "upstream"]
 
 
@@ -128,10 +170,73 @@ class Flow(PickledByFields):
     not keep (``keep_obsolete``): it stays in the matrix, marked, and no rule opens it."""
     proxy: ProxyLeg | None = None
     """Set when the flow is one leg of a flow through the site's web proxy."""
+    nat: tuple[Nat, ...] = ()
+    """The translations on the flow's way, in path order: its ends are the addresses the
+    hosts really have; ``seen_by``, ``sent`` and ``received`` give the translated views."""
 
     def is_tls(self, port: int) -> bool:
         """Whether the service on ``port`` of this flow speaks TLS."""
         return self.tls or port in self.tls_ports
+
+    def seen_by(self, firewall: str) -> tuple[FlowEnd, FlowEnd]:
+        """(source, destination) as the rules of ``firewall`` see them: after the
+        destination NAT of this firewall and those before it, before its source NAT."""
+        if not self.nat:
+            return self.source, self.destination
+        here = self.firewalls.index(firewall)
+        return self._view(lambda there: there < here, lambda there: there > here)
+
+    def sent(self) -> FlowEnd:
+        """The destination as the source addresses it (every public address on the way)."""
+        if not self.nat:
+            return self.destination
+        return self._view(lambda there: False, lambda there: True)[1]
+
+    def received(self) -> FlowEnd:
+        """The source as the destination sees it (after every source NAT on the way)."""
+        if not self.nat:
+            return self.source
+        return self._view(lambda there: True, lambda there: False)[0]
+
+    def _view(
+        self, source_done: Callable[[int], bool], destination_pending: Callable[[int], bool]
+    ) -> tuple[FlowEnd, FlowEnd]:
+        source, destination = self.source, self.destination
+        for nat in self.nat:
+            there = self.firewalls.index(nat.firewall)
+            if nat.kind == "source" and source_done(there):
+                source = _translated_source(source, nat)
+            elif nat.kind == "destination" and destination_pending(there):
+                destination = _published_destination(destination, nat)
+        return source, destination
+
+
+def _published_destination(end: FlowEnd, nat: Nat) -> FlowEnd:
+    """``end`` addressed through ``nat``'s public address instead of the host's own."""
+    private = set(nat.private)
+    hosts = tuple(
+        HostRef(h.name, tuple(nat.public if a in private else a for a in h.addresses), h.fqdn)
+        if private.intersection(h.addresses)
+        else h
+        for h in end.hosts
+    )
+    return FlowEnd(end.role, end.role_name, end.zone, hosts, end.any_address, end.any_reason)
+
+
+def _translated_source(end: FlowEnd, nat: Nat) -> FlowEnd:
+    """``end`` as it leaves through ``nat``: from its public address, or from any address
+    of the outside zone for a masquerade (the firewall's own address there)."""
+    if nat.masquerade:
+        reason = f"masqueraded by {nat.firewall} (source NAT to its own address)"
+        return FlowEnd(end.role, end.role_name, nat.outside, (), True, reason)
+    if any(h.name == nat.subject for h in end.hosts):  # one host of the end: only its own
+        hosts = tuple(
+            HostRef(h.name, (nat.public,), h.fqdn) if h.name == nat.subject else h
+            for h in end.hosts
+        )
+        return FlowEnd(end.role, end.role_name, end.zone, hosts)
+    ref = HostRef(f"{nat.subject}-as-{nat.public}", (nat.public,))
+    return FlowEnd(end.role, end.role_name, nat.outside, (ref,))
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +259,11 @@ class Plan:
     site_file: str | None = None
     """Path of the site file, or None for the embedded default example."""
     warnings: tuple[str, ...] = field(default=())
+    nat: tuple[Nat, ...] = ()
+    """Every address translation of the site's firewalls, resolved."""
+
+    def nat_of(self, firewall: str) -> tuple[Nat, ...]:
+        return tuple(n for n in self.nat if n.firewall == firewall)
 
     def flow(self, flow_id: str) -> Flow:
         for candidate in self.flows:

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field, replace
 from flowmatrix.catalog import Catalog, Lang, NetScalerAddress, Requirement, Role
 from flowmatrix.errors import UserError
 from flowmatrix.model import NO_PORTS, Flow, FlowEnd, HostRef, Plan, Protocol, ProxyLeg, Skipped
+from flowmatrix.nat import NatPath
+from flowmatrix.nat import resolve as resolve_nat
 from flowmatrix.portset import PortSet
 from flowmatrix.site import Host, Site, SiteFlow, parse_network
 from flowmatrix.topology import FirewallGraph, ZoneIndex
@@ -66,6 +68,7 @@ class _Planner:
     proxy_ends: list[FlowEnd] = field(init=False)
     proxy_label: str = field(init=False, default="")
     flow_ports: int = 0
+    nat: NatPath = field(init=False)
 
     def __post_init__(self) -> None:
         self.zones = ZoneIndex.from_site(self.site)
@@ -77,6 +80,7 @@ class _Planner:
         self.host_by_name = {h.name: h for h in self.site.hosts}
         self.features = self.catalog.feature_defaults() | self.site.features
         self.proxy_ends = self._proxy_ends()
+        self.nat = NatPath(self.site, resolve_nat(self.site))
 
     def _proxy_ends(self) -> list[FlowEnd]:
         proxy = self.site.proxy
@@ -535,9 +539,10 @@ class _Planner:
                 hint="list only the ports the application uses, in fewer flows",
             )
         tls_ports = traits.tls_ports
+        flow_id = f"{req_id}.{number}"
         self.flows.append(
             Flow(
-                id=f"{req_id}.{number}",
+                id=flow_id,
                 requirement=req_id,
                 source=source,
                 destination=destination,
@@ -552,6 +557,7 @@ class _Planner:
                 tls_ports=tls_ports,
                 requested=traits.requested,
                 proxy=proxy,
+                nat=self.nat.of(flow_id, source, destination, ports, firewalls),
             )
         )
         return 1
@@ -622,7 +628,8 @@ def build_plan(
         skipped=tuple(dict.fromkeys(planner.skipped)),
         lang=lang,
         site_file=site_file,
-        warnings=tuple(dict.fromkeys(planner.warnings)),
+        warnings=tuple(dict.fromkeys([*planner.warnings, *planner.nat.warnings])),
+        nat=planner.nat.translations,
     )
 
 

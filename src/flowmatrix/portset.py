@@ -126,6 +126,31 @@ class PortSet(Sequence[int]):
     def __reduce__(self) -> tuple[object, tuple[tuple[PortRange, ...], int]]:
         return _restore, (self.ranges, self._size)
 
+    def intersection(self, other: PortSet) -> PortSet:
+        """The ports in both sets, computed on ranges."""
+        found: list[PortRange] = []
+        for low, high in self.ranges:
+            for other_low, other_high in other.ranges:
+                start, end = max(low, other_low), min(high, other_high)
+                if start <= end:
+                    found.append((start, end))
+        return PortSet(found)
+
+    def difference(self, other: PortSet) -> PortSet:
+        """The ports of this set that are not in ``other``, computed on ranges."""
+        found: list[PortRange] = []
+        for low, high in self.ranges:
+            start = low
+            for other_low, other_high in other.ranges:
+                if other_high < start or other_low > high:
+                    continue
+                if other_low > start:
+                    found.append((start, other_low - 1))
+                start = max(start, other_high + 1)
+            if start <= high:
+                found.append((start, high))
+        return PortSet(found)
+
     def text(self, separator: str = ", ") -> str:
         """``80, 443, 5228-5230``: what a person reads."""
         return separator.join(f"{a}" if a == b else f"{a}-{b}" for a, b in self.ranges)

@@ -35,6 +35,7 @@ HEADERS: dict[str, dict[Lang, str]] = {
     "ports": {"en": "Ports", "fr": "Ports"},
     "port": {"en": "Port", "fr": "Port"},
     "firewalls": {"en": "Firewalls", "fr": "Pare-feu"},
+    "nat": {"en": "Address translation (NAT)", "fr": "Traduction d'adresses (NAT)"},
     "firewall": {"en": "Firewall", "fr": "Pare-feu"},
     "status": {"en": "Status", "fr": "Statut"},
     "description": {"en": "Description", "fr": "Description"},

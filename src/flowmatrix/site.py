@@ -7,156 +7,41 @@ shapes and values field by field, then ``check_site`` checks what refers to what
 
 from __future__ import annotations
 
-import functools
-import ipaddress
-import re
 from collections.abc import Sequence
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
-    WithJsonSchema,
     field_validator,
     model_validator,
 )
 
 from flowmatrix.catalog import Catalog, NetScalerAddress, Role, RoleKind, Text
 from flowmatrix.errors import HintedValueError
-from flowmatrix.portset import PortSet, parse_port_range
+from flowmatrix.portset import PortSet
+from flowmatrix.sitefields import (
+    NAME_PATTERN,
+    AddressText,
+    CidrText,
+    InterfaceName,
+    IPNetwork,
+    Name,
+    Port,
+    PortItem,
+    exact_network,
+    parse_network,
+    ports_of,
+)
 
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"
-_NAME = re.compile(NAME_PATTERN)
+__all__ = ["NAME_PATTERN", "IPNetwork", "parse_network"]
+
 SITE_VERSION = 2
 """The newest site format: what ``flowmatrix site upgrade`` writes."""
 SITE_VERSIONS = (1, 2)
 """Every format this flowmatrix reads. Version 2 lists a host's roles (``roles: [...]``)
 and lets a site declare its own roles; version 1 files are read unchanged."""
-
-
-def _check_name(value: str) -> str:
-    if not _NAME.match(value):
-        raise HintedValueError(
-            f"invalid name {value!r}",
-            "names use letters, digits, '.', '_' and '-' (up to 63), starting with a letter "
-            "or digit",
-        )
-    return value
-
-
-def _check_address(value: str) -> str:
-    parse_network(value)
-    return value
-
-
-def _check_cidr(value: str) -> str:
-    parse_network(value, what="CIDR")
-    return value
-
-
-def _check_port(value: int) -> int:
-    if not 1 <= value <= 65535:
-        raise HintedValueError(f"port {value} is outside 1-65535", "ports are numbered 1 to 65535")
-    return value
-
-
-#: Linux names (eth0, bond0.20) and vendor ones (ethernet1/1, ge-0/0/0.0); never spaces or
-#: quotes, and never a wildcard: iptables reads ``lan+`` as every ``lan*`` interface.
-_IFNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/@-]{0,63}$")
-_IFNAME_WILDCARDS = "+*?[]"
-
-
-def _check_interface(value: str) -> str:
-    wildcard = next((ch for ch in value if ch in _IFNAME_WILDCARDS), None)
-    if wildcard is not None:
-        raise HintedValueError(
-            f"interface name {value!r} holds the wildcard {wildcard!r}",
-            "interface names are literal on every target, and iptables would read "
-            f"{value!r} as a pattern matching more interfaces: give the exact name",
-        )
-    if not _IFNAME.match(value) or value in (".", ".."):
-        raise HintedValueError(
-            f"invalid interface name {value!r}",
-            "an interface name uses letters, digits and '_.:/@-' (eth0, bond0.20, ethernet1/1)",
-        )
-    return value
-
-
-InterfaceName = Annotated[
-    str,
-    AfterValidator(_check_interface),
-    WithJsonSchema({"type": "string", "pattern": _IFNAME.pattern}),
-]
-Name = Annotated[
-    str,
-    AfterValidator(_check_name),
-    WithJsonSchema({"type": "string", "pattern": NAME_PATTERN}),
-]
-AddressText = Annotated[
-    str, AfterValidator(_check_address), WithJsonSchema({"type": "string", "format": "ip-or-cidr"})
-]
-CidrText = Annotated[
-    str, AfterValidator(_check_cidr), WithJsonSchema({"type": "string", "format": "cidr"})
-]
-Port = Annotated[
-    int,
-    AfterValidator(_check_port),
-    WithJsonSchema({"type": "integer", "minimum": 1, "maximum": 65535}),
-]
-
-
-def _check_port_item(value: int | str) -> int | str:
-    if isinstance(value, int):
-        return _check_port(value)
-    try:
-        parse_port_range(value)
-    except ValueError as exc:
-        raise HintedValueError(str(exc), "write a port (443) or a range (5228-5230)") from None
-    return value
-
-
-PortItem = Annotated[
-    int | str,
-    AfterValidator(_check_port_item),
-    WithJsonSchema(
-        {
-            "oneOf": [
-                {"type": "integer", "minimum": 1, "maximum": 65535},
-                {"type": "string", "pattern": r"^\s*[0-9]{1,5}\s*(-\s*[0-9]{1,5}\s*)?$"},
-            ]
-        }
-    ),
-]
-"""A port (443) or an inclusive range of ports ("5228-5230")."""
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _network(text: str) -> IPNetwork | None:
-    # validation, the cross-checks and the planner each read every address of the site
-    try:
-        return ipaddress.ip_network(text, strict=True)
-    except ValueError:
-        return None
-
-
-def parse_network(text: str, *, what: str = "address") -> IPNetwork:
-    """An address or CIDR as a network; host bits set in a CIDR are an error with a hint."""
-    network = _network(text)
-    if network is not None:
-        return network
-    try:
-        loose = ipaddress.ip_network(text, strict=False)
-    except ValueError:
-        raise HintedValueError(
-            f"invalid {what} {text!r}",
-            "write an IPv4 or IPv6 address, or a CIDR such as 10.0.0.0/24",
-        ) from None
-    raise HintedValueError(
-        f"{what} {text!r} has host bits set", f"did you mean {loose.with_prefixlen}?"
-    )
 
 
 class _Strict(BaseModel):
@@ -188,6 +73,65 @@ class Zone(_Strict):
         return self
 
 
+class PublishedAddress(_Strict):
+    """Static destination NAT: traffic from the outside to ``public`` reaches ``to``."""
+
+    public: AddressText = Field(description="the public address (a single address)")
+    to: str = Field(
+        description="the host it reaches (a NetScaler: its VIP; another host: its one "
+        "address), or one address of a host"
+    )
+    ports: tuple[PortItem, ...] = Field(
+        default=(), description="only these ports are published (default: every port)"
+    )
+
+    @property
+    def port_set(self) -> PortSet | None:
+        """The published ports; None for every port."""
+        return ports_of(self.ports) if self.ports else None
+
+
+class SourceTranslation(_Strict):
+    """Source NAT: traffic of a zone or a host leaving to the outside, as one address."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    sources: str = Field(alias="from", description="a zone or a host of the site")
+    leaves_as: str = Field(
+        alias="as", description="the address it leaves as, or 'masquerade' (the firewall's own)"
+    )
+
+    @property
+    def masquerade(self) -> bool:
+        return self.leaves_as == "masquerade"
+
+    @model_validator(mode="after")
+    def _address_or_masquerade(self) -> SourceTranslation:
+        if not self.masquerade:
+            network = exact_network(self.leaves_as)
+            if network is None or network.num_addresses != 1:
+                raise HintedValueError(
+                    f"source NAT 'as: {self.leaves_as}' is not an address",
+                    "give the single address the traffic leaves as, or 'masquerade'",
+                )
+        return self
+
+
+class FirewallNat(_Strict):
+    """The address translations of a firewall (version 2)."""
+
+    outside: str | None = Field(
+        default=None,
+        description="the zone the public addresses face (default: the firewall's Internet zone)",
+    )
+    destination: tuple[PublishedAddress, ...] = Field(
+        default=(), description="static destination NAT: public address -> host"
+    )
+    source: tuple[SourceTranslation, ...] = Field(
+        default=(), description="source NAT: a zone's or a host's traffic leaving to the outside"
+    )
+
+
 class Firewall(_Strict):
     """A firewall and the zones it separates (two or more)."""
 
@@ -195,6 +139,9 @@ class Firewall(_Strict):
     zones: tuple[str, ...] = Field(min_length=2, description="zones this firewall connects")
     interfaces: dict[str, InterfaceName] = Field(
         default_factory=dict, description="zone name -> interface name on this firewall"
+    )
+    nat: FirewallNat | None = Field(
+        default=None, description="version 2: address translations (published addresses, SNAT)"
     )
     description: str | None = None
 
@@ -308,11 +255,7 @@ class SiteFlow(_Strict):
     @property
     def port_set(self) -> PortSet:
         """The flow's ports, ranges kept as ranges."""
-        if all(isinstance(item, int) for item in self.ports):
-            return PortSet.of(self.ports)  # type: ignore[arg-type]  # all ints: checked above
-        return PortSet(
-            (item, item) if isinstance(item, int) else parse_port_range(item) for item in self.ports
-        )
+        return ports_of(self.ports)
 
 
 class Proxy(_Strict):

@@ -6,6 +6,7 @@ import difflib
 from collections.abc import Iterable, Sequence
 
 from flowmatrix.catalog import Catalog, Role
+from flowmatrix.natcheck import check_nat
 from flowmatrix.site import Site, _duplicates, parse_network
 from flowmatrix.topology import ZoneIndex
 from flowmatrix.yamlio import YamlDocument
@@ -41,6 +42,7 @@ def check_site(doc: YamlDocument, site: Site, catalog: Catalog) -> tuple[str, ..
     _check_proxy(doc, site)
     _check_external(doc, site, catalog)
     _check_keep_obsolete(doc, site, catalog)
+    check_nat(doc, site)
     return private_in_the_internet(doc, site, in_the_internet)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
@@ -182,3 +182,30 @@ class FirewallGraph:
             if not firewalls or firewalls[-1] != firewall:
                 firewalls.append(firewall)
         return tuple(reversed(firewalls))
+
+
+def zone_walk(
+    site: Site, source_zone: str, destination_zone: str, firewalls: Sequence[str]
+) -> list[str] | None:
+    """Zones a flow goes through: ``firewalls[i]`` joins ``zones[i]`` to ``zones[i+1]``.
+
+    The plan gives the firewalls in order; the zones between them follow from the site
+    (first match in site order when two firewalls share several zones).
+    """
+    by_name = {f.name: f for f in site.firewalls}
+
+    def walk(index: int, zone: str) -> list[str] | None:
+        if index == len(firewalls):
+            return [zone] if zone == destination_zone else None
+        firewall = by_name.get(firewalls[index])
+        if firewall is None or zone not in firewall.zones:
+            return None
+        for nxt in firewall.zones:
+            if nxt == zone:
+                continue
+            rest = walk(index + 1, nxt)
+            if rest is not None:
+                return [zone, *rest]
+        return None
+
+    return walk(0, source_zone)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -105,14 +105,25 @@ class Lab:
     def load_nft(self, text: str) -> None:
         self.router.run(["nft", "-f", "-"], input_text=text)
 
-    def probe(self, probes: Sequence[tuple[str, str, str, int]], timeout: float = 1.0) -> list[str]:
-        """Connect (TCP) or exchange a datagram (UDP) for each (src, dst, proto, port)."""
+    def probe(
+        self,
+        probes: Sequence[tuple[str, str, str, int]],
+        timeout: float = 1.0,
+        *,
+        published: Mapping[str, str] | None = None,
+    ) -> list[str]:
+        """Connect (TCP) or exchange a datagram (UDP) for each (src, dst, proto, port).
+
+        ``published`` maps a public address to the host address behind it (destination
+        NAT on the router): a probe to the public address is listened for there."""
         listeners: list[subprocess.Popen[str]] = []
+        behind = published or {}
         try:
             by_side: dict[str, set[tuple[str, str, int]]] = {}
             for _, dst, proto, port in probes:
-                side = self.side_of(dst)
-                by_side.setdefault(side.ns.name, set()).add((dst, proto, port))
+                real = behind.get(dst, dst)
+                side = self.side_of(real)
+                by_side.setdefault(side.ns.name, set()).add((real, proto, port))
             for name, specs in by_side.items():
                 ns = next(s.ns for s in self.sides.values() if s.ns.name == name)
                 process = ns.popen(

@@ -1,6 +1,7 @@
 """The round trip on random sites: zones, one or two firewalls, IPv4 or dual stack,
 features on or off, an SMS relay given by name or by address, and (site format 2) a
-campus zone around the servers' zone, nested zones. What ``rules`` writes for
+campus zone around the servers' zone, nested zones, and the gateway published through
+NAT on the edge (with or without ports, with or without a source NAT of the core). What ``rules`` writes for
 nftables, iptables and ip6tables audits clean: every requested flow allowed (in the
 file's family), every other one blocked, nothing wider, unused or shadowed. Bounded:
 25 sites, well under a minute."""
@@ -138,6 +139,18 @@ def sites(draw: st.DrawFn, nested_zones: bool | None = None) -> dict[str, object
     if nested:  # format 2 writes a host's roles as a list
         for item in hosts:
             item["roles"] = [item.pop("role")]
+    if nested and draw(st.booleans()):  # format 2: the gateway published through NAT
+        published: dict[str, object] = {
+            "public": f"203.0.113.{draw(st.integers(1, 99))}",
+            "to": hosts[0]["netscaler"]["vip"][0],  # type: ignore[index]
+        }
+        if draw(st.booleans()):
+            published["ports"] = [443, 8443]
+        nat: dict[str, object] = {"destination": [published]}
+        if draw(st.booleans()):
+            leaves = draw(st.sampled_from(["203.0.113.200", "masquerade"]))
+            nat["source"] = [{"from": "core", "as": leaves}]
+        firewalls[0]["nat"] = nat
     return {
         "version": 2 if nested else 1,
         "name": "random site",

@@ -258,9 +258,15 @@ def test_merge_writes_the_form_of_the_site_s_format(run_cli, tmp_path: Path, ver
         assert "site format 1 cannot say so" in result.stderr
 
 
+def _without_nat(text: str) -> str:
+    """The hospital example without its edge NAT (which publishes the NetScaler's VIP)."""
+    return re.sub(r"\n    nat:.*?(?=\n  - name: core)", "", text, flags=re.S)
+
+
 def test_merge_keeps_the_site_s_own_publishing_mode(run_cli, tmp_path: Path) -> None:
     site = tmp_path / "site.yaml"
-    site.write_text(run_cli("example", "hospital").stdout.replace("netscaler-lb", "direct"))
+    hospital = _without_nat(run_cli("example", "hospital").stdout)
+    site.write_text(hospital.replace("netscaler-lb", "direct"))
     out = tmp_path / "merged.yaml"
     result = run_cli("import", "netscaler", str(NS_CONF), "--merge", str(site), "-o", str(out))
     assert result.code == 0, result
@@ -382,3 +388,17 @@ def test_addresses_read_as_ipaddress_writes_them(text: str) -> None:
             canonical_address(text)
     else:
         assert canonical_address(text) == expected
+
+
+def test_merge_that_would_break_a_nat_is_refused(run_cli, tmp_path: Path) -> None:
+    """ns.conf gives the NetScaler two VIPs: the site's 'to: adc1' would no longer say
+    which one is published, so nothing is written and the message says where."""
+    site = tmp_path / "site.yaml"
+    site.write_text(run_cli("example", "hospital").stdout)
+    out = tmp_path / "merged.yaml"
+    result = run_cli("import", "netscaler", str(NS_CONF), "--merge", str(site), "-o", str(out))
+    assert result.code == 2 and not out.exists()
+    assert "(merged):" in result.stderr
+    assert "host 'adc1' has no single address to publish (172.16.10.10, 172.16.10.11)" in (
+        result.stderr
+    )

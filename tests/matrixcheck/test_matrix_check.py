@@ -89,8 +89,8 @@ def test_not_requested_flows_absent_or_opened(run_cli, request_xlsx: Path, tmp_p
     assert {f["status"] for f in doc["flows"] if f["flow"] in not_requested} == {"not_requested"}
     workbook = openpyxl.load_workbook(request_xlsx)
     for title, row in rows:  # the same rows approved, as a team would copy them: no marker
-        workbook[title].cell(row, 12).value = "APNs"  # Justification
-        workbook[title].cell(row, 15).value = "approuvé"  # Décision
+        workbook[title].cell(row, 13).value = "APNs"  # Justification
+        workbook[title].cell(row, 16).value = "approuvé"  # Décision
     opened = tmp_path / "opened.xlsx"
     workbook.save(opened)
     code, doc, _ = _check(run_cli, str(opened))
@@ -107,6 +107,22 @@ def test_own_csv_plan_round_trip_has_no_finding(run_cli, tmp_path: Path) -> None
     statuses = {f["flow"]: f["status"] for f in doc["flows"]}
     assert {k for k, v in statuses.items() if v != "covered"} == _not_requested()
     assert {r["verdict"] for r in doc["rows"]} == {"covered", "ignored"}
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_a_site_with_nat_round_trips_clean(run_cli, tmp_path: Path, fmt: str) -> None:
+    """The hospital publishes its gateway through NAT: the workbook's NAT column and the
+    plan's addresses read back as the plan says."""
+    path = tmp_path / f"hospital.{fmt}"
+    command = ("report", "-f", "xlsx") if fmt == "xlsx" else ("plan", "-f", "csv")
+    assert run_cli(*command, "example:hospital", "-o", str(path)).code == 0
+    code, doc, _ = _check(run_cli, str(path), "example:hospital")
+    assert code == 0 and doc["summary"]["findings"] == 0, doc["summary"]
+    assert {r["verdict"] for r in doc["rows"]} <= {"covered", "ignored"}
+    if fmt == "xlsx":
+        workbook = openpyxl.load_workbook(path)
+        cells = {c.value for ws in workbook.worksheets[1:] for c in ws["L"]}
+        assert "edge DNAT 203.0.113.40 port 443,8443 -> 172.30.10.10 (adc1)" in cells
 
 
 def test_one_row_deleted_or_changed_is_exactly_what_is_found(run_cli, tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from flowmatrix.report.xlsx import sheet_names
 HEADERS_EN = [
     "Flow", "Source", "Source address", "Source zone", "Destination", "Destination address",
     "Destination FQDN", "Destination zone", "Protocol", "Port", "Firewall path",
-    "Justification", "Check", "Check detail", "Decision", "Comment",
+    "Address translation (NAT)", "Justification", "Check", "Check detail", "Decision", "Comment",
 ]  # fmt: skip
 DETAIL = HEADERS_EN.index("Check detail")
 CATALOG_STATUS_EN = {"obsolete": " (Obsolete)", "legacy": " (Legacy)", "odd": " (Odd as written)"}
@@ -74,6 +74,7 @@ def _expected_rows(plan: Plan, firewall: str | None) -> list[list[Any]]:
                 else ", ".join(flow.destination.addresses) or None,
                 ", ".join(flow.destination.fqdns) or None, flow.destination.zone,
                 flow.protocol, port, " > ".join(flow.firewalls) or "—",
+                "; ".join(n.describe() for n in flow.nat) or None,
                 f"{requirement}: {flow.description}", CHECK_EN[status], (state, tested),
                 decision, None,
             ])  # fmt: skip
@@ -120,12 +121,12 @@ def test_sheets_filter_freeze_and_decision_list(plan: Plan, workbook_bytes: byte
         sheet = book[name]
         last = sheet.max_row
         assert sheet.freeze_panes == "A2"
-        assert sheet.auto_filter.ref == f"A1:P{last}"
+        assert sheet.auto_filter.ref == f"A1:Q{last}"
         validations = sheet.data_validations.dataValidation
         assert len(validations) == 1
         assert validations[0].type == "list"
         assert validations[0].formula1 == '"approved,rejected,pending"'
-        assert str(validations[0].sqref) == f"O2:O{last}"
+        assert str(validations[0].sqref) == f"P2:P{last}"
         assert all(isinstance(c.value, int) for c in sheet["J"][1:])  # ports are numbers
 
 
@@ -160,10 +161,10 @@ def test_french_workbook(plan_fr: Plan) -> None:
     book = _workbook(make_report(plan_fr, "xlsx"))
     assert book.sheetnames == ["Synthèse", "fw-front", "fw-back", "Sans pare-feu"]
     sheet = book["fw-back"]
-    assert sheet["O1"].value == "Décision"
+    assert sheet["P1"].value == "Décision"
     assert sheet.data_validations.dataValidation[0].formula1 == '"approuvé,refusé,en attente"'
-    assert sheet["O2"].value == "en attente"
-    assert sheet["M2"].value == "○ Non testé"
+    assert sheet["P2"].value == "en attente"
+    assert sheet["N2"].value == "○ Non testé"
 
 
 def test_hostile_texts_stay_strings(hostile_plan: Plan, hostile_results: Path) -> None:

@@ -7,7 +7,8 @@ import pytest
 from flowmatrix.errors import UserError
 from flowmatrix.model import Plan
 from flowmatrix.rules.model import Scope
-from flowmatrix.rules.select import select, zone_walk
+from flowmatrix.rules.select import select
+from flowmatrix.topology import zone_walk
 
 
 def test_forward_path_takes_the_flows_crossing_the_firewall(default_plan: Plan) -> None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Literal
 
 from flowmatrix.audit import ranges
 from flowmatrix.audit.ir import Ruleset
-from flowmatrix.audit.packet import Ctx, unknown_reasons
+from flowmatrix.audit.packet import Ctx, Region, unknown_reasons
 from flowmatrix.audit.pipeline import Decision, PathResult
 from flowmatrix.audit.result import FATES_LISTED, Condition, Fate, Part, RuleRef, Step
 from flowmatrix.audit.verdict import Alternative, Cell
@@ -114,12 +115,33 @@ class Describer:
         return found
 
     def part(self, cell: Cell, family: int, ctx: Ctx) -> Part:
-        region = cell.region
-        sport = region.sport
         fates = sorted(
             self._fates_of(cell.alternatives, ctx),
             key=lambda f: sum(c.holds for c in f.conditions),
         )
+        return self._part(family, cell.region, (cell.iif, cell.oif), cell.status, fates)
+
+    def untranslated(
+        self,
+        ctx: Ctx,
+        region: Region,
+        status: Literal["blocked", "depends"],
+        reason: str,
+    ) -> Part:
+        """A part that never reaches the rules as planned (its address translation is
+        missing or leads elsewhere): its one fate is ``reason``."""
+        fate = Fate(status, "request" if status == "blocked" else None, None, reason, (), (), ())
+        return self._part(ctx.family, region, (ctx.iif, ctx.oif), status, [fate])
+
+    def _part(
+        self,
+        family: int,
+        region: Region,
+        interfaces: tuple[str | None, str | None],
+        status: Literal["allowed", "blocked", "depends"],
+        fates: list[Fate],
+    ) -> Part:
+        sport = region.sport
         return Part(
             family,
             region.src,
@@ -128,9 +150,8 @@ class Describer:
             ranges.describe_addresses(region.src, family),
             ranges.describe_addresses(region.dst, family),
             "any" if sport == self.ephemeral else ranges.describe_ports(sport),
-            cell.iif,
-            cell.oif,
-            cell.status,
+            *interfaces,
+            status,
             tuple(fates[:FATES_LISTED]),
             max(0, len(fates) - FATES_LISTED),
         )

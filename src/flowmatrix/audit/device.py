@@ -54,6 +54,9 @@ class Translation:
     one_to_one: bool = True
     """Address i of the original range maps to address i of ``to_addresses`` (static NAT);
     False for a pool or a many-to-one mapping."""
+    readable: bool = True
+    """False when the target is not read (a map, a pool): where it applies, the address
+    after translation is unknown."""
 
 
 class FixWriter(Protocol):

@@ -730,12 +730,28 @@ class RuleReader:
         if word == "notrack":
             return {"notrack": None}
         if word in ("snat", "dnat", "masquerade", "redirect"):
-            self._rest_of_statement()
-            return {word: {}}
+            return {word: self._nat_target()}
         if word == "vmap":
             raise ValueError("vmap without a key")
         self.pos -= 1
         return self.match()
+
+    def _nat_target(self) -> dict[str, Any]:
+        """``[ip|ip6] to ADDRESS[:PORT]`` as nft -j writes it (``addr``, ``port``); the
+        other forms (maps, ranges, flags) are kept unread."""
+        words: list[str] = []
+        while self.peek() is not None and self.peek() not in _VERDICTS | {"comment"}:
+            words.append(self.take())
+        if words and words[0] in ("ip", "ip6"):
+            words = words[1:]
+        if len(words) < 2 or words[0] != "to":
+            return {}
+        target = "".join(words[1:])
+        body: dict[str, Any] = {"addr": target}
+        address, colon, port = target.rpartition(":")
+        if colon and port.isdigit() and (address.count(":") == 0 or address.endswith("]")):
+            body = {"addr": address.strip("[]"), "port": int(port)}
+        return body
 
     def _rest_of_statement(self) -> None:
         while self.peek() is not None and self.peek() not in _VERDICTS | {"comment"}:

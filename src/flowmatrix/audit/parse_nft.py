@@ -310,7 +310,7 @@ def _rule(
             elif kind == "vmap":
                 vmaps.append((body["key"], body["data"]))
             elif kind in _NAT:
-                action = Action("nat", kind, kind)
+                action = Action("nat", kind, _nat_text(kind, body))
             elif kind == "notrack":
                 action = Action("notrack", "notrack", "notrack")
             elif kind in ("limit", "quota", "numgen", "socket", "osf", "fib", "rt", "exthdr"):
@@ -810,3 +810,14 @@ def _render(exprs: list[Any]) -> str:
         else:
             words.append(_opaque_text(kind, body))
     return " ".join(words)
+
+
+def _nat_text(kind: str, body: Any) -> str:
+    """``dnat to 172.30.10.10:8080``: the statement with its target when it is one
+    address (and port); the bare keyword otherwise (a map, a range, masquerade)."""
+    if not isinstance(body, dict):
+        return kind
+    addr, port = body.get("addr"), body.get("port")
+    if not isinstance(addr, str):
+        return kind
+    return f"{kind} to {addr}" + (f":{port}" if isinstance(port, int) else "")

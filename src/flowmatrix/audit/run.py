@@ -4,6 +4,7 @@ against its ruleset, plus what the ruleset allows beyond them and what in it is 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import replace
 
 from flowmatrix.audit import ranges
@@ -28,7 +29,7 @@ from flowmatrix.audit.result import (
 )
 from flowmatrix.audit.scope import EndScope, Interfaces, end_scope, interfaces_for
 from flowmatrix.audit.shadow import dead_rules
-from flowmatrix.audit.stage import prepare
+from flowmatrix.audit.stage import Lost, Staged, prepare
 from flowmatrix.audit.verdict import Cell, request_context
 from flowmatrix.errors import UserError
 from flowmatrix.model import Flow, Plan
@@ -72,8 +73,9 @@ def audit_plan(
         if ruleset.device is not None:
             fw, binding = bind_zones(site, fw, ruleset.device)
         for flow in plan.flows_through(firewall):
+            seen_source, seen_destination = flow.seen_by(firewall)  # NAT: what it sees
             jobs.append(
-                (flow, "forward", end_scope(site, flow.source), end_scope(site, flow.destination))
+                (flow, "forward", end_scope(site, seen_source), end_scope(site, seen_destination))
             )
         target = f"firewall {firewall}"
     else:
@@ -91,7 +93,7 @@ def audit_plan(
     # every flow port's queries first, evaluated at once per path (audit/batch.py)
     ports: list[tuple[Flow, int, Path, EndScope, EndScope, list[tuple[Ctx, Region]]]] = []
     by_path: dict[Path, list[tuple[Ctx, Region]]] = {}
-    stage_notes: dict[tuple[str, int], list[str]] = {}
+    staged: dict[tuple[str, int], Staged] = {}
     for flow, path, source, destination in jobs:
         paths.add(path)
         for port in flow.ports:
@@ -99,13 +101,14 @@ def audit_plan(
             queries = _queries(
                 ruleset, flow, port, path, source, destination, interfaces, source_ports
             )
-            queries, seen_notes = prepare(ruleset, flow, queries)
-            stage_notes[(flow.id, port)] = seen_notes
-            ports.append((flow, port, path, source, destination, queries))
-            by_path.setdefault(path, []).extend(queries)
+            stage = prepare(ruleset, flow, queries, firewall)
+            staged[(flow.id, port)] = stage
+            ports.append((flow, port, path, source, destination, stage.queries))
+            by_path.setdefault(path, []).extend(stage.queries)
     cells = {path: iter(evaluate_flows(walker, path, items)) for path, items in by_path.items()}
     for flow, port, path, source, destination, queries in ports:
         found = [(ctx, next(cells[path])) for ctx, _ in queries]
+        stage = staged[(flow.id, port)]
         result = _audit_flow(
             ruleset,
             describer,
@@ -117,10 +120,11 @@ def audit_plan(
             used,
             walker,
             parts_listed,
+            stage.lost,
         )
         families.update(ctx.family for ctx, cells in found if cells)  # listed or not
-        if stage_notes.get((flow.id, port)):
-            result = replace(result, notes=result.notes + tuple(stage_notes[(flow.id, port)]))
+        if stage.notes:
+            result = replace(result, notes=result.notes + tuple(stage.notes))
         results.append(result)
     unused: list[RuleRef] = []
     for path in sorted(paths):
@@ -205,18 +209,15 @@ def _host_jobs(plan: Plan, host: str) -> list[tuple[Flow, Path, EndScope, EndSco
         raise UserError(f"no host {host!r} in site {site.name!r}", hint=f"hosts: {known}")
     jobs: list[tuple[Flow, Path, EndScope, EndScope]] = []
     for flow in plan.flows:
-        for path, end, other in (
-            ("input", flow.destination, flow.source),
-            ("output", flow.source, flow.destination),
-        ):
+        for path, end in (("input", flow.destination), ("output", flow.source)):
             mine = [h for h in end.hosts if h.name == host]
             if not mine:
                 continue
             own = EndScope(_addresses(tuple(a for h in mine for a in h.addresses)))
-            if path == "input":
-                jobs.append((flow, "input", end_scope(site, other), own))
-            else:
-                jobs.append((flow, "output", own, end_scope(site, other)))
+            if path == "input":  # from the source as it arrives (source NAT on the way)
+                jobs.append((flow, "input", end_scope(site, flow.received()), own))
+            else:  # to the destination as sent (its public address)
+                jobs.append((flow, "output", own, end_scope(site, flow.sent())))
     return jobs
 
 
@@ -262,7 +263,10 @@ def _audit_flow(
     used: set[int],
     walker: CompiledWalker | None,
     parts_listed: int,
+    lost: Sequence[Lost] = (),
 ) -> FlowResult:
+    """One flow port's verdict; ``lost`` are its parts that never reach the rules as
+    planned (a missing or wrong address translation, see ``stage.py``)."""
     path, source, destination = ends
     notes = [n for n in (source.note, destination.note) if n]
     blocked: list[Blocked] = []
@@ -275,8 +279,9 @@ def _audit_flow(
         if cell.status == "blocked":
             blocked.extend(Blocked(cell.region, ctx, a) for a in usual(cell.alternatives))
     listed, unlisted = _listed(found, parts_listed)
-    parts = [describer.part(cell, ctx.family, ctx) for ctx, cell in listed]
-    status = _status({cell.status for _, cell in found})
+    parts = [describer.untranslated(*item) for item in lost]
+    parts += [describer.part(cell, ctx.family, ctx) for ctx, cell in listed]
+    status = _status({cell.status for _, cell in found} | {item[2] for item in lost})
     fixes = propose(ruleset, path, blocked, walker) if blocked else []
     return FlowResult(
         flow_id=flow.id,

@@ -94,6 +94,9 @@ def _flow_explanations(plan: Plan) -> list[str]:
                 f"proxy {flow.id}: through {flow.proxy.proxy}:{flow.proxy.port} to "
                 f"{', '.join(flow.proxy.names)} on {flow.proxy.ports.text(',')}"
             )
+    for nat in plan.nat:
+        served = [f.id for f in plan.flows if nat in f.nat]
+        lines.append(f"nat {nat.describe()}: {', '.join(served) or 'no planned flow'}")
     return lines
 
 

@@ -3,7 +3,9 @@
 Unlike ``flowmatrix plan --format json`` (a report), this file keeps every host of a
 flow's end with the addresses that flow uses on it, so that the remote probe rebuilds
 the exact ``Flow`` objects: a NetScaler's flow to LDAP leaves from its NSIP, its flow to
-StoreFront from its SNIP. Reading it needs only the standard library (it runs remotely).
+StoreFront from its SNIP. A destination published through NAT is written with the
+public address its source sends to. Reading it needs only the standard library (it
+runs remotely).
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ def flow_to_dict(flow: Flow) -> dict[str, Any]:
         "id": flow.id,
         "requirement": flow.requirement,
         "source": _end_to_dict(flow.source),
-        "destination": _end_to_dict(flow.destination),
+        "destination": _end_to_dict(flow.sent()),
         "protocol": flow.protocol,
         "ports": list(flow.ports),
         "firewalls": list(flow.firewalls),

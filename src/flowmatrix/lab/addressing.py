@@ -6,7 +6,10 @@
   (203.0.113.0/24, 198.51.100.0/24, 2001:db8::/32) that are in no zone of the site;
 * 'strangers' (addresses no host of the site has) are the sources of unplanned probes;
 * a host known by name only (``rest.nexmo.com``) gets a lab address per family in its
-  zone, which the lab's DNS server answers for that name (:mod:`flowmatrix.lab.names`).
+  zone, which the lab's DNS server answers for that name (:mod:`flowmatrix.lab.names`);
+* the public addresses of the site's address translations are on no bridge: the zone
+  they face routes them to their firewall (``routed``), as does one address per
+  firewall and family that no translation names (a decoy, for unplanned probes).
 
 All of them exist only inside the lab's namespaces, which have no link to the host.
 The transit networks between zones and firewalls come from 100.64.0.0/10 (and an
@@ -90,6 +93,11 @@ class AddressPlan:
     """(DNS name, family) -> the lab address the lab's DNS server answers for it."""
     name_zones: dict[str, str] = field(default_factory=dict)
     """DNS name -> the zone its lab addresses are in."""
+    routed: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Address -> (firewall, zone): an address of ``zone`` on no bridge, routed to the
+    firewall whose translations face that zone."""
+    decoys: dict[tuple[str, int], str] = field(default_factory=dict)
+    """(firewall, family) -> its routed address that no translation names."""
 
     # --- placing addresses ------------------------------------------------------------
 
@@ -119,6 +127,25 @@ class AddressPlan:
                 own = zone_networks(self.site.zones)[zone]  # less the zones nested in it
                 return [n for n in own if n.version == family]
         return []
+
+    def route_to(self, firewall: str, zone: str, address: IPAddress) -> str:
+        """Reserve ``address`` of ``zone`` as one routed to ``firewall``, on no bridge."""
+        text = str(address)
+        self.used.add(address)
+        self.routed.setdefault(text, (firewall, zone))
+        return text
+
+    def decoy(self, firewall: str, zone: str, family: int) -> str | None:
+        """An address of ``zone`` that no translation names, routed to ``firewall`` like
+        its public addresses: what an unplanned probe sends to instead of one of them."""
+        key = (firewall, family)
+        if key not in self.decoys:
+            for net in self._zone_networks(zone, family):
+                free = self._free(a for a in _first_hosts(net) if self._in_zone(zone, a))
+                if free is not None:
+                    self.decoys[key] = self.route_to(firewall, zone, free)
+                    break
+        return self.decoys.get(key)
 
     # --- representatives --------------------------------------------------------------
 
@@ -253,6 +280,9 @@ def build_address_plan(plan: Plan) -> AddressPlan:
     """Lab addresses for every flow end of ``plan`` (single addresses first, so network
     representatives never take a host's address)."""
     addresses = AddressPlan(plan.site, ZoneIndex.from_site(plan.site))
+    for nat in plan.nat:  # first: no representative may take a public address
+        if nat.public:
+            addresses.route_to(nat.firewall, nat.outside, _network(nat.public).network_address)
     ends = [end for flow in plan.flows for end in (flow.source, flow.destination)]
     addresses.ipv6 = any(":" in a for end in ends for ref in end.hosts for a in ref.addresses)
     for end in ends:

@@ -24,22 +24,25 @@ reaches the destination through the firewalls (a wildcard ``*.x.com``: one name 
 it). Its unplanned cases ask the proxy for another name, another port, or come from
 another source; the proxy's allow-list must refuse each one.
 
+A flow through a published address (the site's destination NAT) is probed at the
+public address its source sends to, and must reach the listener on the host's own
+address; its 'other-public' case sends the same probe to an address of the same outside
+zone that no translation names (see ``nat``), which must not.
+
 Size: the planned cases and the unplanned cases derived from them share the builder's
 view of the plan (its ends, families and what the plan allows); they change together.
 """
 
 from __future__ import annotations
 
-import ipaddress
-from collections import defaultdict
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Literal
 
 from flowmatrix.lab.addressing import AddressPlan, lab_name
-from flowmatrix.model import Flow, FlowEnd, Plan, ProxyLeg
-from flowmatrix.rules.select import zone_walk
-from flowmatrix.topology import FirewallGraph, zone_networks
+from flowmatrix.lab.allowed import Allowed
+from flowmatrix.lab.nat import sent_addresses
+from flowmatrix.model import Flow, Plan, ProxyLeg
+from flowmatrix.topology import FirewallGraph, zone_walk
 
 Variant = Literal[
     "planned",
@@ -48,6 +51,7 @@ Variant = Literal[
     "internal-source",
     "internal-destination",
     "other-port",
+    "other-public",
     "reversed",
     "other-source",
 ]
@@ -57,6 +61,7 @@ UNPLANNED: tuple[Variant, ...] = (
     "internal-source",
     "internal-destination",
     "other-port",
+    "other-public",
     "reversed",
     "other-source",
 )
@@ -66,7 +71,6 @@ SAME_ZONE = "same zone: no firewall on the path"
 OTHER_NAME_LABEL = "fmlab-not-planned"
 #: The unplanned variants of a case through the proxy: what its allow-list must refuse.
 VIA_PROXY: frozenset[Variant] = frozenset({"other-name", "other-port", "other-source"})
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +97,13 @@ class Case:
     """The DNS name the probe resolves first (its destination is known by name)."""
     via: tuple[str, int] | None = None
     """(address, port) of the web proxy the probe goes through (``CONNECT name:port``)."""
+    sent_to: str | None = None
+    """The address the probe is sent to when it is not the destination's own: a public
+    address, which a firewall's destination NAT turns into the destination's (or a decoy
+    no translation names, for an 'other-public' case)."""
+    seen_from: str | None = None
+    """The source address the destination sees when a firewall on the way translates
+    the source (source NAT); None: the source's own."""
 
     @property
     def planned(self) -> bool:
@@ -114,68 +125,6 @@ class Skipped:
     flow with no firewall on its path (nothing to rehearse)."""
 
 
-#: The networks an end matches, and whether an address must be outside all of them.
-_Match = tuple[tuple[IPNetwork, ...], bool]
-
-
-class Allowed:
-    """Does any flow of the plan allow this packet?
-
-    Ends match as the rules match them: their addresses; 'any address' of a zone with
-    networks, those networks; 'any address' of the Internet zone, every address in no
-    other zone of the site.
-    """
-
-    def __init__(self, plan: Plan, names: Mapping[tuple[str, int], str] | None = None) -> None:
-        self.names: dict[str, list[str]] = defaultdict(list)
-        """DNS name -> its lab addresses: a name set matches them once resolved."""
-        for (name, _), address in (names or {}).items():
-            self.names[name].append(address)
-        self.zones: dict[str, tuple[IPNetwork, ...]] = dict(zone_networks(plan.site.zones))
-        self.internet = {zone.name for zone in plan.site.zones if zone.internet}
-        self.index: dict[tuple[str, int], list[tuple[_Match, _Match]]] = defaultdict(list)
-        for flow in plan.flows:
-            if not flow.requested:
-                continue
-            entry = (self._match(flow.source), self._match(flow.destination))
-            for port in flow.ports:
-                self.index[(flow.protocol, port)].append(entry)
-
-    def _match(self, end: FlowEnd) -> _Match:
-        if not end.any_address:
-            named = [a for name in end.names for a in self.names.get(name, ())]
-            return tuple(
-                ipaddress.ip_network(a, strict=False) for a in (*end.addresses, *named)
-            ), False
-        if end.zone in self.internet or not self.zones.get(end.zone):
-            others = tuple(
-                net
-                for zone, nets in self.zones.items()
-                if zone != end.zone and zone not in self.internet
-                for net in nets
-            )
-            return others, True
-        return self.zones[end.zone], False
-
-    def __call__(self, source: str, destination: str, protocol: str, port: int) -> bool:
-        src = ipaddress.ip_address(source)
-        dst = ipaddress.ip_address(destination)
-        for sources, destinations in self.index.get((protocol, port), ()):
-            if _covers(sources, src) and _covers(destinations, dst):
-                return True
-        return False
-
-    def internet_any(self, end: FlowEnd) -> bool:
-        """``end`` is 'any address' of the Internet zone."""
-        return end.any_address and end.zone in self.internet
-
-
-def _covers(match: _Match, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    networks, outside = match
-    inside = any(n.version == address.version and address in n for n in networks)
-    return inside != outside
-
-
 def _case(
     flow: Flow,
     source: tuple[str, str],
@@ -186,6 +135,7 @@ def _case(
     name: str | None = None,
     via: tuple[str, int] | None = None,
     protocol: str | None = None,
+    sent_to: str | None = None,
 ) -> Case:
     """A probe of ``flow`` from ``source`` (label, address) to ``destination`` (zone,
     label, address): planned, or must-be-blocked for a flow the site does not request."""
@@ -206,6 +156,7 @@ def _case(
         service=flow.service,
         name=name,
         via=via,
+        sent_to=sent_to,
     )
 
 
@@ -257,6 +208,7 @@ class _Builder:
         if not sources:
             return self.skip(flow, "the source has no address")
         made: list[Case] = []
+        public = sent_addresses(flow, self.addresses)
         for family in (4, 6):
             source = next(((label, a) for label, a in sources if _family(a) == family), None)
             if source is None:
@@ -276,6 +228,7 @@ class _Builder:
                         port,
                         flow.firewalls,
                         name=label if label in named else None,
+                        sent_to=public.get(address),
                     )
                     for port in flow.ports
                 )
@@ -346,6 +299,8 @@ class _Builder:
         port = model.port
         if variant == "other-name":
             return self._other_name(flow, model)
+        if variant == "other-public":
+            return self._other_public(model)
         if variant == "other-port":
             ports = flow.proxy.ports if model.via is not None and flow.proxy else flow.ports
             port = next(
@@ -411,6 +366,7 @@ class _Builder:
             firewalls=path if model.via is None else model.firewalls,
             name=model.name if model.via is not None else None,
             via=model.via,
+            sent_to=model.sent_to if variant == "other-port" else None,
         )
 
     def _other_name(self, flow: Flow, model: Case) -> Case | None:
@@ -437,6 +393,24 @@ class _Builder:
             destination_address=address,
             name=sibling,
         )
+
+    def _other_public(self, model: Case) -> Case | None:
+        """``model``, sent to a public address, sent instead to an address of the same
+        outside zone that no translation names (routed to the same firewall): the
+        listener at the destination must not get it."""
+        nat = next(
+            (n for n in self.plan.nat if n.kind == "destination" and n.public == model.sent_to),
+            None,
+        )
+        decoy = (
+            None if nat is None else self.addresses.decoy(nat.firewall, nat.outside, model.family)
+        )
+        key = (model.source_address, decoy or "", model.protocol, model.port)
+        if decoy is None or key in self.seen or self.allowed(*key):
+            return None
+        self.seen.add(key)
+        self.count += 1
+        return replace(model, id=f"unplanned-{self.count}", variant="other-public", sent_to=decoy)
 
     def _internal(
         self, flow: Flow, family: int, other: str, protocol: str, port: int, *, as_source: bool

@@ -10,11 +10,11 @@ JSON contract (``format_version`` 1)::
      "firewalls": [{"name", "rules": "generated"|"file", "rule_count", "interfaces": {zone: if}}],
      "results": [{"id", "flow",
                   "variant": "planned"|"not-requested"|"other-name"|"internal-source"|"internal-destination"|"other-port"
-                             |"reversed"|"other-source",
+                             |"other-public"|"reversed"|"other-source",
                   "required", "verdict": "pass"|"blocked"|"leak"|"error", "ok",
                   "protocol", "port", "firewalls": [str],
-                  "source": {"label", "address", "zone"},
-                  "destination": {"label", "address", "zone"},
+                  "source": {"label", "address", "zone", "seen_as"?},
+                  "destination": {"label", "address", "zone", "sent_to"?},
                   "name": str|null, "via": "ADDRESS:PORT"|null,
                   "state", "reason", "latency_ms"}],
      "skipped": [{"flow", "reason", "failure": bool}], "warnings": [str]}
@@ -23,7 +23,10 @@ A "not-requested" case is an obsolete or legacy flow the site does not keep
 (``keep_obsolete``): the rules leave it out, so its probes must be blocked. A skipped flow
 with ``failure`` true (any reason but "same zone: no firewall on the path") fails the run.
 ``name`` is the DNS name the probe resolved (through the firewalls' dnsmasq) or asked the
-proxy for; ``via`` the web proxy it went through (``CONNECT name:port``).
+proxy for; ``via`` the web proxy it went through (``CONNECT name:port``). Through the
+site's address translations: ``sent_to``, the public address the probe was sent to (a
+firewall's destination NAT leads it to ``address``); ``seen_as``, the source address the
+destination sees (source NAT). Both keys are there only when a translation applies.
 """
 
 from __future__ import annotations
@@ -51,6 +54,20 @@ _STYLES = {
 
 def result_to_dict(result: CaseResult) -> dict[str, Any]:
     case = result.case
+    source: dict[str, Any] = {
+        "label": case.source_label,
+        "address": case.source_address,
+        "zone": case.source_zone,
+    }
+    if case.seen_from is not None:
+        source["seen_as"] = case.seen_from
+    destination: dict[str, Any] = {
+        "label": case.destination_label,
+        "address": case.destination_address,
+        "zone": case.destination_zone,
+    }
+    if case.sent_to is not None:
+        destination["sent_to"] = case.sent_to
     return {
         "id": case.id,
         "flow": case.flow,
@@ -61,16 +78,8 @@ def result_to_dict(result: CaseResult) -> dict[str, Any]:
         "protocol": case.protocol,
         "port": case.port,
         "firewalls": list(case.firewalls),
-        "source": {
-            "label": case.source_label,
-            "address": case.source_address,
-            "zone": case.source_zone,
-        },
-        "destination": {
-            "label": case.destination_label,
-            "address": case.destination_address,
-            "zone": case.destination_zone,
-        },
+        "source": source,
+        "destination": destination,
         "name": case.name,
         "via": None if case.via is None else f"{case.via[0]}:{case.via[1]}",
         "state": result.state,
@@ -113,10 +122,12 @@ def _row(result: CaseResult) -> dict[str, str]:
     return {
         "verdict": verdict,
         "flow": flow,
-        "source": f"{case.source_label} {case.source_address} [{case.source_zone}]",
+        "source": f"{case.source_label} {case.source_address} [{case.source_zone}]"
+        + ("" if case.seen_from is None else f" seen as {case.seen_from}"),
         "destination": f"{case.destination_label} {case.destination_address} "
         f"[{case.destination_zone}]"
-        + ("" if case.via is None else f" via proxy {case.via[0]}:{case.via[1]}"),
+        + ("" if case.via is None else f" via proxy {case.via[0]}:{case.via[1]}")
+        + ("" if case.sent_to is None else f" sent to {case.sent_to}"),
         "protocol": case.protocol,
         "port": str(case.port),
         "firewalls": " > ".join(case.firewalls),

@@ -19,6 +19,7 @@ from flowmatrix.lab.daemons import Daemons
 from flowmatrix.lab.debris import PREFIX
 from flowmatrix.lab.interrupts import InterruptGuard
 from flowmatrix.lab.names import resolve_cases, start_name_service
+from flowmatrix.lab.nat import with_translated_sources
 from flowmatrix.lab.proxy import start_proxy
 from flowmatrix.lab.topology import LabTopology, build_topology, interface_names, load_rules
 from flowmatrix.lab.traffic import Listener, ZoneThread, listen_setups, run_cases, stop_all
@@ -125,18 +126,32 @@ class LabReport:
 
 
 def _arrival(case: Case) -> tuple[str, str, str, int]:
-    """What the destination's listener sees of a case: its source address; through the
-    proxy, the marker the probe sends through the tunnel (every case through the proxy
-    leaves from the proxy's address)."""
-    source = case.source_address if case.via is None else f"marker:{case.id}"
+    """What the destination's listener sees of a case: its source address, or the marker
+    the probe carries where the source does not tell the cases apart: through the proxy
+    (they all leave from the proxy's address), through a source NAT (from the public
+    address), or sent to a public address (the same source, whichever address)."""
+    if case.via is not None or case.sent_to is not None or case.seen_from is not None:
+        source = f"marker:{case.id}"
+    else:
+        source = case.source_address
     return source, case.destination_address, case.protocol, case.port
 
 
-def _judge(case: Case, result: ProbeResult, arrived: bool) -> CaseResult:
+def _judge(
+    case: Case, result: ProbeResult, arrived: bool, sources: frozenset[str] = frozenset()
+) -> CaseResult:
+    """``sources``: the source addresses the listener saw the case's marker from."""
     latency = result.latency_ms
     if result.state == "error":
         return CaseResult(case, "error", False, result.state, result.reason, latency)
     if case.planned:
+        if result.state == "open" and case.seen_from is not None and sources - {case.seen_from}:
+            why = (
+                f"answered, but the destination saw it from {', '.join(sorted(sources))}, not "
+                f"{case.seen_from}: the source NAT did not apply (outside the lab, no answer "
+                "would come back)"
+            )
+            return CaseResult(case, "blocked", not case.required, result.state, why, latency)
         if result.state == "open":
             return CaseResult(case, "pass", True, result.state, result.reason, latency)
         if case.via is not None:
@@ -237,6 +252,7 @@ def _rehearse(
     addresses = build_address_plan(plan)
     cases, skipped = build_cases(plan, addresses, options.unplanned_per_flow)
     addresses.plan_transit()
+    cases = with_translated_sources(plan, addresses, cases)
     rulesets = _rulesets(plan, options)
     setups = listen_setups(plan, cases)
     probe_options = ProbeOptions(
@@ -288,12 +304,18 @@ def _rehearse(
     finally:
         guard.clean_up()
     events = [e for listener in listeners for e in listener.events]
+    sources: dict[tuple[str, str, str, int], set[str]] = {}
+    for e in events:
+        key = (f"marker:{e.marker}", e.local_address, e.protocol, e.port)
+        sources.setdefault(key, set()).add(e.source_address)
     arrivals = {(e.source_address, e.local_address, e.protocol, e.port) for e in events}
-    arrivals |= {(f"marker:{e.marker}", e.local_address, e.protocol, e.port) for e in events}
+    arrivals |= set(sources)
     judged = tuple(
         CaseResult(case, "error", False, "error", unresolved[index])
         if index in unresolved
-        else _judge(case, result, _arrival(case) in arrivals)
+        else _judge(
+            case, result, _arrival(case) in arrivals, frozenset(sources.get(_arrival(case), ()))
+        )
         for index, (case, result) in enumerate(zip(cases, results, strict=True))
     )
     return LabReport(

@@ -7,7 +7,8 @@ address of the zone; routes to the other zones through the first firewall on the
 Firewall namespace ``F``: one veth per zone, named as the site's ``interfaces`` say when
 that is a valid Linux name (so the rules' iifname/oifname are exercised), with the
 transit address .(10 + firewall index); routes to zones it does not touch through the
-next firewall.
+next firewall. The public addresses of a firewall's address translations (and its
+decoy) are routed to it by the zone they face and by the other firewalls on that zone.
 """
 
 from __future__ import annotations
@@ -139,7 +140,8 @@ def _zone_commands(
             f"link set {port} master {BRIDGE}",
             f"link set {port} up",
         ]
-    return commands + _zone_routes(site, graph, zone, addresses, fw_index)
+    routes = _zone_routes(site, graph, zone, addresses, fw_index)
+    return commands + routes + _public_routes(zone, BRIDGE, addresses, fw_index, None)
 
 
 def _firewall_commands(
@@ -165,7 +167,10 @@ def _firewall_commands(
                     names[attached],
                 )
             )
-    return commands + _firewall_routes(site, graph, firewall, names, addresses, fw_index)
+    commands += _firewall_routes(site, graph, firewall, names, addresses, fw_index)
+    for attached in firewall.zones:
+        commands += _public_routes(attached, names[attached], addresses, fw_index, firewall.name)
+    return commands
 
 
 Route = tuple[str, str, str]
@@ -249,6 +254,23 @@ def _firewall_routes(
             )
             routes.extend((p, via, names[hop_zone]) for p in _prefixes(site, zone.name, family))
     return _compact(routes)
+
+
+def _public_routes(
+    zone: str, dev: str, addresses: AddressPlan, fw_index: dict[str, int], here: str | None
+) -> list[str]:
+    """Routes to the addresses ``zone`` routes to a translating firewall (not the
+    firewall ``here`` itself): through that firewall's transit address on the zone."""
+    transit = addresses.transit[zone]
+    commands = []
+    for address, (firewall, faced) in addresses.routed.items():
+        family = 6 if ":" in address else 4
+        if faced != zone or firewall == here or (family == 6 and transit.v6 is None):
+            continue
+        via = transit.firewall_address(family, fw_index[firewall])
+        prefix = 128 if family == 6 else 32
+        commands.append(f"route replace {address}/{prefix} via {via} dev {dev}")
+    return commands
 
 
 def load_rules(namespace: Namespace, text: str) -> None:

@@ -37,7 +37,7 @@ def probe_target(case: Case) -> ProbeTarget:
         source_address=case.source_address,
         destination_role=case.destination_label,
         host=case.destination_label,
-        address=case.destination_address,
+        address=case.sent_to or case.destination_address,
         port=case.port,
         protocol=case.protocol,
         service=case.service,

@@ -293,10 +293,11 @@ def _plain(address: str) -> str:
 
 
 def _from_source(flow: Flow, source: str) -> bool:
-    if flow.source.any_address:
+    arriving = flow.received()  # after the source NAT on the way, if any
+    if arriving.any_address:
         return True
     ip = ipaddress.ip_address(source)
-    for text in flow.source.addresses:
+    for text in arriving.addresses:
         try:
             net = ipaddress.ip_network(text, strict=False)
         except ValueError:

@@ -1,7 +1,8 @@
 """From a plan and a selection to the list of things to probe, and nothing else.
 
-Only what the plan names is ever probed: the single addresses of the destination hosts,
-or their FQDNs. A destination given as a network wider than one address, or as "any
+Only what the plan names is ever probed: the single addresses of the destination hosts
+(a host published through NAT on the way: its public address, as its source sends to
+it), or their FQDNs. A destination given as a network wider than one address, or as "any
 address in the zone", is reported as not probed, with the reason.
 """
 
@@ -213,13 +214,13 @@ def build_targets(
 
 def _flow_entries(flow: Flow, pick: _SourcePick) -> list[ProbeTarget | ProbeResult]:
     entries: list[ProbeTarget | ProbeResult] = []
-    if flow.destination.any_address:
+    destination = flow.sent()  # as the source addresses it: a published host's public address
+    if destination.any_address:
         anywhere = (
-            f"the destination is any address in zone {flow.destination.zone}: "
-            "nothing specific to probe"
+            f"the destination is any address in zone {destination.zone}: nothing specific to probe"
         )
         return [_not_probed(flow, pick, None, None, port, anywhere) for port in flow.ports]
-    for host in flow.destination.hosts:
+    for host in destination.hosts:
         if pick.host is not None and host.name == pick.host:
             itself = "the destination is the source host itself"
             entries += [_not_probed(flow, pick, host, None, port, itself) for port in flow.ports]

@@ -114,6 +114,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "destination_name": ("Destination", "Destination"),
     "destination_address": ("Destination address", "Adresse destination"),
     "firewall_path": ("Firewall path", "Chemin de pare-feu"),
+    "nat": ("Address translation (NAT)", "Traduction d'adresses (NAT)"),
     "sheet_summary": ("Summary", "Synthèse"),
     "change_request": ("Firewall change request", "Demande d'ouverture de flux"),
     "decision_help": (

@@ -3,7 +3,11 @@
 The file is the whole ``filter`` table of the firewall (or host): built-in chains with
 their policies, a stateful prologue, and one user chain ``FLOWMATRIX-<NAME>`` holding
 one rule per flow (a flow an earlier rule already accepts joins its comment). ``iptables-restore FILE`` replaces the table in one commit, so
-loading the file again gives the same ruleset; other tables (nat, mangle) are untouched.
+loading the file again gives the same ruleset; other tables (nat, mangle) are untouched,
+but for a firewall that translates addresses (site ``nat:``): its file also holds the
+whole ``nat`` table, ``DNAT`` rules in PREROUTING and ``SNAT`` / ``MASQUERADE`` rules in
+POSTROUTING, those of the file's address family (none: the table is written empty, so
+that loading the file clears what an earlier version put there; see ``natrules``).
 IPv4 goes to ``--target iptables``, IPv6 to ``--target ip6tables``; a flow whose ends
 are both 'any' is in both.
 
@@ -23,6 +27,7 @@ from flowmatrix import namesets
 from flowmatrix.rules.merge import MergedChain, PortRanges
 from flowmatrix.rules.model import Family, Finding, RuleSpec, Scope, Selection, Side
 from flowmatrix.rules.names import NameSet, name_sets
+from flowmatrix.rules.natrules import PROTOCOLS, NatRules, Translation, nat_rules
 from flowmatrix.rules.text import comment, linux_interface, short_hash
 
 #: xt_comment keeps 256 bytes with the final NUL.
@@ -37,6 +42,9 @@ _ND_TYPES = (
     "neighbour-solicitation",
     "neighbour-advertisement",
 )
+
+#: The built-in chains of the nat table.
+_NAT_CHAINS = ("PREROUTING", "INPUT", "OUTPUT", "POSTROUTING")
 
 IPNet = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -65,8 +73,10 @@ def _address(net: IPNet) -> str:
 def _port_matches(spec: RuleSpec) -> list[tuple[str, PortRanges]]:
     """One port match per rule, with the ports it takes: ``-m tcp --dport N`` or
     multiport chunks of 15 entries."""
-    proto = spec.flow.protocol
-    ranges = spec.flow.ports.ranges
+    return _protocol_ports(spec.flow.protocol, spec.flow.ports.ranges)
+
+
+def _protocol_ports(proto: str, ranges: PortRanges) -> list[tuple[str, PortRanges]]:
     if len(ranges) == 1 and ranges[0][0] == ranges[0][1]:
         return [(f"-p {proto} -m {proto} --dport {ranges[0][0]}", tuple(ranges))]
     chunks: list[list[tuple[int, int]]] = [[]]
@@ -186,6 +196,42 @@ def _prologue(builtin: str, chain: str, family: Family, host: bool) -> list[str]
     return lines
 
 
+def _nat_lines(item: Translation) -> list[str]:
+    """The rules of one translation (a published port list: TCP and UDP, in chunks)."""
+    quoted = f'-m comment --comment "{comment(item.text, COMMENT_LIMIT)}"'
+    if item.kind == "destination":
+        head = ["-A PREROUTING"]
+        if item.interface:
+            head.append(f"-i {linux_interface(item.interface, 'iptables')}")
+        head.append(f"-d {item.public}/{32 if item.family == 4 else 128}")
+        jump = f"-j DNAT --to-destination {item.to}"
+        if item.ports is None:
+            return [" ".join([*head, quoted, jump])]
+        return [
+            " ".join([*head, ports, quoted, jump])
+            for proto in PROTOCOLS
+            for ports, _ in _protocol_ports(proto, item.ports)
+        ]
+    head = ["-A POSTROUTING"]
+    if item.interface:
+        head.append(f"-o {linux_interface(item.interface, 'iptables')}")
+    head.append("-s " + ",".join(_address(n) for n in item.sources))
+    jump = "-j MASQUERADE" if item.masquerade else f"-j SNAT --to-source {item.public}"
+    return [" ".join([*head, quoted, jump])]
+
+
+def _nat_table(rules: NatRules, family: Family) -> list[str]:
+    """The ``nat`` table of the file: every translation of its family."""
+    lines = ["*nat", *(f":{name} ACCEPT [0:0]" for name in _NAT_CHAINS)]
+    if rules.note is not None:
+        lines.append(f"# {comment(rules.note, 400)}")
+    for kind in ("destination", "source"):
+        for item in rules.of(kind, family):
+            lines.extend(_nat_lines(item))
+    lines.append("COMMIT")
+    return lines
+
+
 def render(
     selection: Selection, family: Family, *, catalog: str = ""
 ) -> tuple[str, int, list[Finding]]:
@@ -251,13 +297,26 @@ def render(
             )
         )
     flows = len({s.flow.id for s in selection.specs})
+    nat = nat_rules(selection)
     lines = [
         f"# flowmatrix: {tool} rules (IPv{family}) for {scope.describe()}",
         f"# site: {comment(selection.site_name, 200)}"
         + (f"; catalog: {comment(catalog, 80)}" if catalog else ""),
-        f"# {flows} flows, {rules} rules. Load with '{tool} FILE': it replaces the filter",
-        "# table in one commit; loading it again gives the same ruleset.",
     ]
+    if selection.nat:
+        translated = len(nat.of("destination", family)) + len(nat.of("source", family))
+        lines += [
+            f"# {flows} flows, {rules} rules, {translated} address translations. Load with "
+            f"'{tool} FILE':",
+            "# it replaces the filter and nat tables in one commit; loading it again gives "
+            "the same ruleset.",
+        ]
+    else:
+        lines += [
+            f"# {flows} flows, {rules} rules. Load with '{tool} FILE': it replaces the filter",
+            "# table in one commit; loading it again gives the same ruleset.",
+        ]
+    lines.extend(f"# {comment(line, 400)}" for line in nat.not_rendered)
     if elsewhere:
         lines.append(
             f"# Flows with no IPv{family} addresses are in the {other} output: "
@@ -283,4 +342,6 @@ def render(
         lines.extend(_prologue(builtins[chain_key], chain, family, host))
     lines.extend(body)
     lines.append("COMMIT")
+    if selection.nat:
+        lines.extend(_nat_table(nat, family))
     return "\n".join(lines) + "\n", rules, notes

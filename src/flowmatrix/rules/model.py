@@ -11,7 +11,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Literal
 
-from flowmatrix.model import Flow
+from flowmatrix.model import Flow, Nat
 
 Family = Literal[4, 6]
 FAMILIES: tuple[Family, ...] = (4, 6)
@@ -128,6 +128,16 @@ class Finding:
         return f"{self.severity}: {prefix}{self.message}"
 
 
+@dataclass(frozen=True, slots=True)
+class NatSpec:
+    """One address translation of a firewall scope, and its interface on the outside."""
+
+    nat: Nat
+    interface: str | None = None
+    """The firewall's interface on the outside zone (None: the site does not say; the
+    translation then matches addresses only, on every interface)."""
+
+
 @dataclass(frozen=True)
 class Selection:
     """The specs of one scope, in plan order, and what selecting them found."""
@@ -136,6 +146,8 @@ class Selection:
     site_name: str
     specs: tuple[RuleSpec, ...]
     findings: tuple[Finding, ...] = ()
+    nat: tuple[NatSpec, ...] = ()
+    """The firewall's address translations (a firewall scope only): see ``select``."""
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,11 @@ Shape of the output:
   stateful: established/related accepted first, invalid dropped, then one rule per flow
   and family matching new connections (a port list no other rule shares is written as
   one rule per port range), each with the flow id in its comment; a flow whose packets
-  an earlier rule already accepts joins that rule's comment (see ``merge``).
+  an earlier rule already accepts joins that rule's comment (see ``merge``);
+* a firewall that translates addresses (site ``nat:``) also gets, in the same table,
+  ``chain prerouting`` (type nat, priority dstnat: one ``dnat`` rule per published
+  address) and ``chain postrouting`` (priority srcnat: one ``snat`` or ``masquerade``
+  rule per source translation and family), see ``natrules``.
 """
 
 from __future__ import annotations
@@ -27,10 +31,12 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 
 from flowmatrix import namesets
+from flowmatrix.model import NatKind
 from flowmatrix.portset import PortSet
 from flowmatrix.rules.merge import MergedChain, PortRanges
 from flowmatrix.rules.model import Chain, Family, RuleSpec, Selection, Side
 from flowmatrix.rules.names import NameSet, pinned_comments
+from flowmatrix.rules.natrules import PROTOCOLS, NatRules, Translation, nat_rules
 from flowmatrix.rules.objects import ObjectNames, ports_key
 from flowmatrix.rules.resolve import Answer
 from flowmatrix.rules.text import clean_text, comment, identifier, linux_interface, truncate_bytes
@@ -239,6 +245,54 @@ def _chain_head(chain: Chain, host: bool) -> list[str]:
     return lines
 
 
+#: The nat base chains: translation kind -> (hook, priority).
+_NAT_HOOKS: dict[NatKind, tuple[str, str]] = {
+    "destination": ("prerouting", "dstnat"),
+    "source": ("postrouting", "srcnat"),
+}
+
+
+def _nat_line(item: Translation) -> str:
+    keyword = "ip" if item.family == 4 else "ip6"
+    parts: list[str] = []
+    if item.interface:
+        side = "iifname" if item.kind == "destination" else "oifname"
+        parts.append(f'{side} "{linux_interface(item.interface, "nftables")}"')
+    if item.kind == "destination":
+        parts.append(f"{keyword} daddr {item.public}")
+        if item.ports is not None:
+            ports = [str(a) if a == b else f"{a}-{b}" for a, b in item.ports]
+            listed = ports[0] if len(ports) == 1 else f"{{ {', '.join(ports)} }}"
+            parts.append(f"meta l4proto {{ {', '.join(PROTOCOLS)} }} th dport {listed}")
+        parts.append(f"dnat {keyword} to {item.to}")
+    else:
+        nets = [_element(n) for n in item.sources]
+        parts.append(
+            f"{keyword} saddr " + (nets[0] if len(nets) == 1 else f"{{ {', '.join(nets)} }}")
+        )
+        parts.append("masquerade" if item.masquerade else f"snat {keyword} to {item.public}")
+    return f'\t\t{" ".join(parts)} comment "{truncate_bytes(item.text, COMMENT_LIMIT)}"'
+
+
+def _nat_chains(rules: NatRules) -> list[list[str]]:
+    """The prerouting and postrouting chains of the translations (those that have any)."""
+    bodies = []
+    for kind, (hook, priority) in _NAT_HOOKS.items():
+        items = rules.of(kind)
+        if not items:
+            continue
+        body = [
+            f"\tchain {hook} {{",
+            f"\t\ttype nat hook {hook} priority {priority}; policy accept;",
+        ]
+        if rules.note is not None:
+            body.append(f"\t\t# {comment(rules.note, 400)}")
+        body.extend(_nat_line(item) for item in items)
+        body.append("\t}")
+        bodies.append(body)
+    return bodies
+
+
 def render(
     selection: Selection, *, catalog: str = "", answers: Mapping[str, Answer] | None = None
 ) -> tuple[str, int]:
@@ -260,15 +314,19 @@ def render(
         body.extend(merged.lines(_rule_line))
         body.append("\t}")
         bodies.append(body)
+    nat = nat_rules(selection)
+    bodies.extend(_nat_chains(nat))
     flows = len({s.flow.id for s in selection.specs})
+    translated = f", {nat.count} address translations" if selection.nat else ""
     header = [
         "#!/usr/sbin/nft -f",
         f"# flowmatrix: nftables rules for {scope.describe()}",
         f"# site: {comment(selection.site_name, 200)}"
         + (f"; catalog: {comment(catalog, 80)}" if catalog else ""),
-        f"# {flows} flows, {rules} rules. Load with 'nft -f FILE': one transaction;",
+        f"# {flows} flows, {rules} rules{translated}. Load with 'nft -f FILE': one transaction;",
         "# loading it again gives the same ruleset. Anything the plan does not list is dropped.",
     ]
+    header.extend(f"# {comment(line, 400)}" for line in nat.not_rendered)
     if host:
         header.append(
             "# This is a host's own policy: add management flows (SSH...) to the site "

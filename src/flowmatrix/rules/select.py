@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -15,45 +15,20 @@ from flowmatrix.rules.model import (
     Chain,
     Family,
     Finding,
+    NatSpec,
     RuleSpec,
     Scope,
     Selection,
     Side,
 )
+from flowmatrix.rules.natrules import in_rule_order
 from flowmatrix.rules.text import identifier
-from flowmatrix.site import Firewall, Host, Site
-from flowmatrix.topology import zone_networks
+from flowmatrix.site import Firewall, Host
+from flowmatrix.topology import zone_networks, zone_walk
 
 IPNet = ipaddress.IPv4Network | ipaddress.IPv6Network
 #: Interface names as firewalls write them (eth0, ethernet1/1, port2, Gi0/1.100).
 _INTERFACE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/@+-]{0,63}")
-
-
-def zone_walk(
-    site: Site, source_zone: str, destination_zone: str, firewalls: Sequence[str]
-) -> list[str] | None:
-    """Zones a flow goes through: ``firewalls[i]`` joins ``zones[i]`` to ``zones[i+1]``.
-
-    The plan gives the firewalls in order; the zones between them follow from the site
-    (first match in site order when two firewalls share several zones).
-    """
-    by_name = {f.name: f for f in site.firewalls}
-
-    def walk(index: int, zone: str) -> list[str] | None:
-        if index == len(firewalls):
-            return [zone] if zone == destination_zone else None
-        firewall = by_name.get(firewalls[index])
-        if firewall is None or zone not in firewall.zones:
-            return None
-        for nxt in firewall.zones:
-            if nxt == zone:
-                continue
-            rest = walk(index + 1, nxt)
-            if rest is not None:
-                return [zone, *rest]
-        return None
-
-    return walk(0, source_zone)
 
 
 @dataclass
@@ -266,14 +241,10 @@ class _Selector:
             if zones is not None:
                 index = flow.firewalls.index(firewall.name)
                 hop = (zones[index], zones[index + 1])
+            source, destination = flow.seen_by(firewall.name)  # NAT: what this one sees
             specs.append(
                 self.spec(
-                    flow,
-                    "forward",
-                    self.side(flow.source),
-                    self.side(flow.destination),
-                    hop,
-                    interfaces,
+                    flow, "forward", self.side(source), self.side(destination), hop, interfaces
                 )
             )
         return specs
@@ -282,22 +253,14 @@ class _Selector:
         specs = []
         for flow in self.plan.flows:
             if any(h.name == host for h in flow.destination.hosts):
-                specs.append(
+                specs.append(  # from the source as it arrives (source NAT on the way)
                     self.spec(
-                        flow,
-                        "input",
-                        self.side(flow.source),
-                        self.side(flow.destination, host),
+                        flow, "input", self.side(flow.received()), self.side(flow.destination, host)
                     )
                 )
             if any(h.name == host for h in flow.source.hosts):
-                specs.append(
-                    self.spec(
-                        flow,
-                        "output",
-                        self.side(flow.source, host),
-                        self.side(flow.destination),
-                    )
+                specs.append(  # to the destination as sent (its public address)
+                    self.spec(flow, "output", self.side(flow.source, host), self.side(flow.sent()))
                 )
         return specs
 
@@ -327,6 +290,28 @@ def _families_text(side: Side) -> str:
     return "IPv4 only" if side.v4 else "IPv6 only"
 
 
+def _nat_specs(
+    plan: Plan,
+    firewall: Firewall,
+    interfaces: Mapping[str, str] | None,
+    findings: list[Finding],
+) -> tuple[NatSpec, ...]:
+    """The firewall's translations in rule order, each with its interface on the outside."""
+    mapping = interfaces if interfaces is not None else firewall.interfaces
+    ordered = in_rule_order(plan.site, plan.nat_of(firewall.name))
+    found = tuple(NatSpec(n, _interface(mapping.get(n.outside))) for n in ordered)
+    for zone in dict.fromkeys(s.nat.outside for s in found if s.interface is None):
+        findings.append(
+            Finding(
+                "warning",
+                f"no interface of {firewall.name} on its outside zone {zone}: the nftables "
+                f"and iptables address translations match addresses only, on every "
+                f"interface (hint: give interfaces: {{{zone}: NAME}})",
+            )
+        )
+    return found
+
+
 def select(plan: Plan, scope: Scope, interfaces: Mapping[str, str] | None = None) -> Selection:
     """The rule specs of ``scope`` in ``plan``.
 
@@ -335,6 +320,7 @@ def select(plan: Plan, scope: Scope, interfaces: Mapping[str, str] | None = None
     """
     selector = _Selector(plan, interfaces)
     site = plan.site
+    nat: tuple[NatSpec, ...] = ()
     if scope.kind == "firewall":
         firewall = next((f for f in site.firewalls if f.name == scope.name), None)
         if firewall is None:
@@ -343,6 +329,7 @@ def select(plan: Plan, scope: Scope, interfaces: Mapping[str, str] | None = None
                 f"unknown firewall {scope.name!r}", hint=f"the site's firewalls: {names}"
             )
         specs = selector.firewall_specs(firewall)
+        nat = _nat_specs(plan, firewall, interfaces, selector.findings)
     else:
         if scope.name not in {h.name for h in site.hosts}:
             names = ", ".join(h.name for h in site.hosts) or "none"
@@ -352,4 +339,4 @@ def select(plan: Plan, scope: Scope, interfaces: Mapping[str, str] | None = None
         selector.findings.append(
             Finding("warning", f"no flow of the plan concerns {scope.describe()}")
         )
-    return Selection(scope, site.name, tuple(specs), tuple(selector.findings))
+    return Selection(scope, site.name, tuple(specs), tuple(selector.findings), nat)

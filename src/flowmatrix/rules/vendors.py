@@ -19,7 +19,10 @@ built from the specs, and guards against its known faults:
 * aerleon's log warnings (its only way to report some problems) become findings;
 * the coverage check in ``coverage.py`` reads the output back and fails on any flow
   that is not there;
-* the revision keywords aerleon writes in headers are removed: same input, same bytes.
+* the revision keywords aerleon writes in headers are removed: same input, same bytes;
+* aerleon has no NAT: a firewall's translations are written after it (``vendor_nat``,
+  ``nat_text``), and the FortiGate and PAN-OS terms of flows to a published host match it
+  as those platforms do (its VIPs, its public address).
 
 Size: the policy built for aerleon, the guards against its known faults and the FQDN
 objects added after it are one pass over the specs, and are checked together.
@@ -38,11 +41,13 @@ from typing import Any, Literal, cast
 
 from flowmatrix.errors import UserError
 from flowmatrix.portset import PortSet
+from flowmatrix.rules import nat_text
 from flowmatrix.rules.merge import IDS_LIMIT, PortRanges, covers
 from flowmatrix.rules.model import Family, Finding, RuleSpec, Selection, Side
 from flowmatrix.rules.objects import ObjectNames, ports_key
 from flowmatrix.rules.registry import VendorTarget, vendor_targets
 from flowmatrix.rules.text import comment, identifier, label
+from flowmatrix.rules.vendor_nat import NatPlan
 
 Action = Literal["accept", "deny"]
 #: Where a term goes in its filter: plain permits first, then the deny + permit pairs of
@@ -93,6 +98,8 @@ class AerleonPolicy:
     """Network name -> addresses (CIDRs): every one must show in the output."""
     fqdns: list[FqdnObject] = field(default_factory=list)
     """The FQDN objects the output must hold (see ``fqdn_objects``)."""
+    nat: NatPlan | None = None
+    """The firewall's translations, written after aerleon (``nat_text.write``)."""
 
 
 @dataclass(frozen=True)
@@ -147,6 +154,7 @@ class _Builder:
         """SRX: network name -> the name it stands for (aerleon's ``fqdn`` value)."""
         self.permits: dict[tuple[object, ...], list[_Permit]] = {}
         """A permit term's filter, ends and protocol -> the permits written for them."""
+        self.nat = NatPlan(target, selection)
 
     # --- names ------------------------------------------------------------------------
 
@@ -180,6 +188,15 @@ class _Builder:
                 self.fqdns.setdefault(key, FqdnObject(name, token, family, placeholder))
             tokens.append(token)
         return tokens
+
+    def vip_tokens(self, spec: RuleSpec, families: tuple[Family, ...]) -> list[str]:
+        """FortiGate: the VIPs a policy names for the published hosts of ``spec``, as
+        placeholder networks for aerleon (``nat_text`` puts the VIP objects there)."""
+        return [
+            self.networks.name(vip.name, (self.placeholder(f"vip:{vip.name}", vip.family),))
+            for vip in self.nat.vips(spec)
+            if vip.family in families
+        ]
 
     def placeholder(self, name: str, family: Family) -> str:
         """The placeholder address of ``name`` in ``family``, the same in every term."""
@@ -344,6 +361,8 @@ class _Builder:
                 network = self.network(side, term_families)
                 addresses = [network] if network is not None else []
                 fqdns = self.fqdn_tokens(side, term_families)
+                if what == "destination":
+                    addresses += self.vip_tokens(spec, term_families)
                 if self.target.platform == "srx" and fqdns:
                     term[f"{what}-fqdn"] = fqdns
                 else:
@@ -385,7 +404,8 @@ class _Builder:
             for side, what in written
         )
         tag = spec.destination.role if self.target.destination == "tag" and not egress else ""
-        return (id(block), spec.chain, spec.flow.protocol, sides, tag)
+        vips = tuple(vip.name for vip in self.nat.vips(spec))
+        return (id(block), spec.chain, spec.flow.protocol, sides, tag, vips)
 
     def served(
         self,
@@ -494,7 +514,7 @@ class _Builder:
     def addresses(self) -> dict[str, tuple[str, ...]]:
         """Network name -> its addresses, as given to aerleon (exclusions and FQDN
         placeholders left out, unless a deny term writes them too)."""
-        placeholders = {f.token for f in self.fqdns.values()}
+        placeholders = {f.token for f in self.fqdns.values()} | self.nat.vip_names
         return {
             n: v
             for n, v in self.networks.items()
@@ -560,7 +580,7 @@ def build_policy(selection: Selection, target: VendorTarget) -> AerleonPolicy:
     notes: list[Finding] = []
     for spec in selection.specs:
         if spec.renderable:
-            builder.add(spec)
+            builder.add(builder.nat.view(spec))
     builder.finish()
     if builder.complement:
         notes.append(
@@ -617,6 +637,7 @@ def build_policy(selection: Selection, target: VendorTarget) -> AerleonPolicy:
         notes,
         builder.addresses(),
         list(builder.fqdns.values()),
+        builder.nat,
     )
 
 
@@ -709,14 +730,17 @@ def render(selection: Selection, target: VendorTarget) -> tuple[str, AerleonPoli
     """The configuration of ``selection`` for ``target``, the policy behind it, and findings."""
     policy = build_policy(selection, target)
     findings = list(policy.notes)
-    if not policy.terms:
-        return "", policy, findings
-    text, warnings = run_aerleon(policy, target.platform)
-    findings.extend(
-        Finding("warning", f"aerleon ({target.platform}): {' '.join(message.split())}")
-        for message in dict.fromkeys(warnings)
-    )
-    text = add_fqdn_objects(strip_revision_lines(text), target.platform, policy.fqdns)
+    text = ""
+    if policy.terms:
+        text, warnings = run_aerleon(policy, target.platform)
+        findings.extend(
+            Finding("warning", f"aerleon ({target.platform}): {' '.join(message.split())}")
+            for message in dict.fromkeys(warnings)
+        )
+        text = add_fqdn_objects(strip_revision_lines(text), target.platform, policy.fqdns)
+    if policy.nat is not None:
+        text = nat_text.write(text, policy.nat, policy.terms)
+        findings.extend(policy.nat.findings)
     return text, policy, findings
 
 

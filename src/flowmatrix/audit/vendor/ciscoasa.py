@@ -804,9 +804,14 @@ def read_ciscoasa(
         )
     from flowmatrix.audit.vendor.fixwriters import AsaFixes
 
+    interfaces = dict(reader.interfaces)
+    for words, _, _ in reader.nats:  # a NAT names interfaces the file may not define
+        for named in _pair(words[0] if words and words[0].startswith("(") else None):
+            if named is not None:
+                interfaces.setdefault(named, DeviceInterface(named))
     device = Device(
         "Cisco ASA",
-        tuple(reader.interfaces.values()),
+        tuple(interfaces.values()),
         {},
         reader.default_route,
         tuple(reader.translations()),

@@ -85,6 +85,15 @@ def as_addresses(found: tuple[int, Ivs] | None) -> Addresses | None:
     return None if found is None else Addresses.of(*found)
 
 
+def other_family(family: int, *ends: Addresses) -> bool:
+    """Whether one of ``ends`` lists addresses, none in ``family``: a NAT rule of those
+    addresses does not apply to ``family`` (rather than to any address of it)."""
+    return any(
+        not end.everything and any(end.by_family.values()) and not end.by_family.get(family)
+        for end in ends
+    )
+
+
 def interface_network(address: str, mask: str | None = None) -> str | None:
     """An interface address as ``address/prefix`` (what the zone binding reads)."""
     try:

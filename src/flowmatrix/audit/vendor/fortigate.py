@@ -7,7 +7,9 @@ decides; nothing matching is the implicit deny (policy 0). Interfaces may be zon
 subtracts), FQDN objects match the plan's ends of that name, geography, dynamic and
 ISDB (``internet-service``) objects make the verdict depend on them. A VIP in a
 policy's destination matches the connections it translates (the policy sees the
-mapped address), see ``docs/audit.md``.
+mapped address), see ``docs/audit.md``; an accepting policy with ``set nat enable`` is a
+source translation (to its IP pool, ``config firewall ippool``, or the interface's
+address).
 
 Size: one vendor's configuration language read whole: interfaces and zones, address
 and service objects and groups, VIPs, policies and VDOMs, whose meanings depend on each
@@ -16,6 +18,9 @@ other.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from flowmatrix.audit import ranges
 from flowmatrix.audit.device import Device, DeviceInterface, Translation
 from flowmatrix.audit.ir import IfaceMatch, Match, Origin, Ruleset
 from flowmatrix.audit.ranges import Ivs
@@ -100,6 +105,8 @@ class _Reader:
         self.intrazone: list[tuple[str, int]] = []
         self.vips: dict[str, tuple[Addresses, Translation | None]] = {}
         self.vip_groups: dict[str, list[str]] = {}
+        self.pools: dict[str, tuple[int, Ivs]] = {}
+        self.source_nat: list[Translation] = []
         self.referenced: dict[str, None] = {}
 
     def block(self, path: str) -> Block | None:
@@ -175,6 +182,13 @@ class _Reader:
         for path, family in (("firewall vip", 4), ("firewall vip6", 6)):
             for entry in self.entries(path):
                 self.vips[_key(entry.name, family)] = self._vip(entry, family)
+        for entry in self.entries("firewall ippool"):
+            start = entry.get("startip", "") or ""
+            found = address_range(start, entry.get("endip", start) or start)
+            if found is None:
+                self.notes.skip(entry.line, f"IP pool {entry.name!r}: bad range")
+            else:
+                self.pools[entry.name] = found
         for path, family in (("firewall vipgrp", 4), ("firewall vipgrp6", 6)):
             for entry in self.entries(path):
                 self.vip_groups[_key(entry.name, family)] = entry.values("member")
@@ -411,6 +425,9 @@ class _Reader:
                 dst = Addresses(depends=(f"ISDB {isdb or '?'} ({label})",))
                 by_vip = {}
             plain = frozenset({""}) if entry.get("match-vip") != "enable" else None
+            if family == 4 and action == "accept" and entry.get("nat") == "enable":
+                nat = self._policy_nat(entry, label, (src, dst), services, (iif, oif))
+                self.source_nat.append(nat)
             asm.add(
                 key,
                 Policy(
@@ -430,6 +447,38 @@ class _Reader:
                     family=family,
                 ),
             )
+
+    def _policy_nat(
+        self,
+        entry: Entry,
+        label: str,
+        ends: tuple[Addresses, Addresses],
+        services: tuple[Service, ...],
+        interfaces: tuple[IfaceMatch | None, IfaceMatch | None],
+    ) -> Translation:
+        """``set nat enable``: the IPv4 connections of the policy leave from its IP pool
+        (``set ippool enable``, ``set poolname``) or the outgoing interface's address."""
+        to: Ivs | None = None
+        name = f"{label} (set nat enable)"
+        if entry.get("ippool") == "enable":
+            pools = entry.values("poolname")
+            name = f"{label} (IP pool {' '.join(pools)})"
+            for pool in pools:
+                found = self.pools.get(pool)
+                if found is None:
+                    self.notes.skip(
+                        entry.line_of("poolname"), f"{label}: IP pool {pool!r} is not defined"
+                    )
+                elif found[0] == 4:
+                    to = ranges.union(to or (), found[1])
+        src, dst = (
+            None if a.everything or a.names or a.depends else a.by_family.get(4) for a in ends
+        )
+        origin = Origin(self.notes.file, entry.line_of("nat"), name, TABLE, "nat", 0, None, name)
+        match = Match(family=4, src=src, dst=dst, iif=interfaces[0], oif=interfaces[1])
+        if len(services) == 1 and services[0].depends is None:  # one service: its ports too
+            match = replace(match, protos=services[0].protos, dport=services[0].dport)
+        return Translation(name, "source", match, to, None, origin, one_to_one=False)
 
     def _policy_services(self, entry: Entry, label: str) -> tuple[Service, ...]:
         names = entry.values("service")
@@ -604,6 +653,7 @@ def read_fortigate(
     for name_ in reader.referenced:
         interfaces.setdefault(name_, DeviceInterface(name_))
     translations = tuple(t for _, t in reader.vips.values() if t is not None)
+    translations += tuple(reader.source_nat)
     from flowmatrix.audit.vendor.fixwriters import FortiGateFixes
 
     device = Device(

@@ -25,6 +25,7 @@ from flowmatrix.audit.vendor.common import (
     address_range,
     interface_network,
     network,
+    other_family,
     port_range,
 )
 from flowmatrix.audit.vendor.policy import Addresses, Policy, Service
@@ -432,6 +433,8 @@ class _Reader:
                 for value in spec.names("translated-address"):
                     to = to.union(self._resolve(value, node.line))
                 for family in (4, 6):
+                    if other_family(family, src, dst):
+                        continue
                     match = Match(
                         family=family,
                         src=None if src.everything else src.by_family.get(family),

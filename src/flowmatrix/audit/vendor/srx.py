@@ -27,6 +27,7 @@ from flowmatrix.audit.vendor.common import (
     address_range,
     interface_network,
     network,
+    other_family,
     port_range,
 )
 from flowmatrix.audit.vendor.policy import Addresses, Policy, Service
@@ -390,7 +391,7 @@ class _Reader:
         if nat is None:
             return []
         out: list[Translation] = []
-        pools = dict(nat.items("destination", "pool"))
+        pools = {kind: dict(nat.items(kind, "pool")) for kind in ("destination", "source")}
         for kind in ("static", "destination", "source"):
             for set_name, rule_set in nat.items(kind, "rule-set"):
                 iif = self._nat_from(rule_set)
@@ -411,7 +412,7 @@ class _Reader:
         kind: str,
         rule: Node,
         iif: IfaceMatch | None,
-        pools: dict[str, Node],
+        pools: dict[str, dict[str, Node]],
         label: str,
         origin: Origin,
     ) -> list[Translation]:
@@ -464,20 +465,11 @@ class _Reader:
             return out
         if kind == "destination":
             pool_name = then.value("destination-nat", "pool")
-            pool = pools.get(pool_name or "")
+            pool = pools["destination"].get(pool_name or "")
             if pool is None:
                 return []
             addresses = pool.names("address")
-            real = Addresses()
-            for value in addresses:
-                to = pool.get("address", value, "to")
-                found = (
-                    address_range(value.split("/")[0], next(iter(to.kids), ""))
-                    if to
-                    else network(value)
-                )
-                if found:
-                    real = real.union(Addresses.of(*found))
+            real = _pool_addresses(pool)
             port = _ports(
                 pool.value("address", addresses[0], "port") if addresses else None
             ) or _ports(pool.value("port"))
@@ -499,7 +491,12 @@ class _Reader:
         snat = then.get("source-nat")
         if snat is None or snat.get("off") is not None:
             return []
+        pool_name = snat.value("pool")
+        source_pool = pools["source"].get(pool_name) if pool_name else None
+        leaves = _pool_addresses(source_pool) if source_pool is not None else Addresses()
         for family in (4, 6):
+            if other_family(family, src, dst):
+                continue
             out.append(
                 Translation(
                     label,
@@ -510,13 +507,26 @@ class _Reader:
                         dst=dst.by_family.get(family),
                         iif=iif,
                     ),
-                    None,
+                    leaves.by_family.get(family) or None,
                     None,
                     origin,
                     False,
+                    readable=not pool_name or source_pool is not None,
                 )
             )
         return out
+
+
+def _pool_addresses(pool: Node) -> Addresses:
+    """The addresses of a NAT pool: ``address P;``, ``address { P; }``, ``address P to Q;``."""
+    found = Addresses()
+    for value in pool.names("address"):
+        to = pool.get("address", value, "to")
+        last = next(iter(to.kids), "").split("/")[0] if to else ""
+        ivs = address_range(value.split("/")[0], last) if to else network(value)
+        if ivs:
+            found = found.union(Addresses.of(*ivs))
+    return found
 
 
 def _union(parts: list[IfaceMatch]) -> IfaceMatch:

@@ -1,0 +1,152 @@
+"""The field types of the site file: names, addresses, CIDRs, ports and port ranges,
+interface names. Each is an annotated type that validates its value (with a hint) and
+gives its JSON schema; ``parse_network`` reads an address or network once, cached.
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import re
+from collections.abc import Sequence
+from typing import Annotated
+
+from pydantic import AfterValidator, WithJsonSchema
+
+from flowmatrix.errors import HintedValueError
+from flowmatrix.portset import PortSet, parse_port_range
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"
+_NAME = re.compile(NAME_PATTERN)
+
+
+def _check_name(value: str) -> str:
+    if not _NAME.match(value):
+        raise HintedValueError(
+            f"invalid name {value!r}",
+            "names use letters, digits, '.', '_' and '-' (up to 63), starting with a letter "
+            "or digit",
+        )
+    return value
+
+
+def _check_address(value: str) -> str:
+    parse_network(value)
+    return value
+
+
+def _check_cidr(value: str) -> str:
+    parse_network(value, what="CIDR")
+    return value
+
+
+def _check_port(value: int) -> int:
+    if not 1 <= value <= 65535:
+        raise HintedValueError(f"port {value} is outside 1-65535", "ports are numbered 1 to 65535")
+    return value
+
+
+#: Linux names (eth0, bond0.20) and vendor ones (ethernet1/1, ge-0/0/0.0); never spaces or
+#: quotes, and never a wildcard: iptables reads ``lan+`` as every ``lan*`` interface.
+_IFNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/@-]{0,63}$")
+_IFNAME_WILDCARDS = "+*?[]"
+
+
+def _check_interface(value: str) -> str:
+    wildcard = next((ch for ch in value if ch in _IFNAME_WILDCARDS), None)
+    if wildcard is not None:
+        raise HintedValueError(
+            f"interface name {value!r} holds the wildcard {wildcard!r}",
+            "interface names are literal on every target, and iptables would read "
+            f"{value!r} as a pattern matching more interfaces: give the exact name",
+        )
+    if not _IFNAME.match(value) or value in (".", ".."):
+        raise HintedValueError(
+            f"invalid interface name {value!r}",
+            "an interface name uses letters, digits and '_.:/@-' (eth0, bond0.20, ethernet1/1)",
+        )
+    return value
+
+
+InterfaceName = Annotated[
+    str,
+    AfterValidator(_check_interface),
+    WithJsonSchema({"type": "string", "pattern": _IFNAME.pattern}),
+]
+Name = Annotated[
+    str,
+    AfterValidator(_check_name),
+    WithJsonSchema({"type": "string", "pattern": NAME_PATTERN}),
+]
+AddressText = Annotated[
+    str, AfterValidator(_check_address), WithJsonSchema({"type": "string", "format": "ip-or-cidr"})
+]
+CidrText = Annotated[
+    str, AfterValidator(_check_cidr), WithJsonSchema({"type": "string", "format": "cidr"})
+]
+Port = Annotated[
+    int,
+    AfterValidator(_check_port),
+    WithJsonSchema({"type": "integer", "minimum": 1, "maximum": 65535}),
+]
+
+
+def _check_port_item(value: int | str) -> int | str:
+    if isinstance(value, int):
+        return _check_port(value)
+    try:
+        parse_port_range(value)
+    except ValueError as exc:
+        raise HintedValueError(str(exc), "write a port (443) or a range (5228-5230)") from None
+    return value
+
+
+PortItem = Annotated[
+    int | str,
+    AfterValidator(_check_port_item),
+    WithJsonSchema(
+        {
+            "oneOf": [
+                {"type": "integer", "minimum": 1, "maximum": 65535},
+                {"type": "string", "pattern": r"^\s*[0-9]{1,5}\s*(-\s*[0-9]{1,5}\s*)?$"},
+            ]
+        }
+    ),
+]
+"""A port (443) or an inclusive range of ports ("5228-5230")."""
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def exact_network(text: str) -> IPNetwork | None:
+    # validation, the cross-checks and the planner each read every address of the site
+    try:
+        return ipaddress.ip_network(text, strict=True)
+    except ValueError:
+        return None
+
+
+def parse_network(text: str, *, what: str = "address") -> IPNetwork:
+    """An address or CIDR as a network; host bits set in a CIDR are an error with a hint."""
+    network = exact_network(text)
+    if network is not None:
+        return network
+    try:
+        loose = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        raise HintedValueError(
+            f"invalid {what} {text!r}",
+            "write an IPv4 or IPv6 address, or a CIDR such as 10.0.0.0/24",
+        ) from None
+    raise HintedValueError(
+        f"{what} {text!r} has host bits set", f"did you mean {loose.with_prefixlen}?"
+    )
+
+
+def ports_of(items: Sequence[int | str]) -> PortSet:
+    """Ports and ranges of ports (checked by ``PortItem``), ranges kept as ranges."""
+    if all(isinstance(item, int) for item in items):
+        return PortSet.of(items)  # type: ignore[arg-type]  # all ints: checked above
+    return PortSet(
+        (item, item) if isinstance(item, int) else parse_port_range(item) for item in items
+    )
