@@ -40,7 +40,7 @@ from typing import Literal
 
 from flowmatrix.lab.addressing import AddressPlan, lab_name
 from flowmatrix.lab.allowed import Allowed
-from flowmatrix.lab.nat import sent_addresses
+from flowmatrix.lab.translation import sent_addresses
 from flowmatrix.model import Flow, Plan, ProxyLeg
 from flowmatrix.topology import FirewallGraph, zone_walk
 

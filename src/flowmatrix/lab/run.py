@@ -19,10 +19,10 @@ from flowmatrix.lab.daemons import Daemons
 from flowmatrix.lab.debris import PREFIX
 from flowmatrix.lab.interrupts import InterruptGuard
 from flowmatrix.lab.names import resolve_cases, start_name_service
-from flowmatrix.lab.nat import with_translated_sources
 from flowmatrix.lab.proxy import start_proxy
 from flowmatrix.lab.topology import LabTopology, build_topology, interface_names, load_rules
 from flowmatrix.lab.traffic import Listener, ZoneThread, listen_setups, run_cases, stop_all
+from flowmatrix.lab.translation import with_translated_sources
 from flowmatrix.model import Plan
 from flowmatrix.netns import NamespaceSet, each_at_once, kernel_support
 from flowmatrix.probe.results import ProbeResult
