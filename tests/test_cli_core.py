@@ -15,6 +15,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from flowmatrix.api import example_text
+from flowmatrix.documents import site_digest
 
 
 def test_help_lists_commands(run_cli) -> None:  # type: ignore[no-untyped-def]
@@ -130,7 +131,10 @@ def test_example_round_trip(run_cli, tmp_path: Path) -> None:  # type: ignore[no
     assert run_cli("example", "small-office", "-o", str(site)).code == 0
     result = run_cli("plan", str(site), "-f", "json")
     assert result.code == 0
-    assert json.loads(result.stdout)["site"]["file"] == str(site)
+    document = json.loads(result.stdout)
+    assert document["format"] == "flowmatrix-plan/2" and document["site_file"] == str(site)
+    assert document["site"] == "Small office, one firewall"
+    assert document["site_digest"] == site_digest(site.read_bytes())
 
 
 def test_bad_option_is_usage_error(run_cli) -> None:  # type: ignore[no-untyped-def]

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from flowmatrix.catalog import Catalog, Lang, load_catalog
 from flowmatrix.collector import collector_paused
+from flowmatrix.documents import site_digest
 from flowmatrix.errors import UserError
 from flowmatrix.inputfile import read_input_bytes
 from flowmatrix.model import Plan
@@ -39,6 +40,8 @@ class LoadedSite:
     """The catalog id or file the site was checked against (None: a Catalog was given)."""
     warnings: tuple[str, ...] = ()
     """Likely mistakes in the site, each located (what ``sitecheck.check_site`` returns)."""
+    digest: str | None = None
+    """``sha256:<hex>`` of the site file's bytes."""
 
 
 def example_names() -> list[str]:
@@ -103,7 +106,8 @@ def _read_site(
                 raise document.error(["catalog"], exc.message, exc.hint) from None
             raise
     warnings = check_site(document, site, resolved)
-    return LoadedSite(site, site.with_own_roles(resolved), document, shown, ref, warnings)
+    own = site.with_own_roles(resolved)
+    return LoadedSite(site, own, document, shown, ref, warnings, site_digest(raw))
 
 
 def site_from_text(text: str, name: str) -> LoadedSite:
@@ -149,6 +153,4 @@ def _plan_of(loaded: LoadedSite, lang: Lang) -> Plan:
             plan = build_plan(loaded.site, loaded.catalog, lang=lang, site_file=loaded.path)
     except TooManyFlowPorts as exc:  # located in the site file: the flow, or its hosts
         raise loaded.document.error(exc.site_path, exc.message, exc.hint) from None
-    if loaded.warnings:
-        plan = replace(plan, warnings=(*loaded.warnings, *plan.warnings))
-    return plan
+    return replace(plan, warnings=(*loaded.warnings, *plan.warnings), site_digest=loaded.digest)

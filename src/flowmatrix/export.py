@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flowmatrix.catalog import Catalog, Lang, Requirement
+from flowmatrix.documents import header
 from flowmatrix.model import Flow, FlowEnd, Nat, Plan
-
-PLAN_FORMAT_VERSION = 1
 
 
 def end_to_dict(end: FlowEnd, *, with_fqdn: bool) -> dict[str, Any]:
@@ -71,18 +70,15 @@ def flow_to_dict(flow: Flow) -> dict[str, Any]:
 
 
 def plan_to_dict(plan: Plan) -> dict[str, Any]:
-    """The ``flowmatrix plan --format json`` document."""
+    """The ``flowmatrix plan --format json`` document (``flowmatrix-plan/2``)."""
     site = plan.site
     return {
-        "format_version": PLAN_FORMAT_VERSION,
-        "site": {
-            "name": site.name,
-            "file": plan.site_file,
-            "zones": [
-                {"name": z.name, "cidrs": list(z.cidrs), "internet": z.internet} for z in site.zones
-            ],
-            "firewalls": [{"name": f.name, "zones": list(f.zones)} for f in site.firewalls],
-        },
+        **header("plan", plan.site_ref()),
+        "site_file": plan.site_file,
+        "zones": [
+            {"name": z.name, "cidrs": list(z.cidrs), "internet": z.internet} for z in site.zones
+        ],
+        "firewalls": [{"name": f.name, "zones": list(f.zones)} for f in site.firewalls],
         "catalog": plan.catalog.catalog.id,
         "lang": plan.lang,
         "flows": [flow_to_dict(f) for f in plan.flows],

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from itertools import chain
 from typing import TYPE_CHECKING, Any, Literal
 
+from flowmatrix.documents import SiteRef
 from flowmatrix.portset import PortSet
 
 if TYPE_CHECKING:
@@ -261,6 +262,12 @@ class Plan:
     warnings: tuple[str, ...] = field(default=())
     nat: tuple[Nat, ...] = ()
     """Every address translation of the site's firewalls, resolved."""
+    site_digest: str | None = None
+    """``sha256:<hex>`` of the site file's bytes (``documents.site_digest``)."""
+
+    def site_ref(self) -> SiteRef:
+        """The site as the head of a document names it (``documents.header``)."""
+        return SiteRef(self.site.name, self.site_digest)
 
     def nat_of(self, firewall: str) -> tuple[Nat, ...]:
         return tuple(n for n in self.nat if n.firewall == firewall)

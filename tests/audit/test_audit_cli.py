@@ -28,10 +28,12 @@ def test_json_contract(run_cli: Any, tmp_path: Path) -> None:
     result = run_cli("audit", "-F", "fw-back", "-r", BACK, "-f", "json", "-o", str(out))
     assert result.code == 1 and result.stdout == ""
     doc = json.loads(out.read_text())
-    assert doc["schema"] == "flowmatrix.audit/1"
+    assert doc["format"] == "flowmatrix-audit/1"
+    assert doc["site_digest"].startswith("sha256:")
     assert set(doc) == {
-        "schema",
+        "format",
         "site",
+        "site_digest",
         "site_file",
         "target",
         "path",

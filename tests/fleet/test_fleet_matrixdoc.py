@@ -47,6 +47,8 @@ def test_document_keys(matrix: Matrix) -> None:
     assert list(document) == [
         "format",
         "site",
+        "site_digest",
+        "site_file",
         "catalog",
         "lang",
         "inputs",
@@ -54,8 +56,10 @@ def test_document_keys(matrix: Matrix) -> None:
         "warnings",
         "flows",
     ]
-    assert document["format"] == "flowmatrix-matrix/1"
-    assert list(document["site"]) == ["name", "file"]
+    assert document["format"] == "flowmatrix-matrix/2"
+    assert document["site"] == matrix.plan.site.name
+    assert document["site_digest"] == matrix.plan.site_digest
+    assert document["site_digest"].startswith("sha256:")
     assert document["inputs"] == [
         {
             "file": "app1.json",

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from flowmatrix.api import load_plan
+from flowmatrix.documents import SiteRef
 from flowmatrix.fleet import planfile
 from flowmatrix.fleet.sources import source_hosts
 
@@ -17,7 +18,7 @@ def test_round_trip_of_every_source_host_of_the_default_example() -> None:
     assert hosts
     for host in hosts:
         document = planfile.plan_file(
-            site=plan.site.name,
+            site=plan.site_ref(),
             catalog="xenmobile-10",
             lang="en",
             host=host.name,
@@ -33,7 +34,7 @@ def test_netscaler_flows_keep_the_address_each_flow_uses() -> None:
     plan = load_plan(None)
     nsg = next(h for h in source_hosts(plan) if h.name == "nsg1")
     document = planfile.plan_file(
-        site="s", catalog="c", lang="en", host="nsg1", flows=nsg.flows, version="0"
+        site=SiteRef("s"), catalog="c", lang="en", host="nsg1", flows=nsg.flows, version="0"
     )
     _, flows = planfile.load(planfile.dump(document))
     used = {a for f in flows for h in f.source.hosts if h.name == "nsg1" for a in h.addresses}
@@ -47,7 +48,12 @@ def test_same_plan_same_bytes() -> None:
     texts = {
         planfile.dump(
             planfile.plan_file(
-                site="s", catalog="c", lang="en", host=host.name, flows=host.flows, version="0"
+                site=SiteRef("s"),
+                catalog="c",
+                lang="en",
+                host=host.name,
+                flows=host.flows,
+                version="0",
             )
         )
         for _ in range(2)
@@ -59,7 +65,7 @@ def _valid() -> dict[str, object]:
     plan = load_plan(None)
     host = source_hosts(plan)[0]
     return planfile.plan_file(
-        site="s", catalog="c", lang="en", host=host.name, flows=host.flows[:1], version="0"
+        site=SiteRef("s"), catalog="c", lang="en", host=host.name, flows=host.flows[:1], version="0"
     )
 
 
@@ -67,7 +73,10 @@ def _valid() -> dict[str, object]:
     ("change", "message"),
     [
         (lambda d: d.update(format="other"), "not a flowmatrix-fleet-plan"),
-        (lambda d: d.update(format_version=99), "format_version 99"),
+        (
+            lambda d: d.update(format="flowmatrix-fleet-plan/99"),
+            "flowmatrix-fleet-plan/99 is newer than this flowmatrix reads",
+        ),
         (lambda d: d["flows"][0].pop("ports"), "missing key 'ports'"),
         (lambda d: d["flows"][0].update(ports=[0]), "port numbers from 1 to 65535"),
         (lambda d: d["flows"][0].update(ports=[True]), "port numbers from 1 to 65535"),
@@ -92,3 +101,12 @@ def test_bad_plan_files_are_refused_with_a_reason(change: object, message: str) 
 def test_not_json() -> None:
     with pytest.raises(planfile.PlanFileError, match="not JSON"):
         planfile.load("{")
+
+
+def test_the_previous_head_is_still_read() -> None:
+    """A bundle written by the previous version: ``"format": "flowmatrix-fleet-plan"``
+    with a separate ``format_version``."""
+    document = json.loads(json.dumps(_valid()))
+    document.update(format="flowmatrix-fleet-plan", format_version=1)
+    _, flows = planfile.load(json.dumps(document))
+    assert flows

@@ -12,6 +12,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from flowmatrix.documents import site_digest
 from flowmatrix.importers.netscaler import lexer
 from flowmatrix.importers.netscaler.deployment import collapse_networks
 from flowmatrix.importers.netscaler.lexer import REDACTED, LexError, parse_line, reads, split_words
@@ -281,7 +282,10 @@ def test_merge_keeps_the_site_s_own_publishing_mode(run_cli, tmp_path: Path) -> 
 def test_json_document(run_cli) -> None:
     result = run_cli("import", "netscaler", str(NS_CONF), "-f", "json")
     doc = json.loads(result.stdout)
-    assert doc["format_version"] == 1
+    assert doc["format"] == "flowmatrix-import/1"
+    assert doc["site"] == "nsg1 (imported from ns.conf)"
+    draft = run_cli("import", "netscaler", str(NS_CONF)).stdout  # the site the import wrote
+    assert doc["site_digest"] == site_digest(draft.encode())
     deployment = doc["deployment"]
     assert deployment["xenmobile_publishing"] == "netscaler-lb"
     assert deployment["nsip"]["address"] == "172.16.10.5"

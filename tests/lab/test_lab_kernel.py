@@ -250,10 +250,12 @@ def test_cli_json_contract(run_cli: Any) -> None:
     result = run_cli("lab", "example:small-office", "--format", "json")
     assert result.code == 0, result
     document = json.loads(result.stdout)
-    assert document["format_version"] == 1
+    assert document["format"] == "flowmatrix-lab/1"
+    assert document["site_digest"].startswith("sha256:")
     assert set(document) == {
-        "format_version",
+        "format",
         "site",
+        "site_digest",
         "duration_s",
         "namespaces",
         "phases",

@@ -45,9 +45,11 @@ def test_json_contract(lab: Lab, capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0, err
     document = json.loads(out)
     assert document["format"] == "flowmatrix-verify/1"
+    assert document["site_digest"].startswith("sha256:")
     assert set(document) == {
         "format",
         "site",
+        "site_digest",
         "source",
         "options",
         "summary",

@@ -89,7 +89,7 @@ def test_html_and_json_keep_the_full_text(
     html = page.read_text()
     assert "S" * 20_000 in html and "R" * 20_000 in html
     document = json.loads(run_cli("plan", str(site), "-f", "json").stdout)
-    assert document["site"]["name"] == LONG_SITE
+    assert document["site"] == LONG_SITE
     roles = {f["source"]["role_name"] for f in document["flows"]}
     assert LONG_ROLE in roles
 

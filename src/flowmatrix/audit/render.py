@@ -16,8 +16,8 @@ from flowmatrix.audit.result import (
     Step,
     WideRule,
 )
+from flowmatrix.documents import SiteRef, header
 
-SCHEMA = "flowmatrix.audit/1"
 CSV_COLUMNS = (
     "flow",
     "requirement",
@@ -147,8 +147,7 @@ def to_document(report: AuditReport) -> dict[str, Any]:
     """The JSON document (keys documented in docs/audit.md)."""
     counts = report.counts()
     return {
-        "schema": SCHEMA,
-        "site": report.site,
+        **header("audit", SiteRef(report.site, report.site_digest)),
         "site_file": report.site_file,
         "target": report.target,
         "path": report.path,

@@ -205,6 +205,8 @@ class AuditReport:
     unevaluated: tuple[Unevaluated, ...] = ()
     problems: tuple[Problem, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    site_digest: str | None = None
+    """``sha256:<hex>`` of the site file's bytes."""
 
     @property
     def findings(self) -> list[FlowResult]:

@@ -165,6 +165,7 @@ def audit_plan(
         unevaluated=tuple(unevaluated_conditions(ruleset)),
         problems=ruleset.problems,
         notes=tuple(notes) + ruleset.notes,
+        site_digest=plan.site_digest,
     )
 
 

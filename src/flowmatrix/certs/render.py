@@ -19,6 +19,7 @@ from flowmatrix.certs.ads import AdsReport
 from flowmatrix.certs.check import CheckReport
 from flowmatrix.certs.collect import CollectReport, EndpointReport
 from flowmatrix.certs.findings import Finding
+from flowmatrix.documents import header
 from flowmatrix.probe.results import ProbeResult
 from flowmatrix.render import HEADERS, escaped, text_console
 from flowmatrix.x509facts import CertDetails
@@ -27,9 +28,6 @@ if TYPE_CHECKING:
     from flowmatrix.probe.verify import VerifyReport
 
 #: Identifiers of the JSON documents (bumped on incompatible changes).
-COLLECT_FORMAT = "flowmatrix-certs-collect/1"
-CHECK_FORMAT = "flowmatrix-certs-check/1"
-ADS_FORMAT = "flowmatrix-ads/1"
 
 _LABELS: dict[str, dict[Lang, str]] = {
     "sans": {"en": "SANs", "fr": "SAN"},
@@ -165,7 +163,7 @@ def endpoint_to_dict(report: EndpointReport, now: dt.datetime) -> dict[str, Any]
 def collect_to_dict(report: CollectReport) -> dict[str, Any]:
     now = report.checked_at
     return {
-        "format": COLLECT_FORMAT,
+        **header("certs-collect"),
         "checked_at": _iso(now),
         "warn_days": report.warn_days,
         "output_dir": report.output_dir,
@@ -183,7 +181,7 @@ def collect_to_dict(report: CollectReport) -> dict[str, Any]:
 def check_to_dict(report: CheckReport) -> dict[str, Any]:
     now = report.checked_at
     return {
-        "format": CHECK_FORMAT,
+        **header("certs-check"),
         "checked_at": _iso(now),
         "warn_days": report.warn_days,
         "name": report.name,
@@ -210,7 +208,7 @@ def check_to_dict(report: CheckReport) -> dict[str, Any]:
 def ads_to_dict(report: AdsReport) -> dict[str, Any]:
     answered = [r for r in report.results if r.required]
     return {
-        "format": ADS_FORMAT,
+        **header("ads"),
         "fqdn": report.fqdn,
         "port": report.port,
         "dns": report.dns.to_dict(),

@@ -148,7 +148,7 @@ def export_fleet(plan: Plan, folder: Path, *, version: str | None = None) -> Fle
     plans = folder / "files" / PLANS_DIR
     for host in reachable:
         document = planfile.plan_file(
-            site=plan.site.name,
+            site=plan.site_ref(),
             catalog=plan.catalog.catalog.id,
             lang=plan.lang,
             host=host.name,

@@ -1,4 +1,4 @@
-"""The merged matrix as the documented JSON document (``flowmatrix-matrix/1``) and flat rows.
+"""The merged matrix as the documented JSON document (``flowmatrix-matrix/2``) and flat rows.
 
 The JSON keys are a contract (docs/fleet.md, tested in tests/fleet/test_fleet_matrixdoc.py):
 ``report`` reads them.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from flowmatrix.documents import header
 from flowmatrix.fleet.merge import FLOW_STATUSES, FlowResult, Matrix, PortCheck, SourceCheck
 from flowmatrix.fleet.resultfile import Evidence
 from flowmatrix.model import FlowEnd
@@ -15,7 +16,6 @@ from flowmatrix.model import FlowEnd
 if TYPE_CHECKING:
     from flowmatrix.catalog import Lang
 
-MATRIX_FORMAT = "flowmatrix-matrix/1"
 MATRIX_COLUMNS = (
     "flow",
     "requirement",
@@ -126,8 +126,8 @@ def matrix_to_dict(matrix: Matrix) -> dict[str, Any]:
     """The ``flowmatrix merge --format json`` document."""
     plan = matrix.plan
     return {
-        "format": MATRIX_FORMAT,
-        "site": {"name": plan.site.name, "file": plan.site_file},
+        **header("matrix", plan.site_ref()),
+        "site_file": plan.site_file,
         "catalog": plan.catalog.catalog.id,
         "lang": plan.lang,
         "inputs": [

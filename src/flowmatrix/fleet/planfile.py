@@ -14,11 +14,9 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from flowmatrix.documents import DocumentError, SiteRef, header, read_header
 from flowmatrix.model import Flow, FlowEnd, HostRef
 from flowmatrix.portset import PortSet
-
-FORMAT = "flowmatrix-fleet-plan"
-FORMAT_VERSION = 1
 
 
 class PlanFileError(ValueError):
@@ -60,14 +58,12 @@ def flow_to_dict(flow: Flow) -> dict[str, Any]:
 
 
 def plan_file(
-    *, site: str, catalog: str, lang: str, host: str, flows: Iterable[Flow], version: str
+    *, site: SiteRef, catalog: str, lang: str, host: str, flows: Iterable[Flow], version: str
 ) -> dict[str, Any]:
     """The document for ``host``: the flows it is a source of."""
     return {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
+        **header("fleet-plan", site),
         "flowmatrix_version": version,
-        "site": site,
         "catalog": catalog,
         "lang": lang,
         "host": host,
@@ -171,12 +167,12 @@ def load(text: str) -> tuple[dict[str, Any], tuple[Flow, ...]]:
         data = json.loads(text)
     except (ValueError, RecursionError) as exc:
         raise PlanFileError(f"not JSON: {exc}") from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise PlanFileError(f"not a {FORMAT} document")
-    if data.get("format_version") != FORMAT_VERSION:
-        raise PlanFileError(
-            f"format_version {data.get('format_version')!r}; this probe reads {FORMAT_VERSION}"
-        )
+    try:
+        head = read_header(data)
+    except DocumentError as exc:
+        raise PlanFileError(f"{exc} ({exc.hint})") from None
+    if head is None or head.kind != "fleet-plan":
+        raise PlanFileError("not a flowmatrix-fleet-plan document")
     flows = _get(data, "flows", list, "plan")
     header = {k: v for k, v in data.items() if k != "flows"}
     return header, tuple(_flow(f, f"flows[{i}]") for i, f in enumerate(flows))

@@ -112,12 +112,17 @@ def _read_plan(path: str, source: str) -> tuple[dict[str, Any], tuple[Flow, ...]
     return header, flows
 
 
-def _plan(site: str, flows: tuple[Flow, ...]) -> Plan:
+def _plan(site: str, digest: str | None, flows: tuple[Flow, ...]) -> Plan:
     from flowmatrix.model import Plan
 
     # build_targets reads the flows, and the site's hosts and catalog's roles only to word
     # an error about an unknown source; the plan file carries the flows alone.
-    return Plan(site=cast(Any, _SiteName(site)), catalog=cast(Any, _NoCatalog()), flows=flows)
+    return Plan(
+        site=cast(Any, _SiteName(site)),
+        catalog=cast(Any, _NoCatalog()),
+        flows=flows,
+        site_digest=digest,
+    )
 
 
 def _write(path: str | None, text: str) -> None:
@@ -172,9 +177,11 @@ def run(argv: Sequence[str] | None = None) -> int:
     header, flows = _read_plan(args.plan, args.source)
     options = _options(args)
     try:
-        report = verify(
-            _plan(str(header.get("site", "")), flows), Selection(source=args.source), options
+        digest = header.get("site_digest")
+        plan = _plan(
+            str(header.get("site", "")), digest if isinstance(digest, str) else None, flows
         )
+        report = verify(plan, Selection(source=args.source), options)
     except UserError as exc:
         raise RemoteError(str(exc)) from None
     text = json.dumps(_document(report, tls), ensure_ascii=False, indent=1) + "\n"

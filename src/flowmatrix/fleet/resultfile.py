@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from flowmatrix.documents import DocumentError, read_header
 from flowmatrix.errors import UserError
 from flowmatrix.inputfile import parse_json, read_input_text
-from flowmatrix.probe.document import JSON_FORMAT as VERIFY_FORMAT
 
 _HINT = "give the JSON files written by 'flowmatrix verify --format json' or 'flowmatrix fleet'"
 
@@ -90,10 +90,14 @@ def _evidence(item: Any, index: int, path: str) -> Evidence:
 
 def parse_result_document(text: str, path: str) -> ResultFile:
     data = parse_json(text, path, hint=_HINT)
-    if not isinstance(data, dict) or data.get("format") != VERIFY_FORMAT:
+    try:
+        head = read_header(data)
+    except DocumentError as exc:
+        raise UserError(str(exc), file=path, hint=exc.hint) from None
+    if head is None or head.kind != "verify":
         found = data.get("format") if isinstance(data, dict) else None
         raise UserError(
-            f"not a verify result document (format {found!r}, expected {VERIFY_FORMAT!r})",
+            f"not a verify result document (format {found!r}, expected flowmatrix-verify/1)",
             file=path,
             hint=_HINT,
         )

@@ -1,8 +1,9 @@
 """The lab's verdicts as a table or as JSON (``flowmatrix lab --format json``).
 
-JSON contract (``format_version`` 1)::
+JSON contract (``flowmatrix-lab/1``)::
 
-    {"format_version": 1, "site": str, "duration_s": float, "namespaces": int,
+    {"format": "flowmatrix-lab/1", "site": str, "site_digest": str, "duration_s": float,
+     "namespaces": int,
      "phases": {"build_s", "rules_s", "listen_s", "probe_s", "teardown_s": float},
      "failed": bool,
      "summary": {"planned", "passed", "blocked", "unplanned", "unplanned_blocked",
@@ -34,11 +35,11 @@ from __future__ import annotations
 from typing import Any
 
 from flowmatrix.catalog import Lang
+from flowmatrix.documents import SiteRef, header
 from flowmatrix.lab.run import CaseResult, LabReport
 from flowmatrix.render import to_json as json_text
 from flowmatrix.render import to_table as table_text
 
-FORMAT_VERSION = 1
 COLUMNS = ("verdict", "flow", "source", "destination", "protocol", "port", "firewalls", "reason")
 _STYLES = {
     "verdict": {
@@ -90,8 +91,7 @@ def result_to_dict(result: CaseResult) -> dict[str, Any]:
 
 def report_to_dict(report: LabReport) -> dict[str, Any]:
     return {
-        "format_version": FORMAT_VERSION,
-        "site": report.site,
+        **header("lab", SiteRef(report.site, report.site_digest)),
         "duration_s": round(report.duration, 3),
         "namespaces": report.namespaces,
         "phases": {f"{name}_s": seconds for name, seconds in report.phases.items()},

@@ -74,6 +74,7 @@ class LabReport:
     namespaces: int
     phases: dict[str, float] = field(default_factory=dict)
     """Wall seconds of each phase: build, rules, names, listen, probe, teardown."""
+    site_digest: str | None = None
 
     @property
     def planned(self) -> tuple[CaseResult, ...]:
@@ -327,6 +328,7 @@ def _rehearse(
         time.monotonic() - started,
         phases.namespaces,
         dict(phases.seconds),
+        plan.site_digest,
     )
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flowmatrix.collector import collector_paused
+from flowmatrix.documents import SiteRef, header
 from flowmatrix.errors import UserError
 from flowmatrix.matrixcheck.cells import Names
 from flowmatrix.matrixcheck.columns import Columns, resolve
@@ -23,9 +24,11 @@ class MatrixCheck:
     is_xlsx: bool
     checked: list[tuple[Sheet, Columns]]
     result: Comparison
+    site: SiteRef | None = None
 
     def meta(self) -> dict[str, Any]:
         return {
+            **header("matrix-check", self.site),
             "file": self.file,
             "sheets": [
                 {"name": s.name, "header_row": c.header_row, "columns": c.describe()}
@@ -76,4 +79,4 @@ def _check_matrix(
         rows.extend(read_rows(sheet, found, names))
     if not checked:
         raise no_header_error(str(path), everything)
-    return MatrixCheck(str(path), raw, xlsx, checked, compare(plan, rows))
+    return MatrixCheck(str(path), raw, xlsx, checked, compare(plan, rows), plan.site_ref())

@@ -14,8 +14,6 @@ from flowmatrix.matrixcheck.details import texts
 from flowmatrix.report.status import Status
 from flowmatrix.report.style import LOOKS
 
-CHECK_FORMAT_VERSION = 1
-
 #: verdict -> (en, fr)
 VERDICTS: dict[str, tuple[str, str]] = {
     "covered": ("covered", "couvert"),
@@ -83,7 +81,6 @@ def _detail(unit: Unit, lang: Lang) -> str:
 def check_to_dict(result: Comparison, meta: dict[str, Any], lang: Lang) -> dict[str, Any]:
     """The ``matrix check --format json`` document (docs/matrix.md)."""
     return {
-        "format_version": CHECK_FORMAT_VERSION,
         **meta,
         "rows": [
             {

@@ -9,17 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from flowmatrix.documents import SiteRef, header
 from flowmatrix.probe.verify import VerifyReport
-
-#: The ``format`` key of the document.
-JSON_FORMAT = "flowmatrix-verify/1"
 
 
 def document_head(report: VerifyReport) -> dict[str, Any]:
     """Every key of the document but its ``results``."""
     return {
-        "format": JSON_FORMAT,
-        "site": report.site,
+        **header("verify", SiteRef(report.site, report.site_digest)),
         "source": report.source,
         "options": {
             "timeout": report.options.timeout,

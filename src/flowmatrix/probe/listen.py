@@ -29,6 +29,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
+from flowmatrix.documents import SiteRef
 from flowmatrix.errors import UserError
 from flowmatrix.model import Flow, Plan
 from flowmatrix.portset import PortSet
@@ -59,6 +60,8 @@ class ListenSetup:
     addresses: tuple[str, ...]
     """Addresses to bind: the role's local addresses, or the wildcards."""
     warnings: tuple[str, ...] = ()
+    site: SiteRef | None = None
+    """The site of the plan (the head of the JSON document)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +130,7 @@ class ListenReport:
     events: tuple[ListenEvent, ...]
     arrivals: tuple[FlowArrival, ...]
     warnings: tuple[str, ...] = ()
+    site: SiteRef | None = None
 
     @property
     def missing(self) -> tuple[FlowArrival, ...]:
@@ -214,7 +218,9 @@ def build_listen_setup(
                 "none of the destination addresses in the plan is on this host: "
                 "listening on all addresses"
             )
-    return ListenSetup(label, tuple(flows), listen_ports, addresses, tuple(warnings))
+    return ListenSetup(
+        label, tuple(flows), listen_ports, addresses, tuple(warnings), plan.site_ref()
+    )
 
 
 def _checked_bind(text: str) -> str:
@@ -515,6 +521,7 @@ class ListenSession:
             tuple(self.events),
             tuple(arrivals),
             self.setup.warnings,
+            self.setup.site,
         )
 
 

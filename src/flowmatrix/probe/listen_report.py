@@ -6,10 +6,10 @@ import datetime as dt
 from typing import Any
 
 from flowmatrix.catalog import Lang
+from flowmatrix.documents import header
 from flowmatrix.probe.listen import FlowArrival, ListenEvent, ListenReport
 from flowmatrix.render import to_csv, to_json, to_table
 
-JSON_FORMAT = "flowmatrix-listen/1"
 FLOW_COLUMNS = (
     "flow",
     "requirement",
@@ -70,7 +70,7 @@ def _arrival_dict(arrival: FlowArrival) -> dict[str, Any]:
 
 def report_dict(report: ListenReport) -> dict[str, Any]:
     return {
-        "format": JSON_FORMAT,
+        **header("listen", report.site),
         "as": report.label,
         "started": _time(report.started),
         "duration_s": round(report.duration, 3),

@@ -22,6 +22,7 @@ class VerifyReport:
     warnings: tuple[str, ...]
     options: ProbeOptions
     site: str
+    site_digest: str | None = None
 
     @property
     def summary(self) -> Summary:
@@ -48,4 +49,6 @@ def verify(
     results = tuple(
         next(probed) if isinstance(entry, ProbeTarget) else entry for entry in chosen.entries
     )
-    return VerifyReport(results, chosen.source_label, chosen.warnings, options, plan.site.name)
+    return VerifyReport(
+        results, chosen.source_label, chosen.warnings, options, plan.site.name, plan.site_digest
+    )

@@ -12,8 +12,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+from flowmatrix.documents import DocumentError, read_header
 from flowmatrix.errors import UserError
 from flowmatrix.inputfile import parse_json, read_input_text
 from flowmatrix.model import Plan
@@ -93,7 +94,6 @@ MATRIX_STATUSES: dict[str, Status] = {
     "incomplete": "depends",
     "not_tested": "not-tested",
 }
-_MATRIX_FORMAT = "flowmatrix-matrix/"
 
 _LIST_KEYS = ("results", "flows", "verdicts", "checks", "items")
 #: Lab cases that test the plan itself; the others try what must stay closed.
@@ -135,9 +135,12 @@ def read_results(paths: Sequence[str | Path], plan: Plan) -> Checks:
 
 
 def read_file(path: str | Path) -> tuple[ResultKind, list[Record], int]:
-    """The kind of a results file, its usable lines, and how many lines were not usable."""
+    """The kind of a results file, its usable lines, and how many lines were not usable.
+
+    A flowmatrix document says its kind in its head (``documents.read_header``); a file
+    without one (another tool's, or hand-written lines) is told by its keys."""
     document = _load_json(Path(path))
-    kind_hint = _declared_kind(document)
+    kind_hint = _declared_kind(document, str(path))
     items = _find_items(document)
     if items is None:
         raise UserError(
@@ -145,7 +148,7 @@ def read_file(path: str | Path) -> tuple[ResultKind, list[Record], int]:
             file=str(path),
             hint=f"{_HINT} (a list, or an object with a 'results' list)",
         )
-    if _is_matrix(document):
+    if kind_hint == "matrix":
         return _read_matrix(items, str(path))
     kind = kind_hint or detect_kind(items)
     covers = _audited_firewalls(document) if kind == "audit" else None
@@ -193,21 +196,35 @@ def _json_lines(text: str) -> list[Any] | None:
 _KINDS: dict[str, ResultKind] = {"verify": "verify", "audit": "audit", "lab": "lab"}
 
 
-def _declared_kind(document: Any) -> ResultKind | None:
-    """The kind a document names: ``"format": "flowmatrix-verify/1"``, or ``"kind"``."""
+def _declared_kind(document: Any, file: str) -> ResultKind | Literal["matrix"] | None:
+    """The kind a document's head names (``"format": "flowmatrix-verify/1"``), or its
+    ``kind`` key (another tool's file); a flowmatrix document that holds no results (a
+    plan, an import) is an error that names it."""
+    try:
+        head = read_header(document, legacy_kind="lab" if _lab_keys(document) else None)
+    except DocumentError as exc:
+        raise UserError(str(exc), file=file, hint=exc.hint) from None
+    if head is not None:
+        if head.kind == "matrix":
+            return "matrix"
+        kind = _KINDS.get(head.kind)
+        if kind is None:
+            raise UserError(
+                f"a flowmatrix-{head.kind} document holds no results", file=file, hint=_HINT
+            )
+        return kind
     if not isinstance(document, Mapping):
         return None
-    for key in ("format", "schema"):
-        declared = document.get(key)
-        if isinstance(declared, str) and declared.startswith(("flowmatrix-", "flowmatrix.")):
-            kind = _KINDS.get(declared[len("flowmatrix-") :].split("/", 1)[0])
-            if kind is not None:
-                return kind
     for key in ("kind", "command"):
         value = document.get(key)
         if isinstance(value, str) and value in _KINDS:
             return _KINDS[value]
     return None
+
+
+def _lab_keys(document: Any) -> bool:
+    """A lab document of the previous version (a bare ``format_version`` head)."""
+    return isinstance(document, Mapping) and "namespaces" in document and "results" in document
 
 
 def _find_items(document: Any) -> list[Any] | None:
@@ -278,11 +295,6 @@ def _is_port(value: Any) -> bool:
 def _clip(text: str) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= _DETAIL_LIMIT else flat[: _DETAIL_LIMIT - 1] + "…"
-
-
-def _is_matrix(document: Any) -> bool:
-    declared = document.get("format") if isinstance(document, Mapping) else None
-    return isinstance(declared, str) and declared.startswith(_MATRIX_FORMAT)
 
 
 def _read_matrix(items: list[Any], file: str) -> tuple[ResultKind, list[Record], int]:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from flowmatrix.catalog import load_catalog
 from flowmatrix.collector import collector_paused
+from flowmatrix.documents import SiteRef, header, site_digest
 from flowmatrix.errors import UserError
 from flowmatrix.importers.netscaler.deployment import Deployment, build_deployment
 from flowmatrix.importers.netscaler.inventory import Inventory
@@ -25,8 +26,6 @@ from flowmatrix.yamlio import load_yaml, parse_yaml_text
 
 if TYPE_CHECKING:  # the merge (and ruamel's round trip) is imported for --merge only
     from flowmatrix.importers.netscaler.merge import MergeReport
-
-IMPORT_FORMAT_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -74,6 +73,13 @@ def document_text(path: str | Path) -> str:
     return read_input_text(path, what="document", encoding="utf-8-sig")
 
 
+def _draft_site(text: str) -> SiteRef:
+    """The site the import wrote (the draft, or the merged site): its name and digest."""
+    data = parse_yaml_text(text, "<draft>").data
+    name = data.get("name") if isinstance(data, dict) else None
+    return SiteRef(str(name or ""), site_digest(text.encode()))
+
+
 def import_to_dict(imported: Imported) -> dict[str, Any]:
     """The ``flowmatrix import netscaler --format json`` document (docs/import.md)."""
     inv = imported.inventory
@@ -89,7 +95,7 @@ def import_to_dict(imported: Imported) -> dict[str, Any]:
     }
     deployment["notes"] = [{"text": t, "origin": o} for t, o in deployment["notes"]]
     return {
-        "format_version": IMPORT_FORMAT_VERSION,
+        **header("import", _draft_site(imported.text)),
         "file": inv.file,
         "lines": inv.lines,
         "commands": inv.commands,
