@@ -101,28 +101,34 @@ def to_json(document: Any) -> str:
     return to_json_bytes(document).decode()
 
 
-def to_json_items_bytes(head: Mapping[str, Any], key: str, items: Iterable[Any]) -> bytes:
-    """``to_json_bytes({**head, key: list(items)})`` (``key`` last), encoding the items one
-    by one: a run's 65,535 results never exist as dictionaries all at once."""
+def to_json_items_bytes(head: Mapping[str, Any], *streams: tuple[str, Iterable[Any]]) -> bytes:
+    """``to_json_bytes({**head, key: list(items), ...})`` for each (key, items) of
+    ``streams`` (the last keys, in order), encoding the items one by one: a run's 65,535
+    results never exist as dictionaries all at once."""
     import orjson
 
     options = _orjson_options()
-    start = to_json_bytes({**head, key: []})
-    closing = b"[]\n}\n"
+    start = to_json_bytes({**head, **{key: [] for key, _ in streams}})
+    empty = [f'  "{key}": []'.encode() for key, _ in streams]
+    closing = b",\n".join(empty) + b"\n}\n"
     if not start.endswith(closing):
-        raise ValueError(f"{key!r} must be the last key of the document")
-    parts = [start[: -len(closing)], b"["]
-    separator = b"\n    "
-    for item in items:
-        try:
-            encoded = orjson.dumps(item, option=options)
-        except orjson.JSONEncodeError:
-            encoded = json.dumps(item, ensure_ascii=False, indent=2).encode()
-        parts += (separator, encoded.replace(b"\n", b"\n    "), b",")
-        separator = b"\n    "
-    if len(parts) == 2:
-        return start
-    parts[-1] = b"\n  ]\n}\n"
+        raise ValueError("the streamed keys must be plain and the last of the document")
+    parts = [start[: -len(closing)]]
+    for index, (key, items) in enumerate(streams):
+        parts.append(f'  "{key}": ['.encode())
+        encoded_any = False
+        for item in items:
+            try:
+                encoded = orjson.dumps(item, option=options)
+            except orjson.JSONEncodeError:
+                encoded = json.dumps(item, ensure_ascii=False, indent=2).encode()
+            parts += (
+                b"\n    " if not encoded_any else b",\n    ",
+                encoded.replace(b"\n", b"\n    "),
+            )
+            encoded_any = True
+        parts.append(b"\n  ]" if encoded_any else b"]")
+        parts.append(b",\n" if index < len(streams) - 1 else b"\n}\n")
     return b"".join(parts)
 
 

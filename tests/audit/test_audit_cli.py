@@ -46,7 +46,16 @@ def test_json_contract(run_cli: Any, tmp_path: Path) -> None:
         "unevaluated",
         "problems",
         "notes",
+        "checks",
     }
+    assert [(c["flow"], c["port"]) for c in doc["checks"]] == [
+        (f["id"], f["port"]) for f in doc["flows"]
+    ]
+    assert {c["covers"] == ["fw-back"] and c["kind"] == "audit" for c in doc["checks"]} == {True}
+    statuses = {"allowed": "proven", "blocked": "failing", "partial": "failing"}
+    assert [c["status"] for c in doc["checks"]] == [
+        statuses.get(f["status"], "depends") for f in doc["flows"]
+    ]
     assert set(doc["ruleset"]) == {"file", "dialect", "interfaces_from", "source_ports"}
     assert doc["summary"]["findings"] == 13 and doc["summary"]["flows"] == len(doc["flows"])
     flow = next(f for f in doc["flows"] if f["id"] == "XM-APP-06.1")

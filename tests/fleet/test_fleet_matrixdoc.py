@@ -55,14 +55,20 @@ def test_document_keys(matrix: Matrix) -> None:
         "summary",
         "warnings",
         "flows",
+        "checks",
     ]
     assert document["format"] == "flowmatrix-matrix/2"
+    checks = {(c["flow"], c["source_host"], c["port"]): c["status"] for c in document["checks"]}
+    assert checks[("SITE-app-to-db.1", "app1", 5432)] == "proven"
+    assert checks[("SITE-app-to-db.1", "app1", 5433)] == "failing"
+    assert checks[("SITE-db-to-app.1", "db1", 8443)] == "proven"
     assert document["site"] == matrix.plan.site.name
     assert document["site_digest"] == matrix.plan.site_digest
     assert document["site_digest"].startswith("sha256:")
     assert document["inputs"] == [
         {
             "file": "app1.json",
+            "kind": "verify",
             "site": "fleet lab",
             "source": "test",
             "hosts": ["app1", "db1"],

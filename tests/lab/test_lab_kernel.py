@@ -265,8 +265,13 @@ def test_cli_json_contract(run_cli: Any) -> None:
         "results",
         "skipped",
         "warnings",
+        "checks",
     }
     assert document["failed"] is False
+    planned = [r for r in document["results"] if r["variant"] == "planned"]
+    assert [(c["flow"], c["port"], c["status"]) for c in document["checks"]] == [
+        (r["flow"], r["port"], "proven") for r in planned
+    ]
     assert document["namespaces"] == 4  # three zones, one firewall
     assert set(document["phases"]) == {
         "build_s",

@@ -55,8 +55,16 @@ def test_json_contract(lab: Lab, capsys: pytest.CaptureFixture[str]) -> None:
         "summary",
         "warnings",
         "results",
+        "checks",
     }
     assert document["summary"]["failed"] == 0
+    # one check per result, on the scale every document shares
+    assert len(document["checks"]) == len(document["results"])
+    for check, result in zip(document["checks"], document["results"], strict=True):
+        assert check["flow"] == result["flow"] and check["kind"] == "verify"
+        assert check["port"] == result["destination"]["port"]
+        said = {"open": "proven", "closed": "failing", "filtered": "failing"}[result["state"]]
+        assert check["status"] == ("failing" if result["findings"] else said)
     result = document["results"][0]
     assert set(result) == {
         "flow",

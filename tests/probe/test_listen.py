@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -19,13 +21,21 @@ import pytest
 import flowmatrix
 from flowmatrix.api import load_plan
 from flowmatrix.errors import UserError
+from flowmatrix.fleet.matrixdoc import matrix_to_dict
+from flowmatrix.fleet.merge import merge
+from flowmatrix.fleet.resultfile import read_result_file
 from flowmatrix.model import Plan
 from flowmatrix.probe import ProbeOptions, Selection, verify
 from flowmatrix.probe.listen import (
     ListenEvent,
+    ListenReport,
     ListenSession,
     build_listen_setup,
 )
+from flowmatrix.probe.listen_report import to_json_text as listen_json
+from flowmatrix.probe.report import to_json_text as verify_json
+from flowmatrix.probe.verify import VerifyReport
+from flowmatrix.report.results import read_results
 from probe.conftest import QUIET_FEATURES
 from probe.responders import free_port
 from probe.running import Running
@@ -114,6 +124,37 @@ def test_two_ended_verify_against_listen(listen_lab: ListenLab) -> None:
     assert [a.flow for a in running.report.missing] == ["SITE-missing.1"]
     assert all(e.answered and e.marker == e.flows[0] for e in events)
     assert running.report.events == tuple(events)
+    _the_documents_reach_the_report(plan, report, running.report)
+
+
+def _the_documents_reach_the_report(
+    plan: Plan, verified: VerifyReport, heard: ListenReport
+) -> None:
+    """Both ends' documents, read back by report (from files, through merge, and in
+    memory), say the same on the scale every check shares."""
+    with tempfile.TemporaryDirectory() as folder:
+        listened = Path(folder) / "listen.json"
+        listened.write_text(listen_json(heard))
+        probed = Path(folder) / "verify.json"
+        probed.write_text(verify_json(verified))
+        from_listen = read_results([listened], plan)
+        assert from_listen.files[0].kind == "listen"
+        for flow_id in ("SITE-syslog.1", "SITE-web.1", "SITE-radius.1"):
+            assert from_listen.of(plan.flow(flow_id)).status == "proven", flow_id
+        assert from_listen.of(plan.flow("SITE-missing.1")).status == "not-tested"
+        merged = Path(folder) / "matrix.json"
+        matrix = merge(plan, [read_result_file(probed), read_result_file(listened)])
+        merged.write_text(json.dumps(matrix_to_dict(matrix)))
+        kinds = {c["kind"] for c in json.loads(merged.read_text())["checks"]}
+        assert kinds == {"merge", "listen"}
+        through_merge = read_results([merged], plan)
+        directly = read_results([probed, listened], plan)
+        in_memory = read_results([], plan, [r.check() for r in verified.results])
+        for flow in plan.flows:
+            status = directly.of(flow).status
+            assert through_merge.of(flow).status == status, flow.id
+        for result in verified.results:
+            assert in_memory.of(plan.flow(result.flow)).status == "proven"
 
 
 def test_unplanned_source_is_logged_but_matches_no_flow(listen_lab: ListenLab) -> None:

@@ -9,9 +9,10 @@ import pytest
 from report_support import STATES, verify_document
 
 from flowmatrix.errors import UserError
+from flowmatrix.evidence import Check, flow_status, port_status
 from flowmatrix.model import Plan
 from flowmatrix.report.results import VERIFY_STATES, read_file, read_results
-from flowmatrix.report.status import Evidence, combine, flow_status, port_status
+from flowmatrix.report.status import combine
 
 
 def _write(tmp_path: Path, document: object, name: str = "r.json") -> Path:
@@ -171,8 +172,8 @@ def test_missing_binary_and_folder_results(tmp_path: Path) -> None:
             read_file(path)
 
 
-def _ev(status: str, port: int | None = None) -> Evidence:
-    return Evidence("verify", status, port, "", "f")  # type: ignore[arg-type]
+def _ev(status: str, port: int | None = None) -> Check:
+    return Check("X.1", port, status, "verify", "", where="f")  # type: ignore[arg-type]
 
 
 def test_combination_rules(plan: Plan) -> None:
@@ -181,6 +182,8 @@ def test_combination_rules(plan: Plan) -> None:
     assert port_status([_ev("proven"), _ev("not-tested")]) == "proven"
     assert port_status([_ev("depends"), _ev("proven")]) == "proven"
     assert port_status([_ev("failing"), _ev("proven")]) == "failing"
+    assert port_status([_ev("not-applicable")]) == "not-tested"
+    assert port_status([_ev("not-applicable"), _ev("proven")]) == "proven"
     assert flow_status([]) == "not-tested"
     assert flow_status(["proven", "proven"]) == "proven"
     assert flow_status(["proven", "not-tested"]) == "depends"
@@ -223,8 +226,18 @@ def test_real_audit_output_needs_every_firewall_of_the_path(plan: Plan, tmp_path
     assert checks.of(inside).details()[0].startswith("audit: fw-back: allowed (ACCEPT by")
     assert checks.of(across).status == "depends"  # fw-front has not been read
     assert checks.of(closed).status == "failing"
-    both = read_results([back, _audit_file(plan, tmp_path, "fw-front")], plan)
+    front = _audit_file(plan, tmp_path, "fw-front")
+    both = read_results([back, front], plan)
     assert both.of(across).status == "proven"
+    # merge carries the audits' checks (each with the firewall it judged) to the report
+    from flowmatrix.fleet.matrixdoc import matrix_to_dict
+    from flowmatrix.fleet.merge import merge
+    from flowmatrix.fleet.resultfile import read_result_file
+
+    for audits, status in (([back], "depends"), ([back, front], "proven")):
+        matrix = merge(plan, [read_result_file(a) for a in audits])
+        merged = _write(tmp_path, matrix_to_dict(matrix), "matrix.json")
+        assert read_results([merged], plan).of(across).status == status
 
 
 def test_real_lab_output_uses_the_planned_cases_only(plan: Plan, tmp_path: Path) -> None:
@@ -271,14 +284,18 @@ def test_real_merge_output_per_host_and_port(plan: Plan, verify_file: Path, tmp_
     from flowmatrix.fleet.resultfile import read_result_file
 
     matrix = matrix_to_dict(merge(plan, [read_result_file(verify_file)]))
-    merged = _write(tmp_path, matrix, "matrix.json")
-    checks = read_results([merged], plan)
-    assert checks.files[0].kind == "verify" and checks.files[0].ignored == 0
+    # the previous version's document: no checks, its lines read by their statuses
+    previous = {k: v for k, v in matrix.items() if k != "checks"} | {
+        "format": "flowmatrix-matrix/1"
+    }
     by_flow = {f["flow"]: f["status"] for f in matrix["flows"]}
     expected = {"passed": "proven", "failed": "failing", "not_tested": "not-tested"}
-    compared = 0
-    for flow in plan.flows:
-        if by_flow[flow.id] in expected:
-            assert checks.of(flow).status == expected[by_flow[flow.id]], flow.id
-            compared += 1
-    assert compared > len(plan.flows) // 2
+    for document, kind in ((matrix, "merge"), (previous, "verify")):
+        checks = read_results([_write(tmp_path, document, f"matrix-{kind}.json")], plan)
+        assert checks.files[0].kind == kind and checks.files[0].ignored == 0
+        compared = 0
+        for flow in plan.flows:
+            if by_flow[flow.id] in expected:
+                assert checks.of(flow).status == expected[by_flow[flow.id]], (kind, flow.id)
+                compared += 1
+        assert compared > len(plan.flows) // 2

@@ -178,6 +178,7 @@ def to_document(report: AuditReport) -> dict[str, Any]:
             {"file": p.file, "line": p.line, "message": p.message} for p in report.problems
         ],
         "notes": list(report.notes),
+        "checks": [f.check(report.covers).to_dict() for f in report.flows],
     }
 
 

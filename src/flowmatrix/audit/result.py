@@ -7,6 +7,7 @@ from typing import Literal
 
 from flowmatrix.audit.ir import Problem, Rule
 from flowmatrix.audit.ranges import Ivs
+from flowmatrix.evidence import STATUS_OF, Check
 
 FATES_LISTED = 8
 """A part lists at most this many fates (the count of the others is given): output stays
@@ -150,6 +151,15 @@ class FlowResult:
     def is_finding(self) -> bool:
         return self.required and self.status in ("blocked", "partial")
 
+    def check(self, covers: tuple[str, ...]) -> Check:
+        """What this verdict says on the scale of every check: ``covers`` are the
+        firewalls whose rules were judged (none for a host's own rules)."""
+        decisions = dict.fromkeys(f.decision for part in self.parts for f in part.fates)
+        detail = " ".join([self.status, *(f"({d})" for d in decisions)])
+        where = f"{covers[0]}: " if covers else ""
+        status = STATUS_OF["audit"][self.status]
+        return Check(self.flow_id, self.port, status, "audit", where + detail, covers=covers)
+
     @property
     def unlisted(self) -> str:
         """What the flow does not list: '1,800 more parts (9 blocked, 1,791 depends; ...)'."""
@@ -211,6 +221,13 @@ class AuditReport:
     @property
     def findings(self) -> list[FlowResult]:
         return [f for f in self.flows if f.is_finding]
+
+    @property
+    def covers(self) -> tuple[str, ...]:
+        """The firewalls of the path this audit judged: the one audited, or none for a
+        host's own rules."""
+        kind, _, name = self.target.partition(" ")
+        return (name,) if kind == "firewall" and name else ()
 
     def counts(self) -> dict[str, int]:
         out = {"allowed": 0, "blocked": 0, "partial": 0, "depends": 0, "unresolved": 0}

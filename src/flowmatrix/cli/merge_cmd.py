@@ -26,7 +26,8 @@ def merge_command(
     results: Annotated[
         list[Path],
         typer.Argument(
-            help="JSON files of 'flowmatrix verify --format json' (one or more per source host).",
+            help="JSON files of 'flowmatrix verify --format json' (one or more per source "
+            "host); listen, audit and lab documents are carried along to 'report'.",
             show_default=False,
         ),
     ],
@@ -39,8 +40,9 @@ def merge_command(
     """Merge verify results from many hosts into one status per planned flow.
 
     A flow passes only when every port passed from every one of its source hosts; it fails
-    as soon as one failed; a flow without results is 'not_tested', never passed.
-    Exit 1 when a required flow failed.
+    as soon as one failed; a flow without results is 'not_tested', never passed. The
+    checks of listen, audit and lab documents given too are carried into the merged
+    document for 'report'. Exit 1 when a required flow failed.
     """
     from flowmatrix.fleet.merge import merge
     from flowmatrix.fleet.resultfile import read_result_file

@@ -133,6 +133,7 @@ def matrix_to_dict(matrix: Matrix) -> dict[str, Any]:
         "inputs": [
             {
                 "file": f.path,
+                "kind": f.kind,
                 "site": f.site,
                 "source": f.source,
                 "hosts": list(f.hosts),
@@ -143,6 +144,7 @@ def matrix_to_dict(matrix: Matrix) -> dict[str, Any]:
         "summary": summary_dict(matrix),
         "warnings": list(matrix.warnings),
         "flows": [flow_result_to_dict(f) for f in matrix.flows],
+        "checks": [c.to_dict() for c in matrix.checks()],
     }
 
 

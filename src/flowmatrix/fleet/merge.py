@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 from flowmatrix.errors import ExitCode, UserError
+from flowmatrix.evidence import STATUS_OF, Check, probe_status
 from flowmatrix.fleet.resultfile import Evidence, ResultFile
 from flowmatrix.fleet.sources import tested_sources
 from flowmatrix.model import Flow, Plan
-from flowmatrix.probe.results import FAILED_STATES
 from flowmatrix.probe.targets import NOT_REQUIRED
 
 FlowStatus = Literal["passed", "failed", "incomplete", "not_tested"]
@@ -34,9 +34,9 @@ FLOW_STATUSES: tuple[FlowStatus, ...] = ("passed", "failed", "incomplete", "not_
 
 
 def verdict(evidence: Evidence) -> Literal["passed", "failed", "inconclusive"]:
-    if evidence.state in FAILED_STATES or evidence.findings:
-        return "failed"
-    return "passed" if evidence.state == "open" else "inconclusive"
+    """A probe result's verdict here: its status on the scale of every check."""
+    status = probe_status(evidence.state, bool(evidence.findings))
+    return "failed" if status == "failing" else "passed" if status == "proven" else "inconclusive"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +67,29 @@ class FlowResult:
     reason: str
     checks: tuple[SourceCheck, ...]
 
+    def as_checks(self) -> list[Check]:
+        """What the merge says on the scale of every check: one per source host and port
+        (the probe states in the detail), or one for the flow when no host tested it."""
+        found = [
+            Check(
+                self.flow.id,
+                port.port,
+                STATUS_OF["merge"][port.status],
+                "merge",
+                _port_detail(check.host, port),
+                check.host,
+            )
+            for check in self.checks
+            for port in check.ports
+            if port.status != "not_tested"
+        ]
+        if not found:
+            detail = f"{self.status} ({self.reason})" if self.reason else self.status
+            found.append(
+                Check(self.flow.id, None, STATUS_OF["merge"][self.status], "merge", detail)
+            )
+        return found
+
     @property
     def failures(self) -> tuple[tuple[str, Evidence], ...]:
         """(source host, failed result) pairs."""
@@ -85,6 +108,13 @@ class Matrix:
     flows: tuple[FlowResult, ...]
     inputs: tuple[ResultFile, ...]
     warnings: tuple[str, ...]
+    carried: tuple[Check, ...] = ()
+    """The checks of the listen, audit and lab documents among the inputs (about flows
+    of the plan), carried along for ``report``."""
+
+    def checks(self) -> list[Check]:
+        """Every check of the matrix: the merged verify results', then the carried ones."""
+        return [c for f in self.flows for c in f.as_checks()] + list(self.carried)
 
     def count(self, status: FlowStatus) -> int:
         return sum(1 for f in self.flows if f.status == status)
@@ -97,6 +127,12 @@ class Matrix:
     def exit_code(self) -> ExitCode:
         """1 when a required flow failed (obsolete / legacy flows are expected to fail)."""
         return ExitCode.FINDINGS if self.failed_required else ExitCode.OK
+
+
+def _port_detail(host: str, port: PortCheck) -> str:
+    """``app1 -> 5432 failed (filtered)``: the host, the port and what its probes said."""
+    states = ", ".join(dict.fromkeys(e.state for e in port.results))
+    return f"{host} -> {port.port} {port.status}" + (f" ({states})" if states else "")
 
 
 def _port_check(port: int, results: Sequence[Evidence], host: str) -> PortCheck:
@@ -246,7 +282,7 @@ def _collect(
 def merge(plan: Plan, files: Sequence[ResultFile]) -> Matrix:
     """One status per planned flow, from the result files of any number of hosts."""
     per_flow, warnings, known = _collect(plan, files)
-    if any(f.evidence for f in files) and not known:
+    if any(f.evidence for f in files) and not known and not any(f.checks for f in files):
         sites = ", ".join(sorted({repr(f.site) for f in files if f.site})) or "unknown"
         raise UserError(
             f"none of the results is about a flow of this plan (results of site {sites}, "
@@ -257,4 +293,10 @@ def merge(plan: Plan, files: Sequence[ResultFile]) -> Matrix:
     flows = tuple(
         merge_flow(f, tested_sources(f, site_hosts), per_flow.get(f.id, ())) for f in plan.flows
     )
-    return Matrix(plan, flows, tuple(files), tuple(warnings))
+    planned = {f.id for f in plan.flows}
+    carried = tuple(c for f in files for c in f.checks if c.flow in planned)
+    strays = {c.flow for f in files for c in f.checks if c.flow not in planned}
+    if strays:
+        shown = ", ".join(sorted(strays)[:5]) + (", ..." if len(strays) > 5 else "")
+        warnings.append(f"checks for {len(strays)} flow(s) the plan does not have: {shown}")
+    return Matrix(plan, flows, tuple(files), tuple(warnings), carried)

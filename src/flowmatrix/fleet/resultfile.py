@@ -1,4 +1,6 @@
-"""Reading ``flowmatrix verify --format json`` documents (one per source host) for the merge."""
+"""Reading the documents ``merge`` folds: ``flowmatrix verify --format json`` (one per
+source host), whose results it merges, and any other flowmatrix document with checks
+(``listen``, ``audit``, ``lab``), whose checks it carries to ``report``."""
 
 from __future__ import annotations
 
@@ -9,9 +11,13 @@ from typing import Any
 
 from flowmatrix.documents import DocumentError, read_header
 from flowmatrix.errors import UserError
+from flowmatrix.evidence import Check, CheckError, checks_in
 from flowmatrix.inputfile import parse_json, read_input_text
 
-_HINT = "give the JSON files written by 'flowmatrix verify --format json' or 'flowmatrix fleet'"
+_HINT = (
+    "give the JSON files written by 'flowmatrix verify --format json' or 'flowmatrix fleet' "
+    "(listen, audit and lab documents are carried along)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +51,10 @@ class ResultFile:
     evidence: tuple[Evidence, ...]
     warnings: tuple[str, ...] = ()
     """The run's own warnings (e.g. the planned source address is not on that host)."""
+    kind: str = "verify"
+    """The document's kind (its head)."""
+    checks: tuple[Check, ...] = ()
+    """The checks of a document that is not a verify one, carried along."""
 
     @property
     def hosts(self) -> tuple[str, ...]:
@@ -94,6 +104,13 @@ def parse_result_document(text: str, path: str) -> ResultFile:
         head = read_header(data)
     except DocumentError as exc:
         raise UserError(str(exc), file=path, hint=exc.hint) from None
+    if head is not None and head.kind != "verify" and "checks" in data:
+        try:
+            checks = tuple(checks_in(data, path))
+        except CheckError as exc:
+            raise UserError(str(exc), file=path, hint=_HINT) from None
+        source = str(data.get("target") or data.get("as") or head.kind)
+        return ResultFile(path, head.site or "", source, (), kind=head.kind, checks=checks)
     if head is None or head.kind != "verify":
         found = data.get("format") if isinstance(data, dict) else None
         raise UserError(

@@ -106,6 +106,7 @@ def report_to_dict(report: LabReport) -> dict[str, Any]:
             {"flow": s.flow, "reason": s.reason, "failure": s.failure} for s in report.skipped
         ],
         "warnings": list(report.warnings),
+        "checks": [c.to_dict() for r in report.results if (c := r.check()) is not None],
     }
 
 

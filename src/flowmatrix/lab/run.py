@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from flowmatrix.errors import UserError
+from flowmatrix.evidence import STATUS_OF, Check
 from flowmatrix.inputfile import read_input_text
 from flowmatrix.lab.addressing import build_address_plan
 from flowmatrix.lab.cases import Case, Skipped, build_cases
@@ -52,6 +53,16 @@ class CaseResult:
     state: str
     reason: str
     latency_ms: float | None = None
+
+    def check(self) -> Check | None:
+        """What a planned case says on the scale of every check (None for the other
+        cases: they try what must stay closed)."""
+        if not self.case.planned:
+            return None
+        reason = f"({self.reason})" if self.reason else ""
+        detail = " ".join(filter(None, [self.verdict, self.state, reason]))
+        status = STATUS_OF["lab"][self.verdict]
+        return Check(self.case.flow, self.case.port, status, "lab", detail)
 
 
 @dataclass(frozen=True)

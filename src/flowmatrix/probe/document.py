@@ -30,4 +30,8 @@ def document_head(report: VerifyReport) -> dict[str, Any]:
 
 def report_dict(report: VerifyReport) -> dict[str, Any]:
     """The JSON document of a run."""
-    return {**document_head(report), "results": [r.to_dict() for r in report.results]}
+    return {
+        **document_head(report),
+        "results": [r.to_dict() for r in report.results],
+        "checks": [r.check().to_dict() for r in report.results],
+    }

@@ -31,6 +31,7 @@ from typing import cast
 
 from flowmatrix.documents import SiteRef
 from flowmatrix.errors import UserError
+from flowmatrix.evidence import STATUS_OF, Check
 from flowmatrix.model import Flow, Plan
 from flowmatrix.portset import PortSet
 from flowmatrix.probe.local import IPAddress, is_local, local_addresses
@@ -115,6 +116,28 @@ class FlowArrival:
     """At least one of its ports had a listener."""
     count: int
     sources: tuple[str, ...]
+    arrived_ports: tuple[int, ...] = ()
+    """The ports on which it arrived."""
+
+    def checks(self) -> list[Check]:
+        """What listening says on the scale of every check: each port it arrived on is
+        proven; the others are not tested (nothing came: nobody may have sent it)."""
+        found = [
+            Check(
+                self.flow,
+                port,
+                STATUS_OF["listen"]["arrived"],
+                "listen",
+                f"arrived on {port} from {', '.join(self.sources)}",
+            )
+            for port in self.arrived_ports
+        ]
+        if len(found) < len(self.ports):
+            detail = "did not arrive" + ("" if self.listening else " (no port listened on)")
+            if found:
+                detail += " on its other ports"
+            found.append(Check(self.flow, None, STATUS_OF["listen"]["missing"], "listen", detail))
+        return found
 
     @property
     def arrived(self) -> bool:
@@ -511,6 +534,7 @@ class ListenSession:
                     listening=any((flow.protocol, p) in bound for p in flow.ports),
                     count=len(seen),
                     sources=tuple(dict.fromkeys(e.source_address for e in seen)),
+                    arrived_ports=tuple(sorted({e.port for e in seen})),
                 )
             )
         return ListenReport(

@@ -95,6 +95,7 @@ def report_dict(report: ListenReport) -> dict[str, Any]:
         ],
         "flows": [_arrival_dict(a) for a in report.arrivals],
         "events": [_event_dict(e) for e in report.events],
+        "checks": [c.to_dict() for a in report.arrivals for c in a.checks()],
     }
 
 

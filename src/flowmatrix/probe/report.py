@@ -69,7 +69,9 @@ def to_json_text(report: VerifyReport) -> str:
 def to_json_document(report: VerifyReport) -> bytes:
     """``to_json_text`` as UTF-8 bytes, encoded result by result (bounded memory)."""
     return to_json_items_bytes(
-        document_head(report), "results", (r.to_dict() for r in report.results)
+        document_head(report),
+        ("results", (r.to_dict() for r in report.results)),
+        ("checks", (r.check().to_dict() for r in report.results)),
     )
 
 

@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from flowmatrix.evidence import Check, probe_status
+
 State = Literal[
     "open",
     "closed",
@@ -166,7 +168,17 @@ class ProbeResult:
     @property
     def failed(self) -> bool:
         """The flow does not work as planned (or works with a finding)."""
-        return self.state in FAILED_STATES or bool(self.findings)
+        return probe_status(self.state, bool(self.findings)) == "failing"
+
+    def check(self) -> Check:
+        """What this result says on the scale of every check (``flowmatrix.evidence``)."""
+        where = ":".join(str(v) for v in (self.address or self.fqdn, self.port) if v)
+        reason = f"({self.reason})" if self.reason else ""
+        detail = " ".join(filter(None, [where, self.state, reason]))
+        if self.findings:
+            detail += "; " + "; ".join(self.findings)
+        status = probe_status(self.state, bool(self.findings))
+        return Check(self.flow, self.port, status, "verify", detail, self.source_host)
 
     @property
     def counts_against(self) -> bool:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Literal, get_args
 
 from flowmatrix.errors import UserError
+from flowmatrix.evidence import Check
 from flowmatrix.model import Plan
 from flowmatrix.report.diagram import Diagram, build_diagram
 from flowmatrix.report.labels import label, status_label
@@ -40,9 +41,12 @@ class Report:
     """'graphviz' or 'builtin' for HTML, None for the other formats."""
 
 
-def load_checks(plan: Plan, results: Sequence[str | Path] = ()) -> Checks:
-    """The per-flow checks from verify / audit / lab results files (none: all not tested)."""
-    return read_results(list(results), plan) if results else Checks()
+def load_checks(
+    plan: Plan, results: Sequence[str | Path] = (), checks: Sequence[Check] = ()
+) -> Checks:
+    """The per-flow checks from results files (verify, listen, lab, audit, merge) and
+    from ``checks`` made in this process (none: every flow not tested)."""
+    return read_results(list(results), plan, checks) if results or checks else Checks()
 
 
 def internet_zone(plan: Plan) -> str | None:
@@ -85,10 +89,11 @@ def make_report(
     fmt: Format,
     *,
     results: Sequence[str | Path] = (),
+    checks: Sequence[Check] = (),
     layout: Layout = "auto",
 ) -> str | bytes:
     """The report's content: text for every format but XLSX, which is bytes."""
-    return build_report(plan, fmt, results=results, layout=layout).content
+    return build_report(plan, fmt, results=results, checks=checks, layout=layout).content
 
 
 def build_report(
@@ -96,20 +101,22 @@ def build_report(
     fmt: Format,
     *,
     results: Sequence[str | Path] = (),
+    checks: Sequence[Check] = (),
     layout: Layout = "auto",
 ) -> Report:
-    """Render ``plan`` as ``fmt``, with the check status read from ``results``."""
+    """Render ``plan`` as ``fmt``, with the check status read from ``results`` and given
+    as ``checks`` (``flowmatrix.evidence.Check``, e.g. ``ProbeResult.check()``)."""
     if fmt not in FORMATS:
         raise UserError(f"unknown report format {fmt!r}", hint=f"formats: {', '.join(FORMATS)}")
     if layout not in LAYOUTS:
         raise UserError(f"unknown layout {layout!r}", hint=f"layouts: {', '.join(LAYOUTS)}")
-    checks = load_checks(plan, results)
-    view = build_view(plan, checks, label("any", plan.lang))
+    found = load_checks(plan, results, checks)
+    view = build_view(plan, found, label("any", plan.lang))
     if fmt == "xlsx":
         from flowmatrix.report.xlsx import render_xlsx
 
         return Report(render_xlsx(view), view)
-    diagram = build_diagram(plan, checks)
+    diagram = build_diagram(plan, found)
     if fmt == "dot":
         from flowmatrix.report.dot import to_dot
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from flowmatrix.evidence import flow_status
 from flowmatrix.journeys import flow_required, plan_journeys
 from flowmatrix.model import Plan
-from flowmatrix.report.status import Status, flow_status
+from flowmatrix.report.status import Status
 from flowmatrix.report.view import FlowRow
 
 

@@ -16,45 +16,15 @@ from typing import Any, Literal
 
 from flowmatrix.documents import DocumentError, read_header
 from flowmatrix.errors import UserError
+from flowmatrix.evidence import STATUS_OF, Check, CheckError, Kind, Status, checks_in
 from flowmatrix.inputfile import parse_json, read_input_text
 from flowmatrix.model import Plan
-from flowmatrix.report.status import (
-    Checks,
-    Evidence,
-    ResultFile,
-    ResultKind,
-    Status,
-    combine,
-)
+from flowmatrix.report.status import Checks, ResultFile, combine
 
-#: ``verify`` states (see ``probe.results``): what each says about the path.
-VERIFY_STATES: dict[str, Status] = {
-    "open": "proven",
-    "closed": "failing",  # a firewall's TCP reset looks the same: not a proof of a pass
-    "filtered": "failing",
-    "unreachable": "failing",
-    "unresolved": "failing",
-    "error": "failing",
-    "open|filtered": "depends",  # UDP without an answer: neither proven nor disproven
-    "not_probed": "not-tested",
-}
-
-#: ``audit`` flow statuses (see ``audit.result.FlowStatus``).
-AUDIT_STATUSES: dict[str, Status] = {
-    "allowed": "proven",
-    "blocked": "failing",
-    "partial": "failing",  # some of the flow's packets are blocked: it does not work
-    "depends": "depends",
-    "unresolved": "depends",
-}
-
-#: ``lab`` verdicts of the planned cases (see ``lab.report``).
-LAB_VERDICTS: dict[str, Status] = {
-    "pass": "proven",
-    "blocked": "failing",
-    "leak": "failing",
-    "error": "depends",  # the rehearsal itself failed: neither proven nor disproven
-}
+VERIFY_STATES = STATUS_OF["verify"]
+AUDIT_STATUSES = STATUS_OF["audit"]
+LAB_VERDICTS = STATUS_OF["lab"]
+MATRIX_STATUSES = STATUS_OF["merge"]
 
 #: Verdicts of other tools (or of hand-written files), with their usual synonyms.
 VERDICTS: dict[str, Status] = {
@@ -86,15 +56,6 @@ VERDICTS: dict[str, Status] = {
     "not_probed": "not-tested",
 }
 
-#: ``merge`` (many hosts' verify results, per flow, source host and port).
-MATRIX_STATUSES: dict[str, Status] = {
-    "passed": "proven",
-    "failed": "failing",
-    "inconclusive": "depends",
-    "incomplete": "depends",
-    "not_tested": "not-tested",
-}
-
 _LIST_KEYS = ("results", "flows", "verdicts", "checks", "items")
 #: Lab cases that test the plan itself; the others try what must stay closed.
 _PLANNED_VARIANTS = (None, "planned")
@@ -110,12 +71,13 @@ class Record:
 
     flow: str
     requirement: str | None
-    evidence: Evidence
+    evidence: Check
 
 
-def read_results(paths: Sequence[str | Path], plan: Plan) -> Checks:
-    """Read every results file and combine the evidence per flow of ``plan``."""
-    evidence: dict[str, list[Evidence]] = defaultdict(list)
+def read_results(paths: Sequence[str | Path], plan: Plan, checks: Sequence[Check] = ()) -> Checks:
+    """Read every results file, add ``checks`` (made in this process), and combine the
+    evidence per flow of ``plan``."""
+    evidence: dict[str, list[Check]] = defaultdict(list)
     files: list[ResultFile] = []
     unmatched: dict[str, None] = {}
     flows = {f.id: f for f in plan.flows}
@@ -130,23 +92,34 @@ def read_results(paths: Sequence[str | Path], plan: Plan) -> Checks:
             evidence[record.flow].append(record.evidence)
             used += 1
         files.append(ResultFile(str(path), kind, used, ignored + len(records) - used))
-    checks = {flow_id: combine(flows[flow_id], items) for flow_id, items in evidence.items()}
-    return Checks(checks, tuple(files), tuple(unmatched))
+    for check in checks:
+        if check.flow in flows:
+            evidence[check.flow].append(check)
+        else:
+            unmatched.setdefault(check.flow, None)
+    combined = {flow_id: combine(flows[flow_id], items) for flow_id, items in evidence.items()}
+    return Checks(combined, tuple(files), tuple(unmatched))
 
 
-def read_file(path: str | Path) -> tuple[ResultKind, list[Record], int]:
+def read_file(path: str | Path) -> tuple[Kind, list[Record], int]:
     """The kind of a results file, its usable lines, and how many lines were not usable.
 
     A flowmatrix document says its kind in its head (``documents.read_header``); a file
     without one (another tool's, or hand-written lines) is told by its keys."""
     document = _load_json(Path(path))
     kind_hint = _declared_kind(document, str(path))
+    if kind_hint is not None and isinstance(document, Mapping) and "checks" in document:
+        return _read_checks(kind_hint, document, str(path))
     items = _find_items(document)
     if items is None:
         raise UserError(
             "no list of results found in the file",
             file=str(path),
             hint=f"{_HINT} (a list, or an object with a 'results' list)",
+        )
+    if kind_hint == "listen":
+        raise UserError(
+            "this listen document has no 'checks'", file=str(path), hint="write it again"
         )
     if kind_hint == "matrix":
         return _read_matrix(items, str(path))
@@ -193,10 +166,22 @@ def _json_lines(text: str) -> list[Any] | None:
         return None
 
 
-_KINDS: dict[str, ResultKind] = {"verify": "verify", "audit": "audit", "lab": "lab"}
+_KINDS: dict[str, Kind] = {"verify": "verify", "audit": "audit", "lab": "lab", "listen": "listen"}
 
 
-def _declared_kind(document: Any, file: str) -> ResultKind | Literal["matrix"] | None:
+def _read_checks(
+    kind: Kind | Literal["matrix"], document: Mapping[str, Any], file: str
+) -> tuple[Kind, list[Record], int]:
+    """The ``checks`` of a flowmatrix document: each line must be one (``Check``)."""
+    try:
+        found = checks_in(document, file)
+    except CheckError as exc:
+        raise UserError(str(exc), file=file, hint=_HINT) from None
+    records = [Record(check.flow, None, check) for check in found]
+    return ("merge" if kind == "matrix" else kind), records, 0
+
+
+def _declared_kind(document: Any, file: str) -> Kind | Literal["matrix"] | None:
     """The kind a document's head names (``"format": "flowmatrix-verify/1"``), or its
     ``kind`` key (another tool's file); a flowmatrix document that holds no results (a
     plan, an import) is an error that names it."""
@@ -239,7 +224,7 @@ def _find_items(document: Any) -> list[Any] | None:
     return None
 
 
-def detect_kind(items: Iterable[Any]) -> ResultKind | None:
+def detect_kind(items: Iterable[Any]) -> Kind | None:
     """Tell the kind of result lines by their keys.
 
     lab lines carry a ``verdict`` and a ``variant``; audit lines a ``status`` among the
@@ -297,7 +282,7 @@ def _clip(text: str) -> str:
     return flat if len(flat) <= _DETAIL_LIMIT else flat[: _DETAIL_LIMIT - 1] + "…"
 
 
-def _read_matrix(items: list[Any], file: str) -> tuple[ResultKind, list[Record], int]:
+def _read_matrix(items: list[Any], file: str) -> tuple[Kind, list[Record], int]:
     """A ``merge`` document: live results per flow, source host and port."""
     records: list[Record] = []
     ignored = 0
@@ -332,14 +317,15 @@ def _matrix_records(item: Mapping[str, Any], file: str) -> Iterable[Record]:
             detail = f"{host} -> {port['port']} {port.get('status')}"
             if states:
                 detail += " (" + ", ".join(dict.fromkeys(states)) + ")"
-            evidence = Evidence("verify", status, port["port"], _clip(detail), file)
+            evidence = Check(flow, port["port"], status, "verify", _clip(detail), host, file)
             made = True
             yield Record(flow, requirement, evidence)
     status = MATRIX_STATUSES.get(str(item.get("status")))
     if not made and status is not None:
         reason = _text(item.get("reason")) or ""
         detail = " ".join(filter(None, [str(item.get("status")), f"({reason})" if reason else ""]))
-        yield Record(flow, requirement, Evidence("verify", status, None, _clip(detail), file))
+        check = Check(flow, None, status, "verify", _clip(detail), None, file)
+        yield Record(flow, requirement, check)
 
 
 def _negative_case(item: Mapping[str, Any]) -> bool:
@@ -361,7 +347,7 @@ def _audited_firewalls(document: Any) -> tuple[str, ...] | None:
 
 
 def _records(
-    kind: ResultKind, item: Mapping[str, Any], file: str, covers: tuple[str, ...] | None
+    kind: Kind, item: Mapping[str, Any], file: str, covers: tuple[str, ...] | None
 ) -> Iterable[Record]:
     flow = _flow_id(item)
     if flow is None:
@@ -377,7 +363,7 @@ def _records(
     requirement = _text(item.get("requirement"))
     for port in _ports(item):
         where = f"{covers[0]}: " if covers else ""
-        evidence = Evidence(kind, status, port, _clip(where + detail), file, covers)
+        evidence = Check(flow, port, status, kind, _clip(where + detail), None, file, covers)
         yield Record(flow, requirement, evidence)
 
 

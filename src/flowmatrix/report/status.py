@@ -1,48 +1,20 @@
-"""What the checks say about each flow: proven, failing, depends, or not tested.
+"""What the checks say about each flow of a plan: proven, failing, depends, or not tested.
 
-Evidence comes from ``verify`` (live probes, per destination address and port),
-``audit`` (a ruleset against the plan) and ``lab`` (the plan rehearsed in namespaces).
-How it combines, per port first, then per flow:
-
-- A piece of evidence that says "not tested" is no evidence: it is ignored when any
-  other piece speaks about the same port.
-- An audit reads one firewall's ruleset: its "allowed" proves a port only when the
-  audits of every firewall on the flow's path allow it; until then it counts as depends.
-- Per port: failing if any evidence fails (a contradiction must show), else proven if
-  any evidence proves the path, else depends (conditional or inconclusive), else not
-  tested.
-- Per flow: proven when every port is proven, failing when any port fails, not tested
-  when no port was tested, depends otherwise (conditional, or only partly proven).
+The checks come from ``verify``, ``listen``, ``lab``, ``audit`` and ``merge`` documents
+(``report/results.py``) or from the caller; the scale and the rules that combine them
+are ``flowmatrix.evidence``'s.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
 
+from flowmatrix.evidence import STATUSES, Check, Kind, flow_status, port_status
+from flowmatrix.evidence import Scale as Status
 from flowmatrix.model import Flow
 
-Status = Literal["proven", "failing", "depends", "not-tested"]
-ResultKind = Literal["verify", "audit", "lab"]
-
-#: Worst first: the order used to sort by status and to pick a diagram edge's colour.
-STATUSES: tuple[Status, ...] = ("failing", "depends", "not-tested", "proven")
-
-
-@dataclass(frozen=True, slots=True)
-class Evidence:
-    """One result line about one flow, mapped to a status."""
-
-    kind: ResultKind
-    status: Status
-    port: int | None
-    """The port it is about; None when it speaks for every port of the flow."""
-    detail: str
-    """What the result said, in its own words (state and reason, verdict and rule...)."""
-    file: str
-    covers: tuple[str, ...] | None = None
-    """The firewalls whose rules it judged (an audit); None: the whole path (a live test)."""
+__all__ = ["STATUSES", "Check", "Checks", "FlowCheck", "ResultFile", "Status", "combine"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +23,7 @@ class FlowCheck:
 
     status: Status
     ports: tuple[tuple[int, Status], ...]
-    evidence: tuple[Evidence, ...] = ()
+    evidence: tuple[Check, ...] = ()
 
     def port_status(self, port: int) -> Status:
         for number, status in self.ports:
@@ -68,37 +40,7 @@ class FlowCheck:
         ]
 
 
-def port_status(evidence: Iterable[Evidence], path: tuple[str, ...] = ()) -> Status:
-    """The status of one port of a flow whose path crosses the firewalls ``path``."""
-    items = list(evidence)
-    covered: set[str] = set()
-    for e in items:
-        if e.status == "proven" and e.covers is not None:
-            covered.update(e.covers)
-    whole_path = set(path) <= covered
-    found = {
-        "depends" if e.status == "proven" and e.covers is not None and not whole_path else e.status
-        for e in items
-    }
-    order: tuple[Status, ...] = ("failing", "proven", "depends")
-    for status in order:
-        if status in found:
-            return status
-    return "not-tested"
-
-
-def flow_status(port_statuses: Iterable[Status]) -> Status:
-    found = set(port_statuses)
-    if not found or found == {"not-tested"}:
-        return "not-tested"
-    if "failing" in found:
-        return "failing"
-    if found == {"proven"}:
-        return "proven"
-    return "depends"
-
-
-def combine(flow: Flow, evidence: Iterable[Evidence]) -> FlowCheck:
+def combine(flow: Flow, evidence: Iterable[Check]) -> FlowCheck:
     """The check of ``flow`` from every piece of evidence about it."""
     items = tuple(evidence)
     per_port = tuple(
@@ -113,7 +55,7 @@ class ResultFile:
     """A results file that was read: its path, its kind and how many lines it had."""
 
     path: str
-    kind: ResultKind
+    kind: Kind
     records: int
     ignored: int = 0
     """Lines without a usable flow id or status."""

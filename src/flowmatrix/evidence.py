@@ -1,0 +1,209 @@
+"""The way back from every check to the matrix: one status scale for a flow port, one
+``Check`` record, and how checks combine into a port's and a flow's status.
+
+Each producer (``verify``, ``listen``, ``lab``, ``audit``, ``merge``) turns its own
+results into checks beside its own states, with the tables below, and writes them in its
+JSON document (``"checks": [...]``); ``report`` reads them from any document.
+
+The scale:
+
+* ``proven``: the flow port works, as checked;
+* ``failing``: it does not (a failed probe, a blocked verdict, a finding such as an
+  expired certificate on an open port);
+* ``depends``: neither proven nor disproven (a conditional verdict, a UDP port with no
+  answer, an audit of one firewall of several);
+* ``not-tested``: no check spoke about it;
+* ``not-applicable``: the check does not concern it (a probe from a host to itself).
+
+How they combine, per port first, then per flow:
+
+* a check that says "not tested" is no evidence: it is ignored when any other check
+  speaks about the same port;
+* an audit judges one firewall's rules (``covers``): its "proven" proves a port only
+  when the audits of every firewall on the flow's path prove it; until then it counts as
+  depends;
+* per port: failing if any check fails (a contradiction must show), else proven if any
+  check proves the path, else depends, else not tested;
+* per flow: proven when every port is proven, failing when any port fails, not tested
+  when no port was tested, depends otherwise.
+
+Standard library only: the remote probe of ``fleet`` writes verify documents with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, cast, get_args
+
+Scale = Literal["proven", "failing", "depends", "not-tested"]
+"""What a port or a flow is, once its checks are combined."""
+Status = Scale | Literal["not-applicable"]
+"""What one check says."""
+Kind = Literal["verify", "listen", "lab", "audit", "merge"]
+#: Worst first: the order used to sort by status and to pick a diagram edge's colour.
+STATUSES: tuple[Scale, ...] = ("failing", "depends", "not-tested", "proven")
+KINDS: tuple[Kind, ...] = get_args(Kind)
+#: Every status a check may say.
+CHECK_STATUSES: tuple[str, ...] = (*get_args(Scale), "not-applicable")
+
+#: What each producer's own words say on the scale.
+STATUS_OF: dict[str, dict[str, Status]] = {
+    "verify": {  # probe states (probe/results.py)
+        "open": "proven",
+        "closed": "failing",  # a firewall's TCP reset looks the same: not a proof of a pass
+        "filtered": "failing",
+        "unreachable": "failing",
+        "unresolved": "failing",
+        "error": "failing",
+        "open|filtered": "depends",  # UDP without an answer: neither proven nor disproven
+        "not_probed": "not-tested",
+    },
+    "audit": {  # flow statuses (audit/result.py)
+        "allowed": "proven",
+        "blocked": "failing",
+        "partial": "failing",  # some of the flow's packets are blocked: it does not work
+        "depends": "depends",
+        "unresolved": "depends",
+    },
+    "lab": {  # verdicts of the planned cases (lab/run.py)
+        "pass": "proven",
+        "blocked": "failing",
+        "leak": "failing",
+        "error": "depends",  # the rehearsal itself failed: neither proven nor disproven
+    },
+    "merge": {  # per flow, source host and port (fleet/merge.py)
+        "passed": "proven",
+        "failed": "failing",
+        "inconclusive": "depends",
+        "incomplete": "depends",
+        "not_tested": "not-tested",
+        "not_applicable": "not-applicable",
+    },
+    "listen": {  # did a planned flow arrive (probe/listen.py)
+        "arrived": "proven",
+        "missing": "not-tested",  # nothing came: nobody may have sent it
+    },
+}
+
+
+def probe_status(state: str, findings: bool) -> Status:
+    """A probe result's status: its state's, and failing when it has a finding (an
+    expired certificate, a wrong name): the one rule for a failed result."""
+    status = STATUS_OF["verify"].get(state, "depends")
+    return "failing" if findings else status
+
+
+class CheckError(ValueError):
+    """A ``checks`` line that is not one."""
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """What one check says about one flow port (or every port of the flow)."""
+
+    flow: str
+    port: int | None
+    """The port it is about; None when it speaks for every port of the flow."""
+    status: Status
+    kind: Kind
+    detail: str
+    """What the check said, in its own words (state and reason, verdict and rule...)."""
+    source_host: str | None = None
+    """The host it was made from (a live check), when known."""
+    where: str = ""
+    """The document it was read from (empty for a check made in this process)."""
+    covers: tuple[str, ...] | None = None
+    """The firewalls whose rules it judged (an audit); None: the whole path (a live test)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "flow": self.flow,
+            "port": self.port,
+            "status": self.status,
+            "kind": self.kind,
+            "detail": self.detail,
+            "source_host": self.source_host,
+            "covers": None if self.covers is None else list(self.covers),
+        }
+
+    @classmethod
+    def from_dict(cls, data: object, where: str = "") -> Check:
+        """A check line of a document, or ``CheckError`` saying what is wrong with it."""
+        if not isinstance(data, Mapping):
+            raise CheckError("a check is not an object")
+        flow, port, status, kind = (data.get(k) for k in ("flow", "port", "status", "kind"))
+        if not isinstance(flow, str) or not flow:
+            raise CheckError("'flow' is missing")
+        if port is not None and (
+            not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535
+        ):
+            raise CheckError(f"{flow}: 'port' {port!r} is not a port")
+        if status not in CHECK_STATUSES:
+            raise CheckError(f"{flow}: unknown status {status!r}")
+        if kind not in KINDS:
+            raise CheckError(f"{flow}: unknown kind {kind!r}")
+        covers = data.get("covers")
+        if covers is not None and (
+            not isinstance(covers, list) or not all(isinstance(c, str) for c in covers)
+        ):
+            raise CheckError(f"{flow}: 'covers' is not a list of firewall names")
+        host = data.get("source_host")
+        detail = data.get("detail")
+        return cls(
+            flow,
+            port,
+            cast(Status, status),
+            kind,
+            detail if isinstance(detail, str) else "",
+            host if isinstance(host, str) else None,
+            where,
+            None if covers is None else tuple(covers),
+        )
+
+
+def checks_in(document: Mapping[str, Any], where: str = "") -> list[Check]:
+    """The ``checks`` of a flowmatrix document, each line strictly read (``CheckError``
+    names the first that is not a check); empty when it has none."""
+    listed = document.get("checks")
+    if listed is None:
+        return []
+    if not isinstance(listed, list):
+        raise CheckError("'checks' is not a list")
+    found = []
+    for index, item in enumerate(listed):
+        try:
+            found.append(Check.from_dict(item, where))
+        except CheckError as exc:
+            raise CheckError(f"checks[{index}]: {exc}") from None
+    return found
+
+
+def port_status(checks: Iterable[Check], path: tuple[str, ...] = ()) -> Scale:
+    """The status of one port of a flow whose path crosses the firewalls ``path``."""
+    items = [c for c in checks if c.status != "not-applicable"]
+    covered: set[str] = set()
+    for c in items:
+        if c.status == "proven" and c.covers is not None:
+            covered.update(c.covers)
+    whole_path = set(path) <= covered
+    found = {
+        "depends" if c.status == "proven" and c.covers is not None and not whole_path else c.status
+        for c in items
+    }
+    order: tuple[Scale, ...] = ("failing", "proven", "depends")
+    for status in order:
+        if status in found:
+            return status
+    return "not-tested"
+
+
+def flow_status(port_statuses: Iterable[Scale]) -> Scale:
+    found = set(port_statuses)
+    if not found or found == {"not-tested"}:
+        return "not-tested"
+    if "failing" in found:
+        return "failing"
+    if found == {"proven"}:
+        return "proven"
+    return "depends"
