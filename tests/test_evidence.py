@@ -12,7 +12,7 @@ from flowmatrix.api import load_plan
 from flowmatrix.errors import UserError
 from flowmatrix.evidence import Check, CheckError, checks_in, probe_status
 from flowmatrix.fleet.merge import verdict
-from flowmatrix.fleet.resultfile import Evidence
+from flowmatrix.fleet.resultfile import ProbeLine
 from flowmatrix.probe.results import STATES, ProbeResult
 from flowmatrix.report.results import read_results
 
@@ -67,7 +67,7 @@ def test_one_rule_for_a_failed_result(state: str, findings: tuple[str, ...]) -> 
     status = probe_status(state, bool(findings))
     assert result.failed == (status == "failing")
     assert result.check().status == status
-    merged = Evidence("f", "F.1", "h", "d1", "192.0.2.1", 443, state, "", None, findings)
+    merged = ProbeLine("f", "F.1", "h", "d1", "192.0.2.1", 443, state, "", None, findings)
     assert verdict(merged) == {"failing": "failed", "proven": "passed"}.get(status, "inconclusive")
     if findings:
         assert status == "failing"

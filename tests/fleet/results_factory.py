@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from flowmatrix.fleet.resultfile import ResultFile, parse_result_document
+from flowmatrix.fleet.resultfile import ResultDocument, parse_result_document
 
 #: (flow, source host, destination host, address, port, state[, findings])
 Row = tuple[Any, ...]
@@ -63,7 +63,7 @@ def document(rows: Iterable[Row], site: str = "fleet lab") -> dict[str, Any]:
 
 def result_file(
     rows: Iterable[Row], path: str = "results.json", site: str = "fleet lab"
-) -> ResultFile:
+) -> ResultDocument:
     return parse_result_document(json.dumps(document(rows, site)), path)
 
 

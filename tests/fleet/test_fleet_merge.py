@@ -13,7 +13,7 @@ from fleet.results_factory import result_file
 from flowmatrix.api import load_plan
 from flowmatrix.errors import ExitCode, UserError
 from flowmatrix.fleet.merge import merge, merge_flow
-from flowmatrix.fleet.resultfile import Evidence
+from flowmatrix.fleet.resultfile import ProbeLine
 from flowmatrix.model import Plan
 
 APP, DB = "127.0.0.2", "127.0.0.3"
@@ -166,7 +166,7 @@ def test_several_source_hosts_pass_only_together(tmp_path: Path) -> None:
 
 def test_the_source_host_itself_as_destination_does_not_count(plan: Plan) -> None:
     flow = plan.flow("SITE-db-to-app.1")
-    own = Evidence(
+    own = ProbeLine(
         "f.json",
         flow.id,
         "db1",
@@ -203,7 +203,9 @@ STATES = ["open", "closed", "filtered", "unreachable", "open|filtered", "not_pro
 @given(st.lists(st.tuples(st.sampled_from([5432, 5433]), st.sampled_from(STATES)), max_size=6))
 def test_status_rules_hold_for_any_results(plan: Plan, rows: list[tuple[int, str]]) -> None:
     flow = plan.flow("SITE-app-to-db.1")
-    evidence = [Evidence("f.json", flow.id, "app1", "db1", DB, p, s, "", None, ()) for p, s in rows]
+    evidence = [
+        ProbeLine("f.json", flow.id, "app1", "db1", DB, p, s, "", None, ()) for p, s in rows
+    ]
     merged = merge_flow(flow, ("app1",), evidence)
     states = {s for _, s in rows}
     if not rows:

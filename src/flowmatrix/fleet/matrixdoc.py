@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from flowmatrix.documents import header
 from flowmatrix.fleet.merge import FLOW_STATUSES, FlowResult, Matrix, PortCheck, SourceCheck
-from flowmatrix.fleet.resultfile import Evidence
+from flowmatrix.fleet.resultfile import ProbeLine
 from flowmatrix.model import FlowEnd
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ def _end(end: FlowEnd) -> dict[str, Any]:
     }
 
 
-def _evidence(item: Evidence) -> dict[str, Any]:
+def _evidence(item: ProbeLine) -> dict[str, Any]:
     return {
         "destination_host": item.destination_host,
         "address": item.address,

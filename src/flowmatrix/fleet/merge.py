@@ -23,7 +23,7 @@ from typing import Literal
 
 from flowmatrix.errors import ExitCode, UserError
 from flowmatrix.evidence import STATUS_OF, Check, probe_status
-from flowmatrix.fleet.resultfile import Evidence, ResultFile
+from flowmatrix.fleet.resultfile import ProbeLine, ResultDocument
 from flowmatrix.fleet.sources import tested_sources
 from flowmatrix.model import Flow, Plan
 from flowmatrix.probe.targets import NOT_REQUIRED
@@ -33,7 +33,7 @@ PortStatus = Literal["passed", "failed", "inconclusive", "not_tested", "not_appl
 FLOW_STATUSES: tuple[FlowStatus, ...] = ("passed", "failed", "incomplete", "not_tested")
 
 
-def verdict(evidence: Evidence) -> Literal["passed", "failed", "inconclusive"]:
+def verdict(evidence: ProbeLine) -> Literal["passed", "failed", "inconclusive"]:
     """A probe result's verdict here: its status on the scale of every check."""
     status = probe_status(evidence.state, bool(evidence.findings))
     return "failed" if status == "failing" else "passed" if status == "proven" else "inconclusive"
@@ -45,7 +45,7 @@ class PortCheck:
 
     port: int
     status: PortStatus
-    results: tuple[Evidence, ...]
+    results: tuple[ProbeLine, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +91,7 @@ class FlowResult:
         return found
 
     @property
-    def failures(self) -> tuple[tuple[str, Evidence], ...]:
+    def failures(self) -> tuple[tuple[str, ProbeLine], ...]:
         """(source host, failed result) pairs."""
         return tuple(
             (check.host, e)
@@ -106,7 +106,7 @@ class FlowResult:
 class Matrix:
     plan: Plan
     flows: tuple[FlowResult, ...]
-    inputs: tuple[ResultFile, ...]
+    inputs: tuple[ResultDocument, ...]
     warnings: tuple[str, ...]
     carried: tuple[Check, ...] = ()
     """The checks of the listen, audit and lab documents among the inputs (about flows
@@ -135,7 +135,7 @@ def _port_detail(host: str, port: PortCheck) -> str:
     return f"{host} -> {port.port} {port.status}" + (f" ({states})" if states else "")
 
 
-def _port_check(port: int, results: Sequence[Evidence], host: str) -> PortCheck:
+def _port_check(port: int, results: Sequence[ProbeLine], host: str) -> PortCheck:
     applicable = [e for e in results if e.destination_host != host]
     if not results:
         return PortCheck(port, "not_tested", ())
@@ -162,7 +162,7 @@ def _source_status(ports: Sequence[PortCheck]) -> FlowStatus:
     return "incomplete"
 
 
-def _where(host: str, evidence: Evidence, protocol: str) -> str:
+def _where(host: str, evidence: ProbeLine, protocol: str) -> str:
     target = evidence.address or evidence.destination_host or "?"
     return f"{protocol}/{evidence.port} from {host} to {target}"
 
@@ -171,7 +171,7 @@ def _flow_reason(
     flow: Flow,
     status: FlowStatus,
     checks: Sequence[SourceCheck],
-    failures: Sequence[tuple[str, Evidence]],
+    failures: Sequence[tuple[str, ProbeLine]],
 ) -> str:
     if status == "failed":
         host, first = failures[0]
@@ -206,12 +206,12 @@ def _untestable_reason(flow: Flow) -> str:
     return f"the source ({names}) is not a host of the site: no host to run a probe on"
 
 
-def merge_flow(flow: Flow, sources: Sequence[str], evidence: Sequence[Evidence]) -> FlowResult:
+def merge_flow(flow: Flow, sources: Sequence[str], evidence: Sequence[ProbeLine]) -> FlowResult:
     """The status of ``flow`` from the results of its ``sources`` (its site source hosts)."""
     required = flow.status not in NOT_REQUIRED
     if not sources:
         return FlowResult(flow, required, "not_tested", _untestable_reason(flow), ())
-    grouped: dict[tuple[str | None, int | None], list[Evidence]] = {}
+    grouped: dict[tuple[str | None, int | None], list[ProbeLine]] = {}
     for item in evidence:
         grouped.setdefault((item.source_host, item.port), []).append(item)
     checks = []
@@ -234,13 +234,13 @@ def merge_flow(flow: Flow, sources: Sequence[str], evidence: Sequence[Evidence])
 
 
 def _collect(
-    plan: Plan, files: Iterable[ResultFile]
-) -> tuple[dict[str, list[Evidence]], list[str], bool]:
-    """Evidence per flow id (later files replacing earlier ones for the same probe),
+    plan: Plan, files: Iterable[ResultDocument]
+) -> tuple[dict[str, list[ProbeLine]], list[str], bool]:
+    """ProbeLine per flow id (later files replacing earlier ones for the same probe),
     warnings, and whether any result was about a planned flow."""
     site_hosts = frozenset(h.name for h in plan.site.hosts)
     sources = {f.id: frozenset(tested_sources(f, site_hosts)) for f in plan.flows}
-    latest: dict[tuple[str, str | None, str | None, int | None], Evidence] = {}
+    latest: dict[tuple[str, str | None, str | None, int | None], ProbeLine] = {}
     warnings: list[str] = []
     unknown: dict[str, None] = {}
     known = False
@@ -273,13 +273,13 @@ def _collect(
     if unknown:
         shown = ", ".join(list(unknown)[:5]) + (", ..." if len(unknown) > 5 else "")
         warnings.append(f"results for {len(unknown)} flow(s) the plan does not have: {shown}")
-    per_flow: dict[str, list[Evidence]] = {}
+    per_flow: dict[str, list[ProbeLine]] = {}
     for item in latest.values():
         per_flow.setdefault(item.flow, []).append(item)
     return per_flow, list(dict.fromkeys(warnings)), known
 
 
-def merge(plan: Plan, files: Sequence[ResultFile]) -> Matrix:
+def merge(plan: Plan, files: Sequence[ResultDocument]) -> Matrix:
     """One status per planned flow, from the result files of any number of hosts."""
     per_flow, warnings, known = _collect(plan, files)
     if any(f.evidence for f in files) and not known and not any(f.checks for f in files):

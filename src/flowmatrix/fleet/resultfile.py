@@ -21,7 +21,7 @@ _HINT = (
 
 
 @dataclass(frozen=True, slots=True)
-class Evidence:
+class ProbeLine:
     """One probe result: one flow, from one source host, to one address and port."""
 
     file: str
@@ -42,13 +42,13 @@ class Evidence:
 
 
 @dataclass(frozen=True)
-class ResultFile:
+class ResultDocument:
     """One verify document."""
 
     path: str
     site: str
     source: str
-    evidence: tuple[Evidence, ...]
+    evidence: tuple[ProbeLine, ...]
     warnings: tuple[str, ...] = ()
     """The run's own warnings (e.g. the planned source address is not on that host)."""
     kind: str = "verify"
@@ -70,7 +70,7 @@ def _field(
     return value
 
 
-def _evidence(item: Any, index: int, path: str) -> Evidence:
+def _evidence(item: Any, index: int, path: str) -> ProbeLine:
     where = f"results[{index}]"
     if not isinstance(item, dict):
         raise UserError(f"{where} is not an object", file=path, hint=_HINT)
@@ -82,7 +82,7 @@ def _evidence(item: Any, index: int, path: str) -> Evidence:
     fqdn = destination.get("fqdn")
     findings = _field(item, "findings", (list,), where, path)
     latency = item.get("latency_ms")
-    return Evidence(
+    return ProbeLine(
         file=path,
         flow=_field(item, "flow", (str,), where, path),
         source_host=host,
@@ -98,7 +98,7 @@ def _evidence(item: Any, index: int, path: str) -> Evidence:
     )
 
 
-def parse_result_document(text: str, path: str) -> ResultFile:
+def parse_result_document(text: str, path: str) -> ResultDocument:
     data = parse_json(text, path, hint=_HINT)
     try:
         head = read_header(data)
@@ -110,7 +110,7 @@ def parse_result_document(text: str, path: str) -> ResultFile:
         except CheckError as exc:
             raise UserError(str(exc), file=path, hint=_HINT) from None
         source = str(data.get("target") or data.get("as") or head.kind)
-        return ResultFile(path, head.site or "", source, (), kind=head.kind, checks=checks)
+        return ResultDocument(path, head.site or "", source, (), kind=head.kind, checks=checks)
     if head is None or head.kind != "verify":
         found = data.get("format") if isinstance(data, dict) else None
         raise UserError(
@@ -120,7 +120,7 @@ def parse_result_document(text: str, path: str) -> ResultFile:
         )
     results = _field(data, "results", (list,), "document", path)
     warnings = data.get("warnings")
-    return ResultFile(
+    return ResultDocument(
         path=path,
         site=str(data.get("site", "")),
         source=str(data.get("source", "")),
@@ -129,7 +129,7 @@ def parse_result_document(text: str, path: str) -> ResultFile:
     )
 
 
-def read_result_file(path: str | Path) -> ResultFile:
+def read_result_file(path: str | Path) -> ResultDocument:
     shown = str(path)
     if not Path(path).exists():
         raise UserError(f"no such file: {shown}", hint=_HINT)

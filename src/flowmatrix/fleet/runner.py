@@ -16,7 +16,7 @@ from typing import IO
 from flowmatrix.errors import ExitCode, UserError
 from flowmatrix.fleet.export import FleetExport
 from flowmatrix.fleet.merge import Matrix
-from flowmatrix.fleet.resultfile import ResultFile, read_result_file
+from flowmatrix.fleet.resultfile import ResultDocument, read_result_file
 from flowmatrix.model import Plan
 
 INSTALL_HINT = "pip install 'flowmatrix[fleet]' (it brings ansible-core)"
@@ -46,7 +46,7 @@ class PlaybookRun:
     dry_run: str | None
     """The option that kept the probes from running (``--check``...), if any."""
     seconds: float
-    results: tuple[ResultFile, ...]
+    results: tuple[ResultDocument, ...]
     """The result files fetched back (none in check mode)."""
     unreachable: tuple[str, ...] = ()
     failed: tuple[str, ...] = ()
