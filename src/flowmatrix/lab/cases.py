@@ -27,7 +27,7 @@ another source; the proxy's allow-list must refuse each one.
 A flow through a published address (the site's destination NAT) is probed at the
 public address its source sends to, and must reach the listener on the host's own
 address; its 'other-public' case sends the same probe to an address of the same outside
-zone that no translation names (see ``nat``), which must not.
+zone that no translation names (see ``translation``), which must not.
 
 Size: the planned cases and the unplanned cases derived from them share the builder's
 view of the plan (its ends, families and what the plan allows); they change together.
