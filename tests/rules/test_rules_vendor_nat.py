@@ -347,7 +347,7 @@ def test_a_target_without_nat_says_so(plan: Plan) -> None:
     out = generate(plan, Scope("firewall", "edge"), "cisco")
     assert [f.message for f in out.warnings if "NAT" in f.message] == [
         "NAT (cisco): the firewall's 3 address translations are not written: this target has "
-        "filters only (NAT is written for ciscoasa, fortigate, paloalto, srx)"
+        "filters only (NAT is written for nftables, iptables, ip6tables, ciscoasa, srx, paloalto, fortigate)"
     ]
 
 

@@ -88,6 +88,8 @@ class Target:
     side_files: tuple[SideFile, ...] = ()
     scopes: tuple[ScopeKind, ...] = ("firewall", "host")
     aerleon: VendorTarget | None = None
+    nat: bool = False
+    """It writes a firewall's address translations (the site's ``nat:``) with its rules."""
 
     @property
     def plan_wide(self) -> bool:
@@ -106,6 +108,7 @@ def _aerleon(
     audit_format: str | None = None,
     read_back: str,
     reader: str,
+    nat: bool = False,
     **feed: object,
 ) -> Target:
     vendor = VendorTarget(
@@ -128,6 +131,7 @@ def _aerleon(
         audit_format=audit_format,
         scopes=("host",) if vendor.host_only else ("firewall", "host"),
         aerleon=vendor,
+        nat=nat,
     )
 
 
@@ -145,6 +149,7 @@ def _restore_file(name: str, family: Literal[4, 6]) -> Target:
         audit_format=name,
         check=(f"{name}-restore", "--test"),
         side_files=("dnsmasq", "ipset"),
+        nat=True,
     )
 
 
@@ -165,6 +170,7 @@ TARGETS: dict[str, Target] = {
             audit_format="nft",
             check=("nft", "-c", "-f", "-"),
             side_files=("dnsmasq",),
+            nat=True,
         ),
         _restore_file("iptables", 4),
         _restore_file("ip6tables", 6),
@@ -179,6 +185,7 @@ TARGETS: dict[str, Target] = {
             audit_format="ciscoasa",
             read_back=_ACL_READ_BACK,
             reader="acl_terms",
+            nat=True,
         ),
         _aerleon(
             "srx",
@@ -190,6 +197,7 @@ TARGETS: dict[str, Target] = {
             audit_format="srx",
             read_back="`policy <term> { ... permit; }`",
             reader="srx_terms",
+            nat=True,
         ),
         _aerleon(
             "paloalto",
@@ -204,6 +212,7 @@ TARGETS: dict[str, Target] = {
             audit_format="paloalto",
             read_back="the XML: an `allow` entry with members",
             reader="paloalto_terms",
+            nat=True,
         ),
         _aerleon(
             "fortigate",
@@ -215,6 +224,7 @@ TARGETS: dict[str, Target] = {
             audit_format="fortigate",
             read_back="`set name` + `set action accept`",
             reader="fortigate_terms",
+            nat=True,
         ),
         _aerleon(
             "cisco",
@@ -366,9 +376,9 @@ _NAMES_TEXT: dict[NameSupport, str] = {
 def markdown_table() -> str:
     """The targets table of docs/rules.md."""
     rows = [
-        "| target | what it writes | written by | IPv4 / IPv6 | names | read back by "
+        "| target | what it writes | written by | IPv4 / IPv6 | names | NAT | read back by "
         "| audit reads it | `--check` | extra files |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for t in TARGETS.values():
         families = " / ".join(f"IPv{f}" for f in t.families)
@@ -377,6 +387,6 @@ def markdown_table() -> str:
         extra = ", ".join(f"`--{kind}`" for kind in t.side_files) or "none"
         rows.append(
             f"| `{t.name}` | {t.help} | {t.writer} | {families} | {_NAMES_TEXT[t.names]} "
-            f"| {t.read_back} | {audit} | {check} | {extra} |"
+            f"| {'written' if t.nat else 'no'} | {t.read_back} | {audit} | {check} | {extra} |"
         )
     return "\n".join(rows) + "\n"

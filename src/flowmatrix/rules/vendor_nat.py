@@ -31,13 +31,11 @@ from typing import TypeVar, cast
 from flowmatrix.model import Nat, Protocol
 from flowmatrix.portset import PortRange
 from flowmatrix.rules.model import Family, Finding, RuleSpec, Selection, Side
-from flowmatrix.rules.registry import VendorTarget
+from flowmatrix.rules.registry import TARGETS, VendorTarget
 from flowmatrix.rules.text import identifier, label
 
 IPNet = ipaddress.IPv4Network | ipaddress.IPv6Network
 _N = TypeVar("_N", ipaddress.IPv4Network, ipaddress.IPv6Network)
-#: The aerleon platforms whose NAT is written.
-PLATFORMS = frozenset({"fortigate", "paloalto", "ciscoasa", "srx"})
 #: An ASA object holds one NAT and its ``service`` one port: more published ports than
 #: this are written as a static NAT of every port instead (see ``NatPlan._by_port``).
 ASA_PORT_OBJECTS = 16
@@ -96,11 +94,12 @@ class NatPlan:
         self.platform = target.platform
         self.findings: list[Finding] = []
         self.specs = selection.specs
-        nats = selection.nat if self.platform in PLATFORMS else ()
+        nats = selection.nat if TARGETS[target.name].nat else ()
         if selection.nat and not nats:
+            writers = ", ".join(t.name for t in TARGETS.values() if t.nat)
             self.warning(
                 f"the firewall's {len(selection.nat)} address translations are not written: "
-                f"this target has filters only (NAT is written for {', '.join(sorted(PLATFORMS))})"
+                f"this target has filters only (NAT is written for {writers})"
             )
         self.nats = tuple(n.nat for n in nats)
         self.interfaces: dict[str, str] = {}
