@@ -18,14 +18,14 @@ import os
 import sys
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from flowmatrix.fleet import planfile
 
 if TYPE_CHECKING:
-    from flowmatrix.model import Flow, Plan
+    from flowmatrix.model import Flow
     from flowmatrix.probe.runner import ProbeOptions
+    from flowmatrix.probe.targets import FlowSource
     from flowmatrix.probe.verify import VerifyReport
 
 RADIUS_SECRET_ENV = "FLOWMATRIX_RADIUS_SECRET"
@@ -33,19 +33,6 @@ RADIUS_SECRET_ENV = "FLOWMATRIX_RADIUS_SECRET"
 
 class RemoteError(Exception):
     """Bad input on the remote side: one line on stderr, exit 2."""
-
-
-@dataclass(frozen=True)
-class _SiteName:
-    """What ``build_targets`` reads of a site: its name, and its hosts to word an error."""
-
-    name: str
-    hosts: tuple[Any, ...] = ()
-
-
-@dataclass(frozen=True)
-class _NoCatalog:
-    roles: tuple[Any, ...] = ()
 
 
 def tls_engine() -> str:
@@ -112,17 +99,12 @@ def _read_plan(path: str, source: str) -> tuple[dict[str, Any], tuple[Flow, ...]
     return header, flows
 
 
-def _plan(site: str, digest: str | None, flows: tuple[Flow, ...]) -> Plan:
-    from flowmatrix.model import Plan
+def _flows(site: str, digest: str | None, flows: tuple[Flow, ...]) -> FlowSource:
+    """What the probes are built from: the plan file holds the flows, not the site."""
+    from flowmatrix.documents import SiteRef
+    from flowmatrix.probe.targets import FlowSource
 
-    # build_targets reads the flows, and the site's hosts and catalog's roles only to word
-    # an error about an unknown source; the plan file carries the flows alone.
-    return Plan(
-        site=cast(Any, _SiteName(site)),
-        catalog=cast(Any, _NoCatalog()),
-        flows=flows,
-        site_digest=digest,
-    )
+    return FlowSource(flows, SiteRef(site, digest))
 
 
 def _write(path: str | None, text: str) -> None:
@@ -178,10 +160,10 @@ def run(argv: Sequence[str] | None = None) -> int:
     options = _options(args)
     try:
         digest = header.get("site_digest")
-        plan = _plan(
+        source = _flows(
             str(header.get("site", "")), digest if isinstance(digest, str) else None, flows
         )
-        report = verify(plan, Selection(source=args.source), options)
+        report = verify(source, Selection(source=args.source), options)
     except UserError as exc:
         raise RemoteError(str(exc)) from None
     text = json.dumps(_document(report, tls), ensure_ascii=False, indent=1) + "\n"

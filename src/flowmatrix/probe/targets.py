@@ -13,6 +13,7 @@ import ipaddress
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from flowmatrix.documents import SiteRef
 from flowmatrix.errors import UserError
 from flowmatrix.model import Flow, FlowEnd, HostRef, PickledByFields, Plan
 from flowmatrix.probe.local import IPAddress, is_local, local_addresses
@@ -34,6 +35,22 @@ class Selection:
     """Flow ids (``XM-APP-07.1``) or requirement ids (``XM-APP-07``: all its flows)."""
     to: str | None = None
     """Destination role id or host name."""
+
+
+@dataclass(frozen=True)
+class FlowSource:
+    """What probes are built from: flows of a plan, the site they belong to, and the
+    names of the site's hosts and roles (to word an error about a source without flows).
+    The remote probe of ``fleet`` has the flows of its plan file only."""
+
+    flows: tuple[Flow, ...]
+    site: SiteRef
+    names: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, plan: Plan) -> FlowSource:
+        names = {h.name for h in plan.site.hosts} | {r.id for r in plan.catalog.roles}
+        return cls(plan.flows, plan.site_ref(), frozenset(names))
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +140,7 @@ def _end_names(end: FlowEnd) -> set[str]:
     return {h.name for h in end.hosts}
 
 
-def _filter_flows(plan: Plan, selection: Selection) -> list[Flow]:
+def _filter_flows(plan: FlowSource, selection: Selection) -> list[Flow]:
     flows = list(plan.flows)
     if selection.flows:
         wanted = {w.strip() for w in selection.flows}
@@ -144,7 +161,7 @@ def _filter_flows(plan: Plan, selection: Selection) -> list[Flow]:
 
 
 def _source_filter(
-    plan: Plan, flows: list[Flow], mode: str | None, local: tuple[IPAddress, ...]
+    plan: FlowSource, flows: list[Flow], mode: str | None, local: tuple[IPAddress, ...]
 ) -> tuple[list[tuple[Flow, _SourcePick]], str, list[str]]:
     picked: list[tuple[Flow, _SourcePick]] = []
     warnings: list[str] = []
@@ -164,8 +181,7 @@ def _source_filter(
         chosen = [f for f in flows if mode in _end_names(f.source)]
         label = f"host {mode}"
     else:
-        site_names = {h.name for h in plan.site.hosts} | {r.id for r in plan.catalog.roles}
-        if mode in site_names:
+        if mode in plan.names:
             raise UserError(
                 f"{mode!r} is the source of no flow in this plan",
                 hint=f"sources: {', '.join(sorted(roles | hosts))}",
@@ -186,12 +202,14 @@ def _source_filter(
 
 
 def build_targets(
-    plan: Plan,
+    plan: Plan | FlowSource,
     selection: Selection | None = None,
     *,
     local: Sequence[IPAddress] | None = None,
 ) -> TargetList:
     """The probes for ``selection`` (default: every flow whose source is this host)."""
+    if not isinstance(plan, FlowSource):
+        plan = FlowSource.of(plan)
     selection = selection or Selection()
     here = tuple(local) if local is not None else local_addresses()
     flows = _filter_flows(plan, selection)

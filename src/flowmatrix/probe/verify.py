@@ -10,7 +10,7 @@ from flowmatrix.model import Plan
 from flowmatrix.probe.local import IPAddress
 from flowmatrix.probe.results import ProbeResult, Summary, summarise
 from flowmatrix.probe.runner import ProbeOptions, ProbeProgress, run_probes
-from flowmatrix.probe.targets import ProbeTarget, Selection, build_targets
+from flowmatrix.probe.targets import FlowSource, ProbeTarget, Selection, build_targets
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class VerifyReport:
 
 
 def verify(
-    plan: Plan,
+    plan: Plan | FlowSource,
     selection: Selection | None = None,
     options: ProbeOptions | None = None,
     progress: ProbeProgress | None = None,
@@ -44,11 +44,12 @@ def verify(
 ) -> VerifyReport:
     """Probe the selected flows of ``plan`` from this host."""
     options = options or ProbeOptions()
-    chosen = build_targets(plan, selection, local=local)
+    source = plan if isinstance(plan, FlowSource) else FlowSource.of(plan)
+    chosen = build_targets(source, selection, local=local)
     probed = iter(run_probes(chosen.targets, options, progress))
     results = tuple(
         next(probed) if isinstance(entry, ProbeTarget) else entry for entry in chosen.entries
     )
     return VerifyReport(
-        results, chosen.source_label, chosen.warnings, options, plan.site.name, plan.site_digest
+        results, chosen.source_label, chosen.warnings, options, source.site.name, source.site.digest
     )
