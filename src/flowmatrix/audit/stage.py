@@ -76,8 +76,10 @@ def prepare(
     published = [n for n in planned if n.kind == "destination"]
     out: list[Query] = []
     for ctx, region in queries:
-        arrived, missed = _through_planned(translations, filter_sees, ctx, region, published)
-        lost.extend(missed)
+        arrived: list[tuple[Ctx, Region, str | None]] = [(ctx, region, None)]
+        if published:
+            arrived, missed = _through_planned(translations, filter_sees, ctx, region, published)
+            lost.extend(missed)
         for piece_ctx, piece, note in arrived:
             pieces = [(piece_ctx, piece, note)]
             if device is not None and note is None:  # not planned: the configuration's own
