@@ -71,7 +71,7 @@ def test_previous_heads_are_read_for_one_version() -> None:
     old_plan = {"format": "flowmatrix-fleet-plan", "format_version": 1}
     assert read_header(old_plan) == Header("fleet-plan", 1, legacy=True)
     assert read_header({"format_version": 1}) is None  # kind unknown to the reader
-    assert read_header({"format_version": 1}, legacy_kind="lab") == Header("lab", 1, legacy=True)
+    assert read_header({"format_version": 1, "namespaces": 4}) is None  # told by its keys
 
 
 @pytest.mark.parametrize(

@@ -87,35 +87,19 @@ def test_plan_json_and_fleet_plan_file_say_both(plan: Plan) -> None:
 
 def test_unpublished_ports_are_a_plan_warning(tmp_path: Path) -> None:
     site = tmp_path / "site.yaml"
-    site.write_text(
-        """\
-version: 2
-name: partly published
-zones:
-  - {name: internet, internet: true}
-  - {name: dmz, cidrs: [198.18.2.0/24]}
-firewalls:
-  - name: edge
-    zones: [internet, dmz]
-    nat:
-      destination: [{public: 198.51.100.40, to: web, ports: [443]}]
-roles:
-  - {id: web-server, name: {fr: Serveur web, en: Web server}}
-  - {id: partner, name: {fr: Partenaire, en: Partner}, kind: client}
-hosts:
-  - {name: web, roles: [web-server], addresses: [198.18.2.20]}
-  - {name: remote, roles: [partner], addresses: [198.18.1.5]}
-flows:
-  - {name: web, source: remote, destination: web, ports: [443, 8443]}
-""",
-        encoding="utf-8",
+    published = (Path(__file__).parent / "data" / "nat-site.yaml").read_text(encoding="utf-8")
+    # the flow asks for a port its published address does not carry
+    wider = published.replace(
+        "destination: web, ports: [443]}", "destination: web, ports: [443, 8443]}"
     )
+    assert wider != published
+    site.write_text(wider, encoding="utf-8")
     found = load_plan(str(site))
     assert any(
         "ports 8443 of the flow to 198.18.2.20 are not published by edge DNAT" in w
         for w in found.warnings
     ), found.warnings
-    assert found.flow("SITE-web.1").sent().addresses == ("198.51.100.40",)
+    assert found.flow("SITE-https.1").sent().addresses == ("198.51.100.40",)
 
 
 def test_explain_lists_each_translation_with_its_flows(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -7,8 +7,9 @@ Every document a command writes begins with the same keys::
 
 so a reader knows what it holds, which version of its contract, and which site (and
 which state of the site file) it speaks of, without guessing from the other keys.
-``read_header`` reads it, and also the heads of the previous version of flowmatrix
-(``"schema": "flowmatrix.audit/1"``, a bare ``"format_version"``), for one version.
+``read_header`` reads it, and also the heads of the previous version of flowmatrix that
+named their kind (``"schema": "flowmatrix.audit/1"``, the fleet plan's
+``"format": "flowmatrix-fleet-plan"``), for one version.
 
 Standard library only: the remote probe of ``fleet`` (a zipapp) writes verify documents
 with it.
@@ -83,13 +84,11 @@ class DocumentError(ValueError):
         self.hint = hint
 
 
-def read_header(document: object, *, legacy_kind: str | None = None) -> Header | None:
-    """The head of ``document``; None when it has none (a list, another tool's file).
-
-    ``legacy_kind`` is the kind a bare ``"format_version": N`` head stands for (the
-    previous version's plan, lab, matrix check and import documents), where the caller
-    knows it. A flowmatrix format of an unknown kind, or newer than this version
-    writes, is a ``DocumentError``.
+def read_header(document: object) -> Header | None:
+    """The head of ``document``; None when it has none (a list, another tool's file, or
+    a document of the previous version whose head was a bare ``format_version``: its
+    reader tells it by its keys, as before). A flowmatrix format of an unknown kind, or
+    newer than this version writes, is a ``DocumentError``.
     """
     if not isinstance(document, Mapping):
         return None
@@ -116,8 +115,6 @@ def read_header(document: object, *, legacy_kind: str | None = None) -> Header |
     if isinstance(schema, str) and schema in _OLD_SCHEMAS:
         kind, version = _OLD_SCHEMAS[schema]
         return Header(kind, version, name, digest, legacy=True)
-    if legacy_kind is not None and _version(document.get("format_version")) == 1:
-        return Header(legacy_kind, 1, name, digest, legacy=True)
     return None
 
 

@@ -149,7 +149,7 @@ def plan_rows(plan: Plan) -> list[dict[str, str]]:
             "protocol": f.protocol,
             "ports": f.ports.text(","),
             "firewalls": " > ".join(f.firewalls) or "-",
-            "nat": "; ".join(n.describe() for n in f.nat),
+            "nat": f.translations,
             "status": status_text(f),
             "description": f.description,
         }

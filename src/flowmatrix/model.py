@@ -179,6 +179,11 @@ class Flow(PickledByFields):
         """Whether the service on ``port`` of this flow speaks TLS."""
         return self.tls or port in self.tls_ports
 
+    @property
+    def translations(self) -> str:
+        """The translations on the way, as tables and reports show them (``; ``-separated)."""
+        return "; ".join(n.describe() for n in self.nat)
+
     def seen_by(self, firewall: str) -> tuple[FlowEnd, FlowEnd]:
         """(source, destination) as the rules of ``firewall`` see them: after the
         destination NAT of this firewall and those before it, before its source NAT."""

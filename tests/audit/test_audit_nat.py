@@ -22,34 +22,7 @@ from flowmatrix.audit.api import audit
 from flowmatrix.audit.result import AuditReport, FlowResult
 from flowmatrix.model import Plan
 
-SITE = """\
-version: 2
-name: published web server
-zones:
-  - {name: internet, internet: true}
-  - {name: dmz, cidrs: [198.18.2.0/24]}
-firewalls:
-  - name: edge
-    zones: [internet, dmz]
-    interfaces: {internet: eth0, dmz: eth1}
-    nat:
-      destination:
-        - {public: 198.51.100.40, to: web, ports: [443]}
-      source:
-        - {from: dmz, as: 198.51.100.41}
-roles:
-  - id: web-server
-    name: {fr: Serveur web, en: Web server}
-  - id: partner
-    name: {fr: Partenaire, en: Partner}
-    kind: client
-hosts:
-  - {name: web, roles: [web-server], addresses: [198.18.2.20]}
-  - {name: remote, roles: [partner], addresses: [198.18.1.5]}
-flows:
-  - {name: https, source: remote, destination: web, ports: [443]}
-  - {name: updates, source: web, destination: remote, ports: [8080]}
-"""
+SITE = (Path(__file__).parents[1] / "data" / "nat-site.yaml").read_text(encoding="utf-8")
 LAB_SIDES = {
     "eth0": ("198.18.1.1/24", "198.18.1.1", ["198.18.1.5/24"]),
     "eth1": ("198.18.2.1/24", "198.18.2.1", ["198.18.2.20/24"]),

@@ -138,8 +138,9 @@ def radius_handler(secret: bytes, reply_secret: bytes | None = None) -> Handler:
 
 
 @contextmanager
-def tls_server(context: ssl.SSLContext, address: str = "127.0.0.1") -> Iterator[int]:
-    """A TLS server that completes handshakes and closes; yields the port."""
+def tls_server(context: ssl.SSLContext | None, address: str = "127.0.0.1") -> Iterator[int]:
+    """A TLS server that completes handshakes and closes; yields the port. Without a
+    context, a plain-text service that sends a banner instead (no TLS on that port)."""
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
     listener = socket.socket(family, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -155,8 +156,13 @@ def tls_server(context: ssl.SSLContext, address: str = "127.0.0.1") -> Iterator[
             conn, _ = listener.accept()
             conn.settimeout(2.0)
             try:
-                with context.wrap_socket(conn, server_side=True) as tls:
-                    tls.recv(1)
+                if context is None:
+                    with conn:
+                        conn.sendall(b"220 plain text service\r\n")
+                        conn.recv(1024)
+                else:
+                    with context.wrap_socket(conn, server_side=True) as tls:
+                        tls.recv(1)
             except (OSError, ssl.SSLError):
                 conn.close()
 

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import socket
 import ssl
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,43 +14,7 @@ import pytest
 import trustme
 
 from flowmatrix.probe import tls
-
-
-class TlsServer:
-    """A TLS server on 127.0.0.1 that completes handshakes (or a plain TCP one)."""
-
-    def __init__(self, context: ssl.SSLContext | None) -> None:
-        self.context = context
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._one, args=(conn,), daemon=True).start()
-
-    def _one(self, conn: socket.socket) -> None:
-        conn.settimeout(5)
-        try:
-            if self.context is None:
-                conn.sendall(b"220 plain text service\r\n")
-                conn.recv(1024)
-            else:
-                with self.context.wrap_socket(conn, server_side=True) as tls:
-                    tls.recv(1)
-        except (OSError, ssl.SSLError):
-            pass
-        finally:
-            conn.close()
-
-    def close(self) -> None:
-        self.sock.close()
+from probe.responders import tls_server
 
 
 @pytest.fixture(scope="module")
@@ -60,10 +22,10 @@ def ca() -> trustme.CA:
     return trustme.CA()
 
 
-def _server(ca: trustme.CA, **issue: object) -> TlsServer:
+def _context(ca: trustme.CA, **issue: object) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ca.issue_cert("localhost", "127.0.0.1", **issue).configure_cert(context)  # type: ignore[arg-type]
-    return TlsServer(context)
+    return context
 
 
 @pytest.fixture
@@ -74,10 +36,10 @@ def ca_file(ca: trustme.CA, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def good(ca: trustme.CA) -> Iterator[TlsServer]:
-    server = _server(ca)
-    yield server
-    server.close()
+def good(ca: trustme.CA) -> Iterator[int]:
+    """The port of a server with a trusted certificate for localhost and 127.0.0.1."""
+    with tls_server(_context(ca)) as port:
+        yield port
 
 
 def _both(port: int, **kwargs: object) -> tuple[tls.TlsCheck, tls.TlsCheck]:
@@ -101,8 +63,8 @@ def _both(port: int, **kwargs: object) -> tuple[tls.TlsCheck, tls.TlsCheck]:
     return asyncio.run(run())
 
 
-def test_trusted_certificate_for_the_right_name(good: TlsServer, ca_file: str) -> None:
-    mine, theirs = _both(good.port, server_name="localhost", ca_file=ca_file)
+def test_trusted_certificate_for_the_right_name(good: int, ca_file: str) -> None:
+    mine, theirs = _both(good, server_name="localhost", ca_file=ca_file)
     assert mine.findings == theirs.findings == ()
     assert mine.info.trusted is theirs.info.trusted is True
     assert mine.info.name_matches is theirs.info.name_matches is True
@@ -113,8 +75,8 @@ def test_trusted_certificate_for_the_right_name(good: TlsServer, ca_file: str) -
     assert mine.info.version == theirs.info.version
 
 
-def test_untrusted_chain_is_a_note_not_a_finding(good: TlsServer) -> None:
-    mine, theirs = _both(good.port, server_name="localhost")
+def test_untrusted_chain_is_a_note_not_a_finding(good: int) -> None:
+    mine, theirs = _both(good, server_name="localhost")
     assert mine.findings == theirs.findings == ()
     assert mine.info.trusted is theirs.info.trusted is False
     assert mine.notes[0].startswith("certificate not trusted by this host")
@@ -122,8 +84,8 @@ def test_untrusted_chain_is_a_note_not_a_finding(good: TlsServer) -> None:
     assert mine.info.sha256 == theirs.info.sha256
 
 
-def test_wrong_name_is_a_finding(good: TlsServer, ca_file: str) -> None:
-    mine, theirs = _both(good.port, server_name="xms.example.com", ca_file=ca_file)
+def test_wrong_name_is_a_finding(good: int, ca_file: str) -> None:
+    mine, theirs = _both(good, server_name="xms.example.com", ca_file=ca_file)
     assert len(mine.findings) == len(theirs.findings) == 1
     assert "does not cover xms.example.com" in mine.findings[0]
     assert mine.info.name_matches is theirs.info.name_matches is False
@@ -131,22 +93,16 @@ def test_wrong_name_is_a_finding(good: TlsServer, ca_file: str) -> None:
 
 def test_expired_certificate_is_a_finding(ca: trustme.CA, ca_file: str) -> None:
     past = dt.datetime.now(dt.UTC) - dt.timedelta(days=400)
-    server = _server(ca, not_before=past, not_after=past + dt.timedelta(days=30))
-    try:
-        mine, theirs = _both(server.port, server_name="localhost", ca_file=ca_file)
-    finally:
-        server.close()
+    with tls_server(_context(ca, not_before=past, not_after=past + dt.timedelta(days=30))) as port:
+        mine, theirs = _both(port, server_name="localhost", ca_file=ca_file)
     assert mine.info.expired is theirs.info.expired is True
     assert any("expired" in f for f in mine.findings)
     assert any("expired" in f for f in theirs.findings)
 
 
 def test_plain_text_service_fails_the_handshake() -> None:
-    server = TlsServer(None)
-    try:
-        mine, theirs = _both(server.port, server_name="localhost")
-    finally:
-        server.close()
+    with tls_server(None) as port:
+        mine, theirs = _both(port, server_name="localhost")
     assert mine.findings[0].startswith("TLS handshake failed")
     assert theirs.findings[0].startswith("TLS handshake failed")
     assert mine.info.error

@@ -13,6 +13,7 @@ import pytest
 from report_support import HOSTILE, need_graphviz
 from report_webdriver import Chromium
 
+from flowmatrix.api import load_plan
 from flowmatrix.model import Plan
 from flowmatrix.report.api import load_checks, make_report
 
@@ -329,4 +330,25 @@ def test_a_large_plan_is_paged(browser: Chromium, tmp_path: Path) -> None:
     target = plan.flows[-1].id
     browser.run(f"location.hash = '#flow-{target}'")
     browser.wait_for(f"return document.getElementById('flow-{target}') !== null")
+    assert _severe(browser) == []
+
+
+def test_translations_survive_the_script_drawing_the_rows(
+    browser: Chromium, tmp_path: Path
+) -> None:
+    """The hospital publishes its gateway: the NAT line under a flow's firewall path is the
+    same in the rows the server draws and in those the script draws once sorted."""
+    hospital = load_plan("example:hospital")
+    url = _write(tmp_path, "hospital.html", make_report(hospital, "html", layout="builtin"))
+    cells = (
+        "return " + VISIBLE[7:] + ".map(r => [r.id.slice(5), "
+        "(r.cells[6].querySelector('.sub') || {textContent: ''}).textContent])"
+    )
+    browser.open(url)
+    drawn = dict(browser.run(cells))
+    expected = {f.id: f.translations for f in hospital.flows}
+    assert drawn == expected
+    assert drawn["XM-APP-24.4"] == "edge DNAT 203.0.113.40 port 443,8443 -> 172.30.10.10 (adc1)"
+    browser.click("#flows thead th:nth-child(6) button")  # the script redraws every row
+    assert dict(browser.run(cells)) == expected
     assert _severe(browser) == []

@@ -126,7 +126,7 @@ def render_markdown(view: ReportView, diagram: Diagram) -> str:
             text(", ".join(filter(None, [r.destination_fqdns, r.destination_addresses]))),
             r.flow.protocol,
             r.ports,
-            text(" — ".join(filter(None, [r.firewalls or "—", r.translations]))),
+            text(" — ".join(filter(None, [r.firewalls or "—", r.flow.translations]))),
             text(catalog_status_label(catalog_key(r.flow.status, r.flow.requested), lang)),
             text(r.flow.description),
         ]

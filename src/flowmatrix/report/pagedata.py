@@ -22,7 +22,7 @@ COLUMNS = (
     "source_role", "source_name", "source_zone", "source_hosts", "source_addresses",
     "destination_role", "destination_name", "destination_zone", "destination_hosts",
     "destination_fqdns", "destination_addresses", "protocol", "ports", "firewalls",
-    "description", "catalog_status",
+    "description", "catalog_status", "nat",
 )  # fmt: skip
 _EVIDENCE_LINES = 8
 
@@ -55,6 +55,7 @@ def record(row: FlowRow, href: str) -> list[Any]:
         flow.protocol, [list(r) for r in flow.ports.ranges], list(flow.firewalls),
         flow.description,
         catalog_key(flow.status, flow.requested),
+        flow.translations,
     ]  # fmt: skip
 
 

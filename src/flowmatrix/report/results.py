@@ -186,7 +186,7 @@ def _declared_kind(document: Any, file: str) -> Kind | Literal["matrix"] | None:
     ``kind`` key (another tool's file); a flowmatrix document that holds no results (a
     plan, an import) is an error that names it."""
     try:
-        head = read_header(document, legacy_kind="lab" if _lab_keys(document) else None)
+        head = read_header(document)
     except DocumentError as exc:
         raise UserError(str(exc), file=file, hint=exc.hint) from None
     if head is not None:
@@ -205,11 +205,6 @@ def _declared_kind(document: Any, file: str) -> Kind | Literal["matrix"] | None:
         if isinstance(value, str) and value in _KINDS:
             return _KINDS[value]
     return None
-
-
-def _lab_keys(document: Any) -> bool:
-    """A lab document of the previous version (a bare ``format_version`` head)."""
-    return isinstance(document, Mapping) and "namespaces" in document and "results" in document
 
 
 def _find_items(document: Any) -> list[Any] | None:

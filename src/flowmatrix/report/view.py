@@ -51,8 +51,6 @@ class FlowRow:
     destination_fqdns: str
     ports: str
     firewalls: str
-    translations: str = ""
-    """The address translations on the way (``Nat.describe``), ``; ``-separated."""
 
     @property
     def status(self) -> Status:
@@ -143,7 +141,6 @@ def _row(flow: Flow, check: FlowCheck, any_text: str) -> FlowRow:
         destination_fqdns=", ".join(flow.destination.fqdns),
         ports=flow.ports.text(),
         firewalls=" > ".join(flow.firewalls),
-        translations="; ".join(n.describe() for n in flow.nat),
     )
 
 

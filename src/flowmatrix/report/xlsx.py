@@ -143,7 +143,7 @@ def flow_port_cells(row: FlowRow, port: int, texts: _Texts) -> list[str | int]:
         flow.protocol,
         port,
         row.firewalls or "—",
-        _clip(row.translations),
+        _clip(flow.translations),
         _clip(f"{requirement}: {flow.description}"),
         texts.check[status],
         _clip("; ".join(row.check.details(port))),

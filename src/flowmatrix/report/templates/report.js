@@ -78,7 +78,9 @@
     tr.appendChild(endCell(row, "destination", true));
     tr.appendChild(node("td", "", row[C.protocol]));
     tr.appendChild(node("td", "mono", portsText(row[C.ports])));
-    tr.appendChild(node("td", "", row[C.firewalls].join(" > ") || text.none));
+    var path = node("td", "", row[C.firewalls].join(" > ") || text.none);
+    if (row[C.nat]) { path.appendChild(node("span", "sub mono", row[C.nat])); }
+    tr.appendChild(path);
     var description = node("td", "", row[C.description]);
     var catalogStatus = row[C.catalog_status];
     if (catalogStatus !== "current") {
@@ -104,7 +106,8 @@
         row[C.source_zone], row[C.source_hosts], row[C.source_addresses], row[C.destination_name],
         row[C.destination_zone], row[C.destination_hosts], row[C.destination_fqdns],
         row[C.destination_addresses], row[C.protocol], portsText(row[C.ports]),
-        row[C.firewalls].join(" > "), row[C.description], text.catalog[row[C.catalog_status]] || ""
+        row[C.firewalls].join(" > "), row[C.nat], row[C.description],
+        text.catalog[row[C.catalog_status]] || ""
       ].join(" ").toLowerCase().replace(/\s+/g, " ");
     }
     return searchText[index];
