@@ -61,7 +61,8 @@ _LIST_KEYS = ("results", "flows", "verdicts", "checks", "items")
 _PLANNED_VARIANTS = (None, "planned")
 _DETAIL_LIMIT = 300
 _HINT = (
-    "give the JSON that 'flowmatrix verify', 'merge', 'audit' or 'lab' writes with --format json"
+    "give the JSON that 'flowmatrix verify', 'listen', 'merge', 'audit' or 'lab' writes with "
+    "--format json"
 )
 
 
