@@ -46,7 +46,7 @@ def plain_verdicts(
             queries = _queries(
                 ruleset, flow, port, "forward", source, destination, interfaces, EPHEMERAL
             )
-            queries, _ = prepare(ruleset, flow, queries)
+            queries = prepare(ruleset, flow, queries, firewall).queries
             statuses = {
                 cell.status
                 for ctx, region in queries

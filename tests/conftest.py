@@ -11,6 +11,20 @@ from flowmatrix.netns import kernel_support
 
 REQUIRE_KERNEL = os.environ.get("FLOWMATRIX_REQUIRE_KERNEL_TESTS") == "1"
 
+# The suite reads English texts unless a test asks for another language: the tester's
+# own locale (LANG=fr_FR.UTF-8) must not change what the CLI and its subprocesses print.
+for _name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+    os.environ.pop(_name, None)
+os.environ["LANG"] = "C.UTF-8"
+
+
+@pytest.fixture(autouse=True)
+def _english() -> None:
+    """Each test starts in English (a run with ``--lang fr`` leaves French current)."""
+    from flowmatrix import i18n
+
+    i18n.use("en")
+
 
 @cache
 def _kernel_reason() -> str | None:

@@ -13,10 +13,11 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flowmatrix.catalog import Catalog, Lang, load_catalog
+from flowmatrix.catalog import Catalog, load_catalog
 from flowmatrix.collector import collector_paused
 from flowmatrix.documents import site_digest
 from flowmatrix.errors import UserError
+from flowmatrix.i18n import N_, Lang, _, language
 from flowmatrix.inputfile import read_input_bytes
 from flowmatrix.model import Plan
 from flowmatrix.site import Site
@@ -55,7 +56,10 @@ def example_names() -> list[str]:
 def example_text(name: str = DEFAULT_EXAMPLE) -> str:
     """The YAML text of a shipped example site."""
     if name not in example_names():
-        raise UserError(f"unknown example {name!r}", hint=f"examples: {', '.join(example_names())}")
+        raise UserError(
+            _("unknown example {name!r}").format(name=name),
+            hint=_("examples: {names}").format(names=", ".join(example_names())),
+        )
     return (resources.files("flowmatrix") / "examples" / f"{name}.yaml").read_text("utf-8")
 
 
@@ -65,7 +69,7 @@ def _site_source(path: str | Path | None) -> tuple[bytes, str, str | None]:
         name = DEFAULT_EXAMPLE if path is None else str(path).removeprefix("example:")
         return example_text(name).encode(), f"<example:{name}>", None
     try:
-        raw = read_input_bytes(path, what="YAML file")
+        raw = read_input_bytes(path, what=N_("YAML file"))
     except UserError as exc:
         exc.file = str(path)
         raise
@@ -128,21 +132,24 @@ def load_plan(
     lang: Lang = "en",
     catalog: Catalog | str | None = None,
 ) -> Plan:
-    """Load a site and resolve it into its plan (from the plan cache when it holds it)."""
-    if isinstance(catalog, Catalog):
-        return _plan_of(load_site(site_path, catalog), lang)
-    from flowmatrix.plan_cache import cached_plan, plan_key, store_plan
+    """Load a site and resolve it into its plan (from the plan cache when it holds it).
 
-    raw, name, shown = _site_source(site_path)
-    key = plan_key(raw, name, lang, catalog)
-    found = cached_plan(key)
-    if found is not None:
-        return found
-    loaded = _load_site_bytes(raw, name, shown, catalog)
-    plan = _plan_of(loaded, lang)
-    if loaded.catalog_ref is not None:
-        store_plan(key, loaded.catalog_ref, plan)
-    return plan
+    The plan's texts (warnings, reasons) and the errors are in ``lang``."""
+    with language(lang):
+        if isinstance(catalog, Catalog):
+            return _plan_of(load_site(site_path, catalog), lang)
+        from flowmatrix.plan_cache import cached_plan, plan_key, store_plan
+
+        raw, name, shown = _site_source(site_path)
+        key = plan_key(raw, name, lang, catalog)
+        found = cached_plan(key)
+        if found is not None:
+            return found
+        loaded = _load_site_bytes(raw, name, shown, catalog)
+        plan = _plan_of(loaded, lang)
+        if loaded.catalog_ref is not None:
+            store_plan(key, loaded.catalog_ref, plan)
+        return plan
 
 
 def _plan_of(loaded: LoadedSite, lang: Lang) -> Plan:

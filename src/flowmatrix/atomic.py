@@ -30,6 +30,7 @@ from pathlib import Path
 from types import FrameType
 
 from flowmatrix.errors import UserError
+from flowmatrix.i18n import _
 
 #: What marks a temporary file of ours, between the target's name and the writer's pid.
 PARTIAL_MARK = ".flowmatrix-partial-"
@@ -52,7 +53,9 @@ def write_atomic(path: str | Path, content: str | bytes) -> None:
         _to_stdout(data)
         return
     if not shown:
-        raise UserError("cannot write '': an empty path is not a file name", hint="give a path")
+        raise UserError(
+            _("cannot write '': an empty path is not a file name"), hint=_("give a path")
+        )
     target = Path(os.path.realpath(path)) if os.path.islink(path) else Path(path)
     try:
         info: os.stat_result | None = os.stat(target)
@@ -73,13 +76,17 @@ def _to_stdout(data: bytes) -> None:
 
 
 def _cannot_write(shown: str, exc: OSError) -> UserError:
-    return UserError(f"cannot write {shown}: {exc.strerror or exc}")
+    return UserError(
+        _("cannot write {file}: {reason}").format(file=shown, reason=exc.strerror or exc)
+    )
 
 
 def _write_through(shown: str, target: Path, mode: int, data: bytes) -> None:
     """A device, FIFO or socket gets the bytes; its node stays what it is."""
     if stat.S_ISDIR(mode):
-        raise UserError(f"cannot write {shown}: is a directory", hint="give a file path")
+        raise UserError(
+            _("cannot write {file}: is a directory").format(file=shown), hint=_("give a file path")
+        )
     try:
         if stat.S_ISSOCK(mode):
             with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
@@ -97,7 +104,10 @@ def _replace(shown: str, target: Path, info: os.stat_result | None, data: bytes)
     folder = target.parent
     if not folder.is_dir():
         raise UserError(
-            f"cannot write {shown}: folder {folder} does not exist", hint="create the folder first"
+            _("cannot write {file}: folder {folder} does not exist").format(
+                file=shown, folder=folder
+            ),
+            hint=_("create the folder first"),
         )
     remove_stale_partials(target)
     with _removed_on_sigterm() as partials:

@@ -19,9 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from flowmatrix.catalog_cache import cache_key, cached
 from flowmatrix.errors import UserError
+from flowmatrix.i18n import N_, Lang, _
 from flowmatrix.inputfile import read_input_bytes
 
-Lang = Literal["fr", "en"]
 Protocol = Literal["tcp", "udp"]
 RoleKind = Literal["server", "appliance", "client", "external", "network"]
 Status = Literal["current", "obsolete", "legacy", "odd"]
@@ -37,12 +37,23 @@ class _Frozen(BaseModel):
 
 
 class Text(_Frozen):
-    """A text in both languages of the catalog."""
+    """A text in both languages of the catalog.
+
+    A catalog file may give a plain string instead: it is then both the French and the
+    English text (a user's own catalog written in one language).
+    """
 
     fr: str = Field(
         min_length=1, description="French, verbatim from the source where it comes from it"
     )
     en: str = Field(min_length=1, description="English")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_string(cls, value: object) -> object:
+        if isinstance(value, str):
+            return {"fr": value, "en": value}
+        return value
 
     def get(self, lang: Lang) -> str:
         return self.fr if lang == "fr" else self.en
@@ -156,7 +167,9 @@ class Requirement(_Frozen):
     default_port: int | None = Field(default=None, description="the alternative used by default")
     documented_protocol: str = Field(description="protocol as the page writes it (e.g. 'TCP')")
     protocols: tuple[Protocol, ...] = Field(min_length=1, description="protocols really needed")
-    protocol_reason: str | None = Field(default=None, description="why the protocols differ")
+    protocol_reason: Text | None = Field(
+        default=None, description="why the protocols differ from the page's"
+    )
     sources: tuple[str, ...] = Field(min_length=1)
     destinations: tuple[str, ...] = Field(min_length=1)
     source_address: NetScalerAddress | None = Field(
@@ -173,7 +186,9 @@ class Requirement(_Frozen):
     description: Text
     source_text: str = Field(description="the row as it stands in the source, verbatim")
     notes: tuple[Text, ...] = ()
-    reading: str | None = Field(default=None, description="interpretation of an ambiguous row")
+    reading: Text | None = Field(
+        default=None, description="how an ambiguous row of the page was read"
+    )
     condition: str | None = Field(default=None, description="feature id that must be on")
     status: Status = "current"
     flags: tuple[str, ...] = ()
@@ -195,15 +210,19 @@ class Requirement(_Frozen):
     def _valid_ports(cls, value: tuple[int, ...]) -> tuple[int, ...]:
         for port in value:
             if not 1 <= port <= 65535:
-                raise ValueError(f"port {port} is outside 1-65535")
+                raise ValueError(_("port {port} is outside 1-65535").format(port=port))
         return value
 
     @model_validator(mode="after")
     def _default_port_is_listed(self) -> Requirement:
         if self.default_port is not None and self.default_port not in self.ports:
-            raise ValueError(f"default_port {self.default_port} is not one of {self.ports}")
+            raise ValueError(
+                _("default_port {port} is not one of {ports}").format(
+                    port=self.default_port, ports=self.ports
+                )
+            )
         if self.port_choice == "any" and self.default_port is None:
-            raise ValueError("a requirement with alternative ports needs a default_port")
+            raise ValueError(_("a requirement with alternative ports needs a default_port"))
         return self
 
     @model_validator(mode="after")
@@ -211,12 +230,16 @@ class Requirement(_Frozen):
         if not self.tls_ports:
             return self
         if self.tls:
-            raise ValueError("with 'tls: true' every port speaks TLS: omit tls_ports")
+            raise ValueError(_("with 'tls: true' every port speaks TLS: omit tls_ports"))
         unknown = sorted(set(self.tls_ports) - set(self.ports))
         if unknown:
-            raise ValueError(f"tls_ports {unknown} are not among the ports {self.ports}")
+            raise ValueError(
+                _("tls_ports {unknown} are not among the ports {ports}").format(
+                    unknown=unknown, ports=self.ports
+                )
+            )
         if set(self.tls_ports) == set(self.ports):
-            raise ValueError("every port speaks TLS: write 'tls: true' instead of tls_ports")
+            raise ValueError(_("every port speaks TLS: write 'tls: true' instead of tls_ports"))
         return self
 
     def tls_on(self, port: int) -> bool:
@@ -274,43 +297,57 @@ class Catalog(_Frozen):
         seen: set[str] = set()
         for req in self.requirements:
             if req.id in seen:
-                raise ValueError(f"duplicate requirement id {req.id}")
+                raise ValueError(_("duplicate requirement id {id}").format(id=req.id))
             seen.add(req.id)
             if req.section not in section_ids:
-                raise ValueError(f"{req.id}: unknown section {req.section!r}")
+                raise ValueError(
+                    _("{id}: unknown section {section!r}").format(id=req.id, section=req.section)
+                )
             for role in (*req.sources, *req.destinations):
                 if role not in role_ids:
-                    raise ValueError(f"{req.id}: unknown role {role!r}")
+                    raise ValueError(_("{id}: unknown role {role!r}").format(id=req.id, role=role))
             if req.condition is not None and req.condition not in feature_ids:
-                raise ValueError(f"{req.id}: unknown feature {req.condition!r}")
+                raise ValueError(
+                    _("{id}: unknown feature {feature!r}").format(id=req.id, feature=req.condition)
+                )
             if req.destination_part is not None:
                 for lumped in self.roles:
                     if lumped.id in req.destinations and req.destination_part not in lumped.parts:
                         raise ValueError(
-                            f"{req.id}: {lumped.id} has no part {req.destination_part!r}"
+                            _("{id}: {role} has no part {part!r}").format(
+                                id=req.id, role=lumped.id, part=req.destination_part
+                            )
                         )
         if len(role_ids) != len(self.roles):
-            raise ValueError("duplicate role id")
+            raise ValueError(_("duplicate role id"))
         self._journeys_resolve(role_ids)
         return self
 
     def _journeys_resolve(self, role_ids: set[str]) -> None:
         by_id = {r.id: r for r in self.requirements}
         if len({j.id for j in self.journeys}) != len(self.journeys):
-            raise ValueError("duplicate journey id")
+            raise ValueError(_("duplicate journey id"))
         for journey in self.journeys:
             for step in journey.steps:
                 req = by_id.get(step.requirement)
                 if req is None:
                     raise ValueError(
-                        f"journey {journey.id}: unknown requirement {step.requirement!r}"
+                        _("journey {journey}: unknown requirement {requirement!r}").format(
+                            journey=journey.id, requirement=step.requirement
+                        )
                     )
                 for role in step.sources:
                     if role not in role_ids:
-                        raise ValueError(f"journey {journey.id}: unknown role {role!r}")
+                        raise ValueError(
+                            _("journey {journey}: unknown role {role!r}").format(
+                                journey=journey.id, role=role
+                            )
+                        )
                     if role not in req.sources:
                         raise ValueError(
-                            f"journey {journey.id}: {role!r} is not a source of {req.id}"
+                            _(
+                                "journey {journey}: {role!r} is not a source of {requirement}"
+                            ).format(journey=journey.id, role=role, requirement=req.id)
                         )
 
     def role(self, role_id: str) -> Role:
@@ -346,7 +383,7 @@ def catalog_source(ref: str) -> bytes:
     """The bytes of the catalog ``ref`` names (a UserError, or an OSError for an unknown
     shipped id, when there are none to read)."""
     if is_catalog_file(ref):
-        return read_input_bytes(ref, what="YAML file")
+        return read_input_bytes(ref, what=N_("YAML file"))
     if ref not in available_catalogs():
         raise FileNotFoundError(ref)
     return (resources.files("flowmatrix") / "catalogs" / f"{ref}.yaml").read_bytes()
@@ -361,8 +398,10 @@ def load_catalog(ref: str = DEFAULT_CATALOG) -> Catalog:
         return load_yaml(Path(ref)).validate(Catalog)
     if ref not in available_catalogs():
         raise UserError(
-            f"unknown catalog {ref!r}",
-            hint=f"shipped catalogs: {', '.join(available_catalogs())}; or give a file path",
+            _("unknown catalog {catalog!r}").format(catalog=ref),
+            hint=_("shipped catalogs: {catalogs}; or give a file path").format(
+                catalogs=", ".join(available_catalogs())
+            ),
         )
     raw = catalog_source(ref)
     return cached(

@@ -22,6 +22,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from flowmatrix.i18n import _
+
 PREFIX = "flowmatrix-"
 #: Each kind of document and the newest version of its contract this flowmatrix writes.
 VERSIONS: dict[str, int] = {
@@ -98,17 +100,19 @@ def read_header(document: object) -> Header | None:
     digest = digest if isinstance(digest, str) else None
     declared = document.get("format")
     if isinstance(declared, str) and declared.startswith(PREFIX):
-        kind, _, number = declared[len(PREFIX) :].partition("/")
+        kind, _slash, number = declared[len(PREFIX) :].partition("/")
         version = _version(number or document.get("format_version"))
         if kind not in VERSIONS or version is None:
             raise DocumentError(
-                f"unknown document format {declared!r}",
-                f"this flowmatrix reads {', '.join(sorted(VERSIONS))}",
+                _("unknown document format {format!r}").format(format=declared),
+                _("this flowmatrix reads {formats}").format(formats=", ".join(sorted(VERSIONS))),
             )
         if version > VERSIONS[kind]:
             raise DocumentError(
-                f"{declared} is newer than this flowmatrix reads ({kind} {VERSIONS[kind]})",
-                "read it with the flowmatrix that wrote it, or upgrade",
+                _("{format} is newer than this flowmatrix reads ({kind} {version})").format(
+                    format=declared, kind=kind, version=VERSIONS[kind]
+                ),
+                _("read it with the flowmatrix that wrote it, or upgrade"),
             )
         return Header(kind, version, name, digest, legacy=not number)
     schema = document.get("schema")

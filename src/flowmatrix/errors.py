@@ -50,7 +50,9 @@ class UserError(Exception):
         message = _shortened(self.message)
         text = f"{self.location}: {message}" if self.location else message
         if self.hint:
-            text += f" (hint: {_shortened(self.hint)})"
+            from flowmatrix.i18n import _
+
+            text += " " + _("(hint: {hint})").format(hint=_shortened(self.hint))
         return text
 
 

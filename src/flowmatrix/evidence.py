@@ -22,10 +22,21 @@ How they combine, per port first, then per flow:
 * an audit judges one firewall's rules (``covers``): its "proven" proves a port only
   when the audits of every firewall on the flow's path prove it; until then it counts as
   depends;
-* per port: failing if any check fails (a contradiction must show), else proven if any
-  check proves the path, else depends, else not tested;
+* a live check made from one of the flow's source hosts speaks for that host only, and
+  for the destination it reached (``destination``: one address of a cluster): from that
+  host, the port is proven when every destination it reached is proven. A live check
+  from a host that is not a source of the flow proves nothing (it still shows when it
+  fails);
+* per port: failing if any check fails (a contradiction must show); else proven if a
+  check that speaks for every source proves the path (an audit of the whole path, a lab
+  case, a live check from no named host), or if it is proven from every source host
+  that has evidence about it; else depends if anything speaks, else not tested. A host
+  whose only checks do not apply to it (a probe to itself) is left out;
 * per flow: proven when every port is proven, failing when any port fails, not tested
   when no port was tested, depends otherwise.
+
+``merge`` judges the fleet's results with these same rules; its words (passed, failed,
+incomplete, inconclusive) are its own names for this scale.
 
 Standard library only: the remote probe of ``fleet`` writes verify documents with it.
 """
@@ -35,6 +46,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, cast, get_args
+
+from flowmatrix.i18n import N_, Lang, current, pgettext
 
 Scale = Literal["proven", "failing", "depends", "not-tested"]
 """What a port or a flow is, once its checks are combined."""
@@ -46,6 +59,15 @@ STATUSES: tuple[Scale, ...] = ("failing", "depends", "not-tested", "proven")
 KINDS: tuple[Kind, ...] = get_args(Kind)
 #: Every status a check may say.
 CHECK_STATUSES: tuple[str, ...] = (*get_args(Scale), "not-applicable")
+
+#: How each status is named for people (``_()`` it where it is shown).
+STATUS_LABELS: dict[str, str] = {
+    "proven": N_("Proven"),
+    "failing": N_("Failing"),
+    "depends": N_("Depends"),
+    "not-tested": N_("Not tested"),
+    "not-applicable": N_("Not applicable"),
+}
 
 #: What each producer's own words say on the scale.
 STATUS_OF: dict[str, dict[str, Status]] = {
@@ -87,6 +109,65 @@ STATUS_OF: dict[str, dict[str, Status]] = {
 }
 
 
+def _state_words() -> dict[str, dict[str, str]]:
+    """Each producer's own words (its keys of :data:`STATUS_OF`) as people read them, in
+    the current language; the documents keep the codes."""
+    return {
+        "verify": {
+            "open": pgettext("probe state", "open"),
+            "closed": pgettext("probe state", "closed"),
+            "filtered": pgettext("probe state", "filtered"),
+            "unreachable": pgettext("probe state", "unreachable"),
+            "open|filtered": pgettext("probe state", "open|filtered"),
+            "unresolved": pgettext("probe state", "unresolved"),
+            "error": pgettext("probe state", "error"),
+            "not_probed": pgettext("probe state", "not_probed"),
+        },
+        "audit": {
+            "allowed": pgettext("audit status", "allowed"),
+            "blocked": pgettext("audit status", "blocked"),
+            "partial": pgettext("audit status", "partial"),
+            "depends": pgettext("audit status", "depends"),
+            "unresolved": pgettext("audit status", "unresolved"),
+        },
+        "lab": {
+            "pass": pgettext("lab verdict", "pass"),
+            "blocked": pgettext("lab verdict", "blocked"),
+            "leak": pgettext("lab verdict", "leak"),
+            "error": pgettext("lab verdict", "error"),
+            "blocked!": pgettext("lab verdict", "blocked!"),
+            "skipped": pgettext("lab verdict", "skipped"),
+            "skipped!": pgettext("lab verdict", "skipped!"),
+        },
+        "merge": {
+            "passed": pgettext("merge status", "passed"),
+            "failed": pgettext("merge status", "failed"),
+            "incomplete": pgettext("merge status", "incomplete"),
+            "not_tested": pgettext("merge status", "not_tested"),
+            "inconclusive": pgettext("merge status", "inconclusive"),
+            "not_applicable": pgettext("merge status", "not_applicable"),
+        },
+    }
+
+
+_WORDS: dict[Lang, dict[str, dict[str, str]]] = {}
+
+
+def state_words(kind: str) -> dict[str, str]:
+    """Every word of one producer (``verify``, ``audit``, ``lab``, ``merge``) in the
+    current language, looked up once per language: a table of 10,000 results asks once."""
+    lang = current()
+    words = _WORDS.get(lang)
+    if words is None:
+        words = _WORDS[lang] = _state_words()
+    return words.get(kind, {})
+
+
+def state_word(kind: str, code: str) -> str:
+    """One producer's state, status or verdict as people read it (the code when unknown)."""
+    return state_words(kind).get(code, code)
+
+
 def probe_status(state: str, findings: bool) -> Status:
     """A probe result's status: its state's, and failing when it has a finding (an
     expired certificate, a wrong name): the one rule for a failed result."""
@@ -115,6 +196,8 @@ class Check:
     """The document it was read from (empty for a check made in this process)."""
     covers: tuple[str, ...] | None = None
     """The firewalls whose rules it judged (an audit); None: the whole path (a live test)."""
+    destination: str | None = None
+    """The destination it reached (an address, or a host's name), when it names one."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -125,6 +208,7 @@ class Check:
             "detail": self.detail,
             "source_host": self.source_host,
             "covers": None if self.covers is None else list(self.covers),
+            "destination": self.destination,
         }
 
     @classmethod
@@ -150,6 +234,7 @@ class Check:
             raise CheckError(f"{flow}: 'covers' is not a list of firewall names")
         host = data.get("source_host")
         detail = data.get("detail")
+        destination = data.get("destination")
         return cls(
             flow,
             port,
@@ -159,6 +244,7 @@ class Check:
             host if isinstance(host, str) else None,
             where,
             None if covers is None else tuple(covers),
+            destination if isinstance(destination, str) else None,
         )
 
 
@@ -179,23 +265,78 @@ def checks_in(document: Mapping[str, Any], where: str = "") -> list[Check]:
     return found
 
 
-def port_status(checks: Iterable[Check], path: tuple[str, ...] = ()) -> Scale:
-    """The status of one port of a flow whose path crosses the firewalls ``path``."""
-    items = [c for c in checks if c.status != "not-applicable"]
+def port_status(
+    checks: Iterable[Check], path: tuple[str, ...] = (), sources: Iterable[str] = ()
+) -> Scale:
+    """The status of one port of a flow whose path crosses the firewalls ``path`` and
+    whose probes run from the source hosts ``sources`` (``Plan.probe_sources``)."""
+    per_host: dict[str, list[Check]] = {host: [] for host in sources}
+    general: list[Check] = []
+    elsewhere_fails = False  # a live check from a host that is not a source of the flow
+    for check in checks:
+        if check.source_host is not None and per_host:
+            own = per_host.get(check.source_host)
+            if own is not None:
+                own.append(check)
+            else:
+                elsewhere_fails = elsewhere_fails or check.status == "failing"
+        elif check.status != "not-applicable":
+            general.append(check)
+    overall = _speaking_for_all(general, path)
+    hosts = [s for s in map(source_port_status, per_host.values()) if s != "not-applicable"]
+    if overall == "failing" or elsewhere_fails or "failing" in hosts:
+        return "failing"
+    if overall == "proven":
+        return "proven"
+    if all(s == "not-tested" for s in hosts):  # no evidence from any source host
+        return overall
+    if all(s == "proven" for s in hosts):
+        return "proven"
+    return "depends"
+
+
+def source_port_status(checks: Iterable[Check]) -> Status:
+    """A port from one source host, from the checks made there: failing if one fails,
+    proven when every destination reached is proven, not tested when nothing speaks,
+    not applicable when no check applies (the destination is the host itself)."""
+    items = list(checks)
+    applicable = [c for c in items if c.status != "not-applicable"]
+    if not applicable:
+        return "not-applicable" if items else "not-tested"
+    per_destination: dict[str | None, set[Status]] = {}
+    for check in applicable:
+        per_destination.setdefault(check.destination, set()).add(check.status)
+    reached = [_strongest(found) for found in per_destination.values()]
+    if "failing" in reached:
+        return "failing"
+    if all(s == "not-tested" for s in reached):
+        return "not-tested"
+    return "proven" if all(s == "proven" for s in reached) else "depends"
+
+
+def _strongest(found: set[Status]) -> Scale:
+    for status in _ORDER:
+        if status in found:
+            return status
+    return "not-tested"
+
+
+#: What one place says when several checks speak of it: a failure shows, then a proof.
+_ORDER: tuple[Scale, ...] = ("failing", "proven", "depends")
+
+
+def _speaking_for_all(items: list[Check], path: tuple[str, ...]) -> Scale:
+    """The checks that speak for every source (audits, lab cases, unnamed live checks)."""
     covered: set[str] = set()
     for c in items:
         if c.status == "proven" and c.covers is not None:
             covered.update(c.covers)
     whole_path = set(path) <= covered
-    found = {
+    found: set[Status] = {
         "depends" if c.status == "proven" and c.covers is not None and not whole_path else c.status
         for c in items
     }
-    order: tuple[Scale, ...] = ("failing", "proven", "depends")
-    for status in order:
-        if status in found:
-            return status
-    return "not-tested"
+    return _strongest(found)
 
 
 def flow_status(port_statuses: Iterable[Scale]) -> Scale:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flowmatrix.catalog import Catalog, Lang, Requirement
+from flowmatrix.catalog import Catalog, Requirement, Text
 from flowmatrix.documents import header
+from flowmatrix.i18n import N_, Lang, _, pgettext
 from flowmatrix.model import Flow, FlowEnd, Nat, Plan
 
 
@@ -88,19 +89,45 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
     }
 
 
-def _end_text(end: FlowEnd) -> str:
+def _end_text(end: FlowEnd, words: bool = False) -> str:
+    """An end's addresses; ``words``: its words ('any', 'missing') in the current language."""
     if end.any_address:
         names = end.fqdns
-        return "any" + (f" (names: {', '.join(names)})" if names and end.any_reason else "")
+        if not words:
+            return "any" + (f" (names: {', '.join(names)})" if names and end.any_reason else "")
+        if names and end.any_reason:
+            return _("any (names: {names})").format(names=", ".join(names))
+        return pgettext("address", "any")
     if end.unresolved:
-        return "missing: no address, name or choice"
+        return (
+            _("missing: no address, name or choice")
+            if words
+            else ("missing: no address, name or choice")
+        )
     parts = list(end.addresses) or list(end.fqdns)
     return ", ".join(parts)
+
+
+#: The catalog statuses of a plan table, in words (the values stay the catalog's).
+STATUS_WORDS = {
+    "current": lambda: pgettext("catalog status", "current"),
+    "obsolete": lambda: pgettext("catalog status", "obsolete"),
+    "legacy": lambda: pgettext("catalog status", "legacy"),
+    "odd": lambda: pgettext("catalog status", "odd"),
+    "obsolete: not requested": lambda: _(N_("obsolete: not requested")),
+    "legacy: not requested": lambda: _(N_("legacy: not requested")),
+}
 
 
 def status_text(flow: Flow) -> str:
     """The catalog status, marked when the flow is not requested (not opened)."""
     return flow.status if flow.requested else f"{flow.status}: not requested"
+
+
+def status_words(status: str) -> str:
+    """A :func:`status_text` value in the current language."""
+    word = STATUS_WORDS.get(status)
+    return word() if word is not None else status
 
 
 PLAN_COLUMNS = (
@@ -134,27 +161,33 @@ PLAN_TABLE_COLUMNS = (
 )
 
 
-def plan_rows(plan: Plan) -> list[dict[str, str]]:
-    """One flat row per flow, for tables, CSV and Markdown."""
+def plan_rows(plan: Plan, *, words: bool = False) -> list[dict[str, str]]:
+    """One flat row per flow, for tables, CSV and Markdown; ``words``: the cells that are
+    words (the status, 'any') in the current language, for people (tables, Markdown)."""
     return [
         {
             "id": f.id,
             "requirement": f.requirement,
             "source": f.source.role_name,
             "source_zone": f.source.zone,
-            "source_addresses": _end_text(f.source),
+            "source_addresses": _end_text(f.source, words),
             "destination": f.destination.role_name,
             "destination_zone": f.destination.zone,
-            "destination_addresses": _end_text(f.destination),
+            "destination_addresses": _end_text(f.destination, words),
             "protocol": f.protocol,
             "ports": f.ports.text(","),
             "firewalls": " > ".join(f.firewalls) or "-",
             "nat": f.translations,
-            "status": status_text(f),
+            "status": status_words(status_text(f)) if words else status_text(f),
             "description": f.description,
         }
         for f in plan.flows
     ]
+
+
+def _english(text: Text | None) -> str | None:
+    """A text the JSON contract keeps as a string: its English, as before it had French."""
+    return text.en if text is not None else None
 
 
 def requirement_to_dict(req: Requirement) -> dict[str, Any]:
@@ -166,7 +199,7 @@ def requirement_to_dict(req: Requirement) -> dict[str, Any]:
         "default_port": req.default_port,
         "documented_protocol": req.documented_protocol,
         "protocols": list(req.protocols),
-        "protocol_reason": req.protocol_reason,
+        "protocol_reason": _english(req.protocol_reason),
         "sources": list(req.sources),
         "destinations": list(req.destinations),
         "source_address": req.source_address,
@@ -174,7 +207,7 @@ def requirement_to_dict(req: Requirement) -> dict[str, Any]:
         "description": {"fr": req.description.fr, "en": req.description.en},
         "source_text": req.source_text,
         "notes": [{"fr": n.fr, "en": n.en} for n in req.notes],
-        "reading": req.reading,
+        "reading": _english(req.reading),
         "condition": req.condition,
         "status": req.status,
         "flags": list(req.flags),
@@ -227,6 +260,7 @@ CATALOG_COLUMNS = (
     "condition",
     "status",
     "description",
+    "reading",
 )
 
 
@@ -248,6 +282,7 @@ def catalog_rows(
             "condition": r.condition or "-",
             "status": r.status,
             "description": r.description.get(lang),
+            "reading": r.reading.get(lang) if r.reading else "",
         }
         for r in requirements
     ]

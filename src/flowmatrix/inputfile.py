@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from flowmatrix.errors import UserError
+from flowmatrix.i18n import N_, _
 
 #: The environment variable that sets the size limit of every input file, in bytes.
 LIMIT_VARIABLE = "FLOWMATRIX_MAX_INPUT_BYTES"
@@ -28,11 +29,11 @@ MAX_JSON_DEPTH = 200
 QUOTE_LIMIT = 200
 
 _KINDS = (
-    (stat.S_ISDIR, "a directory"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISFIFO, "a FIFO (named pipe)"),
-    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISDIR, N_("a directory")),
+    (stat.S_ISCHR, N_("a character device")),
+    (stat.S_ISBLK, N_("a block device")),
+    (stat.S_ISFIFO, N_("a FIFO (named pipe)")),
+    (stat.S_ISSOCK, N_("a socket")),
 )
 
 
@@ -47,8 +48,12 @@ def max_input_bytes() -> int:
         value = 0
     if value <= 0:
         raise UserError(
-            f"{LIMIT_VARIABLE}={quote(raw)} is not a positive number of bytes",
-            hint=f"unset it for the default of {DEFAULT_MAX_INPUT_BYTES} bytes",
+            _("{variable}={value} is not a positive number of bytes").format(
+                variable=LIMIT_VARIABLE, value=quote(raw)
+            ),
+            hint=_("unset it for the default of {limit} bytes").format(
+                limit=DEFAULT_MAX_INPUT_BYTES
+            ),
         )
     return value
 
@@ -58,37 +63,48 @@ def file_kind(mode: int) -> str | None:
     for test, kind in _KINDS:
         if test(mode):
             return kind
-    return None if stat.S_ISREG(mode) else "not a regular file"
+    return None if stat.S_ISREG(mode) else N_("not a regular file")
 
 
 def read_input_bytes(
-    path: str | Path, *, what: str = "input file", limit: int | None = None
+    path: str | Path, *, what: str = N_("input file"), limit: int | None = None
 ) -> bytes:
     """The bytes of the regular file ``path``, at most ``limit`` of them (default: the
     configured input limit); anything else is a one-line UserError naming the file."""
     shown = str(path)
     bound = max_input_bytes() if limit is None else limit
+    what = _(what)
     if not shown:
-        raise UserError(f"an empty path is not a {what}", hint="give the file's path")
+        raise UserError(
+            _("an empty path is not a {what}").format(what=what), hint=_("give the file's path")
+        )
     try:
         # O_NONBLOCK: opening a FIFO without a writer must not hang before it is refused
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
-        raise UserError("no such file", file=shown, hint="check the path") from None
+        raise UserError(_("no such file"), file=shown, hint=_("check the path")) from None
     except OSError as exc:
-        raise UserError(f"cannot read the file: {exc.strerror}", file=shown) from None
+        raise UserError(
+            _("cannot read the file: {reason}").format(reason=exc.strerror), file=shown
+        ) from None
     try:
         info = os.fstat(fd)
         kind = file_kind(info.st_mode)
         if kind is not None:
-            raise UserError(f"is {kind}, not a {what}", file=shown, hint=f"give a {what} to read")
+            raise UserError(
+                _("is {kind}, not a {what}").format(kind=_(kind), what=what),
+                file=shown,
+                hint=_("give a {what} to read").format(what=what),
+            )
         if info.st_size > bound:
             raise _too_large(shown, info.st_size, bound, what, limit is None)
         os.set_blocking(fd, True)
         with os.fdopen(fd, "rb", closefd=False) as handle:
             data = handle.read(bound + 1)  # the file may have grown since fstat
     except OSError as exc:
-        raise UserError(f"cannot read the file: {exc.strerror}", file=shown) from None
+        raise UserError(
+            _("cannot read the file: {reason}").format(reason=exc.strerror), file=shown
+        ) from None
     finally:
         os.close(fd)
     if len(data) > bound:
@@ -97,21 +113,25 @@ def read_input_bytes(
 
 
 def _too_large(shown: str, size: int, bound: int, what: str, configurable: bool) -> UserError:
-    more = "more than " if size > bound and size == bound + 1 else ""
     hint = (
-        f"raise {LIMIT_VARIABLE} (bytes) if this {what} is genuine"
+        _("raise {variable} (bytes) if this {what} is genuine").format(
+            variable=LIMIT_VARIABLE, what=what
+        )
         if configurable
-        else f"a {what} is small"
+        else _("a {what} is small").format(what=what)
     )
-    return UserError(
-        f"{more}{size} bytes is over the limit of {bound} bytes for a {what}", file=shown, hint=hint
+    message = (
+        _("more than {size} bytes is over the limit of {limit} bytes for a {what}")
+        if size > bound and size == bound + 1
+        else _("{size} bytes is over the limit of {limit} bytes for a {what}")
     )
+    return UserError(message.format(size=size, limit=bound, what=what), file=shown, hint=hint)
 
 
 def read_input_text(
     path: str | Path,
     *,
-    what: str = "input file",
+    what: str = N_("input file"),
     limit: int | None = None,
     encoding: str = "utf-8",
     errors: str = "strict",
@@ -124,7 +144,11 @@ def read_input_text(
         line = raw.count(b"\n", 0, exc.start) + 1
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         raise UserError(
-            "not valid UTF-8 text", file=str(path), line=line, col=col, hint="save it as UTF-8"
+            _("not valid UTF-8 text"),
+            file=str(path),
+            line=line,
+            col=col,
+            hint=_("save it as UTF-8"),
         ) from None
 
 
@@ -137,7 +161,7 @@ def clip(text: str, limit: int = QUOTE_LIMIT) -> str:
     """``text`` cut to about ``limit`` characters, saying how long it was."""
     if len(text) <= limit:
         return text
-    return f"{text[:limit]}... ({len(text)} characters)"
+    return _("{text}... ({n} characters)").format(text=text[:limit], n=len(text))
 
 
 def parse_json(
@@ -150,20 +174,24 @@ def parse_json(
         line = text.count("\n", 0, where) + 1
         col = where - (text.rfind("\n", 0, where) + 1) + 1
         raise UserError(
-            f"JSON nested more than {max_depth} levels deep",
+            _("JSON nested more than {depth} levels deep").format(depth=max_depth),
             file=file,
             line=line,
             col=col,
-            hint=hint or "this is not a document flowmatrix reads",
+            hint=hint or _("this is not a document flowmatrix reads"),
         )
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise UserError(
-            f"invalid JSON: {exc.msg}", file=file, line=exc.lineno, col=exc.colno, hint=hint
+            _("invalid JSON: {problem}").format(problem=exc.msg),
+            file=file,
+            line=exc.lineno,
+            col=exc.colno,
+            hint=hint,
         ) from None
     except RecursionError:  # a stack smaller than max_depth needs
-        raise UserError("JSON nested too deeply to read", file=file, hint=hint) from None
+        raise UserError(_("JSON nested too deeply to read"), file=file, hint=hint) from None
 
 
 _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?', re.DOTALL)

@@ -8,11 +8,12 @@ required flows are (obsolete and legacy flows are shown, never required).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from flowmatrix.catalog import Journey, JourneyStep, Lang
+from flowmatrix.catalog import Journey, JourneyStep
+from flowmatrix.i18n import Lang, _, language, pgettext
 from flowmatrix.model import Flow, Plan
 from flowmatrix.probe.results import ProbeResult
 from flowmatrix.probe.targets import NOT_REQUIRED
@@ -22,12 +23,12 @@ if TYPE_CHECKING:
     from flowmatrix.lab.run import CaseResult
 
 JourneyState = Literal["up", "blocked", "unproven", "absent"]
-#: Each state in both languages, as the summaries write it.
-STATE_WORDS: dict[JourneyState, dict[Lang, str]] = {
-    "up": {"en": "up", "fr": "fonctionne"},
-    "blocked": {"en": "blocked", "fr": "bloqué"},
-    "unproven": {"en": "not proven", "fr": "non prouvé"},
-    "absent": {"en": "not probed from here", "fr": "non sondé d'ici"},
+#: Each state as the summaries write it (translated where shown).
+STATE_WORDS: dict[JourneyState, Callable[[], str]] = {
+    "up": lambda: pgettext("journey", "up"),
+    "blocked": lambda: pgettext("journey", "blocked"),
+    "unproven": lambda: pgettext("journey", "not proven"),
+    "absent": lambda: pgettext("journey", "not probed from here"),
 }
 
 
@@ -86,7 +87,8 @@ class JourneyVerdict:
 
     def summary(self, lang: Lang = "en") -> str:
         """``An iOS device enrols from the Internet: blocked, XM-DEV-11.1 tcp/8443 at fw-front``."""
-        text = f"{self.name}: {STATE_WORDS[self.state][lang]}"
+        with language(lang):
+            text = f"{self.name}: {STATE_WORDS[self.state]()}"
         return f"{text}, {'; '.join(self.blocking)}" if self.blocking else text
 
     def to_dict(self) -> dict[str, Any]:
@@ -144,9 +146,11 @@ class FlowOutcome:
 def probe_outcome(result: ProbeResult) -> FlowOutcome:
     """A verify (or watch) result as a flow outcome."""
     port = f"{result.protocol}/{result.port}" if result.port is not None else result.protocol
-    target = f" to {result.address}" if result.address else ""
+    what = f"{result.flow} {port}"
+    if result.address:
+        what = _("{flow} to {address}").format(flow=what, address=result.address)
     outcome: Outcome = "up" if proven(result) else "failed" if result.failed else "unproven"
-    return FlowOutcome(result.flow, result.required, outcome, f"{result.flow} {port}{target}")
+    return FlowOutcome(result.flow, result.required, outcome, what)
 
 
 def lab_outcomes(results: Iterable[CaseResult]) -> list[FlowOutcome]:
@@ -156,7 +160,9 @@ def lab_outcomes(results: Iterable[CaseResult]) -> list[FlowOutcome]:
         case = result.case
         if case.variant != "planned":
             continue
-        what = f"{case.flow} {case.protocol}/{case.port} to {case.destination_address}"
+        what = _("{flow} to {address}").format(
+            flow=f"{case.flow} {case.protocol}/{case.port}", address=case.destination_address
+        )
         outcome: Outcome = "up" if result.verdict == "pass" else "failed"
         found.append(FlowOutcome(case.flow, case.required, outcome, what))
     return found
@@ -183,7 +189,9 @@ def _where(outcome: FlowOutcome, flows: dict[str, Flow]) -> str:
     flow = flows.get(outcome.flow)
     firewalls = ", ".join(flow.firewalls) if flow is not None and flow.firewalls else ""
     firewalls = outcome.at if outcome.at is not None else firewalls
-    return outcome.what + (f" at {firewalls}" if firewalls else " (no firewall on the path)")
+    if firewalls:
+        return _("{flow} at {firewalls}").format(flow=outcome.what, firewalls=firewalls)
+    return _("{flow} (no firewall on the path)").format(flow=outcome.what)
 
 
 def _verdict(journey: JourneyFlows, outcomes: Sequence[FlowOutcome]) -> JourneyVerdict:
@@ -216,7 +224,8 @@ def journey_verdicts(
 
 def summaries(plan: Plan, outcomes: Sequence[FlowOutcome]) -> list[str]:
     """One line per journey that ``outcomes`` speak of, in the plan's language."""
-    verdicts = judge(plan_journeys(plan), outcomes)
+    with language(plan.lang):
+        verdicts = judge(plan_journeys(plan), outcomes)
     return [v.summary(plan.lang) for v in verdicts if v.state != "absent"]
 
 

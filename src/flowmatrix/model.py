@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import chain
 from typing import TYPE_CHECKING, Any, Literal
 
 from flowmatrix.documents import SiteRef
+from flowmatrix.i18n import _
 from flowmatrix.portset import PortSet
 
 if TYPE_CHECKING:
-    from flowmatrix.catalog import Catalog, Lang
+    from flowmatrix.catalog import Catalog
+    from flowmatrix.i18n import Lang
     from flowmatrix.site import Site
 
 Protocol = Literal["tcp", "udp"]
@@ -233,7 +236,9 @@ def _translated_source(end: FlowEnd, nat: Nat) -> FlowEnd:
     """``end`` as it leaves through ``nat``: from its public address, or from any address
     of the outside zone for a masquerade (the firewall's own address there)."""
     if nat.masquerade:
-        reason = f"masqueraded by {nat.firewall} (source NAT to its own address)"
+        reason = _("masqueraded by {firewall} (source NAT to its own address)").format(
+            firewall=nat.firewall
+        )
         return FlowEnd(end.role, end.role_name, nat.outside, (), True, reason)
     if any(h.name == nat.subject for h in end.hosts):  # one host of the end: only its own
         hosts = tuple(
@@ -285,3 +290,15 @@ class Plan:
 
     def flows_through(self, firewall: str) -> tuple[Flow, ...]:
         return tuple(f for f in self.flows if firewall in f.firewalls)
+
+    @cached_property
+    def _site_hosts(self) -> frozenset[str]:
+        return frozenset(h.name for h in self.site.hosts)
+
+    def probe_sources(self, flow: Flow) -> tuple[str, ...]:
+        """The source hosts of ``flow`` a probe can run on: the site's own hosts (a
+        catalog endpoint or an end that is any address of its zone is no machine anyone
+        runs a probe on). A live check's evidence is per source host: a flow is proven
+        from each of these (``evidence.port_status``)."""
+        hosts = self._site_hosts
+        return tuple(dict.fromkeys(h.name for h in flow.source.hosts if h.name in hosts))

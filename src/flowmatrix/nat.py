@@ -15,6 +15,7 @@ import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from flowmatrix.i18n import _
 from flowmatrix.model import FlowEnd, Nat
 from flowmatrix.portset import PortSet
 from flowmatrix.site import Firewall, Host, Site
@@ -157,8 +158,15 @@ class NatPath:
                         continue
                     if shared != ports:
                         self.warnings.append(
-                            f"{flow_id}: ports {ports.difference(nat.ports).text(',')} of the flow to "
-                            f"{nat.private[0]} are not published by {nat.describe()}"
+                            _(
+                                "{flow}: ports {ports} of the flow to {address} are not "
+                                "published by {nat}"
+                            ).format(
+                                flow=flow_id,
+                                ports=ports.difference(nat.ports).text(","),
+                                address=nat.private[0],
+                                nat=nat.describe(),
+                            )
                         )
                 found.append(nat)
             elif leaving == nat.outside and _leaves(source, nat):

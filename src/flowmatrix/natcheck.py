@@ -7,6 +7,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
+from flowmatrix.i18n import _
 from flowmatrix.model import Nat
 from flowmatrix.nat import host_with_address, outside_zone, published_address
 from flowmatrix.nat import resolve as resolve_nat
@@ -18,7 +19,9 @@ from flowmatrix.yamlio import YamlDocument
 def _suggest(word: str, choices: Iterable[str]) -> str:
     options = sorted(set(choices))
     close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
-    return f"did you mean {close[0]!r}?" if close else f"known: {', '.join(options) or 'none'}"
+    if close:
+        return _("did you mean {name!r}?").format(name=close[0])
+    return _("known: {names}").format(names=", ".join(options) or _("none"))
 
 
 def check_nat(doc: YamlDocument, site: Site) -> None:
@@ -30,8 +33,8 @@ def check_nat(doc: YamlDocument, site: Site) -> None:
         if site.version == 1:
             raise doc.error(
                 where,
-                "address translations need site version 2",
-                "set 'version: 2' (flowmatrix site upgrade FILE writes it)",
+                _("address translations need site version 2"),
+                _("set 'version: 2' (flowmatrix site upgrade FILE writes it)"),
             )
         outside = _check_outside(doc, site, firewall, where)
         _check_published(doc, site, zones, firewall, outside, [*where, "destination"])
@@ -47,15 +50,19 @@ def _check_outside(
     if given is not None and given not in firewall.zones:
         raise doc.error(
             [*where, "outside"],
-            f"nat outside zone {given!r} is not a zone of firewall {firewall.name!r}",
-            f"its zones: {', '.join(firewall.zones)}",
+            _("nat outside zone {zone!r} is not a zone of firewall {firewall!r}").format(
+                zone=given, firewall=firewall.name
+            ),
+            _("its zones: {zones}").format(zones=", ".join(firewall.zones)),
         )
     outside = outside_zone(site, firewall)
     if outside is None:
         raise doc.error(
             where,
-            f"firewall {firewall.name!r} has no Internet zone for its public addresses",
-            "say which of its zones they face: 'outside: ZONE' under nat",
+            _("firewall {firewall!r} has no Internet zone for its public addresses").format(
+                firewall=firewall.name
+            ),
+            _("say which of its zones they face: 'outside: ZONE' under nat"),
         )
     return outside
 
@@ -79,17 +86,23 @@ def _check_published(
         if parse_network(published.public).num_addresses != 1:
             raise doc.error(
                 [*at, "public"],
-                f"public address {published.public!r} is a network",
-                "publish one address per entry",
+                _("public address {address!r} is a network").format(address=published.public),
+                _("publish one address per entry"),
             )
         zone = _zone_of(zones, published.public)
         if zone != outside:
             raise doc.error(
                 [*at, "public"],
-                f"public address {published.public} is in zone {zone!r}, not on the outside "
-                f"of {firewall.name} (zone {outside!r})",
-                "a published address is one the outside reaches: give an address of the "
-                f"{outside} zone, or set 'outside:'",
+                _(
+                    "public address {address} is in zone {zone!r}, not on the outside "
+                    "of {firewall} (zone {outside!r})"
+                ).format(
+                    address=published.public, zone=zone, firewall=firewall.name, outside=outside
+                ),
+                _(
+                    "a published address is one the outside reaches: give an address of the "
+                    "{outside} zone, or set 'outside:'"
+                ).format(outside=outside),
             )
         host = hosts.get(published.to)
         private: str | None
@@ -99,8 +112,10 @@ def _check_published(
                 choices = ", ".join(host.netscaler.vip if host.netscaler else host.addresses)
                 raise doc.error(
                     [*at, "to"],
-                    f"host {host.name!r} has no single address to publish ({choices})",
-                    "give the address itself: 'to: ADDRESS'",
+                    _("host {host!r} has no single address to publish ({choices})").format(
+                        host=host.name, choices=choices
+                    ),
+                    _("give the address itself: 'to: ADDRESS'"),
                 )
         else:
             try:
@@ -108,22 +123,24 @@ def _check_published(
             except ValueError:
                 raise doc.error(
                     [*at, "to"],
-                    f"nat to unknown host {published.to!r}",
+                    _("nat to unknown host {host!r}").format(host=published.to),
                     _suggest(published.to, hosts),
                 ) from None
             owner = host_with_address(site, published.to)
             if owner is None:
                 raise doc.error(
                     [*at, "to"],
-                    f"no host of the site has address {published.to}",
-                    "publish a host: its name, or one of its addresses",
+                    _("no host of the site has address {address}").format(address=published.to),
+                    _("publish a host: its name, or one of its addresses"),
                 )
             private = owner[1]
         if _zone_of(zones, private) == outside:
             raise doc.error(
                 [*at, "to"],
-                f"{published.to} is on the outside of {firewall.name} (zone {outside!r})",
-                "a published address reaches a host inside the firewall",
+                _("{target} is on the outside of {firewall} (zone {outside!r})").format(
+                    target=published.to, firewall=firewall.name, outside=outside
+                ),
+                _("a published address reaches a host inside the firewall"),
             )
 
 
@@ -143,28 +160,34 @@ def _check_leaving(
         if leaving.sources not in names:
             raise doc.error(
                 [*at, "from"],
-                f"source NAT from unknown zone or host {leaving.sources!r}",
+                _("source NAT from unknown zone or host {name!r}").format(name=leaving.sources),
                 _suggest(leaving.sources, names),
             )
         if leaving.sources == outside:
             raise doc.error(
                 [*at, "from"],
-                f"source NAT from the outside zone {outside!r} of {firewall.name}",
-                "translate a zone or host inside the firewall",
+                _("source NAT from the outside zone {outside!r} of {firewall}").format(
+                    outside=outside, firewall=firewall.name
+                ),
+                _("translate a zone or host inside the firewall"),
             )
         if leaving.sources in seen:
             raise doc.error(
                 [*at, "from"],
-                f"source NAT from {leaving.sources!r} is given twice on {firewall.name}",
-                "one translation per zone or host",
+                _("source NAT from {name!r} is given twice on {firewall}").format(
+                    name=leaving.sources, firewall=firewall.name
+                ),
+                _("one translation per zone or host"),
             )
         seen.add(leaving.sources)
         if not leaving.masquerade and _zone_of(zones, leaving.leaves_as) != outside:
             raise doc.error(
                 [*at, "as"],
-                f"source NAT address {leaving.leaves_as} is not on the outside of "
-                f"{firewall.name} (zone {outside!r})",
-                f"give an address of the {outside} zone, or 'masquerade'",
+                _(
+                    "source NAT address {address} is not on the outside of "
+                    "{firewall} (zone {outside!r})"
+                ).format(address=leaving.leaves_as, firewall=firewall.name, outside=outside),
+                _("give an address of the {outside} zone, or 'masquerade'").format(outside=outside),
             )
 
 
@@ -178,16 +201,20 @@ def _check_claims(doc: YamlDocument, translations: tuple[Nat, ...]) -> None:
             if earlier.public != nat.public:
                 continue
             if nat.ports is None or earlier.ports is None:
-                shared = "every port"
+                shared = _("every port")
             elif nat.ports.intersection(earlier.ports):
-                shared = "port " + nat.ports.intersection(earlier.ports).text(",")
+                shared = _("port {ports}").format(
+                    ports=nat.ports.intersection(earlier.ports).text(",")
+                )
             else:
                 continue
-            line, _ = doc.position([*earlier.site_path, "public"])
+            line, _col = doc.position([*earlier.site_path, "public"])
             raise doc.error(
                 [*nat.site_path, "public"],
-                f"public address {nat.public} is published twice on {shared} (also on line "
-                f"{line}, by firewall {earlier.firewall})",
-                "one public address and port reaches one host: give other ports or addresses",
+                _(
+                    "public address {address} is published twice on {shared} (also on line "
+                    "{line}, by firewall {firewall})"
+                ).format(address=nat.public, shared=shared, line=line, firewall=earlier.firewall),
+                _("one public address and port reaches one host: give other ports or addresses"),
             )
         claimed.append(nat)

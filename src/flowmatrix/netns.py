@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 
 from flowmatrix.errors import UserError
+from flowmatrix.i18n import _
 from flowmatrix.netns_registry import Marker, Owner
 
 NETNS_DIR = "/var/run/netns"
@@ -70,8 +71,10 @@ def _run(cmd: Sequence[str], *, input_text: str | None = None) -> subprocess.Com
     result = subprocess.run(list(cmd), capture_output=True, text=True, input=input_text)
     if result.returncode != 0:
         raise UserError(
-            f"command failed: {' '.join(cmd)}: {result.stderr.strip() or result.stdout.strip()}",
-            hint="network namespaces need root and iproute2",
+            _("command failed: {command}: {output}").format(
+                command=" ".join(cmd), output=result.stderr.strip() or result.stdout.strip()
+            ),
+            hint=_("network namespaces need root and iproute2"),
         )
     return result
 
@@ -124,8 +127,10 @@ def _write_sysctls(names: Sequence[str], values: Mapping[str, str]) -> None:
             run_in_netns(names[0], write_all)
         except OSError as exc:
             raise UserError(
-                f"cannot set {', '.join(values)} in the new namespaces: {exc.strerror or exc}",
-                hint="network namespaces need root",
+                _("cannot set {values} in the new namespaces: {reason}").format(
+                    values=", ".join(values), reason=exc.strerror or exc
+                ),
+                hint=_("network namespaces need root"),
             ) from None
 
 
@@ -172,8 +177,11 @@ class Namespace:
         )
         if check and result.returncode != 0:
             raise UserError(
-                f"in namespace {self.name}: {' '.join(cmd)} failed: "
-                f"{result.stderr.strip() or result.stdout.strip()}"
+                _("in namespace {namespace}: {command} failed: {output}").format(
+                    namespace=self.name,
+                    command=" ".join(cmd),
+                    output=result.stderr.strip() or result.stdout.strip(),
+                )
             )
         return result
 
@@ -252,8 +260,10 @@ class NamespaceSet:
             self._marker.save()
         except (OSError, UserError) as exc:
             raise UserError(
-                f"cannot record the namespaces about to be created in {self._marker.path}: {exc}",
-                hint="network namespaces need root",
+                _("cannot record the namespaces about to be created in {file}: {reason}").format(
+                    file=self._marker.path, reason=exc
+                ),
+                hint=_("network namespaces need root"),
             ) from None
 
     def add(self, short: str, *, loopback: bool = True, forwarding: bool = False) -> Namespace:

@@ -14,8 +14,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
-from flowmatrix.catalog import Catalog, Lang, NetScalerAddress, Requirement, Role
+from flowmatrix.catalog import Catalog, NetScalerAddress, Requirement, Role
 from flowmatrix.errors import UserError
+from flowmatrix.i18n import N_, Lang, _, language, pgettext
 from flowmatrix.model import NO_PORTS, Flow, FlowEnd, HostRef, Plan, Protocol, ProxyLeg, Skipped
 from flowmatrix.nat import NatPath
 from flowmatrix.nat import resolve as resolve_nat
@@ -259,10 +260,14 @@ class _Planner:
     def add_requirement(self, req: Requirement) -> None:
         excluded = self.site.exclude.get(req.id)
         if excluded is not None:
-            self.skipped.append(Skipped(req.id, f"excluded by the site: {excluded.strip()}"))
+            self.skipped.append(
+                Skipped(req.id, _("excluded by the site: {reason}").format(reason=excluded.strip()))
+            )
             return
         if req.condition is not None and not self.features.get(req.condition, False):
-            self.skipped.append(Skipped(req.id, f"feature '{req.condition}' is off"))
+            self.skipped.append(
+                Skipped(req.id, _("feature '{feature}' is off").format(feature=req.condition))
+            )
             return
         ports = PortSet.of(req.chosen_ports(self.site.choices.get(req.id)))
         notes = tuple(n.get(self.lang) for n in req.notes)
@@ -271,7 +276,9 @@ class _Planner:
         requested = req.status not in NOT_REQUESTED or self.site.keeps(req.id)
         if not requested:
             notes += (
-                f"{req.status}: not requested (the site can keep it: keep_obsolete: [{req.id}])",
+                _(
+                    "{status}: not requested (the site can keep it: keep_obsolete: [{requirement}])"
+                ).format(status=status_word(req.status), requirement=req.id),
             )
         with_obsolete = req.status == "obsolete" or self.site.keep_obsolete is True
         made = 0
@@ -280,7 +287,7 @@ class _Planner:
             for source_role in req.sources:
                 sources = self.ends(source_role, req.source_address)
                 if not sources:
-                    missing.append(f"no host has source role '{source_role}'")
+                    missing.append(_("no host has source role '{role}'").format(role=source_role))
                     continue
                 for destination_role in req.destinations:
                     destinations = self.ends(
@@ -290,8 +297,13 @@ class _Planner:
                         part=req.destination_part,
                     )
                     if not destinations:
-                        part = f" ({req.destination_part})" if req.destination_part else ""
-                        missing.append(f"no host has destination role '{destination_role}'{part}")
+                        missing.append(
+                            (
+                                _("no host has destination role '{role}' ({part})")
+                                if req.destination_part
+                                else _("no host has destination role '{role}'")
+                            ).format(role=destination_role, part=req.destination_part)
+                        )
                         continue
                     made += self._pairs(
                         req.id,
@@ -309,7 +321,9 @@ class _Planner:
         for reason in dict.fromkeys(missing):
             self.skipped.append(Skipped(req.id, reason))
         if made == 0 and not missing:
-            self.skipped.append(Skipped(req.id, "source and destination are the same single host"))
+            self.skipped.append(
+                Skipped(req.id, _("source and destination are the same single host"))
+            )
 
     def add_site_flow(self, flow: SiteFlow) -> None:
         req_id = f"SITE-{flow.name}"
@@ -324,7 +338,7 @@ class _Planner:
         sources = self.ends(source_role, source_kind, only_host=source_host)
         destinations = self.ends(destination_role, destination_kind, only_host=destination_host)
         if not sources or not destinations:
-            self.skipped.append(Skipped(req_id, "no host for its source or destination"))
+            self.skipped.append(Skipped(req_id, _("no host for its source or destination")))
             return
         ports = flow.port_set
         for protocol in flow.protocols:
@@ -341,7 +355,9 @@ class _Planner:
                 tls_ports=ports if flow.tls else NO_PORTS,
             )
         if made == 0:
-            self.skipped.append(Skipped(req_id, "source and destination are the same single host"))
+            self.skipped.append(
+                Skipped(req_id, _("source and destination are the same single host"))
+            )
 
     def _site_flow_end(self, name: str) -> tuple[str, str | None]:
         """(role, the one host) of a site flow's end: a role id, or a host, which stands
@@ -406,7 +422,11 @@ class _Planner:
                 bypass = self._bypass(destination.role) if self.proxy_ends else None
                 if bypass is not None:
                     traits = replace(
-                        shared, notes=(*shared.notes, f"not through the proxy: {bypass}")
+                        shared,
+                        notes=(
+                            *shared.notes,
+                            _("not through the proxy: {reason}").format(reason=bypass),
+                        ),
                     )
                 made += self._add_flow(
                     req_id, source, self._direct(destination), protocol, ports, traits
@@ -431,7 +451,9 @@ class _Planner:
         for proxy_end in self.proxy_ends:
             client = ProxyLeg("client", self.proxy_label, proxy.port, names, ports)
             if not _same_single_host(source, proxy_end):
-                note = f"through the web proxy {self.proxy_label}:{proxy.port} to {shown}"
+                note = _("through the web proxy {proxy}:{port} to {names}").format(
+                    proxy=self.proxy_label, port=proxy.port, names=shown
+                )
                 made += self._add_flow(
                     req_id,
                     source,
@@ -445,17 +467,20 @@ class _Planner:
             if key in self._upstream:
                 continue
             self._upstream.add(key)
-            reason = (
-                f"the web proxy {self.proxy_label} lets it reach only {shown} "
+            reason = _(
+                "the web proxy {proxy} lets it reach only {names} "
                 "(its allow-list: flowmatrix rules --target squid)"
-            )
+            ).format(proxy=self.proxy_label, names=shown)
             made += self._add_flow(
                 req_id,
                 proxy_end,
                 replace(destination, any_address=True, any_reason=reason),
                 protocol,
                 ports,
-                replace(traits, notes=(*traits.notes, f"the proxy's own flow to {shown}")),
+                replace(
+                    traits,
+                    notes=(*traits.notes, _("the proxy's own flow to {names}").format(names=shown)),
+                ),
                 replace(client, leg="upstream"),
             )
         return made
@@ -483,12 +508,16 @@ class _Planner:
         shown = destination.role_name
         made = 0
         for vip in self.ends(NETSCALER_ROLE, "vip"):
-            note = f"through the NetScaler load-balancing virtual server that publishes {shown}"
+            note = _(
+                "through the NetScaler load-balancing virtual server that publishes {role}"
+            ).format(role=shown)
             made += self._add_flow(
                 req_id, source, vip, protocol, ports, replace(traits, notes=(*traits.notes, note))
             )
         for snip in self.ends(NETSCALER_ROLE, "snip"):  # made once per requirement (_made)
-            note = f"the NetScaler's own flow to {shown}, behind its load-balancing virtual server"
+            note = _(
+                "the NetScaler's own flow to {role}, behind its load-balancing virtual server"
+            ).format(role=shown)
             made += self._add_flow(
                 req_id,
                 snip,
@@ -512,7 +541,7 @@ class _Planner:
         if source.zone == destination.zone == self.zones.internet:
             self.skipped.append(
                 Skipped(
-                    req_id, "both ends are on the Internet: no firewall of the site is involved"
+                    req_id, _("both ends are on the Internet: no firewall of the site is involved")
                 )
             )
             return 0
@@ -524,7 +553,9 @@ class _Planner:
         firewalls = self.graph.path(source.zone, destination.zone)
         flow_notes = traits.notes
         if firewalls is None:
-            message = f"no firewall path from zone {source.zone} to {destination.zone}"
+            message = _("no firewall path from zone {source} to {destination}").format(
+                source=source.zone, destination=destination.zone
+            )
             self.warnings.append(f"{req_id}: {message}")
             flow_notes += (message,)
             firewalls = ()
@@ -533,10 +564,16 @@ class _Planner:
         self.flow_ports += len(ports)
         if self.flow_ports > MAX_FLOW_PORTS:
             raise TooManyFlowPorts(
-                f"the plan would hold more than {MAX_FLOW_PORTS:,} flow ports (one port of one "
-                f"flow): {self.flow_ports:,} by flow {req_id}.{number}, which has "
-                f"{len(ports):,} ports",
-                hint="list only the ports the application uses, in fewer flows",
+                _(
+                    "the plan would hold more than {limit:,} flow ports (one port of one "
+                    "flow): {total:,} by flow {flow}, which has {ports:,} ports"
+                ).format(
+                    limit=MAX_FLOW_PORTS,
+                    total=self.flow_ports,
+                    flow=f"{req_id}.{number}",
+                    ports=len(ports),
+                ),
+                hint=_("list only the ports the application uses, in fewer flows"),
             )
         tls_ports = traits.tls_ports
         flow_id = f"{req_id}.{number}"
@@ -611,7 +648,13 @@ class TooManyFlowPorts(UserError):
 def build_plan(
     site: Site, catalog: Catalog, *, lang: Lang = "en", site_file: str | None = None
 ) -> Plan:
-    """Resolve every requirement of ``catalog`` (and the site's own flows) for ``site``."""
+    """Resolve every requirement of ``catalog`` (and the site's own flows) for ``site``;
+    its texts (reasons, notes, warnings) are in ``lang``."""
+    with language(lang):
+        return _build_plan(site, catalog, lang, site_file)
+
+
+def _build_plan(site: Site, catalog: Catalog, lang: Lang, site_file: str | None) -> Plan:
     planner = _Planner(site, catalog, lang)
     for req in catalog.requirements:
         planner.add_requirement(req)
@@ -640,18 +683,58 @@ def missing_reason(flow: Flow) -> str | None:
     a wildcard name with neither proxy nor 'any' choice: the flow is missing from every
     packet filter's rules, never widened to any address.
     """
-    for end, what in ((flow.source, "source"), (flow.destination, "destination")):
+    for end, unresolved in (
+        (
+            flow.source,
+            N_(
+                "source {role} has no address, name or choice (hint: give the site a "
+                "host of role {role} with its addresses or fqdn, or choose "
+                "'internet: any' with a reason under external: {role})"
+            ),
+        ),
+        (
+            flow.destination,
+            N_(
+                "destination {role} has no address, name or choice (hint: give the site a "
+                "host of role {role} with its addresses or fqdn, or choose "
+                "'internet: any' with a reason under external: {role})"
+            ),
+        ),
+    ):
         if end.unresolved:
-            return (
-                f"{what} {end.role} has no address, name or choice (hint: give the site a "
-                f"host of role {end.role} with its addresses or fqdn, or choose "
-                f"'internet: any' with a reason under external: {end.role})"
-            )
-    for end, what in ((flow.source, "source"), (flow.destination, "destination")):
+            return _(unresolved).format(role=end.role)
+    for end, wildcard in (
+        (
+            flow.source,
+            N_(
+                "source {names}: no packet filter can match a wildcard name "
+                "(hint: declare proxy: or choose internet: any for {role} under external:)"
+            ),
+        ),
+        (
+            flow.destination,
+            N_(
+                "destination {names}: no packet filter can match a wildcard name "
+                "(hint: declare proxy: or choose internet: any for {role} under external:)"
+            ),
+        ),
+    ):
         wildcards = [n for n in end.names if n.startswith("*.")] if not end.any_address else []
         if wildcards:
-            return (
-                f"{what} {', '.join(wildcards)}: no packet filter can match a wildcard name "
-                f"(hint: declare proxy: or choose internet: any for {end.role} under external:)"
-            )
+            return _(wildcard).format(names=", ".join(wildcards), role=end.role)
     return None
+
+
+#: The catalog statuses, as the plan's texts name them (the values stay the catalog's).
+_STATUS_WORDS = {
+    "current": lambda: pgettext("catalog status", "current"),
+    "obsolete": lambda: pgettext("catalog status", "obsolete"),
+    "legacy": lambda: pgettext("catalog status", "legacy"),
+    "odd": lambda: pgettext("catalog status", "odd"),
+}
+
+
+def status_word(status: str) -> str:
+    """A catalog status (``obsolete``) in the current language."""
+    word = _STATUS_WORDS.get(status)
+    return word() if word is not None else status

@@ -14,6 +14,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from itertools import accumulate
 from typing import overload
 
+from flowmatrix.i18n import _
+
 PortRange = tuple[int, int]
 """Inclusive: ``(5228, 5230)`` is 5228, 5229 and 5230."""
 
@@ -31,7 +33,9 @@ class PortSet(Sequence[int]):
         size = 0
         for low, high in sorted(ranges):
             if low > high:
-                raise ValueError(f"port range {low}-{high} ends before it starts")
+                raise ValueError(
+                    _("port range {low}-{high} ends before it starts").format(low=low, high=high)
+                )
             if merged and low <= merged[-1][1] + 1:
                 last_low, last_high = merged[-1]
                 if high > last_high:
@@ -168,10 +172,14 @@ def parse_port_range(text: str) -> PortRange:
         low = int(low_text)
         high = int(high_text) if dash else low
     except ValueError:
-        raise ValueError(f"{text!r} is not a port or a range of ports (LOW-HIGH)") from None
+        raise ValueError(
+            _("{text!r} is not a port or a range of ports (LOW-HIGH)").format(text=text)
+        ) from None
     for port in (low, high):
         if not 1 <= port <= 65535:
-            raise ValueError(f"port {port} is outside 1-65535")
+            raise ValueError(_("port {port} is outside 1-65535").format(port=port))
     if low > high:
-        raise ValueError(f"port range {low}-{high} ends before it starts")
+        raise ValueError(
+            _("port range {low}-{high} ends before it starts").format(low=low, high=high)
+        )
     return low, high

@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
-from flowmatrix.catalog import Lang
+from flowmatrix.i18n import N_, Lang, in_language
 from flowmatrix.textsafe import shorten, visible
 
 #: The most characters a spreadsheet cell holds (Excel, LibreOffice): longer CSV cells
@@ -19,57 +19,61 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.text import Text
 
-#: Column headers in both languages; a column missing here shows its key.
-HEADERS: dict[str, dict[Lang, str]] = {
-    "id": {"en": "Id", "fr": "Id"},
-    "requirement": {"en": "Requirement", "fr": "Exigence"},
-    "source": {"en": "Source", "fr": "Source"},
-    "source_zone": {"en": "Source zone", "fr": "Zone source"},
-    "source_addresses": {"en": "Source addresses", "fr": "Adresses source"},
-    "destination": {"en": "Destination", "fr": "Destination"},
-    "destination_zone": {"en": "Destination zone", "fr": "Zone destination"},
-    "destination_addresses": {"en": "Destination addresses", "fr": "Adresses destination"},
-    "protocol": {"en": "Protocol", "fr": "Protocole"},
-    "protocols": {"en": "Protocols", "fr": "Protocoles"},
-    "documented": {"en": "Documented", "fr": "Documenté"},
-    "ports": {"en": "Ports", "fr": "Ports"},
-    "port": {"en": "Port", "fr": "Port"},
-    "firewalls": {"en": "Firewalls", "fr": "Pare-feu"},
-    "nat": {"en": "Address translation (NAT)", "fr": "Traduction d'adresses (NAT)"},
-    "firewall": {"en": "Firewall", "fr": "Pare-feu"},
-    "status": {"en": "Status", "fr": "Statut"},
-    "description": {"en": "Description", "fr": "Description"},
-    "section": {"en": "Section", "fr": "Section"},
-    "sources": {"en": "Sources", "fr": "Sources"},
-    "destinations": {"en": "Destinations", "fr": "Destinations"},
-    "condition": {"en": "Condition", "fr": "Condition"},
-    "state": {"en": "State", "fr": "État"},
-    "reason": {"en": "Reason", "fr": "Raison"},
-    "verdict": {"en": "Verdict", "fr": "Verdict"},
-    "rule": {"en": "Rule", "fr": "Règle"},
-    "latency_ms": {"en": "Latency (ms)", "fr": "Latence (ms)"},
-    "flow": {"en": "Flow", "fr": "Flux"},
-    "address": {"en": "Address", "fr": "Adresse"},
-    "listening": {"en": "Listening", "fr": "En écoute"},
-    "arrived": {"en": "Arrived", "fr": "Arrivé"},
-    "count": {"en": "Count", "fr": "Nombre"},
-    "host": {"en": "Host", "fr": "Hôte"},
-    "name": {"en": "Name", "fr": "Nom"},
-    "kind": {"en": "Kind", "fr": "Type"},
-    "aliases": {"en": "Aliases", "fr": "Alias"},
-    "modern_name": {"en": "Name today", "fr": "Nom actuel"},
-    "endpoints": {"en": "Endpoints", "fr": "Points d'accès"},
-    "default": {"en": "Default", "fr": "Par défaut"},
-    "where": {"en": "Row", "fr": "Ligne"},
-    "flows": {"en": "Flows", "fr": "Flux"},
-    "details": {"en": "Details", "fr": "Détails"},
-    "detail": {"en": "Detail", "fr": "Détail"},
-    "journey": {"en": "Journey", "fr": "Parcours"},
+#: Column headers (translated where shown); a column missing here shows its key.
+HEADERS: dict[str, str] = {
+    "id": N_("Id"),
+    "requirement": N_("Requirement"),
+    "source": N_("Source"),
+    "source_zone": N_("Source zone"),
+    "source_addresses": N_("Source addresses"),
+    "destination": N_("Destination"),
+    "destination_zone": N_("Destination zone"),
+    "destination_addresses": N_("Destination addresses"),
+    "protocol": N_("Protocol"),
+    "protocols": N_("Protocols"),
+    "documented": N_("Documented"),
+    "ports": N_("Ports"),
+    "port": N_("Port"),
+    "firewalls": N_("Firewalls"),
+    "nat": N_("Address translation (NAT)"),
+    "firewall": N_("Firewall"),
+    "status": N_("Status"),
+    "description": N_("Description"),
+    "section": N_("Section"),
+    "sources": N_("Sources"),
+    "destinations": N_("Destinations"),
+    "condition": N_("Condition"),
+    "reading": N_("Reading of the source"),
+    "state": N_("State"),
+    "reason": N_("Reason"),
+    "verdict": N_("Verdict"),
+    "rule": N_("Rule"),
+    "latency_ms": N_("Latency (ms)"),
+    "flow": N_("Flow"),
+    "address": N_("Address"),
+    "listening": N_("Listening"),
+    "arrived": N_("Arrived"),
+    "count": N_("Count"),
+    "host": N_("Host"),
+    "name": N_("Name"),
+    "kind": N_("Kind"),
+    "aliases": N_("Aliases"),
+    "modern_name": N_("Name today"),
+    "endpoints": N_("Endpoints"),
+    "default": N_("Default"),
+    "where": N_("Row"),
+    "flows": N_("Flows"),
+    "details": N_("Details"),
+    "detail": N_("Detail"),
+    "journey": N_("Journey"),
+    "source_hosts": N_("Source hosts"),
+    "tested_from": N_("Tested from"),
 }
 
 
 def header(column: str, lang: Lang) -> str:
-    return HEADERS.get(column, {}).get(lang, column)
+    text = HEADERS.get(column)
+    return column if text is None else in_language(lang, text)
 
 
 def _orjson_options() -> int:

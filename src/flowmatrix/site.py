@@ -20,6 +20,7 @@ from pydantic import (
 
 from flowmatrix.catalog import Catalog, NetScalerAddress, Role, RoleKind, Text
 from flowmatrix.errors import HintedValueError
+from flowmatrix.i18n import _
 from flowmatrix.portset import PortSet
 from flowmatrix.sitefields import (
     NAME_PATTERN,
@@ -67,8 +68,8 @@ class Zone(_Strict):
     def _has_addresses(self) -> Zone:
         if not self.cidrs and not self.internet:
             raise HintedValueError(
-                f"zone {self.name!r} has no cidrs",
-                "list its networks under 'cidrs', or set 'internet: true'",
+                _("zone {zone!r} has no cidrs").format(zone=self.name),
+                _("list its networks under 'cidrs', or set 'internet: true'"),
             )
         return self
 
@@ -111,8 +112,8 @@ class SourceTranslation(_Strict):
             network = exact_network(self.leaves_as)
             if network is None or network.num_addresses != 1:
                 raise HintedValueError(
-                    f"source NAT 'as: {self.leaves_as}' is not an address",
-                    "give the single address the traffic leaves as, or 'masquerade'",
+                    _("source NAT 'as: {value}' is not an address").format(value=self.leaves_as),
+                    _("give the single address the traffic leaves as, or 'masquerade'"),
                 )
         return self
 
@@ -164,7 +165,8 @@ class NetScalerAddresses(_Strict):
                 network = parse_network(item)
                 if network.num_addresses != 1:
                     raise HintedValueError(
-                        f"NetScaler address {item!r} is a network", "give a single address"
+                        _("NetScaler address {address!r} is a network").format(address=item),
+                        _("give a single address"),
                     )
         return self
 
@@ -202,23 +204,29 @@ class Host(_Strict):
     def _one_way_to_say_roles(self) -> Host:
         if self.role is not None and self.roles:
             raise HintedValueError(
-                f"host {self.name!r} has both 'role' and 'roles'",
-                "version 2 lists them all under 'roles'",
+                _("host {host!r} has both 'role' and 'roles'").format(host=self.name),
+                _("version 2 lists them all under 'roles'"),
             )
         if self.role is None and not self.roles:
             raise HintedValueError(
-                f"host {self.name!r} has no role", "give 'roles: [...]' (version 1: 'role:')"
+                _("host {host!r} has no role").format(host=self.name),
+                _("give 'roles: [...]' (version 1: 'role:')"),
             )
         if len(set(self.roles)) != len(self.roles):
-            raise HintedValueError(f"host {self.name!r} lists a role twice", "list each role once")
+            raise HintedValueError(
+                _("host {host!r} lists a role twice").format(host=self.name),
+                _("list each role once"),
+            )
         return self
 
     @model_validator(mode="after")
     def _reachable_somehow(self) -> Host:
         if not self.addresses and not self.fqdn and self.netscaler is None:
             raise HintedValueError(
-                f"host {self.name!r} has no addresses, fqdn or netscaler addresses",
-                "give 'addresses: [...]' or 'fqdn:'",
+                _("host {host!r} has no addresses, fqdn or netscaler addresses").format(
+                    host=self.name
+                ),
+                _("give 'addresses: [...]' or 'fqdn:'"),
             )
         return self
 
@@ -269,12 +277,13 @@ class Proxy(_Strict):
     def _one_way_to_reach_it(self) -> Proxy:
         if (self.host is None) == (self.address is None):
             raise HintedValueError(
-                "the proxy needs a 'host' or an 'address' (one of them)",
-                "host: a host name of the site, or address: its IP address",
+                _("the proxy needs a 'host' or an 'address' (one of them)"),
+                _("host: a host name of the site, or address: its IP address"),
             )
         if self.address is not None and parse_network(self.address).num_addresses != 1:
             raise HintedValueError(
-                f"proxy address {self.address!r} is a network", "give a single address"
+                _("proxy address {address!r} is a network").format(address=self.address),
+                _("give a single address"),
             )
         return self
 
@@ -294,8 +303,8 @@ class External(_Strict):
     def _any_says_why(self) -> External:
         if self.internet == "any" and not (self.reason or "").strip():
             raise HintedValueError(
-                "'internet: any' needs a reason",
-                "add 'reason: ...': it is written into the rules' comments",
+                _("'internet: any' needs a reason"),
+                _("add 'reason: ...': it is written into the rules' comments"),
             )
         return self
 
@@ -371,8 +380,10 @@ class Site(_Strict):
     def _known_version(cls, value: object) -> object:
         if isinstance(value, bool) or value not in SITE_VERSIONS:
             raise HintedValueError(
-                f"unsupported site version {value!r}",
-                f"this flowmatrix reads versions {' and '.join(map(str, SITE_VERSIONS))}",
+                _("unsupported site version {version!r}").format(version=value),
+                _("this flowmatrix reads versions {versions}").format(
+                    versions=_(" and ").join(map(str, SITE_VERSIONS))
+                ),
             )
         return value
 

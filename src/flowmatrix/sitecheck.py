@@ -6,6 +6,7 @@ import difflib
 from collections.abc import Iterable, Sequence
 
 from flowmatrix.catalog import Catalog, Role
+from flowmatrix.i18n import N_, _
 from flowmatrix.natcheck import check_nat
 from flowmatrix.site import Site, _duplicates, parse_network
 from flowmatrix.topology import ZoneIndex
@@ -17,9 +18,9 @@ def _suggest(word: str, choices: Iterable[str], what: str) -> str:
     options = sorted(set(choices))
     close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     if close:
-        return f"did you mean '{close[0]}'?"
+        return _("did you mean '{name}'?").format(name=close[0])
     shown = ", ".join(options[:12]) + (", ..." if len(options) > 12 else "")
-    return f"known {what}: {shown}"
+    return _("known {what}: {shown}").format(what=what, shown=shown)
 
 
 def check_site(doc: YamlDocument, site: Site, catalog: Catalog) -> tuple[str, ...]:
@@ -46,13 +47,19 @@ def check_site(doc: YamlDocument, site: Site, catalog: Catalog) -> tuple[str, ..
     return private_in_the_internet(doc, site, in_the_internet)
 
 
+#: Per kind of named thing: the duplicate-name message and its hint.
+_DUPLICATE = {
+    "zone": (N_("duplicate zone name {name!r}"), N_("each zone needs its own name")),
+    "firewall": (N_("duplicate firewall name {name!r}"), N_("each firewall needs its own name")),
+    "host": (N_("duplicate host name {name!r}"), N_("each host needs its own name")),
+    "flow": (N_("duplicate flow name {name!r}"), N_("each flow needs its own name")),
+}
+
+
 def _check_unique(doc: YamlDocument, key: str, names: Sequence[str], what: str) -> None:
+    message, hint = _DUPLICATE[what]
     for index, name in _duplicates(names):
-        raise doc.error(
-            [key, index, "name"],
-            f"duplicate {what} name {name!r}",
-            f"each {what} needs its own name",
-        )
+        raise doc.error([key, index, "name"], _(message).format(name=name), _(hint))
 
 
 def _check_firewalls(doc: YamlDocument, site: Site) -> None:
@@ -62,46 +69,53 @@ def _check_firewalls(doc: YamlDocument, site: Site) -> None:
             if zone not in zone_names:
                 raise doc.error(
                     ["firewalls", fi, "zones", zi],
-                    f"firewall {firewall.name!r} names unknown zone {zone!r}",
-                    _suggest(zone, zone_names, "zones"),
+                    _("firewall {firewall!r} names unknown zone {zone!r}").format(
+                        firewall=firewall.name, zone=zone
+                    ),
+                    _suggest(zone, zone_names, _("zones")),
                 )
         for index, zone in _duplicates(firewall.zones):
             raise doc.error(
                 ["firewalls", fi, "zones", index],
-                f"firewall {firewall.name!r} lists zone {zone!r} twice",
+                _("firewall {firewall!r} lists zone {zone!r} twice").format(
+                    firewall=firewall.name, zone=zone
+                ),
             )
         for zone in firewall.interfaces:
             if zone not in firewall.zones:
                 raise doc.error(
                     ["firewalls", fi, "interfaces", zone],
-                    f"interface for zone {zone!r}, which firewall "
-                    f"{firewall.name!r} does not separate",
-                    f"its zones: {', '.join(firewall.zones)}",
+                    _(
+                        "interface for zone {zone!r}, which firewall {firewall!r} does not separate"
+                    ).format(zone=zone, firewall=firewall.name),
+                    _("its zones: {zones}").format(zones=", ".join(firewall.zones)),
                 )
 
 
 def _check_format(doc: YamlDocument, site: Site, catalog: Catalog) -> None:
     """What each format version lets a site say, and the site's own roles."""
-    upgrade = "set 'version: 2' (flowmatrix site upgrade FILE writes it)"
+    upgrade = _("set 'version: 2' (flowmatrix site upgrade FILE writes it)")
     for hi, host in enumerate(site.hosts):
         if site.version == 1 and host.roles:
             raise doc.error(
                 ["hosts", hi, "roles"],
-                "a list of roles needs site version 2",
-                f"write 'role: {host.roles[0]}', or {upgrade}",
+                _("a list of roles needs site version 2"),
+                _("write 'role: {role}', or {upgrade}").format(role=host.roles[0], upgrade=upgrade),
             )
         if site.version >= 2 and host.role is not None:
             raise doc.error(
                 ["hosts", hi, "role"],
-                "site version 2 lists a host's roles under 'roles'",
-                f"write 'roles: [{host.role}]' (flowmatrix site upgrade FILE does it)",
+                _("site version 2 lists a host's roles under 'roles'"),
+                _("write 'roles: [{role}]' (flowmatrix site upgrade FILE does it)").format(
+                    role=host.role
+                ),
             )
     if site.version == 1 and site.roles:
-        raise doc.error(["roles"], "a site's own roles need site version 2", upgrade)
+        raise doc.error(["roles"], _("a site's own roles need site version 2"), upgrade)
     if site.version == 1 and site.exclude:
-        raise doc.error(["exclude"], "excluding requirements needs site version 2", upgrade)
+        raise doc.error(["exclude"], _("excluding requirements needs site version 2"), upgrade)
     if site.version == 1 and site.publish:
-        raise doc.error(["publish"], "publishing modes need site version 2", upgrade)
+        raise doc.error(["publish"], _("publishing modes need site version 2"), upgrade)
     server_roles = {r.id for r in catalog.roles if r.kind == "server"} | {
         r.id for r in site.roles if r.kind == "server"
     }
@@ -109,8 +123,8 @@ def _check_format(doc: YamlDocument, site: Site, catalog: Catalog) -> None:
         if role_id not in server_roles:
             raise doc.error(
                 ["publish", role_id],
-                f"publish: {role_id!r} is not a server role",
-                _suggest(role_id, server_roles, "server roles"),
+                _("publish: {role!r} is not a server role").format(role=role_id),
+                _suggest(role_id, server_roles, _("server roles")),
             )
         netscalers = [
             h
@@ -120,23 +134,26 @@ def _check_format(doc: YamlDocument, site: Site, catalog: Catalog) -> None:
         if mode == "netscaler-lb" and not netscalers:
             raise doc.error(
                 ["publish", role_id],
-                f"publish: {role_id} through NetScaler load balancing needs a NetScaler",
-                "declare the NetScaler host with its VIP and SNIP (netscaler: {vip: [...], "
-                "snip: [...]})",
+                _("publish: {role} through NetScaler load balancing needs a NetScaler").format(
+                    role=role_id
+                ),
+                _("declare the NetScaler host with its VIP and SNIP ({example})").format(
+                    example="netscaler: {vip: [...], snip: [...]}"
+                ),
             )
     requirements = [r.id for r in catalog.requirements]
     for req_id, reason in site.exclude.items():
         if req_id not in requirements:
             raise doc.error(
                 ["exclude", req_id],
-                f"exclude: unknown requirement {req_id!r}",
-                _suggest(req_id, requirements, "requirements") + " ('flowmatrix catalog')",
+                _("exclude: unknown requirement {requirement!r}").format(requirement=req_id),
+                _suggest(req_id, requirements, _("requirements")) + " ('flowmatrix catalog')",
             )
         if not reason.strip():
             raise doc.error(
                 ["exclude", req_id],
-                f"exclude: {req_id} needs a reason",
-                "say why the site does not want it: the reason is shown in the reports",
+                _("exclude: {requirement} needs a reason").format(requirement=req_id),
+                _("say why the site does not want it: the reason is shown in the reports"),
             )
     catalog_roles = {r.id for r in catalog.roles}
     seen: set[str] = set()
@@ -144,12 +161,14 @@ def _check_format(doc: YamlDocument, site: Site, catalog: Catalog) -> None:
         if role.id in catalog_roles:
             raise doc.error(
                 ["roles", ri, "id"],
-                f"role {role.id!r} is already a role of the catalog",
-                "use the catalog's role, or give the site's role another id",
+                _("role {role!r} is already a role of the catalog").format(role=role.id),
+                _("use the catalog's role, or give the site's role another id"),
             )
         if role.id in seen:
             raise doc.error(
-                ["roles", ri, "id"], f"role {role.id!r} is declared twice", "declare it once"
+                ["roles", ri, "id"],
+                _("role {role!r} is declared twice").format(role=role.id),
+                _("declare it once"),
             )
         seen.add(role.id)
 
@@ -167,27 +186,29 @@ def _check_hosts(doc: YamlDocument, site: Site, catalog: Catalog) -> list[Place]
             if role_id not in roles:
                 raise doc.error(
                     ["hosts", hi, "roles", ri] if host.roles else ["hosts", hi, "role"],
-                    f"unknown role {role_id!r}",
-                    _suggest(role_id, roles, "roles") + " ('flowmatrix catalog --roles')",
+                    _("unknown role {role!r}").format(role=role_id),
+                    _suggest(role_id, roles, _("roles")) + " ('flowmatrix catalog --roles')",
                 )
         if host.netscaler is not None and not any(roles[r].netscaler for r in ids):
             raise doc.error(
                 ["hosts", hi, "netscaler"],
-                f"host {host.name!r} has NetScaler addresses but "
-                + (
-                    f"role {ids[0]!r} is not a NetScaler"
+                (
+                    _("host {host!r} has NetScaler addresses but role {role!r} is not a NetScaler")
                     if len(ids) == 1
-                    else f"none of its roles ({', '.join(ids)}) is a NetScaler"
-                ),
-                "remove 'netscaler:' or fix the role",
+                    else _(
+                        "host {host!r} has NetScaler addresses but none of its roles ({roles}) "
+                        "is a NetScaler"
+                    )
+                ).format(host=host.name, role=ids[0], roles=", ".join(ids)),
+                _("remove 'netscaler:' or fix the role"),
             )
         if host.kind is not None:
             _check_kind(doc, site, hi, [roles[r] for r in ids])
         if host.zone is not None and host.zone not in zone_names:
             raise doc.error(
                 ["hosts", hi, "zone"],
-                f"unknown zone {host.zone!r}",
-                _suggest(host.zone, zone_names, "zones"),
+                _("unknown zone {zone!r}").format(zone=host.zone),
+                _suggest(host.zone, zone_names, _("zones")),
             )
         addresses = host.all_addresses()
         if (
@@ -196,7 +217,9 @@ def _check_hosts(doc: YamlDocument, site: Site, catalog: Catalog) -> list[Place]
             and not {roles[r].default_zone for r in ids} & zone_names
         ):
             raise doc.error(
-                ["hosts", hi], f"host {host.name!r} has only an fqdn and no zone", "add 'zone:'"
+                ["hosts", hi],
+                _("host {host!r} has only an fqdn and no zone").format(host=host.name),
+                _("add 'zone:'"),
             )
         for address in addresses:
             zone = index.zone_of(parse_network(address))
@@ -204,27 +227,41 @@ def _check_hosts(doc: YamlDocument, site: Site, catalog: Catalog) -> list[Place]
             if zone is None:
                 raise doc.error(
                     loc,
-                    f"host {host.name!r}: address {address} is in no zone",
-                    "add its network to a zone's cidrs, or declare an 'internet: true' zone",
+                    _("host {host!r}: address {address} is in no zone").format(
+                        host=host.name, address=address
+                    ),
+                    _("add its network to a zone's cidrs, or declare an 'internet: true' zone"),
                 )
             nested = index.nested_in(parse_network(address), zone)
             if nested is not None:
                 raise doc.error(
                     loc,
-                    f"host {host.name!r}: network {address} holds {nested[0]} of zone "
-                    f"{nested[1]!r}, nested in zone {zone!r}",
-                    f"a host's networks lie in one zone: list the hosts of {zone!r}, "
-                    "or the networks around the nested zone",
+                    _(
+                        "host {host!r}: network {address} holds {network} of zone {nested!r}, "
+                        "nested in zone {zone!r}"
+                    ).format(
+                        host=host.name,
+                        address=address,
+                        network=nested[0],
+                        nested=nested[1],
+                        zone=zone,
+                    ),
+                    _(
+                        "a host's networks lie in one zone: list the hosts of {zone!r}, "
+                        "or the networks around the nested zone"
+                    ).format(zone=zone),
                 )
             if host.zone is not None and zone != host.zone and not host.netscaler:
                 raise doc.error(
                     loc,
-                    f"host {host.name!r}: address {address} is in zone "
-                    f"{zone!r}, not in its zone {host.zone!r}",
-                    "fix the address or the zone, or omit 'zone:' to infer it",
+                    _(
+                        "host {host!r}: address {address} is in zone {zone!r}, not in its "
+                        "zone {own!r}"
+                    ).format(host=host.name, address=address, zone=zone, own=host.zone),
+                    _("fix the address or the zone, or omit 'zone:' to infer it"),
                 )
             if zone == index.internet:
-                in_the_internet.append((loc, f"host {host.name!r}", address))
+                in_the_internet.append((loc, _("host {host!r}").format(host=host.name), address))
     return in_the_internet
 
 
@@ -233,21 +270,23 @@ def _check_kind(doc: YamlDocument, site: Site, index: int, roles: list[Role]) ->
     if site.version == 1:
         raise doc.error(
             ["hosts", index, "kind"],
-            "a host's kind needs site version 2",
-            "set 'version: 2' (flowmatrix site upgrade FILE writes it)",
+            _("a host's kind needs site version 2"),
+            _("set 'version: 2' (flowmatrix site upgrade FILE writes it)"),
         )
     parts = [p for role in roles for p in role.parts]
     if not parts:
         raise doc.error(
             ["hosts", index, "kind"],
-            f"host {host.name!r}: its roles ({', '.join(r.id for r in roles)}) have no kinds",
-            "remove 'kind:'; it says which part of XenApp/XenDesktop a host is",
+            _("host {host!r}: its roles ({roles}) have no kinds").format(
+                host=host.name, roles=", ".join(r.id for r in roles)
+            ),
+            _("remove 'kind:'; it says which part of XenApp/XenDesktop a host is"),
         )
     if host.kind not in (*parts, "both"):
         raise doc.error(
             ["hosts", index, "kind"],
-            f"host {host.name!r}: unknown kind {host.kind!r}",
-            f"one of: {', '.join((*parts, 'both'))}",
+            _("host {host!r}: unknown kind {kind!r}").format(host=host.name, kind=host.kind),
+            _("one of: {choices}").format(choices=", ".join((*parts, "both"))),
         )
 
 
@@ -265,8 +304,8 @@ def _check_options(doc: YamlDocument, site: Site, catalog: Catalog) -> None:
         if feature not in features:
             raise doc.error(
                 ["features", feature],
-                f"unknown feature {feature!r}",
-                _suggest(feature, features, "features") + " ('flowmatrix catalog --features')",
+                _("unknown feature {feature!r}").format(feature=feature),
+                _suggest(feature, features, _("features")) + " ('flowmatrix catalog --features')",
             )
     requirements = {r.id: r for r in catalog.requirements}
     for req_id, port in site.choices.items():
@@ -274,21 +313,24 @@ def _check_options(doc: YamlDocument, site: Site, catalog: Catalog) -> None:
         if req is None:
             raise doc.error(
                 ["choices", req_id],
-                f"unknown requirement {req_id!r}",
-                _suggest(req_id, requirements, "requirements"),
+                _("unknown requirement {requirement!r}").format(requirement=req_id),
+                _suggest(req_id, requirements, _("requirements")),
             )
         if req.port_choice != "any":
             raise doc.error(
                 ["choices", req_id],
-                f"requirement {req_id} has no alternatives: all of "
-                f"{', '.join(map(str, req.ports))} are needed",
-                "remove this choice",
+                _(
+                    "requirement {requirement} has no alternatives: all of {ports} are needed"
+                ).format(requirement=req_id, ports=", ".join(map(str, req.ports))),
+                _("remove this choice"),
             )
         if port not in req.ports:
             raise doc.error(
                 ["choices", req_id],
-                f"port {port} is not an alternative of {req_id}",
-                f"choose one of {', '.join(map(str, req.ports))}",
+                _("port {port} is not an alternative of {requirement}").format(
+                    port=port, requirement=req_id
+                ),
+                _("choose one of {ports}").format(ports=", ".join(map(str, req.ports))),
             )
 
 
@@ -300,8 +342,12 @@ def _check_site_flows(doc: YamlDocument, site: Site, catalog: Catalog) -> None:
             if value not in names:
                 raise doc.error(
                     ["flows", fi, end],
-                    f"flow {flow.name!r}: unknown {end} {value!r}",
-                    _suggest(value, names, "roles and hosts"),
+                    (
+                        _("flow {flow!r}: unknown source {value!r}")
+                        if end == "source"
+                        else _("flow {flow!r}: unknown destination {value!r}")
+                    ).format(flow=flow.name, value=value),
+                    _suggest(value, names, _("roles and hosts")),
                 )
         if flow.via is not None:
             _check_via(doc, site, catalog, fi)
@@ -312,8 +358,8 @@ def _check_via(doc: YamlDocument, site: Site, catalog: Catalog, index: int) -> N
     if site.version == 1:
         raise doc.error(
             ["flows", index, "via"],
-            "choosing a NetScaler address ('via') needs site version 2",
-            "set 'version: 2' (flowmatrix site upgrade FILE writes it)",
+            _("choosing a NetScaler address ('via') needs site version 2"),
+            _("set 'version: 2' (flowmatrix site upgrade FILE writes it)"),
         )
     roles = {r.id: r for r in catalog.roles}
     hosts = {h.name: h for h in site.hosts}
@@ -326,8 +372,10 @@ def _check_via(doc: YamlDocument, site: Site, catalog: Catalog, index: int) -> N
     if not netscaler(flow.source) and not netscaler(flow.destination):
         raise doc.error(
             ["flows", index, "via"],
-            f"flow {flow.name!r}: 'via' names a NetScaler address, but neither end is a NetScaler",
-            "remove 'via', or make the NetScaler host or role an end of the flow",
+            _(
+                "flow {flow!r}: 'via' names a NetScaler address, but neither end is a NetScaler"
+            ).format(flow=flow.name),
+            _("remove 'via', or make the NetScaler host or role an end of the flow"),
         )
 
 
@@ -341,23 +389,27 @@ def _check_proxy(doc: YamlDocument, site: Site) -> None:
         if host is None:
             raise doc.error(
                 ["proxy", "host"],
-                f"proxy: unknown host {proxy.host!r}",
-                _suggest(proxy.host, hosts, "hosts") + ", or give 'address:'",
+                _("proxy: unknown host {host!r}").format(host=proxy.host),
+                _("{suggestion}, or give 'address:'").format(
+                    suggestion=_suggest(proxy.host, hosts, _("hosts"))
+                ),
             )
         if not host.all_addresses():
             raise doc.error(
                 ["proxy", "host"],
-                f"proxy host {proxy.host!r} has no address",
-                "give the host 'addresses: [...]': flows to the proxy are opened by address",
+                _("proxy host {host!r} has no address").format(host=proxy.host),
+                _("give the host 'addresses: [...]': flows to the proxy are opened by address"),
             )
         return
     assert proxy.address is not None
     if ZoneIndex.from_site(site).zone_of(parse_network(proxy.address)) is None:
         raise doc.error(
             ["proxy", "address"],
-            f"proxy address {proxy.address} is in no zone",
-            "add its network to a zone's cidrs (the proxy's zone decides which firewalls "
-            "its flows cross)",
+            _("proxy address {address} is in no zone").format(address=proxy.address),
+            _(
+                "add its network to a zone's cidrs (the proxy's zone decides which firewalls "
+                "its flows cross)"
+            ),
         )
 
 
@@ -367,11 +419,15 @@ def _check_external(doc: YamlDocument, site: Site, catalog: Catalog) -> None:
     for role_id in site.external:
         role = roles.get(role_id)
         if role is None or role.kind != "external":
-            what = "unknown role" if role is None else "not an Internet service role"
+            message = (
+                _("external: unknown role {role!r}")
+                if role is None
+                else _("external: not an Internet service role {role!r}")
+            )
             raise doc.error(
                 ["external", role_id],
-                f"external: {what} {role_id!r}",
-                _suggest(role_id, external, "Internet service roles"),
+                message.format(role=role_id),
+                _suggest(role_id, external, _("Internet service roles")),
             )
 
 
@@ -385,12 +441,14 @@ def _check_keep_obsolete(doc: YamlDocument, site: Site, catalog: Catalog) -> Non
         if req is None:
             raise doc.error(
                 ["keep_obsolete", index],
-                f"keep_obsolete: unknown requirement {req_id!r}",
-                _suggest(req_id, kept, "obsolete and legacy requirements"),
+                _("keep_obsolete: unknown requirement {requirement!r}").format(requirement=req_id),
+                _suggest(req_id, kept, _("obsolete and legacy requirements")),
             )
         if req.status not in ("obsolete", "legacy"):
             raise doc.error(
                 ["keep_obsolete", index],
-                f"keep_obsolete: {req_id} is {req.status}, not obsolete or legacy",
-                "it is opened anyway: remove it from the list",
+                _("keep_obsolete: {requirement} is {status}, not obsolete or legacy").format(
+                    requirement=req_id, status=req.status
+                ),
+                _("it is opened anyway: remove it from the list"),
             )

@@ -14,6 +14,7 @@ from typing import Annotated
 from pydantic import AfterValidator, WithJsonSchema
 
 from flowmatrix.errors import HintedValueError
+from flowmatrix.i18n import N_, _
 from flowmatrix.portset import PortSet, parse_port_range
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -24,9 +25,11 @@ _NAME = re.compile(NAME_PATTERN)
 def _check_name(value: str) -> str:
     if not _NAME.match(value):
         raise HintedValueError(
-            f"invalid name {value!r}",
-            "names use letters, digits, '.', '_' and '-' (up to 63), starting with a letter "
-            "or digit",
+            _("invalid name {value!r}").format(value=value),
+            _(
+                "names use letters, digits, '.', '_' and '-' (up to 63), starting with a letter "
+                "or digit"
+            ),
         )
     return value
 
@@ -37,13 +40,16 @@ def _check_address(value: str) -> str:
 
 
 def _check_cidr(value: str) -> str:
-    parse_network(value, what="CIDR")
+    parse_network(value, what=N_("CIDR"))
     return value
 
 
 def _check_port(value: int) -> int:
     if not 1 <= value <= 65535:
-        raise HintedValueError(f"port {value} is outside 1-65535", "ports are numbered 1 to 65535")
+        raise HintedValueError(
+            _("port {port} is outside 1-65535").format(port=value),
+            _("ports are numbered 1 to 65535"),
+        )
     return value
 
 
@@ -57,14 +63,18 @@ def _check_interface(value: str) -> str:
     wildcard = next((ch for ch in value if ch in _IFNAME_WILDCARDS), None)
     if wildcard is not None:
         raise HintedValueError(
-            f"interface name {value!r} holds the wildcard {wildcard!r}",
-            "interface names are literal on every target, and iptables would read "
-            f"{value!r} as a pattern matching more interfaces: give the exact name",
+            _("interface name {value!r} holds the wildcard {wildcard!r}").format(
+                value=value, wildcard=wildcard
+            ),
+            _(
+                "interface names are literal on every target, and iptables would read "
+                "{value!r} as a pattern matching more interfaces: give the exact name"
+            ).format(value=value),
         )
     if not _IFNAME.match(value) or value in (".", ".."):
         raise HintedValueError(
-            f"invalid interface name {value!r}",
-            "an interface name uses letters, digits and '_.:/@-' (eth0, bond0.20, ethernet1/1)",
+            _("invalid interface name {value!r}").format(value=value),
+            _("an interface name uses letters, digits and '_.:/@-' (eth0, bond0.20, ethernet1/1)"),
         )
     return value
 
@@ -98,7 +108,7 @@ def _check_port_item(value: int | str) -> int | str:
     try:
         parse_port_range(value)
     except ValueError as exc:
-        raise HintedValueError(str(exc), "write a port (443) or a range (5228-5230)") from None
+        raise HintedValueError(str(exc), _("write a port (443) or a range (5228-5230)")) from None
     return value
 
 
@@ -126,7 +136,7 @@ def exact_network(text: str) -> IPNetwork | None:
         return None
 
 
-def parse_network(text: str, *, what: str = "address") -> IPNetwork:
+def parse_network(text: str, *, what: str = N_("address")) -> IPNetwork:
     """An address or CIDR as a network; host bits set in a CIDR are an error with a hint."""
     network = exact_network(text)
     if network is not None:
@@ -135,11 +145,12 @@ def parse_network(text: str, *, what: str = "address") -> IPNetwork:
         loose = ipaddress.ip_network(text, strict=False)
     except ValueError:
         raise HintedValueError(
-            f"invalid {what} {text!r}",
-            "write an IPv4 or IPv6 address, or a CIDR such as 10.0.0.0/24",
+            _("invalid {what} {text!r}").format(what=_(what), text=text),
+            _("write an IPv4 or IPv6 address, or a CIDR such as 10.0.0.0/24"),
         ) from None
     raise HintedValueError(
-        f"{what} {text!r} has host bits set", f"did you mean {loose.with_prefixlen}?"
+        _("{what} {text!r} has host bits set").format(what=_(what), text=text),
+        _("did you mean {network}?").format(network=loose.with_prefixlen),
     )
 
 

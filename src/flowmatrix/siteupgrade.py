@@ -17,6 +17,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.util import load_yaml_guess_indent
 
 from flowmatrix.errors import UserError
+from flowmatrix.i18n import _
 from flowmatrix.site import SITE_VERSION
 
 
@@ -40,7 +41,7 @@ def _round_trip(text: str) -> YAML:
     yaml.preserve_quotes = True
     yaml.width = 4096  # never fold a long line the user wrote on one
     # the guess is a list item's indentation and its dash's offset ("  - name": 4 and 2)
-    _, sequence, dash_offset = load_yaml_guess_indent(text)
+    _guess, sequence, dash_offset = load_yaml_guess_indent(text)
     sequence = sequence or 2
     dash_offset = dash_offset or 0
     mapping = max(sequence - dash_offset, 2)
@@ -54,11 +55,11 @@ def upgrade_text(text: str, name: str) -> Upgrade:
     data: Any = yaml.load(text)
     if not isinstance(data, CommentedMap) or data.get("version") not in (1, SITE_VERSION):
         raise UserError(
-            "not a site file of a known version",
+            _("not a site file of a known version"),
             file=name,
             line=1,
             col=1,
-            hint="check it with 'flowmatrix plan FILE' first",
+            hint=_("check it with 'flowmatrix plan FILE' first"),
         )
     version = int(data["version"])
     if version == SITE_VERSION:

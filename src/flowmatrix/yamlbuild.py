@@ -23,6 +23,7 @@ from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from flowmatrix.errors import UserError
+from flowmatrix.i18n import _, ngettext
 from flowmatrix.inputfile import clip, quote
 
 #: How deep mappings and lists may nest (a site nests about 6 levels).
@@ -115,12 +116,12 @@ class Builder:
 
     def _enter(self, node: Node, active: set[int], depth: int) -> _Frame:
         if id(node) in active:
-            raise self._error(node, "an alias refers to the node it is in")
+            raise self._error(node, _("an alias refers to the node it is in"))
         if depth >= MAX_DEPTH:
             raise self._error(
                 node,
-                f"nested more than {MAX_DEPTH} levels deep",
-                "flowmatrix files nest a few levels: check the indentation",
+                _("nested more than {depth} levels deep").format(depth=MAX_DEPTH),
+                _("flowmatrix files nest a few levels: check the indentation"),
             )
         active.add(id(node))
         return self._frame(node)
@@ -133,7 +134,12 @@ class Builder:
             return construct(self.loader, node)
         except ValueError as exc:  # an integer of 5,000 digits, a date out of range...
             raise ConstructorError(
-                None, None, f"cannot read {quote(node.value)}: {clip(str(exc))}", node.start_mark
+                None,
+                None,
+                _("cannot read {value}: {problem}").format(
+                    value=quote(node.value), problem=clip(str(exc))
+                ),
+                node.start_mark,
             ) from None
 
     def _frame(self, node: Node) -> _Frame:
@@ -159,20 +165,28 @@ class Builder:
         raise ConstructorError(
             "while constructing a mapping",
             node.start_mark,
-            "expected a mapping or list of mappings for merging",
+            _("expected a mapping or list of mappings for merging"),
             value.start_mark,
         )
 
     def _finish(self, frame: _Frame) -> _Built:
         nodes, chars = frame.nodes, frame.chars
         if nodes > self.budget or chars > self.budget:
-            what = f"{nodes} nodes" if nodes > self.budget else f"{chars} characters"
+            what = (
+                ngettext("{n} node", "{n} nodes", nodes).format(n=nodes)
+                if nodes > self.budget
+                else ngettext("{n} character", "{n} characters", chars).format(n=chars)
+            )
             raise self._error(
                 frame.node,
-                f"aliases expand the document past {what} (the limit is {self.budget}: "
-                f"{EXPANSION_FACTOR} times the file's size, at least {MIN_BUDGET})",
-                "an alias (*name) repeats all its anchor holds: write the value out, "
-                "or use fewer aliases",
+                _(
+                    "aliases expand the document past {what} (the limit is {limit}: "
+                    "{factor} times the file's size, at least {minimum})"
+                ).format(what=what, limit=self.budget, factor=EXPANSION_FACTOR, minimum=MIN_BUDGET),
+                _(
+                    "an alias (*name) repeats all its anchor holds: write the value out, "
+                    "or use fewer aliases"
+                ),
             )
         if isinstance(frame.node, SequenceNode):
             return frame.values, nodes, chars
@@ -190,7 +204,7 @@ class Builder:
                 duplicate = key in own
             except TypeError:
                 raise ConstructorError(
-                    None, None, "found an unhashable key", frame.children[index].start_mark
+                    None, None, _("found an unhashable key"), frame.children[index].start_mark
                 ) from None
             if duplicate:
                 mark = frame.children[index].start_mark

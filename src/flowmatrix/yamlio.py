@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from flowmatrix.collector import collector_paused
 from flowmatrix.errors import HintedValueError, UserError
+from flowmatrix.i18n import N_, _, ngettext
 from flowmatrix.inputfile import clip, quote, read_input_bytes
 from flowmatrix.yamlbuild import Builder
 
@@ -84,17 +85,19 @@ class YamlDocument:
         """Validate the whole document against ``model``; the first error becomes a UserError."""
         if self.data is None:
             raise UserError(
-                "the file is empty",
+                _("the file is empty"),
                 file=self.file,
                 line=1,
                 col=1,
-                hint="see 'flowmatrix schema' for the expected keys",
+                hint=_("see 'flowmatrix schema' for the expected keys"),
             )
         if not isinstance(self.data, dict):
             raise self.error(
                 [],
-                f"expected a mapping at the top level, found {_kind(self.data)}",
-                "the file must start with keys such as 'version:'",
+                _("expected a mapping at the top level, found {kind}").format(
+                    kind=_kind(self.data)
+                ),
+                _("the file must start with keys such as 'version:'"),
             )
         try:
             return model.model_validate(self.data)
@@ -110,18 +113,18 @@ class YamlDocument:
             key = str(loc[-1])
             allowed = _allowed_keys(model, loc[:-1])
             close = difflib.get_close_matches(key, allowed, n=1)
-            message = f"unknown key '{key}'"
+            message = _("unknown key '{key}'").format(key=key)
             hint = (
-                f"did you mean '{close[0]}'?"
+                _("did you mean '{name}'?").format(name=close[0])
                 if close
-                else f"allowed keys here: {', '.join(allowed)}"
+                else _("allowed keys here: {keys}").format(keys=", ".join(allowed))
                 if allowed
                 else None
             )
         elif kind == "missing":
-            message = f"missing key '{loc[-1]}'"
+            message = _("missing key '{key}'").format(key=loc[-1])
             loc = loc[:-1]
-            hint = "see 'flowmatrix schema' for the expected keys"
+            hint = _("see 'flowmatrix schema' for the expected keys")
         else:
             original = (err.get("ctx") or {}).get("error")
             if isinstance(original, HintedValueError):
@@ -138,17 +141,36 @@ def _most_relevant(exc: ValidationError) -> Any:
 
 
 _HINTS = {
-    "bool_parsing": "write true or false",
-    "bool_type": "write true or false",
-    "int_parsing": "write a whole number",
-    "int_type": "write a whole number",
-    "string_type": "write text (quote it if YAML reads it as something else)",
-    "list_type": "write a list, e.g. [a, b] or one '- item' per line",
-    "tuple_type": "write a list, e.g. [a, b] or one '- item' per line",
-    "dict_type": "write a mapping of 'key: value' lines",
-    "model_type": "write a mapping of 'key: value' lines",
+    "bool_parsing": N_("write true or false"),
+    "bool_type": N_("write true or false"),
+    "int_parsing": N_("write a whole number"),
+    "int_type": N_("write a whole number"),
+    "string_type": N_("write text (quote it if YAML reads it as something else)"),
+    "list_type": N_("write a list, e.g. [a, b] or one '- item' per line"),
+    "tuple_type": N_("write a list, e.g. [a, b] or one '- item' per line"),
+    "dict_type": N_("write a mapping of 'key: value' lines"),
+    "model_type": N_("write a mapping of 'key: value' lines"),
     "literal_error": None,
 }
+
+
+#: pydantic's messages for the wrong kinds of value (its own English, kept as it says it).
+_PYDANTIC_MESSAGES = frozenset(
+    (
+        N_("Input should be a valid integer"),
+        N_("Input should be a valid integer, unable to parse string as an integer"),
+        N_("Input should be a valid integer, got a number with a fractional part"),
+        N_("Input should be a valid string"),
+        N_("Input should be a valid list"),
+        N_("Input should be a valid tuple"),
+        N_("Input should be a valid dictionary"),
+        N_("Input should be a valid number"),
+        N_("Input should be a valid number, unable to parse string as a number"),
+        N_("Input should be a valid boolean"),
+        N_("Input should be a valid boolean, unable to interpret input"),
+        N_("Field required"),
+    )
+)
 
 
 def _describe(err: Any, loc: Sequence[str | int]) -> tuple[str, str | None]:
@@ -160,19 +182,40 @@ def _describe(err: Any, loc: Sequence[str | int]) -> tuple[str, str | None]:
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         low, high = (1, 65535) if field in ("ports", "port") or "port" in field else (None, None)
         if low is not None:
-            return f"port {quote(value)} is outside {low}-{high}", "ports are numbered 1 to 65535"
-        return f"{field}: {quote(value)} is out of range", str(err["msg"])
+            return _("port {value} is outside {low}-{high}").format(
+                value=quote(value), low=low, high=high
+            ), _("ports are numbered 1 to 65535")
+        return _("{field}: {value} is out of range").format(field=field, value=quote(value)), str(
+            err["msg"]
+        )
     if kind in ("bool_parsing", "bool_type"):
-        return f"{field}: {quote(value)} is not true or false", "write true or false"
+        return _("{field}: {value} is not true or false").format(
+            field=field, value=quote(value)
+        ), _("write true or false")
     if kind == "too_short":
         needed = ctx.get("min_length", 1)
-        return f"'{field}' needs at least {needed} item{'s' if needed != 1 else ''}", None
+        return ngettext(
+            "'{field}' needs at least {n} item", "'{field}' needs at least {n} items", needed
+        ).format(field=field, n=needed), None
     if kind == "literal_error":
-        return f"{field}: {quote(value)} is not allowed", f"expected {ctx.get('expected', '')}"
+        return _("{field}: {value} is not allowed").format(field=field, value=quote(value)), _(
+            "expected {choices}"
+        ).format(choices=_expected(str(ctx.get("expected", ""))))
     message = str(err["msg"]).removeprefix("Value error, ")
+    if message in _PYDANTIC_MESSAGES:  # pydantic's own words, in the run's language
+        message = _(message)
     if loc:
-        message = f"{field}: {message}"
-    return message, _HINTS.get(kind)
+        message = _("{field}: {message}").format(field=field, message=message)
+    hint = _HINTS.get(kind)
+    return message, _(hint) if hint else None
+
+
+def _expected(choices: str) -> str:
+    """pydantic's list of the allowed values (``'a', 'b' or 'c'``), its 'or' translated."""
+    head, sep, last = choices.rpartition(" or ")
+    if not sep:
+        return choices
+    return _("{choices} or {last}").format(choices=head, last=last)
 
 
 def _field_name(loc: Sequence[str | int]) -> str:
@@ -217,10 +260,66 @@ def _inner_model(annotation: Any) -> Any:
 
 def _kind(value: Any) -> str:
     if isinstance(value, list):
-        return "a list"
+        return _("a list")
     if isinstance(value, str):
-        return "a string"
-    return f"a {type(value).__name__}"
+        return _("a string")
+    return _("a {type}").format(type=type(value).__name__)
+
+
+#: PyYAML's most common complaints, in the run's language (others are shown as it says them).
+_YAML_PROBLEMS = {
+    "mapping values are not allowed here": N_("mapping values are not allowed here"),
+    "could not find expected ':'": N_("could not find expected ':'"),
+    "found undefined alias": N_("found undefined alias"),
+    "found unexpected end of stream": N_("found unexpected end of stream"),
+    "found unknown escape character": N_("found unknown escape character"),
+    "found duplicate anchor; first occurrence": N_("found duplicate anchor; first occurrence"),
+    "did not find expected key": N_("did not find expected key"),
+    "did not find expected node content": N_("did not find expected node content"),
+    "did not find expected '-' indicator": N_("did not find expected '-' indicator"),
+    "did not find expected ',' or ']'": N_("did not find expected ',' or ']'"),
+    "did not find expected ',' or '}'": N_("did not find expected ',' or '}'"),
+    "found a tab character that violates indentation": N_(
+        "found a tab character that violates indentation"
+    ),
+    "block sequence entries are not allowed in this context": N_(
+        "block sequence entries are not allowed in this context"
+    ),
+    "found character that cannot start any token": N_(
+        "found character that cannot start any token"
+    ),
+    "invalid YAML": N_("invalid YAML"),
+}
+
+
+#: PyYAML's complaints that quote a part of the file: (pattern, text with that part).
+_YAML_PATTERNS = (
+    (
+        re.compile(r"found character (?P<char>.+) that cannot start any token"),
+        N_("found character {char} that cannot start any token"),
+    ),
+    (
+        re.compile(r"could not determine a constructor for the tag (?P<tag>.+)"),
+        N_("could not determine a constructor for the tag {tag}"),
+    ),
+    (
+        re.compile(r"expected (?P<expected><[^>]+>), but found (?P<found>.+)"),
+        N_("expected {expected}, but found {found}"),
+    ),
+)
+
+
+def _yaml_problem(problem: str) -> str:
+    """``problem`` translated when it is one PyYAML often gives (:data:`_YAML_PROBLEMS`,
+    :data:`_YAML_PATTERNS`); any other is shown as PyYAML says it."""
+    known = _YAML_PROBLEMS.get(problem)
+    if known:
+        return _(known)
+    for pattern, text in _YAML_PATTERNS:
+        found = pattern.fullmatch(problem)
+        if found:
+            return _(text).format(**found.groupdict())
+    return problem
 
 
 class _FastLoader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader):  # type: ignore[misc]
@@ -241,14 +340,16 @@ def parse_yaml_text(text: str, file: str) -> YamlDocument:
             data = None if root is None else Builder(loader, file, len(text)).build(root)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        problem = (exc.problem or exc.context or "invalid YAML").strip()
-        hint = "check indentation, colons and quotes"
+        problem = (exc.problem or exc.context or _("invalid YAML")).strip()
+        hint = _("check indentation, colons and quotes")
         duplicate = re.search(r'duplicate key "([^"]*)"', problem)
         if duplicate:
-            problem = f"duplicate key '{duplicate.group(1)}'"
-            hint = "each key may appear once in a mapping"
+            problem = _("duplicate key '{key}'").format(key=duplicate.group(1))
+            hint = _("each key may appear once in a mapping")
+        else:
+            problem = _yaml_problem(problem)
         raise UserError(
-            f"YAML syntax error: {problem}",
+            _("YAML syntax error: {problem}").format(problem=problem),
             file=file,
             line=(mark.line + 1) if mark else None,
             col=(mark.column + 1) if mark else None,
@@ -256,11 +357,11 @@ def parse_yaml_text(text: str, file: str) -> YamlDocument:
         ) from None
     except yaml.YAMLError as exc:
         raise UserError(
-            f"YAML error: {clip(str(exc))}",
+            _("YAML error: {problem}").format(problem=clip(str(exc))),
             file=file,
             line=1,
             col=1,
-            hint="check the file is valid YAML",
+            hint=_("check the file is valid YAML"),
         ) from None
     finally:
         loader.dispose()
@@ -271,7 +372,7 @@ def load_yaml(path: str | Path, display_name: str | None = None) -> YamlDocument
     """Read and parse a YAML file; unreadable, binary or non-UTF-8 files become UserErrors."""
     name = display_name or str(path)
     try:
-        raw = read_input_bytes(path, what="YAML file")
+        raw = read_input_bytes(path, what=N_("YAML file"))
     except UserError as exc:
         exc.file = name
         raise
@@ -285,11 +386,11 @@ def parse_yaml_bytes(raw: bytes, name: str) -> YamlDocument:
         line = raw.count(b"\n", 0, offset) + 1
         col = offset - (raw.rfind(b"\n", 0, offset) + 1) + 1
         raise UserError(
-            "binary data (NUL byte), not a YAML text file",
+            _("binary data (NUL byte), not a YAML text file"),
             file=name,
             line=line,
             col=col,
-            hint="give the site's .yaml file",
+            hint=_("give the site's .yaml file"),
         )
     try:
         text = raw.decode("utf-8-sig")
@@ -297,14 +398,18 @@ def parse_yaml_bytes(raw: bytes, name: str) -> YamlDocument:
         line = raw.count(b"\n", 0, exc.start) + 1
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         raise UserError(
-            "not valid UTF-8 text", file=name, line=line, col=col, hint="save the file as UTF-8"
+            _("not valid UTF-8 text"),
+            file=name,
+            line=line,
+            col=col,
+            hint=_("save the file as UTF-8"),
         ) from None
     if not text.strip():
         raise UserError(
-            "the file is empty",
+            _("the file is empty"),
             file=name,
             line=1,
             col=1,
-            hint="see 'flowmatrix schema' for the expected keys",
+            hint=_("see 'flowmatrix schema' for the expected keys"),
         )
     return parse_yaml_text(text, name)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 
+from flowmatrix.i18n import _
 from flowmatrix.site import IPNetwork, Site, parse_network
 from flowmatrix.topology import ZoneIndex
 from flowmatrix.yamlio import YamlDocument
@@ -18,8 +19,8 @@ def check_zones(doc: YamlDocument, site: Site) -> None:
     if len(internet) > 1:
         raise doc.error(
             ["zones", internet[1], "internet"],
-            "more than one internet zone",
-            "only one zone can hold 'everything else'",
+            _("more than one internet zone"),
+            _("only one zone can hold 'everything else'"),
         )
     seen: list[tuple[int, int, IPNetwork]] = []
     inside: dict[tuple[int, int], tuple[IPNetwork, IPNetwork]] = {}  # (inner, outer) zone
@@ -38,10 +39,18 @@ def check_zones(doc: YamlDocument, site: Site) -> None:
                     if reverse is not None:
                         raise doc.error(
                             ["zones", zi, "cidrs", ci],
-                            f"zone {site.zones[pair[0]].name!r} lies inside zone "
-                            f"{site.zones[pair[1]].name!r} ({inner} in {outer}) and holds part "
-                            f"of it ({reverse[0]} in {reverse[1]})",
-                            "a zone may nest inside another, not both ways: split the networks",
+                            _(
+                                "zone {zone!r} lies inside zone {other!r} ({inner} in {outer}) "
+                                "and holds part of it ({held} in {holder})"
+                            ).format(
+                                zone=site.zones[pair[0]].name,
+                                other=site.zones[pair[1]].name,
+                                inner=inner,
+                                outer=outer,
+                                held=reverse[0],
+                                holder=reverse[1],
+                            ),
+                            _("a zone may nest inside another, not both ways: split the networks"),
                         )
                     inside.setdefault(pair, (inner, outer))
             seen.append((zi, ci, network))
@@ -56,31 +65,41 @@ def _check_nesting(
     """Two zones' networks that share addresses: allowed when one lies inside the other
     (the most specific zone holds an address), in format 2, outside the Internet zone."""
     zi, ci, network = mine
-    other_zi, _, other = theirs
+    other_zi, _other_ci, other = theirs
     zone, other_zone = site.zones[zi], site.zones[other_zi]
     where: list[str | int] = ["zones", zi, "cidrs", ci]
     if network == other:
         raise doc.error(
             where,
-            f"zones {other_zone.name!r} and {zone.name!r} both hold {network}",
-            "a network belongs to one zone: remove it from one of them",
+            _("zones {first!r} and {second!r} both hold {network}").format(
+                first=other_zone.name, second=zone.name, network=network
+            ),
+            _("a network belongs to one zone: remove it from one of them"),
         )
     inner, outer = (zone, other_zone) if network.prefixlen > other.prefixlen else (other_zone, zone)
     if site.version == 1:
         raise doc.error(
             where,
-            f"zone {zone.name!r} overlaps zone {other_zone.name!r} ({network} and {other})",
-            "zones must not share addresses in site version 1; nested zones need "
-            "'version: 2' (flowmatrix site upgrade FILE writes it)",
+            _("zone {zone!r} overlaps zone {other_zone!r} ({network} and {other})").format(
+                zone=zone.name, other_zone=other_zone.name, network=network, other=other
+            ),
+            _(
+                "zones must not share addresses in site version 1; nested zones need "
+                "'version: 2' (flowmatrix site upgrade FILE writes it)"
+            ),
         )
     if outer.internet or inner.internet:
         internet, other_one = (outer, inner) if outer.internet else (inner, outer)
         raise doc.error(
             where,
-            f"zone {other_one.name!r} shares addresses with the Internet zone "
-            f"{internet.name!r} ({network} and {other})",
-            "the Internet zone holds every address of no other zone: "
-            "do not nest zones in its networks, or it in theirs",
+            _(
+                "zone {zone!r} shares addresses with the Internet zone {internet!r} "
+                "({network} and {other})"
+            ).format(zone=other_one.name, internet=internet.name, network=network, other=other),
+            _(
+                "the Internet zone holds every address of no other zone: "
+                "do not nest zones in its networks, or it in theirs"
+            ),
         )
 
 
@@ -102,20 +121,22 @@ def private_in_the_internet(
     proxy = site.proxy.address if site.proxy is not None else None
     places = list(in_the_internet)
     if proxy is not None and ZoneIndex.from_site(site).zone_of(parse_network(proxy)) == internet:
-        places.append((["proxy", "address"], "the proxy", proxy))
+        places.append((["proxy", "address"], _("the proxy"), proxy))
     found: list[str] = []
     for where, what, address in places:
         network = parse_network(address)
         if not any(network.version == p.version and network.subnet_of(p) for p in _PRIVATE):  # type: ignore[arg-type]
             continue
         nearest = _nearest_zone(site, network)
-        hint = "add its network to a zone's cidrs, or fix the address"
+        hint = _("add its network to a zone's cidrs, or fix the address")
         if nearest is not None:
-            hint = f"nearest zone: {nearest[0]} ({nearest[1]}); " + hint
-        message = (
-            f"{what}: private address {address} is in no declared zone, so it counts as "
-            f"the Internet ({internet})"
-        )
+            hint = _("nearest zone: {zone} ({cidr}); {hint}").format(
+                zone=nearest[0], cidr=nearest[1], hint=hint
+            )
+        message = _(
+            "{what}: private address {address} is in no declared zone, so it counts as "
+            "the Internet ({internet})"
+        ).format(what=what, address=address, internet=internet)
         found.append(str(doc.error(where, message, hint)))
     return tuple(found)
 

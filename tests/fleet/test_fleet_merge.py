@@ -12,9 +12,11 @@ from fleet.conftest import write_site
 from fleet.results_factory import result_file
 from flowmatrix.api import load_plan
 from flowmatrix.errors import ExitCode, UserError
+from flowmatrix.evidence import Check, probe_status
 from flowmatrix.fleet.merge import merge, merge_flow
 from flowmatrix.fleet.resultfile import ProbeLine
 from flowmatrix.model import Plan
+from flowmatrix.report.status import combine
 
 APP, DB = "127.0.0.2", "127.0.0.3"
 
@@ -64,10 +66,36 @@ def test_a_missing_port_is_incomplete_not_passed(plan: Plan) -> None:
     assert flow.reason == "tcp/5433 not tested from app1"
 
 
-@pytest.mark.parametrize("state", ["open|filtered", "not_probed"])
-def test_inconclusive_answers_are_incomplete(plan: Plan, state: str) -> None:
-    files = [result_file([("SITE-db-to-app.1", "db1", "app1", APP, 8443, state)])]
+def test_inconclusive_answers_are_incomplete(plan: Plan) -> None:
+    files = [result_file([("SITE-db-to-app.1", "db1", "app1", APP, 8443, "open|filtered")])]
     assert statuses(plan, *files)["SITE-db-to-app.1"] == "incomplete"
+
+
+def test_a_port_that_was_not_probed_is_not_tested_and_says_why(plan: Plan) -> None:
+    """``not_probed`` is no answer: the flow is not tested (as ``report`` says of the same
+    results), and the reason is the result's own."""
+    files = [result_file([("SITE-db-to-app.1", "db1", "app1", APP, 8443, "not_probed")])]
+    flow = next(f for f in merge(plan, files).flows if f.flow.id == "SITE-db-to-app.1")
+    assert flow.status == "not_tested"
+    assert flow.reason.startswith("tcp/8443 from db1 not probed: ")
+
+
+def test_one_cluster_node_without_an_answer_keeps_the_port_unproven(plan: Plan) -> None:
+    """Two addresses of one destination: one open, one without an answer. From that
+    source host the port is not proven, in merge and in the report of the same results."""
+    lines = [
+        ("SITE-db-to-app.1", "db1", "app1", APP, 8443, "open"),
+        ("SITE-db-to-app.1", "db1", "app1", "10.0.30.99", 8443, "open|filtered"),
+    ]
+    matrix = merge(plan, [result_file(lines)])
+    assert statuses(plan, result_file(lines))["SITE-db-to-app.1"] == "incomplete"
+    flow = plan.flow("SITE-db-to-app.1")
+    verified = [
+        Check(flow.id, 8443, probe_status(state, False), "verify", state, host, destination=addr)
+        for _, host, _, addr, _, state in lines
+    ]
+    assert combine(flow, verified, plan.probe_sources(flow)).status == "depends"
+    assert combine(flow, matrix.checks(), plan.probe_sources(flow)).status == "depends"
 
 
 @pytest.mark.parametrize("state", ["closed", "filtered", "unreachable", "unresolved", "error"])
@@ -208,12 +236,19 @@ def test_status_rules_hold_for_any_results(plan: Plan, rows: list[tuple[int, str
     ]
     merged = merge_flow(flow, ("app1",), evidence)
     states = {s for _, s in rows}
-    if not rows:
-        assert merged.status == "not_tested"
-    elif states & {"closed", "filtered", "unreachable", "error"}:
+    # one address: per port, an open answer proves it, open|filtered leaves it open to
+    # doubt, and not_probed is no answer at all
+    per_port = [{s for q, s in rows if q == port} for port in (5432, 5433)]
+    ports = [
+        "proven" if "open" in said else "depends" if "open|filtered" in said else "not-tested"
+        for said in per_port
+    ]
+    if states & {"closed", "filtered", "unreachable", "error"}:
         assert merged.status == "failed"
-    elif states == {"open"} and {p for p, _ in rows} == {5432, 5433}:
+    elif ports == ["proven", "proven"]:
         assert merged.status == "passed"
+    elif ports == ["not-tested", "not-tested"]:
+        assert merged.status == "not_tested"
     else:
         assert merged.status == "incomplete"
 

@@ -43,13 +43,36 @@ def need_graphviz() -> None:
         skip_or_fail("Graphviz 'dot' is not installed (Debian package graphviz)")
 
 
+def probe_result(
+    flow: Any, port: int, state: str, address: str | None, host: str | None = None, reason: str = ""
+) -> Any:
+    """A verify result of ``flow`` from ``host`` to ``address`` and ``port``."""
+    from flowmatrix.probe.results import ProbeResult
+
+    return ProbeResult(
+        flow=flow.id,
+        requirement=flow.requirement,
+        required=flow.status == "current",
+        source_role=flow.source.role,
+        source_host=host,
+        source_address=None,
+        destination_role=flow.destination.role,
+        destination_host=None,
+        fqdn=None,
+        address=address,
+        port=port,
+        protocol=flow.protocol,
+        service=flow.service,
+        state=state,
+        reason=reason or f"{state} by test",
+    )
+
+
 def verify_document(plan: Plan, states: list[str], reason: str = "") -> dict[str, Any]:
     """A verify document in the real JSON contract: one result per flow, port and address.
 
     Flow i gets ``states[i % len(states)]``; every fifth flow has no result at all.
     """
-    from flowmatrix.probe.results import ProbeResult
-
     results = []
     for index, flow in enumerate(plan.flows):
         if index % 5 == 4:
@@ -57,23 +80,7 @@ def verify_document(plan: Plan, states: list[str], reason: str = "") -> dict[str
         state = states[index % len(states)]
         for port in flow.ports:
             for address in flow.destination.addresses[:2] or (None,):
-                result = ProbeResult(
-                    flow=flow.id,
-                    requirement=flow.requirement,
-                    required=flow.status == "current",
-                    source_role=flow.source.role,
-                    source_host=None,
-                    source_address=None,
-                    destination_role=flow.destination.role,
-                    destination_host=None,
-                    fqdn=None,
-                    address=address,
-                    port=port,
-                    protocol=flow.protocol,
-                    service=flow.service,
-                    state=state,
-                    reason=reason or f"{state} by test",
-                )
+                result = probe_result(flow, port, state, address, reason=reason)
                 results.append(result.to_dict())
     return {"format": "flowmatrix-verify/1", "site": plan.site.name, "results": results}
 

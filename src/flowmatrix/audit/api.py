@@ -13,21 +13,26 @@ from flowmatrix.audit.ipassmt import load_ipassmt
 from flowmatrix.audit.loader import Format, NftReader, load_ruleset
 from flowmatrix.audit.result import PARTS_LISTED, AuditReport
 from flowmatrix.audit.run import EPHEMERAL, audit_plan
-from flowmatrix.catalog import Catalog, Lang
+from flowmatrix.catalog import Catalog
 from flowmatrix.errors import UserError
+from flowmatrix.i18n import Lang, _, language
 from flowmatrix.model import Plan
 
 
 def parse_port_range(text: str) -> tuple[tuple[int, int], ...]:
     """``1024-65535`` (or one port) as an interval set; UserError when malformed."""
-    low_text, _, high_text = text.partition("-")
+    low_text, _sep, high_text = text.partition("-")
     try:
         low = int(low_text)
         high = int(high_text) if high_text else low
     except ValueError:
-        raise UserError(f"bad port range {text!r}", hint="write e.g. 1024-65535") from None
+        raise UserError(
+            _("bad port range {text!r}").format(text=text), hint=_("write e.g. 1024-65535")
+        ) from None
     if not 0 <= low <= high <= 65535:
-        raise UserError(f"bad port range {text!r}", hint="ports go from 0 to 65535")
+        raise UserError(
+            _("bad port range {text!r}").format(text=text), hint=_("ports go from 0 to 65535")
+        )
     return ((low, high),)
 
 
@@ -48,7 +53,44 @@ def audit(
     context: str | None = None,
     parts_listed: int = PARTS_LISTED,
 ) -> AuditReport:
-    """Load the site's plan and the ruleset, and audit one firewall (or one host)."""
+    """Load the site's plan and the ruleset, and audit one firewall (or one host); the
+    report's texts (reasons, notes, errors) are in ``lang``."""
+    with language(lang):
+        return _audit(
+            site,
+            ruleset=ruleset,
+            firewall=firewall,
+            host=host,
+            ipassmt=ipassmt,
+            ipset=ipset,
+            lang=lang,
+            catalog=catalog,
+            ruleset_format=ruleset_format,
+            nft_reader=nft_reader,
+            source_ports=source_ports,
+            plan=plan,
+            context=context,
+            parts_listed=parts_listed,
+        )
+
+
+def _audit(
+    site: str | Path | None,
+    *,
+    ruleset: str | Path,
+    firewall: str | None,
+    host: str | None,
+    ipassmt: str | Path | None,
+    ipset: str | Path | None,
+    lang: Lang,
+    catalog: Catalog | str | None,
+    ruleset_format: Format,
+    nft_reader: NftReader,
+    source_ports: str | None,
+    plan: Plan | None,
+    context: str | None,
+    parts_listed: int,
+) -> AuditReport:
     if plan is None:
         from flowmatrix.api import load_plan
 

@@ -54,9 +54,8 @@ from flowmatrix.audit.verdict import (
     evaluate_flow,
     reply_context,
 )
-from flowmatrix.audit.walk import MAX_DEPTH
+from flowmatrix.audit.walk import MAX_DEPTH, called, ending, too_deep
 from flowmatrix.collector import collector_paused
-from flowmatrix.errors import UserError
 
 L = TypeVar("L")
 Entries = list[tuple[int, Outcome]]
@@ -281,12 +280,7 @@ class _Group:
             self.taint |= found[1]
             return found[0]
         if depth > MAX_DEPTH:
-            chain = self.walker.ruleset.chains[key]
-            raise UserError(
-                f"chain {chain.name!r} is nested more than {MAX_DEPTH} jumps deep (a loop?)",
-                file=self.walker.ruleset.file,
-                line=chain.line,
-            )
+            raise too_deep(self.walker.ruleset, self.walker.ruleset.chains[key])
         out: Entries = []
         outer = self.taint
         self.taint = 0
@@ -397,32 +391,16 @@ class _Group:
         out: Entries,
     ) -> Steps:
         """The queries ``flows`` meet ``rule`` (with the assumptions ``taken``)."""
-        kind = rule.action.kind
-        uid = rule.uid
-        if kind in ("accept", "nat"):
-            out.append((flows, Outcome("accept", uid, (*trace, uid), taken, untracked)))
-        elif kind in ("drop", "reject", "queue", "unknown", "return"):
-            out.append((flows, Outcome(kind, uid, (*trace, uid), taken, untracked)))
-        elif kind == "notrack":
+        ended = ending(rule, trace, taken, untracked)
+        if ended is not None:
+            out.append((flows, ended))
+        elif rule.action.kind == "notrack":
             yield (key, flows, "untracked", index + 1, trace, taken, True, depth, out)
         else:
             target = rule.action.target
             assert target is not None
-            resumed: Entries = []
-            for bits, outcome in self.walk(target, flows, state, depth + 1):
-                joined = Outcome(
-                    outcome.end,
-                    outcome.rule,
-                    (*trace, uid, *outcome.trace),
-                    (*taken, *outcome.assumptions) if taken else outcome.assumptions,
-                    untracked or outcome.untracked,
-                )
-                if outcome.end != "return":
-                    out.append((bits, joined))
-                elif kind == "goto":
-                    out.append((bits, joined._replace(rule=None)))
-                else:
-                    resumed.append((bits, joined))
+            sub = self.walk(target, flows, state, depth + 1)
+            resumed = called(rule, trace, taken, untracked, sub, out)
             if len(resumed) == 1:
                 bits, joined = resumed[0]
                 quiet = joined.untracked and state != "untracked"

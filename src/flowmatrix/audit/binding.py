@@ -14,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 
 from flowmatrix.audit.device import ZONE_PREFIX, Device
+from flowmatrix.i18n import N_, _
 from flowmatrix.site import Firewall, IPNetwork, Site
 from flowmatrix.topology import zone_networks
 
@@ -21,10 +22,10 @@ from flowmatrix.topology import zone_networks
 def bind_zones(site: Site, firewall: Firewall, device: Device) -> tuple[Firewall, list[str]]:
     """``firewall`` with its ``interfaces`` filled in from the configuration, and notes."""
     if not device.interfaces and not device.zones:
-        note = (
-            f"the {device.vendor} configuration names no interface: its rules apply on every "
+        note = _(
+            "the {vendor} configuration names no interface: its rules apply on every "
             "interface (the site's zones are not bound to it)"
-        )
+        ).format(vendor=device.vendor)
         return firewall, [note]
     zones = {z.name: z for z in site.zones}
     own = zone_networks(site.zones)  # nested zones' networks are not their container's
@@ -41,30 +42,36 @@ def bind_zones(site: Site, firewall: Firewall, device: Device) -> tuple[Firewall
         taken.add(name)
         member_of = device.zone_of(name)
         shown = name[len(ZONE_PREFIX) :] if name.startswith(ZONE_PREFIX) else name
-        what = "zone" if name.startswith(ZONE_PREFIX) else "interface"
-        extra = f" (zone {member_of})" if member_of and what == "interface" else ""
-        notes.append(f"site zone {zone} is {device.vendor} {what} {shown}{extra}: {how}")
+        if name.startswith(ZONE_PREFIX):
+            text = _("site zone {zone} is {vendor} zone {name}: {how}")
+        elif member_of:
+            text = _("site zone {zone} is {vendor} interface {name} (zone {member}): {how}")
+        else:
+            text = _("site zone {zone} is {vendor} interface {name}: {how}")
+        notes.append(
+            text.format(zone=zone, vendor=device.vendor, name=shown, member=member_of, how=_(how))
+        )
 
     pending = []
     for zone_name in firewall.zones:
         given = firewall.interfaces.get(zone_name)
         networks = own.get(zone_name, ())
         if given is not None and given in names:
-            say(zone_name, given, "the site's interfaces")
+            say(zone_name, given, N_("the site's interfaces"))
         elif given is not None and given in vendor_zones:
-            say(zone_name, _member(device, given, networks), "the site's interfaces")
+            say(zone_name, _member(device, given, networks), N_("the site's interfaces"))
         elif zone_name.lower() in by_lower:
-            say(zone_name, by_lower[zone_name.lower()], "same name")
+            say(zone_name, by_lower[zone_name.lower()], N_("same name"))
         elif zone_name.lower() in zone_lower:
             name = zone_lower[zone_name.lower()]
-            say(zone_name, _member(device, name, networks), "same name")
+            say(zone_name, _member(device, name, networks), N_("same name"))
         else:
             pending.append(zone_name)
     left = []
     for zone_name in pending:
         found = _by_subnet(device, own.get(zone_name, ()), taken)
         if found is not None:
-            say(zone_name, found, "its address is in the zone's networks")
+            say(zone_name, found, N_("its address is in the zone's networks"))
         else:
             left.append(zone_name)
     for zone_name in left:
@@ -73,20 +80,28 @@ def bind_zones(site: Site, firewall: Firewall, device: Device) -> tuple[Firewall
             continue
         route = device.default_route
         if route is not None and route not in taken:
-            say(zone_name, route, "the default route goes there")
+            say(zone_name, route, N_("the default route goes there"))
             continue
         free = [i.name for i in device.interfaces if i.addresses and i.name not in taken]
         if len(free) == 1:
-            say(zone_name, free[0], "the only interface left")
+            say(zone_name, free[0], N_("the only interface left"))
     for zone_name in firewall.zones:
         if zone_name not in chosen:
             given = firewall.interfaces.get(zone_name)
-            said = f" (the site's {given!r} is not in it)" if given else ""
-            notes.append(
-                f"site zone {zone_name}: no interface of the configuration found{said}; "
-                "rules on its interfaces or zones depend on it (name one in the site's "
-                "interfaces)"
+            text = (
+                _(
+                    "site zone {zone}: no interface of the configuration found (the site's "
+                    "{given!r} is not in it); rules on its interfaces or zones depend on it "
+                    "(name one in the site's interfaces)"
+                )
+                if given
+                else _(
+                    "site zone {zone}: no interface of the configuration found; "
+                    "rules on its interfaces or zones depend on it (name one in the site's "
+                    "interfaces)"
+                )
             )
+            notes.append(text.format(zone=zone_name, given=given))
     return firewall.model_copy(update={"interfaces": chosen}), notes
 
 

@@ -11,13 +11,14 @@ from flowmatrix.audit.packet import Ctx, Region, unknown_reasons
 from flowmatrix.audit.pipeline import Decision, PathResult
 from flowmatrix.audit.result import FATES_LISTED, Condition, Fate, Part, RuleRef, Step
 from flowmatrix.audit.verdict import Alternative, Cell
+from flowmatrix.i18n import N_, _
 
 _END_WORDS = {
     "accept": "ACCEPT",
     "drop": "DROP",
     "reject": "REJECT",
-    "queue": "QUEUE (user space decides)",
-    "unknown": "unknown target",
+    "queue": N_("QUEUE (user space decides)"),
+    "unknown": N_("unknown target"),
 }
 
 
@@ -66,11 +67,15 @@ class Describer:
 
     def decision_text(self, decision: Decision) -> str:
         if decision.end.startswith("policy-"):
-            return f"policy {decision.end[7:].upper()} of {decision.base}"
-        word = _END_WORDS.get(decision.end, decision.end)
+            return _("policy {verdict} of {chain}").format(
+                verdict=decision.end[7:].upper(), chain=decision.base
+            )
+        word = _(_END_WORDS[decision.end]) if decision.end in _END_WORDS else decision.end
         if decision.outcome.rule is None:
-            return f"{word} in {decision.base}"
-        return f"{word} by {self.ref(decision.outcome.rule).label}"
+            return _("{verdict} in {chain}").format(verdict=word, chain=decision.base)
+        return _("{verdict} by {rule}").format(
+            verdict=word, rule=self.ref(decision.outcome.rule).label
+        )
 
     def fate(self, alternative: Alternative, ctx: Ctx) -> Fate:
         if alternative.status == "allowed" or alternative.reply is None:
@@ -85,12 +90,12 @@ class Describer:
             else None
         )
         text = (
-            "ACCEPT (no chain on the path can drop it)"
+            _("ACCEPT (no chain on the path can drop it)")
             if decider is None
             else self.decision_text(decider)
         )
         if alternative.blocked_leg == "reply":
-            text += " (reply)"
+            text += " " + _("(reply)")
         conditions = tuple(
             self.condition(uid, holds, ctx) for uid, holds in dict.fromkeys(alternative.assumptions)
         )

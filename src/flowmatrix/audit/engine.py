@@ -36,8 +36,7 @@ from flowmatrix.audit.packet import (
     rpfilter_status,
 )
 from flowmatrix.audit.ranges import Ivs
-from flowmatrix.audit.walk import MAX_DEPTH, Hit, Result, Walker
-from flowmatrix.errors import UserError
+from flowmatrix.audit.walk import MAX_DEPTH, Hit, Result, Walker, called, ending, too_deep
 
 SMALL_CHAIN = 6
 
@@ -275,11 +274,7 @@ class CompiledWalker(Walker):
         if cached is not None:
             return cached
         if depth > MAX_DEPTH:
-            raise UserError(
-                f"chain {chain.name!r} is nested more than {MAX_DEPTH} jumps deep (a loop?)",
-                file=self.ruleset.file,
-                line=chain.line,
-            )
+            raise too_deep(self.ruleset, chain)
         maybe, definite = self._ctx_bits(comp, ctx)
         b0, b1, b2, b3 = comp.bits
         maybe &= b0[c0] & b1[c1] & b2[c2] & b3[c3]
@@ -318,30 +313,23 @@ class CompiledWalker(Walker):
             sure = bool(definite & lowest)
             taken = assumed if sure else (*assumed, (uid, True))
             pos = index + 1
-            if kind in ("accept", "nat"):
-                out.append(Outcome("accept", uid, (*trace, uid), taken, untracked))
-            elif kind in ("drop", "reject", "queue", "unknown", "return"):
-                out.append(Outcome(kind, uid, (*trace, uid), taken, untracked))
+            ended = ending(rule, trace, taken, untracked)
+            if ended is not None:
+                out.append(ended)
             elif kind == "notrack":
                 self._resume(comp, ctx.untracked(), gclasses, root, pos, trace, taken, depth, out)
             else:
                 target = rule.action.target
                 assert target is not None
-                resumed: list[Outcome] = []
-                for outcome in self.run_pure(target, ctx, gclasses, root, depth + 1):
-                    joined = Outcome(
-                        outcome.end,
-                        outcome.rule,
-                        (*trace, uid, *outcome.trace),
-                        (*taken, *outcome.assumptions) if taken else outcome.assumptions,
-                        untracked or outcome.untracked,
+                sub = self.run_pure(target, ctx, gclasses, root, depth + 1)
+                ends: list[tuple[None, Outcome]] = []
+                resumed = [
+                    joined
+                    for _, joined in called(
+                        rule, trace, taken, untracked, [(None, o) for o in sub], ends
                     )
-                    if outcome.end != "return":
-                        out.append(joined)
-                    elif kind == "goto":
-                        out.append(joined._replace(rule=None))
-                    else:
-                        resumed.append(joined)
+                ]
+                out.extend(outcome for _, outcome in ends)
                 if (
                     sure
                     and len(resumed) == 1

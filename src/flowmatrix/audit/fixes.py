@@ -24,6 +24,7 @@ from flowmatrix.audit.ranges import Ivs
 from flowmatrix.audit.result import Fix
 from flowmatrix.audit.verdict import Alternative, evaluate_flow
 from flowmatrix.audit.walk import Walker
+from flowmatrix.i18n import _, ngettext
 
 MAX_ROUNDS = 4
 MAX_LISTED = 8
@@ -59,14 +60,14 @@ def propose(
     writer = ruleset.device.fix_writer if ruleset.device is not None else None
     place = writer.placement if writer is not None else _placement
     proposed: list[tuple[Fix, Rule, str]] = []
-    for _ in range(MAX_ROUNDS):
+    for _round in range(MAX_ROUNDS):
         if not pending:
             break
         groups = _group_by_chain(current, pending, place)
         if not groups:
             break
         progress = False
-        for (_, leg, _, _, _), group in groups.items():
+        for (_chain, leg, _iif, _oif, _family), group in groups.items():
             placement, items, results = _earliest(group)
             untracked = any(d.outcome.untracked for r in results for d in r.decisions)
             if writer is not None:
@@ -89,7 +90,7 @@ def propose(
             break
         pending = _still_blocked(current, path, blocked, walker)
     verified = not pending
-    for fix, _, _ in proposed:
+    for fix, _rule, _command in proposed:
         fixes.append(Fix(fix.command, fix.chain, fix.placement, fix.leg, verified, fix.note))
     return fixes
 
@@ -139,7 +140,11 @@ def _merged_note(group: list[_Placed]) -> str | None:
     if len(places) < 2:
         return None
     first, last = places[0][1].text, places[-1][1].text
-    return f"one rule for {len(places)} places that drop parts of the flow ({first} ... {last})"
+    return ngettext(
+        "one rule for {n} places that drop parts of the flow ({first} ... {last})",
+        "one rule for {n} places that drop parts of the flow ({first} ... {last})",
+        len(places),
+    ).format(n=len(places), first=first, last=last)
 
 
 def _join_notes(*notes: str | None) -> str | None:
@@ -189,11 +194,15 @@ def _only_logs_and_drops(chain: Chain) -> bool:
     return True
 
 
+def _at_end(base: Chain) -> str:
+    return _("at the end of {chain} (its policy drops the packet)").format(chain=base.name)
+
+
 def _placement(ruleset: Ruleset, decision: Decision) -> Placement | None:
     base = ruleset.chains[decision.base]
     trace = decision.outcome.trace
     if decision.end.startswith("policy-") and not trace:
-        return Placement(base, None, f"at the end of {base.name} (its policy drops the packet)")
+        return Placement(base, None, _at_end(base))
     frames: list[tuple[Chain, int, Rule]] = []
     for uid in trace:
         rule = ruleset.rule(uid)
@@ -208,24 +217,33 @@ def _placement(ruleset: Ruleset, decision: Decision) -> Placement | None:
             return Placement(
                 target,
                 None,
-                f"at the end of {target.name} (reached by goto "
-                f"from {chain.name}#{last.origin.position}; the policy of "
-                f"{base.name} drops what falls off it)",
+                _(
+                    "at the end of {chain} (reached by goto from {rule}; the policy of "
+                    "{base} drops what falls off it)"
+                ).format(
+                    chain=target.name,
+                    rule=f"{chain.name}#{last.origin.position}",
+                    base=base.name,
+                ),
             )
         if last.action.kind == "return":
             first = rule_positions(ruleset, chain).first_equal[last.origin]
             return Placement(
                 chain,
                 first,
-                f"before {chain.name}#{last.origin.position} "
-                "(RETURN, then the policy drops the packet)",
+                _("before {rule} (RETURN, then the policy drops the packet)").format(
+                    rule=f"{chain.name}#{last.origin.position}"
+                ),
             )
-        return Placement(base, None, f"at the end of {base.name} (its policy drops the packet)")
-    for chain, _, rule in reversed(frames):
+        return Placement(base, None, _at_end(base))
+    for chain, _index, rule in reversed(frames):
         if chain.key == base.key or not _only_logs_and_drops(chain):
             first = rule_positions(ruleset, chain).first_equal[rule.origin]
             what = rule.action.text or rule.action.kind
-            return Placement(chain, first, f"before {chain.name}#{rule.origin.position} ({what})")
+            text = _("before {rule} ({action})").format(
+                rule=f"{chain.name}#{rule.origin.position}", action=what
+            )
+            return Placement(chain, first, text)
     return None
 
 
@@ -299,11 +317,13 @@ def _make_rule(
     dst_list = ranges.to_cidrs(dst, family)
     if len(src_list) > MAX_LISTED:
         notes.append(
-            f"source left open: {len(src_list)} networks ({ranges.describe_addresses(src, family)})"
+            _("source left open: {n} networks ({addresses})").format(
+                n=len(src_list), addresses=ranges.describe_addresses(src, family)
+            )
         )
         src_list = []
     if len(dst_list) > MAX_LISTED:
-        notes.append(f"destination left open: {len(dst_list)} networks")
+        notes.append(_("destination left open: {n} networks").format(n=len(dst_list)))
         dst_list = []
     full = ranges.ALL_ADDRESSES[family]
     match = Match(

@@ -28,6 +28,7 @@ from flowmatrix.audit import ranges
 from flowmatrix.audit.ir import IfaceMatch
 from flowmatrix.audit.ranges import Interval, Ivs
 from flowmatrix.errors import UserError
+from flowmatrix.i18n import N_, _
 from flowmatrix.inputfile import read_input_text
 
 _LINE = re.compile(r"^\s*(?P<name>[^\s=#\[\]]+)\s*=\s*\[(?P<body>[^\]]*)\]\s*(#.*)?$")
@@ -55,7 +56,7 @@ class InterfaceMap:
             return found
         mine = [(iv, name) for fam, iv, name in self.entries if fam == family]
         edges = {0}
-        for (low, high), _ in mine:
+        for (low, high), _name in mine:
             edges.add(low)
             edges.add(high + 1)
         starts = sorted(e for e in edges if e <= ranges.ADDR_MAX[family])
@@ -101,7 +102,7 @@ class InterfaceMap:
 
 
 def load_ipassmt(path: str | Path) -> InterfaceMap:
-    text = read_input_text(path, what="interface map")
+    text = read_input_text(path, what=N_("interface map"))
     if str(path).endswith((".yaml", ".yml")):
         return _from_yaml(path)
     return parse_ipassmt(text, str(path))
@@ -117,10 +118,10 @@ def parse_ipassmt(text: str, file: str) -> InterfaceMap:
         parsed = _LINE.match(line)
         if parsed is None:
             raise UserError(
-                f"cannot read {line[:60]!r}",
+                _("cannot read {line!r}").format(line=line[:60]),
                 file=file,
                 line=number,
-                hint="write one interface per line: eth0 = [10.0.0.0/8, 192.168.1.0/24]",
+                hint=_("write one interface per line: eth0 = [10.0.0.0/8, 192.168.1.0/24]"),
             )
         name = parsed["name"]
         for item in parsed["body"].split(","):
@@ -130,9 +131,9 @@ def parse_ipassmt(text: str, file: str) -> InterfaceMap:
             _add(found, name, item, file, number)
     if not found.entries:
         raise UserError(
-            "no interface in the interface map",
+            _("no interface in the interface map"),
             file=file,
-            hint="write one interface per line: eth0 = [10.0.0.0/8]",
+            hint=_("write one interface per line: eth0 = [10.0.0.0/8]"),
         )
     return found
 
@@ -144,11 +145,11 @@ def _add(
         family, interval = ranges.parse_range(item)
     except ValueError as exc:
         raise UserError(
-            f"{item!r} is not a prefix or a range: {exc}",
+            _("{item!r} is not a prefix or a range: {error}").format(item=item, error=exc),
             file=file,
             line=number,
             col=col,
-            hint="write 10.0.0.0/8 or 10.0.0.1-10.0.0.9",
+            hint=_("write 10.0.0.0/8 or 10.0.0.1-10.0.0.9"),
         ) from None
     found.add(family, interval, name)
 
@@ -161,7 +162,9 @@ def _from_yaml(path: str | Path) -> InterfaceMap:
     found = InterfaceMap(source=str(path))
     if not isinstance(data, dict):
         raise UserError(
-            "the interface map must be a mapping 'interface: [prefixes]'", file=str(path), line=1
+            _("the interface map must be a mapping 'interface: [prefixes]'"),
+            file=str(path),
+            line=1,
         )
     for name, items in data.items():
         line, col = document.position([name])
@@ -169,7 +172,7 @@ def _from_yaml(path: str | Path) -> InterfaceMap:
             items = [items]
         if not isinstance(items, list):
             raise UserError(
-                f"interface {name!r}: expected a list of prefixes",
+                _("interface {name!r}: expected a list of prefixes").format(name=name),
                 file=str(path),
                 line=line,
                 col=col,
@@ -178,7 +181,7 @@ def _from_yaml(path: str | Path) -> InterfaceMap:
             item_line, item_col = document.position([name, index])
             _add(found, str(name), str(item), str(path), item_line, item_col)
     if not found.entries:
-        raise UserError("no interface in the interface map", file=str(path))
+        raise UserError(_("no interface in the interface map"), file=str(path))
     return found
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from flowmatrix.audit import ranges
 from flowmatrix.audit.ir import PROTO_NUMBERS
 from flowmatrix.errors import UserError
+from flowmatrix.i18n import N_, _
 from flowmatrix.inputfile import read_input_text
 
 _SUPPORTED = {
@@ -96,7 +97,7 @@ class IpsetDb:
 
 
 def load_ipsets(path: str | Path) -> IpsetDb:
-    text = read_input_text(path, what="ipset file", errors="replace")
+    text = read_input_text(path, what=N_("ipset file"), errors="replace")
     return parse_ipsets(text, str(path))
 
 
@@ -109,7 +110,9 @@ def parse_ipsets(text: str, file: str) -> IpsetDb:
         try:
             words = shlex.split(line)
         except ValueError as exc:
-            raise UserError(f"unreadable line: {exc}", file=file, line=number) from None
+            raise UserError(
+                _("unreadable line: {error}").format(error=exc), file=file, line=number
+            ) from None
         command = words[0]
         if command in ("create", "-N", "-exist") and len(words) >= 3:
             family = 6 if "inet6" in words[3:] else 4
@@ -118,20 +121,20 @@ def parse_ipsets(text: str, file: str) -> IpsetDb:
             target = db.sets.get(words[1])
             if target is None:
                 raise UserError(
-                    f"'add' to set {words[1]!r} before its 'create'",
+                    _("'add' to set {name!r} before its 'create'").format(name=words[1]),
                     file=file,
                     line=number,
-                    hint="give the output of 'ipset save'",
+                    hint=_("give the output of 'ipset save'"),
                 )
             _add(target, words[2], "nomatch" in words[3:], file, number)
         elif command in ("flush", "destroy", "swap", "rename"):
             continue
         else:
             raise UserError(
-                f"not an 'ipset save' line: {line[:60]!r}",
+                _("not an 'ipset save' line: {line!r}").format(line=line[:60]),
                 file=file,
                 line=number,
-                hint="give the output of 'ipset save'",
+                hint=_("give the output of 'ipset save'"),
             )
     return db
 
@@ -144,7 +147,7 @@ def _add(target: IpSet, element: str, nomatch: bool, file: str, number: int) -> 
         if dims == ("set",):
             target.members.append((element,))
         elif dims == ("port",):
-            low, _, high = element.partition("-")
+            low, _sep, high = element.partition("-")
             target.members.append(((int(low), int(high or low)),))
         elif dims == ("addr",):
             family, interval = ranges.parse_range(element)
@@ -153,13 +156,17 @@ def _add(target: IpSet, element: str, nomatch: bool, file: str, number: int) -> 
             else:
                 target.members.append((interval,))
         else:
-            address, _, port_text = element.partition(",")
-            _, interval = ranges.parse_range(address)
-            proto_name, _, port = port_text.rpartition(":")
+            address, _sep, port_text = element.partition(",")
+            _family, interval = ranges.parse_range(address)
+            proto_name, _sep, port = port_text.rpartition(":")
             proto = PROTO_NUMBERS[proto_name or "tcp"]
-            low, _, high = port.partition("-")
+            low, _sep, high = port.partition("-")
             target.members.append((interval, proto, (int(low), int(high or low))))
     except (ValueError, KeyError) as exc:
         raise UserError(
-            f"cannot read set element {element!r} of {target.name}: {exc}", file=file, line=number
+            _("cannot read set element {element!r} of {name}: {error}").format(
+                element=element, name=target.name, error=exc
+            ),
+            file=file,
+            line=number,
         ) from None

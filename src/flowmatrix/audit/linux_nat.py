@@ -15,6 +15,7 @@ from flowmatrix.audit import ranges
 from flowmatrix.audit.device import Translation
 from flowmatrix.audit.ir import Rule, Ruleset
 from flowmatrix.audit.ranges import Ivs
+from flowmatrix.i18n import _
 
 _DESTINATION = {"dnat", "DNAT"}
 _SOURCE = {"snat", "SNAT", "masquerade", "MASQUERADE"}
@@ -47,7 +48,7 @@ def _translation(rule: Rule) -> Translation | None:
     if target is not None:
         address, port = target
         try:
-            _, interval = ranges.parse_prefix(address)
+            _family, interval = ranges.parse_prefix(address)
         except ValueError:
             readable = False
         else:
@@ -56,9 +57,9 @@ def _translation(rule: Rule) -> Translation | None:
     elif action.target not in ("masquerade", "MASQUERADE"):
         readable = False
     origin = rule.origin
-    name = f"{origin.chain} rule {origin.position}"
+    name = _("{chain} rule {position}").format(chain=origin.chain, position=origin.position)
     if not readable:
-        name += f" ({action.text}: target not read)"
+        name += " " + _("({action}: target not read)").format(action=action.text)
     return Translation(
         name=name,
         kind="destination" if kind == "destination" else "source",
@@ -86,7 +87,7 @@ def _address_port(value: str) -> tuple[str, int | None] | None:
     if "-" in value or "," in value:
         return None  # a range or pool: not one address
     if value.startswith("["):  # [2001:db8::1]:443
-        address, _, rest = value[1:].partition("]")
+        address, _sep, rest = value[1:].partition("]")
         port = rest.lstrip(":")
         return address, int(port) if port.isdigit() else None
     if value.count(":") == 1:  # 10.0.0.1:443

@@ -24,6 +24,7 @@ from flowmatrix.audit.parse_nft import build_ruleset, parse_nft_json
 from flowmatrix.audit.vendor import VENDORS, read_vendor
 from flowmatrix.audit.vendor import detect as detect_vendor
 from flowmatrix.errors import UserError
+from flowmatrix.i18n import N_, _
 from flowmatrix.inputfile import read_input_text
 
 Format = Literal[
@@ -49,11 +50,13 @@ def detect(text: str, file: str | None = None) -> Format:
             return "nft"
         break
     raise UserError(
-        "cannot tell the ruleset format",
+        _("cannot tell the ruleset format"),
         file=file,
-        hint="give iptables-save output, 'nft list ruleset' or 'nft -j list ruleset' "
-        "output, or a FortiGate, PAN-OS, Cisco ASA or Juniper SRX configuration "
-        "(or say which with --ruleset-format)",
+        hint=_(
+            "give iptables-save output, 'nft list ruleset' or 'nft -j list ruleset' "
+            "output, or a FortiGate, PAN-OS, Cisco ASA or Juniper SRX configuration "
+            "(or say which with --ruleset-format)"
+        ),
     )
 
 
@@ -69,25 +72,27 @@ def load_ruleset(
     """``context``: the VDOM or vsys of a vendor configuration (``prefer``: the name tried
     first when the file holds several, the audited firewall's)."""
     file = str(path)
-    text = read_input_text(path, what="ruleset file", errors="replace")
+    text = read_input_text(path, what=N_("ruleset file"), errors="replace")
     if not text.strip():
-        raise UserError("the ruleset file is empty", file=file)
+        raise UserError(_("the ruleset file is empty"), file=file)
     kind = detect(text, file) if fmt == "auto" else fmt
     if kind in VENDORS:
         if ipset is not None:
-            raise UserError("--ipset applies to iptables rulesets only", file=file)
+            raise UserError(_("--ipset applies to iptables rulesets only"), file=file)
         return read_vendor(kind, text, file, context=context, prefer=prefer)
     if context is not None:
-        raise UserError("--context applies to vendor configurations (a VDOM or a vsys)", file=file)
+        raise UserError(
+            _("--context applies to vendor configurations (a VDOM or a vsys)"), file=file
+        )
     ipsets: IpsetDb | None = load_ipsets(ipset) if ipset is not None else None
     if kind in ("iptables", "ip6tables"):
         family = None if fmt == "auto" else (6 if kind == "ip6tables" else 4)
         return parse_iptables(text, file, ipsets=ipsets, family=family)
     if ipsets is not None:
         raise UserError(
-            "--ipset applies to iptables rulesets only",
+            _("--ipset applies to iptables rulesets only"),
             file=file,
-            hint="nftables sets are read from the ruleset itself",
+            hint=_("nftables sets are read from the ruleset itself"),
         )
     if kind == "nft-json":
         return parse_nft_json(text, file)
@@ -127,15 +132,19 @@ def read_nft_text(text: str, file: str, reader: NftReader = "auto") -> Ruleset:
                 text_rules=lines,
                 chain_lines=chain_lines,
                 problems=problems,
-                notes=("read by nft in a throwaway network namespace",),
+                notes=(_("read by nft in a throwaway network namespace"),),
             )
         if reader == "kernel":
-            raise UserError(f"nft could not load the file: {loaded}", file=file)
-        notes: tuple[str, ...] = (f"nft refused the file ({loaded}); read as text instead",)
+            raise UserError(
+                _("nft could not load the file: {error}").format(error=loaded), file=file
+            )
+        notes: tuple[str, ...] = (
+            _("nft refused the file ({error}); read as text instead").format(error=loaded),
+        )
     elif reader == "text":
-        notes = ("read as text",)
+        notes = (_("read as text"),)
     else:
-        notes = ("read as text (reading through nft needs root and nft)",)
+        notes = (_("read as text (reading through nft needs root and nft)"),)
     return build_ruleset(objects, file, handles_real=handles, problems=problems, notes=notes)
 
 
@@ -152,14 +161,14 @@ def _through_kernel(text: str, file: str) -> list[dict[str, object]] | str:
         try:
             loaded = space.run(["nft", "-f", str(copy)], check=False, timeout=60)
         except subprocess.TimeoutExpired:
-            return "nft took too long"
+            return _("nft took too long")
         if loaded.returncode != 0:
             first = (loaded.stderr or loaded.stdout).strip().splitlines()
             message = first[0] if first else f"exit {loaded.returncode}"
             return message.replace(str(copy), Path(file).name)
         listed = space.run(["nft", "-j", "list", "ruleset"], check=False, timeout=60)
         if listed.returncode != 0:
-            return listed.stderr.strip() or "nft -j list ruleset failed"
+            return listed.stderr.strip() or _("nft -j list ruleset failed")
         document = json.loads(listed.stdout)
         objects = document.get("nftables", [])
         return [o for o in objects if "metainfo" not in o]

@@ -14,6 +14,7 @@ from typing import Any
 from flowmatrix.audit import ranges
 from flowmatrix.audit.ir import CT_STATES, IfaceMatch, Match
 from flowmatrix.audit.ranges import Ivs
+from flowmatrix.i18n import _
 
 ALL_PROTOS = frozenset(range(256))
 _IVS_FIELDS = ("src", "dst", "sport", "dport", "orig_src", "orig_dst", "orig_sport", "orig_dport")
@@ -33,7 +34,11 @@ class MatchBuilder:
     def family(self, family: int, why: str) -> None:
         current = self.values.get("family")
         if current is not None and current != family:
-            self.impossible(f"{why} needs IPv{family} but the rule is IPv{current}")
+            self.impossible(
+                _("{why} needs IPv{family} but the rule is IPv{current}").format(
+                    why=why, family=family, current=current
+                )
+            )
         self.values["family"] = family
 
     def ivs(self, name: str, ivs: Ivs, why: str) -> None:
@@ -41,7 +46,7 @@ class MatchBuilder:
         current: Ivs | None = self.values.get(name)
         merged = ivs if current is None else ranges.intersect(current, ivs)
         if not merged:
-            self.impossible(f"{why} leaves no value for {name}")
+            self.impossible(_("{why} leaves no value for {name}").format(why=why, name=name))
         self.values[name] = merged
 
     def addresses(self, name: str, family: int, ivs: Ivs, negated: bool, why: str) -> None:
@@ -61,7 +66,7 @@ class MatchBuilder:
         current: frozenset[int] | None = self.values.get("protos")
         merged = protos if current is None else current & protos
         if not merged:
-            self.impossible(f"{why} contradicts the protocol already required")
+            self.impossible(_("{why} contradicts the protocol already required").format(why=why))
         self.values["protos"] = merged
 
     def states(self, states: frozenset[str], negated: bool, why: str) -> None:
@@ -70,7 +75,9 @@ class MatchBuilder:
         current: frozenset[str] | None = self.values.get("states")
         merged = states if current is None else current & states
         if not merged:
-            self.impossible(f"{why} contradicts the connection states already required")
+            self.impossible(
+                _("{why} contradicts the connection states already required").format(why=why)
+            )
         self.values["states"] = merged
 
     def tcp_flags(self, mask: int, value: int, negated: bool) -> None:
@@ -81,18 +88,18 @@ class MatchBuilder:
         if current is None:
             self.values[name] = match
         else:
-            self.opaque.append(f"two conditions on the {name} interface")
+            self.opaque.append(_("two conditions on the {name} interface").format(name=name))
 
     def boolean(self, name: str, value: bool, why: str) -> None:
         current = self.values.get(name)
         if current is not None and current != value:
-            self.impossible(f"{why} contradicts an earlier condition")
+            self.impossible(_("{why} contradicts an earlier condition").format(why=why))
         self.values[name] = value
 
     def direction(self, value: str, why: str) -> None:
         current = self.values.get("direction")
         if current is not None and current != value:
-            self.impossible(f"{why} contradicts an earlier condition")
+            self.impossible(_("{why} contradicts an earlier condition").format(why=why))
         self.values["direction"] = value
 
     def names(self, name: str, names: tuple[str, ...], why: str) -> None:
@@ -100,7 +107,7 @@ class MatchBuilder:
         wanted = frozenset(n.lower().rstrip(".") for n in names)
         current: frozenset[str] | None = self.values.get(name)
         if current is not None and current != wanted:
-            self.unknown(f"{why}: two name conditions on one address")
+            self.unknown(_("{why}: two name conditions on one address").format(why=why))
             return
         self.values[name] = wanted
 
@@ -115,7 +122,7 @@ class MatchBuilder:
     def alternative(self, options: list[dict[str, Any]]) -> None:
         """The rule matches when any one of ``options`` (field -> value) holds."""
         if not options:
-            self.impossible("an empty set of alternatives")
+            self.impossible(_("an empty set of alternatives"))
             return
         self.alternatives.append(options)
 
@@ -132,7 +139,7 @@ class MatchBuilder:
             if merged is not None:
                 out.append(merged)
         if not out:
-            return [replace(base, never=base.never or "no alternative of a set can match")]
+            return [replace(base, never=base.never or _("no alternative of a set can match"))]
         return out
 
 
@@ -153,6 +160,8 @@ def _merge(base: Match, options: tuple[dict[str, Any], ...]) -> Match | None:
                 if current is not None and current != value:
                     return None
             elif name in ("iif", "oif") and current is not None:
-                return replace(base, opaque=(*base.opaque, f"two conditions on {name}"))
+                return replace(
+                    base, opaque=(*base.opaque, _("two conditions on {name}").format(name=name))
+                )
             values[name] = value
     return replace(base, **values)

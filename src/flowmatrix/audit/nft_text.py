@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flowmatrix.errors import UserError
+from flowmatrix.i18n import _
 
 PRIORITY_NAMES = {
     "raw": -300,
@@ -266,7 +267,7 @@ class NftTextParser:
                 self.defines[found.group(1)] = found.group(2)
                 lines.append("")
                 continue
-            for _ in range(8):
+            for _attempt in range(8):
                 replaced = re.sub(
                     r"\$(\w+)", lambda m: self.defines.get(m.group(1), m.group(0)), line
                 )
@@ -294,7 +295,10 @@ class NftTextParser:
     def take(self) -> str:
         if self.pos >= len(self.tokens):
             raise UserError(
-                "unexpected end of file", file=self.file, line=self.line(), hint="a '}' is missing"
+                _("unexpected end of file"),
+                file=self.file,
+                line=self.line(),
+                hint=_("a '}' is missing"),
             )
         token = self.tokens[self.pos].text
         self.pos += 1
@@ -304,7 +308,11 @@ class NftTextParser:
         line = self.line()
         found = self.take()
         if found != text:
-            raise UserError(f"expected {text!r}, found {found!r}", file=self.file, line=line)
+            raise UserError(
+                _("expected {expected!r}, found {found!r}").format(expected=text, found=found),
+                file=self.file,
+                line=line,
+            )
 
     def skip_separators(self) -> None:
         while self.peek() in ("\n", ";"):
@@ -359,10 +367,10 @@ class NftTextParser:
                 self.take()
             else:
                 raise UserError(
-                    f"unexpected {token!r} at the top level",
+                    _("unexpected {token!r} at the top level").format(token=token),
                     file=self.file,
                     line=line,
-                    hint="expected the output of 'nft list ruleset' (table blocks)",
+                    hint=_("expected the output of 'nft list ruleset' (table blocks)"),
                 )
         return self.objects
 
@@ -386,7 +394,9 @@ class NftTextParser:
             self.skip_separators()
             token = self.peek()
             if token is None:
-                raise UserError(f"table {name}: missing '}}'", file=self.file, line=line)
+                raise UserError(
+                    _("table {name}: missing '}}'").format(name=name), file=self.file, line=line
+                )
             if token == "}":
                 self.take()
                 return
@@ -404,7 +414,12 @@ class NftTextParser:
             else:
                 kind = self.take()
                 self._skip_block()
-                self.problems.append((inner_line, f"table {name}: {kind} block ignored"))
+                self.problems.append(
+                    (
+                        inner_line,
+                        _("table {name}: {kind} block ignored").format(name=name, kind=kind),
+                    )
+                )
 
     def _skip_handle(self) -> None:
         while self.peek() is not None and self.peek().startswith("#handle="):  # type: ignore[union-attr]
@@ -438,7 +453,9 @@ class NftTextParser:
             self.skip_separators()
             token = self.peek()
             if token is None:
-                raise UserError(f"chain {name}: missing '}}'", file=self.file, line=line)
+                raise UserError(
+                    _("chain {name}: missing '}}'").format(name=name), file=self.file, line=line
+                )
             if token == "}":
                 self.take()
                 return
@@ -492,10 +509,10 @@ class NftTextParser:
                 chain["policy"] = words[words.index("policy") + 1]
         except (ValueError, IndexError):
             raise UserError(
-                "cannot read the chain header",
+                _("cannot read the chain header"),
                 file=self.file,
                 line=line,
-                hint="type filter hook forward priority 0; policy drop;",
+                hint=_("type filter hook forward priority 0; policy drop;"),
             ) from None
 
     def _set(self, family: str, table: str, kind: str, line: int) -> None:
@@ -509,7 +526,11 @@ class NftTextParser:
             self.skip_separators()
             token = self.peek()
             if token is None:
-                raise UserError(f"{kind} {name}: missing '}}'", file=self.file, line=line)
+                raise UserError(
+                    _("{kind} {name}: missing '}}'").format(kind=kind, name=name),
+                    file=self.file,
+                    line=line,
+                )
             if token == "}":
                 self.take()
                 break
@@ -521,7 +542,7 @@ class NftTextParser:
             if words[0] == "type" or words[0] == "typeof":
                 spec = " ".join(words[1:])
                 if ":" in words:
-                    key, _, data = spec.partition(" : ")
+                    key, _sep, data = spec.partition(" : ")
                     body["type"] = [w.strip() for w in key.split(" . ")]
                     body["map"] = data.strip()
                 else:
@@ -538,7 +559,7 @@ class NftTextParser:
                     value = reader.value()
                 except (IndexError, ValueError, KeyError):
                     raise UserError(
-                        f"{kind} {name}: cannot read the elements",
+                        _("{kind} {name}: cannot read the elements").format(kind=kind, name=name),
                         file=self.file,
                         line=tokens[0].line,
                     ) from None
@@ -550,7 +571,7 @@ class NftTextParser:
         tokens = self.statement_tokens()
         words = [t.text for t in tokens]
         if len(words) < 5:
-            raise UserError("incomplete 'add rule' command", file=self.file, line=line)
+            raise UserError(_("incomplete 'add rule' command"), file=self.file, line=line)
         verb = words[0]
         rest = words[2:]
         family = "ip"
@@ -559,7 +580,14 @@ class NftTextParser:
         table, chain = rest[0], rest[1]
         body = rest[2:]
         if body[:1] in (["position"], ["index"], ["handle"]):
-            self.problems.append((line, f"'{verb} rule ... {body[0]}' placed at the end"))
+            self.problems.append(
+                (
+                    line,
+                    _("'{verb} rule ... {where}' placed at the end").format(
+                        verb=verb, where=body[0]
+                    ),
+                )
+            )
             body = body[2:]
         rule: dict[str, Any] = {
             "family": family,
@@ -601,7 +629,9 @@ class NftTextParser:
             self.objects.append({"chain": chain})
             return
         self.statement_tokens()
-        self.problems.append((line, f"'{verb} {kind}' command not read"))
+        self.problems.append(
+            (line, _("'{verb} {kind}' command not read").format(verb=verb, kind=kind))
+        )
 
 
 def _join(words: list[str]) -> str:
@@ -620,7 +650,7 @@ def _priority(words: list[str]) -> int:
     elif base_text in PRIORITY_NAMES:
         base = PRIORITY_NAMES[base_text]
     else:
-        raise ValueError(f"unknown priority {base_text!r}")
+        raise ValueError(_("unknown priority {name!r}").format(name=base_text))
     if sign:
         base += int(offset) if sign == "+" else -int(offset)
     return base
@@ -732,7 +762,7 @@ class RuleReader:
         if word in ("snat", "dnat", "masquerade", "redirect"):
             return {word: self._nat_target()}
         if word == "vmap":
-            raise ValueError("vmap without a key")
+            raise ValueError(_("vmap without a key"))
         self.pos -= 1
         return self.match()
 
@@ -847,7 +877,9 @@ class RuleReader:
     def expect_word(self, word: str) -> None:
         found = self.take()
         if found != word:
-            raise ValueError(f"expected {word}, found {found}")
+            raise ValueError(
+                _("expected {expected}, found {found}").format(expected=word, found=found)
+            )
 
     def _element(self) -> Any:
         value = _scalar(self.take())
@@ -879,11 +911,11 @@ def _scalar(word: str) -> Any:
     if word.startswith("0x"):
         return int(word, 16)
     if "/" in word and not word.startswith("/"):
-        address, _, length = word.partition("/")
+        address, _sep, length = word.partition("/")
         if length.isdigit():
             return {"prefix": {"addr": address, "len": int(length)}}
     if "-" in word and not word.startswith("-"):
-        low, _, high = word.partition("-")
+        low, _sep, high = word.partition("-")
         if low and high and (low[0].isdigit() or ":" in low) and (high[0].isdigit() or ":" in high):
             return {"range": [_scalar(low), _scalar(high)]}
     return word

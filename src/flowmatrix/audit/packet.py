@@ -15,6 +15,7 @@ from typing import Literal, NamedTuple
 from flowmatrix.audit import ranges
 from flowmatrix.audit.ir import PORT_PROTOCOLS, IfaceMatch, Match
 from flowmatrix.audit.ranges import Ivs
+from flowmatrix.i18n import _
 
 End = Literal["accept", "drop", "reject", "queue", "unknown", "return"]
 Tri = Literal["yes", "no", "maybe"]
@@ -183,28 +184,37 @@ def unknown_reasons(match: Match, ctx: Ctx) -> list[str]:
     """Why a match is only 'maybe' in this context."""
     reasons = list(match.opaque)
     if match.iif is not None and ctx.iif is None:
-        reasons.append(f"input interface {match.iif.describe()} (interface of the source unknown)")
+        reasons.append(
+            _("input interface {interface} (interface of the source unknown)").format(
+                interface=match.iif.describe()
+            )
+        )
     if match.rpfilter is not None and ctx.iif is None:
-        reasons.append("reverse-path check (interface of the source unknown)")
+        reasons.append(_("reverse-path check (interface of the source unknown)"))
     if match.oif is not None and ctx.oif is None:
         reasons.append(
-            f"output interface {match.oif.describe()} (interface of the destination unknown)"
+            _("output interface {interface} (interface of the destination unknown)").format(
+                interface=match.oif.describe()
+            )
         )
-    for what, want, have in (
+    for end, want, have in (
         ("source", match.src_names, ctx.src_names),
         ("destination", match.dst_names, ctx.dst_names),
     ):
         if names_status(want, have) == "maybe":
             assert want is not None
             if have:
-                known = f"the plan knows it as {', '.join(sorted(have))}"
+                known = _("the plan knows it as {names}").format(names=", ".join(sorted(have)))
             elif have is None:
-                known = "the plan gives it by address"
+                known = _("the plan gives it by address")
             else:
-                known = "the plan gives it as any address"
-            reasons.append(
-                f"DNS: whether the {what} is an address of {', '.join(sorted(want))} ({known})"
+                known = _("the plan gives it as any address")
+            text = (
+                _("DNS: whether the source is an address of {names} ({known})")
+                if end == "source"
+                else _("DNS: whether the destination is an address of {names} ({known})")
             )
+            reasons.append(text.format(names=", ".join(sorted(want)), known=known))
     return reasons
 
 

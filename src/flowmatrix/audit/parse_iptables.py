@@ -41,6 +41,7 @@ from flowmatrix.audit.ir import (
 from flowmatrix.audit.matchbuild import MatchBuilder
 from flowmatrix.audit.ranges import Ivs
 from flowmatrix.errors import UserError
+from flowmatrix.i18n import _
 
 #: table -> built-in chain -> (hook, priority, kind)
 BUILTINS: dict[str, dict[str, tuple[Hook, int, ChainKind]]] = {
@@ -220,7 +221,11 @@ def parse_iptables(
     for table in tables.values():
         builtins = BUILTINS.get(table.name)
         if builtins is None:
-            problems.append(Problem(file, table.line, f"unknown table {table.name!r} ignored"))
+            problems.append(
+                Problem(
+                    file, table.line, _("unknown table {name!r} ignored").format(name=table.name)
+                )
+            )
             continue
         for raw in table.rules:  # built-in chains exist without a declaration
             if raw.chain in builtins:
@@ -229,10 +234,12 @@ def parse_iptables(
         for raw in table.rules:
             if raw.chain not in ordered:
                 raise UserError(
-                    f"rule for chain {raw.chain!r}, which table {table.name} does not declare",
+                    _("rule for chain {chain!r}, which table {table} does not declare").format(
+                        chain=raw.chain, table=table.name
+                    ),
                     file=file,
                     line=raw.line,
-                    hint=f"add ':{raw.chain} - [0:0]' or '-N {raw.chain}'",
+                    hint=_("add ':{chain} - [0:0]' or '-N {chain}'").format(chain=raw.chain),
                 )
             bucket = ordered[raw.chain]
             if raw.insert_at is None:
@@ -314,7 +321,9 @@ def _tokens(line: str, file: str, number: int) -> list[str]:
     try:
         return shlex.split(line, posix=True)
     except ValueError as exc:
-        raise UserError(f"unreadable line: {exc}", file=file, line=number) from None
+        raise UserError(
+            _("unreadable line: {error}").format(error=exc), file=file, line=number
+        ) from None
 
 
 def _read_tables(text: str, file: str) -> dict[str, _Table]:
@@ -333,10 +342,10 @@ def _read_tables(text: str, file: str) -> dict[str, _Table]:
             continue
         if current is None:
             raise UserError(
-                f"{line[:40]!r} outside a table",
+                _("{line!r} outside a table").format(line=line[:40]),
                 file=file,
                 line=number,
-                hint="an iptables-save file starts each table with '*filter' (or *nat, ...)",
+                hint=_("an iptables-save file starts each table with '*filter' (or *nat, ...)"),
             )
         if line.startswith("["):
             closing = line.find("]")
@@ -344,14 +353,16 @@ def _read_tables(text: str, file: str) -> dict[str, _Table]:
         if line.startswith(":"):
             words = line[1:].split()
             if not words:
-                raise UserError("chain declaration without a name", file=file, line=number)
+                raise UserError(_("chain declaration without a name"), file=file, line=number)
             current.chains.setdefault(words[0], number)
             if len(words) > 1 and words[1] != "-":
                 current.policies[words[0]] = words[1]
             continue
         words = _tokens(line, file, number)
         if not words:
-            raise UserError(f"unreadable line {line[:40]!r}", file=file, line=number)
+            raise UserError(
+                _("unreadable line {line!r}").format(line=line[:40]), file=file, line=number
+            )
         command = words[0]
         if command in ("-N", "--new-chain") and len(words) == 2:
             current.chains.setdefault(words[1], number)
@@ -369,16 +380,16 @@ def _read_tables(text: str, file: str) -> dict[str, _Table]:
             current.rules.append(_RawRule(words[1], number, line, rest, insert_at=at))
         else:
             raise UserError(
-                f"unexpected command {command!r}",
+                _("unexpected command {command!r}").format(command=command),
                 file=file,
                 line=number,
-                hint="expected iptables-save output: '-A CHAIN ...', ':CHAIN POLICY', COMMIT",
+                hint=_("expected iptables-save output: '-A CHAIN ...', ':CHAIN POLICY', COMMIT"),
             )
     if not tables:
         raise UserError(
-            "no table found: not an iptables-save file",
+            _("no table found: not an iptables-save file"),
             file=file,
-            hint="give the output of 'iptables-save' or 'ip6tables-save'",
+            hint=_("give the output of 'iptables-save' or 'ip6tables-save'"),
         )
     return tables
 
@@ -417,7 +428,7 @@ class _RuleParser:
                 negated = True
                 i += 1
                 if i >= len(tokens):
-                    self.problem(raw, "'!' at the end of the rule")
+                    self.problem(raw, _("'!' at the end of the rule"))
                     break
                 token = tokens[i]
             option = _TOP_LONG.get(token, token)
@@ -443,8 +454,11 @@ class _RuleParser:
                     continue
                 self._option(builder, raw, option, args, negated, module, protocol)
             except (ValueError, IndexError, KeyError) as exc:
-                self.problem(raw, f"cannot read {' '.join([token, *args])!r}: {exc}")
-                builder.unknown(f"unreadable: {' '.join([token, *args])}")
+                written = " ".join([token, *args])
+                self.problem(
+                    raw, _("cannot read {text!r}: {error}").format(text=written, error=exc)
+                )
+                builder.unknown(_("unreadable: {text}").format(text=written))
         return [(match, action) for match in builder.build()]
 
     @staticmethod
@@ -521,7 +535,9 @@ class _RuleParser:
                 builder.impossible("-f matches only second and later fragments")
         elif option in _PORT_OPTIONS:
             if protocol not in ("tcp", "udp", "sctp", "dccp", "udplite"):
-                raise ValueError(f"{option} needs -p tcp, udp, sctp or dccp")
+                raise ValueError(
+                    _("{option} needs -p tcp, udp, sctp or dccp").format(option=option)
+                )
             builder.ports(_PORT_OPTIONS[option], _port_range(args[0], protocol), negated, option)
         elif option in ("--tcp-flags", "--syn"):
             if option == "--syn":
@@ -559,12 +575,12 @@ class _RuleParser:
             builder.addresses(side, family, _addresses(args[0], family), negated, option)
         elif option in _CT_PORT:
             side = _CT_PORT[option]
-            low, _, high = args[0].partition(":")
+            low, _sep, high = args[0].partition(":")
             builder.ports(side, ((int(low), int(high or low)),), negated, option)
         elif option == "--ctdir":
             way = args[0].lower()
             if way not in ("original", "reply"):
-                raise ValueError("--ctdir is ORIGINAL or REPLY")
+                raise ValueError(_("--ctdir is ORIGINAL or REPLY"))
             if negated:
                 way = "reply" if way == "original" else "original"
             builder.direction(way, option)
@@ -611,10 +627,10 @@ class _RuleParser:
             elif option == "--validmark":
                 builder.unknown("-m rpfilter --validmark")
         elif option.startswith("-"):
-            self.problem(raw, f"option {option} not understood")
+            self.problem(raw, _("option {option} not understood").format(option=option))
             builder.unknown(f"{'! ' if negated else ''}{option} {' '.join(args)}".strip())
         else:
-            raise ValueError(f"unexpected {option!r}")
+            raise ValueError(_("unexpected {option!r}").format(option=option))
 
     def _states(
         self, builder: MatchBuilder, raw: _RawRule, option: str, text: str, negated: bool
@@ -628,7 +644,9 @@ class _RuleParser:
                 return
         unknown = names - {"new", "established", "related", "invalid", "untracked"}
         if unknown:
-            raise ValueError(f"unknown state(s) {', '.join(sorted(unknown))}")
+            raise ValueError(
+                _("unknown state(s) {states}").format(states=", ".join(sorted(unknown)))
+            )
         if nat and not negated:
             # SNAT/DNAT widen the set: the rule may also match NATed packets in other states
             return
@@ -640,13 +658,19 @@ class _RuleParser:
         names = self.name_sets.get(name) if namesets.is_name_set(name) else None
         if names is not None and flags in (["src"], ["dst"]):
             if negated:
-                builder.unknown(f"DNS: {text} (the addresses of {', '.join(names)})")
+                builder.unknown(
+                    _("DNS: {text} (the addresses of {names})").format(
+                        text=text, names=", ".join(names)
+                    )
+                )
             else:
                 builder.family(4 if name.endswith("_v4") else 6, text)
                 builder.names(f"{flags[0]}_names", names, text)
             return
         if self.ipsets is None:
-            builder.unknown(f"{text} (contents unknown: give the 'ipset save' file)")
+            builder.unknown(
+                _("{text} (contents unknown: give the 'ipset save' file)").format(text=text)
+            )
             return
         found = self.ipsets.alternatives(name, flags)
         if isinstance(found, str):
@@ -667,7 +691,7 @@ class _RuleParser:
             else:
                 builder.ports(side, ivs, True, text)
             return
-        builder.unknown(f"{text} (negated multi-field set)")
+        builder.unknown(_("{text} (negated multi-field set)").format(text=text))
 
     def _addrtype(self, builder: MatchBuilder, option: str, text: str, negated: bool) -> None:
         types = {t.upper() for t in text.split(",")}
@@ -712,7 +736,7 @@ class _RuleParser:
         args: list[str],
     ) -> tuple[Action, int]:
         if not args:
-            raise ValueError(f"{option} without a target")
+            raise ValueError(_("{option} without a target").format(option=option))
         name = args[0]
         extra = args[1:]
         # target options run to the end of the rule or up to the next match option
@@ -724,14 +748,16 @@ class _RuleParser:
             kind: ActionKind = "goto" if option == "-g" else "jump"
             return Action(kind, f"{table.name}/{name}", text), i
         if option == "-g":
-            raise ValueError(f"goto to unknown chain {name!r}")
+            raise ValueError(_("goto to unknown chain {name!r}").format(name=name))
         if name == "CT":
             return Action("notrack" if "--notrack" in extra else "continue", text=text), i
         if name in _TERMINAL:
             return Action(_TERMINAL[name], name, text), i
         if name in _NON_TERMINAL:
             return Action("continue", name, text), i
-        self.problem(raw, f"target {name} not understood: its verdict is unknown")
+        self.problem(
+            raw, _("target {name} not understood: its verdict is unknown").format(name=name)
+        )
         return Action("unknown", name, text), i
 
 
@@ -758,7 +784,9 @@ def _addresses(text: str, family: int) -> Ivs:
     for part in text.split(","):
         fam, interval = ranges.parse_prefix(part)
         if fam != family:
-            raise ValueError(f"{part} is not an IPv{family} address")
+            raise ValueError(
+                _("{address} is not an IPv{family} address").format(address=part, family=family)
+            )
         intervals.append(interval)
     return ranges.normalize(intervals)
 
@@ -767,12 +795,12 @@ def _port(text: str, protocol: str) -> int:
     if text.isdigit():
         value = int(text)
         if value > 65535:
-            raise ValueError(f"port {value} out of range")
+            raise ValueError(_("port {port} out of range").format(port=value))
         return value
     try:
         return socket.getservbyname(text, protocol if protocol in ("tcp", "udp") else "tcp")
     except OSError:
-        raise ValueError(f"unknown service name {text!r}") from None
+        raise ValueError(_("unknown service name {name!r}").format(name=text)) from None
 
 
 def _port_range(text: str, protocol: str | None) -> Ivs:

@@ -37,6 +37,7 @@ from flowmatrix.audit.ir import (
 from flowmatrix.audit.matchbuild import MatchBuilder
 from flowmatrix.audit.ranges import Ivs
 from flowmatrix.errors import UserError
+from flowmatrix.i18n import _
 from flowmatrix.inputfile import parse_json
 
 _FAMILIES = {"ip": frozenset({4}), "ip6": frozenset({6}), "inet": frozenset({4, 6})}
@@ -108,22 +109,24 @@ class _Context:
 
 def parse_nft_json(text: str, file: str) -> Ruleset:
     """A ruleset from ``nft -j list ruleset`` output."""
-    document = parse_json(text, file, hint="give the output of 'nft -j list ruleset'")
+    document = parse_json(text, file, hint=_("give the output of 'nft -j list ruleset'"))
     objects = document.get("nftables") if isinstance(document, dict) else None
     if not isinstance(objects, list):
         raise UserError(
-            "no 'nftables' list in the JSON document",
+            _("no 'nftables' list in the JSON document"),
             file=file,
-            hint="give the output of 'nft -j list ruleset'",
+            hint=_("give the output of 'nft -j list ruleset'"),
         )
     try:
         return build_ruleset(objects, file, handles_real=True)
     except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
         # valid JSON of another shape than nft writes (a number where an object goes...)
         raise UserError(
-            f"unexpected content in the nftables JSON: {type(exc).__name__}: {exc}",
+            _("unexpected content in the nftables JSON: {kind}: {error}").format(
+                kind=type(exc).__name__, error=exc
+            ),
             file=file,
-            hint="give the unedited output of 'nft -j list ruleset'",
+            hint=_("give the unedited output of 'nft -j list ruleset'"),
         ) from None
 
 
@@ -162,10 +165,12 @@ def build_ruleset(
             key = _chain_key(body["family"], body["table"], body["chain"])
             if key not in declared:
                 raise UserError(
-                    f"rule for chain {body['chain']!r}, which is not declared",
+                    _("rule for chain {chain!r}, which is not declared").format(
+                        chain=body["chain"]
+                    ),
                     file=file,
                     line=body.get("line"),
-                    hint="declare the chain before its rules",
+                    hint=_("declare the chain before its rules"),
                 )
             if body.get("insert"):
                 rules_by_chain[key].insert(0, body)
@@ -188,7 +193,9 @@ def build_ruleset(
                 Problem(
                     file,
                     body.get("line"),
-                    f"chain {body['name']}: rule count differs from the text; lines not shown",
+                    _("chain {chain}: rule count differs from the text; lines not shown").format(
+                        chain=body["name"]
+                    ),
                 )
             )
             texts = None
@@ -213,11 +220,13 @@ def build_ruleset(
                 pairs = _rule(raw, family_name, body["table"], ctx)
             except (KeyError, ValueError, TypeError, IndexError, AttributeError) as exc:
                 # a shape this reader does not know: the rule's verdict is unknown
-                found_problems.append(Problem(file, line, f"rule not read: {exc!r}"))
+                found_problems.append(
+                    Problem(file, line, _("rule not read: {error!r}").format(error=exc))
+                )
                 pairs = [
                     (
-                        Match(opaque=(f"not read: {origin.text}",)),
-                        Action("unknown", "unread", "not read"),
+                        Match(opaque=(_("not read: {text}").format(text=origin.text),)),
+                        Action("unknown", "unread", _("not read")),
                     )
                 ]
             for match, action in pairs:
@@ -231,7 +240,9 @@ def build_ruleset(
                     Problem(
                         file,
                         body.get("line"),
-                        f"{family_name} chain {body['name']}: not on the IP path, ignored",
+                        _("{family} chain {chain}: not on the IP path, ignored").format(
+                            family=family_name, chain=body["name"]
+                        ),
                     )
                 )
                 continue
@@ -239,7 +250,13 @@ def build_ruleset(
             hook = body["hook"]
             if hook not in ("prerouting", "input", "forward", "output", "postrouting"):
                 found_problems.append(
-                    Problem(file, body.get("line"), f"hook {hook} of chain {body['name']} ignored")
+                    Problem(
+                        file,
+                        body.get("line"),
+                        _("hook {hook} of chain {chain} ignored").format(
+                            hook=hook, chain=body["name"]
+                        ),
+                    )
                 )
                 continue
             bases.append(
@@ -260,7 +277,7 @@ def build_ruleset(
         for rule in chain.rules:
             if rule.action.kind in ("jump", "goto") and rule.action.target not in chains:
                 raise UserError(
-                    f"jump to unknown chain {rule.action.target!r}",
+                    _("jump to unknown chain {chain!r}").format(chain=rule.action.target),
                     file=file,
                     line=rule.origin.line,
                 )
@@ -295,7 +312,7 @@ def _rule(
     vmaps: list[tuple[Any, Any]] = []
     for expr in raw.get("expr", []):
         if not isinstance(expr, dict) or len(expr) != 1:
-            builder.unknown(f"unreadable expression {json.dumps(expr)[:60]}")
+            builder.unknown(_("unreadable expression {text}").format(text=json.dumps(expr)[:60]))
             continue
         kind, body = next(iter(expr.items()))
         try:
@@ -316,23 +333,36 @@ def _rule(
             elif kind in ("limit", "quota", "numgen", "socket", "osf", "fib", "rt", "exthdr"):
                 builder.unknown(_opaque_text(kind, body))
             elif kind == "unparsed":
-                builder.unknown(f"not read: {body}")
-                ctx.problems.append(Problem(ctx.file, ctx.line, f"not read: {body}"))
+                unread = _("not read: {text}").format(text=body)
+                builder.unknown(unread)
+                ctx.problems.append(Problem(ctx.file, ctx.line, unread))
             elif kind == "xt":
                 action = _xt(builder, body, action)
             elif kind in _OBSERVE:
                 continue
             else:
                 builder.unknown(_opaque_text(kind, body))
-                ctx.problems.append(Problem(ctx.file, ctx.line, f"statement {kind} not understood"))
+                ctx.problems.append(
+                    Problem(
+                        ctx.file,
+                        ctx.line,
+                        _("statement {kind} not understood").format(kind=kind),
+                    )
+                )
         except (KeyError, ValueError, TypeError, IndexError) as exc:
             text = json.dumps(expr)[:80]
-            builder.unknown(f"not read: {text}")
-            ctx.problems.append(Problem(ctx.file, ctx.line, f"cannot read {text}: {exc}"))
+            builder.unknown(_("not read: {text}").format(text=text))
+            ctx.problems.append(
+                Problem(
+                    ctx.file,
+                    ctx.line,
+                    _("cannot read {text}: {error}").format(text=text, error=exc),
+                )
+            )
     if not vmaps:
         return [(match, action) for match in builder.build()]
     if len(vmaps) > 1:
-        builder.unknown("several verdict maps in one rule")
+        builder.unknown(_("several verdict maps in one rule"))
     key, data = vmaps[0]
     out: list[tuple[Match, Action]] = []
     for element, verdict in _map_elements(data, family, table, ctx):
@@ -345,7 +375,7 @@ def _rule(
         try:
             _constrain(branch, key, "==", element, family, table, ctx)
         except (KeyError, ValueError, TypeError) as exc:
-            branch.unknown(f"verdict map key not read: {exc}")
+            branch.unknown(_("verdict map key not read: {error}").format(error=exc))
         verdict_action = _verdict(verdict, family, table)
         out.extend((match, verdict_action) for match in branch.build())
     return out
@@ -364,7 +394,11 @@ def _map_elements(data: Any, family: str, table: str, ctx: _Context) -> list[tup
     if isinstance(data, str) and data.startswith("@"):
         found = ctx.sets.get((family, table, data[1:]))
         if found is None:
-            raise UserError(f"verdict map {data} is not declared", file=ctx.file, line=ctx.line)
+            raise UserError(
+                _("verdict map {name} is not declared").format(name=data),
+                file=ctx.file,
+                line=ctx.line,
+            )
         items = found.get("elem", [])
     else:
         items = data["set"]
@@ -381,7 +415,7 @@ def _map_elements(data: Any, family: str, table: str, ctx: _Context) -> list[tup
 def _xt(builder: MatchBuilder, body: dict[str, Any], action: Action) -> Action:
     name = str(body.get("name", "?"))
     if body.get("type") == "match":
-        builder.unknown(f"xt match {name} (loaded through iptables-nft)")
+        builder.unknown(_("xt match {name} (loaded through iptables-nft)").format(name=name))
         return action
     if name in _XT_NON_TERMINAL:
         return action
@@ -547,7 +581,7 @@ def _conntrack(
     negated: bool,
     text: str,
 ) -> None:
-    _, direction, name = kind.split("-", 2)
+    _kind, direction, name = kind.split("-", 2)
     original = direction == "original"
     if name in ("saddr", "daddr"):
         fam = 6 if protocol == "ip6" else 4
@@ -581,7 +615,7 @@ def _flags(builder: MatchBuilder, values: list[Any], op: str, text: str) -> None
 
 def _masked(builder: MatchBuilder, parts: list[Any], op: str, right: Any, text: str) -> None:
     left, mask = parts
-    kind, _ = _field(left)
+    kind, _where = _field(left)
     if kind != "tcpflags" or op not in ("==", "!="):
         builder.unknown(text)
         return
@@ -609,7 +643,7 @@ def _concat(
 ) -> None:
     kinds = [_field(item) for item in items]
     if op == "!=" or any(
-        k not in ("src", "dst", "sport", "dport", "proto", "iif", "oif") for k, _ in kinds
+        k not in ("src", "dst", "sport", "dport", "proto", "iif", "oif") for k, _value in kinds
     ):
         builder.unknown(text)
         return
@@ -618,7 +652,11 @@ def _concat(
     for element in elements:
         parts = element["concat"] if isinstance(element, dict) and "concat" in element else None
         if parts is None or len(parts) != len(items):
-            raise ValueError(f"element {element!r} does not fit {len(items)} fields")
+            raise ValueError(
+                _("element {element!r} does not fit {n} fields").format(
+                    element=element, n=len(items)
+                )
+            )
         option: dict[str, Any] = {}
         for (kind, protocol), value in zip(kinds, parts, strict=True):
             if kind in ("src", "dst"):
@@ -663,7 +701,9 @@ def _name_set(
     if not names:
         return False
     fam = 4 if protocol == "ip" else 6
-    text = f"{kind} {op} {right} (the addresses of {', '.join(names)})"
+    text = _("{condition} (the addresses of {names})").format(
+        condition=f"{kind} {op} {right}", names=", ".join(names)
+    )
     if op not in ("==", "in"):
         builder.unknown(f"DNS: {text}")
         return True
@@ -677,7 +717,9 @@ def _values(right: Any, family: str, table: str, ctx: _Context) -> list[Any]:
     if isinstance(right, str) and right.startswith("@"):
         found = ctx.sets.get((family, table, right[1:]))
         if found is None:
-            raise UserError(f"set {right} is not declared", file=ctx.file, line=ctx.line)
+            raise UserError(
+                _("set {name} is not declared").format(name=right), file=ctx.file, line=ctx.line
+            )
         items = found.get("elem", [])
         return [
             item["elem"]["val"] if isinstance(item, dict) and "elem" in item else item
@@ -705,7 +747,9 @@ def _address_ivs(values: list[Any], family: int) -> Ivs:
         else:
             fam, interval = ranges.parse_prefix(str(value))
         if fam != family:
-            raise ValueError(f"{value} is not an IPv{family} address")
+            raise ValueError(
+                _("{address} is not an IPv{family} address").format(address=value, family=family)
+            )
         out.append(interval)
     return ranges.normalize(out)
 
@@ -719,7 +763,7 @@ def _port(value: Any, protocol: str) -> int:
     try:
         return socket.getservbyname(text, protocol if protocol in ("tcp", "udp") else "tcp")
     except OSError:
-        raise ValueError(f"unknown service name {text!r}") from None
+        raise ValueError(_("unknown service name {name!r}").format(name=text)) from None
 
 
 def _port_ivs(values: list[Any], protocol: str) -> Ivs:

@@ -25,8 +25,9 @@ from flowmatrix.audit.ir import Match, Rule, Ruleset, reachable
 from flowmatrix.audit.packet import Ctx, Region, applicability, intersects
 from flowmatrix.audit.pipeline import Path, base_chains, evaluate_path
 from flowmatrix.audit.ranges import Ivs
-from flowmatrix.audit.result import RuleRef, WideRule
+from flowmatrix.audit.result import RuleRef, WideRule, addresses_text
 from flowmatrix.audit.walk import Steps, Walker, WalkTooFine
+from flowmatrix.i18n import _
 
 MAX_REACH_PIECES = 4096
 """Pieces of an exact reach walk beyond which the first bound is kept (see ``_exact``)."""
@@ -75,7 +76,9 @@ def wide_rules(
     budget = Steps(MAX_REACH_WORK)
     bounded = 0
     # by (rule, family): a rule of both families serves each family's flows separately
-    for (uid, _), need in sorted(served.items(), key=lambda item: _order(ruleset, item[0][0])):
+    for (uid, _family), need in sorted(
+        served.items(), key=lambda item: _order(ruleset, item[0][0])
+    ):
         reach = _reach(ruleset, need.trace, need.family, interfaces)
         if reach is None:
             continue
@@ -100,11 +103,8 @@ def wide_rules(
         needed_dst = ranges.normalize(need.dst)
         needed_ports = ranges.normalize(need.ports)
         if protos is None:
-            reasons.append(
-                "any protocol (needed: "
-                + ", ".join({6: "tcp", 17: "udp"}.get(p, str(p)) for p in sorted(need.protos))
-                + ")"
-            )
+            needed = ", ".join({6: "tcp", 17: "udp"}.get(p, str(p)) for p in sorted(need.protos))
+            reasons.append(_("any protocol (needed: {needed})").format(needed=needed))
         # an FQDN object reaches the addresses of its names: no wider than the named end
         match = ruleset.rule(uid).match
         if match.src_names is None:
@@ -114,8 +114,13 @@ def wide_rules(
         ports = dport if dport is not None else ranges.PORTS
         extra = ranges.difference(ports, needed_ports)
         if extra:
-            shown = "any port" if dport is None else f"ports {ranges.describe_ports(ports)}"
-            reasons.append(f"{shown} (needed: {ranges.describe_ports(needed_ports)})")
+            needed = ranges.describe_ports(needed_ports)
+            text = (
+                _("any port (needed: {needed})")
+                if dport is None
+                else _("ports {ports} (needed: {needed})")
+            )
+            reasons.append(text.format(ports=ranges.describe_ports(ports), needed=needed))
         if reasons:
             out.append(WideRule(RuleRef.of(ruleset.rule(uid)), tuple(reasons), tuple(need.flows)))
     return WideRules(out, bounded)
@@ -133,7 +138,12 @@ def _wider(what: str, have: Ivs, needed: Ivs, family: int) -> list[str]:
     wanted = ranges.describe_addresses(needed, family)
     if len(wanted) > 80:
         wanted = wanted[:77] + "..."
-    return [f"{what} {shown} (needed: {wanted})"]
+    text = (
+        _("source {addresses} (needed: {needed})")
+        if what == "source"
+        else _("destination {addresses} (needed: {needed})")
+    )
+    return [text.format(addresses=addresses_text(shown), needed=wanted)]
 
 
 def _reach(

@@ -12,6 +12,8 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from functools import lru_cache
 
+from flowmatrix.i18n import _
+
 Interval = tuple[int, int]
 Ivs = tuple[Interval, ...]
 
@@ -168,13 +170,15 @@ def parse_prefix(text: str) -> tuple[int, Interval]:
         else:
             mask_ip = ipaddress.ip_address(mask)
             if mask_ip.version != ip.version:
-                raise ValueError(f"mask {mask!r} does not fit {address!r}")
+                raise ValueError(
+                    _("mask {mask!r} does not fit {address!r}").format(mask=mask, address=address)
+                )
             bits = format(int(mask_ip), f"0{ip.max_prefixlen}b")
             if "01" in bits:
-                raise ValueError(f"non-contiguous mask {mask!r}")
+                raise ValueError(_("non-contiguous mask {mask!r}").format(mask=mask))
             length = bits.count("1")
         if not 0 <= length <= ip.max_prefixlen:
-            raise ValueError(f"prefix length {length} out of range")
+            raise ValueError(_("prefix length {length} out of range").format(length=length))
         host_bits = ip.max_prefixlen - length
         low = (int(ip) >> host_bits) << host_bits
         return ip.version, (low, low + (1 << host_bits) - 1)
@@ -189,9 +193,9 @@ def parse_range(text: str) -> tuple[int, Interval]:
         low = ipaddress.ip_address(first.strip())
         high = ipaddress.ip_address(last.strip())
         if low.version != high.version:
-            raise ValueError(f"range {text!r} mixes IPv4 and IPv6")
+            raise ValueError(_("range {text!r} mixes IPv4 and IPv6").format(text=text))
         if int(low) > int(high):
-            raise ValueError(f"range {text!r} is empty")
+            raise ValueError(_("range {text!r} is empty").format(text=text))
         return low.version, (int(low), int(high))
     return parse_prefix(text)
 

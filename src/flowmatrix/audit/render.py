@@ -15,8 +15,12 @@ from flowmatrix.audit.result import (
     RuleRef,
     Step,
     WideRule,
+    addresses_text,
+    status_count,
+    status_text,
 )
 from flowmatrix.documents import SiteRef, header
+from flowmatrix.i18n import _, ngettext, pgettext
 
 CSV_COLUMNS = (
     "flow",
@@ -185,7 +189,7 @@ def to_document(report: AuditReport) -> dict[str, Any]:
 def _decision(part: Part) -> str:
     texts = list(dict.fromkeys(f.decision for f in part.fates))
     if part.more_fates:
-        texts.append(f"and {part.more_fates} more")
+        texts.append(_("and {n} more").format(n=part.more_fates))
     return " | ".join(texts)
 
 
@@ -194,12 +198,22 @@ def _conditions(part: Part) -> str:
     for fate in part.fates:
         if not fate.conditions:
             continue
-        assumed = " and ".join(
-            f"{'' if c.holds else 'not '}[{'; '.join(c.reasons) or c.rule.text}] ({c.rule.where})"
-            for c in fate.conditions
+        assumed = _(" and ").join(_assumed(c) for c in fate.conditions)
+        out.append(
+            _("{status} if {conditions}").format(
+                status=status_text(fate.status), conditions=assumed
+            )
         )
-        out.append(f"{fate.status} if {assumed}")
     return " | ".join(out)
+
+
+def _assumed(condition: Condition) -> str:
+    """``[reason] (file:line)``, or ``not [reason] (file:line)``."""
+    what = "; ".join(condition.reasons) or condition.rule.text
+    where = condition.rule.where
+    if condition.holds:
+        return f"[{what}] ({where})"
+    return _("not [{what}] ({where})").format(what=what, where=where)
 
 
 def csv_rows(report: AuditReport) -> list[dict[str, Any]]:
@@ -258,12 +272,15 @@ def to_text(report: AuditReport, *, width: int = 160, color: bool = False, limit
 
     buffer = io.StringIO()
     console = text_console(buffer, width=width, color=color)
-    title = f"{report.site}: {report.target} ({report.dialect} {report.ruleset_file})"
+    target = target_text(report.target)
+    title = f"{report.site}: {target} ({report.dialect} {report.ruleset_file})"
     table = Table(title=escape(title), header_style="bold", expand=False)
-    for column in ("Flow", "From", "To", "Port", "Verdict", "Decided by"):
+    for column in (_("Flow"), _("From"), _("To"), _("Port"), _("Verdict"), _("Decided by")):
         table.add_column(column, overflow="fold")
     for flow in report.flows:
-        status = flow.status if flow.required else f"{flow.status} (not required)"
+        status = status_text(flow.status)
+        if not flow.required:
+            status = _("{status} (not required)").format(status=status)
         style = _STYLE.get(flow.status, "")
         decided = _decided(flow) or "; ".join(flow.notes)
         table.add_row(
@@ -279,6 +296,16 @@ def to_text(report: AuditReport, *, width: int = 160, color: bool = False, limit
     return buffer.getvalue()
 
 
+def target_text(target: str) -> str:
+    """``firewall NAME`` or ``host NAME`` (the report's machine value) as a person reads it."""
+    kind, _sep, name = target.partition(" ")
+    if kind == "firewall":
+        return _("firewall {name}").format(name=name)
+    if kind == "host":
+        return _("host {name}").format(name=name)
+    return target
+
+
 DECISIONS_SHOWN = 3
 """Distinct decisions the table shows per flow; the details below list the parts."""
 
@@ -288,7 +315,9 @@ def _decided(flow: FlowResult) -> str:
     text = "; ".join(shorts[:DECISIONS_SHOWN])
     hidden = len(shorts) - DECISIONS_SHOWN
     if hidden > 0:
-        text += f"; and {hidden} other decision(s)"
+        text += "; " + ngettext(
+            "and {n} other decision(s)", "and {n} other decision(s)", hidden
+        ).format(n=hidden)
     if flow.more_parts:
         text += f"; {flow.unlisted}"
     return text
@@ -298,11 +327,16 @@ def _short(part: Part) -> str:
     ruled = next((f.decided_by for f in part.fates if f.decided_by is not None), None)
     text = _decision(part)
     if ruled is not None and ruled.line is not None:
-        text += f" (line {ruled.line})"
+        text += " " + _("(line {line})").format(line=ruled.line)
     if part.status == "depends":
         conditions = {c.rule.where: c for f in part.fates for c in f.conditions}
-        text += " — depends on " + ", ".join(
-            f"[{'; '.join(c.reasons) or c.rule.text}] at {where}" for where, c in conditions.items()
+        text += " — " + _("depends on {conditions}").format(
+            conditions=", ".join(
+                _("[{what}] at {where}").format(
+                    what="; ".join(c.reasons) or c.rule.text, where=where
+                )
+                for where, c in conditions.items()
+            )
         )
     return text
 
@@ -315,67 +349,101 @@ def _details(console: Any, report: AuditReport, escape: Any, limit: int) -> None
         shown = [part for part in flow.parts if part.status != "allowed"]
         where = f"  {flow.flow_id} {flow.protocol}/{flow.port}"
         for part in shown[:limit]:
-            ports = "" if part.source_ports == "any" else f" (client ports {part.source_ports})"
-            console.print(
-                escape(
-                    f"{where}: {part.status} from {part.sources}{ports} to "
-                    f"{part.destinations}: {_decision(part)}"
+            if part.source_ports == "any":
+                line = _("{status} from {sources} to {destinations}: {decision}")
+            else:
+                line = _(
+                    "{status} from {sources} (client ports {ports}) to {destinations}: {decision}"
                 )
+            text = line.format(
+                status=status_text(part.status),
+                sources=addresses_text(part.sources),
+                ports=part.source_ports,
+                destinations=addresses_text(part.destinations),
+                decision=_decision(part),
             )
+            console.print(escape(f"{where}: {text}"))
         if len(shown) > limit:
-            console.print(
-                escape(f"{where}: and {len(shown) - limit} more listed in -f json and -f csv")
-            )
+            more = _("and {n} more listed in -f json and -f csv").format(n=len(shown) - limit)
+            console.print(escape(f"{where}: {more}"))
         if flow.more_parts:
             console.print(escape(f"{where}: {flow.unlisted}"))
     fixes = [(flow, fix) for flow in report.flows if flow.required for fix in flow.fixes]
     if fixes:
-        console.print("\n[bold]Fixes[/]" if console.color_system else "\nFixes")
+        title = _("Fixes")
+        console.print(f"\n[bold]{escape(title)}[/]" if console.color_system else f"\n{title}")
         for flow, fix in fixes:
-            checked = "checked" if fix.verified else "NOT sufficient alone"
+            checked = _("checked") if fix.verified else _("NOT sufficient alone")
             console.print(escape(f"  {flow.flow_id} {flow.protocol}/{flow.port}: {fix.command}"))
             console.print(
                 escape(f"      {fix.placement}; {checked}" + (f"; {fix.note}" if fix.note else ""))
             )
     if report.wide_rules:
-        console.print(
-            f"\nAccept rules wider than the planned flows they serve: {len(report.wide_rules)}"
-        )
+        title = _("Accept rules wider than the planned flows they serve: {n}")
+        console.print("\n" + escape(title.format(n=len(report.wide_rules))))
         for item in report.wide_rules:
             console.print(escape(f"  {item.rule.where}: {item.rule.text}"))
             for reason in item.reasons:
                 console.print(escape(f"      {reason}"))
-            console.print(escape(f"      serves {', '.join(item.flows)}"))
+            serves = _("serves {flows}").format(flows=", ".join(item.flows))
+            console.print(escape(f"      {serves}"))
     if report.unused_rules:
-        console.print(f"\nAccept rules no planned flow needs: {len(report.unused_rules)}")
+        title = _("Accept rules no planned flow needs: {n}")
+        console.print("\n" + escape(title.format(n=len(report.unused_rules))))
         for ref in report.unused_rules[:15]:
             console.print(escape(f"  {ref.where}: {ref.text}"))
         if len(report.unused_rules) > 15:
-            console.print(f"  ... {len(report.unused_rules) - 15} more (--format json lists all)")
+            more = _("... {n} more (--format json lists all)")
+            console.print("  " + escape(more.format(n=len(report.unused_rules) - 15)))
     if report.dead_rules:
-        console.print(f"\nRules that can never match: {len(report.dead_rules)}")
+        title = _("Rules that can never match: {n}")
+        console.print("\n" + escape(title.format(n=len(report.dead_rules))))
         for dead in report.dead_rules[:15]:
             console.print(escape(f"  {dead.rule.where}: {dead.rule.text}"))
-            console.print(escape(f"      {dead.reason}: {dead.detail}"))
+            why = _("{reason}: {detail}").format(
+                reason=dead_reason_text(dead.reason), detail=dead.detail
+            )
+            console.print(escape(f"      {why}"))
         if len(report.dead_rules) > 15:
-            console.print(f"  ... {len(report.dead_rules) - 15} more (--format json lists all)")
+            more = _("... {n} more (--format json lists all)")
+            console.print("  " + escape(more.format(n=len(report.dead_rules) - 15)))
     if report.unevaluated:
-        console.print("\nConditions not evaluated (verdicts that meet them say 'depends'):")
+        title = _("Conditions not evaluated (verdicts that meet them say 'depends'):")
+        console.print("\n" + escape(title))
         for unevaluated in report.unevaluated:
             lines = [r.line for r in unevaluated.rules if r.line is not None]
-            where = f"lines {', '.join(map(str, lines[:8]))}" + (" ..." if len(lines) > 8 else "")
-            console.print(
-                escape(f"  {unevaluated.condition}: {len(unevaluated.rules)} rule(s), {where}")
-            )
+            listed = ", ".join(map(str, lines[:8])) + (" ..." if len(lines) > 8 else "")
+            count = len(unevaluated.rules)
+            text = ngettext(
+                "{condition}: {n} rule(s), lines {lines}",
+                "{condition}: {n} rule(s), lines {lines}",
+                count,
+            ).format(condition=unevaluated.condition, n=count, lines=listed)
+            console.print(escape(f"  {text}"))
     for problem in report.problems:
-        console.print(escape(f"\nnot read: {problem}"))
+        console.print(escape("\n" + _("not read: {problem}").format(problem=problem)))
     for note in report.notes:
-        console.print(escape(f"\nnote: {note}"))
+        console.print(escape("\n" + _("note: {note}").format(note=note)))
+    console.print(escape("\n" + summary_line(report)))
+
+
+def dead_reason_text(reason: str) -> str:
+    """Why a rule is dead (``shadowed``...), as a person reads it."""
+    texts = {
+        "shadowed": pgettext("dead rule", "shadowed"),
+        "never-matches": pgettext("dead rule", "never-matches"),
+        "unreachable-chain": pgettext("dead rule", "unreachable-chain"),
+    }
+    return texts.get(reason, reason)
+
+
+def summary_line(report: AuditReport) -> str:
+    """``12 flow ports: 10 allowed, 2 blocked; 2 required flow(s) blocked``."""
     counts = report.counts()
-    summary = ", ".join(f"{v} {k}" for k, v in counts.items() if v)
-    console.print(
-        escape(
-            f"\n{len(report.flows)} flow ports: {summary}; "
-            f"{len(report.findings)} required flow(s) blocked"
-        )
+    summary = ", ".join(status_count(k, v) for k, v in counts.items() if v)
+    flows, findings = len(report.flows), len(report.findings)
+    ports = ngettext("{n} flow ports: {summary}", "{n} flow ports: {summary}", flows)
+    blocked = ngettext("{n} required flow(s) blocked", "{n} required flow(s) blocked", findings)
+    return _("{flow_ports}; {blocked}").format(
+        flow_ports=ports.format(n=flows, summary=summary), blocked=blocked.format(n=findings)
     )

@@ -7,7 +7,8 @@ from typing import Literal
 
 from flowmatrix.audit.ir import Problem, Rule
 from flowmatrix.audit.ranges import Ivs
-from flowmatrix.evidence import STATUS_OF, Check
+from flowmatrix.evidence import STATUS_OF, Check, state_word
+from flowmatrix.i18n import ngettext, pgettext
 
 FATES_LISTED = 8
 """A part lists at most this many fates (the count of the others is given): output stays
@@ -17,6 +18,32 @@ PARTS_LISTED = 64
 allowed): a ruleset of thousands of host rules cuts an Internet flow into thousands of
 parts, each decided by its own rule; the flow's status counts them all."""
 FlowStatus = Literal["allowed", "blocked", "partial", "depends", "unresolved"]
+
+
+def status_text(status: str) -> str:
+    """A status (``blocked``, ``depends``...) as a person reads it, in the current language."""
+    return state_word("audit", status)
+
+
+def addresses_text(text: str) -> str:
+    """An address set as ``ranges.describe_addresses`` writes it, its ``any`` in words."""
+    if text == "any":
+        return pgettext("audit addresses", "any")
+    if text == "any (IPv6)":
+        return pgettext("audit addresses", "any (IPv6)")
+    return text
+
+
+def status_count(status: str, n: int, *, grouped: bool = False) -> str:
+    """``12 allowed``, ``1 blocked``: a count of flows or parts of one status."""
+    texts = {
+        "allowed": ngettext("{n} allowed", "{n} allowed", n),
+        "blocked": ngettext("{n} blocked", "{n} blocked", n),
+        "partial": ngettext("{n} partial", "{n} partial", n),
+        "depends": ngettext("{n} depends", "{n} depends", n),
+        "unresolved": ngettext("{n} unresolved", "{n} unresolved", n),
+    }
+    return texts.get(status, "{n} " + status).format(n=f"{n:,}" if grouped else n)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +182,7 @@ class FlowResult:
         """What this verdict says on the scale of every check: ``covers`` are the
         firewalls whose rules were judged (none for a host's own rules)."""
         decisions = dict.fromkeys(f.decision for part in self.parts for f in part.fates)
-        detail = " ".join([self.status, *(f"({d})" for d in decisions)])
+        detail = " ".join([status_text(self.status), *(f"({d})" for d in decisions)])
         where = f"{covers[0]}: " if covers else ""
         status = STATUS_OF["audit"][self.status]
         return Check(self.flow_id, self.port, status, "audit", where + detail, covers=covers)
@@ -165,9 +192,15 @@ class FlowResult:
         """What the flow does not list: '1,800 more parts (9 blocked, 1,791 depends; ...)'."""
         if not self.more_parts:
             return ""
-        counts = ", ".join(f"{count:,} {status}" for status, count in self.more_parts)
-        total = sum(count for _, count in self.more_parts)
-        return f"{total:,} more parts ({counts}; --parts 0 lists them all)"
+        counts = ", ".join(
+            status_count(status, count, grouped=True) for status, count in self.more_parts
+        )
+        total = sum(count for _status, count in self.more_parts)
+        return ngettext(
+            "{total} more parts ({counts}; --parts 0 lists them all)",
+            "{total} more parts ({counts}; --parts 0 lists them all)",
+            total,
+        ).format(total=f"{total:,}", counts=counts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,7 +259,7 @@ class AuditReport:
     def covers(self) -> tuple[str, ...]:
         """The firewalls of the path this audit judged: the one audited, or none for a
         host's own rules."""
-        kind, _, name = self.target.partition(" ")
+        kind, _sep, name = self.target.partition(" ")
         return (name,) if kind == "firewall" and name else ()
 
     def counts(self) -> dict[str, int]:

@@ -32,6 +32,7 @@ from flowmatrix.audit.shadow import dead_rules
 from flowmatrix.audit.stage import Lost, Staged, prepare
 from flowmatrix.audit.verdict import Cell, request_context
 from flowmatrix.errors import UserError
+from flowmatrix.i18n import _, ngettext
 from flowmatrix.model import Flow, Plan
 from flowmatrix.site import Firewall, Site
 from flowmatrix.topology import zone_networks
@@ -55,8 +56,8 @@ def audit_plan(
     Each flow lists at most ``parts_listed`` parts (0: all)."""
     if (firewall is None) == (host is None):
         raise UserError(
-            "give either a firewall or a host to audit",
-            hint="--firewall NAME for a router, --host NAME for a host's own rules",
+            _("give either a firewall or a host to audit"),
+            hint=_("--firewall NAME for a router, --host NAME for a host's own rules"),
         )
     site = plan.site
     jobs: list[tuple[Flow, Path, EndScope, EndScope]] = []
@@ -64,10 +65,12 @@ def audit_plan(
     if firewall is not None:
         fw = next((f for f in site.firewalls if f.name == firewall), None)
         if fw is None:
-            known = ", ".join(f.name for f in site.firewalls) or "none"
+            known = ", ".join(f.name for f in site.firewalls) or _("none")
             raise UserError(
-                f"no firewall {firewall!r} in site {site.name!r}",
-                hint=f"firewalls of the site: {known}",
+                _("no firewall {firewall!r} in site {site!r}").format(
+                    firewall=firewall, site=site.name
+                ),
+                hint=_("firewalls of the site: {names}").format(names=known),
             )
         binding: list[str] = []
         if ruleset.device is not None:
@@ -135,13 +138,20 @@ def audit_plan(
     wide = wide_rules(ruleset, served, ipassmt or _zone_interfaces(site, fw), walker)
     if wide.bounded:
         notes.append(
-            f"least privilege: {wide.bounded} rule(s) judged by their match less what "
-            "earlier rules take whole (their exact reach splits too finely to walk)"
+            ngettext(
+                "least privilege: {n} rule(s) judged by their match less what "
+                "earlier rules take whole (their exact reach splits too finely to walk)",
+                "least privilege: {n} rule(s) judged by their match less what "
+                "earlier rules take whole (their exact reach splits too finely to walk)",
+                wide.bounded,
+            ).format(n=wide.bounded)
         )
     if ipassmt is None and (fw is None or not fw.interfaces):
         notes.append(
-            "interfaces unknown: rules on -i/-o (iifname/oifname) make the verdict "
-            "'depends'; give --ipassmt or 'interfaces' for the firewall in the site"
+            _(
+                "interfaces unknown: rules on -i/-o (iifname/oifname) make the verdict "
+                "'depends'; give --ipassmt or 'interfaces' for the firewall in the site"
+            )
         )
     return AuditReport(
         site=site.name,
@@ -206,8 +216,11 @@ def _host_jobs(plan: Plan, host: str) -> list[tuple[Flow, Path, EndScope, EndSco
     site = plan.site
     found = next((h for h in site.hosts if h.name == host), None)
     if found is None:
-        known = ", ".join(h.name for h in site.hosts) or "none"
-        raise UserError(f"no host {host!r} in site {site.name!r}", hint=f"hosts: {known}")
+        known = ", ".join(h.name for h in site.hosts) or _("none")
+        raise UserError(
+            _("no host {host!r} in site {site!r}").format(host=host, site=site.name),
+            hint=_("hosts: {names}").format(names=known),
+        )
     jobs: list[tuple[Flow, Path, EndScope, EndScope]] = []
     for flow in plan.flows:
         for path, end in (("input", flow.destination), ("output", flow.source)):
@@ -326,13 +339,14 @@ def _listed(
 
 def _why_unresolved(source: EndScope, destination: EndScope, ruleset: Ruleset) -> str:
     if not source.by_family or not destination.by_family:
-        return "no address known for an end of the flow"
+        return _("no address known for an end of the flow")
     common = set(source.by_family) & set(destination.by_family)
     if not common:
-        return "source and destination have no address family in common"
-    return (
-        f"the ruleset is {ruleset.dialect} (IPv{'/'.join(map(str, sorted(ruleset.families)))}) "
-        f"and the flow is IPv{'/'.join(map(str, sorted(common)))}"
+        return _("source and destination have no address family in common")
+    return _("the ruleset is {dialect} (IPv{families}) and the flow is IPv{flow_families}").format(
+        dialect=ruleset.dialect,
+        families="/".join(map(str, sorted(ruleset.families))),
+        flow_families="/".join(map(str, sorted(common))),
     )
 
 

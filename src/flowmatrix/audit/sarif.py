@@ -6,24 +6,25 @@ from pathlib import Path
 from typing import Any
 
 from flowmatrix import __version__
-from flowmatrix.audit.result import AuditReport, RuleRef
+from flowmatrix.audit.result import AuditReport, RuleRef, status_text
+from flowmatrix.i18n import N_, _
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 RULES: tuple[tuple[str, str, str, str], ...] = (
-    ("FMA001", "blocked-flow", "error", "A required flow is blocked by the ruleset."),
-    ("FMA002", "partially-blocked-flow", "error", "Part of a required flow is blocked."),
+    ("FMA001", "blocked-flow", "error", N_("A required flow is blocked by the ruleset.")),
+    ("FMA002", "partially-blocked-flow", "error", N_("Part of a required flow is blocked.")),
     (
         "FMA003",
         "undecided-flow",
         "warning",
-        "A flow's verdict depends on a condition the audit cannot evaluate.",
+        N_("A flow's verdict depends on a condition the audit cannot evaluate."),
     ),
-    ("FMA004", "wide-accept", "warning", "An accept rule is wider than the flows it serves."),
-    ("FMA005", "unneeded-accept", "note", "An accept rule that no planned flow needs."),
-    ("FMA006", "shadowed-rule", "warning", "A rule earlier rules keep from ever matching."),
-    ("FMA007", "never-matches", "warning", "A rule whose conditions contradict each other."),
-    ("FMA008", "unreachable-chain", "note", "A rule in a chain no base chain reaches."),
-    ("FMA009", "unreadable", "warning", "Something in the ruleset the audit could not read."),
+    ("FMA004", "wide-accept", "warning", N_("An accept rule is wider than the flows it serves.")),
+    ("FMA005", "unneeded-accept", "note", N_("An accept rule that no planned flow needs.")),
+    ("FMA006", "shadowed-rule", "warning", N_("A rule earlier rules keep from ever matching.")),
+    ("FMA007", "never-matches", "warning", N_("A rule whose conditions contradict each other.")),
+    ("FMA008", "unreachable-chain", "note", N_("A rule in a chain no base chain reaches.")),
+    ("FMA009", "unreadable", "warning", N_("Something in the ruleset the audit could not read.")),
 )
 _LEVEL = {rule_id: level for rule_id, _, level, _ in RULES}
 
@@ -74,9 +75,10 @@ def to_sarif(report: AuditReport) -> dict[str, Any]:
                 if where in seen:
                     continue
                 seen.add(where)
-                text = f"{named}: {part.status} ({fate.decision})"
+                text = f"{named}: {status_text(part.status)} ({fate.decision})"
                 if flow.fixes:
-                    text += "; fix: " + " ; ".join(f.command for f in flow.fixes)
+                    fixes = " ; ".join(f.command for f in flow.fixes)
+                    text += "; " + _("fix: {commands}").format(commands=fixes)
                 results.append(_result(rule_id, text, *where))
         if flow.more_parts:  # their deciding rules are not located here
             results.append(_result(rule_id, f"{named}: {flow.unlisted}", file, None))
@@ -84,12 +86,15 @@ def to_sarif(report: AuditReport) -> dict[str, Any]:
         results.append(
             _result(
                 "FMA004",
-                f"{'; '.join(wide.reasons)}; serves {', '.join(wide.flows)}",
+                "; ".join(wide.reasons)
+                + "; "
+                + _("serves {flows}").format(flows=", ".join(wide.flows)),
                 *_at(wide.rule, file),
             )
         )
     for ref in report.unused_rules:
-        results.append(_result("FMA005", f"no planned flow needs: {ref.text}", *_at(ref, file)))
+        text = _("no planned flow needs: {rule}").format(rule=ref.text)
+        results.append(_result("FMA005", text, *_at(ref, file)))
     for dead in report.dead_rules:
         rule_id = {"shadowed": "FMA006", "never-matches": "FMA007", "unreachable-chain": "FMA008"}[
             dead.reason
@@ -110,7 +115,7 @@ def to_sarif(report: AuditReport) -> dict[str, Any]:
                             {
                                 "id": rule_id,
                                 "name": name,
-                                "shortDescription": {"text": text},
+                                "shortDescription": {"text": _(text)},
                                 "defaultConfiguration": {"level": level},
                             }
                             for rule_id, name, level, text in RULES

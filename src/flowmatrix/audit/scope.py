@@ -14,6 +14,7 @@ from functools import lru_cache
 from flowmatrix.audit import ranges
 from flowmatrix.audit.ipassmt import InterfaceMap
 from flowmatrix.audit.ranges import Ivs
+from flowmatrix.i18n import _
 from flowmatrix.model import Flow, FlowEnd
 from flowmatrix.site import Firewall, IPNetwork, Site, Zone
 from flowmatrix.topology import zone_networks
@@ -77,7 +78,9 @@ def _cidrs(items: tuple[str, ...] | list[str]) -> dict[int, Ivs]:
 
 def end_scope(site: Site, end: FlowEnd) -> EndScope:
     if end.any_address:
-        return EndScope(zone_addresses(site, end.zone), f"any address of zone {end.zone}")
+        return EndScope(
+            zone_addresses(site, end.zone), _("any address of zone {zone}").format(zone=end.zone)
+        )
     addresses = end.addresses
     unresolved = [h.fqdn or h.name for h in end.hosts if not h.addresses]
     if addresses and not unresolved:
@@ -87,7 +90,8 @@ def end_scope(site: Site, end: FlowEnd) -> EndScope:
         for family, ivs in _cidrs(list(addresses)).items():
             scope[family] = ranges.union(scope.get(family, ()), ivs)
     names = ", ".join(unresolved) or end.role_name
-    return EndScope(scope, f"{names} given by name only: every address of zone {end.zone}")
+    note = _("{names} given by name only: every address of zone {zone}")
+    return EndScope(scope, note.format(names=names, zone=end.zone))
 
 
 def firewall_zones(site: Site, flow: Flow, firewall: Firewall) -> tuple[str | None, str | None]:

@@ -22,6 +22,7 @@ from flowmatrix.audit.ir import Chain, Match, Rule, Ruleset, reachable
 from flowmatrix.audit.packet import Region
 from flowmatrix.audit.ranges import Ivs
 from flowmatrix.audit.result import DeadRule, RuleRef
+from flowmatrix.i18n import _, ngettext
 
 _ENDS_CHAIN = frozenset({"accept", "drop", "reject", "return", "goto", "queue", "nat"})
 MAX_PIECES = 4096
@@ -60,7 +61,7 @@ def dead_rules(ruleset: Ruleset) -> list[DeadRule]:
                     DeadRule(
                         RuleRef.of(rule),
                         "unreachable-chain",
-                        f"no base chain reaches chain {chain.name}",
+                        _("no base chain reaches chain {chain}").format(chain=chain.name),
                     )
                 )
             continue
@@ -120,14 +121,14 @@ def _chain_dead(walker: CompiledWalker, ruleset: Ruleset, chain: Chain) -> list[
         dead_by_source.setdefault(key, []).append((index if shadowers else -1, shadowers or []))
     for parts in dead_by_source.values():
         # a source rule expanded into several IR rules is dead only if all of them are
-        if any(index < 0 for index, _ in parts):
+        if any(index < 0 for index, _shadowers in parts):
             continue
         first = rules[parts[0][0]]
         if first.match.never is not None:
             out.append(DeadRule(RuleRef.of(first), "never-matches", first.match.never))
             continue
         by: dict[tuple[int | None, int], RuleRef] = {}
-        for _, shadowers in parts:
+        for _index, shadowers in parts:
             for shadow in shadowers:
                 by.setdefault((shadow.origin.line, shadow.origin.position), RuleRef.of(shadow))
         names = ", ".join(ref.label for ref in by.values())
@@ -135,7 +136,11 @@ def _chain_dead(walker: CompiledWalker, ruleset: Ruleset, chain: Chain) -> list[
             DeadRule(
                 RuleRef.of(first),
                 "shadowed",
-                f"never reached: {names} take every packet it could match",
+                ngettext(
+                    "never reached: {rules} take every packet it could match",
+                    "never reached: {rules} take every packet it could match",
+                    len(by),
+                ).format(rules=names),
                 tuple(by.values()),
             )
         )

@@ -31,6 +31,7 @@ from flowmatrix.audit.device import Device, Translation
 from flowmatrix.audit.ir import Ruleset
 from flowmatrix.audit.packet import Ctx, Region, iface_status
 from flowmatrix.audit.ranges import Ivs
+from flowmatrix.i18n import _
 from flowmatrix.model import Flow, FlowEnd, Nat
 
 Query = tuple[Ctx, Region]
@@ -114,7 +115,7 @@ def _through_planned(
     rest = [region]
     for nat in published:
         family, private = ranges.parse_prefix(nat.private[0])
-        _, public = ranges.parse_prefix(nat.public)
+        _family, public = ranges.parse_prefix(nat.public)
         if family != ctx.family:
             continue
         following = []
@@ -128,35 +129,48 @@ def _through_planned(
                 following.append(part._replace(dst=outside))
             arrival = part._replace(dst=(public,))
             port = ranges.describe_ports(part.dport)
-            planned = f"arrives addressed to {nat.public} port {port} (site: {nat.describe()})"
+            planned = _("arrives addressed to {address} port {port} (site: {nat})").format(
+                address=nat.public, port=port, nat=nat.describe()
+            )
             t = _first(translations, "destination", ctx, arrival)
             seen = part._replace(dst=inside)
             if t is None:
-                reason = (
-                    f"{planned}: no destination NAT of the configuration translates it, so it "
-                    f"does not reach {nat.private[0]}"
-                )
+                reason = _(
+                    "{planned}: no destination NAT of the configuration translates it, so it "
+                    "does not reach {address}"
+                ).format(planned=planned, address=nat.private[0])
                 lost.append((ctx, seen, "blocked", reason))
                 continue
             where = _where(t)
             if not t.readable or t.to_addresses is None:
-                reason = f"{planned}: {t.name} ({where}) translates it to an address not read"
+                reason = _(
+                    "{planned}: {name} ({where}) translates it to an address not read"
+                ).format(planned=planned, name=t.name, where=where)
                 lost.append((ctx, seen, "depends", reason))
                 continue
             image = _forward(arrival.dst, t.match.dst, t.to_addresses, t.one_to_one)
             port_image = _forward(arrival.dport, t.match.dport, t.to_ports, True)
             if image != inside or port_image != part.dport:
-                reason = (
-                    f"{planned}: {t.name} ({where}) translates it to "
-                    f"{ranges.describe_addresses(image, ctx.family)} port "
-                    f"{ranges.describe_ports(port_image)}, not to {nat.private[0]} port {port}"
+                reason = _(
+                    "{planned}: {name} ({where}) translates it to {address} port {port}, "
+                    "not to {private} port {private_port}"
+                ).format(
+                    planned=planned,
+                    name=t.name,
+                    where=where,
+                    address=ranges.describe_addresses(image, ctx.family),
+                    port=ranges.describe_ports(port_image),
+                    private=nat.private[0],
+                    private_port=port,
                 )
                 lost.append((ctx, seen, "blocked", reason))
                 continue
-            view = "the rules see the real address"
+            view = _("the rules see the real address")
             if filter_sees == "original":
-                seen, view = arrival, "the rules see the published address"
-            note = f"{planned}: destination NAT by {t.name} ({where}); {view}"
+                seen, view = arrival, _("the rules see the published address")
+            note = _("{planned}: destination NAT by {name} ({where}); {view}").format(
+                planned=planned, name=t.name, where=where, view=view
+            )
             out.append((ctx._replace(dnat=t.name), seen, note))
         rest = following
     out.extend((ctx, part, None) for part in rest)
@@ -236,14 +250,14 @@ def _arrive(device: Device, ctx: Ctx, region: Region) -> list[tuple[Ctx, Region,
             real = ranges.describe_addresses(inside, ctx.family)
             port = ranges.describe_ports(arrival_port)
             view = (
-                "the rules see the published address"
+                _("the rules see the published address")
                 if device.filter_sees == "original"
-                else "the rules see the real address"
+                else _("the rules see the real address")
             )
-            note = (
-                f"arrives addressed to {published} port {port}: destination NAT by "
-                f"{t.name} ({where}) to {real}; {view}"
-            )
+            note = _(
+                "arrives addressed to {published} port {port}: destination NAT by "
+                "{name} ({where}) to {real}; {view}"
+            ).format(published=published, port=port, name=t.name, where=where, real=real, view=view)
             out.append((ctx._replace(dnat=t.name), seen, note))
         rest = following
     out.extend((ctx, part, None) for part in rest)
@@ -274,18 +288,22 @@ def _source_note(
         leaves = (
             ranges.describe_addresses(t.to_addresses, ctx.family)
             if t.to_addresses
-            else "the outgoing interface's address"
+            else _("the outgoing interface's address")
         )
         where = _where(t)
-        note = f"leaves from {leaves}: source NAT by {t.name} ({where}), after the rules"
+        note = _("leaves from {addresses}: source NAT by {name} ({where}), after the rules").format(
+            addresses=leaves, name=t.name, where=where
+        )
         if wanted is not None and t.to_addresses != _planned_source(wanted):
-            note += f"; the site says it leaves as {wanted.public or 'masquerade'}"
+            note += "; " + _("the site says it leaves as {address}").format(
+                address=wanted.public or "masquerade"
+            )
         return note
     if wanted is not None:
-        return (
-            f"the site translates its source here ({wanted.describe()}); the configuration "
+        return _(
+            "the site translates its source here ({nat}); the configuration "
             "has no source NAT for it: it leaves from its own address"
-        )
+        ).format(nat=wanted.describe())
     return None
 
 

@@ -4,22 +4,100 @@ The walk is the same for the plain interpreter (``naive.py``) and the compiled e
 (``engine.py``): only the search for the next rule that can match differs. Regions are
 split where a rule covers part of them; a condition the tool cannot evaluate makes two
 branches (it holds / it does not), each carrying that assumption.
+
+What a matching rule does to the walk is said once, here, for every evaluator (this
+walk, the engine's pure walk and the batch of flows): :func:`ending` for the verdicts
+that end it, :func:`called` for what a jump or a goto brings back.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
-from flowmatrix.audit.ir import Chain, Ruleset
-from flowmatrix.audit.packet import Ctx, Outcome, Region, Tri, split
+from flowmatrix.audit.ir import Chain, Rule, Ruleset
+from flowmatrix.audit.packet import Ctx, End, Outcome, Region, Tri, split
 from flowmatrix.errors import UserError
+from flowmatrix.i18n import _
 
 MAX_DEPTH = 64
 
 Result = list[tuple[Region, Outcome]]
+#: What the outcomes of a walk are about: a region, a set of flows (as bits), nothing.
+K = TypeVar("K")
+
+#: The actions that end a walk, with the end they give (a NAT verdict accepts). The
+#: others go on: ``continue`` and ``notrack`` with the next rule, a jump or a goto in
+#: their target chain (:func:`called`).
+ENDS: dict[str, End] = {
+    "accept": "accept",
+    "nat": "accept",
+    "drop": "drop",
+    "reject": "reject",
+    "queue": "queue",
+    "unknown": "unknown",
+    "return": "return",
+}
+
+
+def too_deep(ruleset: Ruleset, chain: Chain) -> UserError:
+    """The error of a walk that went more than ``MAX_DEPTH`` jumps deep (a loop)."""
+    return UserError(
+        _("chain {chain!r} is nested more than {depth} jumps deep (a loop?)").format(
+            chain=chain.name, depth=MAX_DEPTH
+        ),
+        file=ruleset.file,
+        line=chain.line,
+    )
+
+
+def ending(
+    rule: Rule, trace: tuple[int, ...], assumed: tuple[tuple[int, bool], ...], untracked: bool
+) -> Outcome | None:
+    """The outcome ``rule`` ends the walk with, or None when the walk goes on past it."""
+    end = ENDS.get(rule.action.kind)
+    if end is None:
+        return None
+    uid = rule.uid
+    return Outcome(end, uid, (*trace, uid), assumed, untracked)
+
+
+def called(
+    rule: Rule,
+    trace: tuple[int, ...],
+    assumed: tuple[tuple[int, bool], ...],
+    untracked: bool,
+    outcomes: Iterable[tuple[K, Outcome]],
+    out: list[tuple[K, Outcome]],
+) -> list[tuple[K, Outcome]]:
+    """What the jump or goto ``rule`` brings back, seen from its own chain.
+
+    ``outcomes`` are the target chain's, relative to it; each is joined to the walk so
+    far (its trace after this one's and the rule's, its assumptions after these). Those
+    that end the walk go to ``out``, and so does every end of a goto's target (a return
+    there ends the calling chain, without a deciding rule). Those that return from a
+    jump are returned: the walk goes on after ``rule`` with each of them.
+    """
+    uid = rule.uid
+    goto = rule.action.kind == "goto"
+    resumed: list[tuple[K, Outcome]] = []
+    for key, outcome in outcomes:
+        joined = Outcome(
+            outcome.end,
+            outcome.rule,
+            (*trace, uid, *outcome.trace),
+            (*assumed, *outcome.assumptions) if assumed else outcome.assumptions,
+            untracked or outcome.untracked,
+        )
+        if outcome.end != "return":
+            out.append((key, joined))
+        elif goto:
+            out.append((key, joined._replace(rule=None)))
+        else:
+            resumed.append((key, joined))
+    return resumed
 
 
 class WalkTooFine(Exception):
@@ -85,11 +163,7 @@ class Walker(ABC):
         """What ``chain`` does with ``region``; traces are relative to this chain."""
         chain = self.ruleset.chains[chain_key]
         if depth > MAX_DEPTH:
-            raise UserError(
-                f"chain {chain.name!r} is nested more than {MAX_DEPTH} jumps deep (a loop?)",
-                file=self.ruleset.file,
-                line=chain.line,
-            )
+            raise too_deep(self.ruleset, chain)
         key, cached, cursor = self.enter(chain, ctx, region)
         if cached is not None:
             return [(region, outcome) for outcome in cached]
@@ -189,14 +263,12 @@ class Walker(ABC):
         later: list[Any],
     ) -> None:
         rule = chain.rules[index]
-        action = rule.action
-        kind = action.kind
-        uid = rule.uid
-        if kind in ("accept", "nat"):
-            out.append((part, Outcome("accept", uid, (*trace, uid), assumed, untracked)))
-        elif kind in ("drop", "reject", "queue", "unknown", "return"):
-            out.append((part, Outcome(kind, uid, (*trace, uid), assumed, untracked)))
-        elif kind == "continue":
+        ended = ending(rule, trace, assumed, untracked)
+        if ended is not None:
+            out.append((part, ended))
+            return
+        kind = rule.action.kind
+        if kind == "continue":
             later.insert(0, (index + 1, part, cur, ctx, trace, assumed, untracked))
         elif kind == "notrack":
             quiet = ctx.untracked()
@@ -204,32 +276,20 @@ class Walker(ABC):
                 0, (index + 1, part, self.cursor(chain, quiet, part), quiet, trace, assumed, True)
             )
         else:  # jump or goto
-            assert action.target is not None
-            sub = self.run(action.target, ctx, part, depth + 1)
+            assert rule.action.target is not None
+            sub = self.run(rule.action.target, ctx, part, depth + 1)
             resumed: list[Any] = []
-            for piece, outcome in sub:
-                joined = Outcome(
-                    outcome.end,
-                    outcome.rule,
-                    (*trace, uid, *outcome.trace),
-                    (*assumed, *outcome.assumptions) if assumed else outcome.assumptions,
-                    untracked or outcome.untracked,
-                )
-                if outcome.end != "return":
-                    out.append((piece, joined))
-                elif kind == "goto":
-                    out.append((piece, joined._replace(rule=None)))
-                else:
-                    pctx = ctx.untracked() if joined.untracked else ctx
-                    resumed.append(
-                        (
-                            index + 1,
-                            piece,
-                            self.cursor(chain, pctx, piece),
-                            pctx,
-                            joined.trace,
-                            joined.assumptions,
-                            joined.untracked,
-                        )
+            for piece, joined in called(rule, trace, assumed, untracked, sub, out):
+                pctx = ctx.untracked() if joined.untracked else ctx
+                resumed.append(
+                    (
+                        index + 1,
+                        piece,
+                        self.cursor(chain, pctx, piece),
+                        pctx,
+                        joined.trace,
+                        joined.assumptions,
+                        joined.untracked,
                     )
+                )
             later[0:0] = resumed

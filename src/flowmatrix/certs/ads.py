@@ -22,8 +22,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from flowmatrix.catalog import Catalog, Endpoint, Lang
+from flowmatrix.catalog import Catalog, Endpoint
 from flowmatrix.errors import ExitCode, UserError
+from flowmatrix.i18n import N_, Lang, _, language, ngettext
 from flowmatrix.probe.resolve import ResolverSpec, dns_info
 from flowmatrix.probe.results import DnsInfo, ProbeResult, Summary, summarise
 from flowmatrix.probe.runner import ProbeOptions, probe_all
@@ -40,72 +41,57 @@ PROXY_VARIABLES = (
     "HTTP_PROXY",
 )
 
-_TEXTS: dict[str, dict[Lang, str]] = {
-    "compare": {
-        "en": "DNS answered {answered} address(es) for {fqdn}: {common} in the documented "
-        "list, {new} not documented; {missing} documented address(es) were not answered.",
-        "fr": "Le DNS a répondu {answered} adresse(s) pour {fqdn} : {common} dans la liste "
-        "documentée, {new} non documentée(s) ; {missing} adresse(s) documentée(s) absente(s) "
-        "de la réponse.",
-    },
-    "compare-expected": {
-        "en": "DNS answered {answered} address(es) for {fqdn}: {common} of them expected, "
-        "{new} not; {missing} expected address(es) were not answered.",
-        "fr": "Le DNS a répondu {answered} adresse(s) pour {fqdn} : {common} attendue(s), "
-        "{new} non attendue(s) ; {missing} adresse(s) attendue(s) absente(s) de la réponse.",
-    },
-    "history": {
-        "en": "The auto discovery service moved to Citrix Cloud: the 2016 list of addresses "
+#: The notes and reasons of the check, translated where they are written (``text``).
+_TEXTS: dict[str, str] = {
+    "history": N_(
+        "The auto discovery service moved to Citrix Cloud: the 2016 list of addresses "
         "is historical. Open firewall rules for the addresses DNS answers today, and re-check "
-        "them over time.",
-        "fr": "Le service de découverte automatique est passé dans Citrix Cloud : la liste "
-        "d'adresses de 2016 est historique. Ouvrez les règles pour les adresses que le DNS "
-        "donne aujourd'hui, et revérifiez-les dans le temps.",
-    },
-    "direct": {
-        "en": "This check connects directly, without any proxy, as devices must be able to.",
-        "fr": "Ce contrôle se connecte en direct, sans proxy, comme les appareils doivent "
-        "pouvoir le faire.",
-    },
-    "proxy-set": {
-        "en": "A proxy is set in this host's environment ({proxies}). ADS connections may "
-        "not work through a proxy: let {fqdn} bypass it.",
-        "fr": "Un proxy est défini dans l'environnement de cet hôte ({proxies}). Les "
-        "connexions ADS peuvent ne pas fonctionner à travers un proxy : faites contourner "
-        "le proxy pour {fqdn}.",
-    },
-    "proxy-bypassed": {
-        "en": "NO_PROXY already lets {fqdn} bypass the proxy ({entry}).",
-        "fr": "NO_PROXY fait déjà contourner le proxy pour {fqdn} ({entry}).",
-    },
-    "unresolved": {
-        "en": "{fqdn} did not resolve ({error}): devices cannot find the auto discovery service.",
-        "fr": "{fqdn} ne se résout pas ({error}) : les appareils ne trouveront pas le service "
-        "de découverte automatique.",
-    },
-    "wrong-certificate": {
-        "en": "{address} answers TLS but not as {fqdn}: it no longer serves ADS, or something "
-        "intercepts TLS on the way",
-        "fr": "{address} répond en TLS mais pas en tant que {fqdn} : elle ne sert plus ADS, ou "
-        "quelque chose intercepte le TLS en chemin",
-    },
-    "answered": {
-        "en": "answered by DNS",
-        "fr": "donnée par le DNS",
-    },
-    "documented-only": {
-        "en": "documented in 2016, not answered by DNS today: historical, its failure is expected",
-        "fr": "documentée en 2016, absente de la réponse DNS : historique, un échec est attendu",
-    },
-    "expected-only": {
-        "en": "expected address, not answered by DNS today",
-        "fr": "adresse attendue, absente de la réponse DNS",
-    },
+        "them over time."
+    ),
+    "direct": N_("This check connects directly, without any proxy, as devices must be able to."),
+    "proxy-set": N_(
+        "A proxy is set in this host's environment ({proxies}). ADS connections may "
+        "not work through a proxy: let {fqdn} bypass it."
+    ),
+    "proxy-bypassed": N_("NO_PROXY already lets {fqdn} bypass the proxy ({entry})."),
+    "unresolved": N_(
+        "{fqdn} did not resolve ({error}): devices cannot find the auto discovery service."
+    ),
+    "wrong-certificate": N_(
+        "{address} answers TLS but not as {fqdn}: it no longer serves ADS, or something "
+        "intercepts TLS on the way"
+    ),
+    "answered": N_("answered by DNS"),
+    "documented-only": N_(
+        "documented in 2016, not answered by DNS today: historical, its failure is expected"
+    ),
+    "expected-only": N_("expected address, not answered by DNS today"),
 }
 
 
-def text(key: str, lang: Lang, **values: object) -> str:
-    return _TEXTS[key][lang].format(**values)
+def text(key: str, **values: object) -> str:
+    """The note ``key`` in the current language."""
+    return _(_TEXTS[key]).format(**values)
+
+
+def _comparison_note(source: str, answered: int, **values: object) -> str:
+    if source == "catalog":
+        message = ngettext(
+            "DNS answered {answered} address(es) for {fqdn}: {common} in the documented "
+            "list, {new} not documented; {missing} documented address(es) were not answered.",
+            "DNS answered {answered} address(es) for {fqdn}: {common} in the documented "
+            "list, {new} not documented; {missing} documented address(es) were not answered.",
+            answered,
+        )
+    else:
+        message = ngettext(
+            "DNS answered {answered} address(es) for {fqdn}: {common} of them expected, "
+            "{new} not; {missing} expected address(es) were not answered.",
+            "DNS answered {answered} address(es) for {fqdn}: {common} of them expected, "
+            "{new} not; {missing} expected address(es) were not answered.",
+            answered,
+        )
+    return message.format(answered=answered, **values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,15 +204,17 @@ def ads_endpoint(catalog: Catalog) -> Endpoint:
         role = catalog.role(ADS_ROLE)
     except KeyError:
         raise UserError(
-            f"the catalog {catalog.catalog.id!r} has no {ADS_ROLE!r} role",
-            hint="ads check needs a catalog that documents the auto discovery service",
+            _("the catalog {catalog!r} has no {role!r} role").format(
+                catalog=catalog.catalog.id, role=ADS_ROLE
+            ),
+            hint=_("ads check needs a catalog that documents the auto discovery service"),
         ) from None
     for endpoint in role.endpoints:
         if endpoint.fqdn:
             return endpoint
     raise UserError(
-        f"the catalog's {ADS_ROLE!r} role has no FQDN",
-        hint="add an endpoint with 'fqdn:' to the role in the catalog",
+        _("the catalog's {role!r} role has no FQDN").format(role=ADS_ROLE),
+        hint=_("add an endpoint with 'fqdn:' to the role in the catalog"),
     )
 
 
@@ -236,14 +224,18 @@ def _ads_requirement(catalog: Catalog) -> str:
     return (preferred or ids or ["ADS"])[0]
 
 
-def _single_addresses(values: Sequence[str], what: str) -> list[str]:
+def _single_addresses(values: Sequence[str], *, expected: bool) -> list[str]:
     found: list[str] = []
     for value in values:
         try:
             network = ipaddress.ip_network(value.strip(), strict=False)
         except ValueError:
+            if expected:
+                message = _("expected address {value!r} is not an IP address")
+            else:
+                message = _("documented address {value!r} is not an IP address")
             raise UserError(
-                f"{what} {value!r} is not an IP address", hint="e.g. 192.0.2.10"
+                message.format(value=value), hint=_("e.g. {example}").format(example="192.0.2.10")
             ) from None
         if network.num_addresses == 1:
             found.append(str(network.network_address))
@@ -284,16 +276,14 @@ def _targets(
     ]
 
 
-def _annotate(result: ProbeResult, fqdn: str, documented_source: str, lang: Lang) -> ProbeResult:
+def _annotate(result: ProbeResult, fqdn: str, documented_source: str) -> ProbeResult:
     if result.required:
-        origin = text("answered", lang)
+        origin = text("answered")
     else:
-        origin = text(
-            "documented-only" if documented_source == "catalog" else "expected-only", lang
-        )
+        origin = text("documented-only" if documented_source == "catalog" else "expected-only")
     notes = [origin, *result.notes]
     if result.tls is not None and result.tls.name_matches is False:
-        notes.append(text("wrong-certificate", lang, address=result.address, fqdn=fqdn))
+        notes.append(text("wrong-certificate", address=result.address, fqdn=fqdn))
     return replace(result, notes=tuple(notes))
 
 
@@ -329,19 +319,49 @@ def check_ads(
 
     ``resolver`` is a DNS server to ask instead of the system resolver; ``expected``
     replaces the catalog's documented addresses; ``env`` is the environment read for
-    proxy settings (default: this process's).
+    proxy settings (default: this process's). The notes are written in ``lang``.
     """
+    with language(lang):
+        return _check_ads(
+            catalog,
+            resolver=resolver,
+            port=port,
+            timeout=timeout,
+            retries=retries,
+            expected=expected,
+            probe_documented=probe_documented,
+            ca_file=ca_file,
+            env=env,
+            lang=lang,
+        )
+
+
+def _check_ads(
+    catalog: Catalog,
+    *,
+    resolver: ResolverSpec | None,
+    port: int,
+    timeout: float,
+    retries: int,
+    expected: Sequence[str] | None,
+    probe_documented: bool,
+    ca_file: str | None,
+    env: Mapping[str, str] | None,
+    lang: Lang,
+) -> AdsReport:
     if not 1 <= port <= 65535:
-        raise UserError(f"port {port} is outside 1-65535")
+        raise UserError(_("port {port} is outside 1-65535").format(port=port))
     if ca_file is not None and not os.path.isfile(ca_file):
-        raise UserError("no such file", file=ca_file, hint="give a PEM file of CA certificates")
+        raise UserError(
+            _("no such file"), file=ca_file, hint=_("give a PEM file of CA certificates")
+        )
     endpoint = ads_endpoint(catalog)
     fqdn = str(endpoint.fqdn)
     if expected is not None:
-        documented = _single_addresses(expected, "expected address")
+        documented = _single_addresses(expected, expected=True)
         source = "command line"
     else:
-        documented = _single_addresses(endpoint.addresses, "documented address")
+        documented = _single_addresses(endpoint.addresses, expected=False)
         source = "catalog"
     options = ProbeOptions(
         timeout=timeout, retries=retries, resolver=resolver, ca_file=ca_file, concurrency=64
@@ -356,16 +376,15 @@ def check_ads(
             requirement=_ads_requirement(catalog),
         )
     )
-    results = [_annotate(r, fqdn, source, lang) for r in raw]
+    results = [_annotate(r, fqdn, source) for r in raw]
     proxy = proxy_settings(os.environ if env is None else env, fqdn, dns.addresses)
     notes: list[str] = []
     if dns.addresses:
         comparison = {a for a in dns.addresses if a in set(documented)}
         notes.append(
-            text(
-                "compare" if source == "catalog" else "compare-expected",
-                lang,
-                answered=len(dns.addresses),
+            _comparison_note(
+                source,
+                len(dns.addresses),
                 fqdn=fqdn,
                 common=len(comparison),
                 new=len(dns.undocumented),
@@ -373,17 +392,17 @@ def check_ads(
             )
         )
     else:
-        notes.append(text("unresolved", lang, fqdn=fqdn, error=dns.error or "no address"))
-    notes.append(endpoint.note.get(lang) if endpoint.note else text("history", lang))
+        notes.append(text("unresolved", fqdn=fqdn, error=dns.error or _("no address")))
+    notes.append(endpoint.note.get(lang) if endpoint.note else text("history"))
     procedure = next((p for p in catalog.procedures if p.id == "proxy-bypass"), None)
     if procedure is not None:
         notes.append(procedure.text.get(lang))
-    notes.append(text("direct", lang))
+    notes.append(text("direct"))
     if proxy.configured:
         proxies = ", ".join(f"{name}={value}" for name, value in proxy.variables)
-        notes.append(text("proxy-set", lang, proxies=proxies, fqdn=fqdn))
+        notes.append(text("proxy-set", proxies=proxies, fqdn=fqdn))
         if proxy.bypass_entry is not None:
-            notes.append(text("proxy-bypassed", lang, fqdn=fqdn, entry=proxy.bypass_entry))
+            notes.append(text("proxy-bypassed", fqdn=fqdn, entry=proxy.bypass_entry))
     return AdsReport(
         fqdn=fqdn,
         port=port,

@@ -31,6 +31,7 @@ from flowmatrix.certs.findings import (
 )
 from flowmatrix.certs.keyscan import find_private_key
 from flowmatrix.errors import ExitCode, UserError
+from flowmatrix.i18n import _, ngettext, pgettext
 from flowmatrix.x509facts import CertDetails, describe, name_matches, utcnow
 
 
@@ -83,12 +84,14 @@ def _file_findings(
     found = certificate_findings(details[0], now=now, warn_days=warn_days)
     leaf = details[0]
     if name is not None and not name_matches(leaf, name):
-        covered = ", ".join(leaf.names()) or "none"
+        covered = ", ".join(leaf.names()) or pgettext("names", "none")
         found.append(
             Finding(
                 "name-mismatch",
                 "warning",
-                f"the certificate does not cover {name!r} (names: {covered})",
+                _("the certificate does not cover {name!r} (names: {names})").format(
+                    name=name, names=covered
+                ),
                 0,
             )
         )
@@ -97,8 +100,10 @@ def _file_findings(
             Finding(
                 "self-signed",
                 "warning",
-                f"the certificate is self-signed ({leaf.subject}): devices reject it unless "
-                "it is pinned or installed as trusted",
+                _(
+                    "the certificate is self-signed ({subject}): devices reject it unless "
+                    "it is pinned or installed as trusted"
+                ).format(subject=leaf.subject),
                 0,
             )
         )
@@ -120,10 +125,15 @@ def screen_files(paths: Sequence[str | Path]) -> list[tuple[str, bytes]]:
     if refused:
         listed = "; ".join(f"{r.file}: {r.finding.describe()}" for r in refused)
         raise UserError(
-            f"refused: {len(refused)} files contain private keys ({listed}); flowmatrix "
-            "never reads, copies or displays private keys",
+            ngettext(
+                "refused: {count} files contain private keys ({listed}); flowmatrix "
+                "never reads, copies or displays private keys",
+                "refused: {count} files contain private keys ({listed}); flowmatrix "
+                "never reads, copies or displays private keys",
+                len(refused),
+            ).format(count=len(refused), listed=listed),
             file=refused[0].file,
-            hint=KEY_HINT,
+            hint=_(KEY_HINT),
         )
     return contents
 
@@ -138,7 +148,7 @@ def check_files(
 ) -> CheckReport:
     """Describe the certificates in ``paths``; with ``output_dir``, write PEM copies there."""
     if not paths:
-        raise UserError("no file to check", hint="give one or more certificate files")
+        raise UserError(_("no file to check"), hint=_("give one or more certificate files"))
     contents = screen_files(paths)
     loaded = [parse_certificates(data, shown) for shown, data in contents]
     moment = now or utcnow()

@@ -23,6 +23,7 @@ from flowmatrix.certs.files import to_pem
 from flowmatrix.certs.findings import DEFAULT_WARN_DAYS, Finding, chain_findings
 from flowmatrix.certs.tlsfetch import TlsFetch, run_fetches
 from flowmatrix.errors import ExitCode, UserError
+from flowmatrix.i18n import _, pgettext
 from flowmatrix.x509facts import CertDetails, describe, parse_ip, utcnow
 
 if TYPE_CHECKING:
@@ -75,22 +76,30 @@ def parse_target(text: str, server_name: str | None = None) -> Target:
     when it is a DNS name (an address gets no SNI).
     """
     match = _TARGET.match(text.strip())
-    hint = "write HOST:PORT, e.g. xms.example.com:8443 or [2001:db8::5]:443"
+    hint = _("write HOST:PORT, e.g. {examples}").format(
+        examples="xms.example.com:8443 or [2001:db8::5]:443"
+    )
     if match is None:
-        raise UserError(f"{text!r} is not HOST:PORT", hint=hint)
+        raise UserError(_("{text!r} is not HOST:PORT").format(text=text), hint=hint)
     port = int(match.group("port"))
     if not 1 <= port <= 65535:
-        raise UserError(f"port {port} in {text!r} is outside 1-65535", hint=hint)
+        raise UserError(
+            _("port {port} in {text!r} is outside 1-65535").format(port=port, text=text), hint=hint
+        )
     if match.group("v6") is not None:
         host = match.group("v6")
         try:
             ipaddress.IPv6Address(host)
         except ValueError:
-            raise UserError(f"{host!r} is not an IPv6 address", hint=hint) from None
+            raise UserError(
+                _("{host!r} is not an IPv6 address").format(host=host), hint=hint
+            ) from None
     else:
         host = match.group("host")
         if parse_ip(host) is None and _HOSTNAME.match(host) is None:
-            raise UserError(f"{host!r} is neither an address nor a host name", hint=hint)
+            raise UserError(
+                _("{host!r} is neither an address nor a host name").format(host=host), hint=hint
+            )
     if server_name is None and parse_ip(host) is None:
         server_name = host.rstrip(".")
     return Target(host, port, server_name)
@@ -111,8 +120,10 @@ def plan_targets(plan: Plan, roles: Sequence[str] = PINNING_ROLES) -> list[Targe
     if unknown:
         tls_roles = sorted({f.destination.role for f in plan.flows if f.tls})
         raise UserError(
-            f"unknown role {unknown[0]!r}",
-            hint=f"roles with TLS flows in this plan: {', '.join(tls_roles) or 'none'}",
+            _("unknown role {role!r}").format(role=unknown[0]),
+            hint=_("roles with TLS flows in this plan: {roles}").format(
+                roles=", ".join(tls_roles) or pgettext("roles", "none")
+            ),
         )
     found: dict[Target, None] = {}
     for flow in plan.flows:
@@ -183,11 +194,15 @@ def pem_file_name(target: Target, position: int, details: CertDetails) -> str:
 
 def prepare_output_dir(path: Path) -> Path:
     if path.exists() and not path.is_dir():
-        raise UserError("exists and is not a folder", file=str(path), hint="give a folder for -o")
+        raise UserError(
+            _("exists and is not a folder"), file=str(path), hint=_("give a folder for -o")
+        )
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UserError(f"cannot create the folder: {exc.strerror}", file=str(path)) from None
+        raise UserError(
+            _("cannot create the folder: {error}").format(error=exc.strerror), file=str(path)
+        ) from None
     return path
 
 
@@ -212,7 +227,9 @@ def analyse_endpoint(
             Finding(
                 "unparsable",
                 "warning",
-                f"certificate {len(certs)} of the presented chain cannot be parsed",
+                _("certificate {position} of the presented chain cannot be parsed").format(
+                    position=len(certs)
+                ),
                 len(certs),
             )
         )
@@ -232,8 +249,10 @@ def analyse_endpoint(
             Finding(
                 "name-unchecked",
                 "note",
-                f"no name to check the certificate against ({target.host} has no FQDN); "
-                "devices connect by name",
+                _(
+                    "no name to check the certificate against ({host} has no FQDN); "
+                    "devices connect by name"
+                ).format(host=target.host),
                 0,
             )
         )
@@ -252,8 +271,8 @@ def collect(
     """Handshake with each target, describe the chains, write them as PEM to ``output_dir``."""
     if not targets:
         raise UserError(
-            "no TLS endpoint to collect from",
-            hint="give HOST:PORT arguments, or a site with xenmobile / netscaler-gateway hosts",
+            _("no TLS endpoint to collect from"),
+            hint=_("give HOST:PORT arguments, or a site with xenmobile / netscaler-gateway hosts"),
         )
     folder = prepare_output_dir(Path(output_dir)) if output_dir is not None else None
     fetches = run_fetches(

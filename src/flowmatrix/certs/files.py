@@ -22,6 +22,7 @@ from flowmatrix.certs.findings import issuing_order
 from flowmatrix.certs.keys import KeyFinding
 from flowmatrix.certs.keyscan import find_private_key
 from flowmatrix.errors import UserError
+from flowmatrix.i18n import N_, _
 from flowmatrix.inputfile import read_input_bytes
 
 #: Larger files are not certificate files (a chain of ten certificates is ~20 KiB).
@@ -33,7 +34,7 @@ _PEM_LABEL = re.compile(rb"-----BEGIN ([A-Z0-9 #]+)-----")
 _CERT_LABELS = {"CERTIFICATE", "X509 CERTIFICATE"}
 _PKCS7_LABELS = {"PKCS7", "CERTIFICATE CHAIN"}
 
-KEY_HINT = (
+KEY_HINT = N_(
     "certificate pinning needs only public certificates: export the certificate without "
     "its key, e.g. 'openssl x509 -in FILE -out server.pem', or from a PKCS#12 bundle "
     "'openssl pkcs12 -in FILE -nokeys -out server.pem'"
@@ -45,10 +46,12 @@ class PrivateKeyRefused(UserError):
 
     def __init__(self, path: str, finding: KeyFinding) -> None:
         super().__init__(
-            f"refused: the file contains a private key ({finding.describe()}); flowmatrix "
-            "never reads, copies or displays private keys",
+            _(
+                "refused: the file contains a private key ({finding}); flowmatrix "
+                "never reads, copies or displays private keys"
+            ).format(finding=finding.describe()),
             file=path,
-            hint=KEY_HINT,
+            hint=_(KEY_HINT),
         )
         self.finding = finding
 
@@ -66,7 +69,7 @@ class CertificateFile:
 
 def read_limited(path: Path) -> bytes:
     """The bytes of a user's input file, with clear errors for what is not a regular file."""
-    return read_input_bytes(path, what="certificate file", limit=MAX_FILE_BYTES)
+    return read_input_bytes(path, what=N_("certificate file"), limit=MAX_FILE_BYTES)
 
 
 def screen_for_private_key(data: bytes, shown: str) -> None:
@@ -92,9 +95,9 @@ def parse_certificates(data: bytes, shown: str) -> CertificateFile:
     if certs:
         return CertificateFile(shown, "pkcs7", tuple(issuing_order(certs)))
     raise UserError(
-        "not a certificate: neither PEM nor a DER certificate or PKCS#7 bundle",
+        _("not a certificate: neither PEM nor a DER certificate or PKCS#7 bundle"),
         file=shown,
-        hint="give X.509 certificates in PEM ('-----BEGIN CERTIFICATE-----') or DER form",
+        hint=_("give X.509 certificates in PEM ('-----BEGIN CERTIFICATE-----') or DER form"),
     )
 
 
@@ -104,9 +107,9 @@ def _parse_pem(data: bytes, shown: str, labels: list[str]) -> CertificateFile:
             certs = x509.load_pem_x509_certificates(data)
         except ValueError as exc:
             raise UserError(
-                f"a PEM certificate block is damaged: {exc}",
+                _("a PEM certificate block is damaged: {error}").format(error=exc),
                 file=shown,
-                hint="check that each block is complete, from BEGIN to END",
+                hint=_("check that each block is complete, from BEGIN to END"),
             ) from None
         ignored = tuple(label for label in labels if label not in _CERT_LABELS)
         return CertificateFile(shown, "pem", tuple(certs), ignored)
@@ -114,14 +117,16 @@ def _parse_pem(data: bytes, shown: str, labels: list[str]) -> CertificateFile:
         try:
             certs = pkcs7.load_pem_pkcs7_certificates(data)
         except ValueError as exc:
-            raise UserError(f"a PEM PKCS#7 block is damaged: {exc}", file=shown) from None
+            raise UserError(
+                _("a PEM PKCS#7 block is damaged: {error}").format(error=exc), file=shown
+            ) from None
         ignored = tuple(label for label in labels if label not in _PKCS7_LABELS)
         return CertificateFile(shown, "pkcs7", tuple(issuing_order(certs)), ignored)
     found = ", ".join(sorted(set(labels)))
     raise UserError(
-        f"no certificate in this PEM file (it holds: {found})",
+        _("no certificate in this PEM file (it holds: {blocks})").format(blocks=found),
         file=shown,
-        hint="give the server certificate ('-----BEGIN CERTIFICATE-----')",
+        hint=_("give the server certificate ('-----BEGIN CERTIFICATE-----')"),
     )
 
 

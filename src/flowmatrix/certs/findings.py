@@ -12,6 +12,7 @@ from typing import Literal
 
 from cryptography import x509
 
+from flowmatrix.i18n import _, ngettext, pgettext
 from flowmatrix.x509facts import CertDetails, issued_by, name_matches
 
 Severity = Literal["warning", "note"]
@@ -61,33 +62,56 @@ def certificate_findings(
     """Findings about one certificate on its own: validity period, key and signature."""
     found: list[Finding] = []
     pos = details.position
-    label = f"certificate {pos} ({details.subject or 'empty subject'})"
+    subject = details.subject or _("empty subject")
     if details.not_after < now:
+        days = -details.days_left(now)
+        message = ngettext(
+            "certificate {position} ({subject}) expired on {date} ({days} days ago)",
+            "certificate {position} ({subject}) expired on {date} ({days} days ago)",
+            days,
+        )
         found.append(
             Finding(
                 "expired",
                 "warning",
-                f"{label} expired on {details.not_after:%Y-%m-%d} "
-                f"({-details.days_left(now)} days ago)",
+                message.format(
+                    position=pos, subject=subject, date=f"{details.not_after:%Y-%m-%d}", days=days
+                ),
                 pos,
             )
         )
     elif details.not_before > now:
+        message = _("certificate {position} ({subject}) is not valid before {moment} UTC")
         found.append(
             Finding(
                 "not-yet-valid",
                 "warning",
-                f"{label} is not valid before {details.not_before:%Y-%m-%d %H:%M} UTC",
+                message.format(
+                    position=pos, subject=subject, moment=f"{details.not_before:%Y-%m-%d %H:%M}"
+                ),
                 pos,
             )
         )
     elif details.not_after - now <= dt.timedelta(days=warn_days):
+        days = details.days_left(now)
+        message = ngettext(
+            "certificate {position} ({subject}) expires on {date} "
+            "(in {days} days, within the {warn_days}-day warning period)",
+            "certificate {position} ({subject}) expires on {date} "
+            "(in {days} days, within the {warn_days}-day warning period)",
+            days,
+        )
         found.append(
             Finding(
                 "expiring",
                 "warning",
-                f"{label} expires on {details.not_after:%Y-%m-%d} "
-                f"(in {details.days_left(now)} days, within the {warn_days}-day warning period)",
+                message.format(
+                    position=pos,
+                    subject=subject,
+                    date=f"{details.not_after:%Y-%m-%d}",
+                    days=days,
+                    warn_days=warn_days,
+                ),
                 pos,
             )
         )
@@ -99,14 +123,28 @@ def certificate_findings(
             Finding(
                 "weak-key",
                 "warning",
-                f"{label} has a weak {details.key_type} {details.key_size}-bit key",
+                _(
+                    "certificate {position} ({subject}) has a weak {key_type} {key_size}-bit key"
+                ).format(
+                    position=pos,
+                    subject=subject,
+                    key_type=details.key_type,
+                    key_size=details.key_size,
+                ),
                 pos,
             )
         )
     algorithm = details.signature_algorithm
     if not details.self_signed and ("md5" in algorithm or "sha1" in algorithm):
         found.append(
-            Finding("weak-signature", "warning", f"{label} is signed with {algorithm}", pos)
+            Finding(
+                "weak-signature",
+                "warning",
+                _("certificate {position} ({subject}) is signed with {algorithm}").format(
+                    position=pos, subject=subject, algorithm=algorithm
+                ),
+                pos,
+            )
         )
     return found
 
@@ -179,28 +217,26 @@ def chain_findings(
         found.extend(certificate_findings(item, now=now, warn_days=warn_days))
     leaf = details[0]
     if name is not None and not name_matches(leaf, name):
-        covered = ", ".join(leaf.names()) or "none"
-        extra = (
-            ""
-            if leaf.has_san
-            else "; the certificate has no subjectAltName and clients "
-            "(iOS 13+, Android, browsers) ignore the subject CN"
-        )
-        found.append(
-            Finding(
-                "name-mismatch",
-                "warning",
-                f"the leaf does not cover {name!r} (names: {covered}){extra}",
-                0,
+        covered = ", ".join(leaf.names()) or pgettext("names", "none")
+        if leaf.has_san:
+            message = _("the leaf does not cover {name!r} (names: {names})")
+        else:
+            message = _(
+                "the leaf does not cover {name!r} (names: {names}); the certificate has no "
+                "subjectAltName and clients (iOS 13+, Android, browsers) ignore the subject CN"
             )
+        found.append(
+            Finding("name-mismatch", "warning", message.format(name=name, names=covered), 0)
         )
     if leaf.self_signed:
         found.append(
             Finding(
                 "self-signed",
                 "warning",
-                f"the leaf is self-signed ({leaf.subject}): devices reject it unless it is "
-                "pinned or installed as trusted",
+                _(
+                    "the leaf is self-signed ({subject}): devices reject it unless it is "
+                    "pinned or installed as trusted"
+                ).format(subject=leaf.subject),
                 0,
             )
         )
@@ -209,8 +245,10 @@ def chain_findings(
             Finding(
                 "leaf-only",
                 "note",
-                "only the leaf certificate could be read from this server, so the chain "
-                "was not checked",
+                _(
+                    "only the leaf certificate could be read from this server, so the chain "
+                    "was not checked"
+                ),
                 0,
             )
         )
@@ -221,8 +259,13 @@ def chain_findings(
             Finding(
                 "incomplete-chain",
                 "warning",
-                f"the leaf's issuer ({leaf.issuer}) is not among the {len(certs)} "
-                "certificate(s) presented: the server must send its intermediate CA(s)",
+                ngettext(
+                    "the leaf's issuer ({issuer}) is not among the {count} "
+                    "certificate(s) presented: the server must send its intermediate CA(s)",
+                    "the leaf's issuer ({issuer}) is not among the {count} "
+                    "certificate(s) presented: the server must send its intermediate CA(s)",
+                    len(certs),
+                ).format(issuer=leaf.issuer, count=len(certs)),
                 0,
             )
         )
@@ -232,8 +275,10 @@ def chain_findings(
             Finding(
                 "chain-order",
                 "warning",
-                f"the certificates are not in leaf-to-root order (issuing path: {order}); "
-                "some clients reject out-of-order chains",
+                _(
+                    "the certificates are not in leaf-to-root order (issuing path: {order}); "
+                    "some clients reject out-of-order chains"
+                ).format(order=order),
             )
         )
     last = details[path[-1]]
@@ -242,8 +287,10 @@ def chain_findings(
             Finding(
                 "chain-end",
                 "note",
-                f"the chain ends at certificate {last.position} ({last.subject}); its issuer "
-                f"({last.issuer}) must be a root CA the devices trust",
+                _(
+                    "the chain ends at certificate {position} ({subject}); its issuer "
+                    "({issuer}) must be a root CA the devices trust"
+                ).format(position=last.position, subject=last.subject, issuer=last.issuer),
                 last.position,
             )
         )
@@ -253,8 +300,9 @@ def chain_findings(
                 Finding(
                     "extra-certificate",
                     "note",
-                    f"certificate {position} ({details[position].subject}) is not part of "
-                    "the leaf's issuing path",
+                    _(
+                        "certificate {position} ({subject}) is not part of the leaf's issuing path"
+                    ).format(position=position, subject=details[position].subject),
                     position,
                 )
             )

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flowmatrix.i18n import N_, _
+
 # ASN.1 universal tags used here (identifier octets as they appear in DER).
 _INTEGER = 0x02
 _OCTET_STRING = 0x04
@@ -39,7 +41,13 @@ class KeyFinding:
     """Why a container is refused although its key is not visible (password protection)."""
 
     def describe(self) -> str:
-        return f"{self.kind} ({self.detail})" if self.detail else self.kind
+        """The finding as people read it, in the current language (kind and detail are
+        kept in English, marked for the catalog, and translated here)."""
+        kind = _(self.kind)
+        if not self.detail:
+            return kind
+        detail = _(self.detail)
+        return f"{kind} ({detail})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,11 +138,11 @@ def _is_algorithm_identifier(value: _Tlv) -> bool:
 
 def _pkcs12_contents(pfx: list[_Tlv]) -> KeyFinding:
     """Look inside a PFX for key bags that are visible without the password."""
-    bundle = "PKCS#12 bundle"
+    bundle = N_("PKCS#12 bundle")
     try:
         auth_safe = _children(pfx[1])
         if auth_safe[0].content == _OID_PKCS7_SIGNED:
-            return KeyFinding(bundle, "public-key integrity mode: contents not inspected")
+            return KeyFinding(bundle, N_("public-key integrity mode: contents not inspected"))
         wrapped = _children(auth_safe[1])[0]
         safes = _children(_read_tlv(_octets(wrapped)))
         hidden = False
@@ -146,14 +154,14 @@ def _pkcs12_contents(pfx: list[_Tlv]) -> KeyFinding:
                 for bag in _children(inner):
                     bag_id = _children(bag)[0].content
                     if bag_id in (_OID_KEY_BAG, _OID_SHROUDED_KEY_BAG):
-                        return KeyFinding(bundle, "it holds a private key")
+                        return KeyFinding(bundle, N_("it holds a private key"))
             else:  # encryptedData (password) or envelopedData (recipient key)
                 hidden = True
     except (_BerError, IndexError):
-        return KeyFinding(bundle, "contents could not be inspected")
+        return KeyFinding(bundle, N_("contents could not be inspected"))
     if hidden:
-        return KeyFinding(bundle, "password-protected: it may hold a private key")
-    return KeyFinding(bundle, "a key container; give the certificates as PEM instead")
+        return KeyFinding(bundle, N_("password-protected: it may hold a private key"))
+    return KeyFinding(bundle, N_("a key container; give the certificates as PEM instead"))
 
 
 def classify_der(data: bytes) -> KeyFinding | None:
@@ -183,10 +191,10 @@ def classify_der(data: bytes) -> KeyFinding | None:
         and _is_algorithm_identifier(parts[1])
         and parts[2].tag == _OCTET_STRING
     ):
-        return KeyFinding("DER PKCS#8 private key")
+        return KeyFinding(N_("DER PKCS#8 private key"))
     # EncryptedPrivateKeyInfo: AlgorithmIdentifier, OCTET STRING (and nothing else).
     if len(parts) == 2 and _is_algorithm_identifier(parts[0]) and parts[1].tag == _OCTET_STRING:
-        return KeyFinding("DER encrypted PKCS#8 private key")
+        return KeyFinding(N_("DER encrypted PKCS#8 private key"))
     # SEC1 ECPrivateKey: version 1, OCTET STRING, optional [0] parameters, [1] public key.
     if (
         version == 1
@@ -194,14 +202,14 @@ def classify_der(data: bytes) -> KeyFinding | None:
         and parts[1].tag == _OCTET_STRING
         and all(p.tag in (_CONTEXT_0, _CONTEXT_1) for p in parts[2:])
     ):
-        return KeyFinding("DER EC private key (SEC1)")
+        return KeyFinding(N_("DER EC private key (SEC1)"))
     if all(p.tag == _INTEGER for p in parts) and version in (0, 1):
         # PKCS#1 RSAPrivateKey: version and 8 integers (more for multi-prime keys).
         if len(parts) >= 9:
-            return KeyFinding("DER RSA private key (PKCS#1)")
+            return KeyFinding(N_("DER RSA private key (PKCS#1)"))
         # OpenSSL's DSA private key: version, p, q, g, y, x.
         if len(parts) == 6:
-            return KeyFinding("DER DSA private key")
+            return KeyFinding(N_("DER DSA private key"))
     return None
 
 

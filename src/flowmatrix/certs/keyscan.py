@@ -25,6 +25,7 @@ import re
 from collections.abc import Iterator
 
 from flowmatrix.certs.keys import KeyFinding, classify_der, read_der_end
+from flowmatrix.i18n import N_
 
 _PEM_PRIVATE = re.compile(
     rb"-{4,5}\s*BEGIN ([A-Z0-9 ]*PRIVATE KEY[A-Z ]*?)\s*-{4,5}", re.IGNORECASE
@@ -35,8 +36,8 @@ _ARMOR_CHECKSUM = re.compile(rb"^=[A-Za-z0-9+/]{4}$")
 _OPENSSH_MAGIC = b"openssh-key-v1\x00"
 _PUTTY_MAGIC = re.compile(rb"PuTTY-User-Key-File-\d+:", re.IGNORECASE)
 _JAVA_KEYSTORE_MAGICS = {
-    b"\xfe\xed\xfe\xed": "Java key store (JKS)",
-    b"\xce\xce\xce\xce": "Java key store (JCEKS)",
+    b"\xfe\xed\xfe\xed": N_("Java key store (JKS)"),
+    b"\xce\xce\xce\xce": N_("Java key store (JCEKS)"),
 }
 _PVK_MAGIC = b"\x1e\xf1\xb5\xb0\x00\x00\x00\x00"
 # BLOBHEADER of a PRIVATEKEYBLOB (type 7, version 2), any algorithm, then the
@@ -79,8 +80,8 @@ def _scan_file(data: bytes, depth: int) -> KeyFinding | None:
             return found
         if _BINARY_BYTE.search(outside):
             return KeyFinding(
-                "binary data outside the PEM blocks",
-                "it may be a private key; a PEM certificate file holds only text",
+                N_("binary data outside the PEM blocks"),
+                N_("it may be a private key; a PEM certificate file holds only text"),
             )
     else:
         text = not _BINARY_BYTE.search(data)
@@ -96,7 +97,7 @@ def _scan_text_markers(data: bytes) -> KeyFinding | None:
         label = " ".join(match.group(1).decode("ascii", "replace").upper().split())
         return KeyFinding(f'PEM block "{label}"')
     if _PUTTY_MAGIC.search(data):
-        return KeyFinding("PuTTY private key file")
+        return KeyFinding(N_("PuTTY private key file"))
     return None
 
 
@@ -133,21 +134,21 @@ def _outside_blocks(data: bytes, blocks: list[re.Match[bytes]]) -> bytes:
 def _classify_start(blob: bytes) -> KeyFinding | None:
     """The key container ``blob`` starts with, or None."""
     if blob.startswith(_OPENSSH_MAGIC):
-        return KeyFinding("OpenSSH private key (binary)")
+        return KeyFinding(N_("OpenSSH private key (binary)"))
     for magic, kind in _JAVA_KEYSTORE_MAGICS.items():
         if blob.startswith(magic):
-            return KeyFinding(kind, "a key store may hold private keys")
+            return KeyFinding(kind, N_("a key store may hold private keys"))
     if _is_pgp_secret_packet(blob, 0):
-        return KeyFinding("OpenPGP secret key packet")
+        return KeyFinding(N_("OpenPGP secret key packet"))
     return classify_der(blob)
 
 
 def _scan_blob(blob: bytes, depth: int) -> KeyFinding | None:
     """Key containers in binary bytes: each DER value in turn, and magic numbers anywhere."""
     if _OPENSSH_MAGIC in blob:
-        return KeyFinding("OpenSSH private key (binary)")
+        return KeyFinding(N_("OpenSSH private key (binary)"))
     if _PVK_MAGIC in blob:
-        return KeyFinding("Microsoft PVK private key")
+        return KeyFinding(N_("Microsoft PVK private key"))
     if _MSBLOB.search(blob):
         return KeyFinding("Microsoft PRIVATEKEYBLOB")
     position = 0

@@ -14,14 +14,15 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.table import Table
 
-from flowmatrix.catalog import Lang
 from flowmatrix.certs.ads import AdsReport
 from flowmatrix.certs.check import CheckReport
 from flowmatrix.certs.collect import CollectReport, EndpointReport
 from flowmatrix.certs.findings import Finding
 from flowmatrix.documents import header
-from flowmatrix.probe.results import ProbeResult
-from flowmatrix.render import HEADERS, escaped, text_console
+from flowmatrix.i18n import N_, Lang, _, current, language, ngettext, pgettext
+from flowmatrix.probe.results import ProbeResult, state_label
+from flowmatrix.render import escaped, text_console
+from flowmatrix.render import header as column_header
 from flowmatrix.x509facts import CertDetails
 
 if TYPE_CHECKING:
@@ -29,66 +30,14 @@ if TYPE_CHECKING:
 
 #: Identifiers of the JSON documents (bumped on incompatible changes).
 
-_LABELS: dict[str, dict[Lang, str]] = {
-    "sans": {"en": "SANs", "fr": "SAN"},
-    "issuer": {"en": "Issuer", "fr": "Émetteur"},
-    "valid": {"en": "Valid", "fr": "Validité"},
-    "days_left": {"en": "{days} days left", "fr": "{days} jours restants"},
-    "expired_ago": {"en": "expired {days} days ago", "fr": "expiré depuis {days} jours"},
-    "key": {"en": "Key", "fr": "Clé"},
-    "sha256": {"en": "SHA-256", "fr": "SHA-256"},
-    "pin": {"en": "SPKI pin", "fr": "Empreinte SPKI"},
-    "file": {"en": "File", "fr": "Fichier"},
-    "self_signed": {"en": "self-signed", "fr": "auto-signé"},
-    "ca": {"en": "CA", "fr": "AC"},
-    "chain": {"en": "chain: {n} certificate(s)", "fr": "chaîne : {n} certificat(s)"},
-    "leaf_only": {"en": "leaf only", "fr": "feuille seule"},
-    "none": {"en": "none", "fr": "aucun"},
-    "collect_summary": {
-        "en": "{total} endpoint(s): {ok} answered, {failed} failed; {warnings} warning(s)",
-        "fr": "{total} point(s) d'accès : {ok} ont répondu, {failed} en échec ; "
-        "{warnings} avertissement(s)",
-    },
-    "written": {
-        "en": "{n} certificate file(s) written to {folder}",
-        "fr": "{n} fichier(s) de certificat écrit(s) dans {folder}",
-    },
-    "check_summary": {
-        "en": "{files} file(s), {certs} certificate(s); {warnings} warning(s)",
-        "fr": "{files} fichier(s), {certs} certificat(s) ; {warnings} avertissement(s)",
-    },
-    "resolver": {"en": "Resolver", "fr": "Résolveur"},
-    "answer": {"en": "Answer", "fr": "Réponse"},
-    "documented": {"en": "Documented", "fr": "Documentées"},
-    "expected": {"en": "Expected", "fr": "Attendues"},
-    "not_probed": {
-        "en": "documented addresses not probed (--no-documented)",
-        "fr": "adresses documentées non testées (--no-documented)",
-    },
-    "origin": {"en": "Origin", "fr": "Origine"},
-    "tls": {"en": "TLS", "fr": "TLS"},
-    "certificate": {"en": "Certificate", "fr": "Certificat"},
-    "origin_dns": {"en": "dns", "fr": "dns"},
-    "origin_documented": {"en": "documented", "fr": "documentée"},
-    "origin_expected": {"en": "expected", "fr": "attendue"},
-    "trusted": {"en": "Trusted", "fr": "De confiance"},
-    "yes": {"en": "yes", "fr": "oui"},
-    "no": {"en": "no", "fr": "non"},
-    "ads_summary": {
-        "en": "{reachable} of {answered} answered address(es) reachable with a matching "
-        "certificate; {failed} required failure(s)",
-        "fr": "{reachable} adresse(s) sur {answered} joignable(s) avec un certificat "
-        "conforme ; {failed} échec(s) bloquant(s)",
-    },
-    "notes": {"en": "Notes", "fr": "Remarques"},
-    "no_answer": {"en": "no address", "fr": "aucune adresse"},
-}
 
-
-def label(key: str, lang: Lang, **values: object) -> str:
-    """This module's texts; the column headers it shares with other tables come from
-    :data:`flowmatrix.render.HEADERS`."""
-    return (_LABELS.get(key) or HEADERS[key])[lang].format(**values)
+def _fetch_status(status: str) -> str:
+    """The status of a TLS fetch as people read it (the JSON keeps the code)."""
+    if status == "ok":
+        return pgettext("tls fetch", "ok")
+    if status == "tls-error":
+        return pgettext("tls fetch", "tls-error")
+    return state_label(status)
 
 
 def _iso(moment: dt.datetime) -> str:
@@ -232,14 +181,31 @@ def _console(buffer: io.StringIO, width: int, color: bool) -> Console:
 
 _SEVERITY_STYLE = {"warning": "bold yellow", "note": "cyan"}
 _STATUS_STYLE = {"ok": "green", "open": "green"}
+#: Column headers of the ``ads check`` table that the shared headers do not have.
+_ADS_HEADERS = {
+    "origin": N_("Origin"),
+    "tls": N_("TLS"),
+    "certificate": N_("Certificate"),
+    "trusted": N_("Trusted"),
+}
 
 
-def _validity(item: CertDetails, now: dt.datetime, lang: Lang) -> str:
+def _severity(severity: str) -> str:
+    if severity == "warning":
+        return pgettext("severity", "warning")
+    if severity == "note":
+        return pgettext("severity", "note")
+    return severity
+
+
+def _validity(item: CertDetails, now: dt.datetime) -> str:
     days = item.days_left(now)
     if days >= 0:
-        left = label("days_left", lang, days=days)
+        left = ngettext("{days} days left", "{days} days left", days).format(days=days)
     else:
-        left = label("expired_ago", lang, days=-days)
+        left = ngettext("expired {days} days ago", "expired {days} days ago", -days).format(
+            days=-days
+        )
     return f"{item.not_before:%Y-%m-%d} -> {item.not_after:%Y-%m-%d} ({left})"
 
 
@@ -250,25 +216,25 @@ def _key(item: CertDetails) -> str:
 
 
 def _print_certificate(
-    console: Console, item: CertDetails, file: str | None, now: dt.datetime, lang: Lang
+    console: Console, item: CertDetails, file: str | None, now: dt.datetime
 ) -> None:
-    flags = [label("self_signed", lang)] if item.self_signed else []
+    flags = [_("self-signed")] if item.self_signed else []
     if item.is_ca:
-        flags.append(label("ca", lang))
+        flags.append(pgettext("certificate authority", "CA"))
     extra = f"  [dim]({', '.join(flags)})[/]" if flags else ""
     console.print(f"  [bold]\\[{item.position}] {escaped(item.subject)}[/]{extra}")
     names = [f"DNS:{n}" for n in item.dns_names] + [f"IP:{n}" for n in item.ip_addresses]
     rows = [
-        (label("sans", lang), ", ".join(names) or label("none", lang)),
-        (label("issuer", lang), item.issuer),
-        (label("valid", lang), _validity(item, now, lang)),
-        (label("key", lang), _key(item)),
-        (label("sha256", lang), item.sha256),
-        (label("pin", lang), f'pin-sha256="{item.spki_sha256}"'),
+        (_("SANs"), ", ".join(names) or pgettext("names", "none")),
+        (_("Issuer"), item.issuer),
+        (_("Valid"), _validity(item, now)),
+        (_("Key"), _key(item)),
+        (_("SHA-256"), item.sha256),
+        (_("SPKI pin"), f'pin-sha256="{item.spki_sha256}"'),
     ]
     if file:
-        rows.append((label("file", lang), file))
-    width = max(len(name) for name, _ in rows)
+        rows.append((_("File"), file))
+    width = max(len(name) for name, _value in rows)
     for name, value in rows:
         console.print(f"      {name:<{width}}  {escaped(value)}")
 
@@ -276,10 +242,25 @@ def _print_certificate(
 def _print_findings(console: Console, findings: Sequence[Finding]) -> None:
     for item in findings:
         style = _SEVERITY_STYLE[item.severity]
-        console.print(f"  [{style}]{item.severity:<7}[/] {item.code}: {escaped(item.message)}")
+        severity = _severity(item.severity)
+        width = max(7, len(severity))
+        console.print(f"  [{style}]{severity:<{width}}[/] {item.code}: {escaped(item.message)}")
+
+
+def _written(count: int, folder: str) -> str:
+    return ngettext(
+        "{n} certificate file(s) written to {folder}",
+        "{n} certificate file(s) written to {folder}",
+        count,
+    ).format(n=count, folder=folder)
 
 
 def collect_to_text(report: CollectReport, lang: Lang, *, width: int, color: bool) -> str:
+    with language(lang):
+        return _collect_text(report, width=width, color=color)
+
+
+def _collect_text(report: CollectReport, *, width: int, color: bool) -> str:
     buffer = io.StringIO()
     console = _console(buffer, width, color)
     now = report.checked_at
@@ -290,37 +271,45 @@ def collect_to_text(report: CollectReport, lang: Lang, *, width: int, color: boo
         suffix = f"  ({escaped(context)})" if context else ""
         console.print(f"[bold]{escaped(title)}[/]{suffix}")
         style = _STATUS_STYLE.get(fetch.status, "red")
+        status = escaped(_fetch_status(fetch.status))
         if fetch.ok:
-            chain = label("chain", lang, n=len(fetch.chain))
+            count = len(fetch.chain)
+            chain = ngettext(
+                "chain: {n} certificate(s)", "chain: {n} certificate(s)", count
+            ).format(n=count)
             if not fetch.chain_complete:
-                chain += f" ({label('leaf_only', lang)})"
+                chain += " (" + _("leaf only") + ")"
             parts = [fetch.tls_version or "", fetch.cipher or "", chain]
-            console.print(f"  [{style}]ok[/]  " + escaped("  ".join(p for p in parts if p)))
+            console.print(f"  [{style}]{status}[/]  " + escaped("  ".join(p for p in parts if p)))
         else:
-            console.print(f"  [{style}]{fetch.status}[/]  {escaped(fetch.error or '')}")
+            console.print(f"  [{style}]{status}[/]  {escaped(fetch.error or '')}")
         for i, item in enumerate(endpoint.certificates):
             file = endpoint.files[i] if i < len(endpoint.files) else None
-            _print_certificate(console, item, file, now, lang)
+            _print_certificate(console, item, file, now)
         _print_findings(console, endpoint.findings)
         console.print()
-    ok = len(report.endpoints) - report.failed
+    total = len(report.endpoints)
     console.print(
-        label(
-            "collect_summary",
-            lang,
-            total=len(report.endpoints),
-            ok=ok,
-            failed=report.failed,
-            warnings=report.warnings,
+        ngettext(
+            "{total} endpoint(s): {ok} answered, {failed} failed; {warnings} warning(s)",
+            "{total} endpoint(s): {ok} answered, {failed} failed; {warnings} warning(s)",
+            total,
+        ).format(
+            total=total, ok=total - report.failed, failed=report.failed, warnings=report.warnings
         )
     )
     written = sum(len(e.files) for e in report.endpoints)
     if report.output_dir is not None:
-        console.print(label("written", lang, n=written, folder=report.output_dir))
+        console.print(_written(written, report.output_dir))
     return buffer.getvalue()
 
 
 def check_to_text(report: CheckReport, lang: Lang, *, width: int, color: bool) -> str:
+    with language(lang):
+        return _check_text(report, width=width, color=color)
+
+
+def _check_text(report: CheckReport, *, width: int, color: bool) -> str:
     buffer = io.StringIO()
     console = _console(buffer, width, color)
     now = report.checked_at
@@ -328,25 +317,28 @@ def check_to_text(report: CheckReport, lang: Lang, *, width: int, color: bool) -
         console.print(f"[bold]{escaped(item.path)}[/]  ({item.format})")
         for i, details in enumerate(item.certificates):
             file = item.files[i] if i < len(item.files) else None
-            _print_certificate(console, details, file, now, lang)
+            _print_certificate(console, details, file, now)
         if item.ignored_blocks:
-            console.print(
-                f"  [dim]ignored PEM blocks: {escaped(', '.join(item.ignored_blocks))}[/]"
-            )
+            blocks = escaped(", ".join(item.ignored_blocks))
+            ignored = _("ignored PEM blocks: {blocks}").format(blocks=blocks)
+            console.print(f"  [dim]{ignored}[/]")
         _print_findings(console, item.findings)
         console.print()
+    files = len(report.files)
     console.print(
-        label(
-            "check_summary",
-            lang,
-            files=len(report.files),
+        ngettext(
+            "{files} file(s), {certs} certificate(s); {warnings} warning(s)",
+            "{files} file(s), {certs} certificate(s); {warnings} warning(s)",
+            files,
+        ).format(
+            files=files,
             certs=sum(len(f.certificates) for f in report.files),
             warnings=report.warnings,
         )
     )
     if report.output_dir is not None:
         written = sum(len(f.files) for f in report.files)
-        console.print(label("written", lang, n=written, folder=report.output_dir))
+        console.print(_written(written, report.output_dir))
     return buffer.getvalue()
 
 
@@ -359,42 +351,60 @@ def _reachable(result: ProbeResult) -> bool:
     )
 
 
-def _yes_no(value: bool | None, lang: Lang) -> str:
+def _yes_no(value: bool | None) -> str:
     if value is None:
         return ""
-    return label("yes" if value else "no", lang)
+    return _("yes") if value else _("no")
+
+
+def _ads_header(key: str) -> str:
+    own = _ADS_HEADERS.get(key)
+    return _(own) if own is not None else column_header(key, current())
 
 
 def ads_to_text(report: AdsReport, lang: Lang, *, width: int, color: bool) -> str:
+    with language(lang):
+        return _ads_text(report, width=width, color=color)
+
+
+def _ads_text(report: AdsReport, *, width: int, color: bool) -> str:
     buffer = io.StringIO()
     console = _console(buffer, width, color)
     dns = report.dns
-    console.print(f"[bold]{escaped(report.fqdn)}[/]  port {report.port}")
-    answer = ", ".join(dns.addresses) or f"{label('no_answer', lang)} ({dns.error or ''})"
-    console.print(f"  {label('resolver', lang)}: {escaped(dns.resolver)}")
-    console.print(f"  {label('answer', lang)}: {escaped(answer)}")
-    which = "documented" if report.documented_source == "catalog" else "expected"
-    console.print(
-        f"  {label(which, lang)}: {escaped(', '.join(dns.documented) or label('none', lang))}"
-    )
+    port = _("port {port}").format(port=report.port)
+    console.print(f"[bold]{escaped(report.fqdn)}[/]  {port}")
+    answer = ", ".join(dns.addresses) or _("no address") + f" ({dns.error or ''})"
+    resolver = escaped(dns.resolver)
+    console.print("  " + _("Resolver: {resolver}").format(resolver=resolver))
+    console.print("  " + _("Answer: {answer}").format(answer=escaped(answer)))
+    listed = escaped(", ".join(dns.documented) or pgettext("addresses", "none"))
+    if report.documented_source == "catalog":
+        line = pgettext("addresses", "Documented: {addresses}").format(addresses=listed)
+    else:
+        line = pgettext("addresses", "Expected: {addresses}").format(addresses=listed)
+    console.print("  " + line)
     if not report.documented_probed:
-        console.print(f"  [dim]{label('not_probed', lang)}[/]")
+        not_probed = _("documented addresses not probed (--no-documented)")
+        console.print(f"  [dim]{not_probed}[/]")
     table = Table(show_lines=False, header_style="bold", expand=False)
     columns = ("address", "origin", "state", "tls", "certificate", "name", "trusted", "reason")
     for key in columns:
-        table.add_column(label(key, lang), overflow="fold")
-    other = "origin_documented" if report.documented_source == "catalog" else "origin_expected"
+        table.add_column(_ads_header(key), overflow="fold")
+    if report.documented_source == "catalog":
+        other = pgettext("address origin", "documented")
+    else:
+        other = pgettext("address origin", "expected")
     for result in report.results:
-        origin = label("origin_dns" if result.required else other, lang)
+        origin = pgettext("address origin", "dns") if result.required else other
         tls = result.tls
-        cells = [result.address or "", origin, result.state, "", "", "", "", ""]
+        cells = [result.address or "", origin, state_label(result.state), "", "", "", "", ""]
         if tls is not None:
             cells[3] = tls.version or ""
             names = [*tls.dns_names, *tls.ip_addresses]
             cells[4] = ", ".join(names[:3]) + (" ..." if len(names) > 3 else "")
             cells[4] = cells[4] or tls.subject or tls.error or ""
-            cells[5] = _yes_no(tls.name_matches, lang)
-            cells[6] = _yes_no(tls.trusted, lang)
+            cells[5] = _yes_no(tls.name_matches)
+            cells[6] = _yes_no(tls.trusted)
         cells[7] = "; ".join(result.findings) or result.reason
         style = "green" if _reachable(result) else ("red" if result.required else "yellow")
         shown = [escaped(c) for c in cells]
@@ -404,15 +414,20 @@ def ads_to_text(report: AdsReport, lang: Lang, *, width: int, color: bool) -> st
     console.print(table)
     answered = [r for r in report.results if r.required]
     console.print(
-        label(
-            "ads_summary",
-            lang,
+        ngettext(
+            "{reachable} of {answered} answered address(es) reachable with a matching "
+            "certificate; {failed} required failure(s)",
+            "{reachable} of {answered} answered address(es) reachable with a matching "
+            "certificate; {failed} required failure(s)",
+            len(answered),
+        ).format(
             reachable=sum(1 for r in answered if _reachable(r)),
             answered=len(answered),
             failed=report.summary.failed,
         )
     )
-    console.print(f"\n[bold]{label('notes', lang)}[/]")
+    notes = pgettext("ads report", "Notes")
+    console.print(f"\n[bold]{notes}[/]")
     for note in report.notes:
         console.print(f"  - {escaped(note)}")
     return buffer.getvalue()
@@ -424,10 +439,10 @@ def _as_verify_report(report: AdsReport) -> VerifyReport:
 
     return VerifyReport(
         results=report.results,
-        source="this host",
+        source=_("this host"),
         warnings=report.notes,
         options=ProbeOptions(),
-        site=f"auto discovery service {report.fqdn}",
+        site=_("auto discovery service {fqdn}").format(fqdn=report.fqdn),
     )
 
 

@@ -26,6 +26,7 @@ import time
 from dataclasses import dataclass
 from typing import Literal
 
+from flowmatrix.i18n import _
 from flowmatrix.probe.tcp import tcp_probe
 
 TlsStatus = Literal["ok", "closed", "filtered", "unreachable", "unresolved", "error", "tls-error"]
@@ -173,8 +174,10 @@ async def _handshake(
             if not data:
                 raise _Failed(
                     "tls-error",
-                    "the server closed the connection during the TLS handshake "
-                    "(not a TLS service on this port?)",
+                    _(
+                        "the server closed the connection during the TLS handshake "
+                        "(not a TLS service on this port?)"
+                    ),
                 ) from None
             received += data
             incoming.write(data)
@@ -190,7 +193,7 @@ async def _handshake(
 def _ssl_reason(exc: ssl.SSLError) -> str:
     reason = getattr(exc, "reason", None)
     text = str(reason).replace("_", " ").lower() if reason else str(exc)
-    return f"TLS handshake failed: {text}"
+    return _("TLS handshake failed: {reason}").format(reason=text)
 
 
 async def resolve(host: str) -> list[str]:
@@ -202,7 +205,8 @@ async def resolve(host: str) -> list[str]:
     try:
         infos = await loop.getaddrinfo(host, None, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise _Failed("unresolved", f"cannot resolve {host}: {exc.strerror or exc}") from None
+        why = _("cannot resolve {host}: {error}").format(host=host, error=exc.strerror or exc)
+        raise _Failed("unresolved", why) from None
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
@@ -224,11 +228,13 @@ async def _attempt(
         async with asyncio.timeout(timeout):
             return await _handshake(sock, _context(cap_tls12), server_name)
     except TimeoutError:
-        raise _Failed("tls-error", f"no TLS handshake within {timeout:g} s") from None
+        why = _("no TLS handshake within {timeout:g} s").format(timeout=timeout)
+        raise _Failed("tls-error", why) from None
     except OSError as exc:
-        raise _Failed(
-            "tls-error", f"connection lost during the TLS handshake: {exc.strerror or exc}"
-        ) from None
+        why = _("connection lost during the TLS handshake: {error}").format(
+            error=exc.strerror or exc
+        )
+        raise _Failed("tls-error", why) from None
     finally:
         sock.close()
 
@@ -261,7 +267,7 @@ async def fetch_chain(
     try:
         peer = (await resolve(host))[0]
         if NATIVE_CHAIN:
-            tls, _ = await _attempt(peer, port, sni, False, timeout)
+            tls, _received = await _attempt(peer, port, sni, False, timeout)
             chain, complete = _native_chain(tls), True
         else:
             tls, chain, complete = await _attempt_with_records(peer, port, sni, timeout)
@@ -276,7 +282,7 @@ async def fetch_chain(
             sni,
             "tls-error",
             peer=peer,
-            error="the server presented no certificate",
+            error=_("the server presented no certificate"),
             elapsed_ms=elapsed(),
         )
     cipher = tls.cipher()
@@ -312,7 +318,7 @@ async def _attempt_with_records(
             raise
         # The server may speak TLS 1.3 only: handshake again, uncapped; the leaf is all
         # this Python can show then.
-        tls, _ = await _attempt(address, port, sni, False, timeout)
+        tls, _received = await _attempt(address, port, sni, False, timeout)
         leaf = tls.getpeercert(binary_form=True)
         return tls, ([leaf] if leaf else []), False
     leaf = tls.getpeercert(binary_form=True)

@@ -126,6 +126,10 @@ def _observed() -> bool:
 
 
 def _run(argv: list[str] | None) -> None:
+    from flowmatrix import i18n
+    from flowmatrix.i18n import _
+
+    i18n.use(i18n.from_environment())  # a command's --lang, when given, overrides it
     try:
         from flowmatrix.cli.app import app
 
@@ -135,18 +139,22 @@ def _run(argv: list[str] | None) -> None:
         from flowmatrix.textsafe import visible
 
         # One line, whatever the message quotes: control characters are shown as escapes.
-        sys.stderr.write(f"flowmatrix: error: {visible(str(exc), line_breaks=False)}\n")
+        message = visible(str(exc), line_breaks=False)
+        sys.stderr.write(_("flowmatrix: error: {message}").format(message=message) + "\n")
         sys.exit(ExitCode.USAGE)
     except KeyboardInterrupt:
-        sys.stderr.write("flowmatrix: interrupted\n")
+        sys.stderr.write(_("flowmatrix: interrupted") + "\n")
         sys.exit(130)
     except RecursionError:  # a reader missed a bound: still one line, never a traceback
-        sys.stderr.write("flowmatrix: error: the input is nested too deeply to process\n")
+        sys.stderr.write(_("flowmatrix: error: the input is nested too deeply to process") + "\n")
         sys.exit(ExitCode.USAGE)
     except MemoryError:
-        sys.stderr.write("flowmatrix: error: out of memory (is an input far larger than usual?)\n")
+        sys.stderr.write(
+            _("flowmatrix: error: out of memory (is an input far larger than usual?)") + "\n"
+        )
         sys.exit(ExitCode.USAGE)
     except OSError as exc:  # a read or write the command did not expect to fail
         where = f"{exc.filename}: " if exc.filename else ""
-        sys.stderr.write(f"flowmatrix: error: {where}{exc.strerror or exc}\n")
+        message = f"{where}{exc.strerror or exc}"
+        sys.stderr.write(_("flowmatrix: error: {message}").format(message=message) + "\n")
         sys.exit(ExitCode.USAGE)

@@ -140,7 +140,9 @@ def audit_command(
 
     from flowmatrix.audit.api import audit
     from flowmatrix.audit.render import CSV_COLUMNS, csv_rows, to_document, to_text
+    from flowmatrix.audit.result import status_count
     from flowmatrix.audit.sarif import to_sarif
+    from flowmatrix.i18n import _, ngettext
     from flowmatrix.journeys import audit_outcomes, summaries
     from flowmatrix.render import to_csv, to_json
 
@@ -172,10 +174,26 @@ def audit_command(
     counts = report.counts()
     undecided = [f for f in report.flows if f.required and f.status == "depends"]
     if fmt is not AuditFormat.table or output is not None:
+        flows, findings = len(report.flows), len(report.findings)
+        summary = ", ".join(
+            [
+                status_count("allowed", counts["allowed"]),
+                status_count("blocked", counts["blocked"]),
+                ngettext("{n} partly blocked", "{n} partly blocked", counts["partial"]).format(
+                    n=counts["partial"]
+                ),
+                ngettext("{n} undecided", "{n} undecided", counts["depends"]).format(
+                    n=counts["depends"]
+                ),
+            ]
+        )
+        ports = ngettext("{n} flow ports: {summary}", "{n} flow ports: {summary}", flows)
+        blocked = ngettext("{n} required flow(s) blocked", "{n} required flow(s) blocked", findings)
         note(
-            f"{len(report.flows)} flow ports: {counts['allowed']} allowed, "
-            f"{counts['blocked']} blocked, {counts['partial']} partly blocked, "
-            f"{counts['depends']} undecided; {len(report.findings)} required flow(s) blocked"
+            _("{flow_ports}; {blocked}").format(
+                flow_ports=ports.format(n=flows, summary=summary),
+                blocked=blocked.format(n=findings),
+            )
         )
     for line in summaries(plan, audit_outcomes(report, plan)):
         note(line)

@@ -54,7 +54,7 @@ def catalog_command(
     from functools import partial
 
     from flowmatrix.catalog import DEFAULT_CATALOG, load_catalog
-    from flowmatrix.catalog_query import feature_rows, filter_requirements, role_rows
+    from flowmatrix.catalog_query import feature_rows, filter_requirements, role_rows, worded
     from flowmatrix.export import CATALOG_COLUMNS, catalog_rows, catalog_to_dict
     from flowmatrix.render import to_csv, to_json, to_markdown, to_table
 
@@ -64,8 +64,10 @@ def catalog_command(
         cat = load_site(site, catalog).catalog
     else:
         cat = load_catalog(catalog or DEFAULT_CATALOG)
+    shown: list[dict[str, str]] | None = None  # the rows in words, for a table to read
     if roles or features:
         rows, columns = role_rows(cat, lang.value) if roles else feature_rows(cat, lang.value)
+        shown = worded(rows, lang.value)
     else:
         reqs = filter_requirements(cat, ports=port, roles=role, section=section, search=search)
         if fmt is opt.TableFormat.json:
@@ -76,8 +78,12 @@ def catalog_command(
     emit_as(
         fmt,
         output,
-        table=partial(to_table, rows, columns, lang.value, title=title),
+        # the terminal table leaves out how each row was read (long prose): the other
+        # formats and `report` give it
+        table=partial(
+            to_table, shown or rows, [c for c in columns if c != "reading"], lang.value, title=title
+        ),
         json=partial(to_json, rows),
         csv=partial(to_csv, rows, columns),
-        markdown=partial(to_markdown, rows, columns, lang.value),
+        markdown=partial(to_markdown, shown or rows, columns, lang.value),
     )

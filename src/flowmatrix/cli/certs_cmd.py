@@ -10,6 +10,7 @@ import typer
 from flowmatrix.cli import options as opt
 from flowmatrix.cli.common import command_group, emit_as, exit_with, load_plan_for
 from flowmatrix.errors import UserError
+from flowmatrix.i18n import _
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -94,21 +95,25 @@ def collect_command(
     sites = [a for a in items if not looks_like_target(a)]
     if len(sites) > 1:
         raise UserError(
-            f"one site file at most, got {len(sites)}: {', '.join(sites)}",
-            hint="endpoints are written HOST:PORT",
+            _("one site file at most, got {count}: {files}").format(
+                count=len(sites), files=", ".join(sites)
+            ),
+            hint=_("endpoints are written HOST:PORT"),
         )
     if endpoints and sites:
         raise UserError(
-            "give either a site file or HOST:PORT endpoints, not both",
-            hint="with a site, choose endpoints with --role",
+            _("give either a site file or HOST:PORT endpoints, not both"),
+            hint=_("with a site, choose endpoints with --role"),
         )
     if endpoints:
         if role:
-            raise UserError("--role selects endpoints of a site; it does not apply to HOST:PORT")
+            raise UserError(_("--role selects endpoints of a site; it does not apply to HOST:PORT"))
         targets = [parse_target(text, sni) for text in endpoints]
     else:
         if sni:
-            raise UserError("--sni applies to HOST:PORT endpoints; a site gives each host's FQDN")
+            raise UserError(
+                _("--sni applies to HOST:PORT endpoints; a site gives each host's FQDN")
+            )
         plan = load_plan_for(sites[0] if sites else None, lang, catalog)
         targets = plan_targets(plan, tuple(role) if role else PINNING_ROLES)
     report = collect(

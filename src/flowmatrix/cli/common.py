@@ -14,6 +14,7 @@ import typer
 
 from flowmatrix.cli.app import app
 from flowmatrix.errors import ExitCode
+from flowmatrix.i18n import _
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -87,7 +88,7 @@ def note(message: str) -> None:
 def warn(warnings: Iterable[str]) -> None:
     """Each warning as a ``warning: ...`` line on stderr."""
     for warning in warnings:
-        note(f"warning: {warning}")
+        note(_("warning: {warning}").format(warning=warning))
 
 
 def exit_with(code: int) -> NoReturn:

@@ -36,6 +36,7 @@ def netscaler_command(
         ),
     ] = None,
     fmt: opt.FormatOpt[ImportFormat] = ImportFormat.yaml,
+    lang: opt.LangOpt = opt.Language.en,
 ) -> None:
     """Read an ns.conf and write a site draft (each item names its ns.conf line)."""
     from flowmatrix.importers.netscaler.api import import_netscaler, import_to_dict, summary_lines

@@ -7,29 +7,36 @@ from typing import TYPE_CHECKING, Any
 from flowmatrix.cli import options as opt
 from flowmatrix.cli.app import app
 from flowmatrix.cli.common import emit_as, load_plan_for
+from flowmatrix.i18n import N_, in_language
 
 if TYPE_CHECKING:
-    from flowmatrix.catalog import Lang
+    from flowmatrix.i18n import Lang
     from flowmatrix.journeys import JourneyFlows
 
-NO_FLOW: dict[str, str] = {"en": "no flow in this site", "fr": "aucun flux dans ce site"}
+NO_FLOW = N_("no flow in this site")
 COLUMNS = ("id", "name", "flows", "firewalls")
 
 
 def journey_rows(journeys: tuple[JourneyFlows, ...], lang: Lang) -> list[dict[str, Any]]:
     """One row per journey: its flows (``XM-APP-10.1 tcp/443``, optional ones marked)."""
+    from flowmatrix.report.labels import catalog_status_label
+
     rows = []
     for journey in journeys:
         flows = [
             f"{f.id} {f.protocol}/{f.ports.text(',')}"
-            + ("" if f.status not in {"obsolete", "legacy"} else f" ({f.status})")
+            + (
+                ""
+                if f.status not in {"obsolete", "legacy"}
+                else f" ({catalog_status_label(f.status, lang).lower()})"
+            )
             for f in journey.flows
         ]
         rows.append(
             {
                 "id": journey.id,
                 "name": journey.name,
-                "flows": "\n".join(flows) or NO_FLOW[lang],
+                "flows": "\n".join(flows) or in_language(lang, NO_FLOW),
                 "firewalls": ", ".join(journey.firewalls),
             }
         )

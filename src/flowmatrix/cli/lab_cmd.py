@@ -64,6 +64,7 @@ def lab_command(
     from functools import partial
 
     from flowmatrix.errors import UserError
+    from flowmatrix.i18n import _
     from flowmatrix.lab.debris import clean as remove_debris
     from flowmatrix.lab.debris import debris_line, find_debris
     from flowmatrix.lab.interrupts import Interrupted, InterruptGuard
@@ -72,7 +73,9 @@ def lab_command(
         with InterruptGuard(final=True) as guard:
             if clean:
                 if os.geteuid() != 0:
-                    raise UserError("lab --clean needs root", hint="network namespaces are root's")
+                    raise UserError(
+                        _("lab --clean needs root"), hint=_("network namespaces are root's")
+                    )
                 cleaned = remove_debris(find_debris())
                 note(cleaned.line())
                 exit_findings(bool(cleaned.failed))
@@ -104,6 +107,6 @@ def lab_command(
 
             guard.report(write)
     except Interrupted as stopped:
-        note(f"lab: {stopped}")
+        note(_("lab: {message}").format(message=stopped))
         exit_with(stopped.exit_code)
     exit_findings(report.failed)

@@ -78,6 +78,7 @@ def listen_command(
     import asyncio
     from functools import partial
 
+    from flowmatrix.i18n import _
     from flowmatrix.probe import listen_report as render
     from flowmatrix.probe.listen import ListenSession, build_listen_setup
 
@@ -89,14 +90,19 @@ def listen_command(
         bound = [b for b in bindings if b.bound]
         for binding in bindings:
             if binding.error is not None and not binding.optional:
-                note(f"cannot listen: {binding.error}")
+                note(_("cannot listen: {error}").format(error=binding.error))
         ports = sorted(
             {f"{b.port}/{b.protocol}" for b in bound}, key=lambda p: (int(p.split("/")[0]), p)
         )
         note(
-            f"listening as {setup.label} on {', '.join(ports)} "
-            f"({', '.join(dict.fromkeys(b.address for b in bound))}) for {duration:g} s; "
-            "Ctrl-C stops"
+            _(
+                "listening as {label} on {ports} ({addresses}) for {duration:g} s; Ctrl-C stops"
+            ).format(
+                label=setup.label,
+                ports=", ".join(ports),
+                addresses=", ".join(dict.fromkeys(b.address for b in bound)),
+                duration=duration,
+            )
         )
 
     session = ListenSession(setup, on_event=lambda e: note(render.event_line(e)), strict=strict)

@@ -17,6 +17,7 @@ from flowmatrix.cli.common import (
     note,
 )
 from flowmatrix.errors import UserError
+from flowmatrix.i18n import _
 
 group = command_group("matrix", "Check an existing flow matrix (a spreadsheet) against the plan.")
 
@@ -80,14 +81,16 @@ def check_command(
     for target in targets:
         if target.resolve() == sheet_file.resolve():
             raise UserError(
-                f"{target} is the sheet being checked",
-                hint="write the annotated copy or the report to another file",
+                _("{file} is the sheet being checked").format(file=target),
+                hint=_("write the annotated copy or the report to another file"),
             )
     plan = load_plan_for(site, lang, catalog)
     check = check_matrix(sheet_file, plan, sheets=sheet, columns=override)
     result = check.result
     if fmt is opt.TableFormat.markdown:
-        raise UserError("matrix check writes table, json or csv", hint="use -f table|json|csv")
+        raise UserError(
+            _("matrix check writes table, json or csv"), hint=_("use -f table|json|csv")
+        )
     emit_as(
         fmt,
         output,

@@ -37,7 +37,31 @@ SiteArg = Annotated[
     str | None,
     typer.Argument(help=f"Site file (YAML). Default: {SITE_DEFAULT}.", show_default=False),
 ]
-LangOpt = Annotated[Language, typer.Option("--lang", "-l", help="Language of texts and headers.")]
+
+
+def _language(ctx: typer.Context, param: typer.CallbackParam, value: Language) -> Language:
+    """The language asked for, or the environment's when not given; it becomes the run's."""
+    from flowmatrix import i18n
+
+    source = ctx.get_parameter_source(param.name) if param.name else None
+    if getattr(source, "name", None) == "DEFAULT":  # Typer bundles its own Click
+        value = Language(i18n.from_environment())
+    i18n.use(value.value)
+    return value
+
+
+LangOpt = Annotated[
+    Language,
+    typer.Option(
+        "--lang",
+        "-l",
+        help="Language of texts and headers (default: LANGUAGE, LC_ALL, LC_MESSAGES or "
+        "LANG; English unless they ask for French).",
+        show_default=False,
+        is_eager=True,
+        callback=_language,
+    ),
+]
 OutputOpt = Annotated[
     Path | None,
     typer.Option(

@@ -9,6 +9,7 @@ import typer
 from flowmatrix.cli import options as opt
 from flowmatrix.cli.app import app
 from flowmatrix.cli.common import emit, emit_as, exit_findings, load_plan_for, note, warn
+from flowmatrix.i18n import _, ngettext
 
 if TYPE_CHECKING:
     from flowmatrix.model import Plan
@@ -34,38 +35,47 @@ def plan_command(
     """Resolve catalog x site into flows: who talks to whom, on what, across which firewalls."""
     from functools import partial
 
-    from flowmatrix.export import PLAN_COLUMNS, PLAN_TABLE_COLUMNS, plan_rows, plan_to_dict
+    from flowmatrix.export import (
+        PLAN_COLUMNS,
+        PLAN_TABLE_COLUMNS,
+        plan_rows,
+        plan_to_dict,
+        status_words,
+    )
     from flowmatrix.render import to_csv, to_json, to_markdown, to_table
 
     plan = load_plan_for(site, lang, catalog)
     rows = plan_rows(plan)
+    shown = plan_rows(plan, words=True)  # for people: the status in words
+    colours = {
+        "obsolete": "red",
+        "legacy": "yellow",
+        "odd": "magenta",
+        "obsolete: not requested": "red",
+        "legacy: not requested": "yellow",
+    }
     emit_as(
         fmt,
         output,
         table=partial(
             to_table,
-            rows,
+            shown,
             PLAN_COLUMNS if wide else PLAN_TABLE_COLUMNS,
             lang.value,
             title=plan.site.name,
-            styles={
-                "status": {
-                    "obsolete": "red",
-                    "legacy": "yellow",
-                    "odd": "magenta",
-                    "obsolete: not requested": "red",
-                    "legacy: not requested": "yellow",
-                }
-            },
+            styles={"status": {status_words(s): c for s, c in colours.items()}},
         ),
         json=lambda: to_json(plan_to_dict(plan)),
         csv=partial(to_csv, rows, PLAN_COLUMNS),
-        markdown=partial(to_markdown, rows, PLAN_COLUMNS, lang.value),
+        markdown=partial(to_markdown, shown, PLAN_COLUMNS, lang.value),
     )
-    note(_summary(plan, lang))
+    note(_summary(plan))
     if explain:
         for skipped in plan.skipped:
-            note(f"  left out {skipped.requirement}: {skipped.reason}")
+            reason = _("left out {requirement}: {reason}").format(
+                requirement=skipped.requirement, reason=skipped.reason
+            )
+            note(f"  {reason}")
         for line in _flow_explanations(plan):
             note(f"  {line}")
     warn(plan.warnings)
@@ -75,51 +85,69 @@ def plan_command(
 def _flow_explanations(plan: Plan) -> list[str]:
     """Flows that are planned but not opened as they stand: missing, not requested,
     widened to 'any' by choice, or going through the proxy."""
-    from flowmatrix.plan import missing_reason
+    from flowmatrix.plan import missing_reason, status_word
 
     lines = []
     for flow in plan.flows:
         problem = missing_reason(flow) if flow.requested else None
         if problem is not None:
-            lines.append(f"missing {flow.id}: {problem}")
+            lines.append(_("missing {flow}: {problem}").format(flow=flow.id, problem=problem))
         elif not flow.requested:
             lines.append(
-                f"not requested {flow.id}: {flow.status} (keep_obsolete: [{flow.requirement}])"
+                _("not requested {flow}: {status} (keep_obsolete: [{requirement}])").format(
+                    flow=flow.id, status=status_word(flow.status), requirement=flow.requirement
+                )
             )
         for end in (flow.source, flow.destination):
             if end.any_address and end.any_reason and flow.proxy is None:
-                lines.append(f"any {flow.id}: {end.role} as any Internet address: {end.any_reason}")
+                lines.append(
+                    _("any {flow}: {role} as any Internet address: {reason}").format(
+                        flow=flow.id, role=end.role, reason=end.any_reason
+                    )
+                )
         if flow.proxy is not None and flow.proxy.leg == "client":
             lines.append(
-                f"proxy {flow.id}: through {flow.proxy.proxy}:{flow.proxy.port} to "
-                f"{', '.join(flow.proxy.names)} on {flow.proxy.ports.text(',')}"
+                _("proxy {flow}: through {proxy}:{port} to {names} on {ports}").format(
+                    flow=flow.id,
+                    proxy=flow.proxy.proxy,
+                    port=flow.proxy.port,
+                    names=", ".join(flow.proxy.names),
+                    ports=flow.proxy.ports.text(","),
+                )
             )
     for nat in plan.nat:
         served = [f.id for f in plan.flows if nat in f.nat]
-        lines.append(f"nat {nat.describe()}: {', '.join(served) or 'no planned flow'}")
+        lines.append(
+            _("nat {nat}: {flows}").format(
+                nat=nat.describe(), flows=", ".join(served) or _("no planned flow")
+            )
+        )
     return lines
 
 
-def _summary(plan: Plan, lang: opt.Language) -> str:
+def _summary(plan: Plan) -> str:
     planned = {f.requirement for f in plan.flows}
     skipped = {s.requirement for s in plan.skipped}
     left_out, partly = len(skipped - planned), len(skipped & planned)
     firewalls = len({fw for f in plan.flows for fw in f.firewalls})
-    if lang is opt.Language.fr:
-        text = (
-            f"{len(plan.flows)} flux à travers {firewalls} pare-feu ; "
-            f"{left_out} exigence(s) écartée(s), {partly} en partie"
-        )
-        return text + ("" if not skipped else " (--explain pour le détail)")
-    text = (
-        f"{len(plan.flows)} flows across {firewalls} firewall(s); "
-        f"{left_out} requirement(s) left out, {partly} in part"
+    # the English words stay as they were ("flows", "firewall(s)"); French agrees with n
+    flows = ngettext("{n} flows", "{n} flows", len(plan.flows)).format(n=len(plan.flows))
+    across = ngettext("{n} firewall(s)", "{n} firewall(s)", firewalls).format(n=firewalls)
+    requirements = ngettext(
+        "{n} requirement(s) left out", "{n} requirement(s) left out", left_out
+    ).format(n=left_out)
+    text = _("{flows} across {firewalls}; {requirements}, {partly} in part").format(
+        flows=flows, firewalls=across, requirements=requirements, partly=partly
     )
-    return text + ("" if not skipped else " (--explain says why)")
+    return text if not skipped else _("{summary} (--explain says why)").format(summary=text)
 
 
 @app.command("schema")
-def schema_command(catalog: opt.CatalogOpt = None, output: opt.OutputOpt = None) -> None:
+def schema_command(
+    catalog: opt.CatalogOpt = None,
+    output: opt.OutputOpt = None,
+    lang: opt.LangOpt = opt.Language.en,
+) -> None:
     """Print the JSON Schema of the site file, with the catalog's role, feature and
     requirement ids for an editor to complete."""
     from flowmatrix.catalog import DEFAULT_CATALOG, load_catalog
@@ -136,6 +164,7 @@ def example_command(
     ] = "default",
     list_them: Annotated[bool, typer.Option("--list", help="List the shipped examples.")] = False,
     output: opt.OutputOpt = None,
+    lang: opt.LangOpt = opt.Language.en,
 ) -> None:
     """Print a shipped example site, to start your own from."""
     from flowmatrix.api import example_names, example_text

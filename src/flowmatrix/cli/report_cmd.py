@@ -63,12 +63,13 @@ def report_command(
     import sys
 
     from flowmatrix.errors import UserError
+    from flowmatrix.i18n import _
     from flowmatrix.report.api import build_report, summary_line
 
     if fmt is ReportFormat.xlsx and output is None and sys.stdout.isatty():
         raise UserError(
-            "an XLSX workbook is binary: it is not written to a terminal",
-            hint="add -o FILE.xlsx, or redirect the output to a file",
+            _("an XLSX workbook is binary: it is not written to a terminal"),
+            hint=_("add -o FILE.xlsx, or redirect the output to a file"),
         )
     plan = load_plan_for(site, lang, catalog)
     report = build_report(plan, fmt.value, results=results or (), layout=layout.value)

@@ -11,6 +11,7 @@ import typer
 from flowmatrix.cli import options as opt
 from flowmatrix.cli.app import app
 from flowmatrix.cli.common import emit, exit_findings, load_plan_for, note, warn
+from flowmatrix.i18n import N_, _, ngettext, pgettext
 from flowmatrix.rules import registry
 from flowmatrix.rules.registry import TARGETS
 
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 #: Why a companion file goes with some targets only (None: no hint).
 _SIDE_FILE_HINTS: dict[str, str | None] = {
     "ipset": None,
-    "dnsmasq": "the other platforms resolve their FQDN objects themselves",
+    "dnsmasq": N_("the other platforms resolve their FQDN objects themselves"),
 }
 #: The targets as a choice for the command line.
 Target = Enum("Target", {name: name for name in TARGETS}, type=str)  # type: ignore[misc]
@@ -115,8 +116,10 @@ def rules_command(
     scope = _scope(plan, firewall, host, entry)
     if check and name not in registry.checkable():
         raise UserError(
-            f"--check has no validator for {name}",
-            hint=f"it works with {registry.either(registry.checkable(), 'and')}",
+            _("--check has no validator for {target}").format(target=name),
+            hint=_("it works with {targets}").format(
+                targets=registry.either(registry.checkable(), pgettext("list", "and"))
+            ),
         )
     side_files: tuple[tuple[registry.SideFile, Path | None], ...] = (
         ("ipset", ipset),
@@ -124,19 +127,27 @@ def rules_command(
     )
     for kind, path in side_files:
         if path is not None and kind not in entry.side_files:
+            hint = _SIDE_FILE_HINTS[kind]
             raise UserError(
-                f"--{kind} goes with --target {registry.either(registry.with_side_file(kind))}",
-                hint=_SIDE_FILE_HINTS[kind],
+                _("--{option} goes with --target {targets}").format(
+                    option=kind,
+                    targets=registry.either(registry.with_side_file(kind), pgettext("list", "or")),
+                ),
+                hint=_(hint) if hint is not None else None,
             )
     if resolver is not None and not resolve:
-        raise UserError("--resolver goes with --resolve")
+        raise UserError(_("--resolver goes with --resolve"))
     result = generate(plan, scope, name, resolve=resolve, resolver=resolver)
     for finding in result.findings:
         note(str(finding))
     if result.unresolved:
+        count = len(result.unresolved)
         note(
-            f"{scope.describe()}: nothing written: {len(result.unresolved)} name(s) did not "
-            f"resolve ({', '.join(result.unresolved)})"
+            ngettext(
+                "{scope}: nothing written: {n} name(s) did not resolve ({names})",
+                "{scope}: nothing written: {n} name(s) did not resolve ({names})",
+                count,
+            ).format(scope=scope.said(), n=count, names=", ".join(result.unresolved))
         )
         exit_findings(True)
     emit(result.text, output)
@@ -150,14 +161,35 @@ def rules_command(
 
         problem = validate(name, result.text, result.side_files.get("ipset"))
         if problem is None:
-            note(f"check: {name} accepts the rules (throwaway network namespace)")
+            note(
+                _("check: {target} accepts the rules (throwaway network namespace)").format(
+                    target=name
+                )
+            )
         else:
-            note(f"check: {name} rejects the rules: {problem}")
+            note(
+                _("check: {target} rejects the rules: {problem}").format(
+                    target=name, problem=problem
+                )
+            )
             failed = True
+    flows = ngettext("{n} flows", "{n} flows", result.flows).format(n=result.flows)
+    rules = ngettext("{n} rules ({target})", "{n} rules ({target})", result.rules).format(
+        n=result.rules, target=name
+    )
+    errors = ngettext("{n} errors", "{n} errors", len(result.errors)).format(n=len(result.errors))
+    warnings = ngettext("{n} warnings", "{n} warnings", len(result.warnings)).format(
+        n=len(result.warnings)
+    )
     note(
-        f"{scope.describe()}: {result.flows} flows: {result.counts.text()}; "
-        f"{result.rules} rules ({name}), {len(result.errors)} errors, "
-        f"{len(result.warnings)} warnings"
+        _("{scope}: {flows}: {counts}; {rules}, {errors}, {warnings}").format(
+            scope=scope.said(),
+            flows=flows,
+            counts=result.counts.text(),
+            rules=rules,
+            errors=errors,
+            warnings=warnings,
+        )
     )
     exit_findings(failed)
 
@@ -167,12 +199,13 @@ def _scope(plan: Plan, firewall: str | None, host: str | None, target: registry.
     from flowmatrix.rules import Scope
 
     if firewall and host:
-        raise UserError("give --firewall or --host, not both")
+        raise UserError(_("give --firewall or --host, not both"))
     if target.plan_wide:
         if firewall or host:
             raise UserError(
-                f"--target {target.name} writes the site's proxy allow-list: "
-                "no --firewall or --host"
+                _(
+                    "--target {target} writes the site's proxy allow-list: no --firewall or --host"
+                ).format(target=target.name)
             )
         proxy = plan.site.proxy
         return Scope("proxy", (proxy.host or proxy.address or "proxy") if proxy else "proxy")
@@ -184,6 +217,8 @@ def _scope(plan: Plan, firewall: str | None, host: str | None, target: registry.
     if len(firewalls) == 1:
         return Scope("firewall", firewalls[0])
     raise UserError(
-        "which firewall?",
-        hint=f"give --firewall NAME ({', '.join(firewalls) or 'the site has none'}) or --host NAME",
+        _("which firewall?"),
+        hint=_("give --firewall NAME ({firewalls}) or --host NAME").format(
+            firewalls=", ".join(firewalls) or _("the site has none")
+        ),
     )

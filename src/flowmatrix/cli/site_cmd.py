@@ -9,6 +9,7 @@ import typer
 
 from flowmatrix.cli import options as opt
 from flowmatrix.cli.common import command_group, emit, note
+from flowmatrix.i18n import _, ngettext
 
 group = command_group("site", "Work on a site file itself (format upgrades).")
 
@@ -20,6 +21,7 @@ def upgrade_command(
         typer.Argument(metavar="FILE", help="The site file to upgrade.", show_default=False),
     ],
     output: opt.OutputOpt = None,
+    lang: opt.LangOpt = opt.Language.en,
 ) -> None:
     """Write FILE in the newest site format (version 2), comments and layout kept.
 
@@ -36,9 +38,19 @@ def upgrade_command(
     site_from_text(upgraded.text, name)
     emit(upgraded.text, output)
     if upgraded.changed:
+        hosts = ngettext(
+            "{n} host(s) now list their roles ('roles: [...]')",
+            "{n} host(s) now list their roles ('roles: [...]')",
+            upgraded.hosts,
+        ).format(n=upgraded.hosts)
         note(
-            f"{name}: version {upgraded.old_version} -> {SITE_VERSION}; "
-            f"{upgraded.hosts} host(s) now list their roles ('roles: [...]')"
+            _("{file}: version {old} -> {new}; {hosts}").format(
+                file=name, old=upgraded.old_version, new=SITE_VERSION, hosts=hosts
+            )
         )
     else:
-        note(f"{name}: already version {SITE_VERSION}, nothing to change")
+        note(
+            _("{file}: already version {version}, nothing to change").format(
+                file=name, version=SITE_VERSION
+            )
+        )

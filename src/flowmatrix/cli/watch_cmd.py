@@ -12,6 +12,7 @@ from flowmatrix.cli import options as opt
 from flowmatrix.cli import probe_options as po
 from flowmatrix.cli.app import app
 from flowmatrix.cli.common import emit, exit_with, load_plan_for, note, warn
+from flowmatrix.i18n import _, ngettext
 
 if TYPE_CHECKING:
     from flowmatrix.watch.cycle import Watcher
@@ -132,10 +133,16 @@ def watch_command(
     seconds = parse_duration(interval)
     if alert_rules is not None:
         emit(rules_text(seconds, down_cycles), alert_rules)
-        note(f"alerting rules for --interval {interval} written to {alert_rules}")
+        note(
+            _("alerting rules for --interval {interval} written to {path}").format(
+                interval=interval, path=alert_rules
+            )
+        )
         return
     if textfile is not None and not once:
-        raise UserError("--textfile goes with --once", hint="cron: flowmatrix watch --once ...")
+        raise UserError(
+            _("--textfile goes with --once"), hint=_("cron: flowmatrix watch --once ...")
+        )
     settings = WatchSettings(
         selection=Selection(source=source, flows=tuple(flows or ()), to=to),
         options=po.probe_options(
@@ -158,16 +165,23 @@ def watch_command(
         server = MetricsServer(*parse_listen(listen))
     try:
         watcher = Watcher(lambda: load_plan_for(site, lang, catalog), settings, _log_line)
-        first, _ = watcher.cycle()
+        first, _changes = watcher.cycle()
         warn(first.report.warnings)
         if once:
             _once(watcher, first, textfile, fmt)
         if first.duration > seconds:
+            probes = len(first.report.results)
             raise UserError(
-                f"--interval {interval} is below the measured cycle time "
-                f"({first.duration:.2f}s for {len(first.report.results)} probes)",
-                hint=f"give --interval {max(1, int(first.duration * 2 + 1))}s or more, "
-                "or lower --timeout / --retries",
+                ngettext(
+                    "--interval {interval} is below the measured cycle time "
+                    "({duration:.2f}s for {n} probes)",
+                    "--interval {interval} is below the measured cycle time "
+                    "({duration:.2f}s for {n} probes)",
+                    probes,
+                ).format(interval=interval, duration=first.duration, n=probes),
+                hint=_("give --interval {seconds}s or more, or lower --timeout / --retries").format(
+                    seconds=max(1, int(first.duration * 2 + 1))
+                ),
             )
         assert server is not None
         _serve(watcher, first, server, fmt)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flowmatrix.errors import UserError
+from flowmatrix.i18n import _
 
 ENTRY_MODULE = "flowmatrix.fleet.remote"
 PACKAGE = "flowmatrix"
@@ -64,11 +65,17 @@ def _source_of(module: str) -> tuple[Path | None, bool]:
     """(source file or None for a namespace package, is_package) of a flowmatrix module."""
     spec = importlib.util.find_spec(module)
     if spec is None:
-        raise UserError(f"cannot build the remote probe: module {module} not found")
+        raise UserError(
+            _("cannot build the remote probe: module {module} not found").format(module=module)
+        )
     is_package = spec.submodule_search_locations is not None
     origin = spec.origin if spec.has_location else None
     if origin is not None and not origin.endswith(".py"):
-        raise UserError(f"cannot build the remote probe: {module} is not pure Python ({origin})")
+        raise UserError(
+            _("cannot build the remote probe: {module} is not pure Python ({origin})").format(
+                module=module, origin=origin
+            )
+        )
     return (Path(origin) if origin else None), is_package
 
 
@@ -146,10 +153,14 @@ def collect_modules(entry: str = ENTRY_MODULE) -> dict[str, tuple[Path | None, b
                 todo.append(name)
             elif top not in stdlib and top not in OPTIONAL_ON_REMOTE:
                 raise UserError(
-                    f"cannot build the remote probe: {module} imports {name}, which is not "
-                    f"in the standard library (needed by: {_chain(chain, module)})",
-                    hint="the remote probe must need only the standard library; "
-                    "move that import out of the probe's path",
+                    _(
+                        "cannot build the remote probe: {module} imports {name}, which is not "
+                        "in the standard library (needed by: {chain})"
+                    ).format(module=module, name=name, chain=_chain(chain, module)),
+                    hint=_(
+                        "the remote probe must need only the standard library; "
+                        "move that import out of the probe's path"
+                    ),
                 )
     return found
 

@@ -24,6 +24,7 @@ from flowmatrix.fleet.bundle import Bundle, build_bundle
 from flowmatrix.fleet.inventory import render_inventory
 from flowmatrix.fleet.playbook import PLANS_DIR, PROBE_NAME, RESULTS_DIR, render_playbook
 from flowmatrix.fleet.sources import SourceHost, source_hosts
+from flowmatrix.i18n import _, ngettext, pgettext
 from flowmatrix.model import Plan
 
 INVENTORY_NAME = "inventory.yml"
@@ -68,37 +69,61 @@ class FleetExport:
         flows = sum(len(h.flows) for h in self.hosts)
         python = ".".join(map(str, REMOTE_MIN_PYTHON))
         changed = len(self.written)
+        hosts = len(self.hosts)
+        inventory = _("{hosts} in {groups}: {names}").format(
+            hosts=ngettext("{n} source host(s)", "{n} source host(s)", hosts).format(n=hosts),
+            groups=ngettext("{n} group(s)", "{n} group(s)", len(groups)).format(n=len(groups)),
+            names=", ".join(groups),
+        )
+        probe = _("{size:.1f} KiB, {modules} modules, needs Python {python}+ on the hosts").format(
+            size=self.bundle.size / 1024, modules=len(self.bundle.modules), python=python
+        )
+        plans = _("{plans}, {flows} to probe in all").format(
+            plans=ngettext("{n} plan(s)", "{n} plan(s)", hosts).format(n=hosts),
+            flows=ngettext("{n} flow(s)", "{n} flow(s)", flows).format(n=flows),
+        )
         lines = [
-            f"{self.folder}: {changed} file(s) written, the others already up to date",
-            f"  {INVENTORY_NAME:<28} {len(self.hosts)} source host(s) in "
-            f"{len(groups)} group(s): {', '.join(groups)}",
-            f"  {PLAYBOOK_NAME:<28} ships the probe, runs it, fetches the results",
-            f"  {'files/' + PROBE_NAME:<28} {self.bundle.size / 1024:.1f} KiB, "
-            f"{len(self.bundle.modules)} modules, needs Python {python}+ on the hosts",
-            f"  {'files/' + PLANS_DIR + '/':<28} {len(self.hosts)} plan(s), {flows} flow(s) "
-            "to probe in all",
+            ngettext(
+                "{folder}: {n} file(s) written, the others already up to date",
+                "{folder}: {n} file(s) written, the others already up to date",
+                changed,
+            ).format(folder=self.folder, n=changed),
+            f"  {INVENTORY_NAME:<28} {inventory}",
+            f"  {PLAYBOOK_NAME:<28} " + _("ships the probe, runs it, fetches the results"),
+            f"  {'files/' + PROBE_NAME:<28} {probe}",
+            f"  {'files/' + PLANS_DIR + '/':<28} {plans}",
         ]
         for host in self.left_out:
             lines.append(
-                f"left out {host.name}: {host.why_not} "
-                f"(run 'flowmatrix verify --from {host.name}' on it and merge)"
+                _(
+                    "left out {host}: {why} (run 'flowmatrix verify --from {host}' on it and merge)"
+                ).format(host=host.name, why=host.why_not)
             )
-        lines.append(f"run: ansible-playbook -i {self.inventory} -i YOUR-INVENTORY {self.playbook}")
+        lines.append(
+            _("run: ansible-playbook -i {inventory} -i YOUR-INVENTORY {playbook}").format(
+                inventory=self.inventory, playbook=self.playbook
+            )
+        )
         return "\n".join(lines) + "\n"
 
 
 def _make_folder(path: Path) -> None:
     if path.exists() and not path.is_dir():
-        raise UserError(f"{path} exists and is not a folder", hint="give a folder for -o")
+        raise UserError(
+            _("{path} exists and is not a folder").format(path=path),
+            hint=_("give a folder for -o"),
+        )
     try:
         path.mkdir(parents=False, exist_ok=True)
     except FileNotFoundError:
         raise UserError(
-            f"cannot create {path}: its parent folder does not exist",
-            hint="create the parent folder first",
+            _("cannot create {path}: its parent folder does not exist").format(path=path),
+            hint=_("create the parent folder first"),
         ) from None
     except OSError as exc:
-        raise UserError(f"cannot create {path}: {exc.strerror}") from None
+        raise UserError(
+            _("cannot create {path}: {error}").format(path=path, error=exc.strerror)
+        ) from None
 
 
 def _write_if_changed(path: Path, content: bytes, written: list[Path]) -> None:
@@ -108,7 +133,9 @@ def _write_if_changed(path: Path, content: bytes, written: list[Path]) -> None:
     except FileNotFoundError:
         pass
     except OSError as exc:
-        raise UserError(f"cannot read {path}: {exc.strerror}") from None
+        raise UserError(
+            _("cannot read {path}: {error}").format(path=path, error=exc.strerror)
+        ) from None
     write_atomic(path, content)
     written.append(path)
 
@@ -128,12 +155,12 @@ def export_fleet(plan: Plan, folder: Path, *, version: str | None = None) -> Fle
     reachable = tuple(h for h in hosts if h.reachable)
     left_out = tuple(h for h in hosts if not h.reachable)
     if not reachable:
-        detail = (
-            "; ".join(f"{h.name}: {h.why_not}" for h in left_out) or "no flow has a source host"
-        )
+        detail = pgettext("list separator", "; ").join(
+            _("{host}: {why}").format(host=h.name, why=h.why_not) for h in left_out
+        ) or _("no flow has a source host")
         raise UserError(
-            f"no source host for Ansible to run on ({detail})",
-            hint="give source hosts a single address or an fqdn in the site file",
+            _("no source host for Ansible to run on ({detail})").format(detail=detail),
+            hint=_("give source hosts a single address or an fqdn in the site file"),
         )
     bundle = build_bundle()
     written: list[Path] = []

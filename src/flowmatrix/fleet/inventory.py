@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from flowmatrix.fleet.sources import SourceHost
+from flowmatrix.i18n import language
 
 #: The group holding every source host: the playbook's target.
 ALL_SOURCES_GROUP = "flowmatrix_sources"
@@ -58,7 +59,8 @@ def render_inventory(hosts: Sequence[SourceHost], site_name: str) -> str:
     left_out = [h for h in hosts if not h.reachable]
     if left_out:
         header.append("# Source hosts left out (run 'flowmatrix verify --from HOST' there):")
-        header.extend(f"#   {h.name}: {h.why_not}" for h in left_out)
+        with language("en"):  # a generated file: the same bytes whatever the run's language
+            header.extend(f"#   {h.name}: {h.why_not}" for h in left_out)
     return "\n".join(header) + "\n" + buffer.getvalue()
 
 

@@ -9,12 +9,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from flowmatrix.documents import header
-from flowmatrix.fleet.merge import FLOW_STATUSES, FlowResult, Matrix, PortCheck, SourceCheck
+from flowmatrix.fleet.merge import (
+    FLOW_STATUSES,
+    FlowResult,
+    Matrix,
+    PortCheck,
+    SourceCheck,
+    status_word,
+)
 from flowmatrix.fleet.resultfile import ProbeLine
+from flowmatrix.i18n import _, language, ngettext
 from flowmatrix.model import FlowEnd
 
 if TYPE_CHECKING:
-    from flowmatrix.catalog import Lang
+    from flowmatrix.i18n import Lang
 
 MATRIX_COLUMNS = (
     "flow",
@@ -175,19 +183,32 @@ def matrix_rows(matrix: Matrix) -> list[dict[str, str]]:
 
 
 def summary_line(matrix: Matrix) -> str:
+    """``3 flows: 1 passed, 1 failed, 0 incomplete, 1 not tested``, in the current language."""
     counts = summary_dict(matrix)
-    text = (
-        f"{counts['flows']} flows: {counts['passed']} passed, {counts['failed']} failed, "
-        f"{counts['incomplete']} incomplete, {counts['not_tested']} not tested"
+    flows, passed, failed = counts["flows"], counts["passed"], counts["failed"]
+    incomplete, not_tested = counts["incomplete"], counts["not_tested"]
+    text = _("{flows}: {passed}, {failed}, {incomplete}, {not_tested}").format(
+        flows=ngettext("{n} flows", "{n} flows", flows).format(n=flows),
+        passed=ngettext("{n} passed", "{n} passed", passed).format(n=passed),
+        failed=ngettext("{n} failed", "{n} failed", failed).format(n=failed),
+        incomplete=ngettext("{n} incomplete", "{n} incomplete", incomplete).format(n=incomplete),
+        not_tested=ngettext("{n} not tested", "{n} not tested", not_tested).format(n=not_tested),
     )
     expected = counts["failed"] - counts["failed_required"]
     if expected:
-        text += f" ({expected} failed obsolete/legacy flow(s): expected)"
+        text += " " + ngettext(
+            "({n} failed obsolete/legacy flow(s): expected)",
+            "({n} failed obsolete/legacy flow(s): expected)",
+            expected,
+        ).format(n=expected)
     return text
 
 
 def render_matrix(matrix: Matrix, fmt: str, lang: Lang, *, width: int, color: bool) -> str:
-    """The matrix as ``table``, ``json``, ``csv`` or ``markdown`` text."""
+    """The matrix as ``table``, ``json``, ``csv`` or ``markdown`` text.
+
+    The JSON and the CSV keep the status codes (programs read them); the table and the
+    Markdown show them as words of ``lang``."""
     from flowmatrix.render import to_csv, to_json, to_markdown, to_table
 
     if fmt == "json":
@@ -195,25 +216,28 @@ def render_matrix(matrix: Matrix, fmt: str, lang: Lang, *, width: int, color: bo
     rows = matrix_rows(matrix)
     if fmt == "csv":
         return to_csv(rows, MATRIX_COLUMNS)
-    if fmt == "markdown":
-        return to_markdown(rows, MATRIX_COLUMNS, lang)
-    table = [
-        {
-            **row,
-            "source": row["source_hosts"] or row["source"],
-            "destination": _destination_hosts(result) or row["destination"],
-        }
-        for row, result in zip(rows, matrix.flows, strict=True)
-    ]
-    return to_table(
-        table,
-        TABLE_COLUMNS,
-        lang,
-        title=f"{matrix.plan.site.name}: flow matrix",
-        width=width,
-        color=color,
-        styles={"status": STATUS_STYLES},
-    )
+    with language(lang):
+        shown = [{**row, "status": status_word(row["status"])} for row in rows]
+        if fmt == "markdown":
+            return to_markdown(shown, MATRIX_COLUMNS, lang)
+        table = [
+            {
+                **row,
+                "source": row["source_hosts"] or row["source"],
+                "destination": _destination_hosts(result) or row["destination"],
+            }
+            for row, result in zip(shown, matrix.flows, strict=True)
+        ]
+        styles = {status_word(status): style for status, style in STATUS_STYLES.items()}
+        return to_table(
+            table,
+            TABLE_COLUMNS,
+            lang,
+            title=_("{site}: flow matrix").format(site=matrix.plan.site.name),
+            width=width,
+            color=color,
+            styles={"status": styles},
+        )
 
 
 def _destination_hosts(result: FlowResult) -> str:

@@ -1,12 +1,14 @@
 """Many hosts' verify results -> one status per planned flow.
 
-The rules, in order:
+The results are judged by the rules of every check (``flowmatrix.evidence``), with the
+flow's source hosts (``Plan.probe_sources``); merge's words are its names for that scale:
 
 * a probe result passes when its state is ``open`` with no finding; it fails in the
   failed states of ``verify`` (closed, filtered, unreachable, unresolved, error) or with
-  a finding (expired certificate...); anything else (``open|filtered``, ``not_probed``)
-  is inconclusive. A result whose destination is its own source host does not apply.
-* a port, from one source host, passes when every applicable result for it passed.
+  a finding (expired certificate...); anything else (``open|filtered``) is
+  inconclusive, and ``not_probed`` is not tested. A result whose destination is its own
+  source host does not apply.
+* a port, from one source host, passes when every address it was probed on passed.
 * a flow **passed** only when every port passed from every one of its source hosts;
   **failed** as soon as one result failed (the failures say which host and port);
   **not_tested** when no result at all came back for it; **incomplete** otherwise
@@ -22,10 +24,21 @@ from dataclasses import dataclass
 from typing import Literal
 
 from flowmatrix.errors import ExitCode, UserError
-from flowmatrix.evidence import STATUS_OF, Check, probe_status
+from flowmatrix.evidence import (
+    STATUS_OF,
+    Check,
+    Scale,
+    Status,
+    flow_status,
+    port_status,
+    probe_status,
+    source_port_status,
+    state_word,
+)
 from flowmatrix.fleet.resultfile import ProbeLine, ResultDocument
-from flowmatrix.fleet.sources import tested_sources
+from flowmatrix.i18n import _, ngettext, pgettext
 from flowmatrix.model import Flow, Plan
+from flowmatrix.probe.results import state_label
 from flowmatrix.probe.targets import NOT_REQUIRED
 
 FlowStatus = Literal["passed", "failed", "incomplete", "not_tested"]
@@ -33,10 +46,57 @@ PortStatus = Literal["passed", "failed", "inconclusive", "not_tested", "not_appl
 FLOW_STATUSES: tuple[FlowStatus, ...] = ("passed", "failed", "incomplete", "not_tested")
 
 
+def status_word(status: str) -> str:
+    """A flow or port status as people read it, in the current language (the code itself
+    in English; the JSON keeps the code)."""
+    return state_word("merge", status)
+
+
 def verdict(evidence: ProbeLine) -> Literal["passed", "failed", "inconclusive"]:
     """A probe result's verdict here: its status on the scale of every check."""
     status = probe_status(evidence.state, bool(evidence.findings))
     return "failed" if status == "failing" else "passed" if status == "proven" else "inconclusive"
+
+
+#: The scale of every check in merge's words: per source host and port, and per flow.
+PORT_WORD: dict[Status, PortStatus] = {
+    "proven": "passed",
+    "failing": "failed",
+    "depends": "inconclusive",
+    "not-tested": "not_tested",
+    "not-applicable": "not_applicable",
+}
+PORT_SCALE: dict[PortStatus, Scale] = {
+    "passed": "proven",
+    "failed": "failing",
+    "inconclusive": "depends",
+    "not_tested": "not-tested",
+}
+FLOW_WORD: dict[Scale, FlowStatus] = {
+    "proven": "passed",
+    "failing": "failed",
+    "depends": "incomplete",
+    "not-tested": "not_tested",
+}
+
+
+def _line_check(line: ProbeLine, host: str) -> Check:
+    """A result as a check from ``host``: not applicable when it probed the host itself."""
+    status: Status = (
+        "not-applicable"
+        if line.destination_host == host
+        else probe_status(line.state, bool(line.findings))
+    )
+    detail = f"{line.address or line.destination_host or '?'} {state_label(line.state)}"
+    return Check(
+        line.flow,
+        line.port,
+        status,
+        "verify",
+        detail,
+        host,
+        destination=line.address or line.destination_host,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +144,8 @@ class FlowResult:
             if port.status != "not_tested"
         ]
         if not found:
-            detail = f"{self.status} ({self.reason})" if self.reason else self.status
+            word = status_word(self.status)
+            detail = f"{word} ({self.reason})" if self.reason else word
             found.append(
                 Check(self.flow.id, None, STATUS_OF["merge"][self.status], "merge", detail)
             )
@@ -131,40 +192,23 @@ class Matrix:
 
 def _port_detail(host: str, port: PortCheck) -> str:
     """``app1 -> 5432 failed (filtered)``: the host, the port and what its probes said."""
-    states = ", ".join(dict.fromkeys(e.state for e in port.results))
-    return f"{host} -> {port.port} {port.status}" + (f" ({states})" if states else "")
+    states = ", ".join(dict.fromkeys(state_label(e.state) for e in port.results))
+    text = _("{host} -> {port} {status}").format(
+        host=host, port=port.port, status=status_word(port.status)
+    )
+    return text + (f" ({states})" if states else "")
 
 
 def _port_check(port: int, results: Sequence[ProbeLine], host: str) -> PortCheck:
-    applicable = [e for e in results if e.destination_host != host]
-    if not results:
-        return PortCheck(port, "not_tested", ())
-    if not applicable:
-        return PortCheck(port, "not_applicable", tuple(results))
-    verdicts = {verdict(e) for e in applicable}
-    if "failed" in verdicts:
-        status: PortStatus = "failed"
-    elif verdicts == {"passed"}:
-        status = "passed"
-    else:
-        status = "inconclusive"
-    return PortCheck(port, status, tuple(results))
-
-
-def _source_status(ports: Sequence[PortCheck]) -> FlowStatus:
-    statuses = {p.status for p in ports}
-    if "failed" in statuses:
-        return "failed"
-    if statuses <= {"not_tested"}:
-        return "not_tested"
-    if statuses <= {"passed", "not_applicable"}:
-        return "passed"  # a port whose only destination is this host itself does not apply
-    return "incomplete"
+    status = source_port_status(_line_check(e, host) for e in results)
+    return PortCheck(port, PORT_WORD[status], tuple(results))
 
 
 def _where(host: str, evidence: ProbeLine, protocol: str) -> str:
     target = evidence.address or evidence.destination_host or "?"
-    return f"{protocol}/{evidence.port} from {host} to {target}"
+    return _("{protocol}/{port} from {host} to {target}").format(
+        protocol=protocol, port=evidence.port, host=host, target=target
+    )
 
 
 def _flow_reason(
@@ -175,35 +219,64 @@ def _flow_reason(
 ) -> str:
     if status == "failed":
         host, first = failures[0]
-        more = f" (+{len(failures) - 1} more)" if len(failures) > 1 else ""
-        return (
-            f"{_where(host, first, flow.protocol)}: {first.state}: "
-            f"{first.findings[0] if first.findings else first.reason}{more}"
+        others = len(failures) - 1
+        more = " " + ngettext("(+{n} more)", "(+{n} more)", others).format(n=others)
+        text = _("{where}: {state}: {detail}").format(
+            where=_where(host, first, flow.protocol),
+            state=state_label(first.state),
+            detail=first.findings[0] if first.findings else first.reason,
         )
+        return text + (more if len(failures) > 1 else "")
     if status == "passed":
-        return f"all {len(flow.ports)} port(s) open from " + ", ".join(c.host for c in checks)
-    missing = [c.host for c in checks if c.status == "not_tested"]
-    if status == "not_tested":
-        return "no results from " + ", ".join(missing)
+        count = len(flow.ports)
+        return ngettext(
+            "all {n} port(s) open from {hosts}", "all {n} port(s) open from {hosts}", count
+        ).format(n=count, hosts=", ".join(c.host for c in checks))
+    missing = [c.host for c in checks if not any(port.results for port in c.ports)]
     parts = []
     if missing:
-        parts.append("no results from " + ", ".join(missing))
+        parts.append(_("no results from {hosts}").format(hosts=", ".join(missing)))
     for check in checks:
         for port in check.ports:
-            if port.status == "not_tested" and check.status != "not_tested":
-                parts.append(f"{flow.protocol}/{port.port} not tested from {check.host}")
+            if port.status == "not_tested" and port.results:
+                reasons = dict.fromkeys(e.reason for e in port.results if e.reason)
+                parts.append(
+                    _("{protocol}/{port} from {host} not probed: {reasons}").format(
+                        protocol=flow.protocol,
+                        port=port.port,
+                        host=check.host,
+                        reasons=pgettext("list separator", "; ").join(reasons) or "?",
+                    )
+                )
+            elif port.status == "not_tested" and check.host not in missing:
+                parts.append(
+                    _("{protocol}/{port} not tested from {host}").format(
+                        protocol=flow.protocol, port=port.port, host=check.host
+                    )
+                )
             elif port.status == "inconclusive":
                 states = sorted({e.state for e in port.results if verdict(e) != "passed"})
-                parts.append(f"{flow.protocol}/{port.port} from {check.host}: {', '.join(states)}")
-    return "; ".join(parts)
+                parts.append(
+                    _("{protocol}/{port} from {host}: {states}").format(
+                        protocol=flow.protocol,
+                        port=port.port,
+                        host=check.host,
+                        states=", ".join(state_label(state) for state in states),
+                    )
+                )
+    return pgettext("list separator", "; ").join(parts)
 
 
 def _untestable_reason(flow: Flow) -> str:
     end = flow.source
     if end.any_address:
-        return f"the source is any address in zone {end.zone}: no host to run a probe on"
+        return _("the source is any address in zone {zone}: no host to run a probe on").format(
+            zone=end.zone
+        )
     names = ", ".join(h.name for h in end.hosts) or end.role
-    return f"the source ({names}) is not a host of the site: no host to run a probe on"
+    return _("the source ({names}) is not a host of the site: no host to run a probe on").format(
+        names=names
+    )
 
 
 def merge_flow(flow: Flow, sources: Sequence[str], evidence: Sequence[ProbeLine]) -> FlowResult:
@@ -217,17 +290,16 @@ def merge_flow(flow: Flow, sources: Sequence[str], evidence: Sequence[ProbeLine]
     checks = []
     for host in sources:
         ports = tuple(_port_check(p, grouped.get((host, p), ()), host) for p in flow.ports)
-        checks.append(SourceCheck(host, _source_status(ports), ports))
-    statuses = {c.status for c in checks}
-    status: FlowStatus
-    if "failed" in statuses:
-        status = "failed"
-    elif statuses == {"passed"}:
-        status = "passed"
-    elif statuses == {"not_tested"}:
-        status = "not_tested"
-    else:
-        status = "incomplete"
+        seen = (PORT_SCALE[port.status] for port in ports if port.status != "not_applicable")
+        checks.append(SourceCheck(host, FLOW_WORD[flow_status(seen)], ports))
+    per_port = (
+        port_status(
+            (_line_check(line, host) for host in sources for line in grouped.get((host, port), ())),
+            sources=sources,
+        )
+        for port in flow.ports
+    )
+    status = FLOW_WORD[flow_status(per_port)]
     result = FlowResult(flow, required, status, "", tuple(checks))
     reason = _flow_reason(flow, status, checks, result.failures)
     return FlowResult(flow, required, status, reason, tuple(checks))
@@ -238,8 +310,7 @@ def _collect(
 ) -> tuple[dict[str, list[ProbeLine]], list[str], bool]:
     """ProbeLine per flow id (later files replacing earlier ones for the same probe),
     warnings, and whether any result was about a planned flow."""
-    site_hosts = frozenset(h.name for h in plan.site.hosts)
-    sources = {f.id: frozenset(tested_sources(f, site_hosts)) for f in plan.flows}
+    sources = {f.id: frozenset(plan.probe_sources(f)) for f in plan.flows}
     latest: dict[tuple[str, str | None, str | None, int | None], ProbeLine] = {}
     warnings: list[str] = []
     unknown: dict[str, None] = {}
@@ -248,8 +319,9 @@ def _collect(
         warnings += [f"{result_file.path}: {w}" for w in result_file.warnings]
         if result_file.site and result_file.site != plan.site.name:
             warnings.append(
-                f"{result_file.path}: results of site {result_file.site!r}, "
-                f"merged into the plan of {plan.site.name!r}"
+                _("{path}: results of site {site}, merged into the plan of {plan}").format(
+                    path=result_file.path, site=repr(result_file.site), plan=repr(plan.site.name)
+                )
             )
         for item in result_file.evidence:
             expected = sources.get(item.flow)
@@ -259,20 +331,36 @@ def _collect(
             known = True
             if item.source_host not in expected:
                 warnings.append(
-                    f"{result_file.path}: {item.flow} probed from "
-                    f"{item.source_host or 'an unnamed host'}, which is not one of "
-                    "its source hosts: ignored"
+                    _(
+                        "{path}: {flow} probed from {host}, which is not one of "
+                        "its source hosts: ignored"
+                    ).format(
+                        path=result_file.path,
+                        flow=item.flow,
+                        host=item.source_host or _("an unnamed host"),
+                    )
                 )
                 continue
             if item.key in latest and latest[item.key].file != item.file:
                 warnings.append(
-                    f"{item.flow} port {item.port} from {item.source_host}: "
-                    f"{item.file} replaces {latest[item.key].file}"
+                    _("{flow} port {port} from {host}: {new} replaces {old}").format(
+                        flow=item.flow,
+                        port=item.port,
+                        host=item.source_host,
+                        new=item.file,
+                        old=latest[item.key].file,
+                    )
                 )
             latest[item.key] = item
     if unknown:
         shown = ", ".join(list(unknown)[:5]) + (", ..." if len(unknown) > 5 else "")
-        warnings.append(f"results for {len(unknown)} flow(s) the plan does not have: {shown}")
+        warnings.append(
+            ngettext(
+                "results for {n} flow(s) the plan does not have: {shown}",
+                "results for {n} flow(s) the plan does not have: {shown}",
+                len(unknown),
+            ).format(n=len(unknown), shown=shown)
+        )
     per_flow: dict[str, list[ProbeLine]] = {}
     for item in latest.values():
         per_flow.setdefault(item.flow, []).append(item)
@@ -283,20 +371,25 @@ def merge(plan: Plan, files: Sequence[ResultDocument]) -> Matrix:
     """One status per planned flow, from the result files of any number of hosts."""
     per_flow, warnings, known = _collect(plan, files)
     if any(f.evidence for f in files) and not known and not any(f.checks for f in files):
-        sites = ", ".join(sorted({repr(f.site) for f in files if f.site})) or "unknown"
+        sites = ", ".join(sorted({repr(f.site) for f in files if f.site})) or _("unknown")
         raise UserError(
-            f"none of the results is about a flow of this plan (results of site {sites}, "
-            f"plan of {plan.site.name!r})",
-            hint="give the site file the results were made from",
+            _(
+                "none of the results is about a flow of this plan (results of site {sites}, "
+                "plan of {plan})"
+            ).format(sites=sites, plan=repr(plan.site.name)),
+            hint=_("give the site file the results were made from"),
         )
-    site_hosts = frozenset(h.name for h in plan.site.hosts)
-    flows = tuple(
-        merge_flow(f, tested_sources(f, site_hosts), per_flow.get(f.id, ())) for f in plan.flows
-    )
+    flows = tuple(merge_flow(f, plan.probe_sources(f), per_flow.get(f.id, ())) for f in plan.flows)
     planned = {f.id for f in plan.flows}
     carried = tuple(c for f in files for c in f.checks if c.flow in planned)
     strays = {c.flow for f in files for c in f.checks if c.flow not in planned}
     if strays:
         shown = ", ".join(sorted(strays)[:5]) + (", ..." if len(strays) > 5 else "")
-        warnings.append(f"checks for {len(strays)} flow(s) the plan does not have: {shown}")
+        warnings.append(
+            ngettext(
+                "checks for {n} flow(s) the plan does not have: {shown}",
+                "checks for {n} flow(s) the plan does not have: {shown}",
+                len(strays),
+            ).format(n=len(strays), shown=shown)
+        )
     return Matrix(plan, flows, tuple(files), tuple(warnings), carried)

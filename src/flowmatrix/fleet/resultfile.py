@@ -12,9 +12,10 @@ from typing import Any
 from flowmatrix.documents import DocumentError, read_header
 from flowmatrix.errors import UserError
 from flowmatrix.evidence import Check, CheckError, checks_in
+from flowmatrix.i18n import N_, _
 from flowmatrix.inputfile import parse_json, read_input_text
 
-_HINT = (
+_HINT = N_(
     "give the JSON files written by 'flowmatrix verify --format json' or 'flowmatrix fleet' "
     "(listen, audit and lab documents are carried along)"
 )
@@ -66,14 +67,18 @@ def _field(
 ) -> Any:
     value = data.get(key)
     if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
-        raise UserError(f"{where}: {key!r} is missing or has the wrong type", file=path, hint=_HINT)
+        raise UserError(
+            _("{where}: {key} is missing or has the wrong type").format(where=where, key=repr(key)),
+            file=path,
+            hint=_(_HINT),
+        )
     return value
 
 
 def _evidence(item: Any, index: int, path: str) -> ProbeLine:
     where = f"results[{index}]"
     if not isinstance(item, dict):
-        raise UserError(f"{where} is not an object", file=path, hint=_HINT)
+        raise UserError(_("{where} is not an object").format(where=where), file=path, hint=_(_HINT))
     source = _field(item, "source", (dict,), where, path)
     destination = _field(item, "destination", (dict,), where, path)
     host = _field(source, "host", (str, type(None)), f"{where}.source", path)
@@ -99,7 +104,7 @@ def _evidence(item: Any, index: int, path: str) -> ProbeLine:
 
 
 def parse_result_document(text: str, path: str) -> ResultDocument:
-    data = parse_json(text, path, hint=_HINT)
+    data = parse_json(text, path, hint=_(_HINT))
     try:
         head = read_header(data)
     except DocumentError as exc:
@@ -108,15 +113,17 @@ def parse_result_document(text: str, path: str) -> ResultDocument:
         try:
             checks = tuple(checks_in(data, path))
         except CheckError as exc:
-            raise UserError(str(exc), file=path, hint=_HINT) from None
+            raise UserError(str(exc), file=path, hint=_(_HINT)) from None
         source = str(data.get("target") or data.get("as") or head.kind)
         return ResultDocument(path, head.site or "", source, (), kind=head.kind, checks=checks)
     if head is None or head.kind != "verify":
         found = data.get("format") if isinstance(data, dict) else None
         raise UserError(
-            f"not a verify result document (format {found!r}, expected flowmatrix-verify/1)",
+            _("not a verify result document (format {found}, expected flowmatrix-verify/1)").format(
+                found=repr(found)
+            ),
             file=path,
-            hint=_HINT,
+            hint=_(_HINT),
         )
     results = _field(data, "results", (list,), "document", path)
     warnings = data.get("warnings")
@@ -132,8 +139,11 @@ def parse_result_document(text: str, path: str) -> ResultDocument:
 def read_result_file(path: str | Path) -> ResultDocument:
     shown = str(path)
     if not Path(path).exists():
-        raise UserError(f"no such file: {shown}", hint=_HINT)
+        raise UserError(_("no such file: {path}").format(path=shown), hint=_(_HINT))
     if Path(path).is_dir():
-        raise UserError(f"{shown} is a folder", hint="give the result files, e.g. DIR/*.json")
-    text = read_input_text(path, what="result file")
+        raise UserError(
+            _("{path} is a folder").format(path=shown),
+            hint=_("give the result files, e.g. DIR/*.json"),
+        )
+    text = read_input_text(path, what=N_("result file"))
     return parse_result_document(text, shown)

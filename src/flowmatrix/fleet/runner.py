@@ -17,9 +17,10 @@ from flowmatrix.errors import ExitCode, UserError
 from flowmatrix.fleet.export import FleetExport
 from flowmatrix.fleet.merge import Matrix
 from flowmatrix.fleet.resultfile import ResultDocument, read_result_file
+from flowmatrix.i18n import N_, _, ngettext
 from flowmatrix.model import Plan
 
-INSTALL_HINT = "pip install 'flowmatrix[fleet]' (it brings ansible-core)"
+INSTALL_HINT = N_("pip install 'flowmatrix[fleet]' (it brings ansible-core)")
 #: ansible-playbook's exit code is a bit set: 2 some host failed, 4 some host unreachable
 #: (4 is also its code for a parse error, told apart by the PLAY RECAP that only a run
 #: prints). After those, the results that came back are still merged.
@@ -27,10 +28,10 @@ HOST_FAILED = 2
 HOST_UNREACHABLE = 4
 INTERRUPTED = 99
 _MEANING = {
-    1: "an error",
-    4: "a parser error (inventory or playbook), or every host unreachable",
-    5: "bad or incomplete options",
-    250: "an unexpected error",
+    1: N_("an error"),
+    4: N_("a parser error (inventory or playbook), or every host unreachable"),
+    5: N_("bad or incomplete options"),
+    250: N_("an unexpected error"),
 }
 _RECAP = re.compile(
     r"^(?P<host>\S+)\s+:\s+ok=\d+.*?\bunreachable=(?P<unreachable>\d+)"
@@ -69,7 +70,7 @@ def find_ansible_playbook() -> str:
         return str(beside)
     found = shutil.which("ansible-playbook")
     if found is None:
-        raise UserError("ansible-playbook is not installed", hint=INSTALL_HINT)
+        raise UserError(_("ansible-playbook is not installed"), hint=_(INSTALL_HINT))
     return found
 
 
@@ -153,7 +154,10 @@ def run_playbook(
             errors="replace",
         )
     except OSError as exc:
-        raise UserError(f"cannot run {command[0]}: {exc.strerror}", hint=INSTALL_HINT) from None
+        raise UserError(
+            _("cannot run {command}: {error}").format(command=command[0], error=exc.strerror),
+            hint=_(INSTALL_HINT),
+        ) from None
     with process:
         try:
             unreachable, failed, recap = _stream(process, stream)
@@ -168,10 +172,13 @@ def run_playbook(
     results = tuple(read_result_file(p) for p in fetched)
     ran = recap or bool(results)
     if code != 0 and not (ran and code & ~(HOST_FAILED | HOST_UNREACHABLE) == 0):
-        meaning = _MEANING.get(code, f"exit code {code}")
+        known = _MEANING.get(code)
+        meaning = _(known) if known else _("exit code {code}").format(code=code)
         raise UserError(
-            f"ansible-playbook stopped with {meaning} (exit {code}); see its output above",
-            hint="check the options given after '--' and the inventory",
+            _("ansible-playbook stopped with {meaning} (exit {code}); see its output above").format(
+                meaning=meaning, code=code
+            ),
+            hint=_("check the options given after '--' and the inventory"),
         )
     return PlaybookRun(code, dry_run, seconds, results, tuple(unreachable), tuple(failed))
 
@@ -198,26 +205,41 @@ def fleet_run(
     from flowmatrix.fleet.merge import merge
 
     exported = export_fleet(plan, folder)
-    notes = [f"fleet: {len(exported.hosts)} source host(s), playbook in {folder}"]
-    notes += [f"fleet: left out {h.name}: {h.why_not}" for h in exported.left_out]
+    hosts = len(exported.hosts)
+    notes = [
+        ngettext(
+            "fleet: {n} source host(s), playbook in {folder}",
+            "fleet: {n} source host(s), playbook in {folder}",
+            hosts,
+        ).format(n=hosts, folder=folder)
+    ]
+    notes += [
+        _("fleet: left out {host}: {why}").format(host=h.name, why=h.why_not)
+        for h in exported.left_out
+    ]
     run = run_playbook(exported, ansible_args, env=env)
-    notes.append(f"fleet: ansible-playbook took {run.seconds:.1f} s (exit {run.returncode})")
-    if run.hosts_failed:
-        who = (
-            ", ".join(
-                [
-                    *(f"{h} (unreachable)" for h in run.unreachable),
-                    *(f"{h} (failed)" for h in run.failed),
-                ]
-            )
-            or "see the output above"
+    notes.append(
+        _("fleet: ansible-playbook took {seconds:.1f} s (exit {code})").format(
+            seconds=run.seconds, code=run.returncode
         )
+    )
+    if run.hosts_failed:
+        who = ", ".join(
+            [
+                *(_("{host} (unreachable)").format(host=h) for h in run.unreachable),
+                *(_("{host} (failed)").format(host=h) for h in run.failed),
+            ]
+        ) or _("see the output above")
         notes.append(
-            f"fleet: some hosts failed or were unreachable: {who}; "
-            "their flows show as not tested or incomplete"
+            _(
+                "fleet: some hosts failed or were unreachable: {who}; "
+                "their flows show as not tested or incomplete"
+            ).format(who=who)
         )
     if run.dry_run is not None:
-        notes.append(f"fleet: {run.dry_run}: no probe ran, nothing to merge")
+        notes.append(
+            _("fleet: {option}: no probe ran, nothing to merge").format(option=run.dry_run)
+        )
         code = ExitCode.FINDINGS if run.hosts_failed else ExitCode.OK
         return FleetOutcome(None, tuple(notes), code, run)
     matrix = merge(plan, run.results)

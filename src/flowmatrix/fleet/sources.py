@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
+from flowmatrix.i18n import _
 from flowmatrix.model import Flow, Plan
 from flowmatrix.site import Host
 
@@ -31,7 +32,7 @@ class SourceHost:
         """Why the host cannot be in the inventory (empty when it can)."""
         if self.reachable:
             return ""
-        return "its addresses are networks and it has no fqdn: no single machine to run on"
+        return _("its addresses are networks and it has no fqdn: no single machine to run on")
 
 
 def _single_address(text: str) -> str | None:
@@ -61,11 +62,3 @@ def source_hosts(plan: Plan) -> tuple[SourceHost, ...]:
         for host in plan.site.hosts
         if host.name in by_name
     )
-
-
-def tested_sources(flow: Flow, site_hosts: frozenset[str]) -> tuple[str, ...]:
-    """The source hosts of ``flow`` that a probe can run on: the site's own hosts.
-
-    Catalog endpoints and 'any address' ends are not machines the user runs anything on.
-    """
-    return tuple(dict.fromkeys(h.name for h in flow.source.hosts if h.name in site_hosts))

@@ -22,6 +22,7 @@ import ipaddress
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
+from flowmatrix.i18n import _
 from flowmatrix.model import FlowEnd, HostRef, Plan
 from flowmatrix.site import Site
 from flowmatrix.topology import ZoneIndex, zone_networks
@@ -228,7 +229,7 @@ class AddressPlan:
             for family in (4, 6) if self.ipv6 else (4,):
                 address = self.any_address(end.zone, family)
                 if address is not None:
-                    found.append((f"any ({end.zone})", address))
+                    found.append((_("any ({zone})").format(zone=end.zone), address))
             return found
         return [(ref.name, a) for ref in end.hosts for a in self.host_addresses(ref, end.zone)]
 

@@ -38,6 +38,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from flowmatrix.i18n import N_, _
 from flowmatrix.lab.addressing import AddressPlan, lab_name
 from flowmatrix.lab.allowed import Allowed
 from flowmatrix.lab.translation import sent_addresses
@@ -66,7 +67,7 @@ UNPLANNED: tuple[Variant, ...] = (
     "other-source",
 )
 #: The one reason a planned flow may be left out of the lab without failing it.
-SAME_ZONE = "same zone: no firewall on the path"
+SAME_ZONE = N_("same zone: no firewall on the path")
 #: First label of the name an 'other-name' case resolves: a sibling of a planned name.
 OTHER_NAME_LABEL = "fmlab-not-planned"
 #: The unplanned variants of a case through the proxy: what its allow-list must refuse.
@@ -182,9 +183,14 @@ class _Builder:
     count: int = 0
 
     def skip(self, flow: Flow, reason: str) -> list[Case]:
+        """``reason``: translated, or ``SAME_ZONE`` as it is (translated here)."""
         failure = flow.requested and reason != SAME_ZONE
+        if reason == SAME_ZONE:
+            reason = _(SAME_ZONE)
         if not flow.requested:
-            reason = f"{reason} (not requested: {flow.status})"
+            reason = _("{reason} (not requested: {status})").format(
+                reason=reason, status=flow.status
+            )
         self.skipped.append(Skipped(flow.id, reason, failure))
         return []
 
@@ -196,7 +202,7 @@ class _Builder:
             return self.through_proxy(flow, flow.proxy)
         if not flow.firewalls:
             same = flow.source.zone == flow.destination.zone
-            return self.skip(flow, SAME_ZONE if same else "no firewall path between the zones")
+            return self.skip(flow, SAME_ZONE if same else _("no firewall path between the zones"))
         sources = self.addresses.end_addresses(flow.source)
         destinations = self.addresses.end_addresses(flow.destination)
         named = {} if flow.destination.any_address else dict.fromkeys(flow.destination.names)
@@ -204,9 +210,11 @@ class _Builder:
             destinations += self.addresses.name_addresses(flow.destination)
         if not destinations:
             names = ", ".join(flow.destination.fqdns) or flow.destination.role
-            return self.skip(flow, f"destination {names} has no address in the lab")
+            return self.skip(
+                flow, _("destination {names} has no address in the lab").format(names=names)
+            )
         if not sources:
-            return self.skip(flow, "the source has no address")
+            return self.skip(flow, _("the source has no address"))
         made: list[Case] = []
         public = sent_addresses(flow, self.addresses)
         for family in (4, 6):
@@ -233,11 +241,11 @@ class _Builder:
                     for port in flow.ports
                 )
         if not made:
-            return self.skip(flow, "source and destination share no address family")
+            return self.skip(flow, _("source and destination share no address family"))
         if not flow.requested:
             made = [c for c in made if not self.allowed(*_packet(c))]
             if not made:
-                return self.skip(flow, "other planned flows allow the same packets")
+                return self.skip(flow, _("other planned flows allow the same packets"))
         return made
 
     def through_proxy(self, flow: Flow, leg: ProxyLeg) -> list[Case]:
@@ -248,18 +256,19 @@ class _Builder:
             None,
         )
         proxy = next(
-            (a for _, a in self.addresses.end_addresses(flow.destination) if ":" not in a), None
+            (a for _label, a in self.addresses.end_addresses(flow.destination) if ":" not in a),
+            None,
         )
         internet = self.addresses.zones.internet
         if source is None or proxy is None or internet is None:
-            return self.skip(flow, "the lab rehearses the web proxy over IPv4: no IPv4 address")
+            return self.skip(flow, _("the lab rehearses the web proxy over IPv4: no IPv4 address"))
         path = self.graph.path(flow.destination.zone, internet)
         made: list[Case] = []
         for name in leg.names:
             lab_name_ = lab_name(name)
             address = self.addresses.names.get((lab_name_, 4))
             if address is None or path is None:
-                return self.skip(flow, f"no lab address for {name}")
+                return self.skip(flow, _("no lab address for {name}").format(name=name))
             made.extend(
                 _case(
                     flow,
@@ -320,7 +329,7 @@ class _Builder:
             if picked is None:
                 return None
             src_zone, src = picked
-            src_label = f"unknown ({src_zone})"
+            src_label = _("unknown ({zone})").format(zone=src_zone)
         elif variant == "internal-destination":
             if not self.allowed.internet_any(flow.destination):
                 return None
@@ -328,7 +337,7 @@ class _Builder:
             if picked is None:
                 return None
             dst_zone, dst = picked
-            dst_label = f"unknown ({dst_zone})"
+            dst_label = _("unknown ({zone})").format(zone=dst_zone)
         elif variant == "reversed":
             src_zone, src_label, src, dst_zone, dst_label, dst = (
                 dst_zone,
@@ -343,7 +352,7 @@ class _Builder:
             if stranger is None:
                 return None
             src_zone, src = stranger
-            src_label = f"unknown ({src_zone})"
+            src_label = _("unknown ({zone})").format(zone=src_zone)
         path = self.graph.path(src_zone, dst_zone)
         key = (src, dst, flow.protocol, port)
         if not path or key in self.seen or self.allowed(*key):

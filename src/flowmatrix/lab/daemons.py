@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flowmatrix.errors import UserError
+from flowmatrix.i18n import _
 from flowmatrix.netns import Namespace
 
 #: Seconds a server gets to listen.
@@ -100,7 +101,9 @@ class Daemons:
             while not listening(pid, server.protocol, server.port):
                 if server.process.poll() is not None or time.monotonic() > deadline:
                     raise UserError(
-                        f"the lab's {server.label} did not start: {self.log(server.label)}"
+                        _("the lab's {daemon} did not start: {log}").format(
+                            daemon=server.label, log=self.log(server.label)
+                        )
                     )
                 time.sleep(0.005)
 
@@ -112,7 +115,7 @@ class Daemons:
             text = self.path(f"{label}.log").read_text("utf-8", "replace")
         except OSError:
             return ""
-        return " / ".join(text.strip().splitlines()[-3:]) or "no output"
+        return " / ".join(text.strip().splitlines()[-3:]) or _("no output")
 
     def stop(self) -> None:
         for server in self.servers:

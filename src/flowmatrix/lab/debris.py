@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from flowmatrix.i18n import _, ngettext
 from flowmatrix.netns import NETNS_DIR, delete_namespaces, existing_namespaces
 from flowmatrix.netns_registry import RUN_DIR, BrokenMarker, Marker, Owner, read_markers
 
@@ -88,7 +89,13 @@ def find_debris(
         if isinstance(marker, BrokenMarker):
             stale = now - _mtime(marker.path, now)
             if stale > age:
-                found.append(Debris((), f"unreadable marker {marker.path.name}", broken=marker))
+                found.append(
+                    Debris(
+                        (),
+                        _("unreadable marker {name}").format(name=marker.path.name),
+                        broken=marker,
+                    )
+                )
             continue
         mine = sorted(n for n in present if marker.claims(n))
         claimed.update(mine)
@@ -97,8 +104,11 @@ def find_debris(
         found.append(
             Debris(
                 tuple(mine),
-                f"{marker.purpose or 'namespaces'} of process {marker.owner.pid}, gone, "
-                f"started {_ago(now - marker.created)} ago",
+                _("{purpose} of process {pid}, gone, started {age} ago").format(
+                    purpose=marker.purpose or _("namespaces"),
+                    pid=marker.owner.pid,
+                    age=_ago(now - marker.created),
+                ),
                 marker=marker,
             )
         )
@@ -113,7 +123,9 @@ def find_debris(
         found.append(
             Debris(
                 tuple(unclaimed),
-                f"{PREFIX}* that no marker claims, older than {_ago(age)}",
+                _("{pattern} that no marker claims, older than {age}").format(
+                    pattern=f"{PREFIX}*", age=_ago(age)
+                ),
             )
         )
     return found
@@ -134,7 +146,9 @@ def _pid_alive(name: str) -> bool:
 
 def _names(names: list[str], limit: int = 4) -> str:
     shown = ", ".join(names[:limit])
-    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+    if len(names) <= limit:
+        return shown
+    return _("{names} and {count} more").format(names=shown, count=len(names) - limit)
 
 
 def debris_line(debris: list[Debris]) -> str | None:
@@ -144,18 +158,21 @@ def debris_line(debris: list[Debris]) -> str | None:
     names = [n for d in debris for n in d.namespaces]
     reasons = [(len(d.namespaces), d.reason) for d in debris if d.namespaces]
     files = sum(len(d.files) for d in debris)
-    what = f"{len(names)} namespace{'s' if len(names) != 1 else ''}"
+    what = ngettext("{n} namespace", "{n} namespaces", len(names)).format(n=len(names))
     if len(reasons) == 1:
         what += f" ({reasons[0][1]})"
     elif reasons:
-        what += ": " + "; ".join(f"{count} ({reason})" for count, reason in reasons)
+        listed = "; ".join(f"{count} ({reason})" for count, reason in reasons)
+        what = _("{namespaces}: {reasons}").format(namespaces=what, reasons=listed)
     if files:
-        what += f", {files} marker file{'s' if files != 1 else ''} in {RUN_DIR}"
+        what += ", " + ngettext(
+            "{n} marker file in {folder}", "{n} marker files in {folder}", files
+        ).format(n=files, folder=RUN_DIR)
     shown = f" [{_names(names)}]" if names else ""
-    return (
-        f"lab: left by earlier runs that were killed: {what}{shown}; "
+    return _(
+        "lab: left by earlier runs that were killed: {what}{names}; "
         "remove them with 'flowmatrix lab --clean'"
-    )
+    ).format(what=what, names=shown)
 
 
 @dataclass(frozen=True)
@@ -166,16 +183,20 @@ class CleanReport:
 
     def line(self) -> str:
         if not self.removed and not self.files and not self.failed:
-            return "lab --clean: nothing left by earlier runs"
-        text = (
-            f"lab --clean: removed {len(self.removed)} namespace"
-            f"{'s' if len(self.removed) != 1 else ''} and {len(self.files)} marker file"
-            f"{'s' if len(self.files) != 1 else ''}"
+            return _("lab --clean: nothing left by earlier runs")
+        namespaces = ngettext("{n} namespace", "{n} namespaces", len(self.removed)).format(
+            n=len(self.removed)
+        )
+        files = ngettext("{n} marker file", "{n} marker files", len(self.files)).format(
+            n=len(self.files)
+        )
+        text = _("lab --clean: removed {namespaces} and {files}").format(
+            namespaces=namespaces, files=files
         )
         if self.removed:
             text += f" ({_names(list(self.removed))})"
         if self.failed:
-            text += f"; could not remove {_names(list(self.failed))}"
+            text += "; " + _("could not remove {names}").format(names=_names(list(self.failed)))
         return text
 
 

@@ -37,6 +37,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType, TracebackType
 
+from flowmatrix.i18n import ngettext
+
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
@@ -57,8 +59,11 @@ class Interrupted(KeyboardInterrupt):
         return 128 + self.signum
 
     def __str__(self) -> str:
-        plural = "" if self.cleaned == 1 else "s"
-        return f"interrupted ({self.signal_name}), cleaned {self.cleaned} namespace{plural}"
+        return ngettext(
+            "interrupted ({signal}), cleaned {n} namespace",
+            "interrupted ({signal}), cleaned {n} namespaces",
+            self.cleaned,
+        ).format(signal=self.signal_name, n=self.cleaned)
 
 
 Cleanup = Callable[[], int]

@@ -15,10 +15,12 @@
 
 from __future__ import annotations
 
+import contextvars
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from flowmatrix.i18n import _
 from flowmatrix.lab.addressing import AddressPlan
 from flowmatrix.lab.cases import Case
 from flowmatrix.lab.daemons import Daemons
@@ -96,7 +98,7 @@ def start_name_service(
     server = addresses.transit[zone].zone_address(4)
     service.server = server
     by_name: dict[str, list[str]] = {}
-    for (name, _), address in sorted(addresses.names.items(), key=lambda item: item[0][1]):
+    for (name, _family_of), address in sorted(addresses.names.items(), key=lambda item: item[0][1]):
         by_name.setdefault(name, []).append(address)
     records = [f"host-record={name},{','.join(found)}" for name, found in by_name.items()]
     _dnsmasq(
@@ -169,23 +171,36 @@ def resolve_cases(lab: LabTopology, cases: Sequence[Case], service: NameService)
         resolver = service.resolvers.get((firewall, zone))
         if resolver is None:
             for positions in names.values():
-                problems.update(dict.fromkeys(positions, f"no dnsmasq of {firewall} in {zone}"))
+                why = _("no dnsmasq of {firewall} in {zone}").format(firewall=firewall, zone=zone)
+                problems.update(dict.fromkeys(positions, why))
             return
         needs = {n: {_family(cases[p]) for p in positions} for n, positions in names.items()}
         answers, failures = run_in_netns(lab.zones[zone].name, lambda: resolve(needs, resolver))
         for failure in failures:
-            why = f"{failure.name} did not resolve through {firewall}'s dnsmasq: {failure.reason}"
+            why = _("{name} did not resolve through {firewall}'s dnsmasq: {reason}").format(
+                name=failure.name, firewall=firewall, reason=failure.reason
+            )
             problems.update(dict.fromkeys(names[failure.name], why))
         for name, answer in answers.items():
             for position in names[name]:
                 case = cases[position]
                 got = answer.addresses(_family(case))
                 if case.destination_address not in got:
-                    problems[position] = (
-                        f"{name} resolved through {firewall}'s dnsmasq to "
-                        f"{', '.join(got) or 'no address'}, not its lab address "
-                        f"{case.destination_address}"
+                    problems[position] = _(
+                        "{name} resolved through {firewall}'s dnsmasq to "
+                        "{addresses}, not its lab address {address}"
+                    ).format(
+                        name=name,
+                        firewall=firewall,
+                        addresses=", ".join(got) or _("no address"),
+                        address=case.destination_address,
                     )
 
-    each_at_once([functools.partial(ask, *key, names) for key, names in wanted.items()])
+    # copy_context: each thread of the pool words its problems in the run's language.
+    each_at_once(
+        [
+            functools.partial(contextvars.copy_context().run, ask, *key, names)
+            for key, names in wanted.items()
+        ]
+    )
     return problems

@@ -22,6 +22,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from flowmatrix.i18n import _
 from flowmatrix.lab.addressing import AddressPlan
 from flowmatrix.lab.cases import Case
 from flowmatrix.lab.daemons import Daemons
@@ -99,7 +100,7 @@ def start_proxy(
     if via is None or via.via is None:
         return ProxySetup()
     if shutil.which("squid") is None:
-        return ProxySetup(problem="squid is not installed: the lab cannot run the web proxy")
+        return ProxySetup(problem=_("squid is not installed: the lab cannot run the web proxy"))
     proxy_flow = next(f for f in plan.flows if f.id == via.flow)
     zone = proxy_flow.destination.zone
     internet = names_zone(plan.site, addresses)
@@ -107,8 +108,10 @@ def start_proxy(
     if internet is not None:
         resolver = names.resolver(FirewallGraph(plan.site), zone, internet)
     if resolver is None:
-        return ProxySetup(problem=f"no dnsmasq of a firewall serves the proxy's zone {zone}")
-    outgoing = [a for _, a in addresses.end_addresses(proxy_flow.destination)]
+        return ProxySetup(
+            problem=_("no dnsmasq of a firewall serves the proxy's zone {zone}").format(zone=zone)
+        )
+    outgoing = [a for _label, a in addresses.end_addresses(proxy_flow.destination)]
     user = next((u for u in SQUID_USERS if _user_exists(u)), "nobody")
     daemons.share_with(user)
     config = daemons.path("squid.conf")
@@ -146,8 +149,12 @@ async def probe_through_proxy(case: Case, timeout: float) -> ProbeResult:
                 proxy, proxy_port, local_addr=(case.source_address, 0)
             )
     except (OSError, TimeoutError) as exc:
-        why = str(exc) or f"no answer within {timeout:g} s"
-        return _result(case, "filtered", f"the proxy {shown} does not answer: {why}")
+        why = str(exc) or _("no answer within {timeout:g} s").format(timeout=timeout)
+        return _result(
+            case,
+            "filtered",
+            _("the proxy {proxy} does not answer: {reason}").format(proxy=shown, reason=why),
+        )
     target = f"{case.name}:{case.port}"
     try:
         writer.write(f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n".encode("ascii"))
@@ -157,7 +164,11 @@ async def probe_through_proxy(case: Case, timeout: float) -> ProbeResult:
                 pass
         if status.split()[1:2] != ["200"]:
             return _result(
-                case, "filtered", f"the proxy {shown} refused CONNECT {target}: {status}"
+                case,
+                "filtered",
+                _("the proxy {proxy} refused CONNECT {target}: {status}").format(
+                    proxy=shown, target=target, status=status
+                ),
             )
         marker = Marker.new(case.id)
         writer.write(marker.probe())
@@ -165,18 +176,30 @@ async def probe_through_proxy(case: Case, timeout: float) -> ProbeResult:
             answer = await reader.readline()
         if not marker.is_ack(answer):
             return _result(
-                case, "filtered", f"the proxy {shown} connected to {target}, no answer came back"
+                case,
+                "filtered",
+                _("the proxy {proxy} connected to {target}, no answer came back").format(
+                    proxy=shown, target=target
+                ),
             )
         return _result(
             case,
             "open",
-            f"through the proxy {shown}: CONNECT {target} accepted, and the destination's "
-            "listener answered",
+            _(
+                "through the proxy {proxy}: CONNECT {target} accepted, and the destination's "
+                "listener answered"
+            ).format(proxy=shown, target=target),
             started,
         )
     except (OSError, TimeoutError, UnicodeDecodeError) as exc:
-        why = "no answer" if isinstance(exc, TimeoutError) else str(exc)
-        return _result(case, "filtered", f"the proxy {shown}, CONNECT {target}: {why}")
+        why = _("no answer") if isinstance(exc, TimeoutError) else str(exc)
+        return _result(
+            case,
+            "filtered",
+            _("the proxy {proxy}, CONNECT {target}: {reason}").format(
+                proxy=shown, target=target, reason=why
+            ),
+        )
     finally:
         writer.close()
         with contextlib.suppress(OSError):

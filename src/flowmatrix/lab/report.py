@@ -34,22 +34,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from flowmatrix.catalog import Lang
 from flowmatrix.documents import SiteRef, header
+from flowmatrix.evidence import state_words
+from flowmatrix.i18n import Lang, _, language
 from flowmatrix.lab.run import CaseResult, LabReport
 from flowmatrix.render import to_json as json_text
 from flowmatrix.render import to_table as table_text
 
 COLUMNS = ("verdict", "flow", "source", "destination", "protocol", "port", "firewalls", "reason")
-_STYLES = {
-    "verdict": {
-        "pass": "green",
-        "blocked": "green",
-        "leak": "bold red",
-        "blocked!": "bold red",
-        "skipped!": "bold red",
-        "error": "bold red",
-    }
+#: Verdict cell -> style; a cell shows the verdict as people read it (:func:`_verdicts`).
+_VERDICT_STYLES = {
+    "pass": "green",
+    "blocked": "green",
+    "leak": "bold red",
+    "blocked!": "bold red",
+    "skipped!": "bold red",
+    "error": "bold red",
 }
 
 
@@ -114,21 +114,26 @@ def to_json(report: LabReport) -> str:
     return json_text(report_to_dict(report))
 
 
-def _row(result: CaseResult) -> dict[str, str]:
+def _row(result: CaseResult, verdicts: dict[str, str]) -> dict[str, str]:
     case = result.case
     verdict: str = result.verdict
     if verdict == "blocked" and not result.ok:
         verdict = "blocked!"
     flow = case.flow if case.planned else f"{case.flow} ({case.variant})"
+    source = f"{case.source_label} {case.source_address} [{case.source_zone}]"
+    if case.seen_from is not None:
+        source += " " + _("seen as {address}").format(address=case.seen_from)
+    destination = f"{case.destination_label} {case.destination_address} [{case.destination_zone}]"
+    if case.via is not None:
+        proxy = f"{case.via[0]}:{case.via[1]}"
+        destination += " " + _("via proxy {proxy}").format(proxy=proxy)
+    if case.sent_to is not None:
+        destination += " " + _("sent to {address}").format(address=case.sent_to)
     return {
-        "verdict": verdict,
+        "verdict": verdicts.get(verdict, verdict),
         "flow": flow,
-        "source": f"{case.source_label} {case.source_address} [{case.source_zone}]"
-        + ("" if case.seen_from is None else f" seen as {case.seen_from}"),
-        "destination": f"{case.destination_label} {case.destination_address} "
-        f"[{case.destination_zone}]"
-        + ("" if case.via is None else f" via proxy {case.via[0]}:{case.via[1]}")
-        + ("" if case.sent_to is None else f" sent to {case.sent_to}"),
+        "source": source,
+        "destination": destination,
         "protocol": case.protocol,
         "port": str(case.port),
         "firewalls": " > ".join(case.firewalls),
@@ -139,11 +144,17 @@ def _row(result: CaseResult) -> dict[str, str]:
 def to_table(
     report: LabReport, lang: Lang = "en", *, width: int | None = None, color: bool = False
 ) -> str:
-    rows = [_row(r) for r in report.results]
-    rows += [
-        {"verdict": "skipped!" if s.failure else "skipped", "flow": s.flow, "reason": s.reason}
-        for s in report.skipped
-    ]
-    return table_text(
-        rows, COLUMNS, lang, title=f"lab: {report.site}", width=width, color=color, styles=_STYLES
-    )
+    with language(lang):
+        verdicts = state_words("lab")
+        rows = [_row(r, verdicts) for r in report.results]
+        rows += [
+            {
+                "verdict": verdicts["skipped!" if s.failure else "skipped"],
+                "flow": s.flow,
+                "reason": s.reason,
+            }
+            for s in report.skipped
+        ]
+        styles = {"verdict": {verdicts[key]: style for key, style in _VERDICT_STYLES.items()}}
+        title = _("lab: {site}").format(site=report.site)
+    return table_text(rows, COLUMNS, lang, title=title, width=width, color=color, styles=styles)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import os
 import time
@@ -13,6 +14,7 @@ from typing import Literal
 
 from flowmatrix.errors import UserError
 from flowmatrix.evidence import STATUS_OF, Check
+from flowmatrix.i18n import N_, _, ngettext
 from flowmatrix.inputfile import read_input_text
 from flowmatrix.lab.addressing import build_address_plan
 from flowmatrix.lab.cases import Case, Skipped, build_cases
@@ -31,6 +33,8 @@ from flowmatrix.probe.runner import ProbeOptions
 
 Verdict = Literal["pass", "blocked", "leak", "error"]
 Progress = Callable[[str], None]
+#: The reasons :func:`~flowmatrix.netns.kernel_support` gives, as the lab words them.
+_KERNEL_REASONS = frozenset({N_("needs root (network namespaces)"), N_("needs iproute2 ('ip')")})
 #: States in which a packet reached the destination namespace (nothing in the lab
 #: answers with a reset but the destination's own stack).
 _REACHED = frozenset({"open", "closed"})
@@ -119,21 +123,46 @@ class LabReport:
         }
 
     def summary_line(self) -> str:
+        """The run in one line, in the current language."""
         c = self.counts()
-        verdict = "FAILED" if self.failed else "OK"
-        return (
-            f"lab {verdict}: {c['passed']}/{c['planned']} planned probes passed, "
-            f"{c['unplanned_blocked']}/{c['unplanned']} unplanned probes blocked"
-            + (f" ({c['not_requested']} of flows not requested)" if c["not_requested"] else "")
-            + ", "
-            f"{c['skipped']} flows skipped"
-            + (
-                f" ({c['skipped_failures']} not rehearsed: failure)"
-                if c["skipped_failures"]
-                else ""
+        planned = ngettext(
+            "{passed}/{planned} planned probes passed",
+            "{passed}/{planned} planned probes passed",
+            c["planned"],
+        ).format(passed=c["passed"], planned=c["planned"])
+        unplanned = ngettext(
+            "{blocked}/{unplanned} unplanned probes blocked",
+            "{blocked}/{unplanned} unplanned probes blocked",
+            c["unplanned"],
+        ).format(blocked=c["unplanned_blocked"], unplanned=c["unplanned"])
+        if c["not_requested"]:
+            unplanned += " " + ngettext(
+                "({n} of flows not requested)", "({n} of flows not requested)", c["not_requested"]
+            ).format(n=c["not_requested"])
+        skipped = ngettext("{n} flows skipped", "{n} flows skipped", c["skipped"]).format(
+            n=c["skipped"]
+        )
+        if c["skipped_failures"]:
+            skipped += " " + ngettext(
+                "({n} not rehearsed: failure)",
+                "({n} not rehearsed: failure)",
+                c["skipped_failures"],
+            ).format(n=c["skipped_failures"])
+        firewalls = ngettext("{n} firewalls", "{n} firewalls", len(self.firewalls)).format(
+            n=len(self.firewalls)
+        )
+        if self.failed:
+            template = _(
+                "lab FAILED: {planned}, {unplanned}, {skipped}, {firewalls}, {duration:.1f} s"
             )
-            + f", {len(self.firewalls)} firewalls, "
-            f"{self.duration:.1f} s"
+        else:
+            template = _("lab OK: {planned}, {unplanned}, {skipped}, {firewalls}, {duration:.1f} s")
+        return template.format(
+            planned=planned,
+            unplanned=unplanned,
+            skipped=skipped,
+            firewalls=firewalls,
+            duration=self.duration,
         )
 
 
@@ -158,28 +187,28 @@ def _judge(
         return CaseResult(case, "error", False, result.state, result.reason, latency)
     if case.planned:
         if result.state == "open" and case.seen_from is not None and sources - {case.seen_from}:
-            why = (
-                f"answered, but the destination saw it from {', '.join(sorted(sources))}, not "
-                f"{case.seen_from}: the source NAT did not apply (outside the lab, no answer "
+            why = _(
+                "answered, but the destination saw it from {sources}, not "
+                "{expected}: the source NAT did not apply (outside the lab, no answer "
                 "would come back)"
-            )
+            ).format(sources=", ".join(sorted(sources)), expected=case.seen_from)
             return CaseResult(case, "blocked", not case.required, result.state, why, latency)
         if result.state == "open":
             return CaseResult(case, "pass", True, result.state, result.reason, latency)
         if case.via is not None:
             why = result.reason
         elif arrived:
-            why = "the listener received it but no answer came back: the return path is blocked"
+            why = _("the listener received it but no answer came back: the return path is blocked")
         elif result.state in ("filtered", "open|filtered"):
-            why = "no answer, and nothing reached the listener: dropped on the way"
+            why = _("no answer, and nothing reached the listener: dropped on the way")
         else:
             why = result.reason
         return CaseResult(case, "blocked", not case.required, result.state, why, latency)
     if result.state in _REACHED or arrived:
         why = (
-            f"it reached the destination: {result.reason}"
+            _("it reached the destination: {reason}").format(reason=result.reason)
             if result.state in _REACHED
-            else "the listener at the destination received it"
+            else _("the listener at the destination received it")
         )
         return CaseResult(case, "leak", False, result.state, why, latency)
     return CaseResult(
@@ -187,7 +216,7 @@ def _judge(
         "blocked",
         True,
         result.state,
-        result.reason if case.via is not None else "no answer, and nothing reached the listener",
+        result.reason if case.via is not None else _("no answer, and nothing reached the listener"),
         latency,
     )
 
@@ -219,14 +248,19 @@ def _rulesets(plan: Plan, options: LabOptions) -> _Rulesets:
             continue
         if output.errors:
             raise UserError(
-                f"the rules of {firewall.name} miss planned flows: "
-                + "; ".join(str(e) for e in output.errors[:3])
+                _("the rules of {firewall} miss planned flows: {errors}").format(
+                    firewall=firewall.name, errors="; ".join(str(e) for e in output.errors[:3])
+                )
             )
         warnings.extend(f"{firewall.name}: {f}" for f in output.warnings)
         texts[firewall.name] = output.text
         setups.append(FirewallSetup(firewall.name, "generated", names, output.rules))
     found.warnings = list(dict.fromkeys(warnings))
     return found
+
+
+def _firewalls_hint(names: Iterable[str]) -> str:
+    return _("firewalls: {names}").format(names=", ".join(names))
 
 
 def run_prefix() -> str:
@@ -244,14 +278,16 @@ def run_lab(
     reason = kernel_support()
     if reason is not None:
         raise UserError(
-            f"the lab cannot run here: {reason}",
-            hint="run 'flowmatrix lab' as root on Linux with iproute2 and nftables",
+            _("the lab cannot run here: {reason}").format(
+                reason=_(reason) if reason in _KERNEL_REASONS else reason
+            ),
+            hint=_("run 'flowmatrix lab' as root on Linux with iproute2 and nftables"),
         )
     unknown = sorted(set(options.rulesets) - {f.name for f in plan.site.firewalls})
     if unknown:
         raise UserError(
-            f"--rules names unknown firewall {unknown[0]!r}",
-            hint="firewalls: " + ", ".join(f.name for f in plan.site.firewalls),
+            _("--rules names unknown firewall {firewall!r}").format(firewall=unknown[0]),
+            hint=_firewalls_hint(f.name for f in plan.site.firewalls),
         )
     with InterruptGuard.current() as guard:
         return _rehearse(plan, options, progress, guard)
@@ -305,7 +341,11 @@ def _rehearse(
             for listener in listeners:
                 listener.wait_ready()
         if progress:
-            progress(f"lab: probing {len(cases)} cases")
+            progress(
+                ngettext("lab: probing {n} cases", "lab: probing {n} cases", len(cases)).format(
+                    n=len(cases)
+                )
+            )
         with phases("probe"):
             unresolved = resolve_cases(lab, cases, names)
             if proxy.problem is not None:
@@ -367,11 +407,19 @@ def _load_rulesets(lab: LabTopology, texts: Mapping[str, str], options: LabOptio
             load_rules(lab.firewalls[name], text)
         except UserError as exc:
             raise UserError(
-                f"nft refused the rules of firewall {name}: {exc.message}",
-                hint="check the file given with --rules" if name in options.rulesets else None,
+                _("nft refused the rules of firewall {firewall}: {error}").format(
+                    firewall=name, error=exc.message
+                ),
+                hint=_("check the file given with --rules") if name in options.rulesets else None,
             ) from None
 
-    each_at_once([functools.partial(load, name, text) for name, text in texts.items()])
+    # copy_context: the pool's threads word their errors in the run's language.
+    each_at_once(
+        [
+            functools.partial(contextvars.copy_context().run, load, name, text)
+            for name, text in texts.items()
+        ]
+    )
 
 
 def parse_rules_overrides(items: Iterable[str], plan: Plan) -> dict[str, str]:
@@ -382,10 +430,11 @@ def parse_rules_overrides(items: Iterable[str], plan: Plan) -> dict[str, str]:
     for item in items:
         name, sep, path = str(item).partition("=")
         if not sep or not name or not path:
-            raise UserError(f"--rules {item!r}: expected FIREWALL=FILE")
+            raise UserError(_("--rules {item!r}: expected FIREWALL=FILE").format(item=item))
         if name not in names:
             raise UserError(
-                f"--rules: unknown firewall {name!r}", hint="firewalls: " + ", ".join(sorted(names))
+                _("--rules: unknown firewall {firewall!r}").format(firewall=name),
+                hint=_firewalls_hint(sorted(names)),
             )
-        found[name] = read_input_text(path, what="ruleset file")
+        found[name] = read_input_text(path, what=N_("ruleset file"))
     return found

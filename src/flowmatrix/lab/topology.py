@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from flowmatrix.i18n import ngettext
 from flowmatrix.lab.addressing import AddressPlan
 from flowmatrix.netns import Namespace, NamespaceSet, batch_each, veth_command
 from flowmatrix.site import Firewall, Site
@@ -99,7 +100,12 @@ def build_topology(
         }
     )
     if progress:
-        progress(f"lab: {len(site.zones)} zone namespaces")
+        zone_count = len(site.zones)
+        progress(
+            ngettext("lab: {n} zone namespaces", "lab: {n} zone namespaces", zone_count).format(
+                n=zone_count
+            )
+        )
     batch_each(
         {
             lab.firewalls[fw.name]: _firewall_commands(site, graph, fw, lab, addresses, fw_index)
@@ -107,7 +113,14 @@ def build_topology(
         }
     )
     if progress:
-        progress(f"lab: {len(site.firewalls)} firewall namespaces, routes in place")
+        count = len(site.firewalls)
+        progress(
+            ngettext(
+                "lab: {n} firewall namespaces, routes in place",
+                "lab: {n} firewall namespaces, routes in place",
+                count,
+            ).format(n=count)
+        )
     return lab
 
 

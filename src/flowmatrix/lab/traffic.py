@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import threading
 import time
 from collections.abc import Coroutine, Iterable
 from typing import Any
 
 from flowmatrix.errors import UserError
+from flowmatrix.i18n import _
 from flowmatrix.lab.cases import Case
 from flowmatrix.model import Flow, FlowEnd, HostRef, Plan
 from flowmatrix.portset import PortSet
@@ -115,8 +117,12 @@ class ZoneThread:
         self._stopped = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[Any] | None = None
+        # The thread speaks the run's language (its reasons are read by people).
         self.thread = threading.Thread(
-            target=self._body, name=f"lab-{self.kind}-{namespace}", daemon=True
+            target=contextvars.copy_context().run,
+            args=(self._body,),
+            name=f"lab-{self.kind}-{namespace}",
+            daemon=True,
         )
 
     def main(self) -> Coroutine[Any, Any, None]:
@@ -174,9 +180,15 @@ class Listener(ZoneThread):
 
     def wait_ready(self, timeout: float = 10.0) -> None:
         if not self.ready.wait(timeout):
-            raise UserError(f"lab listener in {self.namespace} did not start")
+            raise UserError(
+                _("lab listener in {namespace} did not start").format(namespace=self.namespace)
+            )
         if self.error is not None:
-            raise UserError(f"lab listener in {self.namespace}: {self.error}")
+            raise UserError(
+                _("lab listener in {namespace}: {error}").format(
+                    namespace=self.namespace, error=self.error
+                )
+            )
 
     @property
     def events(self) -> list[ListenEvent]:
@@ -243,7 +255,9 @@ def run_cases(
     results: list[ProbeResult | None] = [None] * len(cases)
     for zone, prober in probers.items():
         if prober.error is not None:
-            raise UserError(f"lab probes failed in zone {zone}: {prober.error}")
+            raise UserError(
+                _("lab probes failed in zone {zone}: {error}").format(zone=zone, error=prober.error)
+            )
         for index, result in zip(by_zone[zone], prober.results, strict=True):
             results[index] = result
     return [r for r in results if r is not None]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 from collections import defaultdict
 
-from flowmatrix.catalog import Lang
+from flowmatrix.i18n import Lang
 from flowmatrix.matrixcheck.columns import Columns
 from flowmatrix.matrixcheck.compare import ROW_FINDINGS, UNIT_FINDINGS, Comparison, Row
 from flowmatrix.matrixcheck.output import look, symbol, text, unit_end, verdict_label
@@ -64,7 +64,7 @@ def annotate(
         workbook = openpyxl.Workbook()
         sheet_out = workbook.active
         assert sheet_out is not None
-        sheet_out.title = "Matrice" if lang == "fr" else "Matrix"
+        sheet_out.title = text("matrix", lang)
         for number, cells in checked[0][0].rows:
             for index, value in enumerate(cells):
                 copied = sheet_out.cell(row=number, column=index + 1, value=value)
@@ -110,7 +110,7 @@ def _missing_sheet(workbook: object, columns: Columns, result: Comparison, lang:
         labels.get("flow", text("flow", lang)),
         labels.get("source_address", labels.get("source", "Source")),
         labels.get("destination_address", labels.get("destination", "Destination")),
-        labels.get("protocol", "Protocole" if lang == "fr" else "Protocol"),
+        labels.get("protocol", text("protocol", lang)),
         labels.get("port", "Port"),
         labels.get("description", text("justification", lang)),
     ]
@@ -123,8 +123,8 @@ def _missing_sheet(workbook: object, columns: Columns, result: Comparison, lang:
         line += 1
         values: list[str | int] = [
             unit.flow.id,
-            unit_end(unit, "source"),
-            unit_end(unit, "destination"),
+            unit_end(unit, "source", lang),
+            unit_end(unit, "destination", lang),
             unit.flow.protocol.upper(),
             unit.port,
             f"{unit.flow.requirement}: {unit.flow.description}"[:CELL_LIMIT],

@@ -9,6 +9,7 @@ from typing import Any
 from flowmatrix.collector import collector_paused
 from flowmatrix.documents import SiteRef, header
 from flowmatrix.errors import UserError
+from flowmatrix.i18n import _
 from flowmatrix.matrixcheck.cells import Names
 from flowmatrix.matrixcheck.columns import Columns, resolve
 from flowmatrix.matrixcheck.compare import Comparison, compare
@@ -63,9 +64,11 @@ def _check_matrix(
         for name in sheets:
             if name not in known:
                 raise UserError(
-                    f"no sheet named {name!r}",
+                    _("no sheet named {name!r}").format(name=name),
                     file=str(path),
-                    hint="sheets: " + ", ".join(repr(s.name) for s in everything),
+                    hint=_("sheets: {sheets}").format(
+                        sheets=", ".join(repr(s.name) for s in everything)
+                    ),
                 )
         everything = [s for s in everything if s.name in sheets]
     names = Names(plan)

@@ -14,6 +14,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
+from flowmatrix.i18n import N_, _
 from flowmatrix.model import Plan
 
 #: (IP version, first, last) as integers: containment is two comparisons.
@@ -107,13 +108,16 @@ def _network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
 def _range(text: str) -> list[Interval] | None:
     if "-" not in text:
         return None
-    first, _, last = (p.strip() for p in text.partition("-"))
+    first, _sep, last = (p.strip() for p in text.partition("-"))
     try:
         lo, hi = ipaddress.ip_address(first), ipaddress.ip_address(last)
     except ValueError:
         return None
     if lo.version != hi.version or int(lo) > int(hi):
-        raise CellError(f"address range {text!r} runs backwards", "write the lower address first")
+        raise CellError(
+            _("address range {text!r} runs backwards").format(text=text),
+            _("write the lower address first"),
+        )
     return [(lo.version, int(lo), int(hi))]
 
 
@@ -146,9 +150,14 @@ def parse_addresses(text: str, names: Names) -> AddressSet:
             named = _named(piece, names)
             if named is None:
                 raise CellError(
-                    f"{piece!r} is not an address, a network, a range, nor a host or role of the site",
-                    "write an IP address, a CIDR (10.0.0.0/24), a range (10.0.0.1-10.0.0.9), "
-                    "'any', or a host name of the site",
+                    _(
+                        "{value!r} is not an address, a network, a range, nor a host or role "
+                        "of the site"
+                    ).format(value=piece),
+                    _(
+                        "write an IP address, a CIDR (10.0.0.0/24), a range "
+                        "(10.0.0.1-10.0.0.9), 'any', or a host name of the site"
+                    ),
                 )
             kind, value = named
             {"host": hosts, "role": roles, "fqdn": fqdns}[kind].add(value)
@@ -196,7 +205,10 @@ def parse_protocols(text: str) -> frozenset[str]:
             continue
         protocol = _PROTOCOLS.get(word)
         if protocol is None:
-            raise CellError(f"{word!r} is not a protocol", "write TCP, UDP, TCP/UDP or ICMP")
+            raise CellError(
+                _("{value!r} is not a protocol").format(value=word),
+                _("write TCP, UDP, TCP/UDP or ICMP"),
+            )
         found.update(("tcp", "udp") if protocol == "any" else (protocol,))
     return frozenset(found)
 
@@ -233,12 +245,12 @@ def parse_ports(text: str) -> list[PortSpec]:
                 elif word in _ANY_WORDS:
                     ranges.append(ALL_PORTS[0])
                 elif word not in _IGNORED_WORDS:
-                    raise CellError(f"{match.group(0)!r} is not a port", _PORT_HINT)
+                    raise _not_a_port(match.group(0))
             else:
                 if match.group(0) == "*":
                     ranges.append(ALL_PORTS[0])
                     continue
-                raise CellError(f"{match.group(0)!r} is not a port", _PORT_HINT)
+                raise _not_a_port(match.group(0))
         if protocols and "any" in protocols:
             protocols.discard("any")
             protocols.update(("tcp", "udp"))
@@ -250,16 +262,28 @@ def parse_ports(text: str) -> list[PortSpec]:
     if pending and specs:  # "443 80 / TCP" on two lines: the protocol closes the cell
         specs = [PortSpec(s.ranges, s.protocols or frozenset(pending)) for s in specs]
     if not specs:
-        raise CellError(f"{text!r} holds no port", _PORT_HINT)
+        raise CellError(_("{value!r} holds no port").format(value=text), _(_PORT_HINT))
     return specs
 
 
-_PORT_HINT = "write a port (443), a list (80/443, 80, 443), a range (8080-8090), or tcp/53, UDP 123"
+_PORT_HINT = N_(
+    "write a port (443), a list (80/443, 80, 443), a range (8080-8090), or tcp/53, UDP 123"
+)
+
+
+def _not_a_port(value: str) -> CellError:
+    return CellError(_("{value!r} is not a port").format(value=value), _(_PORT_HINT))
 
 
 def _checked(lo: int, hi: int, text: str) -> tuple[int, int]:
     if not (1 <= lo <= 65535 and 1 <= hi <= 65535):
-        raise CellError(f"port {text!r} is outside 1-65535", "ports are numbered 1 to 65535")
+        raise CellError(
+            _("port {text!r} is outside 1-65535").format(text=text),
+            _("ports are numbered 1 to 65535"),
+        )
     if lo > hi:
-        raise CellError(f"port range {text!r} runs backwards", "write the lower port first")
+        raise CellError(
+            _("port range {text!r} runs backwards").format(text=text),
+            _("write the lower port first"),
+        )
     return lo, hi

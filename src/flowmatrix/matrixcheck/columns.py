@@ -12,8 +12,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from flowmatrix.errors import UserError
+from flowmatrix.i18n import _
 from flowmatrix.matrixcheck.sheet import HEADER_SCAN, Sheet, Value, column_index, column_letter
 
 #: Field -> header spellings (normalised: lower case, no accents, punctuation as spaces).
@@ -60,6 +62,34 @@ ALIASES: dict[str, tuple[str, ...]] = {
 FIELDS = tuple(ALIASES)
 _BY_ALIAS = {alias: name for name, aliases in ALIASES.items() for alias in aliases}
 _PUNCT = re.compile(r"[^a-z0-9]+")
+#: The report's workbook columns (``report/labels.py`` keys) -> the field each holds: its
+#: headers are read back in every language the report writes, whatever its catalog says.
+_REPORT_COLUMNS = {
+    "flow": "flow",
+    "source_name": "source",
+    "source_address": "source_address",
+    "destination_name": "destination",
+    "destination_address": "destination_address",
+    "fqdn": "fqdn",
+    "protocol": "protocol",
+    "port": "port",
+    "firewall_path": "firewall",
+    "justification": "description",
+    "decision": "decision",
+}
+
+
+@lru_cache(maxsize=1)
+def _by_alias() -> dict[str, str]:
+    """Header spelling -> field: the aliases above, then the report's own headers."""
+    from flowmatrix.i18n import LANGUAGES
+    from flowmatrix.report.labels import label
+
+    found = dict(_BY_ALIAS)
+    for lang in LANGUAGES:
+        for key, name in _REPORT_COLUMNS.items():
+            found.setdefault(normalise(label(key, lang)), name)
+    return found
 
 
 def normalise(text: str) -> str:
@@ -100,8 +130,9 @@ class Columns:
 
 def _field_of(text: str) -> tuple[str | None, str | None]:
     key = normalise(text)
-    if key in _BY_ALIAS:
-        return _BY_ALIAS[key], None
+    by_alias = _by_alias()
+    if key in by_alias:
+        return by_alias[key], None
     words = key.split()
     if words and words[-1] in ("tcp", "udp") and " ".join(words[:-1]) in ALIASES["port"]:
         return "port", words[-1]
@@ -149,8 +180,10 @@ def parse_override(text: str) -> dict[str, int]:
         where = where.strip()
         if not sep or name not in FIELDS:
             raise UserError(
-                f"--columns: {part!r} is not FIELD=COLUMN",
-                hint=f"fields: {', '.join(sorted({*names, *FIELDS}))}; columns as letters (B) or numbers (2)",
+                _("--columns: {part!r} is not FIELD=COLUMN").format(part=part),
+                hint=_("fields: {fields}; columns as letters (B) or numbers (2)").format(
+                    fields=", ".join(sorted({*names, *FIELDS}))
+                ),
             )
         if where.isdigit() and int(where) > 0:
             result[name] = int(where) - 1
@@ -158,7 +191,8 @@ def parse_override(text: str) -> dict[str, int]:
             result[name] = column_index(where)
         else:
             raise UserError(
-                f"--columns: {where!r} is not a column", hint="write a letter (B) or a number (2)"
+                _("--columns: {column!r} is not a column").format(column=where),
+                hint=_("write a letter (B) or a number (2)"),
             )
     return result
 

@@ -9,47 +9,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flowmatrix.catalog import Lang
+from flowmatrix.i18n import N_, Lang, in_language
 
-#: kind -> (en, fr) templates; the values fill ``{name}``.
-TEMPLATES: dict[str, tuple[str, str]] = {
-    "wrong_protocol": (
-        "{flow}: the plan needs {needed} {port}, the row asks {asked}",
-        "{flow} : le plan demande {needed} {port}, la ligne demande {asked}",
+#: kind -> its English template (French from the catalog); the values fill ``{name}``.
+TEMPLATES: dict[str, str] = {
+    "wrong_protocol": N_("{flow}: the plan needs {needed} {port}, the row asks {asked}"),
+    "wrong_netscaler_address": N_(
+        "{flow}: the plan's {side} is {planned} on NetScaler {host}, the row uses {used}"
     ),
-    "wrong_netscaler_address": (
-        "{flow}: the plan's {side} is {planned} on NetScaler {host}, the row uses {used}",
-        "{flow} : en {side}, le plan a {planned} sur le NetScaler {host}, la ligne utilise {used}",
-    ),
-    "pairs_missing": (
-        "{missing} of {total} address pairs not covered",
-        "{missing} paire(s) d'adresses sur {total} non couverte(s)",
-    ),
-    "at_row": ("{where}", "{where}"),
-    "not_requested_opened": (
-        "opens {flows}, which the plan does not request",
-        "ouvre {flows}, que le plan ne demande pas",
-    ),
-    "obsolete_port": (
-        "port {ports} is obsolete (binary APNs, switched off in March 2021)",
-        "port {ports} obsolète (APNs binaire, arrêté en mars 2021)",
-    ),
-    "any_where_hosts": (
-        "{side} 'any' where the plan needs {needed}",
-        "{side} « toutes » là où le plan demande {needed}",
-    ),
-    "wider_addresses": (
-        "{side} {span} is wider than the plan's {needed}",
-        "{side} {span} plus large que ce que le plan demande ({needed})",
-    ),
-    "wider_ports": (
-        "ports {ports} where the plan needs {needed}",
-        "ports {ports} là où le plan demande {needed}",
-    ),
-    "extra_protocol": (
-        "protocol {protocol} is not planned here",
-        "protocole {protocol} non planifié ici",
-    ),
+    "pairs_missing": N_("{missing} of {total} address pairs not covered"),
+    "at_row": "{where}",
+    "not_requested_opened": N_("opens {flows}, which the plan does not request"),
+    "obsolete_port": N_("port {ports} is obsolete (binary APNs, switched off in March 2021)"),
+    "any_where_hosts": N_("{side} 'any' where the plan needs {needed}"),
+    "wider_addresses": N_("{side} {span} is wider than the plan's {needed}"),
+    "wider_ports": N_("ports {ports} where the plan needs {needed}"),
+    "extra_protocol": N_("protocol {protocol} is not planned here"),
 }
 
 
@@ -61,8 +36,7 @@ class Detail:
     values: tuple[tuple[str, str], ...]
 
     def text(self, lang: Lang) -> str:
-        en, fr = TEMPLATES[self.kind]
-        return (fr if lang == "fr" else en).format(**dict(self.values))
+        return in_language(lang, TEMPLATES[self.kind]).format(**dict(self.values))
 
 
 def detail(kind: str, **values: object) -> Detail:

@@ -6,27 +6,16 @@ so the annotated workbook reads the same way as the change request, in grey prin
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from flowmatrix.catalog import Lang
+from flowmatrix.i18n import Lang, language, ngettext, pgettext
 from flowmatrix.matrixcheck.compare import ROW_FINDINGS, UNIT_FINDINGS, Comparison, Unit
 from flowmatrix.matrixcheck.details import texts
+from flowmatrix.report.labels import label
 from flowmatrix.report.status import Status
 from flowmatrix.report.style import LOOKS
 
-#: verdict -> (en, fr)
-VERDICTS: dict[str, tuple[str, str]] = {
-    "covered": ("covered", "couvert"),
-    "missing": ("missing", "manquant"),
-    "wrong_protocol": ("wrong protocol", "mauvais protocole"),
-    "wrong_netscaler_address": ("wrong NetScaler address", "mauvaise adresse NetScaler"),
-    "too_wide": ("too wide", "trop large"),
-    "obsolete": ("obsolete", "obsolète"),
-    "not_in_plan": ("not in the plan", "hors du plan"),
-    "ignored": ("not an opening (ignored)", "pas une ouverture (ignorée)"),
-    "not_requested": ("not requested", "non demandé"),
-    "opened": ("opened, not requested", "ouvert, non demandé"),
-}
 #: verdict -> the report status whose look it borrows.
 LOOK_OF: dict[str, Status] = {
     "covered": "proven",
@@ -35,24 +24,73 @@ LOOK_OF: dict[str, Status] = {
     "not_requested": "not-tested",
     "opened": "depends",
 }
-_TEXTS: dict[str, tuple[str, str]] = {
-    "verdict_column": ("flowmatrix verdict", "Verdict flowmatrix"),
-    "missing_sheet": ("Missing flows", "Flux manquants"),
-    "flow": ("Flow", "Flux"),
-    "justification": ("Justification", "Justification"),
-    "rows": ("Rows", "Lignes"),
-    "planned": ("Planned flows not covered", "Flux planifiés non couverts"),
+
+
+#: verdict -> its label, in the current language (the words a person reads).
+_VERDICT_LABELS: dict[str, Callable[[], str]] = {
+    "covered": lambda: pgettext("matrix verdict", "covered"),
+    "missing": lambda: pgettext("matrix verdict", "missing"),
+    "wrong_protocol": lambda: pgettext("matrix verdict", "wrong protocol"),
+    "wrong_netscaler_address": lambda: pgettext("matrix verdict", "wrong NetScaler address"),
+    "too_wide": lambda: pgettext("matrix verdict", "too wide"),
+    "obsolete": lambda: pgettext("matrix verdict", "obsolete"),
+    "not_in_plan": lambda: pgettext("matrix verdict", "not in the plan"),
+    "ignored": lambda: pgettext("matrix verdict", "not an opening (ignored)"),
+    "not_requested": lambda: pgettext("matrix verdict", "not requested"),
+    "opened": lambda: pgettext("matrix verdict", "opened, not requested"),
+}
+#: The other texts of the outputs (the annotated workbook's headings, the table's title).
+_TEXTS: dict[str, Callable[[], str]] = {
+    "verdict_column": lambda: pgettext("matrix check", "flowmatrix verdict"),
+    "missing_sheet": lambda: pgettext("matrix check", "Missing flows"),
+    "flow": lambda: pgettext("matrix check", "Flow"),
+    "justification": lambda: pgettext("matrix check", "Justification"),
+    "rows": lambda: pgettext("matrix check", "Rows"),
+    "planned": lambda: pgettext("matrix check", "Planned flows not covered"),
+    "matrix": lambda: pgettext("matrix check", "Matrix"),
+    "protocol": lambda: pgettext("matrix check", "Protocol"),
 }
 
 
+#: The verdicts (the values a program reads).
+VERDICTS = tuple(_VERDICT_LABELS)
+
+
+def _verdict_text(verdict: str) -> str:
+    return _VERDICT_LABELS[verdict]()
+
+
+#: verdict -> ``n`` rows or flow-ports with it, in the current language (the summary).
+_VERDICT_COUNTS: dict[str, Callable[[int], str]] = {
+    "covered": lambda n: ngettext("{n} covered", "{n} covered", n),
+    "missing": lambda n: ngettext("{n} missing", "{n} missing", n),
+    "wrong_protocol": lambda n: ngettext("{n} wrong protocol", "{n} wrong protocol", n),
+    "wrong_netscaler_address": lambda n: ngettext(
+        "{n} wrong NetScaler address", "{n} wrong NetScaler address", n
+    ),
+    "too_wide": lambda n: ngettext("{n} too wide", "{n} too wide", n),
+    "obsolete": lambda n: ngettext("{n} obsolete", "{n} obsolete", n),
+    "not_in_plan": lambda n: ngettext("{n} not in the plan", "{n} not in the plan", n),
+    "ignored": lambda n: ngettext(
+        "{n} not an opening (ignored)", "{n} not an opening (ignored)", n
+    ),
+    "not_requested": lambda n: ngettext("{n} not requested", "{n} not requested", n),
+    "opened": lambda n: ngettext("{n} opened, not requested", "{n} opened, not requested", n),
+}
+
+
+def _verdict_count(verdict: str, n: int) -> str:
+    return _VERDICT_COUNTS[verdict](n).format(n=n)
+
+
 def text(key: str, lang: Lang) -> str:
-    pair = _TEXTS[key]
-    return pair[1] if lang == "fr" else pair[0]
+    with language(lang):
+        return _TEXTS[key]()
 
 
 def verdict_label(verdict: str, lang: Lang) -> str:
-    pair = VERDICTS[verdict]
-    return pair[1] if lang == "fr" else pair[0]
+    with language(lang):
+        return _verdict_text(verdict)
 
 
 def look(verdict: str) -> Status:
@@ -67,10 +105,12 @@ def _ports(ranges: tuple[tuple[int, int], ...]) -> str:
     return ",".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in ranges)
 
 
-def unit_end(unit: Unit, side: str) -> str:
+def unit_end(unit: Unit, side: str, lang: Lang | None = None) -> str:
+    """One end of a unit: its addresses, or 'any' (in ``lang`` when given: what a person
+    reads, and what ``matrix check`` reads back, e.g. French 'toutes')."""
     elements = unit.sources if side == "source" else unit.destinations
     if any(e.any for e in elements):
-        return "any"
+        return "any" if lang is None else label("any", lang)
     return ", ".join(dict.fromkeys(e.address or e.fqdn or e.host or "?" for e in elements))
 
 
@@ -126,11 +166,21 @@ def summary(result: Comparison) -> dict[str, Any]:
 
 def summary_line(result: Comparison, lang: Lang) -> str:
     data = summary(result)
-    rows = ", ".join(f"{n} {verdict_label(v, lang)}" for v, n in sorted(data["rows"].items()))
-    flows = ", ".join(f"{n} {verdict_label(v, lang)}" for v, n in sorted(data["flows"].items()))
-    if lang == "fr":
-        return f"{len(result.rows)} ligne(s) : {rows or 'aucune'} ; flux-ports planifiés : {flows} ; {data['findings']} constat(s)"
-    return f"{len(result.rows)} row(s): {rows or 'none'}; planned flow-ports: {flows}; {data['findings']} finding(s)"
+    with language(lang):
+        rows = ", ".join(_verdict_count(v, n) for v, n in sorted(data["rows"].items()))
+        flows = ", ".join(_verdict_count(v, n) for v, n in sorted(data["flows"].items()))
+        count = len(result.rows)
+        findings = data["findings"]
+        return ngettext(
+            "{n} row(s): {rows}; planned flow-ports: {flows}; {findings}",
+            "{n} row(s): {rows}; planned flow-ports: {flows}; {findings}",
+            count,
+        ).format(
+            n=count,
+            rows=rows or pgettext("matrix rows", "none"),
+            flows=flows,
+            findings=ngettext("{n} finding(s)", "{n} finding(s)", findings).format(n=findings),
+        )
 
 
 ROW_COLUMNS = ("where", "verdict", "flows", "details")
@@ -155,8 +205,8 @@ def flow_lines(result: Comparison, lang: Lang) -> list[dict[str, str]]:
             "flow": u.flow.id,
             "protocol": u.flow.protocol,
             "port": str(u.port),
-            "source": unit_end(u, "source"),
-            "destination": unit_end(u, "destination"),
+            "source": unit_end(u, "source", lang),
+            "destination": unit_end(u, "destination", lang),
             "status": f"{symbol(u.status)} {verdict_label(u.status, lang)}",
             "detail": _detail(u, lang),
         }

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flowmatrix.errors import UserError
+from flowmatrix.i18n import _
 from flowmatrix.matrixcheck.cells import (
     AddressSet,
     CellError,
@@ -27,18 +30,39 @@ _NOT_REQUESTED = ("not requested", "non demande")
 _TEXT_FIELDS = ("flow", "description", "service", "firewall", "action", "decision")
 
 
+@lru_cache(maxsize=1)
+def _report_words() -> tuple[frozenset[str], tuple[str, ...], tuple[str, ...]]:
+    """What the report's own workbook writes, in every language it speaks: the closed
+    words (with its 'rejected' decision), the not-requested phrases (its catalog
+    statuses), and a cheap word of each phrase to look for first."""
+    from flowmatrix.i18n import LANGUAGES
+    from flowmatrix.report.labels import catalog_status_label, decisions
+
+    closed = set(_CLOSED)
+    phrases = dict.fromkeys(_NOT_REQUESTED)
+    for lang in LANGUAGES:
+        closed.add(normalise(decisions(lang)[1]))  # approved, rejected, pending
+        for status in ("obsolete-not-requested", "legacy-not-requested"):
+            said = normalise(catalog_status_label(status, lang))
+            if said:
+                phrases.setdefault(said)
+    cheap = dict.fromkeys(("request", "demand"))
+    for phrase in phrases:
+        cheap.setdefault(phrase.split()[-1][:5])
+    return frozenset(closed), tuple(phrases), tuple(cheap)
+
+
 def _closed(cells: list[Value], columns: Columns) -> bool:
+    closed, phrases, cheap = _report_words()
     for name in ("action", "decision"):
         found = columns.get(cells, name)
-        if found is not None and normalise(found[1]) in _CLOSED:
+        if found is not None and normalise(found[1]) in closed:
             return True
     for value in cells:  # flowmatrix's own "obsolete: not requested" lines
         if not isinstance(value, str):
             continue
         lowered = value.lower()  # a cheap look first: most cells say neither
-        if ("request" in lowered or "demand" in lowered) and any(
-            p in normalise(value) for p in _NOT_REQUESTED
-        ):
+        if any(c in lowered for c in cheap) and any(p in normalise(value) for p in phrases):
             return True
     return False
 
@@ -116,11 +140,14 @@ def read_rows(sheet: Sheet, columns: Columns, names: Names) -> list[Row]:
                 missing, missing
             )
             index = columns.by_field.get(field, columns.by_field.get(missing, 0))
+            if missing == "port":
+                message = _("the row has no port")
+            elif missing == "source":
+                message = _("the row has no source")
+            else:
+                message = _("the row has no destination")
             raise sheet.error(
-                number,
-                index,
-                f"the row has no {missing}",
-                "fill the cell, or point --columns at the right column",
+                number, index, message, _("fill the cell, or point --columns at the right column")
             )
         index, text = port_cell
         try:
@@ -163,10 +190,18 @@ def _protocols(
 
 def no_header_error(file: str, sheets: list[Sheet]) -> UserError:
     names = ", ".join(repr(s.name) for s in sheets if s.name is not None)
-    where = f" in sheet(s) {names}" if names else ""
+    if names:
+        message = _(
+            "no header row found in sheet(s) {sheets}: no row names a source, a destination "
+            "and a port"
+        ).format(sheets=names)
+    else:
+        message = _("no header row found: no row names a source, a destination and a port")
     return UserError(
-        f"no header row found{where}: no row names a source, a destination and a port",
+        message,
         file=file,
-        hint="name the columns (Source, Destination, Port...) or give --columns "
-        "source=B,destination=D,port=F",
+        hint=_(
+            "name the columns (Source, Destination, Port...) or give --columns "
+            "source=B,destination=D,port=F"
+        ),
     )

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flowmatrix.errors import UserError
+from flowmatrix.i18n import N_, _
 from flowmatrix.inputfile import read_input_bytes
 
 Value = str | int | float | None
@@ -26,6 +27,7 @@ _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
 #: Rows read to find a header.
 HEADER_SCAN = 30
+_SAVE_AGAIN = N_("open it in Excel or LibreOffice and save it again as .xlsx, or export CSV")
 
 
 def column_letter(index: int) -> str:
@@ -74,7 +76,7 @@ def _tidy(value: object) -> Value:
 
 
 def _read_bytes(path: str | Path) -> bytes:
-    return read_input_bytes(path, what="spreadsheet")
+    return read_input_bytes(path, what=N_("spreadsheet"))
 
 
 def is_xlsx(path: str | Path, raw: bytes) -> bool:
@@ -96,21 +98,23 @@ def _refuse_container(name: str, raw: bytes) -> None:
     if raw[:8] == _OLE2_MAGIC:
         if "EncryptionInfo".encode("utf-16-le") in raw:
             raise UserError(
-                "the workbook is encrypted (password-protected)",
+                _("the workbook is encrypted (password-protected)"),
                 file=name,
-                hint="open it in Excel and save a copy without a password "
-                "(File > Info > Protect Workbook > Encrypt with Password: empty)",
+                hint=_(
+                    "open it in Excel and save a copy without a password "
+                    "(File > Info > Protect Workbook > Encrypt with Password: empty)"
+                ),
             )
         raise UserError(
-            "a legacy Excel 97-2003 workbook (.xls), not .xlsx",
+            _("a legacy Excel 97-2003 workbook (.xls), not .xlsx"),
             file=name,
-            hint="save it as .xlsx (Excel Workbook) or export the sheet as CSV",
+            hint=_("save it as .xlsx (Excel Workbook) or export the sheet as CSV"),
         )
     if not zipfile.is_zipfile(io.BytesIO(raw)):
         raise UserError(
-            "not an XLSX workbook (the file is damaged or of another kind)",
+            _("not an XLSX workbook (the file is damaged or of another kind)"),
             file=name,
-            hint="open it in Excel or LibreOffice and save it again as .xlsx, or export CSV",
+            hint=_(_SAVE_AGAIN),
         )
 
 
@@ -122,9 +126,9 @@ def _read_xlsx(name: str, raw: bytes) -> Iterator[Sheet]:
         workbook = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds on a damaged package
         raise UserError(
-            f"the workbook cannot be read ({type(exc).__name__})",
+            _("the workbook cannot be read ({error})").format(error=type(exc).__name__),
             file=name,
-            hint="open it in Excel or LibreOffice and save it again as .xlsx, or export CSV",
+            hint=_(_SAVE_AGAIN),
         ) from None
     archive = zipfile.ZipFile(io.BytesIO(raw))
     try:
@@ -150,9 +154,11 @@ def _worksheet(name: str, worksheet: object, archive: zipfile.ZipFile) -> Sheet:
                 rows.append((number, cells))
     except Exception as exc:
         raise UserError(
-            f"sheet {title!r} cannot be read ({type(exc).__name__})",
+            _("sheet {sheet!r} cannot be read ({error})").format(
+                sheet=title, error=type(exc).__name__
+            ),
             file=name,
-            hint="open it in Excel or LibreOffice and save it again as .xlsx, or export CSV",
+            hint=_(_SAVE_AGAIN),
         ) from None
     path = getattr(ws, "_worksheet_path", None)
     if path:
@@ -215,13 +221,13 @@ def _delimiter(text: str) -> str:
 def _read_csv(name: str, raw: bytes) -> Sheet:
     if b"\x00" in raw[:4096]:
         raise UserError(
-            "binary data, not a CSV text file",
+            _("binary data, not a CSV text file"),
             file=name,
-            hint="give the .xlsx workbook or a CSV export",
+            hint=_("give the .xlsx workbook or a CSV export"),
         )
     text = decode_text(raw)
     if not text.strip():
-        raise UserError("the file is empty", file=name, line=1, col=1)
+        raise UserError(_("the file is empty"), file=name, line=1, col=1)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
     rows: list[tuple[int, list[Value]]] = []
     start = 1
@@ -234,5 +240,7 @@ def _read_csv(name: str, raw: bytes) -> Sheet:
                 rows.append((start, cells))
             start = reader.line_num + 1
     except csv.Error as exc:
-        raise UserError(f"CSV error: {exc}", file=name, line=reader.line_num) from None
+        raise UserError(
+            _("CSV error: {error}").format(error=exc), file=name, line=reader.line_num
+        ) from None
     return Sheet(name, None, rows)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 import struct
 
+from flowmatrix.i18n import _
 from flowmatrix.probe.results import ReplyValue
 from flowmatrix.probe.udp import Answer, UdpRequest
 
@@ -61,12 +62,15 @@ def dns_request(timeout: float) -> UdpRequest:
         reply = parse_reply(data, query_id)
         if reply is None:
             return None
-        return Answer(f"the DNS server answered ({reply['rcode']}): the path is open", reply)
+        return Answer(answered.format(rcode=reply["rcode"]), reply)
 
+    answered = _("the DNS server answered ({rcode}): the path is open")
     return UdpRequest(
         dns_query(query_id),
         recognise,
         "filtered",
-        f"no reply to a DNS query in {timeout:g} s (a DNS server answers every query, even "
-        "with REFUSED): a firewall drops it, or the server ignores this source",
+        _(
+            "no reply to a DNS query in {timeout:g} s (a DNS server answers every query, even "
+            "with REFUSED): a firewall drops it, or the server ignores this source"
+        ).format(timeout=timeout),
     )

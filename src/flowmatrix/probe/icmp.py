@@ -14,6 +14,8 @@ import socket
 import struct
 from dataclasses import dataclass
 
+from flowmatrix.i18n import N_, _
+
 SOL_IP = 0
 SOL_IPV6 = 41
 IP_RECVERR = 11
@@ -26,32 +28,32 @@ _ERRQUEUE_FLAGS = int(socket.MSG_ERRQUEUE | socket.MSG_DONTWAIT)
 
 #: ICMPv4 "destination unreachable" (type 3) codes.
 ICMP4_UNREACH = {
-    0: "network unreachable",
-    1: "host unreachable",
-    2: "protocol unreachable",
-    3: "port unreachable",
-    4: "fragmentation needed",
-    5: "source route failed",
-    6: "destination network unknown",
-    7: "destination host unknown",
-    8: "source host isolated",
-    9: "network administratively prohibited",
-    10: "host administratively prohibited",
-    11: "network unreachable for type of service",
-    12: "host unreachable for type of service",
-    13: "communication administratively prohibited",
-    14: "host precedence violation",
-    15: "precedence cutoff in effect",
+    0: N_("network unreachable"),
+    1: N_("host unreachable"),
+    2: N_("protocol unreachable"),
+    3: N_("port unreachable"),
+    4: N_("fragmentation needed"),
+    5: N_("source route failed"),
+    6: N_("destination network unknown"),
+    7: N_("destination host unknown"),
+    8: N_("source host isolated"),
+    9: N_("network administratively prohibited"),
+    10: N_("host administratively prohibited"),
+    11: N_("network unreachable for type of service"),
+    12: N_("host unreachable for type of service"),
+    13: N_("communication administratively prohibited"),
+    14: N_("host precedence violation"),
+    15: N_("precedence cutoff in effect"),
 }
 #: ICMPv6 "destination unreachable" (type 1) codes.
 ICMP6_UNREACH = {
-    0: "no route to destination",
-    1: "communication administratively prohibited",
-    2: "beyond scope of source address",
-    3: "address unreachable",
-    4: "port unreachable",
-    5: "source address failed ingress/egress policy",
-    6: "reject route to destination",
+    0: N_("no route to destination"),
+    1: N_("communication administratively prohibited"),
+    2: N_("beyond scope of source address"),
+    3: N_("address unreachable"),
+    4: N_("port unreachable"),
+    5: N_("source address failed ingress/egress policy"),
+    6: N_("reject route to destination"),
 }
 _PROHIBITED = {(4, 9), (4, 10), (4, 13), (6, 1), (6, 5), (6, 6)}
 
@@ -85,22 +87,27 @@ class IcmpError:
         """E.g. 'ICMP destination unreachable: communication administratively prohibited (3/13)'."""
         if self._unreachable:
             table = ICMP4_UNREACH if self.version == 4 else ICMP6_UNREACH
-            text = table.get(self.code, f"code {self.code}")
+            known = table.get(self.code)
+            text = _(known) if known else _("code {code}").format(code=self.code)
             label = "ICMP" if self.version == 4 else "ICMPv6"
-            return f"{label} destination unreachable: {text} ({self.type}/{self.code})"
-        if (self.version, self.type) in {(4, 11), (6, 3)}:
-            return (
-                f"ICMP time exceeded ({self.type}/{self.code}): a routing loop or a TTL too small"
+            return _("{label} destination unreachable: {text} ({type}/{code})").format(
+                label=label, text=text, type=self.type, code=self.code
             )
-        return f"ICMP type {self.type} code {self.code}"
+        if (self.version, self.type) in {(4, 11), (6, 3)}:
+            return _(
+                "ICMP time exceeded ({type}/{code}): a routing loop or a TTL too small"
+            ).format(type=self.type, code=self.code)
+        return _("ICMP type {type} code {code}").format(type=self.type, code=self.code)
 
     def describe(self, destination: str) -> str:
         """The meaning and who sent it."""
         if self.offender is None:
             return self.meaning
         if self.offender == destination:
-            return f"{self.meaning} from the destination itself"
-        return f"{self.meaning} from {self.offender} (a device on the path)"
+            return _("{meaning} from the destination itself").format(meaning=self.meaning)
+        return _("{meaning} from {offender} (a device on the path)").format(
+            meaning=self.meaning, offender=self.offender
+        )
 
 
 def enable_error_queue(sock: socket.socket, family: int | None = None) -> None:
@@ -114,9 +121,9 @@ def enable_error_queue(sock: socket.socket, family: int | None = None) -> None:
 def read_icmp_error(sock: socket.socket) -> IcmpError | None:
     """The last ICMP error queued on ``sock``, or None (a TCP reset or a local error queue nothing)."""
     found: IcmpError | None = None
-    for _ in range(8):
+    for _attempt in range(8):
         try:
-            _, ancdata, _, _ = sock.recvmsg(512, 1024, _ERRQUEUE_FLAGS)
+            _data, ancdata, _flags, _address = sock.recvmsg(512, 1024, _ERRQUEUE_FLAGS)
         except (BlockingIOError, InterruptedError):
             break
         except OSError:
@@ -151,16 +158,17 @@ def _offender(raw: bytes) -> str | None:
     return None
 
 
-#: Errors a probe gets from this host itself, with what they mean for the flow.
+#: Errors a probe gets from this host itself, with what they mean for the flow
+#: (``_()`` them where they are shown).
 LOCAL_ERRORS = {
-    errno.EPERM: "refused by this host's own firewall (the OUTPUT chain) or a security policy",
-    errno.EACCES: "refused by this host's own firewall (the OUTPUT chain) or a security policy",
-    errno.ENETUNREACH: "no route to that network from this host",
-    errno.EHOSTUNREACH: "no route to the host, or it did not answer ARP / neighbour discovery",
-    errno.EHOSTDOWN: "the host is down (no answer to ARP / neighbour discovery)",
-    errno.EADDRNOTAVAIL: "the source address is not configured on this host",
-    errno.EAFNOSUPPORT: "this address family is not available on this host",
-    errno.ENONET: "the host is not on the network",
+    errno.EPERM: N_("refused by this host's own firewall (the OUTPUT chain) or a security policy"),
+    errno.EACCES: N_("refused by this host's own firewall (the OUTPUT chain) or a security policy"),
+    errno.ENETUNREACH: N_("no route to that network from this host"),
+    errno.EHOSTUNREACH: N_("no route to the host, or it did not answer ARP / neighbour discovery"),
+    errno.EHOSTDOWN: N_("the host is down (no answer to ARP / neighbour discovery)"),
+    errno.EADDRNOTAVAIL: N_("the source address is not configured on this host"),
+    errno.EAFNOSUPPORT: N_("this address family is not available on this host"),
+    errno.ENONET: N_("the host is not on the network"),
 }
 
 

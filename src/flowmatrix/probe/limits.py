@@ -14,6 +14,7 @@ import resource
 from dataclasses import dataclass
 
 from flowmatrix.errors import UserError
+from flowmatrix.i18n import _
 
 DEFAULT_CONCURRENCY = 2048
 #: Files kept free for everything else (the event loop, resolvers, TLS contexts, output).
@@ -57,13 +58,17 @@ def open_files_for(probes: int, per_probe: int, *, asked: bool) -> int:
         return probes
     fit = max(1, (soft - FD_RESERVE - _open_now()) // per_probe)
     if asked:
-        shown = "unlimited" if hard == resource.RLIM_INFINITY else str(hard)
+        shown = _("unlimited") if hard == resource.RLIM_INFINITY else str(hard)
         raise UserError(
-            f"--concurrency {probes} needs {needed} open files and this process may open "
-            f"{soft} (hard limit {shown})",
-            hint=f"lower --concurrency to {fit}, or raise the hard limit (as root "
-            f"'ulimit -Hn {needed}' in the shell that starts flowmatrix, LimitNOFILE={needed} "
-            "in a systemd unit, or nofile in /etc/security/limits.conf)",
+            _(
+                "--concurrency {probes} needs {needed} open files and this process may open "
+                "{soft} (hard limit {hard})"
+            ).format(probes=probes, needed=needed, soft=soft, hard=shown),
+            hint=_(
+                "lower --concurrency to {fit}, or raise the hard limit (as root "
+                "'ulimit -Hn {needed}' in the shell that starts flowmatrix, "
+                "LimitNOFILE={needed} in a systemd unit, or nofile in /etc/security/limits.conf)"
+            ).format(fit=fit, needed=needed),
         )
     return fit
 

@@ -32,6 +32,7 @@ from typing import cast
 from flowmatrix.documents import SiteRef
 from flowmatrix.errors import UserError
 from flowmatrix.evidence import STATUS_OF, Check
+from flowmatrix.i18n import _, ngettext, pgettext
 from flowmatrix.model import Flow, Plan
 from flowmatrix.portset import PortSet
 from flowmatrix.probe.local import IPAddress, is_local, local_addresses
@@ -122,20 +123,31 @@ class FlowArrival:
     def checks(self) -> list[Check]:
         """What listening says on the scale of every check: each port it arrived on is
         proven; the others are not tested (nothing came: nobody may have sent it)."""
+        arrived = _("arrived on {port} from {sources}")
+        sources = ", ".join(self.sources)
         found = [
             Check(
                 self.flow,
                 port,
                 STATUS_OF["listen"]["arrived"],
                 "listen",
-                f"arrived on {port} from {', '.join(self.sources)}",
+                arrived.format(port=port, sources=sources),
             )
             for port in self.arrived_ports
         ]
         if len(found) < len(self.ports):
-            detail = "did not arrive" + ("" if self.listening else " (no port listened on)")
             if found:
-                detail += " on its other ports"
+                detail = (
+                    _("did not arrive on its other ports")
+                    if self.listening
+                    else _("did not arrive (no port listened on) on its other ports")
+                )
+            else:
+                detail = (
+                    _("did not arrive")
+                    if self.listening
+                    else _("did not arrive (no port listened on)")
+                )
             found.append(Check(self.flow, None, STATUS_OF["listen"]["missing"], "listen", detail))
         return found
 
@@ -201,28 +213,35 @@ def build_listen_setup(
     host: str | None = None
     if role == AUTO:
         flows = [f for f in plan.flows if _local_destinations(f, here, None)]
-        label = "this host (matched by address)"
+        label = _("this host (matched by address)")
         if not flows:
-            shown = ", ".join(str(a) for a in here if not a.is_loopback) or "none"
+            shown = ", ".join(str(a) for a in here if not a.is_loopback) or pgettext(
+                "addresses", "none"
+            )
             raise UserError(
-                "no address of this host is a destination in the plan",
-                hint=f"this host's addresses: {shown}; choose one with --as ROLE|HOST",
+                _("no address of this host is a destination in the plan"),
+                hint=_("this host's addresses: {addresses}; choose one with --as ROLE|HOST").format(
+                    addresses=shown
+                ),
             )
     elif role in roles:
         flows = [f for f in plan.flows if f.destination.role == role]
-        label = f"role {role}"
+        label = _("role {role}").format(role=role)
     elif role in hosts:
         host = role
         flows = [f for f in plan.flows if any(h.name == role for h in f.destination.hosts)]
-        label = f"host {role}"
+        label = _("host {host}").format(host=role)
     else:
         close = difflib.get_close_matches(role, sorted(roles | hosts), n=3, cutoff=0.5)
         hint = (
-            ("did you mean " + " or ".join(repr(c) for c in close) + "?")
+            _("did you mean {choices}?").format(choices=_(" or ").join(repr(c) for c in close))
             if close
-            else (f"destinations: {', '.join(sorted(roles | hosts))}")
+            else _("destinations: {names}").format(names=", ".join(sorted(roles | hosts)))
         )
-        raise UserError(f"{role!r} is the destination of no flow in this plan", hint=hint)
+        raise UserError(
+            _("{name} is the destination of no flow in this plan").format(name=repr(role)),
+            hint=hint,
+        )
     ports: dict[tuple[str, int], list[str]] = {}
     for flow in flows:
         for port in flow.ports:
@@ -238,8 +257,10 @@ def build_listen_setup(
         addresses = tuple(dict.fromkeys(found)) or WILDCARDS
         if not found:
             warnings.append(
-                "none of the destination addresses in the plan is on this host: "
-                "listening on all addresses"
+                _(
+                    "none of the destination addresses in the plan is on this host: "
+                    "listening on all addresses"
+                )
             )
     return ListenSetup(
         label, tuple(flows), listen_ports, addresses, tuple(warnings), plan.site_ref()
@@ -251,8 +272,8 @@ def _checked_bind(text: str) -> str:
         return str(ipaddress.ip_address(text.strip("[]")))
     except ValueError:
         raise UserError(
-            f"invalid --bind address {text!r}",
-            hint="give an IPv4 or IPv6 address, e.g. 0.0.0.0 or ::",
+            _("invalid --bind address {value}").format(value=repr(text)),
+            hint=_("give an IPv4 or IPv6 address, e.g. 0.0.0.0 or ::"),
         ) from None
 
 
@@ -269,25 +290,27 @@ def _unprivileged_start() -> int:
 
 def bind_error(code: int, protocol: str, port: int, address: str) -> str:
     """What went wrong binding ``port`` and how to fix it."""
-    where = f"{port}/{protocol} on {address}"
+    where = _("{port}/{protocol} on {address}").format(
+        port=port, protocol=protocol, address=address
+    )
     if code == errno.EADDRINUSE:
         flag = "t" if protocol == "tcp" else "u"
-        return (
-            f"{where}: already in use by another program "
-            f"(see which: ss -{flag}lnp 'sport = :{port}')"
+        return _("{where}: already in use by another program (see which: {command})").format(
+            where=where, command=f"ss -{flag}lnp 'sport = :{port}'"
         )
     if code in {errno.EACCES, errno.EPERM}:
         start = _unprivileged_start()
-        return (
-            f"{where}: ports below {start} need privilege: run as root, or grant "
-            f"CAP_NET_BIND_SERVICE (setcap cap_net_bind_service=+ep "
-            f"{os.path.realpath(sys.executable)}), or lower it with sysctl -w "
-            f"net.ipv4.ip_unprivileged_port_start={port} (per network namespace)"
-        )
+        return _(
+            "{where}: ports below {start} need privilege: run as root, or grant "
+            "CAP_NET_BIND_SERVICE (setcap cap_net_bind_service=+ep {python}), or lower it "
+            "with sysctl -w net.ipv4.ip_unprivileged_port_start={port} (per network namespace)"
+        ).format(where=where, start=start, python=os.path.realpath(sys.executable), port=port)
     if code == errno.EADDRNOTAVAIL:
-        return f"{where}: {address} is not an address of this host"
+        return _("{where}: {address} is not an address of this host").format(
+            where=where, address=address
+        )
     if code == errno.EAFNOSUPPORT:
-        return f"{where}: this address family is not available here"
+        return _("{where}: this address family is not available here").format(where=where)
     return f"{where}: {os.strerror(code)}"
 
 
@@ -404,12 +427,17 @@ class ListenSession:
         if (self.strict and failed) or not any(b.bound for b in bindings):
             for sock in sockets:
                 sock.close()
-            first = failed[0].error if failed else "nothing to listen on"
-            more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
-            raise UserError(
-                f"cannot listen: {first}{more}",
-                hint=None if self.strict else "no port could be bound",
-            )
+            first = failed[0].error if failed else _("nothing to listen on")
+            others = len(failed) - 1
+            if others > 0:
+                message = ngettext(
+                    "cannot listen: {error} (and {n} more)",
+                    "cannot listen: {error} (and {n} more)",
+                    others,
+                ).format(error=first, n=others)
+            else:
+                message = _("cannot listen: {error}").format(error=first)
+            raise UserError(message, hint=None if self.strict else _("no port could be bound"))
         return bindings, sockets
 
     async def run(
@@ -437,7 +465,7 @@ class ListenSession:
                         await asyncio.start_server(self._tcp_handler(address, port), sock=sock)
                     )
                 else:
-                    transport, _ = await loop.create_datagram_endpoint(
+                    transport, _protocol = await loop.create_datagram_endpoint(
                         functools.partial(_Datagrams, self, address, port), sock=sock
                     )
                     transports.append(transport)

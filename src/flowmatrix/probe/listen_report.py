@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flowmatrix.catalog import Lang
 from flowmatrix.documents import header
+from flowmatrix.i18n import Lang, _, language, ngettext
 from flowmatrix.probe.listen import FlowArrival, ListenEvent, ListenReport
 from flowmatrix.render import to_csv, to_json, to_table
 
@@ -30,13 +30,25 @@ def _time(stamp: float) -> str:
 def event_line(event: ListenEvent) -> str:
     """One line per arrival, for the live log."""
     source = f"[{event.source_address}]" if ":" in event.source_address else event.source_address
-    text = f"{_time(event.time)} {event.protocol}/{event.port} from {source}:{event.source_port}"
+    text = _("{time} {protocol}/{port} from {source}").format(
+        time=_time(event.time),
+        protocol=event.protocol,
+        port=event.port,
+        source=f"{source}:{event.source_port}",
+    )
     if event.flows:
         text += f" -> {', '.join(event.flows)}"
     else:
-        text += " -> not a planned source for this port (NAT on the way, or an unplanned flow?)"
+        text += " -> " + _(
+            "not a planned source for this port (NAT on the way, or an unplanned flow?)"
+        )
     if event.marker is not None:
-        text += f" (marked probe for {event.marker}{', answered' if event.answered else ''})"
+        marked = (
+            _(" (marked probe for {flow}, answered)")
+            if event.answered
+            else _(" (marked probe for {flow})")
+        )
+        text += marked.format(flow=event.marker)
     return text
 
 
@@ -103,15 +115,15 @@ def to_json_text(report: ListenReport) -> str:
     return to_json(report_dict(report))
 
 
-def _row(arrival: FlowArrival) -> dict[str, Any]:
+def _row(arrival: FlowArrival, yes: str = "yes", no: str = "no") -> dict[str, Any]:
     return {
         "flow": arrival.flow,
         "requirement": arrival.requirement,
         "source": arrival.source_role,
         "protocol": arrival.protocol,
         "ports": arrival.ports.text(" "),
-        "listening": "yes" if arrival.listening else "no",
-        "arrived": "yes" if arrival.arrived else "no",
+        "listening": yes if arrival.listening else no,
+        "arrived": yes if arrival.arrived else no,
         "count": arrival.count,
         "sources": " ".join(arrival.sources),
     }
@@ -122,12 +134,16 @@ def to_csv_text(report: ListenReport) -> str:
 
 
 def to_table_text(report: ListenReport, lang: Lang, *, width: int, color: bool) -> str:
-    styles = {"arrived": {"yes": "green", "no": "red"}, "listening": {"no": "red"}}
+    """The planned flows for people, in ``lang`` (the CSV keeps yes/no)."""
+    with language(lang):
+        yes, no = _("yes"), _("no")
+        title = _("listen as {label}").format(label=report.label)
+    styles = {"arrived": {yes: "green", no: "red"}, "listening": {no: "red"}}
     return to_table(
-        [_row(a) for a in report.arrivals],
+        [_row(a, yes, no) for a in report.arrivals],
         FLOW_COLUMNS,
         lang,
-        title=f"listen as {report.label}",
+        title=title,
         width=width,
         color=color,
         styles=styles,
@@ -136,11 +152,18 @@ def to_table_text(report: ListenReport, lang: Lang, *, width: int, color: bool) 
 
 def summary_line(report: ListenReport) -> str:
     arrived = sum(1 for a in report.arrivals if a.arrived)
-    text = (
-        f"{arrived} of {len(report.arrivals)} planned flows arrived in "
-        f"{report.duration:.1f} s ({len(report.events)} connections/datagrams"
-    )
+    text = ngettext(
+        "{arrived} of {n} planned flows arrived in {duration:.1f} s",
+        "{arrived} of {n} planned flows arrived in {duration:.1f} s",
+        arrived,
+    ).format(arrived=arrived, n=len(report.arrivals), duration=report.duration)
+    events = len(report.events)
+    text += " (" + ngettext(
+        "{n} connections/datagrams", "{n} connections/datagrams", events
+    ).format(n=events)
     unplanned = sum(1 for e in report.events if not e.planned)
     if unplanned:
-        text += f", {unplanned} from unplanned sources"
+        text += ngettext(
+            ", {n} from unplanned sources", ", {n} from unplanned sources", unplanned
+        ).format(n=unplanned)
     return text + ")"

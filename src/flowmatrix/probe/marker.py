@@ -11,6 +11,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from flowmatrix.i18n import _
 from flowmatrix.probe.udp import Answer, UdpRequest
 
 PROBE_RE = re.compile(rb"flowmatrix-probe flow=([A-Za-z0-9_.:-]{1,100}) nonce=([0-9a-f]{16})")
@@ -55,21 +56,22 @@ def find_probe(data: bytes) -> Marker | None:
 def marker_request(flow: str, timeout: float, listen_hint: str) -> UdpRequest:
     """The two-ended UDP probe: only a ``flowmatrix listen`` at the far end answers it."""
     marker = Marker.new(flow)
+    answered = _(
+        "two-ended: 'flowmatrix listen' at the destination received the marked "
+        "datagram and answered"
+    )
 
     def recognise(data: bytes) -> Answer | None:
         if not marker.is_ack(data):
             return None
-        return Answer(
-            "two-ended: 'flowmatrix listen' at the destination received the marked "
-            "datagram and answered",
-            {"marker": marker.nonce},
-            two_ended=True,
-        )
+        return Answer(answered, {"marker": marker.nonce}, two_ended=True)
 
     return UdpRequest(
         marker.probe(),
         recognise,
         "open|filtered",
-        f"no answer in {timeout:g} s; this service never replies, so it needs a two-ended "
-        f"test: run '{listen_hint}' on the destination and verify again",
+        _(
+            "no answer in {timeout:g} s; this service never replies, so it needs a two-ended "
+            "test: run '{command}' on the destination and verify again"
+        ).format(timeout=timeout, command=listen_hint),
     )

@@ -8,6 +8,7 @@ engine on one side of a veth pair without starting another interpreter.
 
 from __future__ import annotations
 
+import contextvars
 import os
 import threading
 from collections.abc import Callable
@@ -54,13 +55,16 @@ def thread_namespace_fd() -> int | None:
 
 
 def run_in_netns(name: str, function: Callable[[], T]) -> T:
-    """Call ``function`` in a fresh thread inside namespace ``name``; return or raise its result."""
+    """Call ``function`` in a fresh thread inside namespace ``name``; return or raise its result.
+
+    The thread runs in a copy of the caller's context (its language, among others)."""
     box: dict[str, object] = {}
+    context = contextvars.copy_context()
 
     def body() -> None:
         try:
             enter_netns(name)
-            box["value"] = function()
+            box["value"] = context.run(function)
         except BaseException as exc:  # handed back to the caller below
             box["error"] = exc
 

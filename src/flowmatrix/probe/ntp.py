@@ -11,6 +11,7 @@ import secrets
 import struct
 import time
 
+from flowmatrix.i18n import _
 from flowmatrix.probe.results import ReplyValue
 from flowmatrix.probe.udp import Answer, UdpRequest
 
@@ -72,20 +73,24 @@ def ntp_request(timeout: float) -> UdpRequest:
         if reply is None:
             return None
         if "kiss_code" in reply:
-            reason = (
-                f"the NTP server answered with kiss code {reply['kiss_code']}: the path is open"
+            reason = _("the NTP server answered with kiss code {code}: the path is open").format(
+                code=reply["kiss_code"]
             )
         else:
-            reason = f"the NTP server answered (stratum {reply['stratum']}): the path is open"
+            reason = _("the NTP server answered (stratum {stratum}): the path is open").format(
+                stratum=reply["stratum"]
+            )
         findings: tuple[str, ...] = ()
         if reply.get("leap") == 3 and "kiss_code" not in reply:
-            findings = ("the NTP server is not synchronised (leap indicator 3)",)
+            findings = (_("the NTP server is not synchronised (leap indicator 3)"),)
         return Answer(reason, reply, findings)
 
     return UdpRequest(
         ntp_request_packet(transmit),
         recognise,
         "filtered",
-        f"no reply to an NTP client request in {timeout:g} s: a firewall drops it, "
-        "or the server does not serve this source",
+        _(
+            "no reply to an NTP client request in {timeout:g} s: a firewall drops it, "
+            "or the server does not serve this source"
+        ).format(timeout=timeout),
     )

@@ -22,11 +22,14 @@ class RichProgress:
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+        from flowmatrix.i18n import _
+
+        failed = _("{failed} failed").format(failed="{task.fields[failed]}")
         self._progress = Progress(
-            TextColumn("probing"),
+            TextColumn(_("probing")),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("{task.fields[failed]} failed"),
+            TextColumn(failed),
             console=Console(stderr=True),
             transient=True,
         )

@@ -12,6 +12,7 @@ import hmac
 import secrets
 import struct
 
+from flowmatrix.i18n import _
 from flowmatrix.probe.results import ReplyValue
 from flowmatrix.probe.udp import Answer, UdpRequest
 
@@ -46,7 +47,7 @@ def parse_reply(
     """Facts of the reply to our request; None if ``data`` is not one."""
     if len(data) < _HEADER.size:
         return None
-    code, reply_id, length, _ = _HEADER.unpack_from(data)
+    code, reply_id, length, _authenticator = _HEADER.unpack_from(data)
     if reply_id != identifier or code not in CODES or not _HEADER.size <= length <= len(data):
         return None
     return {
@@ -66,18 +67,23 @@ def radius_request(timeout: float, secret: bytes) -> UdpRequest:
         findings: tuple[str, ...] = ()
         if not reply["authenticator_ok"]:
             findings = (
-                "the RADIUS reply does not verify with the given secret: "
-                "the shared secret differs from the server's",
+                _(
+                    "the RADIUS reply does not verify with the given secret: "
+                    "the shared secret differs from the server's"
+                ),
             )
-        return Answer(
-            f"the RADIUS server answered ({reply['code']}): the path is open", reply, findings
+        reason = _("the RADIUS server answered ({code}): the path is open").format(
+            code=reply["code"]
         )
+        return Answer(reason, reply, findings)
 
     return UdpRequest(
         status_server(identifier, authenticator, secret),
         recognise,
         "filtered",
-        f"no reply to a RADIUS Status-Server in {timeout:g} s: a firewall drops it, or the "
-        "server ignores it (this source is not one of its RADIUS clients, the shared secret "
-        "differs, or Status-Server is off: FreeRADIUS 'status_server = yes')",
+        _(
+            "no reply to a RADIUS Status-Server in {timeout:g} s: a firewall drops it, or the "
+            "server ignores it (this source is not one of its RADIUS clients, the shared secret "
+            "differs, or Status-Server is off: FreeRADIUS 'status_server = yes')"
+        ).format(timeout=timeout),
     )

@@ -6,13 +6,14 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from flowmatrix.i18n import _, language, ngettext
 from flowmatrix.probe.document import document_head, report_dict
-from flowmatrix.probe.results import INCONCLUSIVE_STATES, ProbeResult
+from flowmatrix.probe.results import INCONCLUSIVE_STATES, ProbeResult, state_labels
 from flowmatrix.probe.verify import VerifyReport
 from flowmatrix.render import to_csv, to_json, to_json_items_bytes, to_table
 
 if TYPE_CHECKING:
-    from flowmatrix.catalog import Lang
+    from flowmatrix.i18n import Lang
 
 CSV_COLUMNS = (
     "flow",
@@ -113,48 +114,99 @@ def to_csv_text(report: VerifyReport) -> str:
     return to_csv([_csv_row(r) for r in report.results], CSV_COLUMNS)
 
 
-def _table_row(result: ProbeResult) -> dict[str, Any]:
+class _TableWords:
+    """The words of the table, looked up once per table (not once per result)."""
+
+    def __init__(self) -> None:
+        self.states = state_labels()
+        self.finding = _("FINDING: {finding}")
+        self.tls = _("TLS {version}, {subject}, until {not_after}")
+        self.note = _("note: {note}")
+        self.expected = _("(obsolete or legacy flow: failure expected)")
+
+
+def _table_row(result: ProbeResult, words: _TableWords) -> dict[str, Any]:
     reason = result.reason
     if result.findings:
-        reason += "".join(f"\nFINDING: {f}" for f in result.findings)
-    if result.tls is not None and result.tls.version:
-        reason += f"\nTLS {result.tls.version}, {result.tls.subject}, until {result.tls.not_after}"
-    reason += "".join(f"\nnote: {n}" for n in result.notes)
+        reason += "".join("\n" + words.finding.format(finding=f) for f in result.findings)
+    tls = result.tls
+    if tls is not None and tls.version:
+        reason += "\n" + words.tls.format(
+            version=tls.version, subject=tls.subject, not_after=tls.not_after
+        )
+    reason += "".join("\n" + words.note.format(note=n) for n in result.notes)
     if not result.required and result.failed:
-        reason += "\n(obsolete or legacy flow: failure expected)"
+        reason += "\n" + words.expected
     return {
         "flow": result.flow,
         "destination": result.destination_host or result.destination_role,
         "address": result.address or result.fqdn or "",
         "port": result.port or "",
         "protocol": result.protocol,
-        "state": result.state,
+        "state": words.states.get(result.state, result.state),
         "latency_ms": _latency(result),
         "reason": reason,
     }
 
 
 def to_table_text(report: VerifyReport, lang: Lang, *, width: int, color: bool) -> str:
-    rows = [_table_row(r) for r in report.results]
+    """The results for people, in ``lang``: states as words (the JSON keeps the codes)."""
+    with language(lang):
+        words = _TableWords()
+        rows = [_table_row(r, words) for r in report.results]
+        title = _("{site}: from {source}").format(site=report.site, source=report.source)
+    styles = {words.states.get(state, state): style for state, style in STATE_STYLES.items()}
     return to_table(
         rows,
         TABLE_COLUMNS,
         lang,
-        title=f"{report.site}: from {report.source}",
+        title=title,
         width=width,
         color=color,
-        styles={"state": STATE_STYLES},
+        styles={"state": styles},
     )
+
+
+def _state_count(state: str, n: int) -> str:
+    """``3 open``: a count of results in one state (French agrees the word with it)."""
+    match state:
+        case "open":
+            text = ngettext("{n} open", "{n} open", n)
+        case "closed":
+            text = ngettext("{n} closed", "{n} closed", n)
+        case "filtered":
+            text = ngettext("{n} filtered", "{n} filtered", n)
+        case "unreachable":
+            text = ngettext("{n} unreachable", "{n} unreachable", n)
+        case "open|filtered":
+            text = ngettext("{n} open|filtered", "{n} open|filtered", n)
+        case "unresolved":
+            text = ngettext("{n} unresolved", "{n} unresolved", n)
+        case "error":
+            text = ngettext("{n} error", "{n} error", n)
+        case "not_probed":
+            text = ngettext("{n} not_probed", "{n} not_probed", n)
+        case _:
+            return f"{n} {state}"
+    return text.format(n=n)
 
 
 def summary_line(report: VerifyReport) -> str:
     summary = report.summary
-    states = ", ".join(f"{count} {state}" for state, count in summary.by_state.items())
-    text = f"{summary.total} probes: {states}"
+    states = ", ".join(_state_count(state, count) for state, count in summary.by_state.items())
+    text = ngettext("{n} probes: {states}", "{n} probes: {states}", summary.total).format(
+        n=summary.total, states=states
+    )
     if summary.failed:
-        text += f"; {summary.failed} required failed"
+        text += ngettext("; {n} required failed", "; {n} required failed", summary.failed).format(
+            n=summary.failed
+        )
     if summary.failed_optional:
-        text += f"; {summary.failed_optional} obsolete/legacy failed (expected)"
+        text += ngettext(
+            "; {n} obsolete/legacy failed (expected)",
+            "; {n} obsolete/legacy failed (expected)",
+            summary.failed_optional,
+        ).format(n=summary.failed_optional)
     return text
 
 
@@ -171,6 +223,7 @@ def to_junit(report: VerifyReport) -> str:
     import xml.etree.ElementTree as ET
 
     suite = ET.Element("testsuite", name=f"flowmatrix verify: {report.site}")
+    labels = state_labels()
     failures = skipped = 0
     for result in report.results:
         where = f"{result.address or result.fqdn or '-'}:{result.port}/{result.protocol}"
@@ -195,7 +248,8 @@ def to_junit(report: VerifyReport) -> str:
             node.text = detail
         elif result.failed or result.state in INCONCLUSIVE_STATES:
             skipped += 1
-            ET.SubElement(case, "skipped", message=_xml(f"{result.state}: {result.reason}"))
+            state = labels.get(result.state, result.state)
+            ET.SubElement(case, "skipped", message=_xml(f"{state}: {result.reason}"))
         else:
             ET.SubElement(case, "system-out").text = detail
     suite.set("tests", str(len(report.results)))

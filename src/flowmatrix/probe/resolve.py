@@ -19,6 +19,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 from flowmatrix.errors import UserError
+from flowmatrix.i18n import _
 from flowmatrix.probe.netns_thread import enter_netns_fd, thread_namespace_fd
 from flowmatrix.probe.results import DnsInfo
 
@@ -41,7 +42,7 @@ def parse_resolver(text: str) -> ResolverSpec:
     value = text.strip()
     port_text: str | None = None
     if value.startswith("["):
-        host, _, rest = value[1:].partition("]")
+        host, _bracket, rest = value[1:].partition("]")
         port_text = rest.removeprefix(":") or None
     elif value.count(":") == 1:
         host, port_text = value.split(":")
@@ -54,8 +55,8 @@ def parse_resolver(text: str) -> ResolverSpec:
             raise ValueError(port)
     except ValueError:
         raise UserError(
-            f"invalid resolver {text!r}",
-            hint="give an address, e.g. 10.0.0.53, 10.0.0.53:5353 or [2001:db8::53]:53",
+            _("invalid resolver {value}").format(value=repr(text)),
+            hint=_("give an address, e.g. 10.0.0.53, 10.0.0.53:5353 or [2001:db8::53]:53"),
         ) from None
     return ResolverSpec(address, port)
 
@@ -72,9 +73,9 @@ async def resolve(
         async with asyncio.timeout(max(timeout, 5.0)):
             infos = await loop.run_in_executor(_executor.get(), lookup)
     except TimeoutError:
-        return (), "the resolver did not answer in time"
+        return (), _("the resolver did not answer in time")
     except socket.gaierror as exc:
-        return (), f"does not resolve: {exc.strerror}"
+        return (), _("does not resolve: {error}").format(error=exc.strerror)
     return tuple(dict.fromkeys(str(info[4][0]) for info in infos)), None
 
 
@@ -123,16 +124,20 @@ async def _ask_server(
         try:
             answer = await client.resolve(name, rdtype, search=False)
         except dns.resolver.NXDOMAIN:
-            return (), f"does not exist (NXDOMAIN from {resolver.label})"
+            return (), _("does not exist (NXDOMAIN from {resolver})").format(
+                resolver=resolver.label
+            )
         except dns.resolver.NoAnswer:
             continue
         except dns.resolver.NoNameservers as exc:
-            return (), f"{resolver.label} failed to answer: {exc}"
+            return (), _("{resolver} failed to answer: {error}").format(
+                resolver=resolver.label, error=exc
+            )
         except dns.exception.Timeout:
-            return (), f"{resolver.label} did not answer in time"
+            return (), _("{resolver} did not answer in time").format(resolver=resolver.label)
         found.extend(rdata.to_text() for rdata in answer)
     if not found:
-        return (), f"has no A or AAAA record at {resolver.label}"
+        return (), _("has no A or AAAA record at {resolver}").format(resolver=resolver.label)
     return tuple(dict.fromkeys(found)), None
 
 

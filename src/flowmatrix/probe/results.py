@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from flowmatrix.evidence import Check, probe_status
+from flowmatrix.evidence import Check, probe_status, state_word, state_words
 
 State = Literal[
     "open",
@@ -41,6 +41,16 @@ STATES: tuple[State, ...] = (
 )
 
 ReplyValue = str | int | float | bool | None
+
+
+def state_labels() -> dict[str, str]:
+    """Each state as people read it, in the current language (``evidence.state_words``)."""
+    return state_words("verify")
+
+
+def state_label(state: str) -> str:
+    """``state`` as people read it, in the current language (the JSON keeps the code)."""
+    return state_word("verify", state)
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,11 +184,19 @@ class ProbeResult:
         """What this result says on the scale of every check (``flowmatrix.evidence``)."""
         where = ":".join(str(v) for v in (self.address or self.fqdn, self.port) if v)
         reason = f"({self.reason})" if self.reason else ""
-        detail = " ".join(filter(None, [where, self.state, reason]))
+        detail = " ".join(filter(None, [where, state_label(self.state), reason]))
         if self.findings:
             detail += "; " + "; ".join(self.findings)
         status = probe_status(self.state, bool(self.findings))
-        return Check(self.flow, self.port, status, "verify", detail, self.source_host)
+        return Check(
+            self.flow,
+            self.port,
+            status,
+            "verify",
+            detail,
+            self.source_host,
+            destination=self.address or self.destination_host,
+        )
 
     @property
     def counts_against(self) -> bool:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
+from flowmatrix.i18n import _
 from flowmatrix.probe.limits import share_concurrency
 from flowmatrix.probe.pacing import PacketGate
 from flowmatrix.probe.resolve import ResolverSpec, dns_info, same_namespace_resolution
@@ -84,8 +85,14 @@ def _dns_notes(dns: DnsInfo | None) -> tuple[str, ...]:
         return (f"{dns.name} {dns.error}",)
     if dns.undocumented:
         return (
-            f"{dns.name} resolves to {', '.join(dns.undocumented)}, outside the documented "
-            f"{', '.join(dns.documented)} (information: documented lists age)",
+            _(
+                "{name} resolves to {addresses}, outside the documented {documented} "
+                "(information: documented lists age)"
+            ).format(
+                name=dns.name,
+                addresses=", ".join(dns.undocumented),
+                documented=", ".join(dns.documented),
+            ),
         )
     return ()
 
@@ -143,11 +150,11 @@ def _udp_request(target: ProbeTarget, options: ProbeOptions) -> UdpRequest | str
 
         return ntp_request(options.timeout)
     if options.radius_secret is None:
-        return (
+        return _(
             "RADIUS answers only requests signed with the shared secret: give "
-            f"--radius-secret (or FLOWMATRIX_RADIUS_SECRET), or run '{hint}' on the "
+            "--radius-secret (or FLOWMATRIX_RADIUS_SECRET), or run '{command}' on the "
             "destination and verify with --two-ended"
-        )
+        ).format(command=hint)
     from flowmatrix.probe.radius import radius_request
 
     return radius_request(options.timeout, options.radius_secret)
@@ -216,8 +223,10 @@ async def _two_ended(
         acknowledged = replace(
             outcome,
             two_ended=True,
-            reason="two-ended: 'flowmatrix listen' "
-            "at the destination received the connection and answered",
+            reason=_(
+                "two-ended: 'flowmatrix listen' "
+                "at the destination received the connection and answered"
+            ),
         )
         return _result(target, address, dns, acknowledged)
     return _result(
@@ -225,7 +234,9 @@ async def _two_ended(
         address,
         dns,
         outcome,
-        notes=("no two-ended acknowledgement: the port is open, but not by 'flowmatrix listen'",),
+        notes=(
+            _("no two-ended acknowledgement: the port is open, but not by 'flowmatrix listen'"),
+        ),
     )
 
 
@@ -280,7 +291,8 @@ class _Run:
     def failed(self, index: int, exc: OSError) -> None:
         target = self.targets[index]
         address, dns = self.resolved[index]
-        why = Outcome("error", f"probe failed: {exc.strerror or exc}", attempts=0)
+        reason = _("probe failed: {error}").format(error=exc.strerror or exc)
+        why = Outcome("error", reason, attempts=0)
         self.deliver(index, _result(target, address, dns, why))
 
     def follow_up(self, index: int, work: Coroutine[Any, Any, ProbeResult], scan: TcpScan) -> None:
@@ -350,7 +362,7 @@ async def _probe(
         address = target.address
         if address is None:
             if dns is None or not dns.addresses:
-                why = dns.error if dns is not None and dns.error else "no address"
+                why = dns.error if dns is not None and dns.error else _("no address")
                 unresolved = Outcome("unresolved", f"{target.server_name}: {why}", attempts=0)
                 run.deliver(index, _result(target, None, dns, unresolved))
                 continue

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from flowmatrix.documents import SiteRef
 from flowmatrix.errors import UserError
+from flowmatrix.i18n import _, pgettext
 from flowmatrix.model import Flow, FlowEnd, HostRef, PickledByFields, Plan
 from flowmatrix.probe.local import IPAddress, is_local, local_addresses
 from flowmatrix.probe.results import ProbeResult
@@ -131,9 +132,9 @@ def _suggest(word: str, choices: Iterable[str]) -> str:
     options = sorted(set(choices))
     close = difflib.get_close_matches(word, options, n=3, cutoff=0.5)
     if close:
-        return "did you mean " + " or ".join(repr(c) for c in close) + "?"
+        return _("did you mean {choices}?").format(choices=_(" or ").join(repr(c) for c in close))
     shown = ", ".join(options[:15]) + (", ..." if len(options) > 15 else "")
-    return f"known: {shown}"
+    return _("known: {names}").format(names=shown)
 
 
 def _end_names(end: FlowEnd) -> set[str]:
@@ -147,7 +148,8 @@ def _filter_flows(plan: FlowSource, selection: Selection) -> list[Flow]:
         known = {f.id for f in flows} | {f.requirement for f in flows}
         for item in sorted(wanted - known):
             raise UserError(
-                f"no flow or requirement {item!r} in this plan", hint=_suggest(item, known)
+                _("no flow or requirement {name} in this plan").format(name=repr(item)),
+                hint=_suggest(item, known),
             )
         flows = [f for f in flows if f.id in wanted or f.requirement in wanted]
     if selection.to is not None:
@@ -155,7 +157,10 @@ def _filter_flows(plan: FlowSource, selection: Selection) -> list[Flow]:
         roles = {f.destination.role for f in plan.flows}
         hosts = set().union(*(_end_names(f.destination) for f in plan.flows))
         if to not in roles and to not in hosts:
-            raise UserError(f"no flow goes to {to!r}", hint=_suggest(to, roles | hosts))
+            raise UserError(
+                _("no flow goes to {name}").format(name=repr(to)),
+                hint=_suggest(to, roles | hosts),
+            )
         flows = [f for f in flows if f.destination.role == to or to in _end_names(f.destination)]
     return flows
 
@@ -170,23 +175,26 @@ def _source_filter(
             pick = _pick(flow.source.hosts, local)
             if mode is None or pick.matched:
                 picked.append((flow, pick))
-        label = "this host (matched by address)" if mode == AUTO else "this host"
+        label = _("this host (matched by address)") if mode == AUTO else _("this host")
         return picked, label, warnings
     roles = {f.source.role for f in plan.flows}
     hosts = set().union(*(_end_names(f.source) for f in plan.flows))
     if mode in roles:
         chosen = [f for f in flows if f.source.role == mode]
-        label = f"role {mode}"
+        label = _("role {role}").format(role=mode)
     elif mode in hosts:
         chosen = [f for f in flows if mode in _end_names(f.source)]
-        label = f"host {mode}"
+        label = _("host {host}").format(host=mode)
     else:
         if mode in plan.names:
             raise UserError(
-                f"{mode!r} is the source of no flow in this plan",
-                hint=f"sources: {', '.join(sorted(roles | hosts))}",
+                _("{name} is the source of no flow in this plan").format(name=repr(mode)),
+                hint=_("sources: {names}").format(names=", ".join(sorted(roles | hosts))),
             )
-        raise UserError(f"unknown source {mode!r}", hint=_suggest(mode, roles | hosts | {AUTO}))
+        raise UserError(
+            _("unknown source {name}").format(name=repr(mode)),
+            hint=_suggest(mode, roles | hosts | {AUTO}),
+        )
     for flow in chosen:
         candidates = [h for h in flow.source.hosts if mode in {h.name, flow.source.role}]
         pick = _pick(candidates, local)
@@ -194,8 +202,10 @@ def _source_filter(
             pick = _SourcePick(candidates[0].name)
         if not pick.matched and flow.source.hosts:
             warnings.append(
-                f"no address of {label} in the plan is on this host: the firewalls will see "
-                "this host's own address, not the planned one"
+                _(
+                    "no address of {source} in the plan is on this host: the firewalls will "
+                    "see this host's own address, not the planned one"
+                ).format(source=label)
             )
         picked.append((flow, pick))
     return picked, label, list(dict.fromkeys(warnings))
@@ -218,11 +228,15 @@ def build_targets(
         mode = AUTO
     picked, label, warnings = _source_filter(plan, flows, mode, here)
     if not picked:
-        shown = ", ".join(str(a) for a in here if not a.is_loopback) or "none"
+        shown = ", ".join(str(a) for a in here if not a.is_loopback) or pgettext(
+            "addresses", "none"
+        )
         raise UserError(
-            f"nothing to probe: no flow of the plan matches ({label})",
-            hint=f"this host's addresses: {shown}; choose a source with --from ROLE|HOST "
-            "or flows with --flow ID / --to ROLE|HOST",
+            _("nothing to probe: no flow of the plan matches ({source})").format(source=label),
+            hint=_(
+                "this host's addresses: {addresses}; choose a source with --from ROLE|HOST "
+                "or flows with --flow ID / --to ROLE|HOST"
+            ).format(addresses=shown),
         )
     entries: list[ProbeTarget | ProbeResult] = []
     for flow, pick in picked:
@@ -234,13 +248,13 @@ def _flow_entries(flow: Flow, pick: _SourcePick) -> list[ProbeTarget | ProbeResu
     entries: list[ProbeTarget | ProbeResult] = []
     destination = flow.sent()  # as the source addresses it: a published host's public address
     if destination.any_address:
-        anywhere = (
-            f"the destination is any address in zone {destination.zone}: nothing specific to probe"
-        )
+        anywhere = _(
+            "the destination is any address in zone {zone}: nothing specific to probe"
+        ).format(zone=destination.zone)
         return [_not_probed(flow, pick, None, None, port, anywhere) for port in flow.ports]
     for host in destination.hosts:
         if pick.host is not None and host.name == pick.host:
-            itself = "the destination is the source host itself"
+            itself = _("the destination is the source host itself")
             entries += [_not_probed(flow, pick, host, None, port, itself) for port in flow.ports]
             continue
         server_name = _name(host)
@@ -295,15 +309,11 @@ def _destination_addresses(host: HostRef) -> list[tuple[str | None, str | None]]
     if _name(host) is not None:
         return [(None, None)]
     if host.fqdn:
-        return [(None, f"wildcard name {host.fqdn}: no single host to resolve")]
+        return [(None, _("wildcard name {name}: no single host to resolve").format(name=host.fqdn))]
     if networks:
-        return [
-            (
-                None,
-                f"a network ({', '.join(networks)}), not a host: give host addresses to probe it",
-            )
-        ]
-    return [(None, "the plan gives no address or name for this host")]
+        reason = _("a network ({networks}), not a host: give host addresses to probe it")
+        return [(None, reason.format(networks=", ".join(networks)))]
+    return [(None, _("the plan gives no address or name for this host"))]
 
 
 def _not_probed(

@@ -14,13 +14,14 @@ import errno
 import socket
 from typing import TYPE_CHECKING
 
+from flowmatrix.i18n import N_, _, ngettext
 from flowmatrix.probe.icmp import LOCAL_ERRORS, IcmpError, errno_text
 from flowmatrix.probe.results import Outcome, State
 
 if TYPE_CHECKING:
     from flowmatrix.probe.pacing import PacketGate
 
-CLOSED_NOTE = (
+CLOSED_NOTE = N_(
     "a firewall that rejects with a TCP reset looks exactly the same, "
     "so closed is not proof that the firewall lets the flow through"
 )
@@ -60,7 +61,7 @@ async def tcp_probe(
     try:
         await scan.run([(0, request)])
     except BaseException:
-        for _, sock in found:
+        for _outcome, sock in found:
             if sock is not None:
                 sock.close()
         raise
@@ -78,51 +79,47 @@ def classify(
 ) -> Outcome:
     """Turn a connect's errno (and the ICMP behind it) into a state and a plain reason."""
     if code == 0:
-        return Outcome(
-            "open", f"TCP handshake completed with {_where(address, port)}", latency_ms, attempts
-        )
+        reason = _("TCP handshake completed with {where}").format(where=_where(address, port))
+        return Outcome("open", reason, latency_ms, attempts)
     if code == errno.ETIMEDOUT:
-        tries = f"{attempts} connection attempt{'s' if attempts > 1 else ''}"
-        return Outcome(
-            "filtered",
-            f"no answer to {tries} in {timeout:g} s: a firewall drops the packets silently, "
-            "or the host is down",
-            None,
-            attempts,
-        )
+        reason = ngettext(
+            "no answer to {n} connection attempt in {timeout:g} s: a firewall drops the "
+            "packets silently, or the host is down",
+            "no answer to {n} connection attempts in {timeout:g} s: a firewall drops the "
+            "packets silently, or the host is down",
+            attempts if attempts > 1 else 1,
+        ).format(n=attempts, timeout=timeout)
+        return Outcome("filtered", reason, None, attempts)
     if icmp is not None:
         text = icmp.describe(address)
         if icmp.is_port_unreachable:
-            reason = (
-                f"{text}: a firewall rejects the connection (a host without a listener "
+            reason = _(
+                "{icmp}: a firewall rejects the connection (a host without a listener "
                 "answers a TCP connect with a reset, not ICMP)"
-            )
+            ).format(icmp=text)
         elif icmp.is_prohibited:
-            reason = f"{text}: a firewall refuses the flow"
+            reason = _("{icmp}: a firewall refuses the flow").format(icmp=text)
         else:
             reason = text
         return Outcome("unreachable", reason, latency_ms, attempts)
     if code == errno.ECONNREFUSED:
-        return Outcome(
-            "closed",
-            f"refused with a TCP reset (RST): nothing listens on {_where(address, port)}; "
-            f"{CLOSED_NOTE}",
-            latency_ms,
-            attempts,
+        reason = _("refused with a TCP reset (RST): nothing listens on {where}; {note}").format(
+            where=_where(address, port), note=_(CLOSED_NOTE)
         )
+        return Outcome("closed", reason, latency_ms, attempts)
     if code in LOCAL_ERRORS:
         state: State = (
             "error" if code in {errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT} else "unreachable"
         )
-        return Outcome(state, f"{LOCAL_ERRORS[code]} ({errno_text(code)})", latency_ms, attempts)
+        reason = f"{_(LOCAL_ERRORS[code])} ({errno_text(code)})"
+        return Outcome(state, reason, latency_ms, attempts)
     if code in {errno.EAGAIN, errno.EMFILE, errno.ENFILE, errno.ENOBUFS}:
-        return Outcome(
-            "error",
-            f"this host ran out of resources: {errno_text(code)}; lower --concurrency",
-            None,
-            attempts,
+        reason = _("this host ran out of resources: {error}; lower --concurrency").format(
+            error=errno_text(code)
         )
-    return Outcome("error", f"connect failed: {errno_text(code)}", latency_ms, attempts)
+        return Outcome("error", reason, None, attempts)
+    reason = _("connect failed: {error}").format(error=errno_text(code))
+    return Outcome("error", reason, latency_ms, attempts)
 
 
 def _where(address: str, port: int) -> str:

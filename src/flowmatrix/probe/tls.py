@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 
+from flowmatrix.i18n import N_, _, ngettext
 from flowmatrix.probe.results import TlsInfo
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ Engine = Literal["cryptography", "standard library"]
 _NOT_YET_VALID = 9
 _EXPIRED = 10
 _NAME_MISMATCH = frozenset({62, 64})  # hostname, IP address
-NO_DETAILS_NOTE = (
+NO_DETAILS_NOTE = N_(
     "certificate details (subject, names, dates) need the 'cryptography' module in this "
     "host's Python; trust, name and expiry were checked by OpenSSL"
 )
@@ -163,7 +164,9 @@ async def tls_check(
                 address, port, server_name, source_address, timeout, _context(False, None), gate
             )
     except TimeoutError:
-        return _failed(server_name, f"no TLS handshake within {timeout:g} s")
+        return _failed(
+            server_name, _("no TLS handshake within {timeout:g} s").format(timeout=timeout)
+        )
     except (ssl.SSLError, OSError) as exc:
         return _failed(server_name, _ssl_text(exc))
     if by_openssl:
@@ -172,7 +175,7 @@ async def tls_check(
             return _rejected_by_openssl(shake, refused, name, server_name)
         return _verified_by_openssl(shake, server_name, moment)
     if shake.der is None:
-        return _failed(server_name, "the server sent no certificate")
+        return _failed(server_name, _("the server sent no certificate"))
     return judge(
         shake.der,
         version=shake.version,
@@ -204,7 +207,7 @@ def judge(
     try:
         details = describe(x509.load_der_x509_certificate(der))
     except ValueError as exc:
-        return _failed(server_name, f"unreadable certificate: {exc}")
+        return _failed(server_name, _("unreadable certificate: {error}").format(error=exc))
     name = server_name or address
     matches = name_matches(details, name)
     expired = now > details.not_after
@@ -212,15 +215,27 @@ def judge(
     findings: list[str] = []
     notes: list[str] = []
     if expired:
+        days = -details.days_left(now)
         findings.append(
-            f"the certificate expired on {details.not_after:%Y-%m-%d} "
-            f"({-details.days_left(now)} days ago)"
+            ngettext(
+                "the certificate expired on {date} ({n} days ago)",
+                "the certificate expired on {date} ({n} days ago)",
+                days,
+            ).format(date=f"{details.not_after:%Y-%m-%d}", n=days)
         )
     if early:
-        findings.append(f"the certificate is not valid before {details.not_before:%Y-%m-%d}")
+        findings.append(
+            _("the certificate is not valid before {date}").format(
+                date=f"{details.not_before:%Y-%m-%d}"
+            )
+        )
     if not matches:
-        covered = ", ".join(details.names()) or "no subjectAltName"
-        findings.append(f"the certificate does not cover {name} (it covers: {covered})")
+        covered = ", ".join(details.names()) or _("no subjectAltName")
+        findings.append(
+            _("the certificate does not cover {name} (it covers: {covered})").format(
+                name=name, covered=covered
+            )
+        )
     if trusted is False and verify_error:
         notes.append(_untrusted_note(verify_error))
     info = TlsInfo(
@@ -246,7 +261,9 @@ def judge(
 
 def _failed(server_name: str | None, error: str) -> TlsCheck:
     return TlsCheck(
-        TlsInfo(server_name=server_name, error=error), (f"TLS handshake failed: {error}",), ()
+        TlsInfo(server_name=server_name, error=error),
+        (_("TLS handshake failed: {error}").format(error=error),),
+        (),
     )
 
 
@@ -254,7 +271,7 @@ def _ssl_text(exc: BaseException) -> str:
     if isinstance(exc, ssl.SSLError) and exc.reason:
         return f"{exc.reason} ({exc.library or 'ssl'})"
     if isinstance(exc, ConnectionResetError):
-        return "the server reset the connection during the handshake (not a TLS service?)"
+        return _("the server reset the connection during the handshake (not a TLS service?)")
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
     return str(exc) or type(exc).__name__
@@ -312,15 +329,15 @@ def _rejected_by_openssl(
     code = error.verify_code
     reason = error.verify_message or str(error)
     findings: list[str] = []
-    notes: list[str] = [NO_DETAILS_NOTE]
+    notes: list[str] = [_(NO_DETAILS_NOTE)]
     trusted: bool | None = None
     if code == _EXPIRED:
-        findings.append("the certificate has expired")
+        findings.append(_("the certificate has expired"))
     elif code == _NOT_YET_VALID:
-        findings.append("the certificate is not valid yet")
+        findings.append(_("the certificate is not valid yet"))
     elif code in _NAME_MISMATCH:
         trusted = True  # OpenSSL checks the name after the chain
-        findings.append(f"the certificate does not cover {name}")
+        findings.append(_("the certificate does not cover {name}").format(name=name))
     else:
         trusted = False
         notes.insert(0, _untrusted_note(reason))
@@ -339,4 +356,7 @@ def _rejected_by_openssl(
 
 
 def _untrusted_note(reason: str) -> str:
-    return f"certificate not trusted by this host: {reason} (expected with a private CA: give --ca-file)"
+    return _(
+        "certificate not trusted by this host: {reason} (expected with a private CA: give "
+        "--ca-file)"
+    ).format(reason=reason)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING
 
+from flowmatrix.i18n import _
 from flowmatrix.probe.icmp import LOCAL_ERRORS, enable_error_queue, errno_text, read_icmp_error
 from flowmatrix.probe.results import Outcome, ReplyValue, State
 from flowmatrix.probe.tcp import sockaddr
@@ -152,22 +153,14 @@ async def udp_probe(
     if icmp is not None:
         text = icmp.describe(address)
         if icmp.is_port_unreachable and icmp.offender in {None, address}:
-            return Outcome(
-                "closed", f"nothing listens on UDP port {port} ({text})", latency, attempts
-            )
-        suffix = (
-            ": a firewall refuses the flow"
-            if icmp.is_prohibited or icmp.is_port_unreachable
-            else ""
-        )
-        return Outcome("unreachable", text + suffix, latency, attempts)
+            reason = _("nothing listens on UDP port {port} ({icmp})").format(port=port, icmp=text)
+            return Outcome("closed", reason, latency, attempts)
+        if icmp.is_prohibited or icmp.is_port_unreachable:
+            text = _("{icmp}: a firewall refuses the flow").format(icmp=text)
+        return Outcome("unreachable", text, latency, attempts)
     if code == errno.ECONNREFUSED:
-        return Outcome(
-            "closed",
-            f"nothing listens on UDP port {port} (ICMP port unreachable)",
-            latency,
-            attempts,
-        )
+        reason = _("nothing listens on UDP port {port} (ICMP port unreachable)").format(port=port)
+        return Outcome("closed", reason, latency, attempts)
     return _local_error(code, attempts)
 
 
@@ -176,5 +169,6 @@ def _local_error(code: int, attempts: int) -> Outcome:
         state: State = (
             "error" if code in {errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT} else "unreachable"
         )
-        return Outcome(state, f"{LOCAL_ERRORS[code]} ({errno_text(code)})", None, attempts)
-    return Outcome("error", f"UDP exchange failed: {errno_text(code)}", None, attempts)
+        return Outcome(state, f"{_(LOCAL_ERRORS[code])} ({errno_text(code)})", None, attempts)
+    reason = _("UDP exchange failed: {error}").format(error=errno_text(code))
+    return Outcome("error", reason, None, attempts)

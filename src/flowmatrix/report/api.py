@@ -16,9 +16,10 @@ from typing import Literal, get_args
 
 from flowmatrix.errors import UserError
 from flowmatrix.evidence import Check
+from flowmatrix.i18n import _, language, ngettext
 from flowmatrix.model import Plan
 from flowmatrix.report.diagram import Diagram, build_diagram
-from flowmatrix.report.labels import label, status_label
+from flowmatrix.report.labels import label, status_count, status_label
 from flowmatrix.report.results import read_results
 from flowmatrix.report.status import STATUSES, Checks
 from flowmatrix.report.view import ReportView, build_view
@@ -69,7 +70,8 @@ def diagram_svg(plan: Plan, diagram: Diagram, layout: Layout) -> tuple[str, str]
         except ValueError as exc:  # Graphviz wrote something that is not clean SVG
             if layout == "graphviz":
                 raise UserError(
-                    f"Graphviz output unusable: {exc}", hint="use --layout builtin"
+                    _("Graphviz output unusable: {error}").format(error=exc),
+                    hint=_("use --layout builtin"),
                 ) from None
     from flowmatrix.report.layout import to_svg
 
@@ -105,11 +107,29 @@ def build_report(
     layout: Layout = "auto",
 ) -> Report:
     """Render ``plan`` as ``fmt``, with the check status read from ``results`` and given
-    as ``checks`` (``flowmatrix.evidence.Check``, e.g. ``ProbeResult.check()``)."""
+    as ``checks`` (``flowmatrix.evidence.Check``, e.g. ``ProbeResult.check()``); every
+    text in the plan's language."""
+    with language(plan.lang):
+        return _build_report(plan, fmt, results, checks, layout)
+
+
+def _build_report(
+    plan: Plan,
+    fmt: Format,
+    results: Sequence[str | Path],
+    checks: Sequence[Check],
+    layout: Layout,
+) -> Report:
     if fmt not in FORMATS:
-        raise UserError(f"unknown report format {fmt!r}", hint=f"formats: {', '.join(FORMATS)}")
+        raise UserError(
+            _("unknown report format {format!r}").format(format=fmt),
+            hint=_("formats: {formats}").format(formats=", ".join(FORMATS)),
+        )
     if layout not in LAYOUTS:
-        raise UserError(f"unknown layout {layout!r}", hint=f"layouts: {', '.join(LAYOUTS)}")
+        raise UserError(
+            _("unknown layout {layout!r}").format(layout=layout),
+            hint=_("layouts: {layouts}").format(layouts=", ".join(LAYOUTS)),
+        )
     found = load_checks(plan, results, checks)
     view = build_view(plan, found, label("any", plan.lang))
     if fmt == "xlsx":
@@ -138,27 +158,41 @@ def build_report(
 def summary_line(report: Report) -> list[str]:
     """What to tell the user once the report is written: the counts, and any doubt."""
     view = report.view
-    lang = view.lang
+    with language(view.lang):
+        return _summary_lines(report)
+
+
+def _summary_lines(report: Report) -> list[str]:
+    view = report.view
     summary = view.summary
     counts = ", ".join(
-        f"{summary.counts[s]} {status_label(s, lang).lower()}"
-        for s in ("proven", "failing", "depends", "not-tested")
+        status_count(s, summary.counts[s]) for s in ("proven", "failing", "depends", "not-tested")
     )
-    line = f"{summary.flows} {label('flows', lang).lower()}: {counts}"
+    flows = ngettext("{n} flow", "{n} flows", summary.flows).format(n=summary.flows)
+    line = _("{flows}: {counts}").format(flows=flows, counts=counts)
     if summary.obsolete:
-        line += f"; {label('obsolete_in_use', lang).lower()}: "
-        line += ", ".join(e.id for e in summary.obsolete)
+        line += _("; obsolete requirements in use: {requirements}").format(
+            requirements=", ".join(e.id for e in summary.obsolete)
+        )
     if report.diagram_engine is not None:
-        line += f"; {label('diagram', lang).lower()}: {report.diagram_engine}"
+        line += _("; diagram: {engine}").format(engine=report.diagram_engine)
     lines = [line]
     for file in view.checks.files:
         if file.ignored:
-            lines.append(f"warning: {file.path}: {label('ignored_lines', lang)}: {file.ignored}")
+            lines.append(
+                _(
+                    "warning: {file}: result lines without a flow id or a known state "
+                    "(ignored): {count}"
+                ).format(file=file.path, count=file.ignored)
+            )
     if view.checks.unmatched:
         shown = ", ".join(view.checks.unmatched[:5])
         more = len(view.checks.unmatched) - 5
+        if more > 0:
+            shown = _("{flows} (+{more})").format(flows=shown, more=more)
         lines.append(
-            f"warning: {label('unmatched_results', lang)}: {shown}"
-            + (f" (+{more})" if more > 0 else "")
+            _("warning: Results about flows that are not in this plan (ignored): {flows}").format(
+                flows=shown
+            )
         )
     return lines

@@ -9,7 +9,10 @@ own, nor use Graphviz escapes such as ``\\N`` or ``\\G``; a line longer than
 
 from __future__ import annotations
 
+from flowmatrix.evidence import STATUS_LABELS
+from flowmatrix.i18n import _
 from flowmatrix.report.diagram import Diagram, Edge, Node, Zone, edge_text
+from flowmatrix.report.labels import pair
 from flowmatrix.report.style import (
     FIREWALL_FILL,
     FIREWALL_STROKE,
@@ -130,7 +133,8 @@ def _node_label(node: Node) -> str:
 def _edge(edge: Edge, nodes: dict[str, Node]) -> str:
     look = LOOKS[edge.status]
     source, target = nodes[edge.source], nodes[edge.target]
-    tooltip = f"{source.label} -> {target.label}: {edge.label} ({edge.status})"
+    status = _(STATUS_LABELS[edge.status])
+    tooltip = pair(f"{source.label} -> {target.label}", f"{edge.label} ({status})")
     return (
         f"  {edge.source} -> {edge.target} "
         + _attrs(

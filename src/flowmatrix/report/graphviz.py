@@ -15,6 +15,7 @@ import subprocess
 import xml.etree.ElementTree as ET
 
 from flowmatrix.errors import UserError
+from flowmatrix.i18n import _
 
 _NS = "http://www.w3.org/2000/svg"
 _TIMEOUT_S = 60.0
@@ -89,7 +90,8 @@ def run_dot(dot_text: str) -> str:
     binary = shutil.which("dot")
     if binary is None:
         raise UserError(
-            "Graphviz 'dot' is not installed", hint="install graphviz, or use --layout builtin"
+            _("Graphviz 'dot' is not installed"),
+            hint=_("install graphviz, or use --layout builtin"),
         )
     try:
         done = subprocess.run(
@@ -101,13 +103,15 @@ def run_dot(dot_text: str) -> str:
         )
     except subprocess.TimeoutExpired:
         raise UserError(
-            f"Graphviz 'dot' took more than {_TIMEOUT_S:.0f} s", hint="use --layout builtin"
+            _("Graphviz 'dot' took more than {seconds:.0f} s").format(seconds=_TIMEOUT_S),
+            hint=_("use --layout builtin"),
         ) from None
     if done.returncode != 0:
         message = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        said = message[-1] if message else _("no message")
         raise UserError(
-            f"Graphviz 'dot' failed: {message[-1] if message else 'no message'}",
-            hint="use --layout builtin",
+            _("Graphviz 'dot' failed: {message}").format(message=said),
+            hint=_("use --layout builtin"),
         )
     return done.stdout.decode("utf-8")
 

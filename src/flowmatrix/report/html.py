@@ -16,12 +16,13 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 import flowmatrix
-from flowmatrix.catalog import Lang
+from flowmatrix.i18n import Lang, _, language, ngettext, pgettext
 from flowmatrix.report.journeys import journey_rows
 from flowmatrix.report.labels import (
     CATALOG_KEYS,
     catalog_key,
     catalog_status_label,
+    kind_label,
     label,
     labels,
     status_label,
@@ -77,6 +78,11 @@ PORT_CHOICES_PER_RANGE = 64
 
 def render_html(view: ReportView, diagram_svg: str, diagram_engine: str) -> str:
     """The page for ``view``; ``diagram_svg`` must come from the layout or the sanitiser."""
+    with language(view.lang):
+        return _render_html(view, diagram_svg, diagram_engine)
+
+
+def _render_html(view: ReportView, diagram_svg: str, diagram_engine: str) -> str:
     env = _environment()
     lang = view.lang
     style = _asset("report.css", "</style")
@@ -107,6 +113,27 @@ def render_html(view: ReportView, diagram_svg: str, diagram_engine: str) -> str:
         lang=lang,
         L=labels(lang),
         label=lambda key: label(key, lang),
+        kind=lambda kind: kind_label(kind, lang),
+        colon=_("{name}:").format(name=""),
+        list_separator=pgettext("list", "; "),
+        flow_ports_text=ngettext(
+            "{n} flow-port row", "{n} flow-port rows", view.summary.flow_ports
+        ).format(n=view.summary.flow_ports),
+        flows_text=lambda n: ngettext("{n} flow", "{n} flows", n).format(n=n),
+        no_script=ngettext(
+            "JavaScript is off: the first {n} flow is listed, without filters; the XLSX "
+            "workbook holds every flow.",
+            "JavaScript is off: the first {n} flows are listed, without filters; the XLSX "
+            "workbook holds every flow.",
+            PAGE_SIZE,
+        ).format(n=PAGE_SIZE),
+        site_flows_many=ngettext(
+            "{n} site-specific flow: it is in the flow matrix (search for SITE-), with "
+            "the description the site file gives it.",
+            "{n} site-specific flows: each is in the flow matrix (search for SITE-), with "
+            "the description the site file gives it.",
+            len(view.site_flows),
+        ).format(n=len(view.site_flows)),
         statuses=statuses,
         status_order=["proven", "failing", "depends", "not-tested"],
         looks=LOOKS,
@@ -136,13 +163,16 @@ def render_html(view: ReportView, diagram_svg: str, diagram_engine: str) -> str:
 
 
 def _script_texts(lang: Lang) -> dict[str, object]:
-    """What the script writes into the page, in the page's language."""
+    """What the script writes into the page, in the page's language: whole sentences with
+    ``{placeholders}``, in their singular and plural forms (``lang`` says which to pick)."""
     return {
-        "showing": label("showing", lang),
-        "of": label("of", lang),
-        "flows": label("flows", lang).lower(),
-        "page": label("page", lang),
-        "rows": label("rows", lang),
+        "lang": lang,
+        "shown": [
+            ngettext("Showing {shown} of {total} flow", "Showing {shown} of {total} flows", n)
+            for n in (1, 2)
+        ],
+        "page_info": _("Page {page} / {pages} · Rows {first}–{last}"),
+        "pair": _("{name}: {value}"),
         "print_page": label("print_page", lang),
         "statuses": {s: status_label(s, lang) for s in STATUSES},
         "symbols": {s: LOOKS[s].symbol for s in STATUSES},

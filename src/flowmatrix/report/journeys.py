@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from flowmatrix.evidence import flow_status
+from flowmatrix.i18n import _
 from flowmatrix.journeys import flow_required, plan_journeys
 from flowmatrix.model import Plan
 from flowmatrix.report.status import Status
@@ -28,8 +29,10 @@ class JourneyRow:
 def _blocking(row: FlowRow) -> str:
     flow = row.flow
     ports = [str(port) for port, status in row.check.ports if status == "failing"]
-    where = f" at {', '.join(flow.firewalls)}" if flow.firewalls else ""
-    return f"{flow.id} {flow.protocol}/{','.join(ports) or flow.ports.text(',')}{where}"
+    what = f"{flow.id} {flow.protocol}/{','.join(ports) or flow.ports.text(',')}"
+    if not flow.firewalls:
+        return what
+    return _("{flow} at {firewalls}").format(flow=what, firewalls=", ".join(flow.firewalls))
 
 
 def journey_rows(plan: Plan, rows: Sequence[FlowRow]) -> tuple[JourneyRow, ...]:

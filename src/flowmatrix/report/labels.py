@@ -1,170 +1,151 @@
-"""Every text a report shows that is not data, in French and English."""
+"""Every text a report shows that is not data: English source texts, French from the catalog.
+
+Each table holds the English text, marked with ``N_`` (or, for a word that needs a
+context, a function that asks ``pgettext``); the functions below give it in one language.
+"""
 
 from __future__ import annotations
 
-from flowmatrix.catalog import Lang
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from flowmatrix.evidence import STATUS_LABELS
+from flowmatrix.i18n import N_, Lang, _, language, ngettext, pgettext
 from flowmatrix.render import header
 
-_LABELS: dict[str, tuple[str, str]] = {
-    # key: (en, fr)
-    "title": ("Flow matrix", "Matrice de flux"),
-    "report_for": ("Flow report", "Rapport de flux"),
-    "catalog": ("Catalog", "Catalogue"),
-    "site": ("Site", "Site"),
-    "site_file": ("Site file", "Fichier du site"),
-    "embedded_example": ("embedded example", "exemple intégré"),
-    "results_files": ("Results read", "Résultats lus"),
-    "no_results": (
-        "No verify, audit or lab results were given: every flow is 'not tested'.",
-        "Aucun résultat de vérification, d'audit ou de labo fourni : tous les flux sont "
-        "« non testés ».",
-    ),
-    "summary": ("Summary", "Synthèse"),
-    "flows": ("Flows", "Flux"),
-    "flow_ports": ("Flow-port rows", "Lignes flux-port"),
-    "obsolete_in_use": ("Obsolete requirements in use", "Exigences obsolètes utilisées"),
-    "none": ("none", "aucune"),
-    "left_out": ("Requirements left out", "Exigences écartées"),
-    "warnings": ("Warnings", "Avertissements"),
-    "ignored_lines": (
-        "result lines without a flow id or a known state (ignored)",
-        "lignes de résultat sans identifiant de flux ni état connu (ignorées)",
-    ),
-    "unmatched_results": (
-        "Results about flows that are not in this plan (ignored)",
-        "Résultats portant sur des flux absents de ce plan (ignorés)",
-    ),
-    "diagram": ("Diagram", "Schéma"),
-    "diagram_caption": (
-        "Zones (boxes), firewalls (hexagons) and roles; arrows are flows, labelled with "
-        "protocol and ports, drawn as their worst check status.",
-        "Zones (cadres), pare-feu (hexagones) et rôles ; les flèches sont les flux, avec "
-        "protocole et ports, tracées selon le pire statut de vérification.",
-    ),
-    "matrix": ("Flow matrix", "Matrice de flux"),
-    "filters": ("Filters", "Filtres"),
-    "search": ("Search", "Recherche"),
-    "search_placeholder": ("host, address, port, text…", "hôte, adresse, port, texte…"),
-    "all": ("All", "Tous"),
-    "reset": ("Reset", "Réinitialiser"),
-    "showing": ("Showing", "Affichés"),
-    "of": ("of", "sur"),
-    "page": ("Page", "Page"),
-    "rows": ("Rows", "Lignes"),
-    "rows_per_page": ("Rows per page", "Lignes par page"),
-    "first": ("First page", "Première page"),
-    "previous": ("Previous page", "Page précédente"),
-    "next": ("Next page", "Page suivante"),
-    "last": ("Last page", "Dernière page"),
-    "print_page": (
-        "printed: this page only (choose 'All' rows per page to print every flow)",
-        "imprimé : cette page seulement (choisissez « Tous » dans Lignes par page pour tout "
-        "imprimer)",
-    ),
-    "no_script": (
-        "JavaScript is off: the first {n} flows are listed, without filters; the XLSX "
-        "workbook holds every flow.",
-        "JavaScript est désactivé : les {n} premiers flux sont listés, sans filtres ; le "
-        "classeur XLSX contient tous les flux.",
-    ),
-    "site_flows_many": (
-        "{n} site-specific flows: each is in the flow matrix (search for SITE-), with "
-        "the description the site file gives it.",
-        "{n} flux propres au site : chacun figure dans la matrice de flux (cherchez "
-        "SITE-), avec la description que lui donne le fichier du site.",
-    ),
-    "role": ("Role", "Rôle"),
-    "no_firewall": ("No firewall", "Sans pare-feu"),
-    "no_firewall_long": (
-        "Flows that cross no firewall",
-        "Flux qui ne traversent aucun pare-feu",
-    ),
-    "check": ("Check", "Vérification"),
-    "evidence": ("Evidence", "Éléments de preuve"),
-    "requirements": ("Requirements", "Exigences"),
-    "requirements_intro": (
-        "Each requirement as the vendor documents it: the French source text verbatim, "
-        "then the English.",
-        "Chaque exigence telle que l'éditeur la documente : le texte source français tel "
-        "quel, puis l'anglais.",
-    ),
-    "source_text": ("Source text (French, verbatim)", "Texte source (français, tel quel)"),
-    "english": ("English", "Anglais"),
-    "french": ("French", "Français"),
-    "documented_protocol": ("Documented protocol", "Protocole documenté"),
-    "protocols_needed": ("Protocols needed", "Protocoles nécessaires"),
-    "reading": ("Reading of the source", "Lecture de la source"),
-    "notes": ("Notes", "Notes"),
-    "replacement": ("Replacement today", "Remplacement aujourd'hui"),
-    "condition": ("Condition", "Condition"),
-    "used_by": ("Flows", "Flux"),
-    "site_flows": ("Site-specific flows", "Flux propres au site"),
-    "site_flow_intro": (
-        "Flows declared by the site file, not by the vendor's catalog.",
-        "Flux déclarés par le fichier du site, pas par le catalogue de l'éditeur.",
-    ),
-    "justification": ("Justification", "Justification"),
-    "decision": ("Decision", "Décision"),
-    "comment": ("Comment", "Commentaire"),
-    "catalog_status": ("Catalog status", "Statut catalogue"),
-    "check_detail": ("Check detail", "Détail de la vérification"),
-    "fqdn": ("Destination FQDN", "FQDN destination"),
-    "source_name": ("Source", "Source"),
-    "source_address": ("Source address", "Adresse source"),
-    "destination_name": ("Destination", "Destination"),
-    "destination_address": ("Destination address", "Adresse destination"),
-    "firewall_path": ("Firewall path", "Chemin de pare-feu"),
-    "nat": ("Address translation (NAT)", "Traduction d'adresses (NAT)"),
-    "sheet_summary": ("Summary", "Synthèse"),
-    "change_request": ("Firewall change request", "Demande d'ouverture de flux"),
-    "decision_help": (
-        "Fill in the Decision column of each firewall sheet: approved, rejected or pending.",
-        "Renseignez la colonne Décision de chaque onglet pare-feu : approuvé, refusé ou "
-        "en attente.",
-    ),
-    "sheet": ("Sheet", "Onglet"),
-    "any": ("any", "toutes"),
-    "obsolete_or_legacy": ("obsolete or legacy requirement", "exigence obsolète ou ancienne"),
-    "sort_hint": ("Click a column header to sort.", "Cliquez sur un en-tête pour trier."),
-    "generated_by": ("Generated by flowmatrix", "Produit par flowmatrix"),
-    "no_flows": ("No flow matches the filters.", "Aucun flux ne correspond aux filtres."),
-    "per_firewall": ("Per firewall", "Par pare-feu"),
-    "per_journey": ("Per user journey", "Par parcours utilisateur"),
-    "journey": ("Journey", "Parcours"),
-    "blocked_by": ("Blocked by", "Bloqué par"),
-}
+if TYPE_CHECKING:
+    from flowmatrix.report.status import FlowCheck
 
-#: Check statuses (see ``status.Status``).
-STATUS_LABELS: dict[str, tuple[str, str]] = {
-    "proven": ("Proven", "Prouvé"),
-    "failing": ("Failing", "En échec"),
-    "depends": ("Depends", "Conditionnel"),
-    "not-tested": ("Not tested", "Non testé"),
+#: A label: a text marked ``N_``, or a function that translates a text in context.
+Text = str | Callable[[], str]
+
+_LABELS: dict[str, Text] = {
+    "title": N_("Flow matrix"),
+    "report_for": N_("Flow report"),
+    "catalog": N_("Catalog"),
+    "site": N_("Site"),
+    "site_file": N_("Site file"),
+    "embedded_example": N_("embedded example"),
+    "results_files": N_("Results read"),
+    "no_results": N_("No verify, audit or lab results were given: every flow is 'not tested'."),
+    "summary": N_("Summary"),
+    "flows": N_("Flows"),
+    "flow_ports": N_("Flow-port rows"),
+    "obsolete_in_use": N_("Obsolete requirements in use"),
+    "none": lambda: pgettext("report", "none"),
+    "left_out": N_("Requirements left out"),
+    "warnings": N_("Warnings"),
+    "ignored_lines": N_("result lines without a flow id or a known state (ignored)"),
+    "unmatched_results": N_("Results about flows that are not in this plan (ignored)"),
+    "diagram": N_("Diagram"),
+    "diagram_caption": N_(
+        "Zones (boxes), firewalls (hexagons) and roles; arrows are flows, labelled "
+        "with protocol and ports, drawn as their worst check status."
+    ),
+    "matrix": N_("Flow matrix"),
+    "filters": N_("Filters"),
+    "search": N_("Search"),
+    "search_placeholder": N_("host, address, port, text…"),
+    "all": lambda: pgettext("filter", "All"),
+    "reset": N_("Reset"),
+    "page": N_("Page"),
+    "rows": N_("Rows"),
+    "rows_per_page": N_("Rows per page"),
+    "first": N_("First page"),
+    "previous": N_("Previous page"),
+    "next": N_("Next page"),
+    "last": N_("Last page"),
+    "print_page": N_("printed: this page only (choose 'All' rows per page to print every flow)"),
+    "role": N_("Role"),
+    "no_firewall": N_("No firewall"),
+    "no_firewall_long": N_("Flows that cross no firewall"),
+    "check": N_("Check"),
+    "evidence": N_("Evidence"),
+    "requirements": N_("Requirements"),
+    "requirements_intro": N_(
+        "Each requirement as the vendor documents it: the French source text "
+        "verbatim, then the English."
+    ),
+    "source_text": N_("Source text (French, verbatim)"),
+    "cited_source": N_("Source cited (not on the page; in its own language, verbatim)"),
+    "english": N_("English"),
+    "french": N_("French"),
+    "documented_protocol": N_("Documented protocol"),
+    "protocols_needed": N_("Protocols needed"),
+    "reading": N_("Reading of the source"),
+    "notes": N_("Notes"),
+    "replacement": N_("Replacement today"),
+    "condition": N_("Condition"),
+    "used_by": N_("Flows"),
+    "site_flows": N_("Site-specific flows"),
+    "site_flow_intro": N_("Flows declared by the site file, not by the vendor's catalog."),
+    "justification": N_("Justification"),
+    "decision": N_("Decision"),
+    "comment": N_("Comment"),
+    "catalog_status": N_("Catalog status"),
+    "check_detail": N_("Check detail"),
+    "fqdn": N_("Destination FQDN"),
+    "source_name": N_("Source"),
+    "source_address": N_("Source address"),
+    "destination_name": N_("Destination"),
+    "destination_address": N_("Destination address"),
+    "firewall_path": N_("Firewall path"),
+    "nat": N_("Address translation (NAT)"),
+    "sheet_summary": N_("Summary"),
+    "change_request": N_("Firewall change request"),
+    "decision_help": N_(
+        "Fill in the Decision column of each firewall sheet: approved, rejected or pending."
+    ),
+    "sheet": N_("Sheet"),
+    "any": lambda: pgettext("addresses", "any"),
+    "obsolete_or_legacy": N_("obsolete or legacy requirement"),
+    "sort_hint": N_("Click a column header to sort."),
+    "generated_by": N_("Generated by flowmatrix"),
+    "no_flows": N_("No flow matches the filters."),
+    "per_firewall": N_("Per firewall"),
+    "per_journey": N_("Per user journey"),
+    "journey": N_("Journey"),
+    "blocked_by": N_("Blocked by"),
 }
 
 #: Catalog statuses of a requirement.
-CATALOG_STATUS_LABELS: dict[str, tuple[str, str]] = {
-    "current": ("Current", "Actuel"),
-    "obsolete": ("Obsolete", "Obsolète"),
-    "legacy": ("Legacy", "Ancien"),
-    "odd": ("Odd as written", "Atypique (tel quel)"),
+CATALOG_STATUS_LABELS: dict[str, Text] = {
+    "current": N_("Current"),
+    "obsolete": N_("Obsolete"),
+    "legacy": N_("Legacy"),
+    "odd": N_("Odd as written"),
     # an obsolete or legacy flow the site does not keep: in the matrix, not to be opened
-    "obsolete-not-requested": ("obsolete: not requested", "obsolète : non demandé"),
-    "legacy-not-requested": ("legacy: not requested", "ancien : non demandé"),
+    "obsolete-not-requested": N_("obsolete: not requested"),
+    "legacy-not-requested": N_("legacy: not requested"),
 }
 #: Every catalog status key a report shows (``catalog_key``).
 CATALOG_KEYS = tuple(CATALOG_STATUS_LABELS)
 
 #: The values of the spreadsheet's Decision column.
-DECISIONS: dict[str, tuple[str, str]] = {
-    "approved": ("approved", "approuvé"),
-    "rejected": ("rejected", "refusé"),
-    "pending": ("pending", "en attente"),
+DECISIONS: dict[str, Text] = {
+    "approved": lambda: pgettext("decision", "approved"),
+    "rejected": lambda: pgettext("decision", "rejected"),
+    "pending": lambda: pgettext("decision", "pending"),
+}
+
+#: The kinds of check, as the report names them.
+KIND_LABELS: dict[str, Text] = {
+    "verify": lambda: pgettext("check kind", "verify"),
+    "listen": lambda: pgettext("check kind", "listen"),
+    "lab": lambda: pgettext("check kind", "lab"),
+    "audit": lambda: pgettext("check kind", "audit"),
+    "merge": lambda: pgettext("check kind", "merge"),
 }
 
 
-def _pick(pair: tuple[str, str], lang: Lang) -> str:
-    return pair[1] if lang == "fr" else pair[0]
+def _say(text: Text) -> str:
+    """``text`` in the current language."""
+    return _(text) if isinstance(text, str) else text()
+
+
+def _pick(text: Text, lang: Lang) -> str:
+    with language(lang):
+        return _say(text)
 
 
 def label(key: str, lang: Lang) -> str:
@@ -176,11 +157,33 @@ def label(key: str, lang: Lang) -> str:
 
 def labels(lang: Lang) -> dict[str, str]:
     """All labels in one language (for templates)."""
-    return {key: _pick(pair, lang) for key, pair in _LABELS.items()}
+    with language(lang):
+        return {key: _say(text) for key, text in _LABELS.items()}
 
 
 def status_label(status: str, lang: Lang) -> str:
     return _pick(STATUS_LABELS[status], lang)
+
+
+def status_count(status: str, n: int) -> str:
+    """``30 proven``: a count of flows with one status, in the current language."""
+    if status == "proven":
+        text = ngettext("{n} proven", "{n} proven", n)
+    elif status == "failing":
+        text = ngettext("{n} failing", "{n} failing", n)
+    elif status == "depends":
+        text = ngettext("{n} depends", "{n} depends", n)
+    elif status == "not-applicable":
+        text = ngettext("{n} not applicable", "{n} not applicable", n)
+    else:
+        text = ngettext("{n} not tested", "{n} not tested", n)
+    return text.format(n=n)
+
+
+def kind_label(kind: str, lang: Lang) -> str:
+    """The name of a kind of check (``verify``...), in ``lang``."""
+    text = KIND_LABELS.get(kind)
+    return kind if text is None else _pick(text, lang)
 
 
 def catalog_key(status: str, requested: bool) -> str:
@@ -190,10 +193,42 @@ def catalog_key(status: str, requested: bool) -> str:
 
 
 def catalog_status_label(status: str, lang: Lang) -> str:
-    pair = CATALOG_STATUS_LABELS.get(status)
-    return _pick(pair, lang) if pair else status
+    text = CATALOG_STATUS_LABELS.get(status)
+    return _pick(text, lang) if text is not None else status
 
 
 def decisions(lang: Lang) -> list[str]:
     """The Decision values in one language, in list order (the last one is the default)."""
-    return [_pick(pair, lang) for pair in DECISIONS.values()]
+    with language(lang):
+        return [_say(text) for text in DECISIONS.values()]
+
+
+def said(detail: str, times: int) -> str:
+    """A detail, with how many checks said it when more than one did."""
+    if not detail:
+        detail = "—"
+    return detail if times < 2 else f"{detail} (×{times})"
+
+
+def evidence_lines(check: FlowCheck, port: int | None = None) -> list[str]:
+    """The evidence in the current language: one line per kind of check, each fact once
+    (``verify: 10.0.0.1:443 open; 10.0.0.2:443 open``)."""
+    separator = pgettext("list", "; ")
+    return [
+        pair(_say(KIND_LABELS.get(kind, kind)), separator.join(said(d, n) for d, n in details))
+        for kind, details in check.facts(port)
+    ]
+
+
+def evidence_facts(check: FlowCheck, port: int | None = None) -> list[str]:
+    """The evidence in the current language, one line per fact (for a tooltip)."""
+    return [
+        pair(_say(KIND_LABELS.get(kind, kind)), said(d, n))
+        for kind, details in check.facts(port)
+        for d, n in details
+    ]
+
+
+def pair(name: str, value: str) -> str:
+    """``name: value`` in the current language (French puts a space before the colon)."""
+    return _("{name}: {value}").format(name=name, value=value)

@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from flowmatrix.report.diagram import Diagram, Edge, edge_text
+from flowmatrix.report.labels import pair
 from flowmatrix.report.status import STATUSES, Status
 from flowmatrix.report.style import (
     FIREWALL_FILL,
@@ -219,7 +220,7 @@ def _edge_tooltip(diagram: Diagram, edge: Edge, status_text: dict[Status, str]) 
     if len(edge.flows) > _FLOWS_IN_TOOLTIP:
         flows += f" (+{len(edge.flows) - _FLOWS_IN_TOOLTIP})"
     status = status_text[edge.status]
-    return f"{source.label} → {target.label}: {edge.label} — {status}\n{flows}"
+    return pair(f"{source.label} → {target.label}", f"{edge.label} — {status}") + f"\n{flows}"
 
 
 def to_svg(
@@ -315,7 +316,7 @@ def to_svg(
                     fill=INK,
                     text_anchor="middle",
                 )
-                + title(f"{firewall_text}: {firewall.name}"),
+                + title(pair(firewall_text, firewall.name)),
                 class_="firewall",
             )
         )

@@ -7,9 +7,17 @@ written as numeric character references, which render as the character itself.
 
 from __future__ import annotations
 
+from flowmatrix.i18n import _, language, ngettext, pgettext
 from flowmatrix.report.diagram import Diagram
 from flowmatrix.report.journeys import journey_rows
-from flowmatrix.report.labels import catalog_key, catalog_status_label, label, status_label
+from flowmatrix.report.labels import (
+    catalog_key,
+    catalog_status_label,
+    kind_label,
+    label,
+    pair,
+    status_label,
+)
 from flowmatrix.report.mermaid import to_mermaid
 from flowmatrix.report.status import STATUSES
 from flowmatrix.report.style import LOOKS
@@ -46,6 +54,12 @@ def _table(rows: list[list[str]], headers: list[str]) -> list[str]:
 
 
 def render_markdown(view: ReportView, diagram: Diagram) -> str:
+    """The Markdown page, in the view's language."""
+    with language(view.lang):
+        return _render_markdown(view, diagram)
+
+
+def _render_markdown(view: ReportView, diagram: Diagram) -> str:
     lang = view.lang
     plan = view.plan
     info = plan.catalog.catalog
@@ -54,14 +68,22 @@ def render_markdown(view: ReportView, diagram: Diagram) -> str:
     out = [
         f"# {text(label('title', lang))} — {text(view.title)}",
         "",
-        f"- {text(label('catalog', lang))}: {text(info.title.get(lang))} — "
-        f"{text(info.product)} ({info.date.isoformat()})",
-        f"- {text(label('site_file', lang))}: "
-        f"{text(plan.site_file or label('embedded_example', lang))}",
+        "- "
+        + pair(
+            text(label("catalog", lang)),
+            f"{text(info.title.get(lang))} — {text(info.product)} ({info.date.isoformat()})",
+        ),
+        "- "
+        + pair(
+            text(label("site_file", lang)),
+            text(plan.site_file or label("embedded_example", lang)),
+        ),
     ]
-    files = ", ".join(f"{text(f.path)} ({f.kind}, {f.records})" for f in view.checks.files)
+    files = ", ".join(
+        f"{text(f.path)} ({text(kind_label(f.kind, lang))}, {f.records})" for f in view.checks.files
+    )
     out.append(
-        f"- {text(label('results_files', lang))}: {files or text(label('no_results', lang))}"
+        "- " + pair(text(label("results_files", lang)), files or text(label("no_results", lang)))
     )
     out += ["", f"## {text(label('summary', lang))}", ""]
     headers = (
@@ -77,14 +99,15 @@ def render_markdown(view: ReportView, diagram: Diagram) -> str:
         for entry in retired:
             req = entry.requirement
             assert req is not None
-            line = (
-                f"- **{text(entry.id)}** ({text(catalog_status_label(req.status, lang))}): "
-                f"{text(req.description.get(lang))} "
-                f"({text(label('flows', lang))}: {len(entry.flows)})"
+            flows = ngettext("{n} flow", "{n} flows", len(entry.flows)).format(n=len(entry.flows))
+            line = "- " + pair(
+                f"**{text(entry.id)}** ({text(catalog_status_label(req.status, lang))})",
+                f"{text(req.description.get(lang))} ({text(flows)})",
             )
             if req.replacement is not None:
-                line += f". {text(label('replacement', lang))}: "
-                line += text(req.replacement.description.get(lang))
+                line += ". " + pair(
+                    text(label("replacement", lang)), text(req.replacement.description.get(lang))
+                )
             out.append(line)
     if plan.warnings:
         out += ["", f"### {text(label('warnings', lang))}", ""]
@@ -98,7 +121,7 @@ def render_markdown(view: ReportView, diagram: Diagram) -> str:
                 text(j.name),
                 f"{LOOKS[j.status].symbol} {text(status_label(j.status, lang))}",
                 text(", ".join(r.flow.id for r in j.rows)),
-                text("; ".join(j.blocking)),
+                text(pgettext("list", "; ").join(j.blocking)),
             ]
             for j in journeys
         ]
@@ -138,23 +161,38 @@ def render_markdown(view: ReportView, diagram: Diagram) -> str:
     for entry in view.requirements:
         req = entry.requirement
         assert req is not None
+        source_label = "cited_source" if "not-in-source" in req.flags else "source_text"
         out += [
             f"### {text(entry.id)}",
             "",
             f"{text(req.description.get(lang))}",
             "",
-            f"*{text(label('source_text', lang))}:*",
+            f"*{text(_('{name}:').format(name=label(source_label, lang)))}*",
             "",
         ]
         out += [f"> {text(line)}" if line.strip() else ">" for line in req.source_text.splitlines()]
-        out += ["", f"*{text(label('english', lang))}:* {text(req.description.en)}", ""]
+        english = text(_("{name}:").format(name=label("english", lang)))
+        out += ["", f"*{english}* {text(req.description.en)}", ""]
+        if req.protocol_reason is not None:
+            name = f"{label('documented_protocol', lang)} / {label('protocols_needed', lang)}"
+            protocols = ", ".join(req.protocols).upper()
+            out += [
+                pair(
+                    f"*{text(name)}*",
+                    f"{text(req.documented_protocol)} → {protocols} "
+                    f"({text(req.protocol_reason.get(lang))})",
+                ),
+                "",
+            ]
+        if req.reading is not None:
+            out += [pair(f"*{text(label('reading', lang))}*", text(req.reading.get(lang))), ""]
     for entry in view.site_flows:
         site_flow = entry.site_flow
         assert site_flow is not None
         out += [
             f"### {text(entry.id)}",
             "",
-            f"{text(label('site_flows', lang))}: {text(site_flow.description)}",
+            pair(text(label("site_flows", lang)), text(site_flow.description)),
             "",
         ]
     return "\n".join(out).rstrip("\n") + "\n"

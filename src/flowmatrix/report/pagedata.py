@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from flowmatrix.report.labels import catalog_key
+from flowmatrix.report.labels import catalog_key, evidence_facts
 from flowmatrix.report.status import FlowCheck
 from flowmatrix.report.view import FlowRow
 
@@ -28,8 +28,8 @@ _EVIDENCE_LINES = 8
 
 
 def evidence_text(check: FlowCheck) -> str:
-    """The evidence lines of a check, for a tooltip."""
-    lines = check.details()
+    """The evidence of a check, one line per fact, in the current language, for a tooltip."""
+    lines = evidence_facts(check)
     if len(lines) > _EVIDENCE_LINES:
         lines = [*lines[:_EVIDENCE_LINES], f"(+{len(lines) - _EVIDENCE_LINES})"]
     return "\n".join(lines)

@@ -16,7 +16,8 @@ from typing import Any, Literal
 
 from flowmatrix.documents import DocumentError, read_header
 from flowmatrix.errors import UserError
-from flowmatrix.evidence import STATUS_OF, Check, CheckError, Kind, Status, checks_in
+from flowmatrix.evidence import STATUS_OF, Check, CheckError, Kind, Status, checks_in, state_word
+from flowmatrix.i18n import N_, _
 from flowmatrix.inputfile import parse_json, read_input_text
 from flowmatrix.model import Plan
 from flowmatrix.report.status import Checks, ResultFile, combine
@@ -60,7 +61,7 @@ _LIST_KEYS = ("results", "flows", "verdicts", "checks", "items")
 #: Lab cases that test the plan itself; the others try what must stay closed.
 _PLANNED_VARIANTS = (None, "planned")
 _DETAIL_LIMIT = 300
-_HINT = (
+_HINT = N_(
     "give the JSON that 'flowmatrix verify', 'listen', 'merge', 'audit' or 'lab' writes with "
     "--format json"
 )
@@ -98,7 +99,10 @@ def read_results(paths: Sequence[str | Path], plan: Plan, checks: Sequence[Check
             evidence[check.flow].append(check)
         else:
             unmatched.setdefault(check.flow, None)
-    combined = {flow_id: combine(flows[flow_id], items) for flow_id, items in evidence.items()}
+    combined = {
+        flow_id: combine(flows[flow_id], items, plan.probe_sources(flows[flow_id]))
+        for flow_id, items in evidence.items()
+    }
     return Checks(combined, tuple(files), tuple(unmatched))
 
 
@@ -114,13 +118,13 @@ def read_file(path: str | Path) -> tuple[Kind, list[Record], int]:
     items = _find_items(document)
     if items is None:
         raise UserError(
-            "no list of results found in the file",
+            _("no list of results found in the file"),
             file=str(path),
-            hint=f"{_HINT} (a list, or an object with a 'results' list)",
+            hint=_("{hint} (a list, or an object with a 'results' list)").format(hint=_(_HINT)),
         )
     if kind_hint == "listen":
         raise UserError(
-            "this listen document has no 'checks'", file=str(path), hint="write it again"
+            _("this listen document has no 'checks'"), file=str(path), hint=_("write it again")
         )
     if kind_hint == "matrix":
         return _read_matrix(items, str(path))
@@ -128,9 +132,11 @@ def read_file(path: str | Path) -> tuple[Kind, list[Record], int]:
     covers = _audited_firewalls(document) if kind == "audit" else None
     if kind is None:
         raise UserError(
-            "cannot tell whether these are verify, audit or lab results",
+            _("cannot tell whether these are verify, audit or lab results"),
             file=str(path),
-            hint=f"{_HINT}: each line needs a flow id and a 'state' or a 'verdict'",
+            hint=_("{hint}: each line needs a flow id and a 'state' or a 'verdict'").format(
+                hint=_(_HINT)
+            ),
         )
     records: list[Record] = []
     ignored = 0
@@ -145,10 +151,10 @@ def read_file(path: str | Path) -> tuple[Kind, list[Record], int]:
 
 def _load_json(path: Path) -> Any:
     if not path.exists():
-        raise UserError(f"results file {path} does not exist", hint=_HINT)
-    text = read_input_text(path, what="results file")
+        raise UserError(_("results file {path} does not exist").format(path=path), hint=_(_HINT))
+    text = read_input_text(path, what=N_("results file"))
     try:
-        return parse_json(text, str(path), hint=_HINT)
+        return parse_json(text, str(path), hint=_(_HINT))
     except UserError:
         lines = _json_lines(text)
         if lines is not None:
@@ -177,7 +183,7 @@ def _read_checks(
     try:
         found = checks_in(document, file)
     except CheckError as exc:
-        raise UserError(str(exc), file=file, hint=_HINT) from None
+        raise UserError(str(exc), file=file, hint=_(_HINT)) from None
     records = [Record(check.flow, None, check) for check in found]
     return ("merge" if kind == "matrix" else kind), records, 0
 
@@ -196,7 +202,9 @@ def _declared_kind(document: Any, file: str) -> Kind | Literal["matrix"] | None:
         kind = _KINDS.get(head.kind)
         if kind is None:
             raise UserError(
-                f"a flowmatrix-{head.kind} document holds no results", file=file, hint=_HINT
+                _("a flowmatrix-{kind} document holds no results").format(kind=head.kind),
+                file=file,
+                hint=_(_HINT),
             )
         return kind
     if not isinstance(document, Mapping):
@@ -310,16 +318,19 @@ def _matrix_records(item: Mapping[str, Any], file: str) -> Iterable[Record]:
                 for r in port.get("results") or ()
                 if isinstance(r, Mapping) and r.get("state")
             ]
-            detail = f"{host} -> {port['port']} {port.get('status')}"
+            detail = f"{host} -> {port['port']} {state_word('merge', str(port.get('status')))}"
             if states:
-                detail += " (" + ", ".join(dict.fromkeys(states)) + ")"
+                detail += (
+                    " (" + ", ".join(state_word("verify", s) for s in dict.fromkeys(states)) + ")"
+                )
             evidence = Check(flow, port["port"], status, "verify", _clip(detail), host, file)
             made = True
             yield Record(flow, requirement, evidence)
     status = MATRIX_STATUSES.get(str(item.get("status")))
     if not made and status is not None:
         reason = _text(item.get("reason")) or ""
-        detail = " ".join(filter(None, [str(item.get("status")), f"({reason})" if reason else ""]))
+        said = state_word("merge", str(item.get("status")))
+        detail = " ".join(filter(None, [said, f"({reason})" if reason else ""]))
         check = Check(flow, None, status, "verify", _clip(detail), None, file)
         yield Record(flow, requirement, check)
 
@@ -336,7 +347,7 @@ def _audited_firewalls(document: Any) -> tuple[str, ...] | None:
     target = document.get("target") if isinstance(document, Mapping) else None
     if not isinstance(target, str):
         return None
-    kind, _, name = target.partition(" ")
+    kind, _space, name = target.partition(" ")
     if kind == "firewall" and name:
         return (name,)
     return ()
@@ -372,7 +383,7 @@ def _verify(item: Mapping[str, Any]) -> tuple[Status | None, str]:
     where = []
     if isinstance(destination, Mapping):
         where = [str(destination.get(k)) for k in ("address", "port") if destination.get(k)]
-    detail = " ".join(filter(None, [":".join(where), state, _reason(item)]))
+    detail = " ".join(filter(None, [":".join(where), state_word("verify", state), _reason(item)]))
     findings = [str(f) for f in item.get("findings") or () if f]
     if findings and status == "proven":
         status = "failing"
@@ -392,7 +403,7 @@ def _audit(item: Mapping[str, Any]) -> tuple[Status | None, str]:
             for fate in part.get("fates") or ():
                 if isinstance(fate, Mapping) and isinstance(fate.get("decision"), str):
                     decisions.setdefault(fate["decision"], None)
-    detail = " ".join([status_text, *(f"({d})" for d in decisions)])
+    detail = " ".join([state_word("audit", status_text), *(f"({d})" for d in decisions)])
     return AUDIT_STATUSES[status_text], detail
 
 
@@ -404,13 +415,13 @@ def _verdict(item: Mapping[str, Any], table: Mapping[str, Status]) -> tuple[Stat
     if status is None:
         return None, ""
     state = _text(item.get("state"))
-    extra = [state or "", _reason(item)]
+    extra = [state_word("verify", state) if state else "", _reason(item)]
     rule = item.get("rule")
     if isinstance(rule, Mapping):
         rule = rule.get("text") or rule.get("id") or rule.get("name")
     if rule:
-        extra.append(f"rule {rule}")
-    return status, " ".join(filter(None, [verdict, *extra]))
+        extra.append(_("rule {rule}").format(rule=rule))
+    return status, " ".join(filter(None, [state_word("lab", verdict), *extra]))
 
 
 def _reason(item: Mapping[str, Any]) -> str:

@@ -7,7 +7,7 @@ are ``flowmatrix.evidence``'s.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from flowmatrix.evidence import STATUSES, Check, Kind, flow_status, port_status
@@ -39,12 +39,28 @@ class FlowCheck:
             if port is None or e.port is None or e.port == port
         ]
 
+    def facts(self, port: int | None = None) -> list[tuple[str, list[tuple[str, int]]]]:
+        """What the evidence says, each fact once: per kind (in order of first word), its
+        distinct details with how many checks said each (several hosts, several runs)."""
+        found: dict[str, dict[str, int]] = {}
+        for e in self.evidence:
+            if port is None or e.port is None or e.port == port:
+                said = found.setdefault(e.kind, {})
+                said[e.detail] = said.get(e.detail, 0) + 1
+        return [(kind, list(details.items())) for kind, details in found.items()]
 
-def combine(flow: Flow, evidence: Iterable[Check]) -> FlowCheck:
-    """The check of ``flow`` from every piece of evidence about it."""
+
+def combine(flow: Flow, evidence: Iterable[Check], sources: Sequence[str] = ()) -> FlowCheck:
+    """The check of ``flow`` from every piece of evidence about it; ``sources``: the
+    flow's source hosts a live check may come from (``Plan.probe_sources``)."""
     items = tuple(evidence)
     per_port = tuple(
-        (port, port_status((e for e in items if e.port is None or e.port == port), flow.firewalls))
+        (
+            port,
+            port_status(
+                (e for e in items if e.port is None or e.port == port), flow.firewalls, sources
+            ),
+        )
         for port in flow.ports
     )
     return FlowCheck(flow_status(s for _, s in per_port), per_port, items)

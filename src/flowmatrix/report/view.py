@@ -10,7 +10,8 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from flowmatrix.catalog import Lang, Requirement
+from flowmatrix.catalog import Requirement
+from flowmatrix.i18n import Lang, pgettext
 from flowmatrix.model import Flow, FlowEnd, Plan
 from flowmatrix.report.status import STATUSES, Checks, FlowCheck, Status
 from flowmatrix.site import SiteFlow
@@ -179,5 +180,7 @@ def _summary(
         ),
         legacy=tuple(e for e in requirements if e.requirement and e.requirement.status == "legacy"),
         firewalls=firewalls,
-        left_out=tuple((req, "; ".join(reasons)) for req, reasons in left_out.items()),
+        left_out=tuple(
+            (req, pgettext("list", "; ").join(reasons)) for req, reasons in left_out.items()
+        ),
     )

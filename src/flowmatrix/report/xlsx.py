@@ -18,14 +18,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flowmatrix.catalog import Lang
+from flowmatrix.i18n import Lang, _, language, ngettext
 from flowmatrix.render import SPREADSHEET_CELL_LIMIT
 from flowmatrix.report.labels import (
     CATALOG_KEYS,
     catalog_key,
     catalog_status_label,
     decisions,
+    evidence_lines,
+    kind_label,
     label,
+    pair,
     status_label,
 )
 from flowmatrix.report.status import STATUSES, Status
@@ -144,9 +147,9 @@ def flow_port_cells(row: FlowRow, port: int, texts: _Texts) -> list[str | int]:
         port,
         row.firewalls or "—",
         _clip(flow.translations),
-        _clip(f"{requirement}: {flow.description}"),
+        _clip(pair(requirement, flow.description)),
         texts.check[status],
-        _clip("; ".join(row.check.details(port))),
+        _clip("\n".join(evidence_lines(row.check, port))),
         # a flow not requested is marked so: nobody is asked to approve it
         texts.pending if flow.requested else texts.catalog[key],
         "",
@@ -158,7 +161,12 @@ _Line = tuple[list[str | int], Status]
 
 
 def render_xlsx(view: ReportView) -> bytes:
-    """The workbook's bytes."""
+    """The workbook's bytes, in the view's language."""
+    with language(view.lang):
+        return _render_xlsx(view)
+
+
+def _render_xlsx(view: ReportView) -> bytes:
     from xlsxwriter import Workbook
 
     buffer = io.BytesIO()
@@ -299,7 +307,9 @@ def _summary_sheet(
         (label("site_file", lang), plan.site_file or label("embedded_example", lang)),
         (
             label("results_files", lang),
-            ", ".join(f"{f.path} ({f.kind}, {f.records})" for f in view.checks.files)
+            ", ".join(
+                f"{f.path} ({kind_label(f.kind, lang)}, {f.records})" for f in view.checks.files
+            )
             or label("no_results", lang),
         ),
         (label("decision", lang), label("decision_help", lang)),
@@ -348,11 +358,12 @@ def _summary_sheet(
     for entry in summary.obsolete:
         req = entry.requirement
         assert req is not None
-        text = (
-            f"{entry.id}: {req.description.get(lang)} ({len(entry.flows)} {label('flows', lang)})"
+        flows = ngettext("{n} flow", "{n} flows", len(entry.flows)).format(n=len(entry.flows))
+        text = _("{requirement}: {description} ({flows})").format(
+            requirement=entry.id, description=req.description.get(lang), flows=flows
         )
         if req.replacement is not None:
-            text += f" — {label('replacement', lang)}: {req.replacement.description.get(lang)}"
+            text += " — " + pair(label("replacement", lang), req.replacement.description.get(lang))
         put(line, 1, _clip(text), formats.cell)
         line += 1
     line += 1
@@ -360,6 +371,6 @@ def _summary_sheet(
     if not summary.left_out:
         put(line, 1, label("none", lang), formats.cell)
     for requirement, why in summary.left_out:
-        put(line, 1, _clip(f"{requirement}: {why}"), formats.cell)
+        put(line, 1, _clip(pair(requirement, why)), formats.cell)
         line += 1
     sheet.activate()

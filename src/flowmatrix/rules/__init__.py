@@ -71,6 +71,7 @@ def _generate(
     resolve: bool,
     resolver: str | None,
 ) -> RulesOutput:
+    from flowmatrix.i18n import _
     from flowmatrix.rules import names
     from flowmatrix.rules.model import Finding, RulesOutput
     from flowmatrix.rules.outputs import Rendered, RenderJob
@@ -87,11 +88,10 @@ def _generate(
         for failure in failures:
             unresolved.append(failure.name)
             for flow_id in _flows_naming(selection.specs, failure.name):
-                findings.append(
-                    Finding(
-                        "error", f"name {failure.name} does not resolve: {failure.reason}", flow_id
-                    )
+                message = _("name {name} does not resolve: {reason}").format(
+                    name=failure.name, reason=failure.reason
                 )
+                findings.append(Finding("error", message, flow_id))
     selection, problems = names.prepare(selection, entry.name, answers if resolve else None)
     findings.extend(problems)
     job = RenderJob(entry, scope, selection, plan.catalog.catalog.id, plan.site.name, answers)

@@ -13,8 +13,9 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Literal, cast
 
+from flowmatrix.i18n import _
 from flowmatrix.model import Flow
 from flowmatrix.rules.model import Family, Finding, RuleSpec
 from flowmatrix.rules.registry import VendorTarget, load
@@ -74,10 +75,12 @@ def _missing(
 ) -> list[Finding]:
     findings = []
     for chain, flow, family in sorted(expected - seen, key=str):
-        what = f"IPv{family} rule" if family else "rule"
-        findings.append(
-            Finding("error", f"{what} missing from the {target} output ({chain})", flow)
-        )
+        if family:
+            said = _("IPv{family} rule missing from the {target} output ({chain})")
+        else:
+            said = _("rule missing from the {target} output ({chain})")
+        message = said.format(family=family, target=target, chain=chain)
+        findings.append(Finding("error", message, flow))
     return findings
 
 
@@ -99,7 +102,7 @@ def check_nftables(text: str, specs: Sequence[RuleSpec]) -> list[Finding]:
     for spec in specs:
         if not spec.renderable and spec.flow.id not in commented:
             findings.append(
-                Finding("error", "not-rendered flow has no comment in the output", spec.flow.id)
+                Finding("error", _("not-rendered flow has no comment in the output"), spec.flow.id)
             )
     return findings
 
@@ -180,31 +183,66 @@ def check_acl_order(text: str, target: VendorTarget, terms: Sequence[Term]) -> l
     guards = {term.name: term.guards for term in denies}
     findings = []
     for term in denies:
-        problem = None
+        problem: _DenyProblem | None = None
         at = index.get(term.name)
         permit_at = index.get(term.guards or "")
         if at is None or not sequence[at].denies:
-            problem = "missing from"
+            problem = "missing"
         elif sequence[at].permits:
-            problem = "permits in"
+            problem = "permits"
         elif (
             permit_at is None
             or permit_at < at
             or sequence[permit_at].acl != sequence[at].acl
             or any(guards.get(r.name) != term.guards for r in sequence[at + 1 : permit_at])
         ):
-            problem = f"not right before its permit term {term.guards} in"
+            problem = "misplaced"
         if problem is not None:
-            family = f"IPv{term.family} " if term.family else ""
-            findings.append(
-                Finding(
-                    "error",
-                    f"{family}deny term {term.name} {problem} the {target.name} output "
-                    f"(filter {term.filter}): the site's other zones are not excluded",
-                    term.flow,
-                )
+            message = _deny_text(problem, bool(term.family)).format(
+                family=term.family,
+                term=term.name,
+                permit=term.guards,
+                target=target.name,
+                filter=term.filter,
             )
+            findings.append(Finding("error", message, term.flow))
     return findings
+
+
+_DenyProblem = Literal["missing", "permits", "misplaced"]
+
+
+def _deny_text(problem: _DenyProblem, family: bool) -> str:
+    """The finding about a deny term of a first-match ACL, in the current language."""
+    if problem == "missing":
+        if family:
+            return _(
+                "IPv{family} deny term {term} missing from the {target} output "
+                "(filter {filter}): the site's other zones are not excluded"
+            )
+        return _(
+            "deny term {term} missing from the {target} output "
+            "(filter {filter}): the site's other zones are not excluded"
+        )
+    if problem == "permits":
+        if family:
+            return _(
+                "IPv{family} deny term {term} permits in the {target} output "
+                "(filter {filter}): the site's other zones are not excluded"
+            )
+        return _(
+            "deny term {term} permits in the {target} output "
+            "(filter {filter}): the site's other zones are not excluded"
+        )
+    if family:
+        return _(
+            "IPv{family} deny term {term} not right before its permit term {permit} in the "
+            "{target} output (filter {filter}): the site's other zones are not excluded"
+        )
+    return _(
+        "deny term {term} not right before its permit term {permit} in the "
+        "{target} output (filter {filter}): the site's other zones are not excluded"
+    )
 
 
 def srx_terms(text: str, names: set[str]) -> set[str]:
@@ -292,13 +330,19 @@ def check_vendor(text: str, target: VendorTarget, terms: Sequence[Term]) -> list
         names = {output_name(target, term) for term in terms}
         effective = reader(text, names)
     except (ValueError, KeyError, TypeError, ET.ParseError) as exc:
-        return [Finding("error", f"the {target.name} output cannot be read back: {exc}")]
+        message = _("the {target} output cannot be read back: {error}").format(
+            target=target.name, error=exc
+        )
+        return [Finding("error", message)]
     findings = []
     if target.platform == "windows_advfirewall" and "action=block" in text:
         findings.append(
             Finding(
                 "error",
-                "a block rule would override every allow rule (Windows applies block rules first)",
+                _(
+                    "a block rule would override every allow rule "
+                    "(Windows applies block rules first)"
+                ),
             )
         )
     if target.platform == "gce":
@@ -308,15 +352,16 @@ def check_vendor(text: str, target: VendorTarget, terms: Sequence[Term]) -> list
         if term.action == "deny":
             continue
         if output_name(target, term) not in effective:
-            family = f"IPv{term.family} " if term.family else ""
-            findings.append(
-                Finding(
-                    "error",
-                    f"{family}term {term.name} missing from the {target.name} output "
-                    f"(filter {term.filter})",
-                    term.flow,
+            if term.family:
+                said = _(
+                    "IPv{family} term {term} missing from the {target} output (filter {filter})"
                 )
+            else:
+                said = _("term {term} missing from the {target} output (filter {filter})")
+            message = said.format(
+                family=term.family, term=term.name, target=target.name, filter=term.filter
             )
+            findings.append(Finding("error", message, term.flow))
     if reader is acl_terms:
         findings.extend(check_acl_order(text, target, terms))
     return findings
@@ -349,12 +394,10 @@ def check_addresses(
             if network.prefixlen == 0:
                 continue
             if network.network_address not in written:
-                findings.append(
-                    Finding(
-                        "error",
-                        f"address {value} of {name} missing from the {target.name} output",
-                    )
+                message = _("address {address} of {name} missing from the {target} output").format(
+                    address=value, name=name, target=target.name
                 )
+                findings.append(Finding("error", message))
     return findings
 
 
@@ -379,17 +422,16 @@ def check_fqdn_objects(
     for item in fqdns:
         problem = None
         if _fqdn_definition(target.platform, item) not in text:
-            problem = "has no FQDN object in"
+            problem = _("name {name} has no FQDN object in the {target} output")
         elif item.placeholder is not None and item.placeholder.partition("/")[0] in _literal_text(
             text
         ):
-            problem = "is still a placeholder address in"
+            problem = _("name {name} is still a placeholder address in the {target} output")
         elif text.count(item.token) < 2:
-            problem = "has an FQDN object that no rule uses in"
+            problem = _("name {name} has an FQDN object that no rule uses in the {target} output")
         if problem is not None:
-            findings.append(
-                Finding("error", f"name {item.name} {problem} the {target.name} output")
-            )
+            message = problem.format(name=item.name, target=target.name)
+            findings.append(Finding("error", message))
     return findings
 
 
@@ -404,9 +446,10 @@ def check_name_sets(text: str, sets: Sequence[tuple[str, str]]) -> list[Finding]
     for set_name, name in sets:
         block = re.search(rf"\tset {re.escape(set_name)} {{\n(.*?)\n\t}}", text, re.DOTALL)
         if block is None or f'comment "flowmatrix names: {name}"' not in block.group(1):
-            findings.append(
-                Finding("error", f"name set {set_name} ({name}) is not declared in the output")
+            message = _("name set {set} ({name}) is not declared in the output").format(
+                set=set_name, name=name
             )
+            findings.append(Finding("error", message))
     return findings
 
 
@@ -442,8 +485,8 @@ def check_squid(text: str, flows: Sequence[Flow]) -> list[Finding]:
             or ports != set(map(str, flow.proxy.ports))
         ):
             findings.append(
-                Finding("error", "no http_access rule lets it through the squid proxy", flow.id)
+                Finding("error", _("no http_access rule lets it through the squid proxy"), flow.id)
             )
     if not access or access[-1] != "deny all":
-        findings.append(Finding("error", "the squid configuration does not end in 'deny all'"))
+        findings.append(Finding("error", _("the squid configuration does not end in 'deny all'")))
     return findings

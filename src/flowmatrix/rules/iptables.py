@@ -24,6 +24,7 @@ from __future__ import annotations
 import ipaddress
 
 from flowmatrix import namesets
+from flowmatrix.i18n import ngettext
 from flowmatrix.rules.merge import MergedChain, PortRanges
 from flowmatrix.rules.model import Family, Finding, RuleSpec, Scope, Selection, Side
 from flowmatrix.rules.names import NameSet, name_sets
@@ -289,13 +290,13 @@ def render(
         body.extend(_exclusion_rules(excluding, spec, family, source, destination))
     notes = []
     if elsewhere:
-        notes.append(
-            Finding(
-                "info",
-                f"{len(dict.fromkeys(elsewhere))} flows have no IPv{family} addresses: "
-                f"see --target {other}",
-            )
-        )
+        count = len(dict.fromkeys(elsewhere))
+        message = ngettext(
+            "{n} flows have no IPv{family} addresses: see --target {other}",
+            "{n} flows have no IPv{family} addresses: see --target {other}",
+            count,
+        ).format(n=count, family=family, other=other)
+        notes.append(Finding("info", message))
     flows = len({s.flow.id for s in selection.specs})
     nat = nat_rules(selection)
     lines = [

@@ -8,9 +8,11 @@ Targets never look at the site again; they only turn specs into text.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from flowmatrix.i18n import _, current, language, ngettext, pgettext
 from flowmatrix.model import Flow, Nat
 
 Family = Literal[4, 6]
@@ -28,7 +30,16 @@ class Scope:
     name: str
 
     def describe(self) -> str:
+        """``firewall fw-front``, in English (the generated rulesets' comments)."""
         return f"{self.kind} {self.name}"
+
+    def said(self) -> str:
+        """``describe()`` in the current language (what the user reads)."""
+        if self.kind == "firewall":
+            return _("firewall {name}").format(name=self.name)
+        if self.kind == "host":
+            return _("host {name}").format(name=self.name)
+        return _("proxy {name}").format(name=self.name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,8 +135,29 @@ class Finding:
     flow: str | None = None
 
     def __str__(self) -> str:
-        prefix = f"{self.flow}: " if self.flow else ""
-        return f"{self.severity}: {prefix}{self.message}"
+        text = self.message
+        if self.flow:
+            text = _("{flow}: {message}").format(flow=self.flow, message=text)
+        return _("{severity}: {message}").format(
+            severity=severity_label(self.severity), message=text
+        )
+
+
+def in_both(make: Callable[..., str], *args: object) -> tuple[str, str]:
+    """``make(*args)`` in English (a comment of the generated rules: they stay English)
+    and in the current language (the finding the user reads)."""
+    with language("en"):
+        english = make(*args)
+    return english, (english if current() == "en" else make(*args))
+
+
+def severity_label(severity: Severity) -> str:
+    """``error``, ``warning`` or ``info``, in the current language."""
+    if severity == "error":
+        return pgettext("severity", "error")
+    if severity == "warning":
+        return pgettext("severity", "warning")
+    return pgettext("severity", "info")
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,10 +195,16 @@ class FlowCounts:
     """Rendered flows with an end opened to any Internet address by choice."""
 
     def text(self) -> str:
-        return (
-            f"{self.rendered} rendered ({self.explicit_any} as explicit any), "
-            f"{self.missing} missing, {self.left_out} left out as obsolete"
-        )
+        rendered = ngettext(
+            "{n} rendered ({explicit} as explicit any)",
+            "{n} rendered ({explicit} as explicit any)",
+            self.rendered,
+        ).format(n=self.rendered, explicit=self.explicit_any)
+        missing = ngettext("{n} missing", "{n} missing", self.missing).format(n=self.missing)
+        left_out = ngettext(
+            "{n} left out as obsolete", "{n} left out as obsolete", self.left_out
+        ).format(n=self.left_out)
+        return ", ".join((rendered, missing, left_out))
 
 
 @dataclass(frozen=True)

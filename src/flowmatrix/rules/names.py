@@ -19,7 +19,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from flowmatrix import namesets
-from flowmatrix.rules.model import FAMILIES, Family, Finding, RuleSpec, Selection, Side
+from flowmatrix.i18n import _
+from flowmatrix.rules.model import FAMILIES, Family, Finding, RuleSpec, Selection, Side, in_both
 from flowmatrix.rules.registry import TARGETS, NameSupport
 from flowmatrix.rules.resolve import Answer
 from flowmatrix.rules.text import comment
@@ -92,40 +93,71 @@ def prepare(
         if not spec.renderable or not named:
             specs.append(spec)
             continue
-        problem = _wildcard_problem(spec, kind)
+        problem, said = _wildcard_problem(spec, kind)
         if problem is None and kind == "none":
             if answers is None:
                 names = ", ".join((*spec.source.names, *spec.destination.names))
-                problem = (
-                    f"{target} has no FQDN objects to match {names} (hint: --resolve pins "
-                    "today's addresses; or give the hosts addresses, declare proxy:, or choose "
-                    "internet: any under external:)"
-                )
+                problem, said = in_both(_no_fqdn_objects, target, names)
             else:
                 spec = _with_answers(spec, answers)
                 if not spec.families:
-                    problem = "the names resolve to no address of the other end's families"
+                    problem, said = in_both(
+                        lambda: _("the names resolve to no address of the other end's families")
+                    )
         if problem is not None:
-            findings.append(Finding("error", f"missing: {problem}", spec.flow.id))
+            message = _("missing: {problem}").format(problem=said)
+            findings.append(Finding("error", message, spec.flow.id))
             spec = replace(spec, problem=problem)
         specs.append(spec)
     return replace(selection, specs=tuple(specs)), findings
 
 
-def _wildcard_problem(spec: RuleSpec, kind: NameSupport) -> str | None:
-    for side, what in ((spec.source, "source"), (spec.destination, "destination")):
-        wildcards = [n for n in side.names if is_wildcard(n)]
+def _no_fqdn_objects(target: str, names: str) -> str:
+    return _(
+        "{target} has no FQDN objects to match {names} (hint: --resolve pins "
+        "today's addresses; or give the hosts addresses, declare proxy:, or "
+        "choose internet: any under external:)"
+    ).format(target=target, names=names)
+
+
+def _wildcard_problem(spec: RuleSpec, kind: NameSupport) -> tuple[str | None, str | None]:
+    """Why ``kind`` cannot match the wildcard names of ``spec``: in English (the rules'
+    comment) and in the current language (the finding); None, None when it can."""
+    for side, is_source in ((spec.source, True), (spec.destination, False)):
+        wildcards = ", ".join(n for n in side.names if is_wildcard(n))
         if wildcards and kind == "fqdn-wildcard" and 6 in spec.families:
-            return (
-                f"{what} {', '.join(wildcards)}: FortiGate has no IPv6 wildcard FQDN object "
-                f"(hint: declare proxy: or choose internet: any for {side.role} under external:)"
-            )
+            return in_both(_fortigate_v6, wildcards, side.role, is_source)
         if wildcards and kind != "fqdn-wildcard":
-            return (
-                f"{what} {', '.join(wildcards)}: no packet filter can match a wildcard name "
-                f"(hint: declare proxy: or choose internet: any for {side.role} under external:)"
-            )
-    return None
+            return in_both(_no_wildcard, wildcards, side.role, is_source)
+    return None, None
+
+
+def _fortigate_v6(wildcards: str, role: str, is_source: bool) -> str:
+    if is_source:
+        text = _(
+            "source {names}: FortiGate has no IPv6 wildcard FQDN object "
+            "(hint: declare proxy: or choose internet: any for {role} under external:)"
+        )
+    else:
+        text = _(
+            "destination {names}: FortiGate has no IPv6 wildcard FQDN object "
+            "(hint: declare proxy: or choose internet: any for {role} under external:)"
+        )
+    return text.format(names=wildcards, role=role)
+
+
+def _no_wildcard(wildcards: str, role: str, is_source: bool) -> str:
+    if is_source:
+        text = _(
+            "source {names}: no packet filter can match a wildcard name "
+            "(hint: declare proxy: or choose internet: any for {role} under external:)"
+        )
+    else:
+        text = _(
+            "destination {names}: no packet filter can match a wildcard name "
+            "(hint: declare proxy: or choose internet: any for {role} under external:)"
+        )
+    return text.format(names=wildcards, role=role)
 
 
 def _with_answers(spec: RuleSpec, answers: Mapping[str, Answer]) -> RuleSpec:

@@ -22,6 +22,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from flowmatrix.i18n import _
 from flowmatrix.rules.model import RuleSpec
 from flowmatrix.rules.text import comment
 from flowmatrix.rules.vendor_nat import IPNet, Leaving, NatPlan, Published, range_text
@@ -37,7 +38,7 @@ def write(text: str, plan: NatPlan, terms: Sequence[Term]) -> str:
     if not plan.active:
         return text
     if not text:
-        plan.warning("no rule is written for this firewall, so neither are its translations")
+        plan.warning(_("no rule is written for this firewall, so neither are its translations"))
         return text
     writers: dict[str, Writer] = {
         "fortigate": _fortigate,
@@ -166,16 +167,19 @@ def _policy_lines(plan: NatPlan, policy: str, specs: list[RuleSpec]) -> list[str
     item = leaving[0]
     if len(leaving) > 1 or None in found.values():
         plan.warning(
-            f"policy {policy} carries flows of different source translations "
-            f"({', '.join(found)}): a FortiGate policy has one, it translates them all as "
-            f"{item.nat.describe()}"
+            _(
+                "policy {policy} carries flows of different source translations "
+                "({flows}): a FortiGate policy has one, it translates them all as {nat}"
+            ).format(policy=policy, flows=", ".join(found), nat=item.nat.describe())
         )
     for spec in specs:
         others = [h.name for h in spec.flow.source.hosts if h.name != item.nat.subject]
         if spec.flow.source.zone != item.nat.subject and others:
             plan.warning(
-                f"policy {policy} translates every source it permits, {', '.join(others)} "
-                f"too: the site translates {item.nat.subject} only",
+                _(
+                    "policy {policy} translates every source it permits, {hosts} "
+                    "too: the site translates {subject} only"
+                ).format(policy=policy, hosts=", ".join(others), subject=item.nat.subject),
                 spec.flow.id,
             )
     lines = ["        set nat enable"]
@@ -352,7 +356,7 @@ def _srx(text: str, plan: NatPlan, terms: Sequence[Term]) -> str:
         sections += _block("destination", pools, rule_set)
     zones = [z for item in plan.leaving.values() for z in item.zones] or plan.inside_zones()
     if source and not zones:
-        plan.error("no zone is known that the source translations apply from: not written")
+        plan.error(_("no zone is known that the source translations apply from: not written"))
     elif source:
         head = [f"from zone {_junos_list(list(dict.fromkeys(zones)))};", f"to zone {outside};"]
         addresses = [

@@ -22,6 +22,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from flowmatrix.i18n import N_
+
 Grouping = Literal["acl", "zones", "direction"]
 DestinationMatch = Literal["address", "tag", "none"]
 Exclusions = Literal["native", "per-family", "deny", "none"]
@@ -55,7 +57,7 @@ class VendorTarget:
     aerleon cannot exclude in a term holding both), deny (first-match ACLs: a deny term
     for the other zones right before the permit term), none (not excluded, reported)."""
     exclusion_note: str = ""
-    """Why ``exclusions`` is none, for the info finding."""
+    """Why ``exclusions`` is none, for the info finding (marked ``N_``: ``_()`` it)."""
     reader: str = ""
     """Dotted path (``module:function``) of the coverage reader of the output: (text,
     expected term names) -> the names of the terms that take effect."""
@@ -206,8 +208,10 @@ TARGETS: dict[str, Target] = {
             "zones",
             split_families=False,
             exclusions="none",
-            exclusion_note="aerleon's Palo Alto generator loses the address names when it "
-            "excludes addresses; the zone pair still limits each rule to the zone it enters from",
+            exclusion_note=N_(
+                "aerleon's Palo Alto generator loses the address names when it "
+                "excludes addresses; the zone pair still limits each rule to the zone it enters from"
+            ),
             names="fqdn",
             audit_format="paloalto",
             read_back="the XML: an `allow` entry with members",
@@ -277,7 +281,7 @@ TARGETS: dict[str, Target] = {
             split_families=True,
             host_only=True,
             exclusions="none",
-            exclusion_note="Windows Firewall rules cannot exclude addresses",
+            exclusion_note=N_("Windows Firewall rules cannot exclude addresses"),
             read_back="`add rule name=...`; no `action=block`",
             reader="windows_terms",
         ),
@@ -302,14 +306,18 @@ def entry(name: str) -> Target:
     found = TARGETS.get(name)
     if found is None:
         from flowmatrix.errors import UserError
+        from flowmatrix.i18n import _
 
-        raise UserError(f"unknown target {name!r}", hint=f"targets: {', '.join(TARGETS)}")
+        raise UserError(
+            _("unknown target {name!r}").format(name=name),
+            hint=_("targets: {targets}").format(targets=", ".join(TARGETS)),
+        )
     return found
 
 
 def load(dotted: str) -> Callable[..., object]:
     """The function a ``module:function`` path names, importing its module now."""
-    module, _, function = dotted.partition(":")
+    module, _sep, function = dotted.partition(":")
     found: Callable[..., object] = getattr(importlib.import_module(module), function)
     return found
 

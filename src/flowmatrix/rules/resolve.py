@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from flowmatrix.errors import UserError
+from flowmatrix.i18n import _
 from flowmatrix.rules.model import Family
 
 #: Seconds the resolver gets for one name and one record type.
@@ -55,25 +56,28 @@ def parse_resolver(text: str) -> tuple[str, int]:
 
     host, port = text, 53
     if text.startswith("["):
-        host, _, rest = text[1:].partition("]")
+        host, _sep, rest = text[1:].partition("]")
         if rest.startswith(":"):
             port = _port(rest[1:], text)
     elif text.count(":") == 1:
-        host, _, tail = text.partition(":")
+        host, _sep, tail = text.partition(":")
         port = _port(tail, text)
     try:
         ipaddress.ip_address(host)
     except ValueError:
         raise UserError(
-            f"--resolver {text!r} is not an address",
-            hint="give the resolver's IP address, optionally with :PORT (127.0.0.1:5353)",
+            _("--resolver {value!r} is not an address").format(value=text),
+            hint=_("give the resolver's IP address, optionally with :PORT (127.0.0.1:5353)"),
         ) from None
     return host, port
 
 
 def _port(text: str, whole: str) -> int:
     if not text.isdigit() or not 1 <= int(text) <= 65535:
-        raise UserError(f"--resolver {whole!r}: bad port", hint="a port is 1 to 65535")
+        raise UserError(
+            _("--resolver {value!r}: bad port").format(value=whole),
+            hint=_("a port is 1 to 65535"),
+        )
     return int(text)
 
 
@@ -90,12 +94,13 @@ def resolve(
     if resolver is None:
         engine = dns.resolver.Resolver()
         server = ", ".join(str(n) for n in engine.nameservers) or "the system resolver"
+        shown = ", ".join(str(n) for n in engine.nameservers) or _("the system resolver")
     else:
         address, port = parse_resolver(resolver)
         engine = dns.resolver.Resolver(configure=False)
         engine.nameservers = [address]
         engine.port = port
-        server = resolver
+        server = shown = resolver
     engine.lifetime = LIFETIME
     answers: dict[str, Answer] = {}
     failures: list[Failure] = []
@@ -109,13 +114,15 @@ def resolve(
             try:
                 reply = engine.resolve(name, kind, search=False)
             except dns.resolver.NXDOMAIN:
-                problem = "the name does not exist (NXDOMAIN)"
+                problem = _("the name does not exist (NXDOMAIN)")
                 break
             except dns.resolver.NoAnswer:
                 found[family] = ()
                 continue
             except (dns.resolver.NoNameservers, dns.exception.Timeout) as exc:
-                problem = f"the resolver {server} does not answer ({type(exc).__name__})"
+                problem = _("the resolver {server} does not answer ({error})").format(
+                    server=shown, error=type(exc).__name__
+                )
                 break
             except dns.exception.DNSException as exc:
                 problem = f"{type(exc).__name__}: {exc}"
@@ -125,7 +132,7 @@ def resolve(
                 ttls.append(reply.rrset.ttl)
         if problem is None and not any(found.values()):
             kinds = " or ".join("A" if f == 4 else "AAAA" for f in sorted(set(families)))
-            problem = f"no {kinds} record"
+            problem = _("no {kinds} record").format(kinds=kinds)
         if problem is not None:
             failures.append(Failure(name, problem))
             continue

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from flowmatrix.errors import UserError
+from flowmatrix.i18n import _, pgettext
 from flowmatrix.model import Flow, FlowEnd, HostRef, Plan
 from flowmatrix.rules.model import (
     FAMILIES,
@@ -20,6 +21,7 @@ from flowmatrix.rules.model import (
     Scope,
     Selection,
     Side,
+    in_both,
 )
 from flowmatrix.rules.natrules import in_rule_order
 from flowmatrix.rules.text import identifier
@@ -182,7 +184,7 @@ class _Selector:
     ) -> RuleSpec:
         in_zone, out_zone = hop
         mapping = interfaces or {}
-        problem = _problem(source, destination)
+        problem, said = _problem(source, destination)
         families: tuple[Family, ...] = ()
         if problem is None and source.any and destination.any:
             # 'any' to 'any' needs no family match, unless an end excludes networks
@@ -193,9 +195,10 @@ class _Selector:
                 f for f in FAMILIES if source.matches_family(f) and destination.matches_family(f)
             )
             if not families:
-                problem = (
-                    f"no common address family: source {_families_text(source)}, "
-                    f"destination {_families_text(destination)}"
+                problem, said = in_both(
+                    lambda: _(
+                        "no common address family: source {source}, destination {destination}"
+                    ).format(source=_families_text(source), destination=_families_text(destination))
                 )
         left_out = None
         if not flow.requested:
@@ -203,19 +206,33 @@ class _Selector:
                 f"{flow.status}: not requested (keep_obsolete: [{flow.requirement}] opens it)"
             )
         elif problem is not None:
-            self.findings.append(Finding("error", f"missing: {problem}", flow.id))
+            message = _("missing: {problem}").format(problem=said)
+            self.findings.append(Finding("error", message, flow.id))
         else:
-            for side, what in ((source, "source"), (destination, "destination")):
+            for side, sentence in (
+                (
+                    source,
+                    _(
+                        "explicit any: source {role} opened to any Internet address "
+                        "on {protocol}/{ports}: {reason}"
+                    ),
+                ),
+                (
+                    destination,
+                    _(
+                        "explicit any: destination {role} opened to any Internet address "
+                        "on {protocol}/{ports}: {reason}"
+                    ),
+                ),
+            ):
                 if side.any and side.any_reason:
-                    ports = flow.ports.text(",")
-                    self.findings.append(
-                        Finding(
-                            "info",
-                            f"explicit any: {what} {side.role} opened to any Internet address "
-                            f"on {flow.protocol}/{ports}: {side.any_reason}",
-                            flow.id,
-                        )
+                    text = sentence.format(
+                        role=side.role,
+                        protocol=flow.protocol,
+                        ports=flow.ports.text(","),
+                        reason=side.any_reason,
                     )
+                    self.findings.append(Finding("info", text, flow.id))
         return RuleSpec(
             flow=flow,
             chain=chain,
@@ -269,25 +286,39 @@ class _Selector:
 def _interface(name: str | None) -> str | None:
     if name is not None and not _INTERFACE.fullmatch(name):
         raise UserError(
-            f"interface name {name!r} cannot be used in a firewall rule",
-            hint="use letters, digits and . _ : / @ + - (at most 64 characters)",
+            _("interface name {name!r} cannot be used in a firewall rule").format(name=name),
+            hint=_("use letters, digits and . _ : / @ + - (at most 64 characters)"),
         )
     return name
 
 
-def _problem(source: Side, destination: Side) -> str | None:
-    for side, what in ((source, "source"), (destination, "destination")):
+def _problem(source: Side, destination: Side) -> tuple[str | None, str | None]:
+    """Why no rule can be written for these ends: in English (the rules' comment) and in
+    the current language (the finding); None, None when a rule can be."""
+    for side, is_source in ((source, True), (destination, False)):
         if not side.any and not side.has_addresses and not side.names:
-            return (
-                f"{what} {side.role} in {side.zone} has no address, name or choice (hint: "
-                f"give the site a host of role {side.role} with its addresses or fqdn, or "
-                f"choose 'internet: any' with a reason under external: {side.role})"
-            )
-    return None
+            return in_both(_no_address, side, is_source)
+    return None, None
+
+
+def _no_address(side: Side, is_source: bool) -> str:
+    if is_source:
+        text = _(
+            "source {role} in {zone} has no address, name or choice (hint: give the site a "
+            "host of role {role} with its addresses or fqdn, or choose 'internet: any' with "
+            "a reason under external: {role})"
+        )
+    else:
+        text = _(
+            "destination {role} in {zone} has no address, name or choice (hint: give the site "
+            "a host of role {role} with its addresses or fqdn, or choose 'internet: any' with "
+            "a reason under external: {role})"
+        )
+    return text.format(role=side.role, zone=side.zone)
 
 
 def _families_text(side: Side) -> str:
-    return "IPv4 only" if side.v4 else "IPv6 only"
+    return _("IPv4 only") if side.v4 else _("IPv6 only")
 
 
 def _nat_specs(
@@ -301,14 +332,12 @@ def _nat_specs(
     ordered = in_rule_order(plan.site, plan.nat_of(firewall.name))
     found = tuple(NatSpec(n, _interface(mapping.get(n.outside))) for n in ordered)
     for zone in dict.fromkeys(s.nat.outside for s in found if s.interface is None):
-        findings.append(
-            Finding(
-                "warning",
-                f"no interface of {firewall.name} on its outside zone {zone}: the nftables "
-                f"and iptables address translations match addresses only, on every "
-                f"interface (hint: give interfaces: {{{zone}: NAME}})",
-            )
-        )
+        message = _(
+            "no interface of {firewall} on its outside zone {zone}: the nftables and "
+            "iptables address translations match addresses only, on every interface "
+            "(hint: give interfaces: {{{zone}: NAME}})"
+        ).format(firewall=firewall.name, zone=zone)
+        findings.append(Finding("warning", message))
     return found
 
 
@@ -324,19 +353,26 @@ def select(plan: Plan, scope: Scope, interfaces: Mapping[str, str] | None = None
     if scope.kind == "firewall":
         firewall = next((f for f in site.firewalls if f.name == scope.name), None)
         if firewall is None:
-            names = ", ".join(f.name for f in site.firewalls) or "none"
+            names = ", ".join(f.name for f in site.firewalls) or pgettext("rules", "none")
             raise UserError(
-                f"unknown firewall {scope.name!r}", hint=f"the site's firewalls: {names}"
+                _("unknown firewall {name!r}").format(name=scope.name),
+                hint=_("the site's firewalls: {names}").format(names=names),
             )
         specs = selector.firewall_specs(firewall)
         nat = _nat_specs(plan, firewall, interfaces, selector.findings)
     else:
         if scope.name not in {h.name for h in site.hosts}:
-            names = ", ".join(h.name for h in site.hosts) or "none"
-            raise UserError(f"unknown host {scope.name!r}", hint=f"the site's hosts: {names}")
+            names = ", ".join(h.name for h in site.hosts) or pgettext("rules", "none")
+            raise UserError(
+                _("unknown host {name!r}").format(name=scope.name),
+                hint=_("the site's hosts: {names}").format(names=names),
+            )
         specs = selector.host_specs(scope.name)
     if not specs:
         selector.findings.append(
-            Finding("warning", f"no flow of the plan concerns {scope.describe()}")
+            Finding(
+                "warning",
+                _("no flow of the plan concerns {scope}").format(scope=scope.said()),
+            )
         )
     return Selection(scope, site.name, tuple(specs), tuple(selector.findings), nat)

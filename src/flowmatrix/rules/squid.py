@@ -12,6 +12,7 @@ below it).
 from __future__ import annotations
 
 from flowmatrix.errors import UserError
+from flowmatrix.i18n import _
 from flowmatrix.model import Flow, Plan
 from flowmatrix.rules.model import Finding, FlowCounts, RulesOutput, Scope
 from flowmatrix.rules.text import comment, identifier
@@ -49,8 +50,10 @@ def render(plan: Plan) -> tuple[str, list[Flow]]:
     proxy = plan.site.proxy
     if proxy is None:
         raise UserError(
-            "the site declares no web proxy",
-            hint="add 'proxy: {host: NAME, port: 3128}' to the site (or address: instead of host)",
+            _("the site declares no web proxy"),
+            hint=_(
+                "add 'proxy: {{host: NAME, port: 3128}}' to the site (or address: instead of host)"
+            ).format(),
         )
     legs = [
         f for f in plan.flows if f.proxy is not None and f.proxy.leg == "client" and f.requested
@@ -85,7 +88,7 @@ def generate(plan: Plan) -> RulesOutput:
     text, legs = render(plan)
     findings: list[Finding] = list(check_squid(text, legs))
     if not legs:
-        findings.append(Finding("warning", "no flow of the plan goes through the proxy"))
+        findings.append(Finding("warning", _("no flow of the plan goes through the proxy")))
     proxy = plan.site.proxy
     assert proxy is not None
     scope = Scope("proxy", proxy.host or proxy.address or "proxy")

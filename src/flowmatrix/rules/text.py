@@ -13,6 +13,7 @@ import re
 from functools import lru_cache
 
 from flowmatrix.errors import UserError
+from flowmatrix.i18n import _
 
 #: What a comment keeps: letters and digits of any script, '_', the space, and punctuation
 #: harmless inside a quoted string, a remark, an XML text, a C comment or a JSON/YAML
@@ -74,8 +75,12 @@ def linux_interface(name: str, target: str) -> str:
     """``name`` if Linux accepts it as an interface name, else a UserError."""
     if len(name.encode("utf-8")) > LINUX_IFNAME_LIMIT or "/" in name or ":" in name:
         raise UserError(
-            f"interface name {name!r} is not a Linux interface name ({target})",
-            hint=f"at most {LINUX_IFNAME_LIMIT} characters, no '/' or ':'; "
-            "fix the firewall's 'interfaces' in the site",
+            _("interface name {name!r} is not a Linux interface name ({target})").format(
+                name=name, target=target
+            ),
+            hint=_(
+                "at most {limit} characters, no '/' or ':'; "
+                "fix the firewall's 'interfaces' in the site"
+            ).format(limit=LINUX_IFNAME_LIMIT),
         )
     return name

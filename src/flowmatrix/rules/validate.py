@@ -12,6 +12,7 @@ import shutil
 import uuid
 
 from flowmatrix.errors import UserError
+from flowmatrix.i18n import _
 from flowmatrix.netns import NamespaceSet, kernel_support
 from flowmatrix.rules.registry import TARGETS
 
@@ -30,18 +31,21 @@ def validate(target: str, text: str, ipsets: str | None = None) -> str | None:
     command = VALIDATORS.get(target)
     if command is None:
         raise UserError(
-            f"no validator for target {target!r}",
-            hint=f"--check works with {', '.join(VALIDATORS)}",
+            _("no validator for target {target!r}").format(target=target),
+            hint=_("--check works with {targets}").format(targets=", ".join(VALIDATORS)),
         )
     if TARGETS[target].plan_wide:
         return _validate_squid(command, text)
     reason = kernel_support()
     if reason is not None:
-        raise UserError(f"cannot check the rules: {reason}", hint="run as root, or drop --check")
+        raise UserError(
+            _("cannot check the rules: {reason}").format(reason=reason),
+            hint=_("run as root, or drop --check"),
+        )
     if shutil.which(command[0]) is None:
         raise UserError(
-            f"cannot check the rules: {command[0]} is not installed",
-            hint="install nftables / iptables, or drop --check",
+            _("cannot check the rules: {tool} is not installed").format(tool=command[0]),
+            hint=_("install nftables / iptables, or drop --check"),
         )
     with NamespaceSet(prefix=f"fmchk{uuid.uuid4().hex[:6]}") as namespaces:
         namespace = namespaces.add("check")
@@ -52,7 +56,9 @@ def validate(target: str, text: str, ipsets: str | None = None) -> str | None:
         result = namespace.run(command, check=False, input_text=text)
     if result.returncode == 0:
         return None
-    return (result.stderr or result.stdout).strip() or f"{command[0]} exited {result.returncode}"
+    return (result.stderr or result.stdout).strip() or _("{tool} exited {code}").format(
+        tool=command[0], code=result.returncode
+    )
 
 
 def _validate_squid(command: list[str], text: str) -> str | None:
@@ -63,8 +69,8 @@ def _validate_squid(command: list[str], text: str) -> str | None:
 
     if shutil.which(command[0]) is None and not Path("/usr/sbin/squid").exists():
         raise UserError(
-            "cannot check the proxy allow-list: squid is not installed",
-            hint="install squid, or drop --check",
+            _("cannot check the proxy allow-list: squid is not installed"),
+            hint=_("install squid, or drop --check"),
         )
     program = shutil.which(command[0]) or "/usr/sbin/squid"
     with tempfile.TemporaryDirectory(prefix="flowmatrix-squid-") as folder:
@@ -82,4 +88,4 @@ def _validate_squid(command: list[str], text: str) -> str | None:
         for line in (result.stderr or result.stdout).splitlines()
         if "FATAL" in line or "ERROR" in line
     ]
-    return " ".join(lines) or f"squid exited {result.returncode}"
+    return " ".join(lines) or _("{tool} exited {code}").format(tool="squid", code=result.returncode)

@@ -28,6 +28,7 @@ import ipaddress
 from dataclasses import dataclass, replace
 from typing import TypeVar, cast
 
+from flowmatrix.i18n import _, ngettext
 from flowmatrix.model import Nat, Protocol
 from flowmatrix.portset import PortRange
 from flowmatrix.rules.model import Family, Finding, RuleSpec, Selection, Side
@@ -97,9 +98,15 @@ class NatPlan:
         nats = selection.nat if TARGETS[target.name].nat else ()
         if selection.nat and not nats:
             writers = ", ".join(t.name for t in TARGETS.values() if t.nat)
+            count = len(selection.nat)
             self.warning(
-                f"the firewall's {len(selection.nat)} address translations are not written: "
-                f"this target has filters only (NAT is written for {writers})"
+                ngettext(
+                    "the firewall's {n} address translations are not written: "
+                    "this target has filters only (NAT is written for {targets})",
+                    "the firewall's {n} address translations are not written: "
+                    "this target has filters only (NAT is written for {targets})",
+                    count,
+                ).format(n=count, targets=writers)
             )
         self.nats = tuple(n.nat for n in nats)
         self.interfaces: dict[str, str] = {}
@@ -139,8 +146,10 @@ class NatPlan:
     def _publish(self, nat: Nat) -> None:
         if _family(nat.public) != _family(nat.private[0]):
             self.error(
-                f"{nat.describe()}: a public address of another family than the host's is "
-                "not written (no NAT64 / NAT46 here)"
+                _(
+                    "{nat}: a public address of another family than the host's is "
+                    "not written (no NAT64 / NAT46 here)"
+                ).format(nat=nat.describe())
             )
             return
         names = self.names
@@ -169,9 +178,11 @@ class NatPlan:
         if self.platform != "ciscoasa" or len(nat.ports) <= ASA_PORT_OBJECTS:
             return True
         self.warning(
-            f"{nat.describe()}: an ASA object holds one NAT of one port, and more than "
-            f"{ASA_PORT_OBJECTS} ports are not written as one object each: every port of "
-            f"{nat.public} is published (the access list still permits the planned ports only)"
+            _(
+                "{nat}: an ASA object holds one NAT of one port, and more than "
+                "{limit} ports are not written as one object each: every port of "
+                "{public} is published (the access list still permits the planned ports only)"
+            ).format(nat=nat.describe(), limit=ASA_PORT_OBJECTS, public=nat.public)
         )
         return False
 
@@ -181,20 +192,27 @@ class NatPlan:
         kept = tuple(n for n in networks if n.version == family)
         other = [str(n) for n in networks if n.version != family]
         if other:
-            leaves = nat.public or "the interface address (IPv4)"
+            leaves = nat.public or _("the interface address (IPv4)")
             self.warning(
-                f"{nat.describe()}: {', '.join(other)} not translated (it leaves as {leaves}, "
-                "another family)"
+                _(
+                    "{nat}: {networks} not translated (it leaves as {leaves}, another family)"
+                ).format(nat=nat.describe(), networks=", ".join(other), leaves=leaves)
             )
         if not kept:
             return
         if self.platform == "fortigate" and family == 6:
-            self.error(f"{nat.describe()}: FortiGate source NAT to an IPv6 address is not written")
+            self.error(
+                _("{nat}: FortiGate source NAT to an IPv6 address is not written").format(
+                    nat=nat.describe()
+                )
+            )
             return
         if self.platform == "paloalto" and nat.masquerade and nat.outside not in self.interfaces:
             self.error(
-                f"{nat.describe()}: PAN-OS translates to an interface's address by naming it: "
-                f"not written (hint: give the firewall interfaces: {{{nat.outside}: NAME}})"
+                _(
+                    "{nat}: PAN-OS translates to an interface's address by naming it: "
+                    "not written (hint: give the firewall interfaces: {{{zone}: NAME}})"
+                ).format(nat=nat.describe(), zone=nat.outside)
             )
             return
         zones = tuple(dict.fromkeys(s.in_zone for s in self.through[nat] if s.in_zone))
@@ -219,10 +237,12 @@ class NatPlan:
         return tuple(dict.fromkeys(s.out_zone for s in self.through[nat] if s.out_zone))
 
     def error(self, message: str) -> None:
-        self.findings.append(Finding("error", f"NAT ({self.platform}): {message}"))
+        text = _("NAT ({platform}): {message}").format(platform=self.platform, message=message)
+        self.findings.append(Finding("error", text))
 
     def warning(self, message: str, flow: str | None = None) -> None:
-        self.findings.append(Finding("warning", f"NAT ({self.platform}): {message}", flow))
+        text = _("NAT ({platform}): {message}").format(platform=self.platform, message=message)
+        self.findings.append(Finding("warning", text, flow))
 
     # -- the terms --------------------------------------------------------------------
 

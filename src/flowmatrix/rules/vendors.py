@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
 from flowmatrix.errors import UserError
+from flowmatrix.i18n import _, ngettext
 from flowmatrix.portset import PortSet
 from flowmatrix.rules import nat_text
 from flowmatrix.rules.merge import IDS_LIMIT, PortRanges, covers
@@ -573,8 +574,10 @@ def build_policy(selection: Selection, target: VendorTarget) -> AerleonPolicy:
     """The aerleon policy and definitions for ``selection`` on ``target``."""
     if target.host_only and selection.scope.kind != "host":
         raise UserError(
-            f"{target.title} is a host firewall: it has no forward path",
-            hint=f"use --host NAME with --target {target.name}",
+            _("{platform} is a host firewall: it has no forward path").format(
+                platform=target.title
+            ),
+            hint=_("use --host NAME with --target {target}").format(target=target.name),
         )
     builder = _Builder(target, selection)
     notes: list[Finding] = []
@@ -583,15 +586,17 @@ def build_policy(selection: Selection, target: VendorTarget) -> AerleonPolicy:
             builder.add(builder.nat.view(spec))
     builder.finish()
     if builder.complement:
-        notes.append(
-            Finding(
-                "info",
-                f"{len(dict.fromkeys(builder.complement))} flows with an Internet end keep the "
-                "complement of the site's other zones, one entry per prefix: their other end "
-                "is not within those zones, so a deny term for them could take packets "
-                "another flow permits",
-            )
-        )
+        count = len(dict.fromkeys(builder.complement))
+        message = ngettext(
+            "{n} flows with an Internet end keep the complement of the site's other zones, "
+            "one entry per prefix: their other end is not within those zones, so a deny term "
+            "for them could take packets another flow permits",
+            "{n} flows with an Internet end keep the complement of the site's other zones, "
+            "one entry per prefix: their other end is not within those zones, so a deny term "
+            "for them could take packets another flow permits",
+            count,
+        ).format(n=count)
+        notes.append(Finding("info", message))
     if target.exclusions == "none":
         loose = [
             spec.flow.id
@@ -603,27 +608,33 @@ def build_policy(selection: Selection, target: VendorTarget) -> AerleonPolicy:
             )
         ]
         if loose:
-            notes.append(
-                Finding(
-                    "info",
-                    f"{len(dict.fromkeys(loose))} flows have an Internet end written as any "
-                    f"address, which the site's other zones match too: {target.exclusion_note}",
-                )
-            )
+            count = len(dict.fromkeys(loose))
+            message = ngettext(
+                "{n} flows have an Internet end written as any address, which the site's "
+                "other zones match too: {why}",
+                "{n} flows have an Internet end written as any address, which the site's "
+                "other zones match too: {why}",
+                count,
+            ).format(n=count, why=_(target.exclusion_note))
+            notes.append(Finding("info", message))
     if target.destination == "tag":
         notes.append(
             Finding(
                 "info",
-                "GCE rules select destinations by network tag: tag each "
-                "instance with its role id (or host name for --host)",
+                _(
+                    "GCE rules select destinations by network tag: tag each "
+                    "instance with its role id (or host name for --host)"
+                ),
             )
         )
     if target.destination == "none":
         notes.append(
             Finding(
                 "info",
-                "Kubernetes ingress policies select the pods they apply to, "
-                "not destination addresses: apply them in the destination namespace",
+                _(
+                    "Kubernetes ingress policies select the pods they apply to, "
+                    "not destination addresses: apply them in the destination namespace"
+                ),
             )
         )
     policy = {
@@ -714,8 +725,8 @@ def run_aerleon(policy: AerleonPolicy, platform: str) -> tuple[str, list[str]]:
         except Exception as exc:  # aerleon raises many unrelated types
             message = " ".join(str(exc).split())
             raise UserError(
-                f"aerleon could not generate this policy: {message}",
-                hint="report the site file with this message",
+                _("aerleon could not generate this policy: {error}").format(error=message),
+                hint=_("report the site file with this message"),
             ) from None
     return text, list(warnings)
 
@@ -734,7 +745,12 @@ def render(selection: Selection, target: VendorTarget) -> tuple[str, AerleonPoli
     if policy.terms:
         text, warnings = run_aerleon(policy, target.platform)
         findings.extend(
-            Finding("warning", f"aerleon ({target.platform}): {' '.join(message.split())}")
+            Finding(
+                "warning",
+                _("aerleon ({platform}): {message}").format(
+                    platform=target.platform, message=" ".join(message.split())
+                ),
+            )
             for message in dict.fromkeys(warnings)
         )
         text = add_fqdn_objects(strip_revision_lines(text), target.platform, policy.fqdns)
@@ -758,7 +774,7 @@ def add_fqdn_objects(text: str, platform: str, fqdns: list[FqdnObject]) -> str:
     definitions: list[str] = []
     for item in placed:
         assert item.placeholder is not None
-        address, _, length = item.placeholder.partition("/")
+        address, _sep, length = item.placeholder.partition("/")
         literal = re.escape(address)
         end = r"(?![\w:.])"
         if platform == "fortigate":

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flowmatrix.errors import UserError
+from flowmatrix.i18n import _
 from flowmatrix.journeys import JourneyFlows, journey_verdicts, plan_journeys
 from flowmatrix.model import Plan
 from flowmatrix.probe.runner import ProbeOptions
@@ -54,7 +55,7 @@ class Watcher:
         try:
             plan = self._load()
         except UserError as exc:
-            self.log({"event": "reload_failed", "error": str(exc), "kept": "previous plan"})
+            self.log({"event": "reload_failed", "error": str(exc), "kept": _("previous plan")})
             return False
         self.plan, self._journeys = plan, plan_journeys(plan)
         self.log({"event": "reloaded", "site": plan.site_file or plan.site.name})

@@ -8,6 +8,7 @@ SIGHUP wakes the worker, which reads the site again and runs a cycle on the new 
 
 from __future__ import annotations
 
+import contextvars
 import random
 import signal
 import threading
@@ -15,6 +16,7 @@ import time
 from collections.abc import Callable
 from types import FrameType
 
+from flowmatrix.i18n import _
 from flowmatrix.watch.cycle import Watcher
 from flowmatrix.watch.state import Cycle
 
@@ -83,15 +85,21 @@ class WatchLoop:
                 self.watcher.log(
                     {
                         "event": "slow_cycle",
-                        "error": f"the cycle took {cycle.duration:.2f}s, more than the "
-                        f"--interval of {interval:g}s: the next one starts at once",
+                        "error": _(
+                            "the cycle took {duration:.2f}s, more than the "
+                            "--interval of {interval:g}s: the next one starts at once"
+                        ).format(duration=cycle.duration, interval=interval),
                     }
                 )
             due = started + self._next_wait()
 
     def run(self) -> None:
         """Start the worker; return when stopped (a signal, or ``stop``)."""
-        worker = threading.Thread(target=self.work, name="watch-cycles", daemon=True)
+        # The worker speaks the run's language: it runs in a copy of this thread's context.
+        context = contextvars.copy_context()
+        worker = threading.Thread(
+            target=context.run, args=(self.work,), name="watch-cycles", daemon=True
+        )
         worker.start()
         while not self.stopped.wait(1.0):
             pass

@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from flowmatrix.errors import UserError
+from flowmatrix.i18n import _
 from flowmatrix.probe.local import is_local, local_addresses
 
 INDEX = b'<html><body><a href="/metrics">flowmatrix watch: /metrics</a></body></html>\n'
@@ -25,7 +26,8 @@ def parse_listen(text: str) -> tuple[str, int]:
     host, sep, port_text = text.strip().rpartition(":")
     if not sep or not port_text.isdigit() or not 0 <= int(port_text) < 65536:
         raise UserError(
-            f"--listen {text!r}: not ADDRESS:PORT", hint="e.g. 127.0.0.1:9742 or [::1]:9742"
+            _("--listen {value}: not ADDRESS:PORT").format(value=repr(text)),
+            hint=_("e.g. 127.0.0.1:9742 or [::1]:9742"),
         )
     host = host.strip("[]") or "0.0.0.0"
     host = "127.0.0.1" if host == "localhost" else host
@@ -33,13 +35,18 @@ def parse_listen(text: str) -> tuple[str, int]:
         address = ipaddress.ip_address(host)
     except ValueError:
         raise UserError(
-            f"--listen {text!r}: {host!r} is not an IP address", hint="give an address of this host"
+            _("--listen {value}: {host} is not an IP address").format(
+                value=repr(text), host=repr(host)
+            ),
+            hint=_("give an address of this host"),
         ) from None
     if not address.is_unspecified and not is_local(address, local_addresses()):
         shown = ", ".join(str(a) for a in local_addresses())
         raise UserError(
-            f"--listen {text}: {address} is not an address of this host",
-            hint=f"this host's addresses: {shown}",
+            _("--listen {value}: {address} is not an address of this host").format(
+                value=text, address=address
+            ),
+            hint=_("this host's addresses: {addresses}").format(addresses=shown),
         )
     return str(address), int(port_text)
 
@@ -88,8 +95,8 @@ class MetricsServer:
             shown = f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
             if exc.errno == errno.EADDRINUSE:
                 raise UserError(
-                    f"--listen {shown}: the address is in use",
-                    hint="another process listens there: choose another port",
+                    _("--listen {address}: the address is in use").format(address=shown),
+                    hint=_("another process listens there: choose another port"),
                 ) from None
             raise UserError(f"--listen {shown}: {exc.strerror or exc}") from None
         self._thread: threading.Thread | None = None

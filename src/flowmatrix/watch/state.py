@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from flowmatrix.i18n import current
 from flowmatrix.journeys import JourneyVerdict
 from flowmatrix.probe.results import ProbeResult
 from flowmatrix.probe.verify import VerifyReport
@@ -104,7 +105,7 @@ class WatchState:
             for verdict in cycle.verdicts:
                 old = self._journeys.get(verdict.id)
                 if old != verdict.state:
-                    why = "; ".join(verdict.blocking) or verdict.summary()
+                    why = "; ".join(verdict.blocking) or verdict.summary(current())
                     changes.append(StateChange(now, "journey", verdict.id, old, verdict.state, why))
         self._states, self.changed_at, self._journeys = states, changed_at, journeys
         self.last = cycle

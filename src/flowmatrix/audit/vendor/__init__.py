@@ -13,14 +13,15 @@ from typing import Literal
 from flowmatrix.audit.ir import Ruleset
 from flowmatrix.audit.vendor import fortios
 from flowmatrix.errors import UserError
+from flowmatrix.i18n import N_, _
 
 Vendor = Literal["fortigate", "paloalto", "ciscoasa", "srx"]
 VENDORS: tuple[Vendor, ...] = ("fortigate", "paloalto", "ciscoasa", "srx")
 TITLES: dict[str, str] = {
-    "fortigate": "a FortiGate (FortiOS) configuration",
-    "paloalto": "a PAN-OS configuration (XML, set or brace format)",
-    "ciscoasa": "a Cisco ASA running-config",
-    "srx": "a Juniper SRX configuration (hierarchical or display set)",
+    "fortigate": N_("a FortiGate (FortiOS) configuration"),
+    "paloalto": N_("a PAN-OS configuration (XML, set or brace format)"),
+    "ciscoasa": N_("a Cisco ASA running-config"),
+    "srx": N_("a Juniper SRX configuration (hierarchical or display set)"),
 }
 
 _ASA = re.compile(
@@ -109,10 +110,12 @@ def read_vendor(
     found = detect(text)
     if found is not None and found != vendor:
         raise UserError(
-            f"expected {TITLES[vendor]}, but this reads as {TITLES[found]}",
+            _("expected {expected}, but this reads as {found}").format(
+                expected=_(TITLES[vendor]), found=_(TITLES[found])
+            ),
             file=file,
             line=1,
-            hint=f"use --ruleset-format {found}, or auto",
+            hint=_("use --ruleset-format {format}, or auto").format(format=found),
         )
     if vendor == "fortigate":
         from flowmatrix.audit.vendor.fortigate import read_fortigate

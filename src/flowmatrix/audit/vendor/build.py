@@ -26,6 +26,7 @@ from flowmatrix.audit.ir import (
 )
 from flowmatrix.audit.vendor.common import redact
 from flowmatrix.audit.vendor.policy import Policy, RuleMaker
+from flowmatrix.i18n import _
 
 SESSION = frozenset({"established", "related"})
 
@@ -87,7 +88,7 @@ class Assembly:
             Match(states=SESSION),
             "accept",
             "session table",
-            "(stateful: the packets of an accepted session pass)",
+            _("(stateful: the packets of an accepted session pass)"),
         )
 
     def ruleset(

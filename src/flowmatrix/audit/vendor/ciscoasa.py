@@ -34,6 +34,7 @@ from flowmatrix.audit.vendor.common import (
     port_range,
 )
 from flowmatrix.audit.vendor.policy import Addresses, Policy, Service
+from flowmatrix.i18n import _, ngettext
 
 TABLE = "ciscoasa"
 _PORT_PROTOS = {
@@ -230,11 +231,11 @@ class _Reader:
                 self.unrelated += 1
                 current = ("other", [])
             else:
-                self.notes.skip(number, f"unknown command {command!r}")
+                self.notes.skip(number, _("unknown command {command!r}").format(command=command))
                 current = ("other", [])
         for hardware, at, sub in self._hardware:
             self._interface(hardware, at, sub)
-        for name, (kind, _, sub) in self.objects.items():
+        for name, (kind, _ignored, sub) in self.objects.items():
             if kind == "network":
                 for words, number in sub:
                     if words[0] == "nat":
@@ -244,7 +245,7 @@ class _Reader:
         nameif = None
         level = None
         addresses = []
-        for words, _ in sub:
+        for words, _ignored in sub:
             if words[0] == "nameif" and len(words) > 1:
                 nameif = words[1]
             elif words[0] == "security-level" and len(words) > 1 and words[1].isdigit():
@@ -303,7 +304,7 @@ class _Reader:
     def net_object(self, name: str, line: int) -> Addresses:
         found = self.objects.get(name)
         if found is None or found[0] != "network":
-            self.notes.skip(line, f"network object {name!r} is not defined")
+            self.notes.skip(line, _("network object {name!r} is not defined").format(name=name))
             return Addresses()
         out = Addresses()
         for words, number in found[2]:
@@ -322,7 +323,10 @@ class _Reader:
             else:
                 continue
             if net is None:
-                self.notes.skip(number, f"network object {name!r}: cannot read {kind}")
+                self.notes.skip(
+                    number,
+                    _("network object {name!r}: cannot read {kind}").format(name=name, kind=kind),
+                )
                 continue
             out = out.union(Addresses.of(*net))
         return out
@@ -330,7 +334,9 @@ class _Reader:
     def net_group(self, name: str, line: int, seen: set[str]) -> Addresses:
         group = self.groups.get(name)
         if group is None or group.kind != "network" or name in seen:
-            self.notes.skip(line, f"network object-group {name!r} is not defined")
+            self.notes.skip(
+                line, _("network object-group {name!r} is not defined").format(name=name)
+            )
             return Addresses()
         seen.add(name)
         out = Addresses()
@@ -341,7 +347,9 @@ class _Reader:
                     net = network(words[1])
                     found = (Addresses.of(*net), 2) if net else None
                 if found is None:
-                    self.notes.skip(number, f"object-group {name!r}: cannot read member")
+                    self.notes.skip(
+                        number, _("object-group {name!r}: cannot read member").format(name=name)
+                    )
                     continue
                 out = out.union(found[0])
             elif words[0] == "group-object" and len(words) > 1:
@@ -380,7 +388,9 @@ class _Reader:
             elif head == "protocol-object" and len(words) > 1:
                 out.append(Service(_protocol(words[1])))
             elif head == "icmp-object":
-                out.append(Service(frozenset({1}), depends=f"ICMP type {words[-1]}"))
+                out.append(
+                    Service(frozenset({1}), depends=_("ICMP type {type}").format(type=words[-1]))
+                )
             elif head == "group-object" and len(words) > 1:
                 out.extend(self.services_of(words[1], number, seen) or ())
         return tuple(out)
@@ -412,9 +422,13 @@ class _Reader:
             return Service(_PORT_PROTOS[proto], sport, dport)
         protos = _protocol(proto)
         if protos is None:
-            self.notes.skip(line, f"service {proto!r}: unknown protocol")
+            self.notes.skip(line, _("service {name!r}: unknown protocol").format(name=proto))
             return None
-        depends = f"ICMP type {words[1]}" if proto in ("icmp", "icmp6") and len(words) > 1 else None
+        depends = (
+            _("ICMP type {type}").format(type=words[1])
+            if proto in ("icmp", "icmp6") and len(words) > 1
+            else None
+        )
         return Service(protos, depends=depends)
 
     def ports_group(self, name: str) -> Ivs | None:
@@ -447,20 +461,32 @@ class _Reader:
         if words[0] != "extended":
             if words[0] == "standard":
                 return  # standard ACLs filter routes (VPN split tunnels), not traffic
-            self.notes.skip(line, f"access-list {acl}: {words[0]} entries are not read")
+            self.notes.skip(
+                line,
+                _("access-list {acl}: {kind} entries are not read").format(acl=acl, kind=words[0]),
+            )
             return
         if "inactive" in words:
-            self.notes.note(f"{self.notes.file}:{line}: {label} is inactive: not evaluated")
+            self.notes.note(
+                _("{file}:{line}: {rule} is inactive: not evaluated").format(
+                    file=self.notes.file, line=line, rule=label
+                )
+            )
             return
         origin = asm.origin(key, line, text, label)
         action_word = words[1] if len(words) > 1 else ""
         action: ActionKind | None = {"permit": "accept", "deny": "drop"}.get(action_word)  # type: ignore[assignment]
         policy = self._parse_entry(words[2:], line)
         if action is None or policy is None:
-            self.notes.skip(line, f"access-list {acl}: cannot read this entry")
+            self.notes.skip(line, _("access-list {acl}: cannot read this entry").format(acl=acl))
             asm.add(
                 key,
-                Policy(origin, "unknown", action_word, conditions=(f"not read: {label}",)),
+                Policy(
+                    origin,
+                    "unknown",
+                    action_word,
+                    conditions=(_("not read: {rule}").format(rule=label),),
+                ),
             )
             return
         src, dst, services, conditions = policy
@@ -491,7 +517,12 @@ class _Reader:
             if found is None:
                 builtin = _inline_object(words[1])
                 if builtin is None:
-                    self.notes.skip(line, f"service {head} {words[1]!r} is not defined")
+                    self.notes.skip(
+                        line,
+                        _("service {kind} {name!r} is not defined").format(
+                            kind=head, name=words[1]
+                        ),
+                    )
                 found = (builtin,) if builtin else ()
             services, at = found, 2
         else:
@@ -601,7 +632,7 @@ class _Reader:
         net = network(name)
         if net is not None:
             return Addresses.of(*net)
-        self.notes.skip(line, f"nat: object {name!r} is not defined")
+        self.notes.skip(line, _("nat: object {name!r} is not defined").format(name=name))
         return Addresses()
 
     def _static(
@@ -661,7 +692,7 @@ def _mapped(words: list[str]) -> str:
 def _pair(text: str | None) -> tuple[str | None, str | None]:
     if not text:
         return None, None
-    real, _, mapped = text.strip("()").partition(",")
+    real, _ignored, mapped = text.strip("()").partition(",")
     return (None if real == "any" else real), (None if mapped == "any" else mapped)
 
 
@@ -681,9 +712,9 @@ def _protocol(word: str) -> frozenset[int] | None:
 def _inline_object(name: str) -> Service | None:
     """The predefined service objects an ACL may name inline (``object icmp-echo``)."""
     if name.startswith("icmp6-"):
-        return Service(frozenset({58}), depends=f"ICMPv6 type {name[6:]}")
+        return Service(frozenset({58}), depends=_("ICMPv6 type {type}").format(type=name[6:]))
     if name.startswith("icmp-"):
-        return Service(frozenset({1}), depends=f"ICMP type {name[5:]}")
+        return Service(frozenset({1}), depends=_("ICMP type {type}").format(type=name[5:]))
     protos = _protocol(name)
     return Service(protos) if protos else None
 
@@ -697,12 +728,12 @@ def read_ciscoasa(
     notes = Notes(file)
     if context is not None:
         raise notes.error(
-            None, "ASA multiple-context files are not read: give one context's running-config"
+            None, _("ASA multiple-context files are not read: give one context's running-config")
         )
     reader = _Reader(text, notes)
     if not (reader.acls or reader.interfaces or reader.objects or reader.groups or reader.nats):
         raise notes.error(
-            1, "expected Cisco ASA running-config lines (interface, object, access-list ...)"
+            1, _("expected Cisco ASA running-config lines (interface, object, access-list ...)")
         )
     asm = Assembly("ciscoasa", file, TABLE)
     ingress = asm.chain("(ingress)")
@@ -716,8 +747,10 @@ def read_ciscoasa(
     if not bindings and extended:
         bindings = [(name, "global", None, 0) for name in extended]
         notes.note(
-            "no access-group in the file: every extended access-list is evaluated as if bound "
-            "global (the form flowmatrix rules writes); bind them with access-group on the device"
+            _(
+                "no access-group in the file: every extended access-list is evaluated as if bound "
+                "global (the form flowmatrix rules writes); bind them with access-group on the device"
+            )
         )
     acl_keys: dict[str, str] = {}
     for name, lines in reader.acls.items():
@@ -734,12 +767,15 @@ def read_ciscoasa(
     global_acls: list[str] = []
     for name, direction, where, line in bindings:
         if name not in acl_keys:
-            notes.skip(line or None, f"access-group {name}: no such extended access-list")
+            notes.skip(
+                line or None,
+                _("access-group {name}: no such extended access-list").format(name=name),
+            )
             continue
         if direction == "global":
             global_acls.append(name)
         elif where is None:
-            notes.skip(line, f"access-group {name}: cannot read the interface")
+            notes.skip(line, _("access-group {name}: cannot read the interface").format(name=name))
         elif direction == "in":
             inbound[where] = name
         elif direction == "out":
@@ -760,7 +796,7 @@ def read_ciscoasa(
                 Match(iif=here),
                 "drop",
                 f"implicit deny of access-list {name}",
-                f"implicit deny at the end of access-list {name}",
+                _("implicit deny at the end of access-list {name}").format(name=name),
             )
     for name in global_acls:
         asm.add_rule(
@@ -777,7 +813,9 @@ def read_ciscoasa(
             Match(),
             "drop",
             f"implicit deny of access-list {global_acls[-1]}",
-            f"implicit deny at the end of the global access-list {global_acls[-1]}",
+            _("implicit deny at the end of the global access-list {name}").format(
+                name=global_acls[-1]
+            ),
         )
     else:
         _security_levels(reader, inbound, ingress, asm)
@@ -796,16 +834,22 @@ def read_ciscoasa(
             Match(oif=here),
             "drop",
             f"implicit deny of access-list {name}",
-            f"implicit deny at the end of access-list {name}",
+            _("implicit deny at the end of access-list {name}").format(name=name),
         )
     if reader.unrelated:
         notes.note(
-            f"{reader.unrelated} commands that do not filter traffic (logging, management, VPN...) were not read"
+            ngettext(
+                "{n} command that does not filter traffic (logging, management, VPN...) "
+                "was not read",
+                "{n} commands that do not filter traffic (logging, management, VPN...) "
+                "were not read",
+                reader.unrelated,
+            ).format(n=reader.unrelated)
         )
     from flowmatrix.audit.vendor.fixwriters import AsaFixes
 
     interfaces = dict(reader.interfaces)
-    for words, _, _ in reader.nats:  # a NAT names interfaces the file may not define
+    for words, _line, _owner in reader.nats:  # a NAT names interfaces the file may not define
         for named in _pair(words[0] if words and words[0].startswith("(") else None):
             if named is not None:
                 interfaces.setdefault(named, DeviceInterface(named))
@@ -846,12 +890,17 @@ def _security_levels(reader: _Reader, inbound: dict[str, str], key: str, asm: As
                 Match(iif=here, oif=IfaceMatch(frozenset(allowed))),
                 "accept",
                 f"security level of {name}",
-                f"security level {level} of {name}: to {', '.join(allowed)} (no inbound access-list)",
+                _(
+                    "security level {level} of {name}: to {interfaces} (no inbound access-list)"
+                ).format(level=level, name=name, interfaces=", ".join(allowed)),
             )
         asm.add_rule(
             key,
             Match(iif=here),
             "drop",
             f"security levels of {name}",
-            f"security level {level} of {name}: not to an equal or higher level (no inbound access-list)",
+            _(
+                "security level {level} of {name}: not to an equal or higher level "
+                "(no inbound access-list)"
+            ).format(level=level, name=name),
         )

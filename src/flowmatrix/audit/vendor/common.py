@@ -112,7 +112,7 @@ def port_range(text: str, names: dict[str, int] | None = None) -> Ivs | None:
     if names is not None and text.lower() in names:
         value = names[text.lower()]
         return ((value, value),)
-    low_text, _, high_text = text.partition("-")
+    low_text, _ignored, high_text = text.partition("-")
     low = _port(low_text, names)
     high = _port(high_text, names) if high_text else low
     if low is None or high is None or low > high:

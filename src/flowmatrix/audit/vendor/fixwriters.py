@@ -20,6 +20,7 @@ from flowmatrix.audit.fixes import MAX_LISTED, Blocked, Placement, rule_position
 from flowmatrix.audit.ir import Action, Chain, IfaceMatch, Match, Origin, Rule, Ruleset
 from flowmatrix.audit.pipeline import Decision
 from flowmatrix.audit.ranges import Ivs
+from flowmatrix.i18n import _
 
 _PROTO = {6: "tcp", 17: "udp"}
 
@@ -66,7 +67,9 @@ def opening(items: list[Blocked]) -> Opening:
         if ivs == full:
             out.append((None, []))
         elif len(cidrs) > MAX_LISTED:
-            notes.append(f"{what} left open: {len(cidrs)} networks")
+            left = _("source left open: {n} networks") if what == "source" else None
+            left = left or _("destination left open: {n} networks")
+            notes.append(left.format(n=len(cidrs)))
             out.append((None, []))
         else:
             out.append((ivs, cidrs))
@@ -129,6 +132,15 @@ def _match(o: Opening, iif: IfaceMatch | None = None, oif: IfaceMatch | None = N
     )
 
 
+def _named_at(placement: Placement) -> str:
+    """The name of the source rule a placement goes before ("" at the end of the chain)."""
+    rules = placement.chain.rules
+    index = placement.index
+    if index is None or index >= len(rules):
+        return ""
+    return rules[index].origin.name or ""
+
+
 def _note(o: Opening, extra: str | None = None) -> str | None:
     notes = list(o.notes) + ([extra] if extra else [])
     return "; ".join(notes) or None
@@ -154,11 +166,13 @@ class FortiGateFixes:
         named = _POLICY.match(rule.origin.name or "")
         if named is not None:
             return Placement(
-                chain, _first(ruleset, chain, rule), f"before policy {named.group(1)} (deny)"
+                chain,
+                _first(ruleset, chain, rule),
+                _("before policy {policy} (deny)").format(policy=named.group(1)),
             )
         index = _first_named(chain, ("intrazone allow", "implicit deny"))
         return Placement(
-            chain, index, "at the end of the policy table (the implicit deny drops it)"
+            chain, index, _("at the end of the policy table (the implicit deny drops it)")
         )
 
     def make_rule(
@@ -206,7 +220,7 @@ class FortiGateFixes:
             "    next",
             "end",
         ]
-        before = re.match(r"before policy (\S+)", placement.text)
+        before = _POLICY.match(_named_at(placement))
         if before is not None:
             lines += [
                 "config firewall policy",
@@ -214,9 +228,13 @@ class FortiGateFixes:
                 "end",
             ]
         command = "\n".join(lines)
-        extra = f"edit 0 takes the next free id ({new_id} here)" if before is not None else None
+        extra = (
+            _("edit 0 takes the next free id ({id} here)").format(id=new_id)
+            if before is not None
+            else None
+        )
         if o.iif is None or o.oif is None:
-            extra = (extra + "; " if extra else "") + "an interface is unknown: 'any' used"
+            extra = (extra + "; " if extra else "") + _("an interface is unknown: 'any' used")
         match = _match(o, iif, oif)
         return (
             _ir_rule(ruleset, placement.chain, placement.index, match, command),
@@ -254,9 +272,13 @@ class PanosFixes:
         rule, chain = found
         name = rule.origin.name or ""
         if name.startswith("rule "):
-            return Placement(chain, _first(ruleset, chain, rule), f"before {name} (deny)")
+            return Placement(
+                chain, _first(ruleset, chain, rule), _("before {rule} (deny)").format(rule=name)
+            )
         index = _first_named(chain, ("intrazone-default", "interzone-default"))
-        return Placement(chain, index, f"at the end of the security rules ({name} drops it)")
+        return Placement(
+            chain, index, _("at the end of the security rules ({rule} drops it)").format(rule=name)
+        )
 
     def make_rule(
         self, ruleset: Ruleset, placement: Placement, items: list[Blocked], leg: str
@@ -275,8 +297,8 @@ class PanosFixes:
             f"to {_zone_name(dst_zone)} source {src} destination {dst} application any "
             f"service {service} action allow",
         ]
-        before = re.match(r"before rule '(.+)' \(deny\)$", placement.text) or re.match(
-            r'before rule "(.+)" \(deny\)$', placement.text
+        before = re.match(r"rule '(.+)'$", _named_at(placement)) or re.match(
+            r'rule "(.+)"$', _named_at(placement)
         )
         if before is not None:
             lines.append(
@@ -292,6 +314,8 @@ class PanosFixes:
 
 
 # -- Cisco ASA ----------------------------------------------------------------------------
+
+_LEVEL = re.compile(r"security levels? of (\S+)")
 
 
 def _asa_operand(cidrs: list[str], family: int) -> str:
@@ -323,18 +347,22 @@ class AsaFixes:
         rule, chain = found
         name = rule.origin.name or ""
         if " line " in name and rule.action.kind in ("drop", "reject"):
-            return Placement(chain, _first(ruleset, chain, rule), f"before {name} (deny)")
+            return Placement(
+                chain, _first(ruleset, chain, rule), _("before {rule} (deny)").format(rule=name)
+            )
         acl = re.match(r"implicit deny of access-list (\S+)", name)
         if acl is not None:
             target = ruleset.chains.get(f"{chain.table}/{acl.group(1)}")
             if target is not None:
-                return Placement(target, None, f"at the end of access-list {acl.group(1)}")
-        level = re.match(r"security levels? of (\S+)", name)
+                return Placement(
+                    target, None, _("at the end of access-list {acl}").format(acl=acl.group(1))
+                )
+        level = _LEVEL.match(name)
         if level is not None:
             return Placement(
                 chain,
                 _first(ruleset, chain, rule),
-                f"new access-list for interface {level.group(1)}",
+                _("new access-list for interface {interface}").format(interface=level.group(1)),
             )
         return None
 
@@ -354,17 +382,17 @@ class AsaFixes:
                 operand = f"object-group {group}"
             operands.append(operand)
         ace = f"extended permit {o.proto_name} {operands[0]} {operands[1]} eq {o.port}"
-        new_acl = placement.text.startswith("new access-list")
+        level = _LEVEL.match(_named_at(placement))
         extra = None
         iif = None
-        if new_acl:
-            nameif = placement.text.rsplit(" ", 1)[1]
+        if level is not None:
+            nameif = level.group(1)
             acl = f"{nameif}_access_in"
             lines += [f"access-list {acl} {ace}", f"access-group {acl} in interface {nameif}"]
-            extra = (
-                f"interface {nameif} has no access-list: binding one ends its security-level "
+            extra = _(
+                "interface {interface} has no access-list: binding one ends its security-level "
                 "permits, list what else it must let through first"
-            )
+            ).format(interface=nameif)
             iif = IfaceMatch(frozenset({nameif}))
         elif placement.index is None:
             lines.append(f"access-list {placement.chain.name} {ace}")
@@ -393,7 +421,9 @@ class SrxFixes:
         rule, chain = found
         name = rule.origin.name or ""
         if name.startswith("policy ") and chain.name.startswith("from-zone "):
-            return Placement(chain, _first(ruleset, chain, rule), f"before {name} (deny)")
+            return Placement(
+                chain, _first(ruleset, chain, rule), _("before {rule} (deny)").format(rule=name)
+            )
         # a global policy or the default policy decided: the packet's zone pair is the
         # chain its walk went through (every pair of zones has one)
         for uid in decision.outcome.trace:
@@ -401,9 +431,15 @@ class SrxFixes:
             target = jump.action.target or ""
             if jump.action.kind == "jump" and target.split("/", 1)[-1].startswith("from-zone "):
                 pair = ruleset.chains[target]
-                return Placement(pair, None, f"at the end of {pair.name} ({name} drops it)")
+                return Placement(
+                    pair,
+                    None,
+                    _("at the end of {chain} ({rule} drops it)").format(chain=pair.name, rule=name),
+                )
         return Placement(
-            chain, index_before(ruleset, chain, rule), f"before {name} (no zone pair known)"
+            chain,
+            index_before(ruleset, chain, rule),
+            _("before {rule} (no zone pair known)").format(rule=name),
         )
 
     def make_rule(
@@ -440,14 +476,20 @@ class SrxFixes:
             f"{names['destination']} application {application}",
             f"{base} then permit",
         ]
-        before = re.match(r"before policy (\S+) \(deny\)", placement.text)
+        before = (
+            re.match(r"policy (\S+)$", _named_at(placement))
+            if in_pair and placement.index is not None
+            else None
+        )
         if before is not None:
             lines.append(
                 f"insert security policies {context} policy {o.tag} before policy {before.group(1)}"
             )
         command = "\n".join(lines)
         match = _match(o) if in_pair else _match(o, iif, oif)
-        extra = None if from_zone and to_zone else "a zone is unknown: name the site's interfaces"
+        extra = (
+            None if from_zone and to_zone else _("a zone is unknown: name the site's interfaces")
+        )
         rule = _ir_rule(ruleset, chain, placement.index, match, command)
         return rule, command, _note(o, extra)
 

@@ -36,6 +36,7 @@ from flowmatrix.audit.vendor.common import (
 )
 from flowmatrix.audit.vendor.fortios import Block, Entry, parse_fortios
 from flowmatrix.audit.vendor.policy import Addresses, Policy, Service
+from flowmatrix.i18n import N_, _
 
 TABLE = "fortigate"
 _TCP, _UDP, _SCTP, _ICMP, _ICMP6 = 6, 17, 132, 1, 58
@@ -186,7 +187,9 @@ class _Reader:
             start = entry.get("startip", "") or ""
             found = address_range(start, entry.get("endip", start) or start)
             if found is None:
-                self.notes.skip(entry.line, f"IP pool {entry.name!r}: bad range")
+                self.notes.skip(
+                    entry.line, _("IP pool {name!r}: bad range").format(name=entry.name)
+                )
             else:
                 self.pools[entry.name] = found
         for path, family in (("firewall vipgrp", 4), ("firewall vipgrp6", 6)):
@@ -204,10 +207,13 @@ class _Reader:
                 return self.addresses[key]
             group = groups.get(key)
             if group is None:
-                self.notes.skip(line, f"address {key[2:]!r} is not defined")
+                self.notes.skip(line, _("address {name!r} is not defined").format(name=key[2:]))
                 return Addresses()
             if key in resolving:
-                self.notes.skip(group.line, f"address group {group.name!r} contains itself")
+                self.notes.skip(
+                    group.line,
+                    _("address group {name!r} contains itself").format(name=group.name),
+                )
                 return Addresses()
             resolving.add(key)
             family = int(key[0])
@@ -220,7 +226,10 @@ class _Reader:
                     excluded = excluded.union(
                         resolve(_key(member, family), group.line_of("exclude-member"))
                     )
-                found = found.minus(excluded, f"exclusions of address group {group.name!r}")
+                found = found.minus(
+                    excluded,
+                    _("exclusions of address group {name!r}").format(name=group.name),
+                )
             resolving.discard(key)
             self.addresses[key] = found
             return found
@@ -240,7 +249,9 @@ class _Reader:
                     address_mask(subnet[0], subnet[1]) if len(subnet) > 1 else network(subnet[0])
                 )
             if found is None:
-                self.notes.skip(entry.line_of("subnet"), f"address {name!r}: bad subnet")
+                self.notes.skip(
+                    entry.line_of("subnet"), _("address {name!r}: bad subnet").format(name=name)
+                )
                 return Addresses()
             return Addresses.of(*found)
         if kind == "iprange":
@@ -248,20 +259,25 @@ class _Reader:
             last = entry.get("end-ip", "0.0.0.0" if family == 4 else "::") or ""
             found = address_range(first, last)
             if found is None:
-                self.notes.skip(entry.line, f"address {name!r}: bad range")
+                self.notes.skip(entry.line, _("address {name!r}: bad range").format(name=name))
                 return Addresses()
             return Addresses.of(*found)
         if kind in ("fqdn", "wildcard-fqdn"):
             value = entry.get("fqdn" if kind == "fqdn" else "wildcard-fqdn")
             if not value:
-                self.notes.skip(entry.line, f"address {name!r}: {kind} without a name")
+                self.notes.skip(
+                    entry.line,
+                    _("address {name!r}: {kind} without a name").format(name=name, kind=kind),
+                )
                 return Addresses()
             return Addresses(names=frozenset({value.lower().rstrip(".")}))
         if kind == "wildcard":
             mask = entry.values("wildcard") or ["0.0.0.0", "0.0.0.0"]
             found_ivs = wildcard.intervals(mask[0], mask[1] if len(mask) > 1 else "0.0.0.0")
             if found_ivs is None:
-                return Addresses(depends=(f"wildcard address {name!r} (too many networks)",))
+                return Addresses(
+                    depends=(_("wildcard address {name!r} (too many networks)").format(name=name),)
+                )
             return Addresses.of(4, found_ivs)
         if kind == "interface-subnet":
             iface = self.interfaces.get(entry.get("interface") or "")
@@ -272,10 +288,15 @@ class _Reader:
                     if net is not None:
                         out = out.union(Addresses.of(*net))
                 return out
-            return Addresses(depends=(f"interface-subnet address {name!r}",))
+            return Addresses(depends=(_("interface-subnet address {name!r}").format(name=name),))
         if kind == "geography":
-            return Addresses(depends=(f"geography {entry.get('country', '?')} (address {name!r})",))
-        return Addresses(depends=(f"{kind} address {name!r}",))
+            country = entry.get("country", "?")
+            return Addresses(
+                depends=(
+                    _("geography {country} (address {name!r})").format(country=country, name=name),
+                )
+            )
+        return Addresses(depends=(_("{kind} address {name!r}").format(kind=kind, name=name),))
 
     def _vip(self, entry: Entry, family: int) -> tuple[Addresses, Translation | None]:
         name = entry.name
@@ -287,7 +308,10 @@ class _Reader:
                 mapped = mapped.union(Addresses.of(*found))
         extip = _range_or_net(entry.get("extip", "") or "")
         if kind != "static-nat" or extip is None or not mapped.by_family:
-            return (Addresses(depends=(f"{kind} VIP {name!r}",)), None)
+            return (
+                Addresses(depends=(_("{kind} VIP {name!r}").format(kind=kind, name=name),)),
+                None,
+            )
         fam, ext_ivs = extip
         forward = entry.get("portforward") == "enable"
         protos = None
@@ -335,7 +359,7 @@ class _Reader:
                 return self.services[name]
             group = groups.get(name)
             if group is None or name in resolving:
-                self.notes.skip(line, f"service {name!r} is not defined")
+                self.notes.skip(line, _("service {name!r} is not defined").format(name=name))
                 return ()
             resolving.add(name)
             found = tuple(
@@ -356,7 +380,11 @@ class _Reader:
         if protocol in ("ICMP", "ICMP6"):
             proto = _ICMP if protocol == "ICMP" else _ICMP6
             typed = entry.get("icmptype")
-            depends = f"ICMP type {typed} (service {entry.name!r})" if typed else None
+            depends = (
+                _("ICMP type {type} (service {name!r})").format(type=typed, name=entry.name)
+                if typed
+                else None
+            )
             return (Service(frozenset({proto}), depends=depends),)
         if protocol == "ALL":
             return (Service(),)
@@ -367,12 +395,15 @@ class _Reader:
             ("sctp-portrange", _SCTP),
         ):
             for item in entry.values(key):
-                dst_text, _, src_text = item.partition(":")
+                dst_text, _ignored, src_text = item.partition(":")
                 dport = port_range(dst_text)
                 sport = port_range(src_text) if src_text else None
                 if dport is None or (src_text and sport is None):
                     self.notes.skip(
-                        entry.line_of(key), f"service {entry.name!r}: bad port range {item!r}"
+                        entry.line_of(key),
+                        _("service {name!r}: bad port range {range!r}").format(
+                            name=entry.name, range=item
+                        ),
                     )
                     continue
                 out.append(Service(frozenset({proto}), sport, dport))
@@ -386,7 +417,9 @@ class _Reader:
         text = f"{label}" + (f" {title!r}" if title else "") + ": " + _summary(entry)
         if entry.get("status", "enable") == "disable":
             self.notes.note(
-                f"{self.notes.file}:{entry.line}: {label} is disabled (status disable): not evaluated"
+                _("{file}:{line}: {policy} is disabled (status disable): not evaluated").format(
+                    file=self.notes.file, line=entry.line, policy=label
+                )
             )
             return
         action_word = entry.get("action", "deny") or "deny"
@@ -394,16 +427,20 @@ class _Reader:
         conditions: list[str] = []
         schedule = entry.get("schedule", "always")
         if schedule and schedule != "always":
-            conditions.append(f"schedule {schedule!r} ({label})")
+            conditions.append(
+                _("schedule {schedule!r} ({policy})").format(schedule=schedule, policy=label)
+            )
         for field_name in ("groups", "users", "fsso-groups"):
             if entry.values(field_name):
                 conditions.append(
-                    f"user {field_name} {' '.join(entry.values(field_name))} ({label})"
+                    _("user {field} {names} ({policy})").format(
+                        field=field_name, names=" ".join(entry.values(field_name)), policy=label
+                    )
                 )
         for field_name, what in _UNEVALUATED:
             value = entry.values(field_name)
             if value and value != ["disable"]:
-                conditions.append(f"{what} ({label})")
+                conditions.append(_("{what} ({policy})").format(what=_(what), policy=label))
         iif = self.iface_match(entry.values("srcintf"), entry.line)
         oif = self.iface_match(entry.values("dstintf"), entry.line)
         services = self._policy_services(entry, label)
@@ -416,13 +453,15 @@ class _Reader:
                 continue
             src = self._policy_addresses(entry, src_field, family)
             if entry.get("internet-service-src") == "enable":
-                src = Addresses(depends=(f"ISDB source ({label})",))
+                src = Addresses(depends=(_("ISDB source ({policy})").format(policy=label),))
             dst, by_vip = self._policy_destination(entry, dst_field, family)
             if entry.get("internet-service") == "enable":
                 isdb = " ".join(
                     entry.values("internet-service-name") or entry.values("internet-service-id")
                 )
-                dst = Addresses(depends=(f"ISDB {isdb or '?'} ({label})",))
+                dst = Addresses(
+                    depends=(_("ISDB {names} ({policy})").format(names=isdb or "?", policy=label),)
+                )
                 by_vip = {}
             plain = frozenset({""}) if entry.get("match-vip") != "enable" else None
             if family == 4 and action == "accept" and entry.get("nat") == "enable":
@@ -467,7 +506,10 @@ class _Reader:
                 found = self.pools.get(pool)
                 if found is None:
                     self.notes.skip(
-                        entry.line_of("poolname"), f"{label}: IP pool {pool!r} is not defined"
+                        entry.line_of("poolname"),
+                        _("{policy}: IP pool {pool!r} is not defined").format(
+                            policy=label, pool=pool
+                        ),
                     )
                 elif found[0] == 4:
                     to = ranges.union(to or (), found[1])
@@ -489,12 +531,13 @@ class _Reader:
             found = self.services.get(name)
             if found is None:
                 self.notes.skip(
-                    entry.line_of("service"), f"{label}: service {name!r} is not defined"
+                    entry.line_of("service"),
+                    _("{policy}: service {name!r} is not defined").format(policy=label, name=name),
                 )
                 continue
             out.extend(found)
         if entry.get("service-negate") == "enable":
-            return (Service(depends=f"negated service ({label})"),)
+            return (Service(depends=_("negated service ({policy})").format(policy=label)),)
         return tuple(out)
 
     def _policy_addresses(self, entry: Entry, field_name: str, family: int) -> Addresses:
@@ -504,7 +547,9 @@ class _Reader:
             if address is None:
                 self.notes.skip(
                     entry.line_of(field_name),
-                    f"policy {entry.name}: {field_name} {name!r} is not defined",
+                    _("policy {policy}: {field} {name!r} is not defined").format(
+                        policy=entry.name, field=field_name, name=name
+                    ),
                 )
                 continue
             found = found.union(address)
@@ -530,7 +575,9 @@ class _Reader:
             if address is None:
                 self.notes.skip(
                     entry.line_of(field_name),
-                    f"policy {entry.name}: {field_name} {name!r} is not defined",
+                    _("policy {policy}: {field} {name!r} is not defined").format(
+                        policy=entry.name, field=field_name, name=name
+                    ),
                 )
                 continue
             plain = plain.union(address)
@@ -549,11 +596,11 @@ class _Reader:
 #: Policy settings that narrow what it matches and that the audit does not evaluate.
 _UNEVALUATED = (
     ("ztna-status", "ZTNA"),
-    ("ztna-ems-tag", "ZTNA EMS tags"),
-    ("src-vendor-mac", "source vendor MAC"),
+    ("ztna-ems-tag", N_("ZTNA EMS tags")),
+    ("src-vendor-mac", N_("source vendor MAC")),
     ("internet-service6", "ISDB (IPv6)"),
-    ("internet-service6-src", "ISDB source (IPv6)"),
-    ("devices", "device identification"),
+    ("internet-service6-src", N_("ISDB source (IPv6)")),
+    ("devices", N_("device identification")),
 )
 
 
@@ -564,7 +611,7 @@ def _key(name: str, family: int) -> str:
 def _range_or_net(text: str) -> tuple[int, Ivs] | None:
     text = text.strip()
     if "-" in text:
-        first, _, last = text.partition("-")
+        first, _ignored, last = text.partition("-")
         return address_range(first, last)
     return network(text) if text else None
 
@@ -609,19 +656,28 @@ def read_fortigate(
         if chosen is None:
             raise notes.error(
                 vdom_block.line if vdom_block else None,
-                f"the configuration has VDOMs {', '.join(names)}"
-                + (f" but none named {context!r}" if context else ""),
-                hint="say which one with --context VDOM (each VDOM is audited as its own firewall)",
+                (
+                    _("the configuration has VDOMs {vdoms} but none named {context!r}")
+                    if context
+                    else _("the configuration has VDOMs {vdoms}")
+                ).format(vdoms=", ".join(names), context=context),
+                hint=_(
+                    "say which one with --context VDOM (each VDOM is audited as its own firewall)"
+                ),
             )
         vdom, name = chosen, chosen.name
         if len(vdoms) > 1:
             notes.note(
-                f"VDOM {name} audited (the file also has {', '.join(n for n in names if n != name)})"
+                _("VDOM {name} audited (the file also has {others})").format(
+                    name=name, others=", ".join(n for n in names if n != name)
+                )
             )
     else:
         if context is not None:
             raise notes.error(
-                None, f"the configuration has no VDOM {context!r}", hint="it has no 'config vdom'"
+                None,
+                _("the configuration has no VDOM {context!r}").format(context=context),
+                hint=_("it has no 'config vdom'"),
             )
         vdom, name = tree, None
     reader = _Reader(vdom, top_entry, notes, name)
@@ -635,7 +691,9 @@ def read_fortigate(
     for entry in policies:
         reader.policy(entry, key, asm)
     if not policies:
-        notes.note("no 'config firewall policy' in the file: everything is denied (implicit deny)")
+        notes.note(
+            _("no 'config firewall policy' in the file: everything is denied (implicit deny)")
+        )
     for zone, line in reader.intrazone:
         members = IfaceMatch(frozenset(reader.zones[zone]))
         asm.add_rule(
@@ -643,11 +701,13 @@ def read_fortigate(
             Match(iif=members, oif=members),
             "accept",
             f"intrazone allow of zone {zone}",
-            f"zone {zone}: set intrazone allow (traffic between its interfaces needs no policy)",
+            _(
+                "zone {zone}: set intrazone allow (traffic between its interfaces needs no policy)"
+            ).format(zone=zone),
             line=line,
         )
     asm.add_rule(
-        key, Match(), "drop", "implicit deny", "implicit deny (policy 0): no policy matched"
+        key, Match(), "drop", "implicit deny", _("implicit deny (policy 0): no policy matched")
     )
     interfaces = dict(reader.interfaces)
     for name_ in reader.referenced:

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 from flowmatrix.audit.vendor.common import Notes
+from flowmatrix.i18n import _
 
 _ENTRY_COMMANDS = frozenset({"set", "unset", "append", "select", "unselect"})
 _BLOCK_COMMANDS = frozenset({"move", "delete", "clone", "rename", "purge"})
@@ -114,7 +115,7 @@ class _Parser:
             command = words[0]
             if command == "config":
                 if len(words) < 2:
-                    raise self.notes.error(number, "'config' without a path")
+                    raise self.notes.error(number, _("'config' without a path"))
                 parent = self.root if not stack else (stack[-1][1] or stack[-1][0].settings)
                 path = " ".join(words[1:])
                 block = parent.blocks.get(path)
@@ -126,9 +127,13 @@ class _Parser:
             if not stack:
                 raise self.notes.error(
                     number,
-                    f"expected a FortiOS 'config ...' block here, found {command!r}",
-                    hint="give a FortiGate backup or 'show full-configuration' output, "
-                    "or name the format with --ruleset-format",
+                    _("expected a FortiOS 'config ...' block here, found {command!r}").format(
+                        command=command
+                    ),
+                    hint=_(
+                        "give a FortiGate backup or 'show full-configuration' output, "
+                        "or name the format with --ruleset-format"
+                    ),
                 )
             block, entry = stack[-1]
             if command == "end":
@@ -141,10 +146,11 @@ class _Parser:
             if command == "edit":
                 if entry is not None:
                     raise self.notes.error(
-                        number, f"'edit' inside 'edit {entry.name}' (expected 'next')"
+                        number,
+                        _("'edit' inside 'edit {name}' (expected 'next')").format(name=entry.name),
                     )
                 if len(words) < 2:
-                    raise self.notes.error(number, "'edit' without a name")
+                    raise self.notes.error(number, _("'edit' without a name"))
                 name = words[1]
                 found = block.entries.get(name)
                 if found is None:
@@ -154,7 +160,7 @@ class _Parser:
                 continue
             if command == "next":
                 if entry is None:
-                    raise self.notes.error(number, "'next' outside an 'edit' entry")
+                    raise self.notes.error(number, _("'next' outside an 'edit' entry"))
                 self._record(stack, number, raw)
                 stack[-1] = (block, None)
                 continue
@@ -167,25 +173,32 @@ class _Parser:
             elif command in _IGNORED:
                 continue
             else:
-                self.notes.skip(number, f"unknown command {command!r} in 'config {block.path}'")
+                self.notes.skip(
+                    number,
+                    _("unknown command {command!r} in 'config {path}'").format(
+                        command=command, path=block.path
+                    ),
+                )
         if stack:
             block = stack[-1][0]
             raise self.notes.error(
                 len(self.lines),
-                f"'config {block.path}' opened at line {block.line} is not closed",
-                hint="the file ends before its 'end' (a truncated file?)",
+                _("'config {path}' opened at line {line} is not closed").format(
+                    path=block.path, line=block.line
+                ),
+                hint=_("the file ends before its 'end' (a truncated file?)"),
             )
         return self.root
 
     @staticmethod
     def _record(stack: list[tuple[Block, Entry | None]], number: int, raw: str) -> None:
-        for _, entry in stack:
+        for _ignored, entry in stack:
             if entry is not None:
                 entry.lines.append((number, raw.rstrip()))
 
     def _setting(self, target: Entry, command: str, args: list[str], number: int) -> None:
         if not args:
-            self.notes.skip(number, f"'{command}' without a setting name")
+            self.notes.skip(number, _("'{command}' without a setting name").format(command=command))
             return
         key, values = args[0], args[1:]
         current = target.settings.get(key)
@@ -211,7 +224,7 @@ class _Parser:
             if moving is None or args[2] not in entries:
                 if moving is not None:
                     entries[args[0]] = moving
-                self.notes.skip(number, f"move of {args[0]}: no such entries")
+                self.notes.skip(number, _("move of {entry}: no such entries").format(entry=args[0]))
                 return
             order = list(entries.items())
             at = next(i for i, (name, _) in enumerate(order) if name == args[2])
@@ -220,7 +233,10 @@ class _Parser:
         elif command in ("clone", "rename") and len(args) == 3 and args[1] == "to":
             found = entries.get(args[0])
             if found is None:
-                self.notes.skip(number, f"{command} of {args[0]}: no such entry")
+                self.notes.skip(
+                    number,
+                    _("{command} of {entry}: no such entry").format(command=command, entry=args[0]),
+                )
                 return
             copy = Entry(args[2], number, dict(found.settings), dict(found.blocks), found.lines)
             if command == "rename":
@@ -231,7 +247,9 @@ class _Parser:
             else:
                 entries[args[2]] = copy
         else:
-            self.notes.skip(number, f"cannot read {command!r} with these arguments")
+            self.notes.skip(
+                number, _("cannot read {command!r} with these arguments").format(command=command)
+            )
 
 
 def parse_fortios(text: str, notes: Notes) -> Entry:

@@ -30,6 +30,7 @@ from flowmatrix.audit.vendor.common import (
 )
 from flowmatrix.audit.vendor.policy import Addresses, Policy, Service
 from flowmatrix.audit.vendor.tree import Leaves, Node, read_braces, read_set, read_xml
+from flowmatrix.i18n import _
 
 TABLE = "paloalto"
 Pair = tuple[IfaceMatch | None, IfaceMatch | None]
@@ -68,13 +69,13 @@ def _tree(text: str, notes: Notes) -> Node:
 def _move(root: Node, words: list[str], line: int, notes: Notes) -> None:
     """``move [vsys V] rulebase security rules R top|bottom|before X|after X``."""
     if "rules" not in words:
-        notes.skip(line, "move: cannot read it")
+        notes.skip(line, _("move: cannot read it"))
         return
     at = words.index("rules")
     path, rest = words[: at + 1], words[at + 1 :]
     rules = root.get(*path)
     if rules is None or not rest or rest[0] not in rules.kids:
-        notes.skip(line, f"move of {' '.join(rest[:1])!r}: no such rule")
+        notes.skip(line, _("move of {rule!r}: no such rule").format(rule=" ".join(rest[:1])))
         return
     name, where = rest[0], rest[1:]
     node = rules.kids.pop(name)
@@ -88,7 +89,7 @@ def _move(root: Node, words: list[str], line: int, notes: Notes) -> None:
         order.insert(index if where[0] == "before" else index + 1, (name, node))
     else:
         order.append((name, node))
-        notes.skip(line, f"move of {name!r}: cannot read the destination")
+        notes.skip(line, _("move of {rule!r}: cannot read the destination").format(rule=name))
     rules.kids = dict(order)
 
 
@@ -141,25 +142,30 @@ class _Reader:
             if kind == "ip-netmask":
                 found = network(text)
             elif kind == "ip-range":
-                first, _, last = text.partition("-")
+                first, _ignored, last = text.partition("-")
                 found = address_range(first, last)
             elif kind == "fqdn":
                 return Addresses(names=frozenset({text.lower().rstrip(".")}))
             elif kind == "ip-wildcard":
-                address, _, mask = text.partition("/")
+                address, _ignored, mask = text.partition("/")
                 ivs = wildcard.intervals(address, mask, inverted=True)
                 return (
                     Addresses.of(4, ivs)
                     if ivs
-                    else Addresses(depends=(f"wildcard address {name!r}",))
+                    else Addresses(depends=(_("wildcard address {name!r}").format(name=name),))
                 )
             else:
                 continue
             if found is None:
-                self.notes.skip(node.line, f"address {name!r}: cannot read {kind} {text!r}")
+                self.notes.skip(
+                    node.line,
+                    _("address {name!r}: cannot read {kind} {value!r}").format(
+                        name=name, kind=kind, value=text
+                    ),
+                )
                 return Addresses()
             return Addresses.of(*found)
-        self.notes.skip(node.line, f"address {name!r} has no value")
+        self.notes.skip(node.line, _("address {name!r} has no value").format(name=name))
         return Addresses()
 
     def _group(self, name: str, groups: dict[str, Node], seen: set[str]) -> Addresses:
@@ -167,11 +173,13 @@ class _Reader:
             return self.addresses[name]
         node = groups[name]
         if name in seen:
-            self.notes.skip(node.line, f"address group {name!r} contains itself")
+            self.notes.skip(
+                node.line, _("address group {name!r} contains itself").format(name=name)
+            )
             return Addresses()
         seen.add(name)
         if node.get("dynamic") is not None:
-            found = Addresses(depends=(f"dynamic address group {name!r}",))
+            found = Addresses(depends=(_("dynamic address group {name!r}").format(name=name),))
         else:
             found = Addresses()
             for member in node.names("static"):
@@ -194,13 +202,13 @@ class _Reader:
             return self._group(name, groups, seen or set())
         literal = network(name)
         if literal is None and "-" in name:
-            first, _, last = name.partition("-")
+            first, _ignored, last = name.partition("-")
             literal = address_range(first, last)
         if literal is not None:
             return Addresses.of(*literal)
         if len(name) == 2 and name.isalpha() and name.isupper():
-            return Addresses(depends=(f"region {name}",))
-        self.notes.skip(line, f"address {name!r} is not defined")
+            return Addresses(depends=(_("region {name}").format(name=name),))
+        self.notes.skip(line, _("address {name!r} is not defined").format(name=name))
         return Addresses()
 
     def _service(self, name: str, node: Node) -> tuple[Service, ...]:
@@ -214,7 +222,7 @@ class _Reader:
             sport = _ports(attrs.get("source-port", [None])[-1])
             out.append(Service(frozenset({proto}), sport, dport))
         if not out:
-            self.notes.skip(node.line, f"service {name!r} has no protocol")
+            self.notes.skip(node.line, _("service {name!r} has no protocol").format(name=name))
         return tuple(out)
 
     def _service_group(
@@ -234,7 +242,10 @@ class _Reader:
                 found.extend(self.services[member])
             else:
                 self.notes.skip(
-                    node.line, f"service group {name!r}: member {member!r} is not defined"
+                    node.line,
+                    _("service group {name!r}: member {member!r} is not defined").format(
+                        name=name, member=member
+                    ),
                 )
         self.services[name] = tuple(found)
         return self.services[name]
@@ -299,8 +310,8 @@ class _Reader:
         routers = self.device.get("network", "virtual-router")
         if routers is None:
             return None
-        for _, router in routers.items():
-            for _, route in router.items("routing-table", "ip", "static-route"):
+        for _ignored, router in routers.items():
+            for _ignored, route in router.items("routing-table", "ip", "static-route"):
                 if route.value("destination") in ("0.0.0.0/0",):
                     iface = route.value("interface")
                     if iface:
@@ -320,7 +331,11 @@ class _Reader:
         label = f"rule {name!r}"
         text = f"{label}: " + _summary(node)
         if node.value("disabled") == "yes":
-            self.notes.note(f"{self.notes.file}:{node.line}: {label} is disabled: not evaluated")
+            self.notes.note(
+                _("{file}:{line}: {rule} is disabled: not evaluated").format(
+                    file=self.notes.file, line=node.line, rule=label
+                )
+            )
             return
         action_word = node.value("action") or "allow"
         action = _ACTIONS.get(action_word, "unknown")
@@ -377,18 +392,23 @@ class _Reader:
         names = node.names("service") or ["any"]
         apps = node.names("application") or ["any"]
         if "any" not in apps:
-            conditions.append(f"App-ID {', '.join(apps)} ({label})")
+            conditions.append(
+                _("App-ID {applications} ({rule})").format(applications=", ".join(apps), rule=label)
+            )
         if "any" in names:
             return (Service(),)
         out: list[Service] = []
         for name in names:
             if name == "application-default":
-                conditions.append(f"App-ID application-default ports ({label})")
+                conditions.append(_("App-ID application-default ports ({rule})").format(rule=label))
                 out.append(Service())
                 continue
             found = self.services.get(name)
             if found is None:
-                self.notes.skip(node.line, f"{label}: service {name!r} is not defined")
+                self.notes.skip(
+                    node.line,
+                    _("{rule}: service {name!r} is not defined").format(rule=label, name=name),
+                )
                 continue
             out.extend(found)
         return tuple(out)
@@ -486,17 +506,23 @@ def _conditions(node: Leaves, label: str) -> list[str]:
     out = []
     users = node.names("source-user")
     if users and "any" not in users:
-        out.append(f"User-ID {', '.join(users)} ({label})")
+        out.append(_("User-ID {users} ({rule})").format(users=", ".join(users), rule=label))
     categories = node.names("category")
     if categories and "any" not in categories:
-        out.append(f"URL category {', '.join(categories)} ({label})")
+        out.append(
+            _("URL category {categories} ({rule})").format(
+                categories=", ".join(categories), rule=label
+            )
+        )
     for key in ("source-hip", "destination-hip"):
         values = node.names(key)
         if values and "any" not in values:
-            out.append(f"HIP profile {', '.join(values)} ({label})")
+            out.append(
+                _("HIP profile {profiles} ({rule})").format(profiles=", ".join(values), rule=label)
+            )
     schedule = node.value("schedule")
     if schedule:
-        out.append(f"schedule {schedule!r} ({label})")
+        out.append(_("schedule {schedule!r} ({policy})").format(schedule=schedule, policy=label))
     return out
 
 
@@ -534,21 +560,29 @@ def read_paloalto(
         systems["vsys1"] = device
     if context is not None and context not in systems:
         raise notes.error(
-            None, f"no vsys {context!r} in the configuration", hint=f"it has {', '.join(systems)}"
+            None,
+            _("no vsys {context!r} in the configuration").format(context=context),
+            hint=_("it has {systems}").format(systems=", ".join(systems)),
         )
     name = context or (prefer if prefer in systems else None)
     if name is None:
         if len(systems) > 1:
             raise notes.error(
                 None,
-                f"the configuration has several vsys: {', '.join(systems)}",
-                hint="say which one with --context VSYS (each vsys is audited as its own firewall)",
+                _("the configuration has several vsys: {systems}").format(
+                    systems=", ".join(systems)
+                ),
+                hint=_(
+                    "say which one with --context VSYS (each vsys is audited as its own firewall)"
+                ),
             )
         name = next(iter(systems))
     vsys = systems[name]
     if len(systems) > 1:
         notes.note(
-            f"vsys {name} audited (the file also has {', '.join(n for n in systems if n != name)})"
+            _("vsys {name} audited (the file also has {others})").format(
+                name=name, others=", ".join(n for n in systems if n != name)
+            )
         )
     reader = _Reader(device, vsys, shared, notes)
     reader.read_objects()
@@ -580,7 +614,7 @@ def read_paloalto(
             Match(iif=members, oif=members),
             _ACTIONS.get(intra, "drop"),
             "intrazone-default",
-            f"intrazone-default: {intra} (within zone {zone})",
+            _("intrazone-default: {action} (within zone {zone})").format(action=intra, zone=zone),
         )
     asm.add_rule(
         key,
@@ -590,7 +624,7 @@ def read_paloalto(
         f"interzone-default: {inter}",
     )
     if any(t.kind == "destination" for t in translations):
-        notes.note("security rules see the pre-NAT destination and the post-NAT zone (PAN-OS)")
+        notes.note(_("security rules see the pre-NAT destination and the post-NAT zone (PAN-OS)"))
     from flowmatrix.audit.vendor.fixwriters import PanosFixes
 
     prefix = f"vsys {name} " if len(systems) > 1 else ""

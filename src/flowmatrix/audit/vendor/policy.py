@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from flowmatrix.audit import ranges
 from flowmatrix.audit.ir import Action, ActionKind, IfaceMatch, Match, Origin, Rule
 from flowmatrix.audit.ranges import Ivs
+from flowmatrix.i18n import _
 
 ANY_FAMILY = (4, 6)
 
@@ -143,7 +144,7 @@ class RuleMaker:
             if match is not None:
                 out.append(self.rule(match, action, policy.origin))
         if not out:
-            never = "its addresses or services leave nothing to match"
+            never = _("its addresses or services leave nothing to match")
             out.append(self.rule(replace(base, never=never), action, policy.origin))
         return out
 
@@ -162,8 +163,12 @@ def _alternatives(addresses: Addresses, negated: bool, side: str) -> list[Match]
             return []
         opaque: tuple[str, ...] = ()
         if addresses.names:
-            opaque += (f"DNS: not an address of {', '.join(sorted(addresses.names))}",)
-        opaque += tuple(f"not {d}" for d in addresses.depends)
+            opaque += (
+                _("DNS: not an address of {names}").format(
+                    names=", ".join(sorted(addresses.names))
+                ),
+            )
+        opaque += tuple(_("not {condition}").format(condition=d) for d in addresses.depends)
         out = []
         for family in ANY_FAMILY:
             rest = ranges.complement(addresses.by_family.get(family, ()), ranges.ADDR_MAX[family])

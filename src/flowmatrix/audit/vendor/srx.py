@@ -32,6 +32,7 @@ from flowmatrix.audit.vendor.common import (
 )
 from flowmatrix.audit.vendor.policy import Addresses, Policy, Service
 from flowmatrix.audit.vendor.tree import Node, read_braces, read_set
+from flowmatrix.i18n import _
 
 TABLE = "srx"
 _PROTOS = {
@@ -133,6 +134,9 @@ class _Reader:
         self.zones: dict[str, tuple[str, ...]] = {}
         self.books: dict[str | None, dict[str, Addresses]] = {None: {}}
         self.applications: dict[str, tuple[Service, ...]] = dict(PREDEFINED)
+        self.applications["junos-icmp-ping"] = (
+            Service(frozenset({1}), depends=_("ICMP type {type}").format(type="echo-request")),
+        )
 
     # -- interfaces, zones ----------------------------------------------------------------
 
@@ -185,7 +189,7 @@ class _Reader:
 
     def read_books(self) -> None:
         books: list[tuple[str | None, Node]] = []
-        for _, node in self.root.items("security", "address-book"):
+        for _ignored, node in self.root.items("security", "address-book"):
             attached: list[str | None] = list(node.names("attach", "zone")) or [None]
             for zone in attached:
                 books.append((zone, node))
@@ -205,12 +209,12 @@ class _Reader:
         for key, value in spec.items():
             if key == "wildcard-address":
                 text = next(iter(value.kids), "")
-                address, _, mask = text.partition("/")
+                address, _ignored, mask = text.partition("/")
                 ivs = wildcard.intervals(address, mask)
                 return (
                     Addresses.of(4, ivs)
                     if ivs
-                    else Addresses(depends=(f"wildcard address {name!r}",))
+                    else Addresses(depends=(_("wildcard address {name!r}").format(name=name),))
                 )
             if key == "dns-name":
                 return Addresses(names=frozenset({next(iter(value.kids), "").lower().rstrip(".")}))
@@ -222,7 +226,7 @@ class _Reader:
             found = network(key)
             if found is not None:
                 return Addresses.of(*found)
-        self.notes.skip(spec.line, f"address {name!r}: cannot read its value")
+        self.notes.skip(spec.line, _("address {name!r}: cannot read its value").format(name=name))
         return Addresses()
 
     def _set(
@@ -264,7 +268,7 @@ class _Reader:
         found = network(name)
         if found is not None:
             return Addresses.of(*found)
-        self.notes.skip(line, f"address {name!r} is not defined")
+        self.notes.skip(line, _("address {name!r} is not defined").format(name=name))
         return Addresses()
 
     def read_applications(self) -> None:
@@ -274,7 +278,7 @@ class _Reader:
         for name, spec in apps.items("application"):
             terms = spec.items("term") or [("", spec)]
             found: list[Service] = []
-            for _, term in terms:
+            for _ignored, term in terms:
                 attrs = term.leaves()
                 proto_name = attrs.get("protocol", [None])[-1]
                 if proto_name is None:
@@ -284,7 +288,10 @@ class _Reader:
                 )
                 if proto is None:
                     self.notes.skip(
-                        term.line, f"application {name!r}: unknown protocol {proto_name!r}"
+                        term.line,
+                        _("application {name!r}: unknown protocol {protocol!r}").format(
+                            name=name, protocol=proto_name
+                        ),
                     )
                     continue
                 found.append(
@@ -302,7 +309,7 @@ class _Reader:
                 return self.applications[name]
             node = sets.get(name)
             if node is None or name in seen:
-                self.notes.skip(line, f"application {name!r} is not defined")
+                self.notes.skip(line, _("application {name!r} is not defined").format(name=name))
                 return ()
             seen.add(name)
             members = node.names("application") + node.names("application-set")
@@ -327,7 +334,11 @@ class _Reader:
         label = f"policy {name}"
         text = f"{label} ({'global' if from_zone is None else f'from-zone {from_zone} to-zone {to_zone}'}): {_summary(node)}"
         if node.inactive:
-            self.notes.note(f"{self.notes.file}:{node.line}: {label} is deactivated: not evaluated")
+            self.notes.note(
+                _("{file}:{line}: {policy} is deactivated: not evaluated").format(
+                    file=self.notes.file, line=node.line, policy=label
+                )
+            )
             return
         then = node.get("then")
         actions = then.names() if then is not None else []
@@ -342,18 +353,33 @@ class _Reader:
         for app in match.get("application") or ["any"]:
             found = self.applications.get(app)
             if found is None:
-                self.notes.skip(line, f"{label}: application {app!r} is not defined")
+                self.notes.skip(
+                    line,
+                    _("{policy}: application {name!r} is not defined").format(
+                        policy=label, name=app
+                    ),
+                )
                 continue
             services.extend(found)
         conditions = []
         if node.value("scheduler-name"):
-            conditions.append(f"scheduler {node.value('scheduler-name')!r} ({label})")
+            conditions.append(
+                _("scheduler {scheduler!r} ({policy})").format(
+                    scheduler=node.value("scheduler-name"), policy=label
+                )
+            )
         apps = match.get("dynamic-application", [])
         if apps and apps != ["any"] and apps != ["none"]:
-            conditions.append(f"App-ID {', '.join(apps)} ({label})")
+            conditions.append(
+                _("App-ID {applications} ({rule})").format(applications=", ".join(apps), rule=label)
+            )
         identities = match.get("source-identity", [])
         if identities and "any" not in identities:
-            conditions.append(f"source identity {', '.join(identities)} ({label})")
+            conditions.append(
+                _("source identity {identities} ({policy})").format(
+                    identities=", ".join(identities), policy=label
+                )
+            )
         iif = oif = None
         if from_zone is None:
             froms, tos = match.get("from-zone", []), match.get("to-zone", [])
@@ -554,7 +580,7 @@ def read_srx(
 ) -> Ruleset:
     notes = Notes(file)
     if context is not None:
-        raise notes.error(None, "logical systems are not read: give the configuration of one")
+        raise notes.error(None, _("logical systems are not read: give the configuration of one"))
     root = _tree(text, notes)
     reader = _Reader(root, notes)
     reader.read_interfaces()
@@ -562,7 +588,7 @@ def read_srx(
     reader.read_applications()
     for name in ("logical-systems", "groups"):
         if root.get(name) is not None:
-            notes.skip(root.get(name).line, f"{name}: not read")  # type: ignore[union-attr]
+            notes.skip(root.get(name).line, _("{name}: not read").format(name=name))  # type: ignore[union-attr]
     policies = root.get("security", "policies")
     contexts: list[tuple[str, str, Node]] = []
     if policies is not None:
@@ -598,7 +624,9 @@ def read_srx(
         global_key = asm.chain("global", global_node.line)
         for name, policy in global_node.items("policy", inactive=True):
             reader.policy(name, policy, global_key, asm, None, None)
-        asm.add_rule(key, Match(), "jump", "global policies", "global policies", target=global_key)
+        asm.add_rule(
+            key, Match(), "jump", "global policies", _("global policies"), target=global_key
+        )
     said = policies.get("default-policy") if policies is not None else None
     default = said.value() if said is not None else None
     default = default or "deny-all"
@@ -607,7 +635,11 @@ def read_srx(
         Match(),
         "accept" if default == "permit-all" else "drop",
         f"default-policy {default}",
-        f"default-policy {default}" + ("" if said is not None else " (the default)"),
+        (
+            f"default-policy {default}"
+            if said is not None
+            else _("default-policy {policy} (the default)").format(policy=default)
+        ),
         line=said.line if said is not None else None,
     )
     from flowmatrix.audit.vendor.fixwriters import SrxFixes

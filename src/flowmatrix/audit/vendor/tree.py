@@ -23,6 +23,7 @@ import xml.parsers.expat
 from dataclasses import dataclass, field
 
 from flowmatrix.audit.vendor.common import Notes
+from flowmatrix.i18n import _
 
 _WORD = re.compile(r'"((?:[^"\\]|\\.)*)"|\'((?:[^\'\\]|\\.)*)\'|(\[|\]|;|\{|\}|[^\s\[\];{}"\']+)')
 
@@ -170,8 +171,8 @@ def read_set(
         else:
             raise notes.error(
                 number,
-                f"expected a 'set' command, found {command!r}",
-                hint="give the 'display set' / 'show config' output as it is",
+                _("expected a 'set' command, found {command!r}").format(command=command),
+                hint=_("give the 'display set' / 'show config' output as it is"),
             )
     return root, others
 
@@ -213,9 +214,9 @@ def read_braces(text: str, notes: Notes) -> Node:
                 pending = []
             elif word == "}":
                 if pending:
-                    raise notes.error(number, "expected ';' before '}'")
+                    raise notes.error(number, _("expected ';' before '}'"))
                 if len(stack) == 1:
-                    raise notes.error(number, "'}' without a block to close")
+                    raise notes.error(number, _("'}' without a block to close"))
                 stack.pop()
                 depth_line.pop()
             elif word == ";":
@@ -232,11 +233,14 @@ def read_braces(text: str, notes: Notes) -> Node:
     if len(stack) > 1:
         raise notes.error(
             len(text.splitlines()),
-            f"the block opened at line {depth_line[-1]} is not closed",
-            hint="the file ends before its '}' (a truncated file?)",
+            _("the block opened at line {line} is not closed").format(line=depth_line[-1]),
+            hint=_("the file ends before its '}' (a truncated file?)"),
         )
     if pending:
-        raise notes.error(pending_line, f"statement {' '.join(pending[:3])!r} has no ';'")
+        raise notes.error(
+            pending_line,
+            _("statement {statement!r} has no ';'").format(statement=" ".join(pending[:3])),
+        )
     return root
 
 
@@ -255,8 +259,8 @@ def read_xml(text: str, notes: Notes) -> Node:
     stack: list[list[str]] = [[]]
     texts: list[list[str]] = [[]]
 
-    def refuse(*_: object) -> None:
-        raise ValueError("a DTD (document type declaration) is not accepted")
+    def refuse(*_args: object) -> None:
+        raise ValueError(_("a DTD (document type declaration) is not accepted"))
 
     def start(tag: str, attrs: dict[str, str]) -> None:
         path = stack[-1]
@@ -294,6 +298,8 @@ def read_xml(text: str, notes: Notes) -> Node:
             str(exc).split(":")[0] if isinstance(exc, xml.parsers.expat.ExpatError) else str(exc)
         )
         raise notes.error(
-            line, f"not well-formed XML: {message}", hint="give the running-config XML as exported"
+            line,
+            _("not well-formed XML: {message}").format(message=message),
+            hint=_("give the running-config XML as exported"),
         ) from None
     return root

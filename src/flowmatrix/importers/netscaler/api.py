@@ -15,6 +15,7 @@ from flowmatrix.catalog import load_catalog
 from flowmatrix.collector import collector_paused
 from flowmatrix.documents import SiteRef, header, site_digest
 from flowmatrix.errors import UserError
+from flowmatrix.i18n import N_, _, ngettext, pgettext
 from flowmatrix.importers.netscaler.deployment import Deployment, build_deployment
 from flowmatrix.importers.netscaler.inventory import Inventory
 from flowmatrix.importers.netscaler.reader import read_file
@@ -63,14 +64,16 @@ def import_netscaler(config: str | Path, merge_into: str | Path | None = None) -
         if merge_into is not None:
             raise
         raise UserError(
-            f"the draft written from {config} does not load: {exc}",
-            hint="this is a flowmatrix bug; please report it with the ns.conf lines named",
+            _("the draft written from {file} does not load: {error}").format(
+                file=config, error=exc
+            ),
+            hint=_("this is a flowmatrix bug; please report it with the ns.conf lines named"),
         ) from None
     return Imported(inventory, deployment, text, report)
 
 
 def document_text(path: str | Path) -> str:
-    return read_input_text(path, what="document", encoding="utf-8-sig")
+    return read_input_text(path, what=N_("document"), encoding="utf-8-sig")
 
 
 def _draft_site(text: str) -> SiteRef:
@@ -116,34 +119,56 @@ def summary_lines(imported: Imported) -> Iterable[str]:
     if dep.aaa is not None:
         ns += f", AAA {dep.aaa.address}"
     yield (
-        f"read {inv.file}: {inv.lines} lines, {inv.commands} commands, "
-        f"{sum(inv.taken.values())} taken; NetScaler {dep.hostname or ''} ({ns})".replace("  ", " ")
+        _("read {file}: {lines} lines, {commands} commands, {taken} taken; NetScaler {name} ({ns})")
+        .format(
+            file=inv.file,
+            lines=inv.lines,
+            commands=inv.commands,
+            taken=sum(inv.taken.values()),
+            name=dep.hostname or "",
+            ns=ns,
+        )
+        .replace("  ", " ")
     )
-    yield "hosts: " + (", ".join(f"{n} {r}" for r, n in sorted(roles.items())) or "none")
-    yield f"XenMobile publishing: {dep.xenmobile_publishing}" + (
+    yield _("hosts: {hosts}").format(
+        hosts=", ".join(f"{n} {r}" for r, n in sorted(roles.items())) or _("none")
+    )
+    yield _("XenMobile publishing: {publishing}").format(publishing=dep.xenmobile_publishing) + (
         f" ({', '.join(p.vserver for p in dep.publications)})" if dep.publications else ""
     )
     if dep.features:
-        yield "features: " + ", ".join(
-            f"{k} {'on' if v else 'off'}" for k, (v, _) in sorted(dep.features.items())
+        on, off = pgettext("feature", "on"), pgettext("feature", "off")
+        yield _("features: {features}").format(
+            features=", ".join(
+                f"{k} {on if v else off}" for k, (v, _o) in sorted(dep.features.items())
+            )
         )
     skipped = sum(inv.skipped.values())
     if skipped:
         top = ", ".join(f"{k} ({n})" for k, n in inv.skipped.most_common(8))
-        more = "" if len(inv.skipped) <= 8 else f", and {len(inv.skipped) - 8} more kinds"
-        yield f"skipped {skipped} command(s) the flow matrix does not need: {top}{more}"
+        rest = len(inv.skipped) - 8
+        more = (
+            ""
+            if rest <= 0
+            else ngettext(", and {n} more kind", ", and {n} more kinds", rest).format(n=rest)
+        )
+        yield _("skipped {n} command(s) the flow matrix does not need: {top}{more}").format(
+            n=skipped, top=top, more=more
+        )
     for problem in inv.problems:
-        yield f"warning: {inv.file}:{problem.line}:{problem.col}: {problem.message} (line skipped)"
+        yield _("warning: {file}:{line}:{col}: {message} (line skipped)").format(
+            file=inv.file, line=problem.line, col=problem.col, message=problem.message
+        )
     if imported.merge is not None:
         merge = imported.merge
         if merge.added:
-            yield "added: " + ", ".join(merge.added)
+            yield _("added: {items}").format(items=", ".join(merge.added))
         if merge.kept:
-            yield "kept: " + ", ".join(merge.kept)
+            yield _("kept: {items}").format(items=", ".join(merge.kept))
         for conflict in merge.conflicts:
-            yield f"warning: {conflict}"
+            yield _("warning: {message}").format(message=conflict)
         for address in merge.outside:
-            yield (
-                f"warning: {address} is in no zone of the site: it counts as the Internet "
+            yield _(
+                "warning: {address} is in no zone of the site: it counts as the Internet "
                 "(add its network to a zone)"
-            )
+            ).format(address=address)

@@ -27,6 +27,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from flowmatrix.errors import UserError
+from flowmatrix.i18n import _
 from flowmatrix.importers.netscaler.inventory import Endpoint, Inventory, Route, Server, VServer
 from flowmatrix.site import NAME_PATTERN
 
@@ -171,7 +172,7 @@ class _Builder:
                         origin,
                     )
                 )
-            for server, port, _ in backends:
+            for server, port, _ignored in backends:
                 self.host("xenmobile", server.endpoint, server.name, origin, port)
         return publications
 
@@ -195,7 +196,7 @@ class _Builder:
             balanced = [v for v in (self.vserver_at(a) for a in addresses) if v is not None]
             if balanced:
                 for vserver in balanced:
-                    for server, port, _ in inv.backends(vserver):
+                    for server, port, _ignored in inv.backends(vserver):
                         self.host("storefront", server.endpoint, server.name, origin, port)
                 continue
             name = self.server_name(None, ref.endpoint, "storefront")
@@ -220,9 +221,14 @@ class _Builder:
         if chosen in _STA_CHOICES:
             self.choices["XM-APP-04"] = (chosen, ports[chosen])
         else:
-            self.notes.append((f"STA on port {chosen}: not one the catalog offers", ports[chosen]))
+            self.notes.append(
+                (
+                    _("STA on port {port}: not one the catalog offers").format(port=chosen),
+                    ports[chosen],
+                )
+            )
         if len(ports) > 1:
-            self.notes.append(("STA servers on several ports: the first one is used", None))
+            self.notes.append((_("STA servers on several ports: the first one is used"), None))
 
     def _server_for(self, endpoint: Endpoint) -> Server | None:
         """The first server (in ns.conf order) at ``endpoint``."""
@@ -242,7 +248,9 @@ class _Builder:
             if auth.kind == "radius":
                 self.features["radius"] = (True, origin)
                 if auth.port != 1812:
-                    self.notes.append((f"RADIUS on port {auth.port}, not 1812", origin))
+                    self.notes.append(
+                        (_("RADIUS on port {port}, not 1812").format(port=auth.port), origin)
+                    )
                 continue
             if auth.port == 3268:
                 ldap_kinds.setdefault("global-catalog", origin)
@@ -251,11 +259,15 @@ class _Builder:
             elif auth.port == 636 or auth.security == "SSL":
                 ldap_kinds.setdefault("ldaps", origin)
                 if auth.port != 636:
-                    self.notes.append((f"LDAPS on port {auth.port}, not 636", origin))
+                    self.notes.append(
+                        (_("LDAPS on port {port}, not 636").format(port=auth.port), origin)
+                    )
             else:
                 ldap_kinds.setdefault("ldap", origin)
                 if auth.port != 389:
-                    self.notes.append((f"LDAP on port {auth.port}, not 389", origin))
+                    self.notes.append(
+                        (_("LDAP on port {port}, not 389").format(port=auth.port), origin)
+                    )
         if ldap_kinds:
             for feature in ("ldap", "ldaps", "global-catalog", "global-catalog-ssl"):
                 self.features[feature] = (feature in ldap_kinds, ldap_kinds.get(feature))
@@ -274,13 +286,19 @@ class _Builder:
             if item.kind == "syslog":
                 self.notes.append(
                     (
-                        f"the NetScaler sends syslog to {item.endpoint.text} "
-                        f"({item.transport.upper()} {item.port}) from its NSIP",
+                        _(
+                            "the NetScaler sends syslog to {server} ({transport} {port}) "
+                            "from its NSIP"
+                        ).format(
+                            server=item.endpoint.text,
+                            transport=item.transport.upper(),
+                            port=item.port,
+                        ),
                         origin,
                     )
                 )
             if item.kind == "dns" and item.transport == "tcp":
-                self.notes.append(("DNS name server queried over TCP only", origin))
+                self.notes.append((_("DNS name server queried over TCP only"), origin))
 
     # --- networks ------------------------------------------------------------------------
 
@@ -384,11 +402,15 @@ def build_deployment(inv: Inventory) -> Deployment:
     nsip = inv.nsip
     if nsip is None:
         raise UserError(
-            "no NetScaler address found: neither 'set ns config -IPAddress' nor "
-            "'add ns ip ... -type NSIP'",
+            _(
+                "no NetScaler address found: neither 'set ns config -IPAddress' nor "
+                "'add ns ip ... -type NSIP'"
+            ),
             file=inv.file,
-            hint="give the appliance's saved configuration (ns.conf), which starts with "
-            "'set ns config -IPAddress NSIP -netmask MASK'",
+            hint=_(
+                "give the appliance's saved configuration (ns.conf), which starts with "
+                "'set ns config -IPAddress NSIP -netmask MASK'"
+            ),
         )
     builder = _Builder(inv)
     publications = builder.xenmobile()

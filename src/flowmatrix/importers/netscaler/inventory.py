@@ -183,7 +183,7 @@ class Inventory:
             if target.name in seen:
                 return
             seen.add(target.name)
-            for name, _ in target.bound:
+            for name, _ignored in target.bound:
                 if name in self.vservers:
                     walk(self.vservers[name])
                     continue

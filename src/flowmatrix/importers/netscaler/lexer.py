@@ -26,6 +26,8 @@ from collections.abc import Mapping
 from functools import lru_cache
 from types import MappingProxyType
 
+from flowmatrix.i18n import _
+
 REDACTED = "<redacted>"
 #: Option names (lower case, no dash) that carry a secret or describe one.
 _SECRET_OPTION = re.compile(r"pass|secret|key|pwd|encrypt|token|hash|credential|salt", re.I)
@@ -146,7 +148,7 @@ def split_words(text: str) -> list[str]:
     while i < n:
         found = match(text, i)
         if found is None:  # cannot happen: the last alternative matches anywhere
-            raise LexError("unreadable word", i + 1)
+            raise LexError(_("unreadable word"), i + 1)
         kind = found.lastgroup
         if kind is None or kind == "comment":
             break
@@ -154,10 +156,15 @@ def split_words(text: str) -> list[str]:
             opener = found.group("open")
             col = found.start("open") + 1
             if opener == '"':
-                raise LexError("unterminated double quote", col)
+                raise LexError(_("unterminated double quote"), col)
             delimiter = opener[1]
             closer = _PAIRS.get(delimiter, delimiter)
-            raise LexError(f"unterminated q{delimiter}...{closer} quotation", col)
+            raise LexError(
+                _("unterminated q{opener}...{closer} quotation").format(
+                    opener=delimiter, closer=closer
+                ),
+                col,
+            )
         if kind == "tail" or kind == "dq":
             words.append(_unescape_quoted(found.group("dq")) + _unescape_bare(found.group("tail")))
         elif kind == "bare":

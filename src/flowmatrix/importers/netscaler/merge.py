@@ -21,6 +21,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from flowmatrix.errors import UserError
+from flowmatrix.i18n import _
 from flowmatrix.importers.netscaler.deployment import Deployment
 from flowmatrix.importers.netscaler.writer import (
     NETSCALER_ROLE,
@@ -54,14 +55,16 @@ def _load(text: str, file: str) -> CommentedMap:
     except Exception as exc:
         mark = getattr(exc, "problem_mark", None)
         raise UserError(
-            "YAML syntax error",
+            _("YAML syntax error"),
             file=file,
             line=mark.line + 1 if mark else None,
             col=mark.column + 1 if mark else None,
-            hint="fix the site file first ('flowmatrix plan' says what is wrong)",
+            hint=_("fix the site file first ('flowmatrix plan' says what is wrong)"),
         ) from None
     if not isinstance(data, CommentedMap):
-        raise UserError("expected a site file (a mapping with 'hosts:')", file=file, line=1, col=1)
+        raise UserError(
+            _("expected a site file (a mapping with 'hosts:')"), file=file, line=1, col=1
+        )
     return data
 
 
@@ -95,10 +98,12 @@ def merge_site(text: str, file: str, deployment: Deployment) -> tuple[str, Merge
     fresh = netscaler_entry(deployment, netscaler_name(deployment, names), version)
     if netscaler is None:
         hosts.insert(0, fresh)
-        report.added.append(f"{fresh['name']} (NetScaler)")
+        report.added.append(_("{name} (NetScaler)").format(name=fresh["name"]))
     else:
         netscaler["netscaler"] = fresh["netscaler"]
-        report.kept.append(f"{netscaler.get('name')} (NetScaler: its addresses replaced)")
+        report.kept.append(
+            _("{name} (NetScaler: its addresses replaced)").format(name=netscaler.get("name"))
+        )
     for own in netscaler_addresses(deployment):
         if networks and not _inside(own, networks):
             report.outside.append(own)
@@ -113,11 +118,17 @@ def merge_site(text: str, file: str, deployment: Deployment) -> tuple[str, Merge
     for backend in deployment.hosts:
         address, fqdn = backend.endpoint.address, backend.endpoint.fqdn
         if (address and address in known_addresses) or (fqdn and fqdn in known_fqdns):
-            report.kept.append(f"{backend.endpoint.text} ({backend.role}: already in the site)")
+            report.kept.append(
+                _("{host} ({role}: already in the site)").format(
+                    host=backend.endpoint.text, role=backend.role
+                )
+            )
             continue
         if fqdn and not address:
             report.conflicts.append(
-                f"{fqdn} ({backend.role}): known by name only in ns.conf; add it by hand"
+                _("{fqdn} ({role}): known by name only in ns.conf; add it by hand").format(
+                    fqdn=fqdn, role=backend.role
+                )
             )
             continue
         entry = CommentedMap()
@@ -163,5 +174,7 @@ def _fill(site: CommentedMap, key: str, inferred: CommentedMap, report: MergeRep
                 current.yaml_add_eol_comment(comment[2].value.strip().lstrip("# "), name)
         elif current[name] != value:
             report.conflicts.append(
-                f"{key} {name}: the site says {current[name]!r}, ns.conf suggests {value!r} (kept)"
+                _(
+                    "{key} {name}: the site says {current!r}, ns.conf suggests {value!r} (kept)"
+                ).format(key=key, name=name, current=current[name], value=value)
             )

@@ -20,6 +20,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from flowmatrix.errors import UserError
+from flowmatrix.i18n import N_, _
 from flowmatrix.importers.netscaler.inventory import (
     AuthServer,
     Endpoint,
@@ -75,18 +76,22 @@ def _address(text: str, what: str, word: int | None = None, option: str | None =
     try:
         return canonical_address(text)
     except ValueError:
-        raise Malformed(f"{what} is not an IP address", word, option) from None
+        raise Malformed(
+            _("{what} is not an IP address").format(what=_(what)), word, option
+        ) from None
 
 
 def _port(text: str | None, what: str, word: int | None = None, option: str | None = None) -> int:
     if text is None or not text.isdigit() or not 0 < int(text) < 65536:
-        raise Malformed(f"{what} is not a port number (1-65535)", word, option)
+        raise Malformed(
+            _("{what} is not a port number (1-65535)").format(what=_(what)), word, option
+        )
     return int(text)
 
 
 def _word(cmd: Command, index: int, what: str) -> str:
     if len(cmd.words) <= index:
-        raise Malformed(f"missing {what}", None)
+        raise Malformed(_("missing {what}").format(what=_(what)), None)
     return cmd.words[index]
 
 
@@ -96,7 +101,7 @@ def _words(cmd: Command, first: int, *whats: str) -> tuple[str, ...]:
     end = first + len(whats)
     if len(words) >= end:
         return words[first:end]
-    raise Malformed(f"missing {whats[max(len(words) - first, 0)]}", None)
+    raise Malformed(_("missing {what}").format(what=_(whats[max(len(words) - first, 0)])), None)
 
 
 def _endpoint(text: str) -> Endpoint:
@@ -114,7 +119,7 @@ def _network(
     try:
         return ipaddress.ip_network(f"{address}/{mask}", strict=False)
     except ValueError:
-        raise Malformed("the netmask is not valid", 4) from None
+        raise Malformed(_("the netmask is not valid"), 4) from None
 
 
 def _url(cmd: Command, text: str, origin: str) -> UrlRef:
@@ -123,10 +128,10 @@ def _url(cmd: Command, text: str, origin: str) -> UrlRef:
         parts = urlsplit(text if "://" in text else f"http://{text}")
         explicit = parts.port
     except ValueError:
-        raise Malformed("the URL is not valid (host or port)", option=option) from None
+        raise Malformed(_("the URL is not valid (host or port)"), option=option) from None
     scheme = (parts.scheme or "http").lower()
     if not parts.hostname:
-        raise Malformed("the URL has no host", option=option)
+        raise Malformed(_("the URL has no host"), option=option)
     port = explicit or (443 if scheme == "https" else 80)
     return UrlRef(text, scheme, _endpoint(parts.hostname), port, cmd.line, origin)
 
@@ -146,17 +151,17 @@ def _set_ns_config(inv: Inventory, cmd: Command) -> None:
 
 
 def _set_hostname(inv: Inventory, cmd: Command) -> None:
-    inv.hostname = _word(cmd, 3, "host name")
+    inv.hostname = _word(cmd, 3, N_("host name"))
 
 
 def _add_ns_ip(inv: Inventory, cmd: Command) -> None:
-    text = _word(cmd, 3, "address")
+    text = _word(cmd, 3, N_("address"))
     if "/" in text:  # add ns ip6 fd00::5/64
         address, prefix = text.split("/", 1)
-        address = _address(address, "the address", 3)
+        address = _address(address, N_("the address"), 3)
         network = _network(address, prefix)
     else:
-        address = _address(text, "the address", 3)
+        address = _address(text, N_("the address"), 3)
         mask = cmd.words[4] if len(cmd.words) > 4 else None
         network = _network(address, mask)
     kind = (cmd.option("type") or "SNIP").upper()
@@ -174,22 +179,22 @@ def _set_aaa(inv: Inventory, cmd: Command) -> None:
 
 def _add_vserver(kind: str) -> Handler:
     def handle(inv: Inventory, cmd: Command) -> None:
-        name, protocol = _words(cmd, 3, "vserver name", "service type")
+        name, protocol = _words(cmd, 3, N_("vserver name"), N_("service type"))
         protocol = protocol.upper()
         address = port = None
         if len(cmd.words) > 6:
-            address = _address(cmd.words[5], "the virtual server address", 5)
+            address = _address(cmd.words[5], N_("the virtual server address"), 5)
             if address in ("0.0.0.0", "::"):
                 address = None  # a non-addressable vserver (its port is 0)
             else:
-                port = _port(cmd.words[6], "the port", 6)
+                port = _port(cmd.words[6], N_("the port"), 6)
         inv.vservers[name] = VServer(kind, name, protocol, address, port, cmd.line)
 
     return handle
 
 
 def _bind_lb_vserver(inv: Inventory, cmd: Command) -> None:
-    vserver = inv.vservers.get(_word(cmd, 3, "vserver name"))
+    vserver = inv.vservers.get(_word(cmd, 3, N_("vserver name")))
     target = cmd.words[4] if len(cmd.words) > 4 else None
     target = target or cmd.option("serviceName") or cmd.option("serviceGroupName")
     if vserver is not None and target:
@@ -197,45 +202,45 @@ def _bind_lb_vserver(inv: Inventory, cmd: Command) -> None:
 
 
 def _bind_cs_vserver(inv: Inventory, cmd: Command) -> None:
-    vserver = inv.vservers.get(_word(cmd, 3, "vserver name"))
+    vserver = inv.vservers.get(_word(cmd, 3, N_("vserver name")))
     target = cmd.option("lbvserver") or cmd.option("targetLBVserver")
     if vserver is not None and target:
         vserver.bound.append((target, cmd.line))
 
 
 def _bind_vpn_vserver(inv: Inventory, cmd: Command) -> None:
-    name = _word(cmd, 3, "vserver name")
+    name = _word(cmd, 3, N_("vserver name"))
     url = cmd.option("staServer")
     if url:
         inv.sta.append(_url(cmd, url, f"bind vpn vserver {name} -staServer"))
 
 
 def _add_server(inv: Inventory, cmd: Command) -> None:
-    name, target = _words(cmd, 2, "server name", "address or domain name")
+    name, target = _words(cmd, 2, N_("server name"), N_("address or domain name"))
     inv.servers[name] = Server(name, _endpoint(target), cmd.line)
 
 
 def _add_service(inv: Inventory, cmd: Command) -> None:
     name, server, protocol, port_text = _words(
-        cmd, 2, "service name", "server", "service type", "port"
+        cmd, 2, N_("service name"), N_("server"), N_("service type"), N_("port")
     )
     protocol = protocol.upper()
-    port = _port(port_text, "the port", 5)
+    port = _port(port_text, N_("the port"), 5)
     _ensure_server(inv, server, cmd.line)
     inv.services[name] = Service(name, protocol, cmd.line, [Member(server, port, cmd.line)])
 
 
 def _add_service_group(inv: Inventory, cmd: Command) -> None:
-    name, protocol = _words(cmd, 2, "service group name", "service type")
+    name, protocol = _words(cmd, 2, N_("service group name"), N_("service type"))
     inv.services[name] = Service(name, protocol.upper(), cmd.line, group=True)
 
 
 def _bind_service_group(inv: Inventory, cmd: Command) -> None:
-    group = inv.services.get(_word(cmd, 2, "service group name"))
+    group = inv.services.get(_word(cmd, 2, N_("service group name")))
     if group is None or len(cmd.words) < 5:
         return  # a monitor or policy binding
     server = cmd.words[3]
-    port = _port(cmd.words[4], "the port", 4)
+    port = _port(cmd.words[4], N_("the port"), 4)
     _ensure_server(inv, server, cmd.line)
     group.members.append(Member(server, port, cmd.line))
 
@@ -254,11 +259,11 @@ def _server_option(cmd: Command) -> Endpoint:
     name = cmd.option("serverName")
     if name is not None:
         return Endpoint(fqdn=name.rstrip(".").lower())
-    raise Malformed("no -serverIP or -serverName")
+    raise Malformed(_("no -serverIP or -serverName"))
 
 
 def _add_ldap(inv: Inventory, cmd: Command) -> None:
-    name = _word(cmd, 3, "action name")
+    name = _word(cmd, 3, N_("action name"))
     security = (cmd.option("secType") or "PLAINTEXT").upper()
     default = 636 if security == "SSL" else 389
     port_text = cmd.option("serverPort")
@@ -267,14 +272,14 @@ def _add_ldap(inv: Inventory, cmd: Command) -> None:
 
 
 def _add_radius(inv: Inventory, cmd: Command) -> None:
-    name = _word(cmd, 3, "action name")
+    name = _word(cmd, 3, N_("action name"))
     port_text = cmd.option("serverPort")
     port = _port(port_text, "-serverPort", option="serverport") if port_text else 1812
     inv.auth.append(AuthServer("radius", name, _server_option(cmd), port, "", cmd.line))
 
 
 def _add_nameserver(inv: Inventory, cmd: Command) -> None:
-    target = _word(cmd, 3, "name server")
+    target = _word(cmd, 3, N_("name server"))
     try:
         address = canonical_address(target)
     except ValueError:
@@ -286,22 +291,22 @@ def _add_nameserver(inv: Inventory, cmd: Command) -> None:
 
 def _add_ntp(inv: Inventory, cmd: Command) -> None:
     if len(cmd.words) > 3:
-        endpoint = Endpoint(address=_address(cmd.words[3], "the NTP server", 3))
+        endpoint = Endpoint(address=_address(cmd.words[3], N_("the NTP server"), 3))
     elif cmd.option("serverName"):
         endpoint = Endpoint(fqdn=str(cmd.option("serverName")).lower())
     else:
-        raise Malformed("no NTP server address or -serverName")
+        raise Malformed(_("no NTP server address or -serverName"))
     inv.infra.append(Infra("ntp", endpoint, 123, "udp", cmd.line))
 
 
 def _add_syslog(inv: Inventory, cmd: Command) -> None:
-    name = _word(cmd, 3, "action name")
+    name = _word(cmd, 3, N_("action name"))
     if len(cmd.words) > 4:
-        endpoint = Endpoint(address=_address(cmd.words[4], "the syslog server", 4))
+        endpoint = Endpoint(address=_address(cmd.words[4], N_("the syslog server"), 4))
     elif cmd.option("serverDomainName"):
         endpoint = Endpoint(fqdn=str(cmd.option("serverDomainName")).lower())
     else:
-        raise Malformed("no syslog server address or -serverDomainName")
+        raise Malformed(_("no syslog server address or -serverDomainName"))
     port_text = cmd.option("serverPort")
     port = _port(port_text, "-serverPort", option="serverport") if port_text else 514
     transport = (cmd.option("transport") or "UDP").lower()
@@ -310,12 +315,12 @@ def _add_syslog(inv: Inventory, cmd: Command) -> None:
 
 def _add_route(inv: Inventory, cmd: Command) -> None:
     if cmd.words[1].lower() == "route6":
-        network_text, gateway = _words(cmd, 2, "network", "gateway")
+        network_text, gateway = _words(cmd, 2, N_("network"), N_("gateway"))
     else:
-        address, netmask, gateway = _words(cmd, 2, "network", "netmask", "gateway")
+        address, netmask, gateway = _words(cmd, 2, N_("network"), N_("netmask"), N_("gateway"))
         network_text = f"{address}/{netmask}"
     network = _route_network(network_text)
-    inv.routes.append(Route(network, _address(gateway, "the gateway", 4), cmd.line))
+    inv.routes.append(Route(network, _address(gateway, N_("the gateway"), 4), cmd.line))
 
 
 #: Netmask -> prefix length, for the netmasks routes use (a handful per ns.conf).
@@ -323,7 +328,7 @@ _PREFIXES = {str(ipaddress.IPv4Network(f"0.0.0.0/{n}").netmask): n for n in rang
 
 
 def _route_network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
-    address, _, mask = text.partition("/")
+    address, _ignored, mask = text.partition("/")
     prefix = _PREFIXES.get(mask)
     try:
         if prefix is not None and _CANONICAL_V4.fullmatch(address):
@@ -331,7 +336,7 @@ def _route_network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
             return ipaddress.IPv4Network((host & ~((1 << (32 - prefix)) - 1), prefix))
         return ipaddress.ip_network(text, strict=False)
     except ValueError:
-        raise Malformed("the route's network or netmask is not valid", 2) from None
+        raise Malformed(_("the route's network or netmask is not valid"), 2) from None
 
 
 def _storefront_options(origin: str) -> Handler:
@@ -347,7 +352,7 @@ def _storefront_options(origin: str) -> Handler:
 
 
 def _add_dns_record(inv: Inventory, cmd: Command) -> None:
-    name = _word(cmd, 3, "record name").rstrip(".").lower()
+    name = _word(cmd, 3, N_("record name")).rstrip(".").lower()
     for word in cmd.words[4:]:
         try:
             inv.dns_records.setdefault(name, []).append(canonical_address(word))
@@ -496,7 +501,13 @@ def read_text(text: str, file: str) -> Inventory:
             handler(inv, cmd)
         except Malformed as exc:
             where = " ".join(cmd.words[: key.count(" ") + 1])
-            inv.problems.append(Problem(number, _column(line, cmd, exc), f"{where}: {exc}"))
+            inv.problems.append(
+                Problem(
+                    number,
+                    _column(line, cmd, exc),
+                    _("{command}: {message}").format(command=where, message=exc),
+                )
+            )
             continue
         taken[key] += 1
     inv.commands += commands
@@ -507,15 +518,18 @@ def read_text(text: str, file: str) -> Inventory:
 def read_file(path: str | Path) -> Inventory:
     """Read an ns.conf file (UTF-8, or Latin-1 as a NetScaler may write); errors exit 2."""
     name = str(path)
-    raw = read_input_bytes(path, what="ns.conf file")
+    raw = read_input_bytes(path, what=N_("ns.conf file"))
     if b"\x00" in raw:
         offset = raw.index(b"\x00")
         line = raw.count(b"\n", 0, offset) + 1
         raise UserError(
-            "binary data (NUL byte), not an ns.conf text file",
+            _("binary data (NUL byte), not an ns.conf text file"),
             file=name,
             line=line,
-            hint="give the saved configuration (shell: /nsconfig/ns.conf, or 'show ns runningConfig')",
+            hint=_(
+                "give the saved configuration (shell: /nsconfig/ns.conf, "
+                "or 'show ns runningConfig')"
+            ),
         )
     try:
         text = raw.decode("utf-8-sig")

@@ -17,6 +17,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+from flowmatrix.i18n import N_, _
 from flowmatrix.importers.netscaler.deployment import (
     BackEnd,
     Deployment,
@@ -29,11 +30,11 @@ from flowmatrix.site import SITE_VERSION, IPNetwork
 NETSCALER_ROLE = "netscaler-gateway"
 #: Roles XenMobile needs that an ns.conf cannot show, with a commented-out example each.
 TODO_ROLES: tuple[tuple[str, str], ...] = (
-    ("sql-server", "XenMobile's database (feature remote-sql)"),
-    ("smtp-server", "e-mail notifications (feature smtp)"),
-    ("devices-lan", "the internal device networks (LAN and Wi-Fi)"),
-    ("admin-browser", "the administrators' workstations (console on 4443)"),
-    ("license-server", "an external Citrix license server (feature license-server)"),
+    ("sql-server", N_("XenMobile's database (feature remote-sql)")),
+    ("smtp-server", N_("e-mail notifications (feature smtp)")),
+    ("devices-lan", N_("the internal device networks (LAN and Wi-Fi)")),
+    ("admin-browser", N_("the administrators' workstations (console on 4443)")),
+    ("license-server", N_("an external Citrix license server (feature license-server)")),
 )
 _PLACEHOLDER_ZONE = "192.0.2.0/24"
 
@@ -52,7 +53,7 @@ def _flow_list(items: list[str]) -> CommentedSeq:
 
 def _comment(origins: list[Origin]) -> str:
     shown = "; ".join(o.text() for o in origins[:3])
-    more = f" (+{len(origins) - 3} more)" if len(origins) > 3 else ""
+    more = _(" (+{n} more)").format(n=len(origins) - 3) if len(origins) > 3 else ""
     return shown + more
 
 
@@ -72,11 +73,13 @@ class _Zones:
             if network.kind == "own":
                 own += 1
                 name = "dmz" if own == 1 else f"dmz-{own}"
-                note = f"{network.origin.text()}: the NetScaler's subnet"
+                note = _("{origin}: the NetScaler's subnet").format(origin=network.origin.text())
             else:
                 routed += 1
                 name = site_name(f"via-{network.gateway}", f"routed-{routed}")
-                note = f"{network.origin.text()}: networks routed through {network.gateway}"
+                note = _("{origin}: networks routed through {gateway}").format(
+                    origin=network.origin.text(), gateway=network.gateway
+                )
             self._add(name, list(network.cidrs), network.kind, note)
         self.guessed: list[str] = []
 
@@ -108,7 +111,7 @@ class _Zones:
                 "internal",
                 collapsed,
                 "guessed",
-                "TODO: guessed networks around back-end servers that no route covers",
+                _("TODO: guessed networks around back-end servers that no route covers"),
             )
 
     def cover_netscaler(self, addresses: list[str]) -> None:
@@ -124,7 +127,10 @@ class _Zones:
             collapsed = _collapse(guesses)
             name = "dmz" if not self.own() else f"dmz-{len(self.own()) + 1}"
             self._add(
-                name, collapsed, "own", "TODO: guessed from the NetScaler's addresses (no netmask)"
+                name,
+                collapsed,
+                "own",
+                _("TODO: guessed from the NetScaler's addresses (no netmask)"),
             )
 
     def internal(self) -> list[str]:
@@ -142,7 +148,7 @@ class _Zones:
             "internal",
             [_PLACEHOLDER_ZONE],
             "guessed",
-            "TODO: placeholder network (documentation range): put the real one here",
+            _("TODO: placeholder network (documentation range): put the real one here"),
         )
         return "internal"
 
@@ -175,7 +181,7 @@ def _host_entry(host: BackEnd, placeholder: _Zones, version: int) -> CommentedMa
         entry["fqdn"] = host.endpoint.fqdn
         entry["zone"] = placeholder.placeholder()
         entry.yaml_add_eol_comment(_comment(host.origins), "fqdn")
-        entry.yaml_add_eol_comment("TODO: ns.conf names it only; add 'addresses:'", "zone")
+        entry.yaml_add_eol_comment(_("TODO: ns.conf names it only; add 'addresses:'"), "zone")
     return entry
 
 
@@ -226,8 +232,17 @@ def host_entries(
 def publication_text(deployment: Deployment) -> list[str]:
     """Each lb vserver that publishes XenMobile, with its line."""
     return [
-        f"lb vserver {p.vserver} {p.protocol} {p.address}:{p.port} -> XenMobile port(s) "
-        f"{', '.join(map(str, p.backend_ports))} ({p.origin.text()})"
+        _(
+            "lb vserver {vserver} {protocol} {address}:{port} -> XenMobile port(s) "
+            "{ports} ({origin})"
+        ).format(
+            vserver=p.vserver,
+            protocol=p.protocol,
+            address=p.address,
+            port=p.port,
+            ports=", ".join(map(str, p.backend_ports)),
+            origin=p.origin.text(),
+        )
         for p in deployment.publications
     ]
 
@@ -247,12 +262,18 @@ def notes_text(deployment: Deployment, version: int = SITE_VERSION) -> list[str]
     lines: list[str] = []
     if version < 2 and deployment.publications:
         lines += [
-            f"XenMobile is published through NetScaler load balancing: {text}."
+            _("XenMobile is published through NetScaler load balancing: {vservers}.").format(
+                vservers=text
+            )
             for text in publication_text(deployment)
         ]
         lines.append(
-            "Site format 1 cannot say so: the plan shows devices reaching XenMobile directly; "
-            "format 2 does ('publish: {xenmobile: netscaler-lb}', 'flowmatrix site upgrade')."
+            _(
+                "Site format 1 cannot say so: the plan shows devices reaching XenMobile "
+                "directly; format 2 does ({publish}, {upgrade})."
+            ).format(
+                publish="'publish: {xenmobile: netscaler-lb}'", upgrade="'flowmatrix site upgrade'"
+            )
         )
     for text, origin in deployment.notes:
         lines.append(f"{text}" + (f" ({origin.text()})" if origin else "") + ".")
@@ -264,7 +285,7 @@ def features_map(deployment: Deployment) -> CommentedMap:
     for feature, (value, origin) in sorted(deployment.features.items()):
         features[feature] = value
         features.yaml_add_eol_comment(
-            origin.text() if origin is not None else "no such action in ns.conf", feature
+            origin.text() if origin is not None else _("no such action in ns.conf"), feature
         )
     return features
 
@@ -279,14 +300,14 @@ def choices_map(deployment: Deployment) -> CommentedMap:
 
 def _todo_block(deployment: Deployment) -> str:
     present = {h.role for h in deployment.hosts}
-    lines = ["TODO: what ns.conf cannot know (XenMobile's own dependencies, devices):"]
+    lines = [_("TODO: what ns.conf cannot know (XenMobile's own dependencies, devices):")]
     for role, why in TODO_ROLES:
         if role not in present:
             lines.append(
                 f"  - {{name: {role.split('-')[0]}1, roles: [{role}], addresses: [ADDRESS]}}"
-                f"  # {why}"
+                f"  # {_(why)}"
             )
-    lines.append("APNs, FCM and the app stores need no host: they come from the catalog.")
+    lines.append(_("APNs, FCM and the app stores need no host: they come from the catalog."))
     return "\n".join(lines)
 
 
@@ -305,7 +326,9 @@ def draft_document(deployment: Deployment) -> CommentedMap:
     internet = CommentedMap([("name", "internet"), ("internet", True)])
     if zones.default_route is not None:
         internet.yaml_add_eol_comment(
-            f"{zones.default_route.origin.text()} (default route via {zones.default_route.gateway})",
+            _("{origin} (default route via {gateway})").format(
+                origin=zones.default_route.origin.text(), gateway=zones.default_route.gateway
+            ),
             "internet",
         )
     zone_seq.append(internet)
@@ -324,8 +347,10 @@ def draft_document(deployment: Deployment) -> CommentedMap:
     if deployment.choices:
         doc["choices"] = choices_map(deployment)
     doc.yaml_set_start_comment(
-        f"Site drafted by 'flowmatrix import netscaler' from {deployment.file}.\n"
-        "Each item names the ns.conf line it comes from; TODO marks what ns.conf cannot know."
+        _(
+            "Site drafted by 'flowmatrix import netscaler' from {file}.\n"
+            "Each item names the ns.conf line it comes from; TODO marks what ns.conf cannot know."
+        ).format(file=deployment.file)
     )
     doc.yaml_set_comment_before_after_key("firewalls", before=_firewall_note(), indent=0)
     doc.yaml_set_comment_before_after_key("features", before=_todo_block(deployment), indent=0)
@@ -333,14 +358,14 @@ def draft_document(deployment: Deployment) -> CommentedMap:
     if notes:
         doc.yaml_set_comment_before_after_key(
             "hosts",
-            before="\n".join(["Read from ns.conf, not expressible in the site file:", *notes]),
+            before="\n".join([_("Read from ns.conf, not expressible in the site file:"), *notes]),
             indent=0,
         )
     return doc
 
 
 def _firewall_note() -> str:
-    return (
+    return _(
         "TODO: ns.conf does not know the firewalls: fw-front stands for the one between the\n"
         "Internet and the NetScaler, fw-back for the one behind it. Rename, add interfaces."
     )

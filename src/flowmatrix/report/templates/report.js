@@ -29,6 +29,15 @@
   var rows = data.rows;
   var total = rows.length;
 
+  /* A sentence of the page's language with its {placeholders} filled in. */
+  function say(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (whole, name) {
+      return Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : whole;
+    });
+  }
+  /* The singular (0) or plural (1) form for n: French counts 0 and 1 as singular. */
+  function pluralForm(n) { return text.lang === "fr" ? (n > 1 ? 1 : 0) : (n === 1 ? 0 : 1); }
+
   var state = { order: rows.map(function (_, i) { return i; }), matching: [], page: 0, size: Number(sizeControl.value) };
 
   /* --- one row, as the HTML template writes it ------------------------------------ */
@@ -139,7 +148,7 @@
       var control = controls[key];
       if (!control.value.trim()) { return; }
       var value = control.tagName === "SELECT" ? control.options[control.selectedIndex].text : control.value.trim();
-      parts.push(control.parentNode.firstChild.textContent.trim() + ": " + value);
+      parts.push(say(text.pair, { name: control.parentNode.firstChild.textContent.trim(), value: value }));
     });
     return parts.join(" · ");
   }
@@ -154,11 +163,11 @@
     var fragment = document.createDocumentFragment();
     for (var i = start; i < end; i++) { fragment.appendChild(buildRow(rows[state.matching[i]])); }
     tbody.replaceChildren(fragment);
-    shown.textContent = text.showing + " " + count + " " + text.of + " " + total + " " + text.flows;
+    shown.textContent = say(text.shown[pluralForm(total)], { shown: count, total: total });
     shown.setAttribute("data-shown", String(count));
     empty.hidden = count !== 0;
     pager.hidden = pages() < 2;
-    pageInfo.textContent = text.page + " " + (state.page + 1) + " / " + pages() + " · " + text.rows + " " + (count ? start + 1 : 0) + "–" + end;
+    pageInfo.textContent = say(text.page_info, { page: state.page + 1, pages: pages(), first: count ? start + 1 : 0, last: end });
     var filtered = describe(wanted());
     var note = filtered ? filtered + " — " + count + " / " + total : "";
     if (pages() > 1) { note += (note ? " · " : "") + pageInfo.textContent + " — " + text.print_page; }

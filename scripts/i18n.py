@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""Keep the French catalog in step with the code (Babel extracts and compiles).
+
+    python scripts/i18n.py update    # extract every marked text, add the new ones to
+                                     # flowmatrix.po (empty), drop the ones gone, compile
+    python scripts/i18n.py compile   # flowmatrix.po -> flowmatrix.mo (what ships)
+    python scripts/i18n.py check     # exit 1 listing texts without a French translation
+
+Every ``*.po`` file in ``locale/fr/LC_MESSAGES/`` is read, in name order: ``flowmatrix.po``
+is the catalog, and a second file (a translator's batch for one area) is folded into it
+by ``update``. The test suite runs ``check`` and compares the shipped ``.mo`` with the
+``.po`` (``tests/test_i18n.py``).
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+
+from babel.messages.catalog import Catalog, Message
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po, write_po
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCE = ROOT / "src" / "flowmatrix"
+MESSAGES = SOURCE / "locale" / "fr" / "LC_MESSAGES"
+PO = MESSAGES / "flowmatrix.po"
+MO = MESSAGES / "flowmatrix.mo"
+COMMENT_TAGS = ("Translators:",)
+Key = str | tuple[str, str]
+
+
+def extracted() -> Catalog:
+    """Every text the code marks (``_``, ``N_``, ``ngettext``, ``pgettext``...)."""
+    template = Catalog(project="flowmatrix", locale=None)
+    found = extract_from_dir(
+        str(SOURCE),
+        method_map=[("**.py", "python")],
+        keywords=DEFAULT_KEYWORDS,
+        comment_tags=COMMENT_TAGS,
+        strip_comment_tags=True,
+    )
+    for filename, lineno, message, comments, context in found:
+        template.add(
+            message,
+            locations=[(f"src/flowmatrix/{filename}", lineno)],
+            auto_comments=comments,
+            context=context,
+        )
+    return template
+
+
+def read_catalogs() -> Catalog:
+    """``flowmatrix.po``, with any other ``.po`` of the folder folded in."""
+    merged = Catalog(locale="fr", project="flowmatrix")
+    for path in sorted(MESSAGES.glob("*.po"), key=lambda p: (p != PO, p.name)):
+        with path.open("rb") as handle:
+            part = read_po(handle, locale="fr")
+        if path == PO:
+            merged = part
+            continue
+        for message in part:
+            if not (message.id and message.string):
+                continue
+            existing = merged.get(message.id, message.context)
+            if existing is None:
+                merged[message.id] = Message(message.id, message.string, context=message.context)
+            else:
+                existing.string = message.string
+                existing.flags.discard("fuzzy")
+    return merged
+
+
+def missing(catalog: Catalog, template: Catalog) -> list[str]:
+    """The template's texts the catalog leaves untranslated (or fuzzy)."""
+    gaps = []
+    for message in template:
+        if not message.id:
+            continue
+        translated = catalog.get(message.id, message.context)
+        strings = translated.string if translated is not None else None
+        forms = strings if isinstance(strings, tuple) else (strings,)
+        if translated is None or translated.fuzzy or not all(forms):
+            where = ", ".join(f"{f}:{n}" for f, n in message.locations[:1])
+            shown = message.id[0] if isinstance(message.id, tuple) else message.id
+            gaps.append(f"{where}: {shown!r}")
+    return gaps
+
+
+def compiled(catalog: Catalog) -> bytes:
+    out = io.BytesIO()
+    write_mo(out, catalog, use_fuzzy=False)
+    return out.getvalue()
+
+
+def update() -> None:
+    catalog = read_catalogs()
+    catalog.update(extracted(), no_fuzzy_matching=True, update_header_comment=False)
+    catalog.obsolete.clear()
+    out = io.BytesIO()
+    write_po(out, catalog, width=100, sort_by_file=True, include_previous=False)
+    PO.write_bytes(out.getvalue())
+    for path in MESSAGES.glob("*.po"):
+        if path != PO:
+            path.unlink()
+    compile_mo()
+
+
+def compile_mo() -> None:
+    data = compiled(read_catalogs())
+    temporary = MO.with_suffix(".mo.tmp")
+    temporary.write_bytes(data)
+    temporary.replace(MO)
+
+
+def check() -> int:
+    gaps = missing(read_catalogs(), extracted())
+    for gap in gaps:
+        print(f"untranslated: {gap}")
+    return 1 if gaps else 0
+
+
+def main(argv: list[str]) -> int:
+    commands = {"update": update, "compile": compile_mo}
+    if argv == ["check"]:
+        return check()
+    if len(argv) != 1 or argv[0] not in commands:
+        print(__doc__, file=sys.stderr)
+        return 2
+    commands[argv[0]]()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
