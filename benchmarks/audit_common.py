@@ -15,9 +15,9 @@ from harness import Side, compare, print_comparison
 from flowmatrix.api import load_plan
 from flowmatrix.audit.binding import bind_zones
 from flowmatrix.audit.ipassmt import load_ipassmt
+from flowmatrix.audit.judging import EPHEMERAL, _queries
 from flowmatrix.audit.loader import load_ruleset
 from flowmatrix.audit.naive import NaiveWalker
-from flowmatrix.audit.run import EPHEMERAL, _queries
 from flowmatrix.audit.scope import end_scope, interfaces_for
 from flowmatrix.audit.stage import prepare
 from flowmatrix.audit.verdict import evaluate_flow

@@ -70,7 +70,7 @@ def cases(work: Path) -> dict[str, list[str]]:
 
 def run_plain(argv: Sequence[str]) -> int:
     """The CLI with the flows evaluated one by one by the plain interpreter."""
-    from flowmatrix.audit import run
+    from flowmatrix.audit import judging as run
     from flowmatrix.audit.naive import NaiveWalker
     from flowmatrix.audit.verdict import evaluate_flow
     from flowmatrix.cli import main

@@ -183,7 +183,7 @@ def fixes_share(site_file: Path, dump: Path, ipassmt: Path) -> tuple[float, floa
     """In-process, once: (seconds of the whole audit, seconds of it spent proposing and
     checking fixes, fixes proposed)."""
     from flowmatrix.api import load_plan
-    from flowmatrix.audit import run as audit_run
+    from flowmatrix.audit import judging as audit_run
     from flowmatrix.audit.ipassmt import load_ipassmt
     from flowmatrix.audit.loader import load_ruleset
 

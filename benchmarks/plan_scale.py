@@ -58,9 +58,9 @@ print(time.perf_counter() - started)
 
 JSON_OF_RESULTS = """
 import time
-from flowmatrix.probe.report import to_json_document
+from flowmatrix.probe.verify_report import to_json_document
 from flowmatrix.probe.results import ProbeResult
-from flowmatrix.probe.runner import ProbeOptions
+from flowmatrix.probe.scheduler import ProbeOptions
 from flowmatrix.probe.verify import VerifyReport
 from flowmatrix.atomic import write_atomic
 results = tuple(

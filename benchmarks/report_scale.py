@@ -134,7 +134,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from flowmatrix.api import load_plan
-    from flowmatrix.report.api import make_report
+    from flowmatrix.report.compose import make_report
 
     folder = args.keep or Path(tempfile.mkdtemp(prefix="flowmatrix-report-bench-"))
     folder.mkdir(parents=True, exist_ok=True)

@@ -46,7 +46,7 @@ from harness import Side, compare, console_script, load_average, print_compariso
 from flowmatrix.netns import Namespace, NamespaceSet, kernel_support
 from flowmatrix.portset import PortSet
 from flowmatrix.probe.netns_thread import run_in_netns
-from flowmatrix.probe.runner import ProbeOptions, probe_all
+from flowmatrix.probe.scheduler import ProbeOptions, probe_all
 from flowmatrix.probe.targets import ProbeTarget
 
 SOURCE = "198.18.0.1"

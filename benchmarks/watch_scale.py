@@ -37,7 +37,7 @@ from pathlib import Path
 from harness import Side, compare, load_average, print_comparison
 
 from flowmatrix.api import load_plan
-from flowmatrix.probe.runner import ProbeOptions
+from flowmatrix.probe.scheduler import ProbeOptions
 from flowmatrix.probe.targets import Selection
 from flowmatrix.watch.cycle import Watcher, WatchSettings
 from flowmatrix.watch.metrics import FLOW_LABELS, exposition, flow_labels

@@ -19,7 +19,7 @@ from flowmatrix.documents import (
     read_header,
     site_digest,
 )
-from flowmatrix.report.results import read_results
+from flowmatrix.report.result_files import read_results
 
 DATA = Path(__file__).parent / "audit" / "data"
 

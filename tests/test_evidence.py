@@ -14,7 +14,7 @@ from flowmatrix.evidence import Check, CheckError, checks_in, port_status, probe
 from flowmatrix.fleet.merge import verdict
 from flowmatrix.fleet.resultfile import ProbeLine
 from flowmatrix.probe.results import STATES, ProbeResult
-from flowmatrix.report.results import read_results
+from flowmatrix.report.result_files import read_results
 
 
 def test_a_check_reads_back_as_written() -> None:

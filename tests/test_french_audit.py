@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from flowmatrix.audit.api import audit
+from flowmatrix.audit.from_files import audit
 
 DATA = Path(__file__).resolve().parent / "audit" / "data"
 BACK = str(DATA / "back.rules")

@@ -298,7 +298,7 @@ def test_watch_alert_rules_note_in_french(run_cli: RunCli, site: Path, tmp_path:
 
 def test_watch_worker_logs_in_the_run_language() -> None:
     """The cycles run in a worker thread: it speaks the language of the run."""
-    from flowmatrix.watch.run import WatchLoop
+    from flowmatrix.watch.loop import WatchLoop
 
     events: list[dict[str, Any]] = []
 

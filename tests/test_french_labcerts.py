@@ -272,7 +272,7 @@ def test_lab_errors_in_french(run_cli: Any, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_lab_needs_root_in_french(run_cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    import flowmatrix.lab.run as lab_run
+    import flowmatrix.lab.session as lab_run
 
     monkeypatch.setattr(lab_run, "kernel_support", lambda: "needs root (network namespaces)")
     result = run_cli("lab", "example:small-office", "--lang", "fr")

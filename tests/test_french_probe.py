@@ -18,12 +18,13 @@ import pytest
 
 from flowmatrix.i18n import language
 from flowmatrix.portset import PortSet
-from flowmatrix.probe import listen_report, report
+from flowmatrix.probe import listen_report
+from flowmatrix.probe import verify_report as report
 from flowmatrix.probe.icmp import IcmpError
 from flowmatrix.probe.limits import open_files_for
 from flowmatrix.probe.listen import FlowArrival, ListenEvent, ListenReport, bind_error
 from flowmatrix.probe.results import TlsInfo
-from flowmatrix.probe.runner import ProbeOptions
+from flowmatrix.probe.scheduler import ProbeOptions
 from flowmatrix.probe.tcp import classify
 from flowmatrix.probe.verify import VerifyReport
 from probe.conftest import Lab, lab  # noqa: F401  (the loopback lab fixture)

@@ -17,7 +17,7 @@ import pytest
 from flowmatrix.api import load_plan
 from flowmatrix.journeys import journey_verdicts, plan_journeys
 from flowmatrix.model import Plan
-from flowmatrix.report.api import make_report
+from flowmatrix.report.compose import make_report
 from report.report_support import probe_result
 
 #: What the verify document below says of flow i (every fifth flow has no result).

@@ -338,7 +338,7 @@ def test_matrix_check_summary_singular_in_french(run_cli: RunCli, tmp_path: Path
 
 def test_in_memory_outputs_follow_the_lang_argument(tmp_path: Path) -> None:
     from flowmatrix.matrixcheck.annotate import annotate
-    from flowmatrix.matrixcheck.api import check_matrix
+    from flowmatrix.matrixcheck.check_matrix import check_matrix
     from flowmatrix.matrixcheck.output import render_csv, summary_line
 
     check = check_matrix(_workbook(tmp_path), load_plan(None))

@@ -102,10 +102,12 @@ def test_nothing_but_the_cli_imports_the_cli() -> None:
 
 def test_the_checker_sees_a_forbidden_import(tmp_path: Path) -> None:
     # the rule reads real code: an import the docstring does not allow is found
-    tree = ast.parse("from flowmatrix.lab.run import run_lab\nif TYPE_CHECKING:\n    import x\n")
+    tree = ast.parse(
+        "from flowmatrix.lab.session import run_lab\nif TYPE_CHECKING:\n    import x\n"
+    )
     imports = list(_runtime_imports(tree))
-    assert imports == [(1, "flowmatrix.lab.run")]
-    assert _layer("flowmatrix.lab.run") == "lab" and "lab" not in _allowed("rules")
+    assert imports == [(1, "flowmatrix.lab.session")]
+    assert _layer("flowmatrix.lab.session") == "lab" and "lab" not in _allowed("rules")
 
 
 @pytest.mark.parametrize(
@@ -123,3 +125,13 @@ def test_a_module_over_the_size_limit_says_why(path: Path) -> None:
         f"{path.relative_to(SOURCE)} has more than {SIZE_LIMIT} lines: split it, or say in its "
         "docstring ('Size: ...') why its size is earned"
     )
+
+
+def test_no_two_public_modules_share_a_name() -> None:
+    """A file's name says what it holds: ``judging.py`` and ``verify_report.py``, not a
+    third ``run.py`` or ``report.py`` (private modules, ``_name.py``, may repeat)."""
+    seen: dict[str, list[str]] = {}
+    for path in sorted(SOURCE.rglob("*.py")):
+        if path.name != "__init__.py" and not path.name.startswith("_"):
+            seen.setdefault(path.name, []).append(str(path.relative_to(SOURCE)))
+    assert {name: paths for name, paths in seen.items() if len(paths) > 1} == {}

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from flowmatrix.portset import PortSet, parse_port_range
-from flowmatrix.rules.merge import covers
+from flowmatrix.rules.grouping import covers
 
 PORTS = st.integers(min_value=1, max_value=65535)
 RANGES = st.lists(

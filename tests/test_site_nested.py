@@ -209,7 +209,7 @@ end
 def test_a_vendor_s_interfaces_bind_to_the_most_specific_zone(nested: Path, tmp_path: Path) -> None:
     # port2 (10.31.8.1/23) lies in campus's 10.0.0.0/8 too: it is the servers' interface,
     # and campus gets port3, the interface in its own addresses
-    from flowmatrix.audit.api import audit
+    from flowmatrix.audit.from_files import audit
 
     unbound = nested.read_text("utf-8").replace(
         "    interfaces: {dmz: eth0, campus: eth1, servers: eth2, wifi: eth3}\n", ""

@@ -88,7 +88,7 @@ STATUS_OF: dict[str, dict[str, Status]] = {
         "depends": "depends",
         "unresolved": "depends",
     },
-    "lab": {  # verdicts of the planned cases (lab/run.py)
+    "lab": {  # verdicts of the planned cases (lab/session.py)
         "pass": "proven",
         "blocked": "failing",
         "leak": "failing",

@@ -20,7 +20,7 @@ from flowmatrix.probe.targets import NOT_REQUIRED
 
 if TYPE_CHECKING:
     from flowmatrix.audit.result import AuditReport
-    from flowmatrix.lab.run import CaseResult
+    from flowmatrix.lab.session import CaseResult
 
 JourneyState = Literal["up", "blocked", "unproven", "absent"]
 #: Each state as the summaries write it (translated where shown).

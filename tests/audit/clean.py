@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flowmatrix.audit.api import audit
+from flowmatrix.audit.from_files import audit
 from flowmatrix.audit.result import AuditReport
 from flowmatrix.model import Plan
 from flowmatrix.rules import Scope, generate

@@ -23,10 +23,10 @@ from flowmatrix.audit import ranges
 from flowmatrix.audit.batch import _Axis, evaluate_flows
 from flowmatrix.audit.engine import CompiledWalker
 from flowmatrix.audit.ipassmt import InterfaceMap, parse_ipassmt
+from flowmatrix.audit.judging import audit_plan
 from flowmatrix.audit.naive import NaiveWalker
 from flowmatrix.audit.packet import Ctx, Region
 from flowmatrix.audit.parse_iptables import parse_iptables
-from flowmatrix.audit.run import audit_plan
 from flowmatrix.audit.verdict import evaluate_flow, refine, request_context
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from flowmatrix.api import load_plan
+from flowmatrix.audit.judging import audit_plan
 from flowmatrix.audit.loader import kernel_reader_available, load_ruleset
-from flowmatrix.audit.run import audit_plan
 from flowmatrix.errors import UserError
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "rulesets"

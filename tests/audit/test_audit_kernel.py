@@ -18,7 +18,7 @@ import pytest
 
 from audit.audit_lab import Lab, router_lab
 from flowmatrix.api import load_plan
-from flowmatrix.audit.api import audit
+from flowmatrix.audit.from_files import audit
 from flowmatrix.audit.result import AuditReport
 
 pytestmark = pytest.mark.kernel

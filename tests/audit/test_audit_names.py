@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from flowmatrix.api import load_plan
-from flowmatrix.audit.api import audit
+from flowmatrix.audit.from_files import audit
 from flowmatrix.audit.result import AuditReport
 from flowmatrix.rules import Scope, generate
 

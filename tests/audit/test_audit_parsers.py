@@ -330,7 +330,7 @@ def test_mangled_rulesets_give_user_errors_only(tmp_path: Path) -> None:
     import random
 
     from flowmatrix.api import load_plan
-    from flowmatrix.audit.run import audit_plan
+    from flowmatrix.audit.judging import audit_plan
 
     plan = load_plan(None)
     seeds = [(DATA / name).read_text() for name in ("back.rules", "lab.nft", "lab.iptables")]

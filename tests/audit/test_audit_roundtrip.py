@@ -14,7 +14,7 @@ import pytest
 
 from audit.clean import assert_audits_clean
 from flowmatrix.api import example_names, load_plan
-from flowmatrix.audit.api import audit
+from flowmatrix.audit.from_files import audit
 from flowmatrix.model import Plan
 from flowmatrix.rules import Scope, generate
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from flowmatrix.api import load_plan
-from flowmatrix.audit.api import audit
+from flowmatrix.audit.from_files import audit
 from flowmatrix.audit.ipassmt import parse_ipassmt
+from flowmatrix.audit.judging import audit_plan
 from flowmatrix.audit.parse_iptables import parse_iptables
 from flowmatrix.audit.result import AuditReport, FlowResult
-from flowmatrix.audit.run import audit_plan
 from flowmatrix.errors import UserError
 
 DATA = Path(__file__).parent / "data"

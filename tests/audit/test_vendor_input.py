@@ -136,7 +136,7 @@ def test_secrets_are_never_echoed(run_cli, tmp_path: Path, vendor: str, fmt: str
 
 
 def test_redaction_of_secret_keywords() -> None:
-    from flowmatrix.audit.vendor.common import redact
+    from flowmatrix.audit.vendor.shared import redact
 
     assert redact("set password ENC abc123") == "set password <secret>"
     assert "abc123" not in redact("set password ENC abc123")

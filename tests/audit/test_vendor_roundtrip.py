@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from flowmatrix.api import example_names, load_plan
-from flowmatrix.audit.api import audit
+from flowmatrix.audit.from_files import audit
 from flowmatrix.audit.result import AuditReport, FlowResult
 from flowmatrix.model import Flow, FlowEnd, Plan
 from flowmatrix.rules import Scope, generate

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flowmatrix.api import load_plan
-from flowmatrix.audit.api import audit
+from flowmatrix.audit.from_files import audit
 from flowmatrix.audit.result import AuditReport, FlowResult
 
 DATA = Path(__file__).parent / "data" / "vendor"

@@ -18,7 +18,7 @@ import pytest
 
 from flowmatrix.catalog import load_catalog
 from flowmatrix.certs.ads import ADS_ROLE, check_ads, proxy_settings
-from flowmatrix.probe.resolve import ResolverSpec, parse_resolver
+from flowmatrix.probe.dns_check import ResolverSpec, parse_resolver
 
 ADS = "discovery.mdm.zenprise.com"
 ALIAS = "ads.cloud.lab.test"

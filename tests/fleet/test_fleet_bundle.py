@@ -30,7 +30,7 @@ def test_contents_are_the_probe_engine_and_the_entry_point() -> None:
     assert "__main__.py" in names
     assert {
         "flowmatrix/fleet/remote.py",
-        "flowmatrix/probe/runner.py",
+        "flowmatrix/probe/scheduler.py",
         "flowmatrix/fleet/planfile.py",
         "flowmatrix/model.py",
     } <= set(names)
@@ -40,7 +40,7 @@ def test_contents_are_the_probe_engine_and_the_entry_point() -> None:
         "flowmatrix/site.py",
         "flowmatrix/render.py",
         "flowmatrix/cli/__init__.py",
-        "flowmatrix/probe/report.py",
+        "flowmatrix/probe/verify_report.py",
     ):
         assert absent not in names
     assert all(n == "__main__.py" or n.startswith("flowmatrix/") for n in names)

@@ -13,7 +13,7 @@ import pytest
 from fleet.conftest import write_site
 from fleet.results_factory import write
 from flowmatrix.errors import UserError
-from flowmatrix.fleet import runner
+from flowmatrix.fleet import ansible_run as runner
 
 APP, DB = "127.0.0.2", "127.0.0.3"
 

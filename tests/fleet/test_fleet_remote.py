@@ -18,7 +18,7 @@ from fleet.conftest import write_site
 from fleet.test_fleet_bundle import _interpreters
 from flowmatrix.api import load_plan
 from flowmatrix.fleet.bundle import REMOTE_MIN_PYTHON
-from flowmatrix.fleet.export import FleetExport, export_fleet
+from flowmatrix.fleet.export_folder import FleetExport, export_fleet
 
 
 @dataclass

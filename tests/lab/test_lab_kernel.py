@@ -14,8 +14,8 @@ import pytest
 from flowmatrix.api import example_names, example_text, load_plan
 from flowmatrix.lab import LabOptions, run_lab
 from flowmatrix.lab.cases import SAME_ZONE
-from flowmatrix.lab.run import PREFIX
-from flowmatrix.lab.topology import interface_names
+from flowmatrix.lab.namespaces import interface_names
+from flowmatrix.lab.session import PREFIX
 from flowmatrix.netns import leftover_namespaces
 from flowmatrix.rules import Scope, generate
 from lab.scale_site import generate_site

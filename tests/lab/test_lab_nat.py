@@ -19,8 +19,8 @@ from flowmatrix.lab import LabOptions, LabReport, run_lab
 from flowmatrix.lab.addressing import build_address_plan
 from flowmatrix.lab.cases import build_cases
 from flowmatrix.lab.debris import PREFIX
-from flowmatrix.lab.run import CaseResult
-from flowmatrix.lab.topology import interface_names
+from flowmatrix.lab.namespaces import interface_names
+from flowmatrix.lab.session import CaseResult
 from flowmatrix.model import Plan
 from flowmatrix.netns import leftover_namespaces
 from flowmatrix.rules import Scope, generate

@@ -10,7 +10,7 @@ import pytest
 from flowmatrix.api import example_names, example_text, load_plan
 from flowmatrix.lab.addressing import build_address_plan
 from flowmatrix.lab.cases import Allowed, build_cases
-from flowmatrix.lab.topology import interface_names
+from flowmatrix.lab.namespaces import interface_names
 from flowmatrix.model import Plan
 from lab.scale_site import generate_site
 

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flowmatrix.api import load_plan
-from flowmatrix.matrixcheck.api import check_matrix
+from flowmatrix.matrixcheck.check_matrix import check_matrix
 from flowmatrix.matrixcheck.compare import ROW_FINDINGS, UNIT_FINDINGS
 
 
@@ -26,7 +26,7 @@ def _check(run_cli, *args: str) -> tuple[int, dict, str]:
 
 @pytest.fixture(scope="module")
 def request_xlsx(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from flowmatrix.report.api import make_report
+    from flowmatrix.report.compose import make_report
 
     path = tmp_path_factory.mktemp("xlsx") / "demande.xlsx"
     content = make_report(load_plan(None, lang="fr"), "xlsx")

@@ -14,7 +14,7 @@ from flowmatrix.probe.limits import Shares, open_files_for, share_concurrency
 from flowmatrix.probe.local import _ipv4_from_fib_trie, _ipv6_from_if_inet6, local_addresses
 from flowmatrix.probe.pacing import PacketGate
 from flowmatrix.probe.progress import RichProgress
-from flowmatrix.probe.runner import ProbeOptions, probe_all
+from flowmatrix.probe.scheduler import ProbeOptions, probe_all
 from flowmatrix.probe.targets import ProbeTarget
 
 FIB_TRIE = """\

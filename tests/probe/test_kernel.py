@@ -26,9 +26,9 @@ from flowmatrix.api import load_plan
 from flowmatrix.model import Plan
 from flowmatrix.netns import Namespace, NamespaceSet, leftover_namespaces
 from flowmatrix.probe import ProbeOptions, ProbeResult, Selection, VerifyReport, verify
+from flowmatrix.probe.dns_check import ResolverSpec, same_namespace_resolution
 from flowmatrix.probe.listen import ListenSession, build_listen_setup
 from flowmatrix.probe.netns_thread import run_in_netns
-from flowmatrix.probe.resolve import ResolverSpec, same_namespace_resolution
 from probe.conftest import QUIET_FEATURES
 from probe.responders import dns_handler, ntp_handler, radius_handler, tls_server, udp_server
 from probe.running import Running

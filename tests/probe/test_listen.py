@@ -33,9 +33,9 @@ from flowmatrix.probe.listen import (
     build_listen_setup,
 )
 from flowmatrix.probe.listen_report import to_json_text as listen_json
-from flowmatrix.probe.report import to_json_text as verify_json
 from flowmatrix.probe.verify import VerifyReport
-from flowmatrix.report.results import read_results
+from flowmatrix.probe.verify_report import to_json_text as verify_json
+from flowmatrix.report.result_files import read_results
 from probe.conftest import QUIET_FEATURES
 from probe.responders import free_port
 from probe.running import Running

@@ -7,11 +7,11 @@ import xml.etree.ElementTree as ET
 
 from flowmatrix.errors import ExitCode
 from flowmatrix.portset import PortSet
-from flowmatrix.probe import report as verify_render
+from flowmatrix.probe import verify_report as verify_render
 from flowmatrix.probe.listen import FlowArrival, ListenEvent, ListenReport
 from flowmatrix.probe.listen_report import event_line, report_dict
 from flowmatrix.probe.results import ProbeResult, TlsInfo
-from flowmatrix.probe.runner import ProbeOptions
+from flowmatrix.probe.scheduler import ProbeOptions
 from flowmatrix.probe.verify import VerifyReport
 
 

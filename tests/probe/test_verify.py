@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flowmatrix.errors import ExitCode
 from flowmatrix.probe import ProbeOptions, ProbeResult, Selection, verify
-from flowmatrix.probe.resolve import ResolverSpec
+from flowmatrix.probe.dns_check import ResolverSpec
 from probe.conftest import RADIUS_SECRET, Lab
 
 FAST = ProbeOptions(timeout=0.5, retries=1)
@@ -90,7 +90,7 @@ def test_unresolved_name_is_a_failure(lab: Lab) -> None:
     # the lab's DNS server knows no other name: NXDOMAIN
     import asyncio
 
-    from flowmatrix.probe.resolve import dns_info
+    from flowmatrix.probe.dns_check import dns_info
 
     info = asyncio.run(dns_info("nothere.lab.test", (), options.resolver, 0.5))
     assert info.addresses == () and info.error is not None and "NXDOMAIN" in info.error

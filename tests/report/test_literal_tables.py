@@ -181,9 +181,9 @@ def test_merge_table(site: Path, tmp_path: Path, run_cli: Callable[..., Any]) ->
 
 
 def test_verify_table() -> None:
-    from flowmatrix.probe import report as verify_render
+    from flowmatrix.probe import verify_report as verify_render
     from flowmatrix.probe.results import ProbeResult
-    from flowmatrix.probe.runner import ProbeOptions
+    from flowmatrix.probe.scheduler import ProbeOptions
     from flowmatrix.probe.verify import VerifyReport
 
     results = tuple(
@@ -215,9 +215,9 @@ def test_verify_table() -> None:
 
 def test_lab_table() -> None:
     from flowmatrix.lab.cases import Case
-    from flowmatrix.lab.report import report_to_dict
-    from flowmatrix.lab.report import to_table as lab_table
-    from flowmatrix.lab.run import CaseResult, LabReport
+    from flowmatrix.lab.lab_report import report_to_dict
+    from flowmatrix.lab.lab_report import to_table as lab_table
+    from flowmatrix.lab.session import CaseResult, LabReport
 
     results = tuple(
         CaseResult(

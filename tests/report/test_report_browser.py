@@ -15,7 +15,7 @@ from report_webdriver import Chromium
 
 from flowmatrix.api import load_plan
 from flowmatrix.model import Plan
-from flowmatrix.report.api import load_checks, make_report
+from flowmatrix.report.compose import load_checks, make_report
 
 pytestmark = pytest.mark.browser
 

@@ -16,7 +16,7 @@ from report_support import HOSTILE, HOSTILE_TEXT, need_graphviz
 
 from flowmatrix.errors import UserError
 from flowmatrix.model import Plan
-from flowmatrix.report.api import diagram_svg, make_report
+from flowmatrix.report.compose import diagram_svg, make_report
 from flowmatrix.report.diagram import Diagram, Edge, Node, Zone, build_diagram
 from flowmatrix.report.dot import quote, to_dot
 from flowmatrix.report.graphviz import sanitise_svg

@@ -9,7 +9,7 @@ from pathlib import Path
 from report_support import HOSTILE
 
 from flowmatrix.model import Plan
-from flowmatrix.report.api import make_report
+from flowmatrix.report.compose import make_report
 from flowmatrix.report.markdown import text
 
 

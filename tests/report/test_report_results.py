@@ -11,7 +11,7 @@ from report_support import STATES, verify_document
 from flowmatrix.errors import UserError
 from flowmatrix.evidence import Check, flow_status, port_status
 from flowmatrix.model import Plan
-from flowmatrix.report.results import VERIFY_STATES, read_file, read_results
+from flowmatrix.report.result_files import VERIFY_STATES, read_file, read_results
 from flowmatrix.report.status import combine
 
 
@@ -204,8 +204,8 @@ COMMIT
 
 
 def _audit_file(plan: Plan, tmp_path: Path, firewall: str) -> Path:
-    from flowmatrix.audit.api import audit
-    from flowmatrix.audit.render import to_document
+    from flowmatrix.audit.formats import to_document
+    from flowmatrix.audit.from_files import audit
 
     rules = tmp_path / f"{firewall}.rules"
     rules.write_text(RULESET, "utf-8")
@@ -242,8 +242,8 @@ def test_real_audit_output_needs_every_firewall_of_the_path(plan: Plan, tmp_path
 
 def test_real_lab_output_uses_the_planned_cases_only(plan: Plan, tmp_path: Path) -> None:
     from flowmatrix.lab.cases import Case
-    from flowmatrix.lab.report import result_to_dict
-    from flowmatrix.lab.run import CaseResult
+    from flowmatrix.lab.lab_report import result_to_dict
+    from flowmatrix.lab.session import CaseResult
 
     def case(flow_id: str, variant: str, port: int) -> Case:
         return Case(

@@ -13,7 +13,7 @@ import pytest
 from report_support import HOSTILE, STATES
 
 from flowmatrix.model import Flow, FlowEnd, Plan
-from flowmatrix.report.api import make_report
+from flowmatrix.report.compose import make_report
 from flowmatrix.report.xlsx import sheet_names
 
 HEADERS_EN = [

@@ -16,7 +16,7 @@ import pytest
 
 from flowmatrix.api import load_plan
 from flowmatrix.rules import Scope, generate
-from flowmatrix.rules.targets import FIREWALL_TARGETS, NATIVE_TARGETS
+from flowmatrix.rules.target_views import FIREWALL_TARGETS, NATIVE_TARGETS
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("FLOWMATRIX_UPDATE_GOLDEN") == "1"

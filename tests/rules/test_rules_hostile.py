@@ -17,7 +17,7 @@ from ruamel.yaml import YAML
 
 from flowmatrix.model import Plan
 from flowmatrix.rules import Scope, generate
-from flowmatrix.rules.targets import FIREWALL_TARGETS
+from flowmatrix.rules.target_views import FIREWALL_TARGETS
 from flowmatrix.rules.validate import validate
 
 PAYLOAD = (

@@ -14,8 +14,8 @@ import pytest
 from flowmatrix.model import Plan
 from flowmatrix.rules import Scope, generate
 from flowmatrix.rules.coverage import check_iptables, check_nftables
+from flowmatrix.rules.grouping import MergedChain
 from flowmatrix.rules.iptables import chain_names
-from flowmatrix.rules.merge import MergedChain
 from flowmatrix.rules.nftables import COMMENT_LIMIT
 from flowmatrix.rules.select import select
 from flowmatrix.rules.vendors import VENDOR_TARGETS, build_policy

@@ -19,7 +19,7 @@ from flowmatrix.cli.app import app
 from flowmatrix.cli.rules_cmd import Target as TargetChoice
 from flowmatrix.errors import UserError
 from flowmatrix.model import Plan
-from flowmatrix.rules import Scope, generate, names, registry
+from flowmatrix.rules import Scope, generate, named_ends, registry
 from flowmatrix.rules.outputs import Rendered, RenderJob
 from flowmatrix.rules.registry import TARGETS, Target
 from flowmatrix.rules.select import select
@@ -66,7 +66,7 @@ def test_the_checks_and_feeds_are_derived_from_the_registry() -> None:
     assert set(VALIDATORS) == {t.name for t in TARGETS.values() if t.check}
     assert set(VENDOR_TARGETS) == {t.name for t in TARGETS.values() if t.writer == "aerleon"}
     for entry in TARGETS.values():
-        assert names.support(entry.name) == entry.names
+        assert named_ends.support(entry.name) == entry.names
         assert callable(registry.load(entry.render))
         if entry.aerleon is not None:
             assert entry.aerleon.name == entry.name
@@ -128,7 +128,7 @@ def _scopes(plan: Plan, entry: Target) -> list[Scope]:
 
 def _render(plan: Plan, scope: Scope, entry: Target) -> Rendered:
     """The entry's render function on the scope's prepared selection (no --resolve)."""
-    selection, _ = names.prepare(select(plan, scope), entry.name, None)
+    selection, _ = named_ends.prepare(select(plan, scope), entry.name, None)
     job = RenderJob(entry, scope, selection, plan.catalog.catalog.id, plan.site.name, None)
     rendered = registry.load(entry.render)(job)
     assert isinstance(rendered, Rendered)

@@ -6,7 +6,7 @@ import pytest
 
 from flowmatrix.errors import UserError
 from flowmatrix.model import Plan
-from flowmatrix.rules.model import Scope
+from flowmatrix.rules.firewall_view import Scope
 from flowmatrix.rules.select import select
 from flowmatrix.topology import zone_walk
 

@@ -12,8 +12,8 @@ import pytest
 import flowmatrix
 from flowmatrix.api import load_plan
 from flowmatrix.audit import ranges
-from flowmatrix.audit.api import audit
 from flowmatrix.audit.device import Translation
+from flowmatrix.audit.from_files import audit
 from flowmatrix.audit.vendor import Vendor, read_vendor
 from flowmatrix.model import Plan
 from flowmatrix.rules import RulesOutput, Scope, generate

@@ -14,9 +14,9 @@ from flowmatrix.api import example_names, load_plan
 from flowmatrix.errors import UserError
 from flowmatrix.model import Plan
 from flowmatrix.rules import Scope, generate
-from flowmatrix.rules.names import support
+from flowmatrix.rules.named_ends import support
 from flowmatrix.rules.select import select
-from flowmatrix.rules.targets import FIREWALL_TARGETS, NATIVE_TARGETS
+from flowmatrix.rules.target_views import FIREWALL_TARGETS, NATIVE_TARGETS
 from flowmatrix.rules.vendors import VENDOR_TARGETS, AerleonPolicy, run_aerleon
 
 VENDORS = [t for t in FIREWALL_TARGETS if t not in NATIVE_TARGETS]

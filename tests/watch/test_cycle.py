@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from flowmatrix.api import load_plan
-from flowmatrix.probe.runner import ProbeOptions
+from flowmatrix.probe.scheduler import ProbeOptions
 from flowmatrix.probe.targets import Selection
 from flowmatrix.watch.cycle import Watcher, WatchSettings
 from flowmatrix.watch.durations import parse_duration, promql_duration
+from flowmatrix.watch.loop import jittered
 from flowmatrix.watch.metrics import exposition
-from flowmatrix.watch.run import jittered
 from watch.test_metrics import samples
 
 SITE = """version: 1

@@ -9,7 +9,7 @@ from pathlib import Path
 from flowmatrix.api import load_plan
 from flowmatrix.model import Plan
 from flowmatrix.probe.results import ProbeResult
-from flowmatrix.report.api import make_report
+from flowmatrix.report.compose import make_report
 
 
 def _verify_file(plan: Plan, folder: Path, failing: str) -> Path:

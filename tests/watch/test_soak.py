@@ -8,7 +8,7 @@ import socket
 from pathlib import Path
 
 from flowmatrix.api import load_plan
-from flowmatrix.probe.runner import ProbeOptions
+from flowmatrix.probe.scheduler import ProbeOptions
 from flowmatrix.probe.targets import Selection
 from flowmatrix.watch.cycle import Watcher, WatchSettings
 from flowmatrix.watch.metrics import exposition

@@ -25,9 +25,9 @@ from urllib.parse import urlsplit
 from flowmatrix.catalog import Catalog, Endpoint
 from flowmatrix.errors import ExitCode, UserError
 from flowmatrix.i18n import N_, Lang, _, language, ngettext
-from flowmatrix.probe.resolve import ResolverSpec, dns_info
+from flowmatrix.probe.dns_check import ResolverSpec, dns_info
 from flowmatrix.probe.results import DnsInfo, ProbeResult, Summary, summarise
-from flowmatrix.probe.runner import ProbeOptions, probe_all
+from flowmatrix.probe.scheduler import ProbeOptions, probe_all
 from flowmatrix.probe.targets import ProbeTarget
 
 ADS_ROLE = "discovery-service"

@@ -61,8 +61,8 @@ def ads_check_command(
     from functools import partial
 
     from flowmatrix.certs.ads import check_ads
-    from flowmatrix.certs.render import ads_to_csv, ads_to_dict, ads_to_junit, ads_to_text
-    from flowmatrix.probe.resolve import parse_resolver
+    from flowmatrix.certs.reports import ads_to_csv, ads_to_dict, ads_to_junit, ads_to_text
+    from flowmatrix.probe.dns_check import parse_resolver
     from flowmatrix.render import to_json
 
     if site is not None:

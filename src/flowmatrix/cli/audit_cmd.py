@@ -138,8 +138,8 @@ def audit_command(
     """
     from functools import partial
 
-    from flowmatrix.audit.api import audit
-    from flowmatrix.audit.render import CSV_COLUMNS, csv_rows, to_document, to_text
+    from flowmatrix.audit.formats import CSV_COLUMNS, csv_rows, to_document, to_text
+    from flowmatrix.audit.from_files import audit
     from flowmatrix.audit.result import status_count
     from flowmatrix.audit.sarif import to_sarif
     from flowmatrix.i18n import _, ngettext

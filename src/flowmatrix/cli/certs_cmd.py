@@ -88,7 +88,7 @@ def collect_command(
         parse_target,
         plan_targets,
     )
-    from flowmatrix.certs.render import collect_to_dict, collect_to_text
+    from flowmatrix.certs.reports import collect_to_dict, collect_to_text
 
     items = list(args or [])
     endpoints = [a for a in items if looks_like_target(a)]
@@ -157,7 +157,7 @@ def check_command(
     from functools import partial
 
     from flowmatrix.certs.check import check_files
-    from flowmatrix.certs.render import check_to_dict, check_to_text
+    from flowmatrix.certs.reports import check_to_dict, check_to_text
 
     report = check_files(files, name=name, warn_days=warn_days, output_dir=output_dir)
     _emit_report(fmt, lang, partial(check_to_text, report), partial(check_to_dict, report))

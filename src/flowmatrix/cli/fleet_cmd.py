@@ -37,7 +37,7 @@ def export_command(
     Connection settings stay in your own inventory or group_vars:
     ansible-playbook -i DIR/inventory.yml -i YOUR-INVENTORY DIR/playbook.yml
     """
-    from flowmatrix.fleet.export import export_fleet
+    from flowmatrix.fleet.export_folder import export_fleet
 
     exported = export_fleet(load_plan_for(site, lang, catalog), output)
     emit(exported.describe(), None)
@@ -71,7 +71,7 @@ def run_command(
     """
     import tempfile
 
-    from flowmatrix.fleet.runner import fleet_run
+    from flowmatrix.fleet.ansible_run import fleet_run
 
     ansible_args = list(ctx.args)
     if site is not None and site.startswith("-"):

@@ -39,7 +39,11 @@ def netscaler_command(
     lang: opt.LangOpt = opt.Language.en,
 ) -> None:
     """Read an ns.conf and write a site draft (each item names its ns.conf line)."""
-    from flowmatrix.importers.netscaler.api import import_netscaler, import_to_dict, summary_lines
+    from flowmatrix.importers.netscaler.convert import (
+        import_netscaler,
+        import_to_dict,
+        summary_lines,
+    )
     from flowmatrix.render import to_json
 
     imported = import_netscaler(config, merge)

@@ -84,7 +84,7 @@ def lab_command(
                 note(leftovers)
             from flowmatrix.journeys import lab_outcomes, summaries
             from flowmatrix.lab import LabOptions, parse_rules_overrides, run_lab
-            from flowmatrix.lab.report import to_json, to_table
+            from flowmatrix.lab.lab_report import to_json, to_table
 
             plan = load_plan_for(site, lang, catalog)
             options = LabOptions(

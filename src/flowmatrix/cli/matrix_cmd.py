@@ -66,7 +66,7 @@ def check_command(
     address, too wide, obsolete, not in the plan. Exit 1 on any finding."""
     from functools import partial
 
-    from flowmatrix.matrixcheck.api import check_matrix
+    from flowmatrix.matrixcheck.check_matrix import check_matrix
     from flowmatrix.matrixcheck.columns import parse_override
     from flowmatrix.matrixcheck.output import (
         check_to_dict,

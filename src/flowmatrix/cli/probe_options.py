@@ -11,7 +11,7 @@ import typer
 from flowmatrix.cli import options as opt
 
 if TYPE_CHECKING:
-    from flowmatrix.probe.runner import ProbeOptions
+    from flowmatrix.probe.scheduler import ProbeOptions
 
 SourceOpt = Annotated[
     str | None,
@@ -100,8 +100,8 @@ def probe_options(
     no_tls: bool,
 ) -> ProbeOptions:
     """The engine's options from the command line's."""
-    from flowmatrix.probe.resolve import parse_resolver
-    from flowmatrix.probe.runner import ProbeOptions
+    from flowmatrix.probe.dns_check import parse_resolver
+    from flowmatrix.probe.scheduler import ProbeOptions
 
     return ProbeOptions(
         timeout=timeout,

@@ -64,7 +64,7 @@ def report_command(
 
     from flowmatrix.errors import UserError
     from flowmatrix.i18n import _
-    from flowmatrix.report.api import build_report, summary_line
+    from flowmatrix.report.compose import build_report, summary_line
 
     if fmt is ReportFormat.xlsx and output is None and sys.stdout.isatty():
         raise UserError(

@@ -17,7 +17,7 @@ from flowmatrix.rules.registry import TARGETS
 
 if TYPE_CHECKING:
     from flowmatrix.model import Plan
-    from flowmatrix.rules.model import Scope
+    from flowmatrix.rules.firewall_view import Scope
 
 #: Why a companion file goes with some targets only (None: no hint).
 _SIDE_FILE_HINTS: dict[str, str | None] = {

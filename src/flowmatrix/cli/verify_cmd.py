@@ -41,7 +41,7 @@ def verify_command(
     from functools import partial
 
     from flowmatrix.journeys import journey_summaries
-    from flowmatrix.probe import report as render
+    from flowmatrix.probe import verify_report as render
     from flowmatrix.probe.progress import RichProgress
     from flowmatrix.probe.targets import Selection
     from flowmatrix.probe.verify import verify

@@ -191,8 +191,8 @@ def watch_command(
 
 
 def _serve(watcher: Watcher, first: Cycle, server: MetricsServer, fmt: WatchFormat) -> None:
+    from flowmatrix.watch.loop import WatchLoop
     from flowmatrix.watch.metrics import exposition
-    from flowmatrix.watch.run import WatchLoop
 
     def publish(cycle: Cycle | None) -> None:
         server.publish(exposition(watcher.state))

@@ -24,7 +24,7 @@ from flowmatrix.fleet import planfile
 
 if TYPE_CHECKING:
     from flowmatrix.model import Flow
-    from flowmatrix.probe.runner import ProbeOptions
+    from flowmatrix.probe.scheduler import ProbeOptions
     from flowmatrix.probe.targets import FlowSource
     from flowmatrix.probe.verify import VerifyReport
 
@@ -65,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _options(args: argparse.Namespace) -> ProbeOptions:
-    from flowmatrix.probe.runner import ProbeOptions
+    from flowmatrix.probe.scheduler import ProbeOptions
 
     if not 0.05 <= args.timeout <= 120 or not 0 <= args.retries <= 10 or args.concurrency < 1:
         raise RemoteError("--timeout must be 0.05-120, --retries 0-10, --concurrency >= 1")

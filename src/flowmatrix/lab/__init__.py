@@ -13,7 +13,7 @@ of its probes).
 
 from __future__ import annotations
 
-from flowmatrix.lab.run import (
+from flowmatrix.lab.session import (
     CaseResult,
     LabOptions,
     LabReport,

@@ -6,7 +6,7 @@
   (203.0.113.0/24, 198.51.100.0/24, 2001:db8::/32) that are in no zone of the site;
 * 'strangers' (addresses no host of the site has) are the sources of unplanned probes;
 * a host known by name only (``rest.nexmo.com``) gets a lab address per family in its
-  zone, which the lab's DNS server answers for that name (:mod:`flowmatrix.lab.names`);
+  zone, which the lab's DNS server answers for that name (:mod:`flowmatrix.lab.naming`);
 * the public addresses of the site's address translations are on no bridge: the zone
   they face routes them to their firewall (``routed``), as does one address per
   firewall and family that no translation names (a decoy, for unplanned probes).

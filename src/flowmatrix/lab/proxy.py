@@ -26,8 +26,8 @@ from flowmatrix.i18n import _
 from flowmatrix.lab.addressing import AddressPlan
 from flowmatrix.lab.cases import Case
 from flowmatrix.lab.daemons import Daemons
-from flowmatrix.lab.names import NameService, names_zone
-from flowmatrix.lab.topology import LabTopology
+from flowmatrix.lab.namespaces import LabTopology
+from flowmatrix.lab.naming import NameService, names_zone
 from flowmatrix.model import Plan
 from flowmatrix.probe.marker import Marker
 from flowmatrix.probe.results import Outcome, ProbeResult, State
@@ -130,7 +130,7 @@ def start_proxy(
 def _result(case: Case, state: State, reason: str, started: float | None = None) -> ProbeResult:
     """The result of a probe through the proxy, as the probe engine words its own."""
     from flowmatrix.lab.traffic import probe_target
-    from flowmatrix.probe.runner import _result as engine_result
+    from flowmatrix.probe.scheduler import _result as engine_result
 
     latency = None if started is None else (time.monotonic() - started) * 1000
     outcome = Outcome(state, reason, latency, two_ended=state == "open")

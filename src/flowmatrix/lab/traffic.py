@@ -25,7 +25,7 @@ from flowmatrix.portset import PortSet
 from flowmatrix.probe.listen import ListenEvent, ListenPort, ListenSession, ListenSetup
 from flowmatrix.probe.netns_thread import enter_netns
 from flowmatrix.probe.results import ProbeResult
-from flowmatrix.probe.runner import ProbeOptions, probe_all
+from flowmatrix.probe.scheduler import ProbeOptions, probe_all
 from flowmatrix.probe.targets import ProbeTarget
 
 

@@ -18,7 +18,7 @@ Imports: the top-level modules only.
 from __future__ import annotations
 
 from flowmatrix.probe.results import ProbeResult, Summary
-from flowmatrix.probe.runner import ProbeOptions, ProbeProgress, probe_all, run_probes
+from flowmatrix.probe.scheduler import ProbeOptions, ProbeProgress, probe_all, run_probes
 from flowmatrix.probe.targets import ProbeTarget, Selection, TargetList, build_targets
 from flowmatrix.probe.verify import VerifyReport, verify
 

@@ -1,6 +1,6 @@
 """The ``flowmatrix verify --format json`` document (the contract of docs/verify.md).
 
-Standard library only: the control node writes it from ``probe.report`` and the remote
+Standard library only: the control node writes it from ``probe.verify_report`` and the remote
 probe of ``fleet`` (a zipapp that carries no compiled package) writes it on the source
 hosts, from this one builder.
 """

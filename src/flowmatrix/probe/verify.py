@@ -9,7 +9,7 @@ from flowmatrix.errors import ExitCode
 from flowmatrix.model import Plan
 from flowmatrix.probe.local import IPAddress
 from flowmatrix.probe.results import ProbeResult, Summary, summarise
-from flowmatrix.probe.runner import ProbeOptions, ProbeProgress, run_probes
+from flowmatrix.probe.scheduler import ProbeOptions, ProbeProgress, run_probes
 from flowmatrix.probe.targets import FlowSource, ProbeTarget, Selection, build_targets
 
 

@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 import flowmatrix
 from flowmatrix.i18n import Lang, _, language, ngettext, pgettext
-from flowmatrix.report.journeys import journey_rows
+from flowmatrix.report.journey_summary import journey_rows
 from flowmatrix.report.labels import (
     CATALOG_KEYS,
     catalog_key,

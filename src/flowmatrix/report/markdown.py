@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flowmatrix.i18n import _, language, ngettext, pgettext
 from flowmatrix.report.diagram import Diagram
-from flowmatrix.report.journeys import journey_rows
+from flowmatrix.report.journey_summary import journey_rows
 from flowmatrix.report.labels import (
     catalog_key,
     catalog_status_label,

@@ -1,7 +1,7 @@
 """What the checks say about each flow of a plan: proven, failing, depends, or not tested.
 
 The checks come from ``verify``, ``listen``, ``lab``, ``audit`` and ``merge`` documents
-(``report/results.py``) or from the caller; the scale and the rules that combine them
+(``report/result_files.py``) or from the caller; the scale and the rules that combine them
 are ``flowmatrix.evidence``'s.
 """
 

@@ -20,7 +20,7 @@ from flowmatrix.rules.registry import TARGETS, load
 
 if TYPE_CHECKING:
     from flowmatrix.model import Plan
-    from flowmatrix.rules.model import Finding, FlowCounts, RulesOutput, RuleSpec, Scope
+    from flowmatrix.rules.firewall_view import Finding, FlowCounts, RulesOutput, RuleSpec, Scope
     from flowmatrix.rules.registry import Target
 
 __all__ = ["TARGETS", "Finding", "RulesOutput", "Scope", "generate"]
@@ -30,9 +30,9 @@ _MODEL_NAMES = ("Finding", "RulesOutput", "Scope")
 def __getattr__(name: str) -> object:
     # The model is imported on first use: 'flowmatrix --help' only needs the registry.
     if name in _MODEL_NAMES:
-        from flowmatrix.rules import model
+        from flowmatrix.rules import firewall_view
 
-        return getattr(model, name)
+        return getattr(firewall_view, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -52,7 +52,7 @@ def generate(
     default the system's). Findings of severity 'error' mean the output misses planned
     flows; ``unresolved`` lists names that did not resolve (write nothing then).
     """
-    from flowmatrix.rules.model import RulesOutput
+    from flowmatrix.rules.firewall_view import RulesOutput
 
     entry = registry.entry(target)
     if entry.plan_wide:
@@ -72,8 +72,8 @@ def _generate(
     resolver: str | None,
 ) -> RulesOutput:
     from flowmatrix.i18n import _
-    from flowmatrix.rules import names
-    from flowmatrix.rules.model import Finding, RulesOutput
+    from flowmatrix.rules import named_ends
+    from flowmatrix.rules.firewall_view import Finding, RulesOutput
     from flowmatrix.rules.outputs import Rendered, RenderJob
     from flowmatrix.rules.select import select
 
@@ -82,9 +82,9 @@ def _generate(
     answers = None
     unresolved: list[str] = []
     if resolve:
-        from flowmatrix.rules.resolve import resolve as resolve_names
+        from flowmatrix.rules.dns_pins import resolve as resolve_names
 
-        answers, failures = resolve_names(names.name_needs(selection.specs), resolver)
+        answers, failures = resolve_names(named_ends.name_needs(selection.specs), resolver)
         for failure in failures:
             unresolved.append(failure.name)
             for flow_id in _flows_naming(selection.specs, failure.name):
@@ -92,7 +92,7 @@ def _generate(
                     name=failure.name, reason=failure.reason
                 )
                 findings.append(Finding("error", message, flow_id))
-    selection, problems = names.prepare(selection, entry.name, answers if resolve else None)
+    selection, problems = named_ends.prepare(selection, entry.name, answers if resolve else None)
     findings.extend(problems)
     job = RenderJob(entry, scope, selection, plan.catalog.catalog.id, plan.site.name, answers)
     rendered = load(entry.render)(job)
@@ -124,7 +124,7 @@ def _flows_naming(specs: Sequence[RuleSpec], name: str) -> list[str]:
 
 
 def _counts(specs: Sequence[RuleSpec], findings: Sequence[Finding]) -> FlowCounts:
-    from flowmatrix.rules.model import FlowCounts
+    from flowmatrix.rules.firewall_view import FlowCounts
 
     failed = {f.flow for f in findings if f.severity == "error" and f.flow}
     by_flow: dict[str, list[RuleSpec]] = {}

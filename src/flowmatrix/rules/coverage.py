@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Literal, cast
 
 from flowmatrix.i18n import _
 from flowmatrix.model import Flow
-from flowmatrix.rules.model import Family, Finding, RuleSpec
+from flowmatrix.rules.firewall_view import Family, Finding, RuleSpec
 from flowmatrix.rules.registry import VendorTarget, load
 
 if TYPE_CHECKING:  # the vendor modules load with a vendor target only

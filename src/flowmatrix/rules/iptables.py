@@ -25,9 +25,9 @@ import ipaddress
 
 from flowmatrix import namesets
 from flowmatrix.i18n import ngettext
-from flowmatrix.rules.merge import MergedChain, PortRanges
-from flowmatrix.rules.model import Family, Finding, RuleSpec, Scope, Selection, Side
-from flowmatrix.rules.names import NameSet, name_sets
+from flowmatrix.rules.firewall_view import Family, Finding, RuleSpec, Scope, Selection, Side
+from flowmatrix.rules.grouping import MergedChain, PortRanges
+from flowmatrix.rules.named_ends import NameSet, name_sets
 from flowmatrix.rules.natrules import PROTOCOLS, NatRules, Translation, nat_rules
 from flowmatrix.rules.text import comment, linux_interface, short_hash
 

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from flowmatrix.i18n import _
-from flowmatrix.rules.model import RuleSpec
+from flowmatrix.rules.firewall_view import RuleSpec
 from flowmatrix.rules.text import comment
 from flowmatrix.rules.vendor_nat import IPNet, Leaving, NatPlan, Published, range_text
 

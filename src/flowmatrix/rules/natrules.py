@@ -21,8 +21,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flowmatrix.model import Nat, NatKind
-from flowmatrix.rules.merge import PortRanges
-from flowmatrix.rules.model import FAMILIES, Family, NatSpec, Selection
+from flowmatrix.rules.firewall_view import FAMILIES, Family, NatSpec, Selection
+from flowmatrix.rules.grouping import PortRanges
 from flowmatrix.rules.text import clean_text
 from flowmatrix.site import Site
 

@@ -33,12 +33,12 @@ from collections.abc import Mapping, Sequence
 from flowmatrix import namesets
 from flowmatrix.model import NatKind
 from flowmatrix.portset import PortSet
-from flowmatrix.rules.merge import MergedChain, PortRanges
-from flowmatrix.rules.model import Chain, Family, RuleSpec, Selection, Side
-from flowmatrix.rules.names import NameSet, pinned_comments
+from flowmatrix.rules.dns_pins import Answer
+from flowmatrix.rules.firewall_view import Chain, Family, RuleSpec, Selection, Side
+from flowmatrix.rules.grouping import MergedChain, PortRanges
+from flowmatrix.rules.named_ends import NameSet, pinned_comments
 from flowmatrix.rules.natrules import PROTOCOLS, NatRules, Translation, nat_rules
 from flowmatrix.rules.objects import ObjectNames, ports_key
-from flowmatrix.rules.resolve import Answer
 from flowmatrix.rules.text import clean_text, comment, identifier, linux_interface, truncate_bytes
 
 #: nft refuses longer rule comments (NFTNL_UDATA_COMMENT_MAXLEN).

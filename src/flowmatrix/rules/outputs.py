@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from flowmatrix.rules import coverage, names
-from flowmatrix.rules.model import Finding, Scope, Selection
+from flowmatrix.rules import coverage, named_ends
+from flowmatrix.rules.dns_pins import Answer
+from flowmatrix.rules.firewall_view import Finding, Scope, Selection
 from flowmatrix.rules.registry import Target
-from flowmatrix.rules.resolve import Answer
 
 
 @dataclass(frozen=True)
@@ -45,9 +45,9 @@ def nftables(job: RenderJob) -> Rendered:
     specs = job.selection.specs
     text, rules = nft.render(job.selection, catalog=job.catalog, answers=job.answers)
     findings = coverage.check_nftables(text, specs)
-    sets = names.name_sets(specs)
+    sets = named_ends.name_sets(specs)
     findings.extend(coverage.check_name_sets(text, [(s.set_name, s.name) for s in sets]))
-    dnsmasq = names.dnsmasq_lines(
+    dnsmasq = named_ends.dnsmasq_lines(
         sets,
         nft_table=nft.table_name(job.scope.name),
         scope=job.scope.describe(),
@@ -65,11 +65,11 @@ def iptables(job: RenderJob) -> Rendered:
     text, rules, notes = ipt.render(job.selection, family, catalog=job.catalog)
     findings = list(notes)
     findings.extend(coverage.check_iptables(text, specs, family, ipt.chain_names(job.scope)))
-    sets = names.name_sets(specs)
+    sets = named_ends.name_sets(specs)
     describe = job.scope.describe()
     side_files = {
-        "dnsmasq": names.dnsmasq_lines(sets, nft_table=None, scope=describe, site=job.site),
-        "ipset": names.ipset_restore(sets, job.answers, scope=describe, site=job.site),
+        "dnsmasq": named_ends.dnsmasq_lines(sets, nft_table=None, scope=describe, site=job.site),
+        "ipset": named_ends.ipset_restore(sets, job.answers, scope=describe, site=job.site),
     }
     return Rendered(text, rules, findings, side_files)
 

@@ -7,7 +7,7 @@ function's dotted path, imported on use; the coverage reader; the audit's
 ``--ruleset-format`` when the audit reads it too; the ``--check`` validator). From it
 come the ``--target`` choices and help of ``flowmatrix rules``, ``rules.generate``'s
 dispatch, the read-back checks, ``--check``, ``--dnsmasq`` / ``--ipset``, the name
-support of ``names.py``, aerleon's feed in ``vendors.py`` and the targets table of
+support of ``named_ends.py``, aerleon's feed in ``vendors.py`` and the targets table of
 ``docs/rules.md`` (``tests/rules/test_rules_registry.py`` holds it equal to
 ``markdown_table()``; ``FLOWMATRIX_UPDATE_DOCS=1`` on that test rewrites it).
 

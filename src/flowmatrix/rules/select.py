@@ -11,7 +11,7 @@ from functools import lru_cache
 from flowmatrix.errors import UserError
 from flowmatrix.i18n import _, pgettext
 from flowmatrix.model import Flow, FlowEnd, HostRef, Plan
-from flowmatrix.rules.model import (
+from flowmatrix.rules.firewall_view import (
     FAMILIES,
     Chain,
     Family,

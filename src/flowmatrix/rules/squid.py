@@ -14,7 +14,7 @@ from __future__ import annotations
 from flowmatrix.errors import UserError
 from flowmatrix.i18n import _
 from flowmatrix.model import Flow, Plan
-from flowmatrix.rules.model import Finding, FlowCounts, RulesOutput, Scope
+from flowmatrix.rules.firewall_view import Finding, FlowCounts, RulesOutput, Scope
 from flowmatrix.rules.text import comment, identifier
 
 

@@ -31,7 +31,7 @@ from typing import TypeVar, cast
 from flowmatrix.i18n import _, ngettext
 from flowmatrix.model import Nat, Protocol
 from flowmatrix.portset import PortRange
-from flowmatrix.rules.model import Family, Finding, RuleSpec, Selection, Side
+from flowmatrix.rules.firewall_view import Family, Finding, RuleSpec, Selection, Side
 from flowmatrix.rules.registry import TARGETS, VendorTarget
 from flowmatrix.rules.text import identifier, label
 

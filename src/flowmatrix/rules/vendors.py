@@ -43,8 +43,8 @@ from flowmatrix.errors import UserError
 from flowmatrix.i18n import _, ngettext
 from flowmatrix.portset import PortSet
 from flowmatrix.rules import nat_text
-from flowmatrix.rules.merge import IDS_LIMIT, PortRanges, covers
-from flowmatrix.rules.model import Family, Finding, RuleSpec, Selection, Side
+from flowmatrix.rules.firewall_view import Family, Finding, RuleSpec, Selection, Side
+from flowmatrix.rules.grouping import IDS_LIMIT, PortRanges, covers
 from flowmatrix.rules.objects import ObjectNames, ports_key
 from flowmatrix.rules.registry import VendorTarget, vendor_targets
 from flowmatrix.rules.text import comment, identifier, label

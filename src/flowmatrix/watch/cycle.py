@@ -17,7 +17,7 @@ from flowmatrix.errors import UserError
 from flowmatrix.i18n import _
 from flowmatrix.journeys import JourneyFlows, journey_verdicts, plan_journeys
 from flowmatrix.model import Plan
-from flowmatrix.probe.runner import ProbeOptions
+from flowmatrix.probe.scheduler import ProbeOptions
 from flowmatrix.probe.targets import Selection
 from flowmatrix.probe.verify import verify
 from flowmatrix.watch.state import Cycle, StateChange, WatchState

@@ -24,8 +24,8 @@ from flowmatrix.audit.ir import (
     Rule,
     Ruleset,
 )
-from flowmatrix.audit.vendor.common import redact
 from flowmatrix.audit.vendor.policy import Policy, RuleMaker
+from flowmatrix.audit.vendor.shared import redact
 from flowmatrix.i18n import _
 
 SESSION = frozenset({"established", "related"})

@@ -24,7 +24,8 @@ from flowmatrix.audit.device import Device, DeviceInterface, Translation
 from flowmatrix.audit.ir import PROTO_NUMBERS, ActionKind, IfaceMatch, Match, Origin, Ruleset
 from flowmatrix.audit.ranges import Ivs
 from flowmatrix.audit.vendor.build import Assembly
-from flowmatrix.audit.vendor.common import (
+from flowmatrix.audit.vendor.policy import Addresses, Policy, Service
+from flowmatrix.audit.vendor.shared import (
     ASA_PORTS,
     Notes,
     address_mask,
@@ -33,7 +34,6 @@ from flowmatrix.audit.vendor.common import (
     network,
     port_range,
 )
-from flowmatrix.audit.vendor.policy import Addresses, Policy, Service
 from flowmatrix.i18n import _, ngettext
 
 TABLE = "ciscoasa"

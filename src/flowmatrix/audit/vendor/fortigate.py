@@ -26,7 +26,9 @@ from flowmatrix.audit.ir import IfaceMatch, Match, Origin, Ruleset
 from flowmatrix.audit.ranges import Ivs
 from flowmatrix.audit.vendor import wildcard
 from flowmatrix.audit.vendor.build import Assembly
-from flowmatrix.audit.vendor.common import (
+from flowmatrix.audit.vendor.fortios import Block, Entry, parse_fortios
+from flowmatrix.audit.vendor.policy import Addresses, Policy, Service
+from flowmatrix.audit.vendor.shared import (
     Notes,
     address_mask,
     address_range,
@@ -34,8 +36,6 @@ from flowmatrix.audit.vendor.common import (
     network,
     port_range,
 )
-from flowmatrix.audit.vendor.fortios import Block, Entry, parse_fortios
-from flowmatrix.audit.vendor.policy import Addresses, Policy, Service
 from flowmatrix.i18n import N_, _
 
 TABLE = "fortigate"

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from flowmatrix.audit.vendor.common import Notes
+from flowmatrix.audit.vendor.shared import Notes
 from flowmatrix.i18n import _
 
 _ENTRY_COMMANDS = frozenset({"set", "unset", "append", "select", "unselect"})

@@ -20,7 +20,8 @@ from flowmatrix.audit.device import ZONE_PREFIX, Device, DeviceInterface, Transl
 from flowmatrix.audit.ir import ActionKind, IfaceMatch, Match, Origin, Ruleset
 from flowmatrix.audit.vendor import wildcard
 from flowmatrix.audit.vendor.build import Assembly
-from flowmatrix.audit.vendor.common import (
+from flowmatrix.audit.vendor.policy import Addresses, Policy, Service
+from flowmatrix.audit.vendor.shared import (
     Notes,
     address_range,
     interface_network,
@@ -28,7 +29,6 @@ from flowmatrix.audit.vendor.common import (
     other_family,
     port_range,
 )
-from flowmatrix.audit.vendor.policy import Addresses, Policy, Service
 from flowmatrix.audit.vendor.tree import Leaves, Node, read_braces, read_set, read_xml
 from flowmatrix.i18n import _
 

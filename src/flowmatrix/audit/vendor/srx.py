@@ -22,7 +22,8 @@ from flowmatrix.audit.ir import IfaceMatch, Match, Origin, Ruleset
 from flowmatrix.audit.ranges import Ivs
 from flowmatrix.audit.vendor import wildcard
 from flowmatrix.audit.vendor.build import Assembly
-from flowmatrix.audit.vendor.common import (
+from flowmatrix.audit.vendor.policy import Addresses, Policy, Service
+from flowmatrix.audit.vendor.shared import (
     Notes,
     address_range,
     interface_network,
@@ -30,7 +31,6 @@ from flowmatrix.audit.vendor.common import (
     other_family,
     port_range,
 )
-from flowmatrix.audit.vendor.policy import Addresses, Policy, Service
 from flowmatrix.audit.vendor.tree import Node, read_braces, read_set
 from flowmatrix.i18n import _
 

@@ -22,7 +22,7 @@ import re
 import xml.parsers.expat
 from dataclasses import dataclass, field
 
-from flowmatrix.audit.vendor.common import Notes
+from flowmatrix.audit.vendor.shared import Notes
 from flowmatrix.i18n import _
 
 _WORD = re.compile(r'"((?:[^"\\]|\\.)*)"|\'((?:[^\'\\]|\\.)*)\'|(\[|\]|;|\{|\}|[^\s\[\];{}"\']+)')

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from flowmatrix.errors import UserError
 from flowmatrix.i18n import _
-from flowmatrix.importers.netscaler.inventory import Endpoint, Inventory, Route, Server, VServer
+from flowmatrix.importers.netscaler.items import Endpoint, Inventory, Route, Server, VServer
 from flowmatrix.site import NAME_PATTERN
 
 _NAME = re.compile(NAME_PATTERN)

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from flowmatrix.errors import UserError
 from flowmatrix.i18n import N_, _
-from flowmatrix.importers.netscaler.inventory import (
+from flowmatrix.importers.netscaler.items import (
     AuthServer,
     Endpoint,
     Infra,

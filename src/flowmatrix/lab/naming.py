@@ -24,7 +24,7 @@ from flowmatrix.i18n import _
 from flowmatrix.lab.addressing import AddressPlan
 from flowmatrix.lab.cases import Case
 from flowmatrix.lab.daemons import Daemons
-from flowmatrix.lab.topology import LabTopology
+from flowmatrix.lab.namespaces import LabTopology
 from flowmatrix.namesets import Family
 from flowmatrix.netns import Namespace, each_at_once
 from flowmatrix.probe.netns_thread import run_in_netns
@@ -157,7 +157,7 @@ def _family(case: Case) -> Family:
 def resolve_cases(lab: LabTopology, cases: Sequence[Case], service: NameService) -> dict[int, str]:
     """Resolve the name of every case that has one, from its source zone through the
     first firewall on its way; index of a case -> why it cannot be probed."""
-    from flowmatrix.rules.resolve import resolve
+    from flowmatrix.rules.dns_pins import resolve
 
     wanted: dict[tuple[str, str], dict[str, set[int]]] = {}
     for position, case in enumerate(cases):

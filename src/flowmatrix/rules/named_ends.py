@@ -20,9 +20,17 @@ from dataclasses import dataclass, replace
 
 from flowmatrix import namesets
 from flowmatrix.i18n import _
-from flowmatrix.rules.model import FAMILIES, Family, Finding, RuleSpec, Selection, Side, in_both
+from flowmatrix.rules.dns_pins import Answer
+from flowmatrix.rules.firewall_view import (
+    FAMILIES,
+    Family,
+    Finding,
+    RuleSpec,
+    Selection,
+    Side,
+    in_both,
+)
 from flowmatrix.rules.registry import TARGETS, NameSupport
-from flowmatrix.rules.resolve import Answer
 from flowmatrix.rules.text import comment
 
 

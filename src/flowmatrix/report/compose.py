@@ -1,7 +1,7 @@
 """Build a report of a plan in one of the formats people look at.
 
 >>> from flowmatrix.api import load_plan
->>> from flowmatrix.report.api import make_report
+>>> from flowmatrix.report.compose import make_report
 >>> page = make_report(load_plan(None), "html", layout="builtin")
 >>> page.startswith("<!DOCTYPE html>")
 True
@@ -20,7 +20,7 @@ from flowmatrix.i18n import _, language, ngettext
 from flowmatrix.model import Plan
 from flowmatrix.report.diagram import Diagram, build_diagram
 from flowmatrix.report.labels import label, status_count, status_label
-from flowmatrix.report.results import read_results
+from flowmatrix.report.result_files import read_results
 from flowmatrix.report.status import STATUSES, Checks
 from flowmatrix.report.view import ReportView, build_view
 

@@ -37,7 +37,7 @@ from typing import Any
 from flowmatrix.documents import SiteRef, header
 from flowmatrix.evidence import state_words
 from flowmatrix.i18n import Lang, _, language
-from flowmatrix.lab.run import CaseResult, LabReport
+from flowmatrix.lab.session import CaseResult, LabReport
 from flowmatrix.render import to_json as json_text
 from flowmatrix.render import to_table as table_text
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from flowmatrix.errors import UserError
 from flowmatrix.i18n import _
-from flowmatrix.rules.model import Family
+from flowmatrix.rules.firewall_view import Family
 
 #: Seconds the resolver gets for one name and one record type.
 LIFETIME = 3.0

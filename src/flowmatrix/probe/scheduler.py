@@ -14,9 +14,9 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from flowmatrix.i18n import _
+from flowmatrix.probe.dns_check import ResolverSpec, dns_info, same_namespace_resolution
 from flowmatrix.probe.limits import share_concurrency
 from flowmatrix.probe.pacing import PacketGate
-from flowmatrix.probe.resolve import ResolverSpec, dns_info, same_namespace_resolution
 from flowmatrix.probe.results import DnsInfo, Outcome, ProbeResult, TlsInfo
 from flowmatrix.probe.targets import ProbeTarget
 from flowmatrix.probe.tcp import exchange

@@ -434,7 +434,7 @@ def _ads_text(report: AdsReport, *, width: int, color: bool) -> str:
 
 
 def _as_verify_report(report: AdsReport) -> VerifyReport:
-    from flowmatrix.probe.runner import ProbeOptions
+    from flowmatrix.probe.scheduler import ProbeOptions
     from flowmatrix.probe.verify import VerifyReport
 
     return VerifyReport(
@@ -448,13 +448,13 @@ def _as_verify_report(report: AdsReport) -> VerifyReport:
 
 def ads_to_csv(report: AdsReport) -> str:
     """The results as ``verify --format csv`` writes them (same columns)."""
-    from flowmatrix.probe.report import to_csv_text
+    from flowmatrix.probe.verify_report import to_csv_text
 
     return to_csv_text(_as_verify_report(report))
 
 
 def ads_to_junit(report: AdsReport) -> str:
     """The results as ``verify --format junit`` writes them (one test case per address)."""
-    from flowmatrix.probe.report import to_junit
+    from flowmatrix.probe.verify_report import to_junit
 
     return to_junit(_as_verify_report(report))

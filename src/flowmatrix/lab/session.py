@@ -21,15 +21,15 @@ from flowmatrix.lab.cases import Case, Skipped, build_cases
 from flowmatrix.lab.daemons import Daemons
 from flowmatrix.lab.debris import PREFIX
 from flowmatrix.lab.interrupts import InterruptGuard
-from flowmatrix.lab.names import resolve_cases, start_name_service
+from flowmatrix.lab.namespaces import LabTopology, build_topology, interface_names, load_rules
+from flowmatrix.lab.naming import resolve_cases, start_name_service
 from flowmatrix.lab.proxy import start_proxy
-from flowmatrix.lab.topology import LabTopology, build_topology, interface_names, load_rules
 from flowmatrix.lab.traffic import Listener, ZoneThread, listen_setups, run_cases, stop_all
 from flowmatrix.lab.translation import with_translated_sources
 from flowmatrix.model import Plan
 from flowmatrix.netns import NamespaceSet, each_at_once, kernel_support
 from flowmatrix.probe.results import ProbeResult
-from flowmatrix.probe.runner import ProbeOptions
+from flowmatrix.probe.scheduler import ProbeOptions
 
 Verdict = Literal["pass", "blocked", "leak", "error"]
 Progress = Callable[[str], None]

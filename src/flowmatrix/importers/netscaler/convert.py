@@ -17,7 +17,7 @@ from flowmatrix.documents import SiteRef, header, site_digest
 from flowmatrix.errors import UserError
 from flowmatrix.i18n import N_, _, ngettext, pgettext
 from flowmatrix.importers.netscaler.deployment import Deployment, build_deployment
-from flowmatrix.importers.netscaler.inventory import Inventory
+from flowmatrix.importers.netscaler.items import Inventory
 from flowmatrix.importers.netscaler.reader import read_file
 from flowmatrix.importers.netscaler.writer import write_site
 from flowmatrix.inputfile import read_input_text
@@ -26,7 +26,7 @@ from flowmatrix.sitecheck import check_site
 from flowmatrix.yamlio import load_yaml, parse_yaml_text
 
 if TYPE_CHECKING:  # the merge (and ruamel's round trip) is imported for --merge only
-    from flowmatrix.importers.netscaler.merge import MergeReport
+    from flowmatrix.importers.netscaler.site_merge import MergeReport
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def import_netscaler(config: str | Path, merge_into: str | Path | None = None) -
         text = write_site(deployment)
         name = "<imported site draft>"
     else:
-        from flowmatrix.importers.netscaler.merge import merge_site
+        from flowmatrix.importers.netscaler.site_merge import merge_site
 
         load_yaml(merge_into)  # unreadable or not YAML: the usual located error
         text, report = merge_site(document_text(merge_into), str(merge_into), deployment)

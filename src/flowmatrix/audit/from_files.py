@@ -1,6 +1,6 @@
 """The Python API of the audit: a site and a ruleset file in, a report out.
 
->>> from flowmatrix.audit.api import audit
+>>> from flowmatrix.audit.from_files import audit
 >>> report = audit(None, ruleset="fw.rules", firewall="fw-back")  # doctest: +SKIP
 >>> [f.flow_id for f in report.findings]                          # doctest: +SKIP
 """
@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from flowmatrix.audit.ipassmt import load_ipassmt
+from flowmatrix.audit.judging import EPHEMERAL, audit_plan
 from flowmatrix.audit.loader import Format, NftReader, load_ruleset
 from flowmatrix.audit.result import PARTS_LISTED, AuditReport
-from flowmatrix.audit.run import EPHEMERAL, audit_plan
 from flowmatrix.catalog import Catalog
 from flowmatrix.errors import UserError
 from flowmatrix.i18n import Lang, _, language

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import IO
 
 from flowmatrix.errors import ExitCode, UserError
-from flowmatrix.fleet.export import FleetExport
+from flowmatrix.fleet.export_folder import FleetExport
 from flowmatrix.fleet.merge import Matrix
 from flowmatrix.fleet.resultfile import ResultDocument, read_result_file
 from flowmatrix.i18n import N_, _, ngettext
@@ -201,7 +201,7 @@ def fleet_run(
     env: Mapping[str, str] | None = None,
 ) -> FleetOutcome:
     """Export ``plan`` into ``folder``, run the playbook, merge what came back."""
-    from flowmatrix.fleet.export import export_fleet
+    from flowmatrix.fleet.export_folder import export_fleet
     from flowmatrix.fleet.merge import merge
 
     exported = export_fleet(plan, folder)
