@@ -206,7 +206,11 @@ def test_the_source_host_itself_as_destination_does_not_count(plan: Plan) -> Non
         None,
         (),
     )
-    assert merge_flow(flow, ("db1",), [own]).checks[0].ports[0].status == "not_applicable"
+    merged = merge_flow(flow, ("db1",), [own])
+    assert merged.checks[0].ports[0].status == "not_applicable"
+    # nothing was tested: the flow is not passed for it, and the reason says why
+    assert merged.status == "not_tested"
+    assert merged.reason == "tcp/8443 from db1: the destination is the host itself"
 
 
 def test_obsolete_flows_fail_without_failing_the_run(tmp_path: Path) -> None:

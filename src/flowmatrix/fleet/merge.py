@@ -248,6 +248,12 @@ def _flow_reason(
                         reasons=pgettext("list separator", "; ").join(reasons) or "?",
                     )
                 )
+            elif port.status == "not_applicable" and check.status == "not_tested":
+                parts.append(
+                    _("{protocol}/{port} from {host}: the destination is the host itself").format(
+                        protocol=flow.protocol, port=port.port, host=check.host
+                    )
+                )
             elif port.status == "not_tested" and check.host not in missing:
                 parts.append(
                     _("{protocol}/{port} not tested from {host}").format(
