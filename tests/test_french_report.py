@@ -225,7 +225,7 @@ def test_a_blocked_journey_is_told_in_french() -> None:
     with language("fr"):
         (verdict,) = journey_verdicts([ios], results)
     summary = verdict.summary("fr")
-    assert summary.startswith("Un appareil iOS s'inscrit depuis Internet: bloqué, ")
+    assert summary.startswith("Un appareil iOS s'inscrit depuis Internet : bloqué, ")
     assert " vers 10.0.20.10 sur fw-front" in summary
     assert " to " not in summary and " at " not in summary
 

@@ -88,8 +88,11 @@ class JourneyVerdict:
     def summary(self, lang: Lang = "en") -> str:
         """``An iOS device enrols from the Internet: blocked, XM-DEV-11.1 tcp/8443 at fw-front``."""
         with language(lang):
-            text = f"{self.name}: {STATE_WORDS[self.state]()}"
-        return f"{text}, {'; '.join(self.blocking)}" if self.blocking else text
+            text = _("{journey}: {state}").format(
+                journey=self.name, state=STATE_WORDS[self.state]()
+            )
+            blocking = pgettext("list separator", "; ").join(self.blocking)
+        return f"{text}, {blocking}" if self.blocking else text
 
     def to_dict(self) -> dict[str, Any]:
         return {

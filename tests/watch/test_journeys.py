@@ -92,7 +92,7 @@ def test_a_failed_required_flow_blocks_its_journey_and_names_the_firewall() -> N
     assert "fw-front" in verdict.summary()
     french = next(j for j in plan_journeys(load_plan(None, lang="fr")) if j.id == ios.id)
     (verdict,) = journey_verdicts([french], results)
-    assert verdict.summary("fr").startswith("Un appareil iOS s'inscrit depuis Internet: bloqué")
+    assert verdict.summary("fr").startswith("Un appareil iOS s'inscrit depuis Internet : bloqué")
 
 
 def test_inconclusive_results_leave_a_journey_unproven_and_no_result_absent() -> None:

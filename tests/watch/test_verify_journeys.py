@@ -43,5 +43,5 @@ def test_verify_summarises_the_support_bundle_journey(run_cli, tmp_path: Path) -
     assert (
         french.stderr.strip()
         .splitlines()[-1]
-        .startswith("Les bundles de support et les journaux sortent: ")
+        .startswith("Les bundles de support et les journaux sortent : ")
     )
