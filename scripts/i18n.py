@@ -6,10 +6,8 @@
     python scripts/i18n.py compile   # flowmatrix.po -> flowmatrix.mo (what ships)
     python scripts/i18n.py check     # exit 1 listing texts without a French translation
 
-Every ``*.po`` file in ``locale/fr/LC_MESSAGES/`` is read, in name order: ``flowmatrix.po``
-is the catalog, and a second file (a translator's batch for one area) is folded into it
-by ``update``. The test suite runs ``check`` and compares the shipped ``.mo`` with the
-``.po`` (``tests/test_i18n.py``).
+The test suite compares the extracted texts with the catalog and the shipped ``.mo`` with
+the ``.po`` (``tests/test_i18n.py``).
 """
 
 from __future__ import annotations
@@ -18,7 +16,7 @@ import io
 import sys
 from pathlib import Path
 
-from babel.messages.catalog import Catalog, Message
+from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
@@ -53,24 +51,9 @@ def extracted() -> Catalog:
 
 
 def read_catalogs() -> Catalog:
-    """``flowmatrix.po``, with any other ``.po`` of the folder folded in."""
-    merged = Catalog(locale="fr", project="flowmatrix")
-    for path in sorted(MESSAGES.glob("*.po"), key=lambda p: (p != PO, p.name)):
-        with path.open("rb") as handle:
-            part = read_po(handle, locale="fr")
-        if path == PO:
-            merged = part
-            continue
-        for message in part:
-            if not (message.id and message.string):
-                continue
-            existing = merged.get(message.id, message.context)
-            if existing is None:
-                merged[message.id] = Message(message.id, message.string, context=message.context)
-            else:
-                existing.string = message.string
-                existing.flags.discard("fuzzy")
-    return merged
+    """The French catalog, ``flowmatrix.po``."""
+    with PO.open("rb") as handle:
+        return read_po(handle, locale="fr")
 
 
 def missing(catalog: Catalog, template: Catalog) -> list[str]:
@@ -102,9 +85,6 @@ def update() -> None:
     out = io.BytesIO()
     write_po(out, catalog, width=100, sort_by_file=True, include_previous=False)
     PO.write_bytes(out.getvalue())
-    for path in MESSAGES.glob("*.po"):
-        if path != PO:
-            path.unlink()
     compile_mo()
 
 

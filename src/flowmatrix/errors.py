@@ -6,6 +6,8 @@ import re
 from enum import IntEnum
 from pathlib import Path
 
+from flowmatrix.i18n import _
+
 
 class ExitCode(IntEnum):
     """Process exit codes: the contract with scripts and CI pipelines."""
@@ -50,8 +52,6 @@ class UserError(Exception):
         message = _shortened(self.message)
         text = f"{self.location}: {message}" if self.location else message
         if self.hint:
-            from flowmatrix.i18n import _
-
             text += " " + _("(hint: {hint})").format(hint=_shortened(self.hint))
         return text
 

@@ -282,9 +282,16 @@ def port_status(
                 elsewhere_fails = elsewhere_fails or check.status == "failing"
         elif check.status != "not-applicable":
             general.append(check)
-    overall = _speaking_for_all(general, path)
-    hosts = [s for s in map(source_port_status, per_host.values()) if s != "not-applicable"]
-    if overall == "failing" or elsewhere_fails or "failing" in hosts:
+    overall = "failing" if elsewhere_fails else _speaking_for_all(general, path)
+    return sources_status(overall, map(source_port_status, per_host.values()))
+
+
+def sources_status(overall: Scale, hosts: Iterable[Status]) -> Scale:
+    """A port from what speaks for every source (``overall``) and what each source host
+    says of it (its :func:`source_port_status`): the last step of :func:`port_status`, for
+    a caller (``merge``) that has the hosts' statuses already."""
+    hosts = [s for s in hosts if s != "not-applicable"]
+    if overall == "failing" or "failing" in hosts:
         return "failing"
     if overall == "proven":
         return "proven"

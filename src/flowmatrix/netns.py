@@ -20,6 +20,7 @@ Everything is created through ``ip`` (iproute2) under a name prefix, tracked by 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import ctypes
 import functools
 import os
@@ -49,9 +50,9 @@ def kernel_support() -> str | None:
     has no name, so nothing can be left behind whenever the process is stopped.
     """
     if os.geteuid() != 0:
-        return "needs root (network namespaces)"
+        return _("needs root (network namespaces)")
     if shutil.which("ip") is None:
-        return "needs iproute2 ('ip')"
+        return _("needs iproute2 ('ip')")
     failure: list[str] = []
 
     def probe() -> None:
@@ -63,7 +64,7 @@ def kernel_support() -> str | None:
     thread.start()
     thread.join()
     if failure:
-        return f"cannot create a network namespace: {failure[0]}"
+        return _("cannot create a network namespace: {error}").format(error=failure[0])
     return None
 
 
@@ -207,14 +208,16 @@ def batch_each(jobs: Mapping[Namespace, Sequence[str]]) -> None:
 
 def each_at_once(calls: Sequence[Callable[[], object]]) -> None:
     """Call every function of ``calls`` from a pool of threads; the first error is raised
-    once all have ended (calls not started yet are dropped when the caller is interrupted)."""
+    once all have ended (calls not started yet are dropped when the caller is interrupted).
+    Each runs in a copy of the caller's context, so it words what it says in the run's
+    language (``i18n``)."""
     if len(calls) <= 1:
         for call in calls:
             call()
         return
     pool = ThreadPoolExecutor(max_workers=min(PARALLEL, len(calls)), thread_name_prefix="netns")
     try:
-        futures = [pool.submit(call) for call in calls]
+        futures = [pool.submit(contextvars.copy_context().run, call) for call in calls]
         for future in futures:
             future.result()
     finally:

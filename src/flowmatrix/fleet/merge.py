@@ -30,9 +30,9 @@ from flowmatrix.evidence import (
     Scale,
     Status,
     flow_status,
-    port_status,
     probe_status,
     source_port_status,
+    sources_status,
     state_word,
 )
 from flowmatrix.fleet.resultfile import ProbeLine, ResultDocument
@@ -65,12 +65,6 @@ PORT_WORD: dict[Status, PortStatus] = {
     "depends": "inconclusive",
     "not-tested": "not_tested",
     "not-applicable": "not_applicable",
-}
-PORT_SCALE: dict[PortStatus, Scale] = {
-    "passed": "proven",
-    "failed": "failing",
-    "inconclusive": "depends",
-    "not_tested": "not-tested",
 }
 FLOW_WORD: dict[Scale, FlowStatus] = {
     "proven": "passed",
@@ -199,11 +193,6 @@ def _port_detail(host: str, port: PortCheck) -> str:
     return text + (f" ({states})" if states else "")
 
 
-def _port_check(port: int, results: Sequence[ProbeLine], host: str) -> PortCheck:
-    status = source_port_status(_line_check(e, host) for e in results)
-    return PortCheck(port, PORT_WORD[status], tuple(results))
-
-
 def _where(host: str, evidence: ProbeLine, protocol: str) -> str:
     target = evidence.address or evidence.destination_host or "?"
     return _("{protocol}/{port} from {host} to {target}").format(
@@ -294,18 +283,20 @@ def merge_flow(flow: Flow, sources: Sequence[str], evidence: Sequence[ProbeLine]
     for item in evidence:
         grouped.setdefault((item.source_host, item.port), []).append(item)
     checks = []
+    per_port: dict[int, list[Status]] = {port: [] for port in flow.ports}
     for host in sources:
-        ports = tuple(_port_check(p, grouped.get((host, p), ()), host) for p in flow.ports)
-        seen = (PORT_SCALE[port.status] for port in ports if port.status != "not_applicable")
-        checks.append(SourceCheck(host, FLOW_WORD[flow_status(seen)], ports))
-    per_port = (
-        port_status(
-            (_line_check(line, host) for host in sources for line in grouped.get((host, port), ())),
-            sources=sources,
-        )
-        for port in flow.ports
-    )
-    status = FLOW_WORD[flow_status(per_port)]
+        ports: list[PortCheck] = []
+        seen: list[Scale] = []
+        for port in flow.ports:
+            results = grouped.get((host, port), ())
+            said = source_port_status(_line_check(e, host) for e in results)
+            per_port[port].append(said)
+            ports.append(PortCheck(port, PORT_WORD[said], tuple(results)))
+            if said != "not-applicable":
+                seen.append(said)
+        checks.append(SourceCheck(host, FLOW_WORD[flow_status(seen)], tuple(ports)))
+    combined = (sources_status("not-tested", said) for said in per_port.values())
+    status = FLOW_WORD[flow_status(combined)]
     result = FlowResult(flow, required, status, "", tuple(checks))
     reason = _flow_reason(flow, status, checks, result.failures)
     return FlowResult(flow, required, status, reason, tuple(checks))
@@ -359,7 +350,7 @@ def _collect(
                 )
             latest[item.key] = item
     if unknown:
-        shown = ", ".join(list(unknown)[:5]) + (", ..." if len(unknown) > 5 else "")
+        shown = _listed(list(unknown))
         warnings.append(
             ngettext(
                 "results for {n} flow(s) the plan does not have: {shown}",
@@ -371,6 +362,11 @@ def _collect(
     for item in latest.values():
         per_flow.setdefault(item.flow, []).append(item)
     return per_flow, list(dict.fromkeys(warnings)), known
+
+
+def _listed(ids: list[str]) -> str:
+    """The first five of ``ids``, and an ellipsis when there are more."""
+    return ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
 
 
 def merge(plan: Plan, files: Sequence[ResultDocument]) -> Matrix:
@@ -390,7 +386,7 @@ def merge(plan: Plan, files: Sequence[ResultDocument]) -> Matrix:
     carried = tuple(c for f in files for c in f.checks if c.flow in planned)
     strays = {c.flow for f in files for c in f.checks if c.flow not in planned}
     if strays:
-        shown = ", ".join(sorted(strays)[:5]) + (", ..." if len(strays) > 5 else "")
+        shown = _listed(sorted(strays))
         warnings.append(
             ngettext(
                 "checks for {n} flow(s) the plan does not have: {shown}",

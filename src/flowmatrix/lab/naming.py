@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import contextvars
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -196,11 +195,5 @@ def resolve_cases(lab: LabTopology, cases: Sequence[Case], service: NameService)
                         address=case.destination_address,
                     )
 
-    # copy_context: each thread of the pool words its problems in the run's language.
-    each_at_once(
-        [
-            functools.partial(contextvars.copy_context().run, ask, *key, names)
-            for key, names in wanted.items()
-        ]
-    )
+    each_at_once([functools.partial(ask, *key, names) for key, names in wanted.items()])
     return problems

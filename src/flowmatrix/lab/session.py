@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import functools
 import os
 import time
@@ -33,8 +32,6 @@ from flowmatrix.probe.scheduler import ProbeOptions
 
 Verdict = Literal["pass", "blocked", "leak", "error"]
 Progress = Callable[[str], None]
-#: The reasons :func:`~flowmatrix.netns.kernel_support` gives, as the lab words them.
-_KERNEL_REASONS = frozenset({N_("needs root (network namespaces)"), N_("needs iproute2 ('ip')")})
 #: States in which a packet reached the destination namespace (nothing in the lab
 #: answers with a reset but the destination's own stack).
 _REACHED = frozenset({"open", "closed"})
@@ -278,9 +275,7 @@ def run_lab(
     reason = kernel_support()
     if reason is not None:
         raise UserError(
-            _("the lab cannot run here: {reason}").format(
-                reason=_(reason) if reason in _KERNEL_REASONS else reason
-            ),
+            _("the lab cannot run here: {reason}").format(reason=reason),
             hint=_("run 'flowmatrix lab' as root on Linux with iproute2 and nftables"),
         )
     unknown = sorted(set(options.rulesets) - {f.name for f in plan.site.firewalls})
@@ -413,13 +408,7 @@ def _load_rulesets(lab: LabTopology, texts: Mapping[str, str], options: LabOptio
                 hint=_("check the file given with --rules") if name in options.rulesets else None,
             ) from None
 
-    # copy_context: the pool's threads word their errors in the run's language.
-    each_at_once(
-        [
-            functools.partial(contextvars.copy_context().run, load, name, text)
-            for name, text in texts.items()
-        ]
-    )
+    each_at_once([functools.partial(load, name, text) for name, text in texts.items()])
 
 
 def parse_rules_overrides(items: Iterable[str], plan: Plan) -> dict[str, str]:
