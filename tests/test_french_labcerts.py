@@ -210,7 +210,7 @@ def test_ads_check_errors_in_french(run_cli: Any) -> None:
 
 
 def test_ads_notes_in_french() -> None:
-    from flowmatrix.certs.ads import _comparison_note, text
+    from flowmatrix.probe.ads_check import _comparison_note, text
 
     with language("fr"):
         assert text("direct").startswith("Ce contrôle se connecte en direct")

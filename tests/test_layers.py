@@ -135,3 +135,125 @@ def test_no_two_public_modules_share_a_name() -> None:
         if path.name != "__init__.py" and not path.name.startswith("_"):
             seen.setdefault(path.name, []).append(str(path.relative_to(SOURCE)))
     assert {name: paths for name, paths in seen.items() if len(paths) > 1} == {}
+
+
+#: The validated world: the site and catalog models, their field types, and pydantic.
+VALIDATED = (
+    "pydantic",
+    "flowmatrix.site",
+    "flowmatrix.sitefields",
+    "flowmatrix.siteschema",
+    "flowmatrix.catalog",
+    "flowmatrix.plan_views",
+)
+#: What comes after the plan: it reads ``Plan.site`` and ``Plan.catalog`` only.
+DOWNSTREAM_PACKAGES = (
+    "rules",
+    "probe",
+    "lab",
+    "audit",
+    "report",
+    "fleet",
+    "watch",
+    "certs",
+    "matrixcheck",
+)
+DOWNSTREAM_MODULES = (
+    "model",
+    "site_view",
+    "catalog_view",
+    "topology",
+    "networks",
+    "export",
+    "journeys",
+    "evidence",
+    "render",
+    "documents",
+)
+
+
+def _every_import(tree: ast.Module) -> Iterator[tuple[int, str]]:
+    """Every absolute import, at any depth (a function's lazy import, TYPE_CHECKING)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            yield node.lineno, node.module
+
+
+def _downstream_files() -> list[Path]:
+    files = [SOURCE / f"{name}.py" for name in DOWNSTREAM_MODULES]
+    for package in DOWNSTREAM_PACKAGES:
+        files.extend(sorted((SOURCE / package).rglob("*.py")))
+    return files
+
+
+def _validated_imports(paths: list[Path]) -> list[str]:
+    found = []
+    for path in paths:
+        for line, target in _every_import(ast.parse(path.read_text("utf-8"))):
+            if any(target == name or target.startswith(name + ".") for name in VALIDATED):
+                found.append(f"{path.relative_to(SOURCE)}:{line}: imports {target}")
+    return found
+
+
+def test_nothing_after_the_plan_imports_the_validated_models() -> None:
+    """The plan is the whole contract downstream: its site and catalog are plain records
+    (site_view, catalog_view), so no module after it imports pydantic or the models."""
+    assert all(p.is_file() for p in _downstream_files())
+    assert _validated_imports(_downstream_files()) == []
+
+
+def test_the_validated_imports_check_sees_one(tmp_path: Path) -> None:
+    sneaky = tmp_path / "sneaky.py"
+    sneaky.write_text("def f():\n    from flowmatrix.site import Host\n", "utf-8")
+    sneaky = sneaky.rename(SOURCE / "_sneaky_probe_for_test.py")
+    try:
+        assert _validated_imports([sneaky]) == [
+            "_sneaky_probe_for_test.py:2: imports flowmatrix.site"
+        ]
+    finally:
+        sneaky.unlink()
+
+
+_PLAN_ONLY = """
+import pickle, sys
+plan = pickle.loads(sys.stdin.buffer.read())
+from flowmatrix.rules import generate
+from flowmatrix.rules.firewall_view import Scope
+from flowmatrix.report.compose import make_report
+from flowmatrix.journeys import plan_journeys
+from flowmatrix.export import plan_to_dict
+firewall = plan.site.firewalls[0].name
+out = generate(plan, Scope("firewall", firewall), "nftables")
+assert out.text and not [f for f in out.findings if f.severity == "error"], out.findings
+assert plan.site.name in make_report(plan, "markdown")
+assert make_report(plan, "html")
+assert plan_journeys(plan) and plan_to_dict(plan)["flows"]
+assert plan.site.topology.path(plan.site.zones[0].name, plan.site.zones[-1].name) is not None
+validated = {"flowmatrix.site", "flowmatrix.sitefields", "flowmatrix.catalog",
+    "flowmatrix.plan_views", "flowmatrix.api", "flowmatrix.plan", "pydantic"}
+print(sorted(m for m in sys.modules if m.split(".")[0] == "pydantic" or m in validated))
+"""
+
+
+def test_a_plan_is_used_downstream_without_the_validated_world() -> None:
+    """A plan read back (as from the plan cache) renders rules, reports and journeys in
+    a process that never imports pydantic, the site and catalog models, or the loader."""
+    import pickle
+    import subprocess
+    import sys
+
+    from flowmatrix.api import load_plan
+
+    plan = load_plan(None)
+    result = subprocess.run(
+        [sys.executable, "-c", _PLAN_ONLY],
+        input=pickle.dumps(plan),
+        capture_output=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    assert result.stdout.decode().strip() == "[]"

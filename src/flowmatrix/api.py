@@ -13,16 +13,17 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flowmatrix.catalog import Catalog, load_catalog
 from flowmatrix.collector import collector_paused
 from flowmatrix.documents import site_digest
 from flowmatrix.errors import UserError
 from flowmatrix.i18n import N_, Lang, _, language
 from flowmatrix.inputfile import read_input_bytes
 from flowmatrix.model import Plan
-from flowmatrix.site import Site
 
-if TYPE_CHECKING:  # the YAML reader loads only when a site is read, not from the plan cache
+if TYPE_CHECKING:  # the models and the YAML reader load only when a site is read, not
+    # when the plan cache holds its plan
+    from flowmatrix.catalog import Catalog
+    from flowmatrix.site import Site
     from flowmatrix.yamlio import YamlDocument
 
 DEFAULT_EXAMPLE = "default"
@@ -93,6 +94,8 @@ def _load_site_bytes(
 def _read_site(
     raw: bytes, name: str, shown: str | None, catalog: Catalog | str | None
 ) -> LoadedSite:
+    from flowmatrix.catalog import Catalog, load_catalog
+    from flowmatrix.site import Site
     from flowmatrix.sitecheck import check_site
     from flowmatrix.yamlio import parse_yaml_bytes
 
@@ -136,7 +139,7 @@ def load_plan(
 
     The plan's texts (warnings, reasons) and the errors are in ``lang``."""
     with language(lang):
-        if isinstance(catalog, Catalog):
+        if catalog is not None and not isinstance(catalog, str):  # a Catalog object
             return _plan_of(load_site(site_path, catalog), lang)
         from flowmatrix.plan_cache import cached_plan, plan_key, store_plan
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import cache
-from importlib import resources
 from ipaddress import ip_network
 from pathlib import Path
 from typing import Literal
@@ -18,16 +17,27 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from flowmatrix.catalog_cache import cache_key, cached
+from flowmatrix.catalog_files import (
+    DEFAULT_CATALOG,
+    available_catalogs,
+    catalog_source,
+    is_catalog_file,
+)
 from flowmatrix.errors import UserError
-from flowmatrix.i18n import N_, Lang, _
-from flowmatrix.inputfile import read_input_bytes
+from flowmatrix.i18n import Lang, _
+
+__all__ = [
+    "DEFAULT_CATALOG",
+    "available_catalogs",
+    "catalog_source",
+    "is_catalog_file",
+]
 
 Protocol = Literal["tcp", "udp"]
 RoleKind = Literal["server", "appliance", "client", "external", "network"]
 Status = Literal["current", "obsolete", "legacy", "odd"]
 #: Which of a NetScaler's addresses a flow uses (see the domain notes: NSIP, VIP, SNIP, AAA).
 NetScalerAddress = Literal["nsip", "vip", "snip", "aaa"]
-DEFAULT_CATALOG = "xenmobile-10"
 
 
 class _Frozen(BaseModel):
@@ -364,29 +374,6 @@ class Catalog(_Frozen):
 
     def feature_defaults(self) -> dict[str, bool]:
         return {f.id: f.default for f in self.features}
-
-
-def available_catalogs() -> list[str]:
-    """Ids of the catalogs shipped with flowmatrix."""
-    folder = resources.files("flowmatrix") / "catalogs"
-    return sorted(
-        p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml")
-    )
-
-
-def is_catalog_file(ref: str) -> bool:
-    """Whether a catalog reference names a file (else a shipped catalog's id)."""
-    return ref.endswith((".yaml", ".yml")) or "/" in ref
-
-
-def catalog_source(ref: str) -> bytes:
-    """The bytes of the catalog ``ref`` names (a UserError, or an OSError for an unknown
-    shipped id, when there are none to read)."""
-    if is_catalog_file(ref):
-        return read_input_bytes(ref, what=N_("YAML file"))
-    if ref not in available_catalogs():
-        raise FileNotFoundError(ref)
-    return (resources.files("flowmatrix") / "catalogs" / f"{ref}.yaml").read_bytes()
 
 
 @cache

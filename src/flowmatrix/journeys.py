@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from flowmatrix.catalog import Journey, JourneyStep
+from flowmatrix.catalog_view import Journey, JourneyStep
 from flowmatrix.i18n import Lang, _, language, pgettext
 from flowmatrix.model import Flow, Plan
 from flowmatrix.probe.results import ProbeResult

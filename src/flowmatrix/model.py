@@ -1,7 +1,8 @@
 """The plan: the one data type that flows from ``plan`` to rules, checks, audits and reports.
 
 Plain frozen dataclasses: cheap to build by the ten thousand, hashable, and free of any
-YAML or validation concern (that lives in ``site.py`` and ``catalog.py``).
+YAML or validation concern (that lives in ``site.py`` and ``catalog.py``; the plan
+carries the site and the catalog as ``site_view`` and ``catalog_view`` records).
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from flowmatrix.i18n import _
 from flowmatrix.portset import PortSet
 
 if TYPE_CHECKING:
-    from flowmatrix.catalog import Catalog
+    from flowmatrix.catalog_view import CatalogView
     from flowmatrix.i18n import Lang
-    from flowmatrix.site import Site
+    from flowmatrix.site_view import SiteView
 
 Protocol = Literal["tcp", "udp"]
 NO_PORTS = PortSet()
@@ -260,10 +261,12 @@ class Skipped(PickledByFields):
 
 @dataclass(frozen=True)
 class Plan:
-    """Catalog x site, resolved."""
+    """Catalog x site, resolved: the whole contract downstream. The site and the catalog
+    come as plain records (``site_view``, ``catalog_view``): nothing after the plan reads
+    the validated models."""
 
-    site: Site
-    catalog: Catalog
+    site: SiteView
+    catalog: CatalogView
     flows: tuple[Flow, ...]
     skipped: tuple[Skipped, ...] = ()
     lang: Lang = "en"

@@ -19,7 +19,7 @@ from flowmatrix.i18n import _
 from flowmatrix.model import FlowEnd, Nat
 from flowmatrix.portset import PortSet
 from flowmatrix.site import Firewall, Host, Site
-from flowmatrix.topology import zone_networks, zone_walk
+from flowmatrix.topology import Topology, zone_networks
 
 
 def outside_zone(site: Site, firewall: Firewall) -> str | None:
@@ -122,9 +122,8 @@ def resolve(site: Site) -> tuple[Nat, ...]:
 class NatPath:
     """Finds the translations a flow goes through (the planner asks once per flow)."""
 
-    site: Site
+    topology: Topology
     translations: tuple[Nat, ...]
-    _walks: dict[tuple[str, str, tuple[str, ...]], list[str] | None] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
     def of(
@@ -137,10 +136,7 @@ class NatPath:
     ) -> tuple[Nat, ...]:
         if not self.translations or not firewalls:
             return ()
-        key = (source.zone, destination.zone, firewalls)
-        if key not in self._walks:
-            self._walks[key] = zone_walk(self.site, *key)
-        zones = self._walks[key]
+        zones = self.topology.walk(source.zone, destination.zone, firewalls)
         if zones is None:
             return ()
         found: list[Nat] = []

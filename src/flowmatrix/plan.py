@@ -20,8 +20,10 @@ from flowmatrix.i18n import N_, Lang, _, language, pgettext
 from flowmatrix.model import NO_PORTS, Flow, FlowEnd, HostRef, Plan, Protocol, ProxyLeg, Skipped
 from flowmatrix.nat import NatPath
 from flowmatrix.nat import resolve as resolve_nat
+from flowmatrix.plan_views import catalog_view, site_view
 from flowmatrix.portset import PortSet
 from flowmatrix.site import Host, Site, SiteFlow, parse_network
+from flowmatrix.site_view import SiteView
 from flowmatrix.topology import FirewallGraph, ZoneIndex
 
 #: The role whose hosts publish servers through load balancing (``publish:``).
@@ -50,6 +52,7 @@ class _Planner:
     lang: Lang
     zones: ZoneIndex = field(init=False)
     graph: FirewallGraph = field(init=False)
+    view: SiteView = field(init=False)
     hosts_by_role: dict[str, list[Host]] = field(init=False)
     host_by_name: dict[str, Host] = field(init=False)
     features: dict[str, bool] = field(init=False)
@@ -72,8 +75,9 @@ class _Planner:
     nat: NatPath = field(init=False)
 
     def __post_init__(self) -> None:
-        self.zones = ZoneIndex.from_site(self.site)
-        self.graph = FirewallGraph(self.site)
+        self.view = site_view(self.site)  # what the plan carries, its topology computed once
+        self.zones = self.view.topology.index
+        self.graph = self.view.topology.graph
         self.hosts_by_role = defaultdict(list)
         for host in self.site.hosts:
             for role_id in host.role_ids:  # a host in several roles is an end of each
@@ -81,7 +85,7 @@ class _Planner:
         self.host_by_name = {h.name: h for h in self.site.hosts}
         self.features = self.catalog.feature_defaults() | self.site.features
         self.proxy_ends = self._proxy_ends()
-        self.nat = NatPath(self.site, resolve_nat(self.site))
+        self.nat = NatPath(self.view.topology, resolve_nat(self.site))
 
     def _proxy_ends(self) -> list[FlowEnd]:
         proxy = self.site.proxy
@@ -665,8 +669,8 @@ def _build_plan(site: Site, catalog: Catalog, lang: Lang, site_file: str | None)
             exc.site_path = ("flows", index, "ports")
             raise
     return Plan(
-        site=site,
-        catalog=catalog,
+        site=planner.view,
+        catalog=catalog_view(catalog),
         flows=tuple(planner.flows),
         skipped=tuple(dict.fromkeys(planner.skipped)),
         lang=lang,

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from flowmatrix.catalog import catalog_source
 from flowmatrix.catalog_cache import cache_key
+from flowmatrix.catalog_files import catalog_source
 from flowmatrix.disk_cache import lookup, store
 from flowmatrix.errors import UserError
 from flowmatrix.model import Plan

@@ -21,18 +21,17 @@ from pydantic import (
 from flowmatrix.catalog import Catalog, NetScalerAddress, Role, RoleKind, Text
 from flowmatrix.errors import HintedValueError
 from flowmatrix.i18n import _
+from flowmatrix.networks import IPNetwork, exact_network, parse_network
 from flowmatrix.portset import PortSet
+from flowmatrix.site_view import all_addresses, serves
 from flowmatrix.sitefields import (
     NAME_PATTERN,
     AddressText,
     CidrText,
     InterfaceName,
-    IPNetwork,
     Name,
     Port,
     PortItem,
-    exact_network,
-    parse_network,
     ports_of,
 )
 
@@ -193,7 +192,7 @@ class Host(_Strict):
 
     def serves(self, part: str | None) -> bool:
         """Whether the host is the part of its role a flow needs (None: any part)."""
-        return part is None or self.kind in (None, "both", part)
+        return serves(self.kind, part)
 
     @property
     def role_ids(self) -> tuple[str, ...]:
@@ -232,13 +231,7 @@ class Host(_Strict):
 
     def all_addresses(self) -> tuple[str, ...]:
         """Every address of the host, NetScaler ones included, without duplicates."""
-        found: dict[str, None] = dict.fromkeys(self.addresses)
-        if self.netscaler is not None:
-            ns = self.netscaler
-            for item in (ns.nsip, *ns.vip, *ns.snip, ns.aaa):
-                if item is not None:
-                    found.setdefault(item, None)
-        return tuple(found)
+        return all_addresses(self.addresses, self.netscaler)
 
 
 class SiteFlow(_Strict):

@@ -5,8 +5,6 @@ gives its JSON schema; ``parse_network`` reads an address or network once, cache
 
 from __future__ import annotations
 
-import functools
-import ipaddress
 import re
 from collections.abc import Sequence
 from typing import Annotated
@@ -15,9 +13,9 @@ from pydantic import AfterValidator, WithJsonSchema
 
 from flowmatrix.errors import HintedValueError
 from flowmatrix.i18n import N_, _
+from flowmatrix.networks import parse_network
 from flowmatrix.portset import PortSet, parse_port_range
 
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"
 _NAME = re.compile(NAME_PATTERN)
 
@@ -125,33 +123,6 @@ PortItem = Annotated[
     ),
 ]
 """A port (443) or an inclusive range of ports ("5228-5230")."""
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def exact_network(text: str) -> IPNetwork | None:
-    # validation, the cross-checks and the planner each read every address of the site
-    try:
-        return ipaddress.ip_network(text, strict=True)
-    except ValueError:
-        return None
-
-
-def parse_network(text: str, *, what: str = N_("address")) -> IPNetwork:
-    """An address or CIDR as a network; host bits set in a CIDR are an error with a hint."""
-    network = exact_network(text)
-    if network is not None:
-        return network
-    try:
-        loose = ipaddress.ip_network(text, strict=False)
-    except ValueError:
-        raise HintedValueError(
-            _("invalid {what} {text!r}").format(what=_(what), text=text),
-            _("write an IPv4 or IPv6 address, or a CIDR such as 10.0.0.0/24"),
-        ) from None
-    raise HintedValueError(
-        _("{what} {text!r} has host bits set").format(what=_(what), text=text),
-        _("did you mean {network}?").format(network=loose.with_prefixlen),
-    )
 
 
 def ports_of(items: Sequence[int | str]) -> PortSet:

@@ -1,14 +1,47 @@
-"""Zones and firewalls as a graph: which zone an address is in, which firewalls a flow crosses."""
+"""Zones and firewalls as a graph: which zone an address is in, which firewalls a flow
+crosses, the zones a flow walks through, and each zone's own addresses.
+
+The site checks use it on the validated site before any plan exists; the plan's
+``SiteView.topology`` (a :class:`Topology`) computes it once for everything after the
+plan. Both hand it zones and firewalls with the same fields (:class:`ZoneLike`,
+:class:`FirewallLike`), so it imports neither.
+"""
 
 from __future__ import annotations
 
 import ipaddress
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from typing import Protocol
 
-from flowmatrix.site import IPNetwork, Site, Zone, parse_network
+from flowmatrix.networks import IPNetwork, parse_network
+
+
+class ZoneLike(Protocol):
+    """A zone, validated (``site.Zone``) or as the plan carries it (``site_view.Zone``)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def cidrs(self) -> tuple[str, ...]: ...
+    @property
+    def internet(self) -> bool: ...
+
+
+class FirewallLike(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def zones(self) -> tuple[str, ...]: ...
+
+
+class SiteLike(Protocol):
+    @property
+    def zones(self) -> Sequence[ZoneLike]: ...
+    @property
+    def firewalls(self) -> Sequence[FirewallLike]: ...
 
 
 def _span(network: IPNetwork) -> tuple[int, int, int]:
@@ -18,7 +51,7 @@ def _span(network: IPNetwork) -> tuple[int, int, int]:
 
 
 @lru_cache(maxsize=16)
-def zone_networks(zones: tuple[Zone, ...]) -> Mapping[str, tuple[IPNetwork, ...]]:
+def zone_networks(zones: tuple[ZoneLike, ...]) -> Mapping[str, tuple[IPNetwork, ...]]:
     """Each zone's own addresses, as networks: its CIDRs less the networks of the zones
     nested in them (an address belongs to the most specific zone holding it).
 
@@ -38,6 +71,22 @@ def zone_networks(zones: tuple[Zone, ...]) -> Mapping[str, tuple[IPNetwork, ...]
         ]
         found[zone.name] = tuple(_collapsed(_without(mine, _collapsed(holes))))
     return found
+
+
+@lru_cache(maxsize=256)
+def elsewhere(zones: tuple[ZoneLike, ...], zone: str) -> tuple[IPNetwork, ...]:
+    """The own networks of every zone but ``zone`` and the Internet zone, collapsed (IPv4
+    first): what "any address" of the Internet zone, every address in no other zone,
+    leaves out. The rules, the audit and the lab all exclude exactly these."""
+    own = zone_networks(zones)
+    return tuple(
+        _collapsed(
+            network
+            for other in zones
+            if other.name != zone and not other.internet
+            for network in own[other.name]
+        )
+    )
 
 
 def _strictly_inside(inner: IPNetwork, outer: IPNetwork) -> bool:
@@ -85,10 +134,14 @@ class ZoneIndex:
     internet: str | None
 
     @classmethod
-    def from_site(cls, site: Site) -> ZoneIndex:
-        entries = [(parse_network(cidr), zone.name) for zone in site.zones for cidr in zone.cidrs]
+    def from_site(cls, site: SiteLike) -> ZoneIndex:
+        return cls.of(site.zones)
+
+    @classmethod
+    def of(cls, zones: Sequence[ZoneLike]) -> ZoneIndex:
+        entries = [(parse_network(cidr), zone.name) for zone in zones for cidr in zone.cidrs]
         entries.sort(key=lambda item: (item[0].version, -item[0].prefixlen))
-        internet = next((z.name for z in site.zones if z.internet), None)
+        internet = next((z.name for z in zones if z.internet), None)
         return cls(tuple(entries), internet)
 
     @cached_property
@@ -130,7 +183,7 @@ class ZoneIndex:
 class FirewallGraph:
     """Zones joined by firewalls; paths are shortest, ties broken by the site's order."""
 
-    site: Site
+    site: SiteLike
 
     @cached_property
     def _adjacency(self) -> dict[str, list[tuple[str, str]]]:
@@ -185,7 +238,7 @@ class FirewallGraph:
 
 
 def zone_walk(
-    site: Site, source_zone: str, destination_zone: str, firewalls: Sequence[str]
+    site: SiteLike, source_zone: str, destination_zone: str, firewalls: Sequence[str]
 ) -> list[str] | None:
     """Zones a flow goes through: ``firewalls[i]`` joins ``zones[i]`` to ``zones[i+1]``.
 
@@ -209,3 +262,53 @@ def zone_walk(
         return None
 
     return walk(0, source_zone)
+
+
+@dataclass(frozen=True, eq=False)
+class Topology:
+    """A site's zones and firewalls, with what every package after the plan asks of
+    them computed once: each zone's own networks, the zone of an address, the firewalls
+    between two zones and the zones a flow walks through."""
+
+    zones: tuple[ZoneLike, ...]
+    firewalls: tuple[FirewallLike, ...]
+    _walks: dict[tuple[str, str, tuple[str, ...]], list[str] | None] = field(
+        default_factory=dict, repr=False
+    )
+
+    @cached_property
+    def graph(self) -> FirewallGraph:
+        return FirewallGraph(self)
+
+    @cached_property
+    def index(self) -> ZoneIndex:
+        """Address or network -> zone (the Internet's: every address in no other zone)."""
+        return ZoneIndex.of(self.zones)
+
+    @property
+    def own_networks(self) -> Mapping[str, tuple[IPNetwork, ...]]:
+        """Each zone's own networks, less the zones nested in it (``zone_networks``)."""
+        return zone_networks(self.zones)
+
+    def elsewhere(self, zone: str) -> tuple[IPNetwork, ...]:
+        """The networks "any address" of the Internet zone leaves out (``elsewhere``)."""
+        return elsewhere(self.zones, zone)
+
+    @cached_property
+    def internet(self) -> str | None:
+        return next((z.name for z in self.zones if z.internet), None)
+
+    def zone(self, name: str) -> ZoneLike | None:
+        return next((z for z in self.zones if z.name == name), None)
+
+    def path(self, source_zone: str, destination_zone: str) -> tuple[str, ...] | None:
+        return self.graph.path(source_zone, destination_zone)
+
+    def walk(
+        self, source_zone: str, destination_zone: str, firewalls: Sequence[str]
+    ) -> list[str] | None:
+        """The zones a flow goes through (``zone_walk``), once per ends and firewalls."""
+        key = (source_zone, destination_zone, tuple(firewalls))
+        if key not in self._walks:
+            self._walks[key] = zone_walk(self, *key)
+        return self._walks[key]

@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 from flowmatrix.catalog import load_catalog
-from flowmatrix.certs.ads import ADS_ROLE, check_ads, proxy_settings
+from flowmatrix.plan_views import catalog_view
+from flowmatrix.probe.ads_check import ADS_ROLE, check_ads, proxy_settings
 from flowmatrix.probe.dns_check import ResolverSpec, parse_resolver
 
 ADS = "discovery.mdm.zenprise.com"
@@ -222,7 +223,7 @@ def test_report_written_to_file(
 
 def test_api_with_injected_environment(ads_lab: dict[str, Any]) -> None:
     report = check_ads(
-        load_catalog(),
+        catalog_view(load_catalog()),
         resolver=parse_resolver(ads_lab["dns"].server),
         port=ads_lab["port"],
         timeout=2,

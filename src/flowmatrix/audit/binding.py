@@ -12,14 +12,15 @@ each choice is said in a note.
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import replace
 
 from flowmatrix.audit.device import ZONE_PREFIX, Device
 from flowmatrix.i18n import N_, _
-from flowmatrix.site import Firewall, IPNetwork, Site
-from flowmatrix.topology import zone_networks
+from flowmatrix.networks import IPNetwork
+from flowmatrix.site_view import Firewall, SiteView
 
 
-def bind_zones(site: Site, firewall: Firewall, device: Device) -> tuple[Firewall, list[str]]:
+def bind_zones(site: SiteView, firewall: Firewall, device: Device) -> tuple[Firewall, list[str]]:
     """``firewall`` with its ``interfaces`` filled in from the configuration, and notes."""
     if not device.interfaces and not device.zones:
         note = _(
@@ -28,7 +29,7 @@ def bind_zones(site: Site, firewall: Firewall, device: Device) -> tuple[Firewall
         ).format(vendor=device.vendor)
         return firewall, [note]
     zones = {z.name: z for z in site.zones}
-    own = zone_networks(site.zones)  # nested zones' networks are not their container's
+    own = site.topology.own_networks  # nested zones' networks are not their container's
     names = {i.name: i for i in device.interfaces}
     by_lower = {n.lower(): n for n in names}
     vendor_zones = device.zones or {}
@@ -102,7 +103,7 @@ def bind_zones(site: Site, firewall: Firewall, device: Device) -> tuple[Firewall
                 )
             )
             notes.append(text.format(zone=zone_name, given=given))
-    return firewall.model_copy(update={"interfaces": chosen}), notes
+    return replace(firewall, interfaces=chosen), notes
 
 
 def _member(device: Device, zone: str, networks: tuple[IPNetwork, ...]) -> str:

@@ -13,7 +13,6 @@ from flowmatrix.audit.ipassmt import load_ipassmt
 from flowmatrix.audit.judging import EPHEMERAL, audit_plan
 from flowmatrix.audit.loader import Format, NftReader, load_ruleset
 from flowmatrix.audit.result import PARTS_LISTED, AuditReport
-from flowmatrix.catalog import Catalog
 from flowmatrix.errors import UserError
 from flowmatrix.i18n import Lang, _, language
 from flowmatrix.model import Plan
@@ -45,7 +44,7 @@ def audit(
     ipassmt: str | Path | None = None,
     ipset: str | Path | None = None,
     lang: Lang = "en",
-    catalog: Catalog | str | None = None,
+    catalog: str | None = None,
     ruleset_format: Format = "auto",
     nft_reader: NftReader = "auto",
     source_ports: str | None = None,
@@ -83,7 +82,7 @@ def _audit(
     ipassmt: str | Path | None,
     ipset: str | Path | None,
     lang: Lang,
-    catalog: Catalog | str | None,
+    catalog: str | None,
     ruleset_format: Format,
     nft_reader: NftReader,
     source_ports: str | None,

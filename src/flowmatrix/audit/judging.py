@@ -34,8 +34,7 @@ from flowmatrix.audit.verdict import Cell, request_context
 from flowmatrix.errors import UserError
 from flowmatrix.i18n import _, ngettext
 from flowmatrix.model import Flow, Plan
-from flowmatrix.site import Firewall, Site
-from flowmatrix.topology import zone_networks
+from flowmatrix.site_view import Firewall, SiteView
 
 EPHEMERAL: Ivs = ((1024, 65535),)
 PROTOCOLS = {"tcp": 6, "udp": 17}
@@ -179,12 +178,12 @@ def audit_plan(
     )
 
 
-def _zone_interfaces(site: Site, firewall: Firewall | None) -> InterfaceMap | None:
+def _zone_interfaces(site: SiteView, firewall: Firewall | None) -> InterfaceMap | None:
     """The firewall's interfaces as an interface map, from the zones they face."""
     if firewall is None or not firewall.interfaces:
         return None
     zones = {z.name: z for z in site.zones}
-    own = {name: [str(n) for n in nets] for name, nets in zone_networks(site.zones).items()}
+    own = {name: [str(n) for n in nets] for name, nets in site.topology.own_networks.items()}
     entries = []
     for zone_name, ifname in firewall.interfaces.items():
         zone = zones.get(zone_name)
@@ -200,11 +199,9 @@ def _zone_interfaces(site: Site, firewall: Firewall | None) -> InterfaceMap | No
     return from_zones(entries)
 
 
-def _toward(site: Site, firewall: Firewall, zone: str) -> str | None:
+def _toward(site: SiteView, firewall: Firewall, zone: str) -> str | None:
     """The zone of ``firewall`` through which ``zone`` is reached."""
-    from flowmatrix.topology import FirewallGraph
-
-    graph = FirewallGraph(site)
+    graph = site.topology.graph
     for mine in firewall.zones:
         path = graph.path(mine, zone)
         if path is not None and firewall.name not in path:

@@ -16,8 +16,9 @@ from flowmatrix.audit.ipassmt import InterfaceMap
 from flowmatrix.audit.ranges import Ivs
 from flowmatrix.i18n import _
 from flowmatrix.model import Flow, FlowEnd
-from flowmatrix.site import Firewall, IPNetwork, Site, Zone
-from flowmatrix.topology import zone_networks
+from flowmatrix.networks import IPNetwork
+from flowmatrix.site_view import Firewall, SiteView, Zone
+from flowmatrix.topology import elsewhere, zone_networks
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class EndScope:
     """Why the set is wider than the hosts' own addresses (zone-wide, name only)."""
 
 
-def zone_addresses(site: Site, zone_name: str) -> dict[int, Ivs]:
+def zone_addresses(site: SiteView, zone_name: str) -> dict[int, Ivs]:
     """Every address of a zone but those of the zones nested in it; the Internet zone
     holds all that no other zone holds. (A new dict each call, the values shared.)"""
     return dict(_zone_addresses(site.zones, zone_name))
@@ -44,15 +45,10 @@ def _zone_addresses(zones: tuple[Zone, ...], zone_name: str) -> tuple[tuple[int,
     own = _networks(zone_networks(zones)[zone_name])
     if not zone.internet:
         return tuple(own.items())
-    others: dict[int, list[tuple[int, int]]] = {4: [], 6: []}
-    for other in zones:
-        if other.name == zone_name:
-            continue
-        for family, ivs in _networks(zone_networks(zones)[other.name]).items():
-            others[family].extend(ivs)
+    others = _networks(elsewhere(zones, zone_name))
     out: dict[int, Ivs] = {}
     for family in (4, 6):
-        rest = ranges.complement(ranges.normalize(others[family]), ranges.ADDR_MAX[family])
+        rest = ranges.complement(others.get(family, ()), ranges.ADDR_MAX[family])
         if rest:
             out[family] = rest
     for family, ivs in own.items():
@@ -76,7 +72,7 @@ def _cidrs(items: tuple[str, ...] | list[str]) -> dict[int, Ivs]:
     return {family: ranges.normalize(ivs) for family, ivs in grouped.items()}
 
 
-def end_scope(site: Site, end: FlowEnd) -> EndScope:
+def end_scope(site: SiteView, end: FlowEnd) -> EndScope:
     if end.any_address:
         return EndScope(
             zone_addresses(site, end.zone), _("any address of zone {zone}").format(zone=end.zone)
@@ -94,7 +90,7 @@ def end_scope(site: Site, end: FlowEnd) -> EndScope:
     return EndScope(scope, note.format(names=names, zone=end.zone))
 
 
-def firewall_zones(site: Site, flow: Flow, firewall: Firewall) -> tuple[str | None, str | None]:
+def firewall_zones(site: SiteView, flow: Flow, firewall: Firewall) -> tuple[str | None, str | None]:
     """The zones a flow comes from and goes to, as seen by ``firewall`` on its path."""
     path = list(flow.firewalls)
     index = path.index(firewall.name)
@@ -136,7 +132,7 @@ class Interfaces:
 
 
 def interfaces_for(
-    site: Site, flow: Flow, firewall: Firewall | None, ipassmt: InterfaceMap | None
+    site: SiteView, flow: Flow, firewall: Firewall | None, ipassmt: InterfaceMap | None
 ) -> Interfaces:
     """The interface map if given, else the site's ``interfaces`` of the firewall by zone."""
     if ipassmt is not None or firewall is None:

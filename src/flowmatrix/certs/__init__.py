@@ -1,14 +1,14 @@
-"""Certificate pinning support and auto discovery service (ADS) checks.
+"""Certificate pinning support.
 
 - :func:`collect` fetches the chains the XenMobile and NetScaler Gateway endpoints present
   and writes them as PEM (public certificates only);
-- :func:`check_files` describes certificate files and refuses any file holding a private key;
-- :func:`check_ads` resolves the ADS name, compares it with the documented addresses and
-  tries TLS on each, with the probe engine of ``flowmatrix verify``.
+- :func:`check_files` describes certificate files and refuses any file holding a private key.
 
-Heavy modules load on first use, so that importing the package stays cheap.
+The auto discovery service check runs probes, so it lives with them
+(``probe/ads_check.py``). Heavy modules load on first use, so that importing the package
+stays cheap.
 
-Imports: the top-level modules and ``probe`` (the ADS check runs the verify engine).
+Imports: the top-level modules and ``probe`` (the TLS fetch and the probe states).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from flowmatrix.certs.ads import AdsReport, check_ads
     from flowmatrix.certs.check import CheckReport, check_files
     from flowmatrix.certs.collect import (
         PINNING_ROLES,
@@ -29,11 +28,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PINNING_ROLES",
-    "AdsReport",
     "CheckReport",
     "CollectReport",
     "Target",
-    "check_ads",
     "check_files",
     "collect",
     "parse_target",
@@ -41,8 +38,6 @@ __all__ = [
 ]
 
 _HOMES = {
-    "AdsReport": "ads",
-    "check_ads": "ads",
     "CheckReport": "check",
     "check_files": "check",
     "PINNING_ROLES": "collect",

@@ -60,8 +60,9 @@ def ads_check_command(
     """
     from functools import partial
 
-    from flowmatrix.certs.ads import check_ads
-    from flowmatrix.certs.reports import ads_to_csv, ads_to_dict, ads_to_junit, ads_to_text
+    from flowmatrix.plan_views import catalog_view
+    from flowmatrix.probe.ads_check import check_ads
+    from flowmatrix.probe.ads_report import ads_to_csv, ads_to_dict, ads_to_junit, ads_to_text
     from flowmatrix.probe.dns_check import parse_resolver
     from flowmatrix.render import to_json
 
@@ -74,7 +75,7 @@ def ads_check_command(
 
         resolved_catalog = load_catalog(catalog or DEFAULT_CATALOG)
     report = check_ads(
-        resolved_catalog,
+        catalog_view(resolved_catalog),
         resolver=parse_resolver(resolver) if resolver else None,
         port=port,
         timeout=timeout,

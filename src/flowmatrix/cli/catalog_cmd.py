@@ -54,8 +54,8 @@ def catalog_command(
     from functools import partial
 
     from flowmatrix.catalog import DEFAULT_CATALOG, load_catalog
+    from flowmatrix.catalog_export import CATALOG_COLUMNS, catalog_rows, catalog_to_dict
     from flowmatrix.catalog_query import feature_rows, filter_requirements, role_rows, worded
-    from flowmatrix.export import CATALOG_COLUMNS, catalog_rows, catalog_to_dict
     from flowmatrix.render import to_csv, to_json, to_markdown, to_table
 
     if site is not None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from flowmatrix.i18n import _
 from flowmatrix.model import Flow, Plan
-from flowmatrix.site import Host
+from flowmatrix.site_view import Host
 
 
 @dataclass(frozen=True, slots=True)

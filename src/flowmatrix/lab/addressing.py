@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 
 from flowmatrix.i18n import _
 from flowmatrix.model import FlowEnd, HostRef, Plan
-from flowmatrix.site import Site
-from flowmatrix.topology import ZoneIndex, zone_networks
+from flowmatrix.site_view import SiteView
+from flowmatrix.topology import ZoneIndex
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -80,7 +80,7 @@ class ZoneTransit:
 class AddressPlan:
     """Lab addresses per zone, and the representative of every flow end."""
 
-    site: Site
+    site: SiteView
     zones: ZoneIndex
     used: set[IPAddress] = field(default_factory=set)
     by_zone: dict[str, list[str]] = field(default_factory=dict)
@@ -125,7 +125,7 @@ class AddressPlan:
                 if item.internet:
                     pools = INTERNET_V4 if family == 4 else INTERNET_V6
                     return [_network(p) for p in pools]
-                own = zone_networks(self.site.zones)[zone]  # less the zones nested in it
+                own = self.site.topology.own_networks[zone]  # less the zones nested in it
                 return [n for n in own if n.version == family]
         return []
 
@@ -280,7 +280,7 @@ def _last_hosts(net: IPNetwork, limit: int = 4096) -> Iterator[IPAddress]:
 def build_address_plan(plan: Plan) -> AddressPlan:
     """Lab addresses for every flow end of ``plan`` (single addresses first, so network
     representatives never take a host's address)."""
-    addresses = AddressPlan(plan.site, ZoneIndex.from_site(plan.site))
+    addresses = AddressPlan(plan.site, plan.site.topology.index)
     for nat in plan.nat:  # first: no representative may take a public address
         if nat.public:
             addresses.route_to(nat.firewall, nat.outside, _network(nat.public).network_address)

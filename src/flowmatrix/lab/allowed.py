@@ -9,7 +9,6 @@ from collections import defaultdict
 from collections.abc import Mapping
 
 from flowmatrix.model import FlowEnd, Plan
-from flowmatrix.topology import zone_networks
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -31,7 +30,8 @@ class Allowed:
         """DNS name -> its lab addresses: a name set matches them once resolved."""
         for (name, _), address in (names or {}).items():
             self.names[name].append(address)
-        self.zones: dict[str, tuple[IPNetwork, ...]] = dict(zone_networks(plan.site.zones))
+        self.topology = plan.site.topology
+        self.zones: dict[str, tuple[IPNetwork, ...]] = dict(self.topology.own_networks)
         self.internet = {zone.name for zone in plan.site.zones if zone.internet}
         self.index: dict[tuple[str, int], list[tuple[_Match, _Match]]] = defaultdict(list)
         for flow in plan.flows:
@@ -48,13 +48,7 @@ class Allowed:
                 ipaddress.ip_network(a, strict=False) for a in (*end.addresses, *named)
             ), False
         if end.zone in self.internet or not self.zones.get(end.zone):
-            others = tuple(
-                net
-                for zone, nets in self.zones.items()
-                if zone != end.zone and zone not in self.internet
-                for net in nets
-            )
-            return others, True
+            return self.topology.elsewhere(end.zone), True
         return self.zones[end.zone], False
 
     def __call__(self, source: str, destination: str, protocol: str, port: int) -> bool:

@@ -43,7 +43,7 @@ from flowmatrix.lab.addressing import AddressPlan, lab_name
 from flowmatrix.lab.allowed import Allowed
 from flowmatrix.lab.translation import sent_addresses
 from flowmatrix.model import Flow, Plan, ProxyLeg
-from flowmatrix.topology import FirewallGraph, zone_walk
+from flowmatrix.topology import FirewallGraph
 
 Variant = Literal[
     "planned",
@@ -427,7 +427,7 @@ class _Builder:
         """A stranger of a zone other than the Internet, as the source (or destination) of
         a new case with ``other`` at the other end: zones the flow goes through first."""
         site = self.plan.site
-        walk = zone_walk(site, flow.source.zone, flow.destination.zone, flow.firewalls) or []
+        walk = site.topology.walk(flow.source.zone, flow.destination.zone, flow.firewalls) or []
         internal = [z.name for z in site.zones if not z.internet]
         fixed_zone = flow.destination.zone if as_source else flow.source.zone
         for zone in [z for z in walk if z in internal] + [z for z in internal if z not in walk]:
@@ -468,7 +468,7 @@ def build_cases(
         unplanned_per_flow,
         [],
         [],
-        FirewallGraph(plan.site),
+        plan.site.topology.graph,
         Allowed(plan, addresses.names),
         set(),
         frozenset(n for f in plan.flows for end in (f.source, f.destination) for n in end.names),

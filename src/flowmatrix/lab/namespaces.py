@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from flowmatrix.i18n import ngettext
 from flowmatrix.lab.addressing import AddressPlan
 from flowmatrix.netns import Namespace, NamespaceSet, batch_each, veth_command
-from flowmatrix.site import Firewall, Site
-from flowmatrix.topology import FirewallGraph, zone_networks
+from flowmatrix.site_view import Firewall, SiteView
+from flowmatrix.topology import FirewallGraph
 
 _LINUX_IFNAME = re.compile(r"[A-Za-z0-9_.-]{1,15}")
 BRIDGE = "br0"
@@ -61,16 +61,16 @@ def _families(addresses: AddressPlan) -> tuple[int, ...]:
     return (4, 6) if addresses.ipv6 else (4,)
 
 
-def _prefixes(site: Site, zone_name: str, family: int) -> list[str]:
+def _prefixes(site: SiteView, zone_name: str, family: int) -> list[str]:
     zone = next(z for z in site.zones if z.name == zone_name)
     if zone.internet:
         return ["0.0.0.0/0" if family == 4 else "::/0"]
-    own = zone_networks(site.zones)[zone_name]  # the zones nested in it have their own routes
+    own = site.topology.own_networks[zone_name]  # the zones nested in it have their own routes
     return [str(n) for n in own if n.version == family]
 
 
 def build_topology(
-    site: Site,
+    site: SiteView,
     addresses: AddressPlan,
     namespaces: NamespaceSet,
     progress: Callable[[str], None] | None = None,
@@ -84,7 +84,7 @@ def build_topology(
     firewall's namespace; then one per firewall: interfaces up, addresses and routes.
     """
     lab = LabTopology()
-    graph = FirewallGraph(site)
+    graph = site.topology.graph
     fw_index = {f.name: i for i, f in enumerate(site.firewalls)}
     zones = namespaces.add_many([f"z{i}" for i in range(len(site.zones))], loopback=False)
     walls = namespaces.add_many(
@@ -129,7 +129,7 @@ def _address(address: str, prefix: int, dev: str) -> str:
 
 
 def _zone_commands(
-    site: Site,
+    site: SiteView,
     graph: FirewallGraph,
     zone: str,
     lab: LabTopology,
@@ -158,7 +158,7 @@ def _zone_commands(
 
 
 def _firewall_commands(
-    site: Site,
+    site: SiteView,
     graph: FirewallGraph,
     firewall: Firewall,
     lab: LabTopology,
@@ -221,7 +221,11 @@ def _compact(routes: list[Route]) -> list[str]:
 
 
 def _zone_routes(
-    site: Site, graph: FirewallGraph, zone: str, addresses: AddressPlan, fw_index: dict[str, int]
+    site: SiteView,
+    graph: FirewallGraph,
+    zone: str,
+    addresses: AddressPlan,
+    fw_index: dict[str, int],
 ) -> list[str]:
     routes: list[Route] = []
     transit = addresses.transit[zone]
@@ -238,7 +242,7 @@ def _zone_routes(
 
 
 def _firewall_routes(
-    site: Site,
+    site: SiteView,
     graph: FirewallGraph,
     firewall: Firewall,
     names: dict[str, str],

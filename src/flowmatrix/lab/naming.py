@@ -27,7 +27,7 @@ from flowmatrix.lab.namespaces import LabTopology
 from flowmatrix.namesets import Family
 from flowmatrix.netns import Namespace, each_at_once
 from flowmatrix.probe.netns_thread import run_in_netns
-from flowmatrix.site import Site
+from flowmatrix.site_view import SiteView
 from flowmatrix.topology import FirewallGraph
 
 DNS_PORT = 53
@@ -75,14 +75,14 @@ def _dnsmasq(daemons: Daemons, label: str, namespace: Namespace, config: str) ->
     )
 
 
-def names_zone(site: Site, addresses: AddressPlan) -> str | None:
+def names_zone(site: SiteView, addresses: AddressPlan) -> str | None:
     """Where the lab's DNS server runs: the Internet zone, else the zone of a name."""
     internet = next((z.name for z in site.zones if z.internet), None)
     return internet or next(iter(addresses.name_zones.values()), None)
 
 
 def start_name_service(
-    site: Site,
+    site: SiteView,
     lab: LabTopology,
     addresses: AddressPlan,
     dnsmasq_lines: Mapping[str, str],
@@ -106,7 +106,7 @@ def start_name_service(
         lab.zones[zone],
         "\n".join([f"listen-address={server}", f"local-ttl={LOCAL_TTL}", *records]) + "\n",
     )
-    graph = FirewallGraph(site)
+    graph = site.topology.graph
     index = {f.name: i for i, f in enumerate(site.firewalls)}
     for firewall in site.firewalls:
         upstream = _upstream(graph, firewall.name, firewall.zones, zone, addresses, index)

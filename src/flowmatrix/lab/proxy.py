@@ -31,7 +31,6 @@ from flowmatrix.lab.naming import NameService, names_zone
 from flowmatrix.model import Plan
 from flowmatrix.probe.marker import Marker
 from flowmatrix.probe.results import Outcome, ProbeResult, State
-from flowmatrix.topology import FirewallGraph
 
 #: The users squid may drop root for, in order of preference.
 SQUID_USERS = ("proxy", "nobody")
@@ -106,7 +105,7 @@ def start_proxy(
     internet = names_zone(plan.site, addresses)
     resolver = None
     if internet is not None:
-        resolver = names.resolver(FirewallGraph(plan.site), zone, internet)
+        resolver = names.resolver(plan.site.topology.graph, zone, internet)
     if resolver is None:
         return ProxySetup(
             problem=_("no dnsmasq of a firewall serves the proxy's zone {zone}").format(zone=zone)

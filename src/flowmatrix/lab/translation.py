@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING
 from flowmatrix.lab.addressing import AddressPlan
 from flowmatrix.model import Flow, Nat, Plan
 from flowmatrix.rules.natrules import in_rule_order
-from flowmatrix.topology import zone_walk
 
 if TYPE_CHECKING:  # the cases ask this module what their probes send to
     from flowmatrix.lab.cases import Case
@@ -77,7 +76,7 @@ def with_translated_sources(
         source = case.source_address
         zones = None
         if case.via is None and any(f in leaving for f in case.firewalls):
-            zones = zone_walk(site, case.source_zone, case.destination_zone, case.firewalls)
+            zones = site.topology.walk(case.source_zone, case.destination_zone, case.firewalls)
         for at, firewall in enumerate(case.firewalls if zones else ()):
             assert zones is not None
             applied = next(

@@ -10,11 +10,11 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from flowmatrix.catalog import Requirement
+from flowmatrix.catalog_view import Requirement
 from flowmatrix.i18n import Lang, pgettext
 from flowmatrix.model import Flow, FlowEnd, Plan
 from flowmatrix.report.status import STATUSES, Checks, FlowCheck, Status
-from flowmatrix.site import SiteFlow
+from flowmatrix.site_view import SiteFlow
 
 SITE_PREFIX = "SITE-"
 

@@ -24,7 +24,7 @@ from flowmatrix.model import Nat, NatKind
 from flowmatrix.rules.firewall_view import FAMILIES, Family, NatSpec, Selection
 from flowmatrix.rules.grouping import PortRanges
 from flowmatrix.rules.text import clean_text
-from flowmatrix.site import Site
+from flowmatrix.site_view import SiteView
 
 IPNet = ipaddress.IPv4Network | ipaddress.IPv6Network
 #: Protocols a published port list is translated for.
@@ -88,7 +88,7 @@ class NatRules:
         )
 
 
-def in_rule_order(site: Site, translations: Iterable[Nat]) -> list[Nat]:
+def in_rule_order(site: SiteView, translations: Iterable[Nat]) -> list[Nat]:
     """``translations`` in the order the rules apply them: site order, the source
     translations of zones after those of hosts (the first one that matches a packet
     applies, and a host's is the more specific)."""

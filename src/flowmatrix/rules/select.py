@@ -25,8 +25,7 @@ from flowmatrix.rules.firewall_view import (
 )
 from flowmatrix.rules.natrules import in_rule_order
 from flowmatrix.rules.text import identifier
-from flowmatrix.site import Firewall, Host
-from flowmatrix.topology import zone_networks, zone_walk
+from flowmatrix.site_view import Firewall, Host
 
 IPNet = ipaddress.IPv4Network | ipaddress.IPv6Network
 #: Interface names as firewalls write them (eth0, ethernet1/1, port2, Gi0/1.100).
@@ -42,7 +41,6 @@ class _Selector:
     _sides: dict[tuple[int, str | None], tuple[FlowEnd, Side]] = field(default_factory=dict)
     """By the end's identity (the plan shares its ends between flows); the end is kept
     with the side so that its id cannot be reused while the cache lives."""
-    _walks: dict[tuple[str, str, tuple[str, ...]], list[str] | None] = field(default_factory=dict)
     _excluded: dict[
         str, tuple[tuple[ipaddress.IPv4Network, ...], tuple[ipaddress.IPv6Network, ...]]
     ] = field(default_factory=dict)
@@ -65,7 +63,7 @@ class _Selector:
             if zone.name == zone_name:
                 if zone.internet:
                     return ()
-                return tuple(str(n) for n in zone_networks(self.plan.site.zones)[zone_name])
+                return tuple(str(n) for n in self.plan.site.topology.own_networks[zone_name])
         return ()
 
     def excluded(
@@ -75,23 +73,16 @@ class _Selector:
         zone when it is the Internet zone (whose addresses are those in no other zone)."""
         found = self._excluded.get(zone_name)
         if found is None:
-            zones = self.plan.site.zones
+            site = self.plan.site
             v4: list[ipaddress.IPv4Network] = []
             v6: list[ipaddress.IPv6Network] = []
-            if any(z.name == zone_name and z.internet for z in zones):
-                for zone in zones:
-                    if zone.name == zone_name or zone.internet:
-                        continue
-                    for text in zone.cidrs:
-                        net = self.network(text)
-                        if isinstance(net, ipaddress.IPv4Network):
-                            v4.append(net)
-                        else:
-                            v6.append(net)
-            found = (
-                tuple(ipaddress.collapse_addresses(v4)),
-                tuple(ipaddress.collapse_addresses(v6)),
-            )
+            if zone_name == site.internet:
+                for net in site.topology.elsewhere(zone_name):
+                    if isinstance(net, ipaddress.IPv4Network):
+                        v4.append(net)
+                    else:
+                        v6.append(net)
+            found = (tuple(v4), tuple(v6))
             self._excluded[zone_name] = found
         return found
 
@@ -168,10 +159,7 @@ class _Selector:
         return kinds.pop() if len(kinds) == 1 else None
 
     def walk(self, flow: Flow) -> list[str] | None:
-        key = (flow.source.zone, flow.destination.zone, flow.firewalls)
-        if key not in self._walks:
-            self._walks[key] = zone_walk(self.plan.site, *key)
-        return self._walks[key]
+        return self.plan.site.topology.walk(flow.source.zone, flow.destination.zone, flow.firewalls)
 
     def spec(
         self,

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from flowmatrix.catalog import Catalog, Endpoint
+from flowmatrix.catalog_view import CatalogView, Endpoint
 from flowmatrix.errors import ExitCode, UserError
 from flowmatrix.i18n import N_, Lang, _, language, ngettext
 from flowmatrix.probe.dns_check import ResolverSpec, dns_info
@@ -198,7 +198,7 @@ class AdsReport:
         }
 
 
-def ads_endpoint(catalog: Catalog) -> Endpoint:
+def ads_endpoint(catalog: CatalogView) -> Endpoint:
     """The catalog's documented ADS endpoint (role ``discovery-service``)."""
     try:
         role = catalog.role(ADS_ROLE)
@@ -218,7 +218,7 @@ def ads_endpoint(catalog: Catalog) -> Endpoint:
     )
 
 
-def _ads_requirement(catalog: Catalog) -> str:
+def _ads_requirement(catalog: CatalogView) -> str:
     ids = [r.id for r in catalog.requirements if ADS_ROLE in r.destinations]
     preferred = [i for i in ids if "ADS" in i]
     return (preferred or ids or ["ADS"])[0]
@@ -303,7 +303,7 @@ async def _run(
 
 
 def check_ads(
-    catalog: Catalog,
+    catalog: CatalogView,
     *,
     resolver: ResolverSpec | None = None,
     port: int = ADS_PORT,
@@ -337,7 +337,7 @@ def check_ads(
 
 
 def _check_ads(
-    catalog: Catalog,
+    catalog: CatalogView,
     *,
     resolver: ResolverSpec | None,
     port: int,
