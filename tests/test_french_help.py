@@ -160,6 +160,7 @@ def test_usage_error_in_french(run_cli) -> None:  # type: ignore[no-untyped-def]
         (("certs", "check"), "Erreur : Argument 'files' manquant."),
         (("plna",), "Erreur : Commande inconnue 'plna'. Vouliez-vous dire 'plan' ?"),
         (("plan", "a", "b"), "Erreur : Argument(s) en trop inattendu(s) (b)"),
+        (("plan", "--format"), "Erreur : L'option '--format' demande un argument."),
     ],
     ids=lambda v: " ".join(v) if isinstance(v, tuple) else "",
 )

@@ -44,6 +44,8 @@ CLICK_TEMPLATES: tuple[str, ...] = (
     N_("No such option: {name} (Possible options: {possibilities})"),
     N_("No such option: {name}"),
     N_("Option {name} does not take a value."),
+    N_("Option {name} requires an argument."),
+    N_("Option {name} requires {n} arguments."),
     N_("Invalid value for {param_hint}: {message}"),
     N_("Invalid value: {message}"),
     N_("Missing argument {param_hint}."),
