@@ -1,10 +1,15 @@
 #!/usr/bin/env python3
 """Keep the French catalog in step with the code (Babel extracts and compiles).
 
-    python scripts/i18n.py update    # extract every marked text, add the new ones to
-                                     # flowmatrix.po (empty), drop the ones gone, compile
+    python scripts/i18n.py update    # extract every marked text and every text of
+                                     # --help, add the new ones to flowmatrix.po (empty),
+                                     # drop the ones gone, compile
     python scripts/i18n.py compile   # flowmatrix.po -> flowmatrix.mo (what ships)
     python scripts/i18n.py check     # exit 1 listing texts without a French translation
+
+The texts of ``--help`` are not marked in the code: Typer holds them (docstrings, ``help=``),
+so they are read from the command tree itself, every command loaded, exactly as the click
+objects hold them (``flowmatrix.cli.help_language`` translates them at run time).
 
 The test suite compares the extracted texts with the catalog and the shipped ``.mo`` with
 the ``.po`` (``tests/test_i18n.py``).
@@ -27,12 +32,52 @@ MESSAGES = SOURCE / "locale" / "fr" / "LC_MESSAGES"
 PO = MESSAGES / "flowmatrix.po"
 MO = MESSAGES / "flowmatrix.mo"
 COMMENT_TAGS = ("Translators:",)
+#: Where a help text is found in no source file (one generated at import).
+NOWHERE = ("cli --help", None)
 Key = str | tuple[str, str]
+
+if str(ROOT / "src") not in sys.path:  # this tree's flowmatrix, not an installed one
+    sys.path.insert(0, str(ROOT / "src"))
 
 
 def extracted() -> Catalog:
-    """Every text the code marks (``_``, ``N_``, ``ngettext``, ``pgettext``...)."""
+    """Every text the code marks (``_``, ``N_``, ``ngettext``, ``pgettext``...), and every
+    help text of the CLI."""
     template = Catalog(project="flowmatrix", locale=None)
+    marked(template)
+    for text, location in help_texts():
+        template.add(text, locations=[location])
+    return template
+
+
+def help_texts() -> list[tuple[str, tuple[str, int | None]]]:
+    """Every help text of the command tree, with the source line it is written on."""
+    import typer.main
+
+    from flowmatrix.cli import _load_commands
+    from flowmatrix.cli.app import app
+    from flowmatrix.cli.help_language import help_texts as walk
+
+    _load_commands([])
+    files = sorted((SOURCE / "cli").glob("*.py")) + sorted(SOURCE.rglob("*.py"))
+    sources = {
+        f"src/flowmatrix/{path.relative_to(SOURCE)}": path.read_text("utf-8") for path in files
+    }
+    return [(text, _location(text, sources)) for _, text in walk(typer.main.get_command(app))]
+
+
+def _location(text: str, sources: dict[str, str]) -> tuple[str, int | None]:
+    """The first source that holds the text's first words, and the line they are on."""
+    start = text.split("\n")[0][:24]
+    for name, source in sources.items():
+        index = source.find(start)
+        if index >= 0:
+            return name, source.count("\n", 0, index) + 1
+    return NOWHERE
+
+
+def marked(template: Catalog) -> None:
+    """The texts the code marks, into ``template``."""
     found = extract_from_dir(
         str(SOURCE),
         method_map=[("**.py", "python")],
@@ -47,7 +92,6 @@ def extracted() -> Catalog:
             auto_comments=comments,
             context=context,
         )
-    return template
 
 
 def read_catalogs() -> Catalog:

@@ -59,6 +59,14 @@ def test_help_lists_every_command_without_heavy_imports() -> None:
         assert f" {name} " in done.stdout
 
 
+def test_english_help_is_not_translated() -> None:
+    # the help texts are translated (and Typer's words rerouted) only when a run is not in
+    # English: an English --help walks no tree and imports nothing for it
+    assert "flowmatrix.cli.help_language" not in imported_by("--help")
+    assert "flowmatrix.cli.help_language" not in imported_by("plan", "--help", "--lang", "en")
+    assert "flowmatrix.cli.help_language" in imported_by("plan", "--help", "--lang", "fr")
+
+
 def test_a_mistyped_command_still_gets_a_suggestion() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "flowmatrix", "plna"], capture_output=True, text=True

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from flowmatrix.errors import ExitCode, UserError
+
+if TYPE_CHECKING:
+    from flowmatrix.i18n import Lang
 
 #: The option that names the file a command writes.
 OUTPUT_FLAGS = ("--output", "-o")
@@ -125,16 +128,44 @@ def _observed() -> bool:
     return monitoring is not None and any(monitoring.get_tool(i) for i in range(6))
 
 
+def _language_asked(argv: list[str]) -> Lang | None:
+    """The language ``--lang X`` / ``--lang=X`` / ``-l X`` asks for (the last one), if valid."""
+    from flowmatrix.i18n import LANGUAGES
+
+    asked = None
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        name, equals, value = arg.partition("=")
+        if name == "--lang" and equals:
+            asked = value
+        elif arg in ("--lang", "-l") and i + 1 < len(argv):
+            asked = argv[i + 1]
+    return next((lang for lang in LANGUAGES if lang == asked), None)
+
+
 def _run(argv: list[str] | None) -> None:
     from flowmatrix import i18n
     from flowmatrix.i18n import _
 
-    i18n.use(i18n.from_environment())  # a command's --lang, when given, overrides it
+    # the environment's language, or --lang's: the eager option sets it too, but the help
+    # option may come first on the command line (``plan --help --lang fr``)
+    i18n.use(_language_asked(sys.argv[1:] if argv is None else argv) or i18n.from_environment())
     try:
+        import typer.main
+
         from flowmatrix.cli.app import app
 
         _load_commands(argv)
-        app(args=argv, prog_name="flowmatrix")
+        # what ``app(...)`` does (its exception hook only shows pretty tracebacks, which
+        # the application turns off), with the tree built once so that it can be translated
+        command = typer.main.get_command(app)
+        if i18n.current() != "en":
+            from flowmatrix.cli import help_language
+
+            help_language.install()
+            help_language.translate_tree(command)
+        command(args=argv, prog_name="flowmatrix")
     except UserError as exc:
         from flowmatrix.textsafe import visible
 
