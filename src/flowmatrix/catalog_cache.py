@@ -25,14 +25,21 @@ __all__ = ["cache_folder", "cache_key", "cached"]
 T = TypeVar("T")
 
 
-def cache_key(raw: bytes, *depends_on: Path) -> str:
-    """The digest naming a cache entry for ``raw`` read by the code in ``depends_on``."""
-    import pydantic
+def cache_key(raw: bytes, *depends_on: Path, models: bool = True) -> str:
+    """The digest naming a cache entry for ``raw`` read by the code in ``depends_on``.
 
+    ``models``: the entry pickles validated models, so pydantic's version is part of the
+    key (a plan holds none: plain records only)."""
     from flowmatrix import __version__
 
+    if models:
+        import pydantic
+
+        library = pydantic.VERSION
+    else:
+        library = "-"
     digest = hashlib.sha256(raw)
-    versions = f"{__version__}|{pydantic.VERSION}|{sys.version}|{pickle.HIGHEST_PROTOCOL}"
+    versions = f"{__version__}|{library}|{sys.version}|{pickle.HIGHEST_PROTOCOL}"
     digest.update(versions.encode())
     for source in depends_on:
         digest.update(source.read_bytes())

@@ -43,7 +43,7 @@ def _code() -> tuple[Path, ...]:
 def plan_key(raw: bytes, shown: str, lang: str, catalog: str | None) -> str:
     """The digest naming the plan of the site ``raw`` shown as ``shown``."""
     asked = repr((shown, lang, catalog)).encode()
-    return cache_key(asked + b"\n" + raw, *_code())
+    return cache_key(asked + b"\n" + raw, *_code(), models=False)
 
 
 def _catalog_digest(ref: str) -> str | None:

@@ -74,10 +74,16 @@ def _load_commands(argv: list[str] | None = None) -> None:
     mistyped command: the listing and the suggestions need them all)."""
     import importlib
 
+    from flowmatrix.cli.app import app
+
     args = sys.argv[1:] if argv is None else argv
     wanted = COMMANDS.get(args[0]) if args else None
     for module in (wanted,) if wanted else COMMAND_MODULES:
         importlib.import_module(f"flowmatrix.cli.{module}")
+    # listed in COMMAND_MODULES' order, whichever module a process imported first
+    place = {f"flowmatrix.cli.{name}": i for i, name in enumerate(COMMAND_MODULES)}
+    app.registered_commands.sort(key=lambda c: place.get(c.callback.__module__, 0))
+    app.registered_groups.sort(key=lambda g: COMMAND_MODULES.index(COMMANDS[g.name or ""]))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -154,12 +160,14 @@ def _run(argv: list[str] | None) -> None:
     try:
         import typer.main
 
+        from flowmatrix.cli import param_coercion
         from flowmatrix.cli.app import app
 
         _load_commands(argv)
         # what ``app(...)`` does (its exception hook only shows pretty tracebacks, which
         # the application turns off), with the tree built once so that it can be translated
         command = typer.main.get_command(app)
+        param_coercion.install()
         if i18n.current() != "en":
             from flowmatrix.cli import help_language
 
