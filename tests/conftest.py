@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from functools import cache
+from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -89,3 +92,15 @@ def _private_cache_folder(tmp_path_factory: pytest.TempPathFactory) -> None:
     """The catalog cache of this test session (and of the commands it starts) stays in a
     temporary folder, not in the user's ~/.cache."""
     os.environ["FLOWMATRIX_CACHE_DIR"] = str(tmp_path_factory.mktemp("flowmatrix-cache"))
+
+
+@pytest.fixture(scope="session")
+def i18n_script() -> ModuleType:
+    """``scripts/i18n.py`` as a module: the catalog's extraction and checks."""
+    pytest.importorskip("babel", reason="Babel extracts the texts (pip install '.[test]')")
+    path = Path(__file__).resolve().parents[1] / "scripts" / "i18n.py"
+    spec = importlib.util.spec_from_file_location("i18n_script", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

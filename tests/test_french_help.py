@@ -4,7 +4,6 @@ runs print exactly what Typer and Click print on their own."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import subprocess
@@ -52,14 +51,6 @@ def _tree() -> list[tuple[tuple[str, ...], bool]]:
 
 TREE = _tree()
 LEAVES = [path for path, has_lang in TREE if has_lang]
-
-
-def _script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("i18n_script", ROOT / "scripts" / "i18n.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(autouse=True)
@@ -190,9 +181,8 @@ def test_french_environment_in_a_process_of_its_own() -> None:
     _assert_french(done.stdout)
 
 
-def test_every_help_text_has_its_french_translation() -> None:
-    pytest.importorskip("babel", reason="Babel reads the catalog (pip install '.[test]')")
-    script = _script()
+def test_every_help_text_has_its_french_translation(i18n_script: ModuleType) -> None:
+    script = i18n_script
     texts = Catalog(locale=None)
     for text, location in script.help_texts():
         texts.add(text, locations=[location])

@@ -4,7 +4,6 @@ placeholder, and the language comes from --lang or the environment."""
 from __future__ import annotations
 
 import gettext
-import importlib.util
 import io
 import re
 import subprocess
@@ -20,18 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PLACEHOLDER = re.compile(r"\{(\w*)[^{}]*\}")
 
 
-def _script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("i18n_script", ROOT / "scripts" / "i18n.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
-def script() -> ModuleType:
-    pytest.importorskip("babel", reason="Babel extracts the texts (pip install '.[test]')")
-    return _script()
+def script(i18n_script: ModuleType) -> ModuleType:
+    return i18n_script
 
 
 def test_every_marked_text_has_a_french_translation(script: ModuleType) -> None:

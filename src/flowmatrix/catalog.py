@@ -23,6 +23,7 @@ from flowmatrix.catalog_files import (
     catalog_source,
     is_catalog_file,
 )
+from flowmatrix.catalog_view import by_id
 from flowmatrix.errors import UserError
 from flowmatrix.i18n import Lang, _
 
@@ -361,16 +362,10 @@ class Catalog(_Frozen):
                         )
 
     def role(self, role_id: str) -> Role:
-        for role in self.roles:
-            if role.id == role_id:
-                return role
-        raise KeyError(role_id)
+        return by_id(self.roles, role_id)
 
     def requirement(self, req_id: str) -> Requirement:
-        for req in self.requirements:
-            if req.id == req_id:
-                return req
-        raise KeyError(req_id)
+        return by_id(self.requirements, req_id)
 
     def feature_defaults(self) -> dict[str, bool]:
         return {f.id: f.default for f in self.features}

@@ -12,7 +12,9 @@ documented endpoints, the procedures and the journeys.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from flowmatrix.i18n import Lang
 
@@ -128,13 +130,24 @@ class CatalogView:
     journeys: tuple[Journey, ...] = ()
 
     def role(self, role_id: str) -> Role:
-        for role in self.roles:
-            if role.id == role_id:
-                return role
-        raise KeyError(role_id)
+        return by_id(self.roles, role_id)
 
     def requirement(self, req_id: str) -> Requirement:
-        for req in self.requirements:
-            if req.id == req_id:
-                return req
-        raise KeyError(req_id)
+        return by_id(self.requirements, req_id)
+
+
+class _Identified(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+Item = TypeVar("Item", bound=_Identified)
+
+
+def by_id(items: Iterable[Item], wanted: str) -> Item:
+    """The item of ``items`` with this ``id`` (a KeyError if none): a role, a requirement,
+    in the validated catalog and in its plain view alike."""
+    for item in items:
+        if item.id == wanted:
+            return item
+    raise KeyError(wanted)

@@ -165,7 +165,7 @@ class SiteView:
     @property
     def internet(self) -> str | None:
         """The name of the Internet zone, if the site has one."""
-        return next((z.name for z in self.zones if z.internet), None)
+        return self.topology.internet
 
     def __getstate__(self) -> dict[str, object]:
         # the topology is recomputed after unpickling (it is cheap, and caches by site)

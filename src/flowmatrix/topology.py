@@ -298,9 +298,6 @@ class Topology:
     def internet(self) -> str | None:
         return next((z.name for z in self.zones if z.internet), None)
 
-    def zone(self, name: str) -> ZoneLike | None:
-        return next((z for z in self.zones if z.name == name), None)
-
     def path(self, source_zone: str, destination_zone: str) -> tuple[str, ...] | None:
         return self.graph.path(source_zone, destination_zone)
 

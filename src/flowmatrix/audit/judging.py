@@ -62,7 +62,7 @@ def audit_plan(
     jobs: list[tuple[Flow, Path, EndScope, EndScope]] = []
     fw = None
     if firewall is not None:
-        fw = next((f for f in site.firewalls if f.name == firewall), None)
+        fw = site.firewall(firewall)
         if fw is None:
             known = ", ".join(f.name for f in site.firewalls) or _("none")
             raise UserError(
@@ -201,9 +201,8 @@ def _zone_interfaces(site: SiteView, firewall: Firewall | None) -> InterfaceMap 
 
 def _toward(site: SiteView, firewall: Firewall, zone: str) -> str | None:
     """The zone of ``firewall`` through which ``zone`` is reached."""
-    graph = site.topology.graph
     for mine in firewall.zones:
-        path = graph.path(mine, zone)
+        path = site.topology.path(mine, zone)
         if path is not None and firewall.name not in path:
             return mine
     return None
@@ -211,7 +210,7 @@ def _toward(site: SiteView, firewall: Firewall, zone: str) -> str | None:
 
 def _host_jobs(plan: Plan, host: str) -> list[tuple[Flow, Path, EndScope, EndScope]]:
     site = plan.site
-    found = next((h for h in site.hosts if h.name == host), None)
+    found = site.host(host)
     if found is None:
         known = ", ".join(h.name for h in site.hosts) or _("none")
         raise UserError(

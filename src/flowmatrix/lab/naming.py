@@ -77,7 +77,7 @@ def _dnsmasq(daemons: Daemons, label: str, namespace: Namespace, config: str) ->
 
 def names_zone(site: SiteView, addresses: AddressPlan) -> str | None:
     """Where the lab's DNS server runs: the Internet zone, else the zone of a name."""
-    internet = next((z.name for z in site.zones if z.internet), None)
+    internet = site.internet
     return internet or next(iter(addresses.name_zones.values()), None)
 
 

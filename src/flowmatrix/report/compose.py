@@ -51,7 +51,7 @@ def load_checks(
 
 
 def internet_zone(plan: Plan) -> str | None:
-    return next((z.name for z in plan.site.zones if z.internet), None)
+    return plan.site.internet
 
 
 def diagram_svg(plan: Plan, diagram: Diagram, layout: Layout) -> tuple[str, str]:

@@ -339,7 +339,7 @@ def select(plan: Plan, scope: Scope, interfaces: Mapping[str, str] | None = None
     site = plan.site
     nat: tuple[NatSpec, ...] = ()
     if scope.kind == "firewall":
-        firewall = next((f for f in site.firewalls if f.name == scope.name), None)
+        firewall = site.firewall(scope.name)
         if firewall is None:
             names = ", ".join(f.name for f in site.firewalls) or pgettext("rules", "none")
             raise UserError(
