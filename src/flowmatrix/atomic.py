@@ -45,7 +45,7 @@ class Terminated(SystemExit):
         super().__init__(128 + signal.SIGTERM)
 
 
-def write_atomic(path: str | Path, content: str | bytes) -> None:
+def write_atomic(path: str | Path, content: str | bytes | bytearray) -> None:
     """Write ``content`` to the output ``path`` safely (see the module's description)."""
     data = content.encode("utf-8") if isinstance(content, str) else content
     shown = str(path)
@@ -69,7 +69,7 @@ def write_atomic(path: str | Path, content: str | bytes) -> None:
     _replace(shown, target, info, data)
 
 
-def _to_stdout(data: bytes) -> None:
+def _to_stdout(data: bytes | bytearray) -> None:
     sys.stdout.flush()
     sys.stdout.buffer.write(data)
     sys.stdout.buffer.flush()
@@ -81,7 +81,7 @@ def _cannot_write(shown: str, exc: OSError) -> UserError:
     )
 
 
-def _write_through(shown: str, target: Path, mode: int, data: bytes) -> None:
+def _write_through(shown: str, target: Path, mode: int, data: bytes | bytearray) -> None:
     """A device, FIFO or socket gets the bytes; its node stays what it is."""
     if stat.S_ISDIR(mode):
         raise UserError(
@@ -100,7 +100,9 @@ def _write_through(shown: str, target: Path, mode: int, data: bytes) -> None:
         raise _cannot_write(shown, exc) from None
 
 
-def _replace(shown: str, target: Path, info: os.stat_result | None, data: bytes) -> None:
+def _replace(
+    shown: str, target: Path, info: os.stat_result | None, data: bytes | bytearray
+) -> None:
     folder = target.parent
     if not folder.is_dir():
         raise UserError(

@@ -105,7 +105,7 @@ def to_json(document: Any) -> str:
     return to_json_bytes(document).decode()
 
 
-def to_json_items_bytes(head: Mapping[str, Any], *streams: tuple[str, Iterable[Any]]) -> bytes:
+def to_json_items_bytes(head: Mapping[str, Any], *streams: tuple[str, Iterable[Any]]) -> bytearray:
     """``to_json_bytes({**head, key: list(items), ...})`` for each (key, items) of
     ``streams`` (the last keys, in order), encoding the items one by one: a run's 65,535
     results never exist as dictionaries all at once."""
@@ -117,23 +117,23 @@ def to_json_items_bytes(head: Mapping[str, Any], *streams: tuple[str, Iterable[A
     closing = b",\n".join(empty) + b"\n}\n"
     if not start.endswith(closing):
         raise ValueError("the streamed keys must be plain and the last of the document")
-    parts = [start[: -len(closing)]]
+    # one buffer grown in place: the document is written from it as it is, never held
+    # twice (a list of pieces and their join), which halves the peak for 65,535 results
+    document = bytearray(start[: -len(closing)])
     for index, (key, items) in enumerate(streams):
-        parts.append(f'  "{key}": ['.encode())
+        document += f'  "{key}": ['.encode()
         encoded_any = False
         for item in items:
             try:
                 encoded = orjson.dumps(item, option=options)
             except orjson.JSONEncodeError:
                 encoded = json.dumps(item, ensure_ascii=False, indent=2).encode()
-            parts += (
-                b"\n    " if not encoded_any else b",\n    ",
-                encoded.replace(b"\n", b"\n    "),
-            )
+            document += b",\n    " if encoded_any else b"\n    "
+            document += encoded.replace(b"\n", b"\n    ")
             encoded_any = True
-        parts.append(b"\n  ]" if encoded_any else b"]")
-        parts.append(b",\n" if index < len(streams) - 1 else b"\n}\n")
-    return b"".join(parts)
+        document += b"\n  ]" if encoded_any else b"]"
+        document += b",\n" if index < len(streams) - 1 else b"\n}\n"
+    return document
 
 
 def to_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:

@@ -46,14 +46,14 @@ def terminal_width() -> int:
     return shutil.get_terminal_size((160, 24)).columns if sys.stdout.isatty() else 200
 
 
-def emit(text: str | bytes, output: Path | None) -> None:
+def emit(text: str | bytes | bytearray, output: Path | None) -> None:
     """Print ``text``, or write it atomically to ``output``."""
     if output is not None:
         from flowmatrix.atomic import write_atomic
 
         write_atomic(output, text)
         return
-    if isinstance(text, bytes):
+    if not isinstance(text, str):  # bytes, or a document's buffer (a bytearray)
         sys.stdout.buffer.write(text)
     else:
         sys.stdout.write(text)
@@ -67,7 +67,10 @@ def emit_table(table: TableRenderer, output: Path | None) -> None:
 
 
 def emit_as(
-    fmt: str, output: Path | None, table: TableRenderer, **formats: Callable[[], str | bytes]
+    fmt: str,
+    output: Path | None,
+    table: TableRenderer,
+    **formats: Callable[[], str | bytes | bytearray],
 ) -> None:
     """Emit the report in format ``fmt``: one of ``formats`` (``json=...``), else the table."""
     render = formats.get(fmt)

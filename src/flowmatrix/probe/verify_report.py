@@ -67,7 +67,7 @@ def to_json_text(report: VerifyReport) -> str:
     return to_json(report_dict(report))
 
 
-def to_json_document(report: VerifyReport) -> bytes:
+def to_json_document(report: VerifyReport) -> bytearray:
     """``to_json_text`` as UTF-8 bytes, encoded result by result (bounded memory)."""
     return to_json_items_bytes(
         document_head(report),
