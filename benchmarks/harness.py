@@ -105,6 +105,53 @@ class Comparison:
     """Peer time / flowmatrix time, pair by pair (> 1: flowmatrix is faster)."""
 
 
+#: Runs a command and reports (to the file descriptor given first) its wall time from fork to exit,
+#: its peak resident memory and its CPU time. Linux keeps a process's peak memory across
+#: exec, and a child forked (or vforked) from the benchmark starts with the benchmark's
+#: own: measured directly, every command would show at least the benchmark's size (a
+#: 65,535-port run holds its listeners and ground truth). Forked from this small runner,
+#: the command's peak is its own; the runner's start-up is outside the time measured.
+_RUNNER = """
+import os, sys, time
+report, argv = int(sys.argv[1]), sys.argv[2:]
+started = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(argv[0], argv)
+    finally:
+        os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+elapsed = time.perf_counter() - started
+os.write(report, f"{elapsed} {usage.ru_maxrss} {usage.ru_utime + usage.ru_stime}".encode())
+code = os.waitstatus_to_exitcode(status)
+sys.exit(code if code >= 0 else 128 - code)
+"""
+
+
+def _measured(name: str, argv: list[str], env: dict[str, str] | None) -> tuple[float, float, float]:
+    """Wall seconds, peak RSS (MB) and CPU seconds of ``argv``, run through ``_RUNNER``."""
+    read, write = os.pipe()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-S", "-c", _RUNNER, str(write), *argv],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env=env,
+            pass_fds=(write,),
+        )
+    finally:
+        os.close(write)
+    _, stderr = process.communicate()
+    with os.fdopen(read, "rb") as report:
+        figures = report.read().decode().split()
+    if process.returncode not in (0, 1) or len(figures) != 3:
+        message = stderr.decode(errors="replace")[-2000:]
+        raise RuntimeError(f"{name}: exit {process.returncode}: {message}")
+    elapsed, rss_kb, cpu = (float(figure) for figure in figures)
+    return elapsed, rss_kb / 1024, cpu
+
+
 def run_once(side: Side) -> tuple[float, float, float | None]:
     """Wall seconds, peak RSS (MB; 0 for a callable) and CPU seconds (None for a callable)
     of one run of ``side``."""
@@ -119,17 +166,7 @@ def run_once(side: Side) -> tuple[float, float, float | None]:
         assert side.command is not None
         argv = [*side.prefix, *side.command]
         env = None if side.env is None else {**os.environ, **side.env}
-        started = time.perf_counter()
-        process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-        _, status, usage = os.wait4(process.pid, 0)
-        elapsed = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
-        stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
-        if process.stderr is not None:
-            process.stderr.close()
-        if process.returncode not in (0, 1):
-            raise RuntimeError(f"{side.name}: exit {process.returncode}: {stderr[-2000:]}")
-        rss, cpu = usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
+        elapsed, rss, cpu = _measured(side.name, argv, env)
     if side.check is not None:
         side.check()
     return elapsed, rss, cpu
