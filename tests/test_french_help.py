@@ -192,3 +192,14 @@ def test_every_help_text_has_its_french_translation(i18n_script: ModuleType) -> 
     assert script.missing(script.read_catalogs(), texts) == [
         "cli --help:None: 'A help text nobody translated.'"
     ]
+
+
+def test_the_language_given_before_the_command(run_cli) -> None:  # type: ignore[no-untyped-def]
+    # flowmatrix --lang fr COMMAND: the application's option is every command's
+    helped = run_cli("--lang", "fr", "--help")
+    assert helped.code == 0 and helped.stdout.startswith("Utilisation : flowmatrix")
+    planned = run_cli("--lang", "fr", "plan")
+    assert planned.code == 0 and "34 flux à travers 2 pare-feu" in planned.stderr
+    # a command's own --lang still wins, and without any the environment's (C: English)
+    assert "34 flows across" in run_cli("--lang", "fr", "plan", "--lang", "en").stderr
+    assert "34 flows across" in run_cli("plan").stderr

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from flowmatrix.cli.options import LangOpt, Language
+
 app = typer.Typer(
     name="flowmatrix",
     help="Vendor port requirements turned into flow matrices, firewall rules, live checks, "
@@ -17,7 +19,8 @@ app = typer.Typer(
 
 
 @app.callback()
-def _commands() -> None:
+def _commands(lang: LangOpt = Language.en) -> None:
     # a callback keeps the application a group of commands even when a run has loaded
-    # the one command it needs (Typer runs a lone command without its name otherwise)
+    # the one command it needs (Typer runs a lone command without its name otherwise);
+    # its --lang (flowmatrix --lang fr plan) is every command's
     pass

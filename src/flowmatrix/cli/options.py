@@ -40,12 +40,13 @@ SiteArg = Annotated[
 
 
 def _language(ctx: typer.Context, param: typer.CallbackParam, value: Language) -> Language:
-    """The language asked for, or the environment's when not given; it becomes the run's."""
+    """The language asked for, or the run's when not given (the CLI sets it first, from
+    the environment or a ``--lang`` anywhere on the line); it becomes the run's."""
     from flowmatrix import i18n
 
     source = ctx.get_parameter_source(param.name) if param.name else None
     if getattr(source, "name", None) == "DEFAULT":  # Typer bundles its own Click
-        value = Language(i18n.from_environment())
+        value = Language(i18n.current())
     i18n.use(value.value)
     return value
 
