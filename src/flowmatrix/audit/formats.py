@@ -19,6 +19,7 @@ from flowmatrix.audit.result import (
     status_count,
     status_text,
 )
+from flowmatrix.collector import collector_paused
 from flowmatrix.documents import SiteRef, header
 from flowmatrix.i18n import _, ngettext, pgettext
 
@@ -147,6 +148,7 @@ def _dead(item: DeadRule) -> dict[str, Any]:
     }
 
 
+@collector_paused()  # many small objects, no cycles
 def to_document(report: AuditReport) -> dict[str, Any]:
     """The JSON document (keys documented in docs/audit.md)."""
     counts = report.counts()
@@ -216,6 +218,7 @@ def _assumed(condition: Condition) -> str:
     return _("not [{what}] ({where})").format(what=what, where=where)
 
 
+@collector_paused()  # many small objects, no cycles
 def csv_rows(report: AuditReport) -> list[dict[str, Any]]:
     """One row per part of each flow and port (a flow that is not split has one part)."""
     rows: list[dict[str, Any]] = []
@@ -263,6 +266,7 @@ _STYLE = {
 }
 
 
+@collector_paused()  # many small objects, no cycles
 def to_text(report: AuditReport, *, width: int = 160, color: bool = False, limit: int = 15) -> str:
     """A human report: the flows, then the ruleset's wide, unused and dead rules."""
     from rich.table import Table
