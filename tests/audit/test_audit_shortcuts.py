@@ -1,0 +1,51 @@
+"""The audit's shortcuts give what the plain way gives: the JSON document with its fates
+shared is the document with every fate written out on its own, byte for byte."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flowmatrix.api import load_plan
+from flowmatrix.audit import formats
+from flowmatrix.audit.from_files import audit
+from flowmatrix.audit.result import AuditReport
+from flowmatrix.render import to_json_bytes
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="module")
+def reports() -> list[AuditReport]:
+    lab = DATA / "lab_site.yaml"
+    vendor = DATA / "vendor"
+    return [
+        audit(None, ruleset=DATA / "back.rules", firewall="fw-back", plan=load_plan(None)),
+        audit(lab, ruleset=DATA / "lab.iptables", firewall="fw"),
+        audit(lab, ruleset=DATA / "lab.nft", firewall="fw", nft_reader="text"),
+        *(
+            audit(vendor / "site.yaml", ruleset=vendor / name, firewall="edge")
+            for name in ("edge.fortigate.conf", "edge.ciscoasa.cfg", "edge.srx.conf")
+        ),
+    ]
+
+
+def _unshared(report: AuditReport) -> dict[str, Any]:
+    """The document with a fresh dictionary for every fate of every part."""
+    document = formats.to_document(report)
+    for flow, written in zip(report.flows, document["flows"], strict=True):
+        for part, part_written in zip(flow.parts, written["parts"], strict=True):
+            part_written["fates"] = [formats._fate(fate) for fate in part.fates]
+    return document
+
+
+def test_shared_fates_write_the_same_document(reports: list[AuditReport]) -> None:
+    for report in reports:
+        assert any(flow.parts for flow in report.flows)
+        shared = to_json_bytes(formats.to_document(report))
+        assert shared == to_json_bytes(_unshared(report))
+        expected = json.dumps(_unshared(report), ensure_ascii=False, indent=2) + "\n"
+        assert shared == expected.encode()
