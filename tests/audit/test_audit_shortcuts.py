@@ -13,6 +13,7 @@ from flowmatrix.api import load_plan
 from flowmatrix.audit import formats
 from flowmatrix.audit.from_files import audit
 from flowmatrix.audit.result import AuditReport
+from flowmatrix.audit.scope import EndScopes, end_scope
 from flowmatrix.render import to_json_bytes
 
 DATA = Path(__file__).parent / "data"
@@ -49,3 +50,14 @@ def test_shared_fates_write_the_same_document(reports: list[AuditReport]) -> Non
         assert shared == to_json_bytes(_unshared(report))
         expected = json.dumps(_unshared(report), ensure_ascii=False, indent=2) + "\n"
         assert shared == expected.encode()
+
+
+@pytest.mark.parametrize(
+    "site", [None, "example:enterprise-dual-stack", str(DATA / "vendor" / "site.yaml")]
+)
+def test_end_scopes_are_end_scope(site: str | None) -> None:
+    plan = load_plan(site)
+    scope_of = EndScopes(plan.site)
+    ends = [end for flow in plan.flows for end in (flow.source, flow.destination)]
+    for end in ends + ends:  # the second time from what was made the first
+        assert scope_of(end) == end_scope(plan.site, end)
