@@ -14,6 +14,7 @@ from flowmatrix.audit import formats
 from flowmatrix.audit.from_files import audit
 from flowmatrix.audit.result import AuditReport
 from flowmatrix.audit.scope import EndScopes, end_scope
+from flowmatrix.audit.vendor import shared
 from flowmatrix.render import to_json_bytes
 
 DATA = Path(__file__).parent / "data"
@@ -61,3 +62,29 @@ def test_end_scopes_are_end_scope(site: str | None) -> None:
     ends = [end for flow in plan.flows for end in (flow.source, flow.destination)]
     for end in ends + ends:  # the second time from what was made the first
         assert scope_of(end) == end_scope(plan.site, end)
+
+
+ADDRESS_TEXTS = [
+    "10.0.0.0/8",
+    "10.0.0.1",
+    " 10.0.0.1 ",
+    "2001:db8::/32",
+    "10.1.2.3/24",
+    "fe80::1",
+    "not an address",
+    "",
+    "10.0.0.256",
+]
+
+
+def test_address_readings_kept_are_those_made_again() -> None:
+    masks = ["255.0.0.0", "255.255.255.255", "0.0.0.0", "255.0.255.0", "64", "junk"]
+    for _round in range(2):  # the second time from what the first kept
+        for text in ADDRESS_TEXTS:
+            assert shared.network(text) == shared.network.__wrapped__(text)
+            for mask in masks:
+                made = shared.address_mask.__wrapped__(text.strip(), mask)
+                assert shared.address_mask(text.strip(), mask) == made
+            for last in ADDRESS_TEXTS:
+                made = shared.address_range.__wrapped__(text, last)
+                assert shared.address_range(text, last) == made
