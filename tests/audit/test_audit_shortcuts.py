@@ -8,14 +8,24 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from flowmatrix.api import load_plan
-from flowmatrix.audit import formats
+from flowmatrix.audit import engine, formats, ranges
+from flowmatrix.audit.engine import CompiledWalker
 from flowmatrix.audit.from_files import audit
+from flowmatrix.audit.ir import Action, BaseChain, Chain, Match, Origin, Rule, Ruleset
+from flowmatrix.audit.naive import NaiveWalker
+from flowmatrix.audit.packet import SYN, Ctx, Region
+from flowmatrix.audit.parse_iptables import parse_iptables
+from flowmatrix.audit.pipeline import evaluate_path
 from flowmatrix.audit.result import AuditReport
 from flowmatrix.audit.scope import EndScopes, end_scope
 from flowmatrix.audit.vendor import shared
 from flowmatrix.render import to_json_bytes
+
+from .test_audit_engine import MATCHES, queries
 
 DATA = Path(__file__).parent / "data"
 
@@ -88,3 +98,80 @@ def test_address_readings_kept_are_those_made_again() -> None:
             for last in ADDRESS_TEXTS:
                 made = shared.address_range.__wrapped__(text, last)
                 assert shared.address_range(text, last) == made
+
+
+HOST_RULES = st.builds(
+    lambda src, dst, port: Match(
+        family=4, src=((src, src),), dst=((dst, dst),), protos=frozenset({6}), dport=((port, port),)
+    ),
+    st.integers(0, 63),
+    st.integers(0, 63),
+    st.integers(0, 31),
+)
+"""A rule for one host and port: most regions miss most of them."""
+
+
+@st.composite
+def long_chains(draw: Any) -> Ruleset:
+    """A base chain of many rules (most of them for other hosts, some jumping to a
+    second chain): a region that spans several classes misses most candidates, so the
+    compiled engine narrows them (``engine._meeting``)."""
+    tail = [
+        Rule(
+            1000 + i,
+            draw(MATCHES),
+            Action(draw(st.sampled_from(["accept", "drop", "return"]))),  # type: ignore[arg-type]
+            Origin("r", 1000 + i, "tail", "filter", "T", i + 1),
+        )
+        for i in range(draw(st.integers(0, 12)))
+    ]
+    rules = []
+    for position in range(draw(st.integers(10, 60))):
+        kind = draw(st.sampled_from(["accept", "drop", "drop", "continue", "jump"]))
+        origin = Origin("r", position + 1, "rule", "filter", "F", position + 1)
+        match = draw(MATCHES) if draw(st.integers(0, 4)) == 0 else draw(HOST_RULES)
+        rules.append(
+            Rule(position, match, Action(kind, "filter/T" if kind == "jump" else None), origin)
+        )  # type: ignore[arg-type]
+    chains = {
+        "filter/F": Chain("filter/F", "filter", "F", tuple(rules)),
+        "filter/T": Chain("filter/T", "filter", "T", tuple(tail)),
+    }
+    policy = draw(st.sampled_from(["accept", "drop"]))
+    bases = (BaseChain("filter/F", "forward", 0, "filter", policy, frozenset({4}), 0),)
+    return Ruleset("iptables", "r", chains, bases, frozenset({4}))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(long_chains(), queries())
+def test_narrowed_candidates_walk_as_the_plain_interpreter(
+    ruleset: Ruleset, query: tuple[Ctx, Region]
+) -> None:
+    ctx, region = query
+    plain = evaluate_path(NaiveWalker(ruleset), "forward", ctx, region)
+    assert evaluate_path(CompiledWalker(ruleset), "forward", ctx, region) == plain
+
+
+def test_candidates_are_narrowed_on_a_rule_base_of_hosts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Host rules all missing a region of two distant hosts: the narrowing happens, and
+    the walk is still the plain interpreter's."""
+    lines = ["*filter", ":FORWARD DROP [0:0]"]
+    lines += [f"-A FORWARD -s 10.0.0.{i} -d 10.9.0.{i} -j ACCEPT" for i in range(1, 60)]
+    lines += ["-A FORWARD -s 10.0.0.200 -j ACCEPT", "COMMIT"]
+    ruleset = parse_iptables("\n".join(lines) + "\n", "hosts.rules")
+    calls: list[int] = []
+    meeting = engine._meeting
+
+    def counted(comp: Any, region: Region) -> int:
+        calls.append(1)
+        return meeting(comp, region)
+
+    monkeypatch.setattr(engine, "_meeting", counted)
+    first, last = ranges.parse_prefix("10.0.0.100")[1], ranges.parse_prefix("10.0.0.200")[1]
+    region = Region(
+        (first, last), ranges.parse_prefix("10.9.0.0/16")[1:], ((1024, 65535),), ((443, 443),)
+    )
+    ctx = Ctx(4, 6, "new", SYN, None, None, False)
+    plain = evaluate_path(NaiveWalker(ruleset), "forward", ctx, region)
+    assert evaluate_path(CompiledWalker(ruleset), "forward", ctx, region) == plain
+    assert calls
