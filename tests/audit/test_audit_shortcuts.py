@@ -22,7 +22,7 @@ from flowmatrix.audit.parse_iptables import parse_iptables
 from flowmatrix.audit.pipeline import evaluate_path
 from flowmatrix.audit.result import AuditReport
 from flowmatrix.audit.scope import EndScopes, end_scope
-from flowmatrix.audit.vendor import shared
+from flowmatrix.audit.vendor import fortios, shared
 from flowmatrix.render import to_json_bytes
 
 from .test_audit_engine import MATCHES, queries
@@ -175,3 +175,27 @@ def test_candidates_are_narrowed_on_a_rule_base_of_hosts(monkeypatch: pytest.Mon
     plain = evaluate_path(NaiveWalker(ruleset), "forward", ctx, region)
     assert evaluate_path(CompiledWalker(ruleset), "forward", ctx, region) == plain
     assert calls
+
+
+FORTIOS_LINES = [
+    'set srcaddr "lan-1" "lan-2"',
+    'edit "port1"',
+    'set comments ""',
+    'set comments "two words"',
+    'set name "a"b',
+    'set name a"b c"',
+    'set name "a\\"b"',
+    "set name 'single quoted'",
+    'set x "" ""',
+    'set x """',
+    'set x "',
+    'set x a\\b "c"',
+    '"lonely"',
+]
+
+
+def test_fortios_words_are_the_shell_grammar_s() -> None:
+    config = (DATA / "vendor" / "edge.fortigate.conf").read_text("utf-8")
+    lines = [line.strip() for line in config.splitlines() if line.strip()]
+    for line in lines + FORTIOS_LINES:
+        assert fortios._tokens(line) == fortios._shell_words(line), line
