@@ -94,8 +94,8 @@ def to_json_bytes(document: Any) -> bytes:
     """
     import orjson
 
-    try:
-        return orjson.dumps(document, option=_orjson_options()) + b"\n"
+    try:  # the final newline by orjson: no copy of a document of tens of megabytes
+        return orjson.dumps(document, option=_orjson_options() | orjson.OPT_APPEND_NEWLINE)
     except orjson.JSONEncodeError:
         return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode()
 

@@ -39,6 +39,11 @@ from flowmatrix.audit.ranges import Ivs
 from flowmatrix.audit.walk import MAX_DEPTH, Hit, Result, Walker, called, ending, too_deep
 
 SMALL_CHAIN = 6
+SCAN_BEFORE_NARROWING = 8
+"""Candidates a region spanning several classes checks one by one before the others are
+narrowed to those covering its classes (``_meeting``): a wide region behind thousands of
+rules for other hosts (a rule's reach) meets few of them."""
+NARROWING_CLASSES = 64
 
 
 @dataclass
@@ -471,19 +476,42 @@ class CompiledWalker(Walker):
             return Hit(
                 lowest.bit_length() - 1, "yes" if cursor.definite & lowest else "maybe", True
             )
-        cubes = self.compiled(chain, ctx.family, ctx.reply).cubes
+        comp = self.compiled(chain, ctx.family, ctx.reply)
+        cubes = comp.cubes
+        misses = 0
         while candidates:
             lowest = candidates & -candidates
             index = lowest.bit_length() - 1
             cube = cubes[index]
             if cube is None or not intersects(region, cube):
                 candidates ^= lowest
+                misses += 1
+                if misses == SCAN_BEFORE_NARROWING:
+                    candidates &= _meeting(comp, region)
                 continue
             return Hit(index, "yes" if cursor.definite & lowest else "maybe", False)
         return None
 
     def memo_put(self, key: Any, outcomes: list[Outcome]) -> None:
         self._memo[key] = outcomes
+
+
+def _meeting(comp: _Compiled, region: Region) -> int:
+    """Rules of ``comp`` that may meet ``region``, a superset of those that do: on each
+    axis, those covering a class the region has values in (a rule meets the region only
+    in such a class). An axis whose values span more than ``NARROWING_CLASSES`` classes
+    is left out (every rule)."""
+    found = -1
+    for bounds, bits, ivs in zip(comp.bounds, comp.bits, region):  # noqa: B905 - four each
+        spans = [(bisect_right(bounds, low) - 1, bisect_right(bounds, high)) for low, high in ivs]
+        if sum(last - first for first, last in spans) > NARROWING_CLASSES:
+            continue
+        axis = 0
+        for first, last in spans:
+            for klass in range(first, last):
+                axis |= bits[klass]
+        found &= axis
+    return found
 
 
 def _class_bits(bounds: list[int], cubes: list[Any], dim: int) -> list[int]:

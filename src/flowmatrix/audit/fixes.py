@@ -22,7 +22,7 @@ from flowmatrix.audit.packet import Ctx, Region
 from flowmatrix.audit.pipeline import Decision, Path, PathResult
 from flowmatrix.audit.ranges import Ivs
 from flowmatrix.audit.result import Fix
-from flowmatrix.audit.verdict import Alternative, evaluate_flow
+from flowmatrix.audit.verdict import Alternative, evaluate_flow, held
 from flowmatrix.audit.walk import Walker
 from flowmatrix.i18n import _, ngettext
 
@@ -156,11 +156,9 @@ def usual(alternatives: tuple[Alternative, ...]) -> list[Alternative]:
     when rate limits, recent lists and the like do not fire. Fixes address these only,
     never by opening a way around such a condition."""
 
-    def held(alternative: Alternative) -> int:
-        return sum(holds for _, holds in alternative.assumptions)
-
-    least = min(held(a) for a in alternatives)
-    return [a for a in alternatives if held(a) == least]
+    counts = [held(a.request) + held(a.reply) for a in alternatives]
+    least = min(counts)
+    return [a for a, count in zip(alternatives, counts, strict=True) if count == least]
 
 
 def _blocking_leg(alternative: Alternative) -> tuple[str, PathResult]:

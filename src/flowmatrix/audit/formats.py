@@ -19,6 +19,7 @@ from flowmatrix.audit.result import (
     status_count,
     status_text,
 )
+from flowmatrix.collector import collector_paused
 from flowmatrix.documents import SiteRef, header
 from flowmatrix.i18n import _, ngettext, pgettext
 
@@ -87,7 +88,21 @@ def _fate(fate: Fate) -> dict[str, Any]:
     }
 
 
-def _part(part: Part) -> dict[str, Any]:
+_Seen = dict[int, tuple[Fate, dict[str, Any]]]
+"""The fates already written, by identity (with the fate, which keeps its id its own)."""
+
+
+def _shared_fate(fate: Fate, seen: _Seen) -> dict[str, Any]:
+    """``_fate(fate)``, made once per fate object: the describer makes one fate per
+    distinct rule path and shares it between the parts and flows it is the fate of
+    (``describe.py``), so thousands of flow ports share a few hundred fates."""
+    found = seen.get(id(fate))
+    if found is None:
+        found = seen[id(fate)] = (fate, _fate(fate))
+    return found[1]
+
+
+def _part(part: Part, seen: _Seen) -> dict[str, Any]:
     return {
         "family": part.family,
         "sources": part.sources,
@@ -96,12 +111,12 @@ def _part(part: Part) -> dict[str, Any]:
         "input_interface": part.iif,
         "output_interface": part.oif,
         "status": part.status,
-        "fates": [_fate(f) for f in part.fates],
+        "fates": [_shared_fate(f, seen) for f in part.fates],
         "more_fates": part.more_fates,
     }
 
 
-def _flow(flow: FlowResult) -> dict[str, Any]:
+def _flow(flow: FlowResult, seen: _Seen) -> dict[str, Any]:
     return {
         "id": flow.flow_id,
         "requirement": flow.requirement,
@@ -118,7 +133,7 @@ def _flow(flow: FlowResult) -> dict[str, Any]:
         "finding": flow.is_finding,
         "path": flow.path,
         "notes": list(flow.notes),
-        "parts": [_part(p) for p in flow.parts],
+        "parts": [_part(p, seen) for p in flow.parts],
         "more_parts": dict(flow.more_parts),
         "fixes": [
             {
@@ -147,9 +162,12 @@ def _dead(item: DeadRule) -> dict[str, Any]:
     }
 
 
+@collector_paused()  # many small objects, no cycles
 def to_document(report: AuditReport) -> dict[str, Any]:
-    """The JSON document (keys documented in docs/audit.md)."""
+    """The JSON document (keys documented in docs/audit.md). A fate shared by several
+    parts is one object in it (to write, not to change in place)."""
     counts = report.counts()
+    seen: _Seen = {}
     return {
         **header("audit", SiteRef(report.site, report.site_digest)),
         "site_file": report.site_file,
@@ -170,7 +188,7 @@ def to_document(report: AuditReport) -> dict[str, Any]:
             "dead_rules": len(report.dead_rules),
             "problems": len(report.problems),
         },
-        "flows": [_flow(f) for f in report.flows],
+        "flows": [_flow(f, seen) for f in report.flows],
         "wide_rules": [_wide(w) for w in report.wide_rules],
         "unused_rules": [_rule(r) for r in report.unused_rules],
         "dead_rules": [_dead(d) for d in report.dead_rules],
@@ -216,6 +234,7 @@ def _assumed(condition: Condition) -> str:
     return _("not [{what}] ({where})").format(what=what, where=where)
 
 
+@collector_paused()  # many small objects, no cycles
 def csv_rows(report: AuditReport) -> list[dict[str, Any]]:
     """One row per part of each flow and port (a flow that is not split has one part)."""
     rows: list[dict[str, Any]] = []
@@ -263,6 +282,7 @@ _STYLE = {
 }
 
 
+@collector_paused()  # many small objects, no cycles
 def to_text(report: AuditReport, *, width: int = 160, color: bool = False, limit: int = 15) -> str:
     """A human report: the flows, then the ruleset's wide, unused and dead rules."""
     from rich.table import Table

@@ -13,6 +13,7 @@ from flowmatrix.audit.ipassmt import load_ipassmt
 from flowmatrix.audit.judging import EPHEMERAL, audit_plan
 from flowmatrix.audit.loader import Format, NftReader, load_ruleset
 from flowmatrix.audit.result import PARTS_LISTED, AuditReport
+from flowmatrix.collector import collector_paused
 from flowmatrix.errors import UserError
 from flowmatrix.i18n import Lang, _, language
 from flowmatrix.model import Plan
@@ -53,8 +54,12 @@ def audit(
     parts_listed: int = PARTS_LISTED,
 ) -> AuditReport:
     """Load the site's plan and the ruleset, and audit one firewall (or one host); the
-    report's texts (reasons, notes, errors) are in ``lang``."""
-    with language(lang):
+    report's texts (reasons, notes, errors) are in ``lang``.
+
+    The cyclic garbage collector is paused meanwhile: reading, judging and describing
+    make millions of small objects and no cycles to collect, and the collector's passes
+    over all of them cost about a sixth of the audit of a large ruleset."""
+    with language(lang), collector_paused():
         return _audit(
             site,
             ruleset=ruleset,

@@ -27,7 +27,7 @@ from flowmatrix.audit.result import (
     RuleRef,
     Unevaluated,
 )
-from flowmatrix.audit.scope import EndScope, Interfaces, end_scope, interfaces_for
+from flowmatrix.audit.scope import EndScope, EndScopes, Interfaces, interfaces_for
 from flowmatrix.audit.shadow import dead_rules
 from flowmatrix.audit.stage import Lost, Staged, prepare
 from flowmatrix.audit.verdict import Cell, request_context
@@ -60,6 +60,7 @@ def audit_plan(
         )
     site = plan.site
     jobs: list[tuple[Flow, Path, EndScope, EndScope]] = []
+    scope_of = EndScopes(site)
     fw = None
     if firewall is not None:
         fw = site.firewall(firewall)
@@ -76,13 +77,11 @@ def audit_plan(
             fw, binding = bind_zones(site, fw, ruleset.device)
         for flow in plan.flows_through(firewall):
             seen_source, seen_destination = flow.seen_by(firewall)  # NAT: what it sees
-            jobs.append(
-                (flow, "forward", end_scope(site, seen_source), end_scope(site, seen_destination))
-            )
+            jobs.append((flow, "forward", scope_of(seen_source), scope_of(seen_destination)))
         target = f"firewall {firewall}"
     else:
         assert host is not None
-        jobs = _host_jobs(plan, host)
+        jobs = _host_jobs(plan, host, scope_of)
         target = f"host {host}"
         binding = []
     walker = CompiledWalker(ruleset)
@@ -208,7 +207,9 @@ def _toward(site: SiteView, firewall: Firewall, zone: str) -> str | None:
     return None
 
 
-def _host_jobs(plan: Plan, host: str) -> list[tuple[Flow, Path, EndScope, EndScope]]:
+def _host_jobs(
+    plan: Plan, host: str, scope_of: EndScopes
+) -> list[tuple[Flow, Path, EndScope, EndScope]]:
     site = plan.site
     found = site.host(host)
     if found is None:
@@ -225,9 +226,9 @@ def _host_jobs(plan: Plan, host: str) -> list[tuple[Flow, Path, EndScope, EndSco
                 continue
             own = EndScope(_addresses(tuple(a for h in mine for a in h.addresses)))
             if path == "input":  # from the source as it arrives (source NAT on the way)
-                jobs.append((flow, "input", end_scope(site, flow.received()), own))
+                jobs.append((flow, "input", scope_of(flow.received()), own))
             else:  # to the destination as sent (its public address)
-                jobs.append((flow, "output", own, end_scope(site, flow.sent())))
+                jobs.append((flow, "output", own, scope_of(flow.sent())))
     return jobs
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from flowmatrix import __version__
 from flowmatrix.audit.result import AuditReport, RuleRef, status_text
+from flowmatrix.collector import collector_paused
 from flowmatrix.i18n import N_, _
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -56,6 +57,7 @@ def _at(ref: RuleRef | None, fallback: str) -> tuple[str, int | None]:
     return ref.file, ref.line
 
 
+@collector_paused()  # many small objects, no cycles
 def to_sarif(report: AuditReport) -> dict[str, Any]:
     results: list[dict[str, Any]] = []
     file = report.ruleset_file

@@ -90,6 +90,22 @@ def end_scope(site: SiteView, end: FlowEnd) -> EndScope:
     return EndScope(scope, note.format(names=names, zone=end.zone))
 
 
+class EndScopes:
+    """``end_scope`` of each distinct flow end of one site, made once: thousands of flow
+    ports share a few hundred ends (by value: an end is its role, zone and hosts). For one
+    audit (a note is in the language of its time); the scopes are shared, not to change."""
+
+    def __init__(self, site: SiteView) -> None:
+        self.site = site
+        self._found: dict[FlowEnd, EndScope] = {}
+
+    def __call__(self, end: FlowEnd) -> EndScope:
+        found = self._found.get(end)
+        if found is None:
+            found = self._found[end] = end_scope(self.site, end)
+        return found
+
+
 def firewall_zones(site: SiteView, flow: Flow, firewall: Firewall) -> tuple[str | None, str | None]:
     """The zones a flow comes from and goes to, as seen by ``firewall`` on its path."""
     path = list(flow.firewalls)

@@ -144,7 +144,7 @@ def audit_command(
     from flowmatrix.audit.sarif import to_sarif
     from flowmatrix.i18n import _, ngettext
     from flowmatrix.journeys import audit_outcomes, summaries
-    from flowmatrix.render import to_csv, to_json
+    from flowmatrix.render import to_csv, to_json_bytes
 
     plan = load_plan_for(site, lang, catalog)
     report = audit(
@@ -167,9 +167,9 @@ def audit_command(
         fmt,
         output,
         table=partial(to_text, report),
-        json=lambda: to_json(to_document(report)),
+        json=lambda: to_json_bytes(to_document(report)),
         csv=lambda: to_csv(csv_rows(report), CSV_COLUMNS),
-        sarif=lambda: to_json(to_sarif(report)),
+        sarif=lambda: to_json_bytes(to_sarif(report)),
     )
     counts = report.counts()
     undecided = [f for f in report.flows if f.required and f.status == "depends"]

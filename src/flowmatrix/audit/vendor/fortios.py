@@ -70,6 +70,24 @@ def _tokens(text: str) -> list[str]:
     """Words as the FortiOS shell reads them: quotes group, adjacent pieces join."""
     if '"' not in text and "'" not in text:
         return text.split()
+    if "'" not in text and "\\" not in text:
+        # most lines: bare words and "names", each a word of its own (no space, quote
+        # or escape inside): the words between the spaces, their quotes taken off
+        words: list[str] = []
+        for bare in text.split():
+            if '"' in bare:
+                if len(bare) < 2 or bare[0] != '"' or bare[-1] != '"' or bare.count('"') != 2:
+                    break
+                bare = bare[1:-1]
+            words.append(bare)
+        else:
+            return words
+    return _shell_words(text)
+
+
+def _shell_words(text: str) -> list[str]:
+    """``_tokens`` by the shell's grammar, whatever the line (quotes of both kinds,
+    escapes, pieces joined)."""
     out = []
     for match in _TOKEN.finditer(text):
         token = match.group(0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from flowmatrix.audit import ranges
 from flowmatrix.audit.ir import Problem
@@ -51,6 +52,12 @@ class Notes:
         return UserError(redact(message), file=self.file, line=line, hint=hint)
 
 
+ADDRESSES_KEPT = 1 << 16
+"""Address texts whose reading is kept (``network`` and the like): a configuration names
+the same hosts in thousands of objects and rules; ``ipaddress`` reads each once."""
+
+
+@lru_cache(maxsize=ADDRESSES_KEPT)
 def network(text: str) -> tuple[int, Ivs] | None:
     """``10.0.0.0/8``, ``10.0.0.1``, ``2001:db8::/32``: (family, interval); None if not one."""
     try:
@@ -61,6 +68,7 @@ def network(text: str) -> tuple[int, Ivs] | None:
     return net.version, ((low, low + net.num_addresses - 1),)
 
 
+@lru_cache(maxsize=ADDRESSES_KEPT)
 def address_mask(address: str, mask: str) -> tuple[int, Ivs] | None:
     """``10.0.0.0 255.0.0.0`` (a netmask; a non-contiguous one is not an address set)."""
     try:
@@ -71,6 +79,7 @@ def address_mask(address: str, mask: str) -> tuple[int, Ivs] | None:
     return net.version, ((low, low + net.num_addresses - 1),)
 
 
+@lru_cache(maxsize=ADDRESSES_KEPT)
 def address_range(first: str, last: str) -> tuple[int, Ivs] | None:
     try:
         low, high = ipaddress.ip_address(first.strip()), ipaddress.ip_address(last.strip())
