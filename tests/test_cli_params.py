@@ -134,3 +134,34 @@ def test_a_verify_run_builds_no_validator(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr.decode()
     assert result.stdout.decode().split()[-2:] == ["False", "False"]
+
+
+def test_another_typer_keeps_its_own_coercion_and_english_help(tmp_path: Path) -> None:
+    """Without the Typer internals they rebind (another Typer version), commands still
+    run: Typer's own coercion, English help, never an ImportError."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import typer._coercion, typer._click.formatting\n"
+        "del typer._coercion.RuntimeParam  # as if this Typer had other internals\n"
+        "del typer._click.formatting.HelpFormatter\n"
+        "from flowmatrix.cli import main\n"
+        "for args in (['plan', '--timeout'], ['plan', '-f', 'json', '-o', sys.argv[1]],\n"
+        "             ['plan', '--help', '--lang', 'fr']):\n"
+        "    try:\n"
+        "        main(args)\n"
+        "    except SystemExit as exc:\n"
+        "        print('exit', exc.code)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "plan.json")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.stdout.split("\n")[:1] == ["exit 2"]  # plan has no --timeout: Typer says so
+    assert (tmp_path / "plan.json").is_file()
+    assert "Usage: flowmatrix plan" in result.stdout  # the help, in English

@@ -150,6 +150,26 @@ def _language_asked(argv: list[str]) -> Lang | None:
     return next((lang for lang in LANGUAGES if lang == asked), None)
 
 
+def _speak_typer(command: object, lang: str) -> None:
+    """Typer's values converted directly, and its help in ``lang``: both rebind
+    internals of Typer 0.29 (``param_coercion``, ``help_language``). Another Typer, whose
+    internals they do not find, keeps its own coercion and English help."""
+    try:
+        from flowmatrix.cli import param_coercion
+    except (ImportError, AttributeError):
+        pass
+    else:
+        param_coercion.install()
+    if lang == "en":
+        return
+    try:
+        from flowmatrix.cli import help_language
+    except (ImportError, AttributeError):
+        return
+    help_language.install()
+    help_language.translate_tree(command)  # type: ignore[arg-type]
+
+
 def _run(argv: list[str] | None) -> None:
     from flowmatrix import i18n
     from flowmatrix.i18n import _
@@ -160,19 +180,13 @@ def _run(argv: list[str] | None) -> None:
     try:
         import typer.main
 
-        from flowmatrix.cli import param_coercion
         from flowmatrix.cli.app import app
 
         _load_commands(argv)
         # what ``app(...)`` does (its exception hook only shows pretty tracebacks, which
         # the application turns off), with the tree built once so that it can be translated
         command = typer.main.get_command(app)
-        param_coercion.install()
-        if i18n.current() != "en":
-            from flowmatrix.cli import help_language
-
-            help_language.install()
-            help_language.translate_tree(command)
+        _speak_typer(command, i18n.current())
         command(args=argv, prog_name="flowmatrix")
     except UserError as exc:
         from flowmatrix.textsafe import visible
