@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +94,7 @@ def _documented(*, failing: bool = True) -> list[tuple[str, list[str]]]:
 DOCUMENTED = _documented()
 
 
+@cache
 def _tree() -> Any:
     _load_commands([])
     return typer.main.get_command(app)

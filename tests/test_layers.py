@@ -20,10 +20,11 @@ def _module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def _runtime_imports(tree: ast.Module) -> Iterator[tuple[int, str]]:
-    """Absolute flowmatrix imports, with their lines, outside ``if TYPE_CHECKING:``."""
+def _runtime_imports(tree: ast.Module, *, typing_too: bool = False) -> Iterator[tuple[int, str]]:
+    """Absolute imports, with their lines, outside ``if TYPE_CHECKING:`` (``typing_too``:
+    those inside it as well). A function's lazy import counts."""
     skipped: set[int] = set()
-    for node in ast.walk(tree):
+    for node in ast.walk(tree) if not typing_too else ():
         test = node.test if isinstance(node, ast.If) else None
         if isinstance(test, ast.Name) and test.id == "TYPE_CHECKING":
             skipped.update(id(inner) for child in node.body for inner in ast.walk(child))
@@ -172,16 +173,6 @@ DOWNSTREAM_MODULES = (
 )
 
 
-def _every_import(tree: ast.Module) -> Iterator[tuple[int, str]]:
-    """Every absolute import, at any depth (a function's lazy import, TYPE_CHECKING)."""
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                yield node.lineno, alias.name
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            yield node.lineno, node.module
-
-
 def _downstream_files() -> list[Path]:
     files = [SOURCE / f"{name}.py" for name in DOWNSTREAM_MODULES]
     for package in DOWNSTREAM_PACKAGES:
@@ -192,7 +183,7 @@ def _downstream_files() -> list[Path]:
 def _validated_imports(paths: list[Path]) -> list[str]:
     found = []
     for path in paths:
-        for line, target in _every_import(ast.parse(path.read_text("utf-8"))):
+        for line, target in _runtime_imports(ast.parse(path.read_text("utf-8")), typing_too=True):
             if any(target == name or target.startswith(name + ".") for name in VALIDATED):
                 found.append(f"{path.relative_to(SOURCE)}:{line}: imports {target}")
     return found

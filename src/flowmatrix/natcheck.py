@@ -25,7 +25,7 @@ def _suggest(word: str, choices: Iterable[str]) -> str:
 
 
 def check_nat(doc: YamlDocument, site: Site) -> None:
-    zones = ZoneIndex.from_site(site)
+    zones = ZoneIndex.of(site.zones)
     for fi, firewall in enumerate(site.firewalls):
         if firewall.nat is None:
             continue

@@ -179,7 +179,7 @@ def _check_hosts(doc: YamlDocument, site: Site, catalog: Catalog) -> list[Place]
     in_the_internet: list[Place] = []
     roles = {r.id: r for r in catalog.roles}
     zone_names = {z.name for z in site.zones}
-    index = ZoneIndex.from_site(site)
+    index = ZoneIndex.of(site.zones)
     for hi, host in enumerate(site.hosts):
         ids = host.role_ids
         for ri, role_id in enumerate(ids):
@@ -402,7 +402,7 @@ def _check_proxy(doc: YamlDocument, site: Site) -> None:
             )
         return
     assert proxy.address is not None
-    if ZoneIndex.from_site(site).zone_of(parse_network(proxy.address)) is None:
+    if ZoneIndex.of(site.zones).zone_of(parse_network(proxy.address)) is None:
         raise doc.error(
             ["proxy", "address"],
             _("proxy address {address} is in no zone").format(address=proxy.address),

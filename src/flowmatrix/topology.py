@@ -134,10 +134,6 @@ class ZoneIndex:
     internet: str | None
 
     @classmethod
-    def from_site(cls, site: SiteLike) -> ZoneIndex:
-        return cls.of(site.zones)
-
-    @classmethod
     def of(cls, zones: Sequence[ZoneLike]) -> ZoneIndex:
         entries = [(parse_network(cidr), zone.name) for zone in zones for cidr in zone.cidrs]
         entries.sort(key=lambda item: (item[0].version, -item[0].prefixlen))

@@ -120,7 +120,7 @@ def private_in_the_internet(
     internet = next((z.name for z in site.zones if z.internet), None)
     proxy = site.proxy.address if site.proxy is not None else None
     places = list(in_the_internet)
-    if proxy is not None and ZoneIndex.from_site(site).zone_of(parse_network(proxy)) == internet:
+    if proxy is not None and ZoneIndex.of(site.zones).zone_of(parse_network(proxy)) == internet:
         places.append((["proxy", "address"], _("the proxy"), proxy))
     found: list[str] = []
     for where, what, address in places:

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, NoReturn
 from flowmatrix.errors import ExitCode, UserError
 
 if TYPE_CHECKING:
+    from typer._click import Command
+
     from flowmatrix.i18n import Lang
 
 #: The option that names the file a command writes.
@@ -150,7 +152,7 @@ def _language_asked(argv: list[str]) -> Lang | None:
     return next((lang for lang in LANGUAGES if lang == asked), None)
 
 
-def _speak_typer(command: object, lang: str) -> None:
+def _speak_typer(command: Command, lang: str) -> None:
     """Typer's values converted directly, and its help in ``lang``: both rebind
     internals of Typer 0.29 (``param_coercion``, ``help_language``). Another Typer, whose
     internals they do not find, keeps its own coercion and English help."""
@@ -167,7 +169,7 @@ def _speak_typer(command: object, lang: str) -> None:
     except (ImportError, AttributeError):
         return
     help_language.install()
-    help_language.translate_tree(command)  # type: ignore[arg-type]
+    help_language.translate_tree(command)
 
 
 def _run(argv: list[str] | None) -> None:

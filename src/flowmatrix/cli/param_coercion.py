@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
 from typing import Any, get_args, get_origin
@@ -34,132 +35,113 @@ _MISS = object()
 """What a converter returns for a value it leaves to Typer."""
 
 
-class _Converter:
-    """Converts one parameter's plainly valid values; ``_MISS`` for the others."""
-
-    def __init__(self, annotation: Any, info: Any) -> None:
-        self.annotation = annotation
-        self.info = info
-
-    def __call__(self, value: Any) -> Any:
-        return _MISS
+Converter = Callable[[Any], Any]
+"""Converts one parameter's plainly valid values; ``_MISS`` for the others."""
 
 
-def _number(kind: type, pattern: re.Pattern[str], info: Any) -> _Converter:
-    class Number(_Converter):
-        def __call__(self, value: Any) -> Any:
-            if isinstance(value, bool):
-                return _MISS
-            if isinstance(value, (int, float)) and (kind is float or isinstance(value, int)):
-                number = kind(value)  # a default, given as a number
-            elif isinstance(value, str) and pattern.fullmatch(value):
-                number = kind(value)
-            else:
-                return _MISS
-            low, high = info.min, info.max
-            if (low is not None and number < low) or (high is not None and number > high):
-                return _MISS  # Typer says why (or clamps)
-            return number
+def _number(kind: type[int] | type[float], pattern: re.Pattern[str], info: Any) -> Converter:
+    def convert(value: Any) -> Any:
+        if isinstance(value, bool):
+            return _MISS
+        if isinstance(value, int) or (kind is float and isinstance(value, float)):
+            number = kind(value)  # a default, given as a number
+        elif isinstance(value, str) and pattern.fullmatch(value):
+            number = kind(value)
+        else:
+            return _MISS
+        low, high = info.min, info.max
+        if (low is not None and number < low) or (high is not None and number > high):
+            return _MISS  # Typer says why (or clamps)
+        return number
 
-    return Number(kind, info)
+    return convert
 
 
-def _enumeration(kind: type[Enum], info: Any) -> _Converter:
+def _enumeration(kind: type[Enum]) -> Converter:
     members = {str(member.value): member for member in kind}
 
-    class Choice(_Converter):
-        def __call__(self, value: Any) -> Any:
-            if isinstance(value, kind):
-                return value
-            return members.get(value, _MISS) if isinstance(value, str) else _MISS
+    def convert(value: Any) -> Any:
+        if isinstance(value, kind):
+            return value
+        return members.get(value, _MISS) if isinstance(value, str) else _MISS
 
-    return Choice(kind, info)
+    return convert
 
 
-def _path(info: Any) -> _Converter:
+def _path(info: Any) -> Converter:
     """A path: as Typer takes it, one that is missing (unless it must exist), or one that
     is there with the kind and access the parameter asks for; anything else is Typer's
     to refuse, with its words."""
 
-    class FilePath(_Converter):
-        def __call__(self, value: Any) -> Any:
-            if isinstance(value, Path):
-                return value
-            if not isinstance(value, str) or not value or value == "-":
-                return _MISS
-            path = Path(value)
-            try:
-                mode = os.stat(path).st_mode
-            except OSError:
-                return _MISS if info.exists else path
-            if (not info.file_okay and stat.S_ISREG(mode)) or (
-                not info.dir_okay and stat.S_ISDIR(mode)
-            ):
-                return _MISS
-            if info.readable and not os.access(path, os.R_OK):
-                return _MISS
-            if info.writable and not os.access(path, os.W_OK):
-                return _MISS
-            return path
+    def convert(value: Any) -> Any:
+        if isinstance(value, Path):
+            return value
+        if not isinstance(value, str) or not value or value == "-":
+            return _MISS
+        path = Path(value)
+        try:
+            mode = os.stat(path).st_mode
+        except OSError:
+            return _MISS if info.exists else path
+        if (not info.file_okay and stat.S_ISREG(mode)) or (
+            not info.dir_okay and stat.S_ISDIR(mode)
+        ):
+            return _MISS
+        if info.readable and not os.access(path, os.R_OK):
+            return _MISS
+        if info.writable and not os.access(path, os.W_OK):
+            return _MISS
+        return path
 
-    return FilePath(Path, info)
-
-
-def _flag(info: Any) -> _Converter:
-    class Flag(_Converter):
-        def __call__(self, value: Any) -> Any:
-            return value if isinstance(value, bool) else _MISS
-
-    return Flag(bool, info)
+    return convert
 
 
-def _plain(kind: type, info: Any) -> _Converter:
-    class Plain(_Converter):
-        def __call__(self, value: Any) -> Any:
-            return kind(value) if isinstance(value, str) else _MISS
-
-    return Plain(kind, info)
+def _flag(value: Any) -> Any:
+    return value if isinstance(value, bool) else _MISS
 
 
-def converter(annotation: Any, info: Any) -> _Converter | None:
+def _text(value: Any) -> Any:
+    return value if isinstance(value, str) else _MISS
+
+
+def _listed(item: Converter) -> Converter:
+    def convert(value: Any) -> Any:
+        if not isinstance(value, (list, tuple)):
+            return _MISS
+        converted = [item(one) for one in value]
+        return _MISS if any(one is _MISS for one in converted) else converted
+
+    return convert
+
+
+def converter(annotation: Any, info: Any) -> Converter | None:
     """The direct converter of a parameter, or None: Typer's coercion only."""
     if info.parser is not None:
         return None
     if annotation is str:
-        return _plain(str, info)
+        return _text
     if annotation is bool:
-        return _flag(info)
+        return _flag
     if annotation is Path:
         if info.resolve_path or info.allow_dash or info.path_type not in (None, Path):
             return None
         return _path(info)
     if isinstance(annotation, type) and issubclass(annotation, Enum):
-        return _enumeration(annotation, info) if info.case_sensitive else None
+        return _enumeration(annotation) if info.case_sensitive else None
     if annotation is int and not info.clamp:
         return _number(int, _INTEGER, info)
     if annotation is float and not info.clamp:
         return _number(float, _DECIMAL, info)
     if get_origin(annotation) is list and len(get_args(annotation)) == 1:
         item = converter(get_args(annotation)[0], info)
-        return None if item is None else _listed(item, info)
+        return None if item is None else _listed(item)
     return None
-
-
-def _listed(item: _Converter, info: Any) -> _Converter:
-    class Listed(_Converter):
-        def __call__(self, value: Any) -> Any:
-            if not isinstance(value, (list, tuple)):
-                return _MISS
-            converted = [item(one) for one in value]
-            return _MISS if any(one is _MISS for one in converted) else converted
-
-    return Listed(list, info)
 
 
 class DirectRuntimeParam(RuntimeParam):
     """Typer's runtime coercion of one parameter, its plain values converted directly."""
 
-    def __init__(self, descriptor: TypeDescriptor, convert: _Converter) -> None:
+    def __init__(self, descriptor: TypeDescriptor, convert: Converter) -> None:
         object.__setattr__(self, "parameter_info", descriptor.parameter_info)
         object.__setattr__(self, "annotation", descriptor.annotation)
         object.__setattr__(self, "_descriptor", descriptor)
@@ -167,7 +149,7 @@ class DirectRuntimeParam(RuntimeParam):
         object.__setattr__(self, "_typer", None)
 
     _descriptor: TypeDescriptor
-    _convert: _Converter
+    _convert: Converter
     _typer: RuntimeParam | None
 
     def typer_param(self) -> RuntimeParam:

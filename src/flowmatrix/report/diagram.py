@@ -89,7 +89,7 @@ def edge_text(edge: Edge) -> str:
 def zone_levels(plan: Plan) -> dict[str, int]:
     """Breadth-first firewall hops from the Internet zone; unreachable zones come last."""
     zones = [z.name for z in plan.site.zones]
-    start = next((z.name for z in plan.site.zones if z.internet), zones[0] if zones else None)
+    start = plan.site.internet or (zones[0] if zones else None)
     neighbours: dict[str, set[str]] = defaultdict(set)
     for firewall in plan.site.firewalls:
         for zone in firewall.zones:
