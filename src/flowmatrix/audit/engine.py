@@ -90,6 +90,18 @@ class CompiledWalker(Walker):
         self._memo: dict[tuple[Any, ...], list[Outcome]] = {}
         self._cube_cache: dict[tuple[str, int, bool], list[Any]] = {}
 
+    def sibling(self) -> CompiledWalker:
+        """A walker of the same ruleset that shares what is compiled (a function of the
+        ruleset alone) and starts from a copy of what is memoized now: what it finds later
+        does not depend on what this one walks meanwhile (a bounded walk's allowance
+        counts the work the memo spares it)."""
+        other = CompiledWalker(self.ruleset)
+        other._compiled = self._compiled
+        other._own_bounds = self._own_bounds
+        other._cube_cache = self._cube_cache
+        other._memo = dict(self._memo)
+        return other
+
     # -- compilation ----------------------------------------------------------------------
 
     def cubes(self, chain: Chain, family: int, reply: bool) -> list[Any]:

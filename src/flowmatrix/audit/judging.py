@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from flowmatrix.audit import ranges
 from flowmatrix.audit.batch import evaluate_flows
@@ -17,11 +17,12 @@ from flowmatrix.audit.ipassmt import InterfaceMap, from_zones
 from flowmatrix.audit.ir import Ruleset
 from flowmatrix.audit.packet import Ctx, Region
 from flowmatrix.audit.pipeline import Path
-from flowmatrix.audit.privilege import Served, unused_accepts, wide_rules
+from flowmatrix.audit.privilege import Served, WideRules, unused_accepts, wide_rules
 from flowmatrix.audit.ranges import Ivs
 from flowmatrix.audit.result import (
     PARTS_LISTED,
     AuditReport,
+    DeadRule,
     FlowResult,
     FlowStatus,
     RuleRef,
@@ -32,6 +33,7 @@ from flowmatrix.audit.shadow import dead_rules
 from flowmatrix.audit.stage import Lost, Staged, prepare
 from flowmatrix.audit.verdict import Cell, request_context
 from flowmatrix.errors import UserError
+from flowmatrix.forked import Beside
 from flowmatrix.i18n import _, ngettext
 from flowmatrix.model import Flow, Plan
 from flowmatrix.site_view import Firewall, SiteView
@@ -107,33 +109,50 @@ def audit_plan(
             ports.append((flow, port, path, source, destination, stage.queries))
             by_path.setdefault(path, []).extend(stage.queries)
     cells = {path: iter(evaluate_flows(walker, path, items)) for path, items in by_path.items()}
-    for flow, port, path, source, destination, queries in ports:
+    evaluated: list[list[tuple[Ctx, list[Cell]]]] = []
+    for flow, port, path, _source, _destination, queries in ports:
         found = [(ctx, next(cells[path])) for ctx, _ in queries]
-        stage = staged[(flow.id, port)]
-        result = _audit_flow(
-            ruleset,
-            describer,
-            flow,
-            port,
-            (path, source, destination),
-            found,
-            served,
-            used,
-            walker,
-            parts_listed,
-            stage.lost,
-        )
-        families.update(ctx.family for ctx, cells in found if cells)  # listed or not
-        if stage.notes:
-            result = replace(result, notes=result.notes + tuple(stage.notes))
-        results.append(result)
-    unused: list[RuleRef] = []
-    for path in sorted(paths):
-        unused += unused_accepts(
-            ruleset, path, families or set(ruleset.families), used, by_path.get(path, [])
-        )
+        evaluated.append(found)
+        for ctx, port_cells in found:
+            families.update((ctx.family,) if port_cells else ())  # listed or not
+            for cell in port_cells:
+                _collect(cell, flow, port, ctx, path, served, used)
+    # what the ruleset allows beyond the flows and what in it is dead: on another
+    # processor where one is free (forked.py), while the flows are described and fixed
+    beyond = _Beyond(
+        ruleset,
+        paths,
+        families or set(ruleset.families),
+        used,
+        by_path,
+        served,
+        ipassmt or _zone_interfaces(site, fw),
+        walker.sibling(),
+    )
+    findings = Beside(beyond.find)
+    try:
+        for (flow, port, path, source, destination, _queried), found in zip(
+            ports, evaluated, strict=True
+        ):
+            stage = staged[(flow.id, port)]
+            result = _audit_flow(
+                ruleset,
+                describer,
+                flow,
+                port,
+                (path, source, destination),
+                found,
+                walker,
+                parts_listed,
+                stage.lost,
+            )
+            if stage.notes:
+                result = replace(result, notes=result.notes + tuple(stage.notes))
+            results.append(result)
+        wide, unused, dead, unevaluated = findings.result()
+    finally:
+        findings.cancel()
     notes = list(binding)
-    wide = wide_rules(ruleset, served, ipassmt or _zone_interfaces(site, fw), walker)
     if wide.bounded:
         notes.append(
             ngettext(
@@ -169,12 +188,39 @@ def audit_plan(
         flows=tuple(results),
         wide_rules=tuple(wide.rules),
         unused_rules=tuple(unused),
-        dead_rules=tuple(dead_rules(ruleset)),
-        unevaluated=tuple(unevaluated_conditions(ruleset)),
+        dead_rules=tuple(dead),
+        unevaluated=tuple(unevaluated),
         problems=ruleset.problems,
         notes=tuple(notes) + ruleset.notes,
         site_digest=plan.site_digest,
     )
+
+
+@dataclass(frozen=True)
+class _Beyond:
+    """What the audit finds in the ruleset itself once the flows' verdicts are known:
+    accept rules wider than the flows they decided, accept rules no flow needs, dead rules
+    and conditions the tool does not evaluate. Its own walker: the flows' fixes, walked
+    meanwhile, change nothing of it."""
+
+    ruleset: Ruleset
+    paths: set[Path]
+    families: set[int]
+    used: set[int]
+    by_path: dict[Path, list[tuple[Ctx, Region]]]
+    served: dict[tuple[int, int], Served]
+    interfaces: InterfaceMap | None
+    walker: CompiledWalker
+
+    def find(self) -> tuple[WideRules, list[RuleRef], list[DeadRule], list[Unevaluated]]:
+        ruleset = self.ruleset
+        unused: list[RuleRef] = []
+        for path in sorted(self.paths):
+            unused += unused_accepts(
+                ruleset, path, self.families, self.used, self.by_path.get(path, [])
+            )
+        wide = wide_rules(ruleset, self.served, self.interfaces, self.walker)
+        return wide, unused, dead_rules(ruleset), unevaluated_conditions(ruleset)
 
 
 def _zone_interfaces(site: SiteView, firewall: Firewall | None) -> InterfaceMap | None:
@@ -270,8 +316,6 @@ def _audit_flow(
     port: int,
     ends: tuple[Path, EndScope, EndScope],
     evaluated: list[tuple[Ctx, list[Cell]]],
-    served: dict[tuple[int, int], Served],
-    used: set[int],
     walker: CompiledWalker | None,
     parts_listed: int,
     lost: Sequence[Lost] = (),
@@ -286,7 +330,6 @@ def _audit_flow(
         notes.append(_why_unresolved(source, destination, ruleset))
     found = [(ctx, cell) for ctx, cells in evaluated for cell in cells]
     for ctx, cell in found:
-        _collect(cell, flow, port, ctx, path, served, used)
         if cell.status == "blocked":
             blocked.extend(Blocked(cell.region, ctx, a) for a in usual(cell.alternatives))
     listed, unlisted = _listed(found, parts_listed)
