@@ -5,7 +5,7 @@ are worked out in a forked copy of the process while the flows are described and
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -31,7 +31,7 @@ CASES = [
 
 
 class _Seen(Beside[Any]):
-    made: list[_Seen] = []
+    made: ClassVar[list[_Seen]] = []
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
