@@ -20,8 +20,10 @@ from flowmatrix.forked import Beside
 DATA = Path(__file__).parent / "data"
 VENDOR = DATA / "vendor"
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "rulesets"
-CHAIR = SHARED / "net-network" / (
-    "configs_chair_for_Network_Architectures_and_Services_iptables-save-2016-06-27_16-29-01"
+CHAIR = (
+    SHARED
+    / "net-network"
+    / ("configs_chair_for_Network_Architectures_and_Services_iptables-save-2016-06-27_16-29-01")
 )
 
 CASES = [
