@@ -14,13 +14,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from flowmatrix.catalog_view import Journey, JourneyStep
 from flowmatrix.i18n import Lang, _, language, pgettext
-from flowmatrix.model import Flow, Plan
-from flowmatrix.probe.results import ProbeResult
-from flowmatrix.probe.targets import NOT_REQUIRED
+from flowmatrix.model import NOT_REQUIRED, Flow, Plan
 
 if TYPE_CHECKING:
     from flowmatrix.audit.result import AuditReport
     from flowmatrix.lab.session import CaseResult
+    from flowmatrix.probe.results import ProbeResult
 
 JourneyState = Literal["up", "blocked", "unproven", "absent"]
 #: Each state as the summaries write it (translated where shown).

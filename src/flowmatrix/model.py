@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 Protocol = Literal["tcp", "udp"]
 NO_PORTS = PortSet()
 """No port: a flow none of whose ports speaks TLS."""
+NOT_REQUIRED = frozenset({"obsolete", "legacy"})
+"""Catalog statuses (``Flow.status``) of flows a check reports but does not require."""
 
 
 class PickledByFields:

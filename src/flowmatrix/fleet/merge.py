@@ -37,9 +37,8 @@ from flowmatrix.evidence import (
 )
 from flowmatrix.fleet.resultfile import ProbeLine, ResultDocument
 from flowmatrix.i18n import _, ngettext, pgettext
-from flowmatrix.model import Flow, Plan
+from flowmatrix.model import NOT_REQUIRED, Flow, Plan
 from flowmatrix.probe.results import state_label
-from flowmatrix.probe.targets import NOT_REQUIRED
 
 FlowStatus = Literal["passed", "failed", "incomplete", "not_tested"]
 PortStatus = Literal["passed", "failed", "inconclusive", "not_tested", "not_applicable"]

@@ -16,13 +16,11 @@ from dataclasses import dataclass, field
 from flowmatrix.documents import SiteRef
 from flowmatrix.errors import UserError
 from flowmatrix.i18n import _, pgettext
-from flowmatrix.model import Flow, FlowEnd, HostRef, PickledByFields, Plan
+from flowmatrix.model import NOT_REQUIRED, Flow, FlowEnd, HostRef, PickledByFields, Plan
 from flowmatrix.probe.local import IPAddress, is_local, local_addresses
 from flowmatrix.probe.results import ProbeResult
 
 AUTO = "auto"
-#: Catalog statuses whose flows are reported but whose failure is expected.
-NOT_REQUIRED = frozenset({"obsolete", "legacy"})
 
 
 @dataclass(frozen=True, slots=True)
