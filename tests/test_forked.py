@@ -10,7 +10,7 @@ import time
 import pytest
 
 from flowmatrix import forked
-from flowmatrix.forked import Beside, can_fork
+from flowmatrix.forked import MAX_SHARES, Beside, Shares, can_fork
 
 needs_fork = pytest.mark.skipif(not can_fork(), reason="no fork here (not Linux, or one CPU)")
 
@@ -124,3 +124,39 @@ def test_no_copy_while_another_thread_runs() -> None:
 def test_no_copy_with_one_processor(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(forked.os, "sched_getaffinity", lambda _pid: {0})
     assert not can_fork()
+
+
+@pytest.mark.parametrize("between_processes", [False, True])
+def test_shares_are_each_taken_once(between_processes: bool) -> None:
+    shares = Shares(300, between_processes=between_processes)
+    taken = []
+    while (share := shares.take()) is not None:
+        taken.append(share)
+    assert taken == list(range(300))
+    assert shares.take() is None
+    shares.close()
+
+
+@needs_fork
+def test_shares_taken_by_two_processes_are_each_taken_by_one() -> None:
+    shares = Shares(MAX_SHARES, between_processes=True)
+
+    def take_half_the_time() -> list[int]:
+        mine = []
+        while (share := shares.take()) is not None:
+            mine.append(share)
+            time.sleep(0)  # let the other one take some too
+        return mine
+
+    beside = Beside(take_half_the_time, fork=True)
+    here = take_half_the_time()
+    there = beside.result()
+    shares.close()
+    assert beside.forked
+    assert sorted(here + there) == list(range(MAX_SHARES))  # none lost, none twice
+    assert here and there
+
+
+def test_too_many_shares_for_one_pipe_are_refused() -> None:
+    with pytest.raises(ValueError, match="at most"):
+        Shares(MAX_SHARES + 1, between_processes=True)

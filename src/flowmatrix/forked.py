@@ -110,6 +110,45 @@ class Beside(Generic[T]):
             self._pipe = None
 
 
+MAX_SHARES = 8192
+"""Shares one pipe holds (4 bytes each in a pipe's 64 KiB), its writer never waiting."""
+
+
+class Shares:
+    """Numbered shares of a work, 0 to ``count - 1``, each taken once, by whichever process
+    asks first: made before a fork with ``between_processes``, this process and its copy
+    take them from one pipe (a pipe's read of 4 bytes is whole: no share is split or
+    taken twice), so that the one with less to do otherwise does more of them."""
+
+    def __init__(self, count: int, *, between_processes: bool) -> None:
+        if count > MAX_SHARES:
+            raise ValueError(f"at most {MAX_SHARES} shares, not {count}")
+        self.count = count
+        self._next = 0
+        self._pipe: int | None = None
+        if between_processes and count:
+            read_end, write_end = os.pipe()
+            with os.fdopen(write_end, "wb") as pipe:  # closed: an empty pipe reads as its end
+                pipe.write(b"".join(n.to_bytes(4, "big") for n in range(count)))
+            self._pipe = read_end
+
+    def take(self) -> int | None:
+        """The next share nobody took yet, or None when all are taken."""
+        if self._pipe is None:
+            if self._next == self.count:
+                return None
+            self._next += 1
+            return self._next - 1
+        data = os.read(self._pipe, 4)
+        return int.from_bytes(data, "big") if len(data) == 4 else None
+
+    def close(self) -> None:
+        if self._pipe is not None:
+            os.close(self._pipe)
+            self._pipe = None
+            self._next = self.count
+
+
 def _serve(work: Callable[[], object], write_end: int) -> None:
     """In the copy: the work's result, pickled, to ``write_end``; then exit at once."""
     code = 1

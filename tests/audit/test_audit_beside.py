@@ -1,9 +1,11 @@
-"""The ruleset's own findings (wider rules, unused and dead rules, unevaluated conditions)
-are worked out in a forked copy of the process while the flows are described and fixed
-(judging.py, forked.py): the report is the same as when everything runs here."""
+"""What the audit works out once the verdicts are known (the ruleset's own findings, the
+fixes of the blocked flows) is shared with a forked copy of the process (aftermath.py,
+forked.py): the report is the same as when everything runs here."""
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -11,7 +13,7 @@ import pytest
 
 from flowmatrix import forked
 from flowmatrix.api import load_plan
-from flowmatrix.audit import judging
+from flowmatrix.audit import aftermath
 from flowmatrix.audit.formats import to_document
 from flowmatrix.audit.judging import audit_plan
 from flowmatrix.audit.loader import load_ruleset
@@ -48,19 +50,54 @@ def _document(site: Path | None, config: Path, firewall: str) -> dict[str, Any]:
 
 @pytest.mark.skipif(not forked.can_fork(), reason="no fork here (not Linux, or one CPU)")
 @pytest.mark.parametrize(("site", "config", "firewall"), CASES, ids=lambda v: getattr(v, "name", v))
-def test_findings_from_a_copy_equal_those_made_here(
+def test_a_copy_finds_and_fixes_what_this_process_would(
     site: Path | None, config: Path, firewall: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if not config.exists():
         pytest.skip(f"{config} not found")
-    monkeypatch.setattr(judging, "Beside", _Seen)
+    monkeypatch.setattr(aftermath, "Beside", _Seen)
     _Seen.made.clear()
-    monkeypatch.setattr(forked, "can_fork", lambda: False)
+    monkeypatch.setattr(aftermath, "can_fork", lambda: False)
     here = _document(site, config, firewall)
     assert _Seen.made and not any(b.forked for b in _Seen.made)
     _Seen.made.clear()
-    monkeypatch.setattr(forked, "can_fork", lambda: True)
+    monkeypatch.setattr(aftermath, "can_fork", lambda: True)
     beside = _document(site, config, firewall)
     assert _Seen.made and all(b.forked for b in _Seen.made)  # they came from the copy
     assert beside == here
     assert here["wide_rules"] or here["unused_rules"] or here["dead_rules"]  # something to find
+    assert any(flow["fixes"] for flow in here["flows"])  # and to fix
+
+
+@pytest.mark.skipif(not forked.can_fork(), reason="no fork here (not Linux, or one CPU)")
+def test_fixes_a_copy_took_but_never_sent_are_made_here(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    site, config, firewall = None, CHAIR, "fw-back"  # 25 blocked flow ports
+    if not config.exists():
+        pytest.skip(f"{config} not found")
+    monkeypatch.setattr(aftermath, "can_fork", lambda: False)
+    monkeypatch.setattr(aftermath, "SHARE", 1)  # one blocked port per share
+    here = _document(site, config, firewall)
+    parent = os.getpid()
+    real = aftermath.propose
+    made: list[int] = []
+
+    died = tmp_path / "died"
+
+    def dies_in_the_copy(*args: Any) -> Any:
+        if os.getpid() != parent:
+            made.append(1)
+            if len(made) > 1:  # after its first share: gone, with the second taken
+                died.write_text("after one share")
+                os._exit(3)
+        elif not made:  # here, the first fix waits: the copy takes shares meanwhile
+            made.append(1)
+            time.sleep(1)
+        return real(*args)
+
+    monkeypatch.setattr(aftermath, "propose", dies_in_the_copy)
+    monkeypatch.setattr(aftermath, "can_fork", lambda: True)
+    assert sum(bool(flow["fixes"]) for flow in here["flows"]) > 2
+    assert _document(site, config, firewall) == here
+    assert died.exists()  # the copy did take shares, and died with them

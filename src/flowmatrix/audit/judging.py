@@ -5,35 +5,26 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from flowmatrix.audit import ranges
+from flowmatrix.audit.aftermath import Aftermath, FixWork, RulesetWork
 from flowmatrix.audit.batch import evaluate_flows
 from flowmatrix.audit.binding import bind_zones
 from flowmatrix.audit.describe import Describer
 from flowmatrix.audit.engine import CompiledWalker
-from flowmatrix.audit.fixes import Blocked, propose, usual
+from flowmatrix.audit.fixes import Blocked, usual
 from flowmatrix.audit.ipassmt import InterfaceMap, from_zones
 from flowmatrix.audit.ir import Ruleset
 from flowmatrix.audit.packet import Ctx, Region
 from flowmatrix.audit.pipeline import Path
-from flowmatrix.audit.privilege import Served, WideRules, unused_accepts, wide_rules
+from flowmatrix.audit.privilege import Served
 from flowmatrix.audit.ranges import Ivs
-from flowmatrix.audit.result import (
-    PARTS_LISTED,
-    AuditReport,
-    DeadRule,
-    FlowResult,
-    FlowStatus,
-    RuleRef,
-    Unevaluated,
-)
+from flowmatrix.audit.result import PARTS_LISTED, AuditReport, Fix, FlowResult, FlowStatus, Part
 from flowmatrix.audit.scope import EndScope, EndScopes, Interfaces, interfaces_for
-from flowmatrix.audit.shadow import dead_rules
-from flowmatrix.audit.stage import Lost, Staged, prepare
+from flowmatrix.audit.stage import Staged, prepare
 from flowmatrix.audit.verdict import Cell, request_context
 from flowmatrix.errors import UserError
-from flowmatrix.forked import Beside
 from flowmatrix.i18n import _, ngettext
 from flowmatrix.model import Flow, Plan
 from flowmatrix.site_view import Firewall, SiteView
@@ -88,7 +79,6 @@ def audit_plan(
         binding = []
     walker = CompiledWalker(ruleset)
     describer = Describer(ruleset, source_ports)
-    results: list[FlowResult] = []
     served: dict[tuple[int, int], Served] = {}
     used: set[int] = set()
     paths: set[Path] = set()
@@ -110,48 +100,51 @@ def audit_plan(
             by_path.setdefault(path, []).extend(stage.queries)
     cells = {path: iter(evaluate_flows(walker, path, items)) for path, items in by_path.items()}
     evaluated: list[list[tuple[Ctx, list[Cell]]]] = []
+    to_fix: list[tuple[Path, list[Blocked]]] = []
+    fixed_at: list[int | None] = []
+    """Per flow port, where its blocked pieces are in ``to_fix`` (None: none blocked)."""
     for flow, port, path, _source, _destination, queries in ports:
         found = [(ctx, next(cells[path])) for ctx, _ in queries]
         evaluated.append(found)
+        blocked: list[Blocked] = []
         for ctx, port_cells in found:
             families.update((ctx.family,) if port_cells else ())  # listed or not
             for cell in port_cells:
                 _collect(cell, flow, port, ctx, path, served, used)
-    # what the ruleset allows beyond the flows and what in it is dead: on another
-    # processor where one is free (forked.py), while the flows are described and fixed
-    beyond = _Beyond(
-        ruleset,
-        paths,
-        families or set(ruleset.families),
-        used,
-        by_path,
-        served,
-        ipassmt or _zone_interfaces(site, fw),
-        walker.sibling(),
+                if cell.status == "blocked":
+                    blocked.extend(Blocked(cell.region, ctx, a) for a in usual(cell.alternatives))
+        fixed_at.append(len(to_fix) if blocked else None)
+        if blocked:
+            to_fix.append((path, blocked))
+    # what is left once the verdicts are known, beside the flows' descriptions
+    # (aftermath.py): the ruleset's own findings and the fixes of the blocked ports
+    aftermath = Aftermath(
+        RulesetWork(
+            ruleset,
+            paths,
+            families or set(ruleset.families),
+            used,
+            by_path,
+            served,
+            ipassmt or _zone_interfaces(site, fw),
+            walker.sibling(),
+        ),
+        FixWork(ruleset, walker, to_fix),
     )
-    findings = Beside(beyond.find)
-    try:
-        for (flow, port, path, source, destination, _queried), found in zip(
+    described = [
+        _describe_flow(
+            ruleset, describer, (source, destination), found, parts_listed, staged[(flow.id, port)]
+        )
+        for (flow, port, _path, source, destination, _queried), found in zip(
             ports, evaluated, strict=True
-        ):
-            stage = staged[(flow.id, port)]
-            result = _audit_flow(
-                ruleset,
-                describer,
-                flow,
-                port,
-                (path, source, destination),
-                found,
-                walker,
-                parts_listed,
-                stage.lost,
-            )
-            if stage.notes:
-                result = replace(result, notes=result.notes + tuple(stage.notes))
-            results.append(result)
-        wide, unused, dead, unevaluated = findings.result()
-    finally:
-        findings.cancel()
+        )
+    ]
+    findings, fixes = aftermath.results()
+    results = [
+        _flow_result(flow, port, path, item, () if at is None else fixes[at])
+        for (flow, port, path, *_rest), item, at in zip(ports, described, fixed_at, strict=True)
+    ]
+    wide = findings.wide
     notes = list(binding)
     if wide.bounded:
         notes.append(
@@ -187,40 +180,13 @@ def audit_plan(
         source_ports=ranges.describe_ports(source_ports),
         flows=tuple(results),
         wide_rules=tuple(wide.rules),
-        unused_rules=tuple(unused),
-        dead_rules=tuple(dead),
-        unevaluated=tuple(unevaluated),
+        unused_rules=tuple(findings.unused),
+        dead_rules=tuple(findings.dead),
+        unevaluated=tuple(findings.unevaluated),
         problems=ruleset.problems,
         notes=tuple(notes) + ruleset.notes,
         site_digest=plan.site_digest,
     )
-
-
-@dataclass(frozen=True)
-class _Beyond:
-    """What the audit finds in the ruleset itself once the flows' verdicts are known:
-    accept rules wider than the flows they decided, accept rules no flow needs, dead rules
-    and conditions the tool does not evaluate. Its own walker: the flows' fixes, walked
-    meanwhile, change nothing of it."""
-
-    ruleset: Ruleset
-    paths: set[Path]
-    families: set[int]
-    used: set[int]
-    by_path: dict[Path, list[tuple[Ctx, Region]]]
-    served: dict[tuple[int, int], Served]
-    interfaces: InterfaceMap | None
-    walker: CompiledWalker
-
-    def find(self) -> tuple[WideRules, list[RuleRef], list[DeadRule], list[Unevaluated]]:
-        ruleset = self.ruleset
-        unused: list[RuleRef] = []
-        for path in sorted(self.paths):
-            unused += unused_accepts(
-                ruleset, path, self.families, self.used, self.by_path.get(path, [])
-            )
-        wide = wide_rules(ruleset, self.served, self.interfaces, self.walker)
-        return wide, unused, dead_rules(ruleset), unevaluated_conditions(ruleset)
 
 
 def _zone_interfaces(site: SiteView, firewall: Firewall | None) -> InterfaceMap | None:
@@ -309,34 +275,41 @@ def _queries(
     return out
 
 
-def _audit_flow(
+class _Described(NamedTuple):
+    """A flow port's verdict and its parts, described; its fixes come after."""
+
+    status: FlowStatus
+    parts: tuple[Part, ...]
+    more_parts: tuple[tuple[str, int], ...]
+    notes: tuple[str, ...]
+
+
+def _describe_flow(
     ruleset: Ruleset,
     describer: Describer,
-    flow: Flow,
-    port: int,
-    ends: tuple[Path, EndScope, EndScope],
+    ends: tuple[EndScope, EndScope],
     evaluated: list[tuple[Ctx, list[Cell]]],
-    walker: CompiledWalker | None,
     parts_listed: int,
-    lost: Sequence[Lost] = (),
-) -> FlowResult:
-    """One flow port's verdict; ``lost`` are its parts that never reach the rules as
-    planned (a missing or wrong address translation, see ``stage.py``)."""
-    path, source, destination = ends
+    stage: Staged,
+) -> _Described:
+    """One flow port's verdict and parts; ``stage.lost`` are its parts that never reach
+    the rules as planned (a missing or wrong address translation, see ``stage.py``)."""
+    source, destination = ends
     notes = [n for n in (source.note, destination.note) if n]
-    blocked: list[Blocked] = []
     families = set(source.by_family) & set(destination.by_family) & set(ruleset.families)
     if not families:
         notes.append(_why_unresolved(source, destination, ruleset))
     found = [(ctx, cell) for ctx, cells in evaluated for cell in cells]
-    for ctx, cell in found:
-        if cell.status == "blocked":
-            blocked.extend(Blocked(cell.region, ctx, a) for a in usual(cell.alternatives))
     listed, unlisted = _listed(found, parts_listed)
-    parts = [describer.untranslated(*item) for item in lost]
+    parts = [describer.untranslated(*item) for item in stage.lost]
     parts += [describer.part(cell, ctx.family, ctx) for ctx, cell in listed]
-    status = _status({cell.status for _, cell in found} | {item[2] for item in lost})
-    fixes = propose(ruleset, path, blocked, walker) if blocked else []
+    status = _status({cell.status for _, cell in found} | {item[2] for item in stage.lost})
+    return _Described(status, tuple(parts), unlisted, (*notes, *stage.notes))
+
+
+def _flow_result(
+    flow: Flow, port: int, path: Path, described: _Described, fixes: Sequence[Fix]
+) -> FlowResult:
     return FlowResult(
         flow_id=flow.id,
         requirement=flow.requirement,
@@ -349,12 +322,12 @@ def _audit_flow(
         port=port,
         required=flow.requested and flow.status != "obsolete",
         flow_status=flow.status,
-        status=status,
+        status=described.status,
         path=path,
-        parts=tuple(parts),
+        parts=described.parts,
         fixes=tuple(fixes),
-        notes=tuple(notes),
-        more_parts=unlisted,
+        notes=described.notes,
+        more_parts=described.more_parts,
     )
 
 
@@ -434,23 +407,3 @@ def _status(statuses: set[str]) -> FlowStatus:
     if "depends" in statuses:
         return "depends"
     return "allowed"
-
-
-def unevaluated_conditions(ruleset: Ruleset) -> list[Unevaluated]:
-    """Conditions the tool does not evaluate, grouped by kind (``-m recent``, ``ct mark``)."""
-    grouped: dict[str, dict[tuple[str, int | None, int], RuleRef]] = {}
-    for rule in ruleset.rules:
-        for text in rule.match.opaque:
-            kind = _kind(text)
-            origin = rule.origin
-            grouped.setdefault(kind, {}).setdefault(
-                (origin.chain, origin.line, origin.position), RuleRef.of(rule)
-            )
-    return [Unevaluated(kind, tuple(refs.values())) for kind, refs in sorted(grouped.items())]
-
-
-def _kind(text: str) -> str:
-    words = text.replace("! ", "").split()
-    if len(words) >= 2 and words[0] == "-m":
-        return f"-m {words[1]}"
-    return " ".join(words[:2]) if words else text
