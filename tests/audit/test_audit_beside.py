@@ -73,11 +73,10 @@ def test_a_copy_finds_and_fixes_what_this_process_would(
 def test_fixes_a_copy_took_but_never_sent_are_made_here(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    site, config, firewall = None, CHAIR, "fw-back"  # 25 blocked flow ports
+    site, config, firewall = None, CHAIR, "fw-back"  # 25 blocked flow ports: 2 shares
     if not config.exists():
         pytest.skip(f"{config} not found")
     monkeypatch.setattr(aftermath, "can_fork", lambda: False)
-    monkeypatch.setattr(aftermath, "SHARE", 1)  # one blocked port per share
     here = _document(site, config, firewall)
     parent = os.getpid()
     real = aftermath.propose
@@ -88,10 +87,10 @@ def test_fixes_a_copy_took_but_never_sent_are_made_here(
     def dies_in_the_copy(*args: Any) -> Any:
         if os.getpid() != parent:
             made.append(1)
-            if len(made) > 1:  # after its first share: gone, with the second taken
+            if len(made) > 1:  # its second fix: gone, with the share it took
                 died.write_text("after one share")
                 os._exit(3)
-        elif not made:  # here, the first fix waits: the copy takes shares meanwhile
+        elif not made:  # here, the first fix waits: the copy takes the other share
             made.append(1)
             time.sleep(1)
         return real(*args)

@@ -4,16 +4,19 @@ a forked copy of it (``forked.py``) where another processor is free.
 Two kinds of work are left then, independent of each other: the ruleset's own findings
 (accept rules wider than the flows they decided, accept rules no flow needs, dead rules,
 conditions the tool does not evaluate) and, for every blocked flow port, its fixes and
-their checks (``fixes.py``). This process describes the flows and then takes fixes; the
-copy works out the findings and then takes fixes too: the fixes come in numbered shares
-that whichever of the two is free takes (``forked.Shares``). Every result is the one
-the same work gives when done here alone; what a copy failed to bring back is done here.
+their checks (``fixes.py``). They are numbered units, the findings first (least
+privilege, the largest, leads), then the fixes by shares of a few ports, taken by
+whichever of the two processes is free (``forked.Shares``): the copy from the start,
+this process once it has described the flows. Every result is the one the same work
+gives when done here alone; what a copy failed to bring back is done here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from functools import partial
+from typing import cast
 
 from flowmatrix.audit.engine import CompiledWalker
 from flowmatrix.audit.fixes import Blocked, propose
@@ -55,41 +58,42 @@ class RulesetWork:
     interfaces: InterfaceMap | None
     walker: CompiledWalker
 
-    def find(self) -> Findings:
-        ruleset = self.ruleset
-        unused: list[RuleRef] = []
+    def wide(self) -> WideRules:
+        return wide_rules(self.ruleset, self.served, self.interfaces, self.walker)
+
+    def unused(self) -> list[RuleRef]:
+        found: list[RuleRef] = []
         for path in sorted(self.paths):
-            unused += unused_accepts(
-                ruleset, path, self.families, self.used, self.by_path.get(path, [])
+            found += unused_accepts(
+                self.ruleset, path, self.families, self.used, self.by_path.get(path, [])
             )
-        wide = wide_rules(ruleset, self.served, self.interfaces, self.walker)
-        return Findings(wide, unused, dead_rules(ruleset), unevaluated_conditions(ruleset))
+        return found
+
+    def dead(self) -> list[DeadRule]:
+        return dead_rules(self.ruleset)
+
+    def unevaluated(self) -> list[Unevaluated]:
+        return unevaluated_conditions(self.ruleset)
 
 
 @dataclass(frozen=True)
 class FixWork:
     """The fixes of the blocked flow ports: ``blocked[i]`` is (the path, the blocked
-    pieces) of the ``i``-th port to fix."""
+    pieces) of the ``i``-th port to fix, in shares of ``size`` ports."""
 
     ruleset: Ruleset
     walker: CompiledWalker
     blocked: Sequence[tuple[Path, list[Blocked]]]
+    size: int = SHARE
 
     @property
-    def share_size(self) -> int:
-        return max(SHARE, -(-len(self.blocked) // MAX_SHARES))
+    def shares(self) -> int:
+        return -(-len(self.blocked) // self.size)
 
-    def shares(self, between_processes: bool) -> Shares:
-        return Shares(-(-len(self.blocked) // self.share_size), between_processes=between_processes)
-
-    def take(self, shares: Shares) -> dict[int, list[Fix]]:
-        """The fixes of every share not yet taken, as long as some are left, by port."""
-        done: dict[int, list[Fix]] = {}
-        size = self.share_size
-        while (share := shares.take()) is not None:
-            for index in range(share * size, min((share + 1) * size, len(self.blocked))):
-                done[index] = self.fix(index)
-        return done
+    def share(self, number: int) -> list[list[Fix]]:
+        """The fixes of each port of share ``number``."""
+        last = min((number + 1) * self.size, len(self.blocked))
+        return [self.fix(index) for index in range(number * self.size, last)]
 
     def fix(self, index: int) -> list[Fix]:
         path, blocked = self.blocked[index]
@@ -97,30 +101,54 @@ class FixWork:
 
 
 class Aftermath:
-    """The findings and the fixes, started at once: the copy (where there is one) begins
-    with the findings; ``fixes`` is this process's side, once it has described the flows."""
+    """The findings and the fixes as numbered units of work, started at once: the copy
+    (where there is one) takes units from the first, the largest (least privilege); this
+    process takes the units left once it has described the flows (``results``)."""
+
+    FINDINGS = 4
+    """The first units: wide rules, unused rules, dead rules, unevaluated conditions."""
 
     def __init__(self, findings: RulesetWork, fixes: FixWork) -> None:
+        if fixes.shares + self.FINDINGS > MAX_SHARES:  # bigger shares, as many as fit
+            room = MAX_SHARES - self.FINDINGS
+            fixes = replace(fixes, size=-(-len(fixes.blocked) // room))
         self._fixes = fixes
-        self._apart = can_fork()
-        self._shares = fixes.shares(self._apart)
-        shares = self._shares
-        self._beside = Beside(lambda: (findings.find(), fixes.take(shares)), fork=self._apart)
+        self._units: list[Callable[[], object]] = [
+            findings.wide,
+            findings.unused,
+            findings.dead,
+            findings.unevaluated,
+        ]
+        self._units += [partial(fixes.share, number) for number in range(fixes.shares)]
+        apart = can_fork()
+        self._shares = Shares(len(self._units), between_processes=apart)
+        self._beside = Beside(partial(self._take, self._shares), fork=apart)
+
+    def _take(self, shares: Shares) -> dict[int, object]:
+        """The result of every unit not yet taken, as long as some are left."""
+        done: dict[int, object] = {}
+        while (unit := shares.take()) is not None:
+            done[unit] = self._units[unit]()
+        return done
 
     def results(self) -> tuple[Findings, list[list[Fix]]]:
         """The findings, and the fixes of each blocked port in order."""
         try:
-            mine = self._fixes.take(self._shares)
-            findings, theirs = self._beside.result()
+            done = self._take(self._shares)
+            done.update(self._beside.result())
         finally:
             self._beside.cancel()
             self._shares.close()
-        done = {**mine, **theirs}
-        # a copy that failed took shares it did not bring back: they are done here
-        return findings, [
-            done[index] if index in done else self._fixes.fix(index)
-            for index in range(len(self._fixes.blocked))
-        ]
+        # a copy that failed took units it did not bring back: they are done here
+        found = [done[n] if n in done else unit() for n, unit in enumerate(self._units)]
+        wide, unused, dead, unevaluated = found[: self.FINDINGS]
+        fixes = [fix for share in found[self.FINDINGS :] for fix in cast(list[list[Fix]], share)]
+        return Findings(
+            cast(WideRules, wide),
+            cast(list[RuleRef], unused),
+            cast(list[DeadRule], dead),
+            cast(list[Unevaluated], unevaluated),
+        ), fixes
 
 
 def unevaluated_conditions(ruleset: Ruleset) -> list[Unevaluated]:
