@@ -9,6 +9,7 @@ from flowmatrix.audit.ir import Problem, Rule
 from flowmatrix.audit.ranges import Ivs
 from flowmatrix.evidence import STATUS_OF, Check, state_word
 from flowmatrix.i18n import ngettext, pgettext
+from flowmatrix.model import PickledByFields
 
 FATES_LISTED = 8
 """A part lists at most this many fates (the count of the others is given): output stays
@@ -47,7 +48,7 @@ def status_count(status: str, n: int, *, grouped: bool = False) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class RuleRef:
+class RuleRef(PickledByFields):
     """A rule of the audited ruleset, as the user knows it."""
 
     file: str
@@ -138,7 +139,7 @@ class Part:
 
 
 @dataclass(frozen=True, slots=True)
-class Fix:
+class Fix(PickledByFields):
     """A rule to add so that a blocked part passes, in the audited ruleset's own syntax."""
 
     command: str
@@ -204,7 +205,7 @@ class FlowResult:
 
 
 @dataclass(frozen=True, slots=True)
-class WideRule:
+class WideRule(PickledByFields):
     """An accept rule wider than every planned flow it serves."""
 
     rule: RuleRef
@@ -214,7 +215,7 @@ class WideRule:
 
 
 @dataclass(frozen=True, slots=True)
-class DeadRule:
+class DeadRule(PickledByFields):
     rule: RuleRef
     reason: Literal["shadowed", "never-matches", "unreachable-chain"]
     detail: str
@@ -222,7 +223,7 @@ class DeadRule:
 
 
 @dataclass(frozen=True, slots=True)
-class Unevaluated:
+class Unevaluated(PickledByFields):
     """A kind of condition the tool does not evaluate, and where it occurs."""
 
     condition: str
