@@ -281,9 +281,7 @@ def _chain_key(ruleset: Ruleset, rule: Rule) -> str:
 
 
 def _insert(ruleset: Ruleset, placement: Placement, rule: Rule) -> Ruleset:
-    chain = ruleset.chains[placement.chain.key]
-    index = len(chain.rules) if placement.index is None else placement.index
-    copy = ruleset.with_rule_inserted(chain.key, index, rule)
+    copy = ruleset.with_rule_inserted(placement.chain.key, placement.index, rule)
     # a fix accepts: the base chains that can change a packet's fate stay the same
     # (pipeline.deciding_chains), so the copy keeps what was found for the original
     if rule.action.kind == "accept" and "_deciding" in ruleset.__dict__:
