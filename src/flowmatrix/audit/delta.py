@@ -7,11 +7,17 @@ inserted into some chains. ``DeltaWalker`` walks it with the compiled engine of 
 original ruleset and the list of inserted rules, without reading the new ruleset's
 chains (``Ruleset.with_rule_inserted`` makes them only when read):
 
+- a chain whose first rule that may match in a context takes every packet for sure and
+  ends the walk (a session table) decides every region of that context, when the
+  chain's inserted rules all come after that rule: no other rule is ever reached;
 - a walk that cannot meet an inserted rule is the compiled engine's (its memo
   included): the chain and the chains it reaches hold no inserted rule, or none whose
   box meets the region in the walk's context (or in that context once conntrack is off,
   the only change of context a walk makes). A rule that no packet of the region can
   meet is never the next rule of the walk: it splits nothing and decides nothing;
+- a region in one class per axis of the engine, that each inserted rule it meets
+  covers, is split by no rule: its walk goes from candidate to candidate by bits, the
+  engine's for the original rules and the inserted rules' own (``_PureWalk``);
 - in the others, the next rule that may match is the nearer of the compiled chain's
   next candidate and of the inserted rules.
 
@@ -37,7 +43,8 @@ Added = tuple[tuple[int, Rule], ...]
 
 class DeltaWalker(Walker):
     """The walk of ``ruleset``: the ruleset of ``base`` with rules inserted into chains
-    (rules that accept, drop, reject or do nothing; none jumps or goes to a chain)."""
+    (rules of any action but a jump or a goto: the chains each chain reaches stay the
+    same)."""
 
     def __init__(self, base: CompiledWalker, ruleset: Ruleset) -> None:
         super().__init__(ruleset)
@@ -132,6 +139,9 @@ class _PureWalk:
         meeting: list[tuple[Rule, Tri, bool]],
         state: str,
     ) -> None:
+        """``root`` is the engine's compiled chain the walk starts from, ``gclasses`` the
+        region's classes in it; ``meeting`` the inserted rules the region meets, each
+        with whether it applies in the walk's first context (of connection ``state``)."""
         self.delta = delta
         self.region = region
         self.gclasses = gclasses
