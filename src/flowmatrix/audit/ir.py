@@ -320,7 +320,7 @@ class Ruleset:
         kept: the uid index (that of the original, and the inserted rules), the base
         chains."""
         inserted: Insertions = self.__dict__.get("_inserted") or Insertions(self, {}, {})
-        copy: Ruleset = object.__new__(Ruleset)
+        copy: Ruleset = object.__new__(type(self))
         for name in _FIELDS_BESIDE_CHAINS:
             copy.__dict__[name] = self.__dict__[name]
         copy.__dict__["_inserted"] = inserted.added(chain_key, index, rule)
