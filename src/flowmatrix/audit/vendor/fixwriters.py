@@ -4,6 +4,9 @@ A fix lets one blocked part of a flow through: a new policy (or ACL entry) place
 before the policy that denies it, or at the end of the policies when a default denies
 it. ``fixes.propose`` evaluates the ruleset again with the fix's IR rule in place, so
 every fix shown says whether it is enough.
+
+Size: the four vendors' writers are kept together; they share what a fix opens
+(``opening``), its IR rule and the place it goes, and change together.
 """
 
 from __future__ import annotations
