@@ -264,9 +264,45 @@ class CompiledWalker(Walker):
         )
         classes = self._classes(root, region)
         if None in classes:
-            return super().run(chain_key, ctx, region, depth)
+            # some rule may split the region: the walk (no memo, the region is its key)
+            if depth > MAX_DEPTH:
+                raise too_deep(self.ruleset, chain)
+            return self._walk(chain, ctx, region, self._cursor_of(root, ctx, classes), depth)
         pure = (classes[0], classes[1], classes[2], classes[3])
         return [(region, o) for o in self.run_pure(chain_key, ctx, pure, root, depth)]  # type: ignore[arg-type]
+
+    def pure_classes(
+        self, chain_key: str, ctx: Ctx, region: Region
+    ) -> tuple[_Compiled, tuple[int, int, int, int]] | None:
+        """The compiled chain and the class of ``region`` on each axis, when the region
+        lies in one class per axis (no rule of the chain or below splits it), else None."""
+        root = self._compiled.get((chain_key, ctx.family, ctx.reply)) or self.compiled(
+            self.ruleset.chains[chain_key], ctx.family, ctx.reply
+        )
+        classes = self._classes(root, region)
+        if None in classes:
+            return None
+        return root, (classes[0], classes[1], classes[2], classes[3])  # type: ignore[return-value]
+
+    def pure_candidates(
+        self, chain_key: str, ctx: Ctx, gclasses: tuple[int, int, int, int], root: _Compiled
+    ) -> tuple[int, int]:
+        """(rules that may match, rules that surely match), as bits by position, of a chain
+        reached from ``root`` for a region in the classes ``gclasses`` of ``root``."""
+        comp = self._compiled.get((chain_key, ctx.family, ctx.reply)) or self.compiled(
+            self.ruleset.chains[chain_key], ctx.family, ctx.reply
+        )
+        return self._candidates(comp, ctx, gclasses, root)
+
+    def _candidates(
+        self, comp: _Compiled, ctx: Ctx, gclasses: tuple[int, int, int, int], root: _Compiled
+    ) -> tuple[int, int]:
+        maybe, definite = self._ctx_bits(comp, ctx)
+        m0, m1, m2, m3 = comp.gmaps.get(root.ident) or self._gmaps(comp, root)
+        b0, b1, b2, b3 = comp.bits
+        g0, g1, g2, g3 = gclasses
+        maybe &= b0[m0[g0]] & b1[m1[g1]] & b2[m2[g2]] & b3[m3[g3]]
+        return maybe, definite
 
     def run_pure(
         self,
@@ -400,11 +436,7 @@ class CompiledWalker(Walker):
         out: list[Outcome],
     ) -> None:
         """Go on in the same chain once conntrack is off for the packet (notrack)."""
-        maybe, definite = self._ctx_bits(comp, quiet)
-        m0, m1, m2, m3 = comp.gmaps.get(root.ident) or self._gmaps(comp, root)
-        b0, b1, b2, b3 = comp.bits
-        g0, g1, g2, g3 = gclasses
-        maybe &= b0[m0[g0]] & b1[m1[g1]] & b2[m2[g2]] & b3[m3[g3]]
+        maybe, definite = self._candidates(comp, quiet, gclasses, root)
         self._pure_from(
             comp, quiet, gclasses, root, maybe, definite, pos, trace, assumed, True, depth, out
         )
@@ -455,29 +487,15 @@ class CompiledWalker(Walker):
         comp = self._compiled.get((chain.key, ctx.family, ctx.reply)) or self.compiled(
             chain, ctx.family, ctx.reply
         )
+        return self._cursor_of(comp, ctx, [] if comp.small else self._classes(comp, region))
+
+    def _cursor_of(self, comp: _Compiled, ctx: Ctx, classes: list[int | None]) -> _Cursor:
+        """``cursor`` for a region whose classes in ``comp`` are known."""
         if comp.small:
+            # a few rules: checking each candidate beats narrowing by classes
             maybe, definite = self._ctx_bits(comp, ctx)
             return _Cursor(maybe, definite, False, None)
-        return self._make_cursor(comp, ctx, self._classes(comp, region))
-
-    def enter(
-        self, chain: Chain, ctx: Ctx, region: Region
-    ) -> tuple[Any, list[Outcome] | None, Any]:
-        comp = self._compiled.get((chain.key, ctx.family, ctx.reply)) or self.compiled(
-            chain, ctx.family, ctx.reply
-        )
-        if comp.small:
-            # a few rules: checking each candidate beats classifying the region
-            maybe, definite = self._ctx_bits(comp, ctx)
-            return None, None, _Cursor(maybe, definite, False, None)
-        classes = self._classes(comp, region)
-        key = None
-        if None not in classes:
-            key = (comp.ident, ctx, *classes)
-            cached = self._memo.get(key)
-            if cached is not None:
-                return key, cached, None
-        return key, None, self._make_cursor(comp, ctx, classes)
+        return self._make_cursor(comp, ctx, classes)
 
     def next_hit(self, chain: Chain, ctx: Ctx, region: Region, cursor: Any, pos: int) -> Hit | None:
         candidates = (cursor.maybe >> pos) << pos
@@ -503,9 +521,6 @@ class CompiledWalker(Walker):
                 continue
             return Hit(index, "yes" if cursor.definite & lowest else "maybe", False)
         return None
-
-    def memo_put(self, key: Any, outcomes: list[Outcome]) -> None:
-        self._memo[key] = outcomes
 
 
 def _meeting(comp: _Compiled, region: Region) -> int:

@@ -53,13 +53,13 @@ def propose(
 ) -> list[Fix]:
     """Fixes for the blocked pieces of one flow and port, checked by re-evaluation
     (with ``walker``, the audit's compiled engine of ``ruleset``, reused for that)."""
-    fixes: list[Fix] = []
     pending = list(blocked)
     current = ruleset
     # a vendor's configuration has its own places and syntax (audit/vendor/fixwriters.py)
     writer = ruleset.device.fix_writer if ruleset.device is not None else None
     place = writer.placement if writer is not None else _placement
-    proposed: list[tuple[Fix, Rule, str]] = []
+    # each fix but whether it is enough: command, chain, placement, leg, note
+    proposed: list[tuple[str, str, str, str, str | None]] = []
     for _round in range(MAX_ROUNDS):
         if not pending:
             break
@@ -69,30 +69,25 @@ def propose(
         progress = False
         for (_chain, leg, _iif, _oif, _family), group in groups.items():
             placement, items, results = _earliest(group)
-            untracked = any(d.outcome.untracked for r in results for d in r.decisions)
             if writer is not None:
                 fix_rule, command, note = writer.make_rule(current, placement, items, leg)
             else:
+                untracked = any(d.outcome.untracked for r in results for d in r.decisions)
                 fix_rule, command, note = _make_rule(current, placement, items, leg, untracked)
-            if any(command == done.command for done, _, _ in proposed):
+            if any(command == done[0] for done in proposed):
                 continue
             note = _join_notes(note, _merged_note(group))
             progress = True
             current = _insert(current, placement, fix_rule)
-            proposed.append(
-                (
-                    Fix(command, placement.chain.name, placement.text, leg, False, note),  # type: ignore[arg-type]
-                    fix_rule,
-                    leg,
-                )
-            )
+            proposed.append((command, placement.chain.name, placement.text, leg, note))
         if not progress:
             break
         pending = _still_blocked(current, path, blocked, walker)
     verified = not pending
-    for fix, _rule, _command in proposed:
-        fixes.append(Fix(fix.command, fix.chain, fix.placement, fix.leg, verified, fix.note))
-    return fixes
+    return [
+        Fix(command, chain, text, leg, verified, note)  # type: ignore[arg-type]
+        for command, chain, text, leg, note in proposed
+    ]
 
 
 _GroupKey = tuple[str, str, str | None, str | None, int]
@@ -115,13 +110,31 @@ def _group_by_chain(
         if decider is None:
             continue
         if id(decider) not in seen:
-            seen[id(decider)] = place(ruleset, decider)
+            seen[id(decider)] = _placed(ruleset, decider, place)
         placement = seen[id(decider)]
         if placement is None:
             continue
         key = (placement.chain.key, leg, item.ctx.iif, item.ctx.oif, item.ctx.family)
         groups.setdefault(key, []).append((placement, item, result))
     return groups
+
+
+def _placed(
+    ruleset: Ruleset,
+    decision: Decision,
+    place: Callable[[Ruleset, Decision], Placement | None],
+) -> Placement | None:
+    """``place(ruleset, decision)``, once per ruleset and way of deciding: a placement
+    depends on the base chain, the end, the deciding rule and the trace of the decision
+    (nothing else of it), the flows blocked by one rule share it."""
+    cache: dict[tuple[object, ...], Placement | None] = ruleset.__dict__.setdefault(
+        "_placements", {}
+    )
+    outcome = decision.outcome
+    key = (decision.base, decision.end, outcome.rule, outcome.trace)
+    if key not in cache:
+        cache[key] = place(ruleset, decision)
+    return cache[key]
 
 
 def _position(placement: Placement) -> float:
@@ -131,11 +144,16 @@ def _position(placement: Placement) -> float:
 def _earliest(group: list[_Placed]) -> tuple[Placement, list[Blocked], list[PathResult]]:
     """The first of the group's places in their chain: an accepting rule there lets
     every piece through before any of the rules that dropped one of them."""
+    if len(group) == 1:
+        placed, item, result = group[0]
+        return placed, [item], [result]
     first = min((placed for placed, _, _ in group), key=_position)
     return first, [item for _, item, _ in group], [result for _, _, result in group]
 
 
 def _merged_note(group: list[_Placed]) -> str | None:
+    if len(group) < 2:
+        return None
     places = sorted({_position(placed): placed for placed, _, _ in group}.items())
     if len(places) < 2:
         return None
@@ -281,9 +299,7 @@ def _chain_key(ruleset: Ruleset, rule: Rule) -> str:
 
 
 def _insert(ruleset: Ruleset, placement: Placement, rule: Rule) -> Ruleset:
-    chain = ruleset.chains[placement.chain.key]
-    index = len(chain.rules) if placement.index is None else placement.index
-    copy = ruleset.with_rule_inserted(chain.key, index, rule)
+    copy = ruleset.with_rule_inserted(placement.chain.key, placement.index, rule)
     # a fix accepts: the base chains that can change a packet's fate stay the same
     # (pipeline.deciding_chains), so the copy keeps what was found for the original
     if rule.action.kind == "accept" and "_deciding" in ruleset.__dict__:

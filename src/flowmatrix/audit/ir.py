@@ -9,7 +9,8 @@ the engine can answer "depends on ..." instead of guessing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
+from operator import itemgetter
 from typing import TYPE_CHECKING, Literal
 
 from flowmatrix.audit import ranges
@@ -288,18 +289,18 @@ class Ruleset:
         return [rule for chain in self.chains.values() for rule in chain.rules]
 
     def rule(self, uid: int) -> Rule:
-        inserted: tuple[Ruleset, dict[int, Rule]] | None = self.__dict__.get("_uid_inserted")
+        inserted: Insertions | None = self.__dict__.get("_inserted")
         if inserted is not None:
-            found = inserted[1].get(uid)
-            return inserted[0].rule(uid) if found is None else found
+            found = inserted.by_uid.get(uid)
+            return inserted.origin.rule(uid) if found is None else found
         return self._by_uid()[uid]
 
     @property
     def rule_count(self) -> int:
         """How many IR rules the ruleset has (without building the list of them)."""
-        inserted: tuple[Ruleset, dict[int, Rule]] | None = self.__dict__.get("_uid_inserted")
+        inserted: Insertions | None = self.__dict__.get("_inserted")
         if inserted is not None:
-            return inserted[0].rule_count + len(inserted[1])
+            return inserted.origin.rule_count + len(inserted.by_uid)
         return len(self._by_uid())
 
     def _by_uid(self) -> dict[int, Rule]:
@@ -309,34 +310,43 @@ class Ruleset:
             self.__dict__["_uid_cache"] = cache
         return cache
 
-    def with_rule_inserted(self, chain_key: str, index: int, rule: Rule) -> Ruleset:
-        """A copy with ``rule`` inserted before position ``index`` (0-based) of a chain."""
-        chain = self.chains[chain_key]
-        rules = (*chain.rules[:index], rule, *chain.rules[index:])
-        chains = dict(self.chains)
-        chains[chain_key] = replace(chain, rules=rules)
-        copy = replace(self, chains=chains)
-        # what does not depend on the rules' order is kept: the uid index (that of the
-        # ruleset the insertions started from, and the inserted rules), the base chains
-        root, extra = self.__dict__.get("_uid_inserted", (self, {}))
-        copy.__dict__["_uid_inserted"] = (root, {**extra, rule.uid: rule})
+    def with_rule_inserted(self, chain_key: str, index: int | None, rule: Rule) -> Ruleset:
+        """A copy with ``rule`` inserted before position ``index`` (0-based) of a chain, at
+        its end when ``index`` is None.
+
+        The copy's chains are made when first read: the check of a fix (``delta.py``)
+        walks the original's chains and the inserted rules, and a chain of thousands of
+        rules is not copied for each fix. What does not depend on the rules' order is
+        kept: the uid index (that of the original, and the inserted rules), the base
+        chains."""
+        inserted: Insertions = self.__dict__.get("_inserted") or Insertions(self, {}, {})
+        copy: Ruleset = object.__new__(type(self))
+        for name in _FIELDS_BESIDE_CHAINS:
+            copy.__dict__[name] = self.__dict__[name]
+        copy.__dict__["_inserted"] = inserted.added(chain_key, index, rule)
         if "_bases" in self.__dict__:
             copy.__dict__["_bases"] = self.__dict__["_bases"]
-        # which rules are new, relative to the ruleset the first insertion started from
-        origin, inserted = self.__dict__.get("_inserted", (self, {}))
-        moved = {key: list(positions) for key, positions in inserted.items()}
-        here = moved.setdefault(chain_key, [])
-        here[:] = sorted([p + 1 if p >= index else p for p in here] + [index])
-        copy.__dict__["_inserted"] = (origin, moved)
         return copy
 
-    def inserted_since(self, origin: Ruleset) -> dict[str, list[int]] | None:
-        """Chain -> positions of the rules inserted since ``origin`` (by
-        ``with_rule_inserted``), or None when this ruleset does not derive from it."""
-        found = self.__dict__.get("_inserted")
+    if not TYPE_CHECKING:  # the type checker sees ``chains`` as the field it is
+
+        def __getattr__(self, name: str) -> object:
+            # reached only for a missing attribute: the chains of a copy made by
+            # ``with_rule_inserted``, made and kept on first read
+            inserted = self.__dict__.get("_inserted")
+            if name != "chains" or inserted is None:
+                raise AttributeError(name)
+            chains = self.__dict__["chains"] = inserted.spliced_chains()
+            return chains
+
+    def inserted_since(self, origin: Ruleset) -> dict[str, tuple[tuple[int, Rule], ...]] | None:
+        """Chain -> (position, rule) of each rule inserted since ``origin`` (by
+        ``with_rule_inserted``), in order, or None when this ruleset does not derive
+        from it."""
+        found: Insertions | None = self.__dict__.get("_inserted")
         if found is None:
             return {} if origin is self else None
-        return found[1] if found[0] is origin else None
+        return found.chains if found.origin is origin else None
 
     @property
     def uses_names(self) -> bool:
@@ -348,6 +358,42 @@ class Ruleset:
             )
             self.__dict__["_uses_names"] = found
         return found
+
+
+_FIELDS_BESIDE_CHAINS = tuple(f.name for f in fields(Ruleset) if f.name != "chains")
+
+
+@dataclass(frozen=True)
+class Insertions:
+    """The rules inserted into a ruleset by ``Ruleset.with_rule_inserted``, relative to the
+    ruleset the first insertion started from."""
+
+    origin: Ruleset
+    chains: dict[str, tuple[tuple[int, Rule], ...]]
+    """Changed chain -> (position in the new chain, rule) of its inserted rules, in order."""
+    by_uid: dict[int, Rule]
+
+    def added(self, chain_key: str, index: int | None, rule: Rule) -> Insertions:
+        """These insertions and ``rule`` before position ``index`` (None: at the end)."""
+        before = self.chains.get(chain_key, ())
+        length = len(self.origin.chains[chain_key].rules) + len(before)
+        at = length if index is None else index
+        if not 0 <= at <= length:
+            raise IndexError(f"no position {at} in {chain_key} ({length} rules)")
+        moved = [(p + 1 if p >= at else p, r) for p, r in before]
+        chains = dict(self.chains)
+        chains[chain_key] = tuple(sorted([*moved, (at, rule)], key=itemgetter(0)))
+        return Insertions(self.origin, chains, {**self.by_uid, rule.uid: rule})
+
+    def spliced_chains(self) -> dict[str, Chain]:
+        """The chains of the origin with the inserted rules in place."""
+        chains = dict(self.origin.chains)
+        for key, added in self.chains.items():
+            rules = list(chains[key].rules)
+            for position, rule in added:  # in order: each lands where it belongs
+                rules.insert(position, rule)
+            chains[key] = replace(chains[key], rules=tuple(rules))
+        return chains
 
 
 def successors(chain: Chain) -> set[str]:

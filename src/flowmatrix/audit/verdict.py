@@ -212,6 +212,9 @@ def evaluate_flow(walker: Walker, path: Path, ctx: Ctx, region: Region) -> list[
             continue
         for reply_part, reply in evaluate_path(walker, back_path, back, part.mirrored()):
             pieces.append((reply_part.mirrored(), Alternative(result, reply)))
+    if len(pieces) == 1:  # one fate for the whole region: nothing to refine or merge
+        part, alternative = pieces[0]
+        return [Cell(part, ctx.iif, ctx.oif, (alternative,))]
     ranks = Ranks()  # ``pieces`` keeps the alternatives alive
     return [
         Cell(cell, ctx.iif, ctx.oif, distinct_alternatives(labels, ranks))

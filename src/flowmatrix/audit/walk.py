@@ -13,7 +13,7 @@ that end it, :func:`called` for what a jump or a goto brings back.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, NamedTuple, TypeVar
 
@@ -157,6 +157,11 @@ class Walker(ABC):
     def memo_put(self, key: Any, outcomes: list[Outcome]) -> None:
         return None
 
+    def rules_of(self, chain: Chain) -> Sequence[Rule]:
+        """The rules the walk goes through in ``chain``: its own, unless the walker walks
+        a ruleset that differs from the one ``chain`` is of (``delta.py``)."""
+        return chain.rules
+
     # -- the walk -------------------------------------------------------------------------
 
     def run(self, chain_key: str, ctx: Ctx, region: Region, depth: int = 0) -> Result:
@@ -174,7 +179,7 @@ class Walker(ABC):
 
     def _walk(self, chain: Chain, ctx: Ctx, region: Region, cursor: Any, depth: int) -> Result:
         out: Result = []
-        rules = chain.rules
+        rules = self.rules_of(chain)
         # work items: (position, region, cursor, ctx, trace, assumptions, untracked)
         stack: list[
             tuple[int, Region, Any, Ctx, tuple[int, ...], tuple[tuple[int, bool], ...], bool]
@@ -216,7 +221,12 @@ class Walker(ABC):
             if inside is None:
                 stack.extend(reversed(later))
                 continue
-            inside_cursor = cur if hit.covers else self.cursor(chain, pctx, inside)
+            if hit.covers:
+                inside_cursor = cur
+            elif hit.status == "maybe" or rule.action.kind == "continue":
+                inside_cursor = self.cursor(chain, pctx, inside)
+            else:  # the rule ends the walk of ``inside``, or it goes on with cursors of its own
+                inside_cursor = None
             taken = assumed
             if hit.status == "maybe" and rule.action.kind != "continue":
                 later.insert(
@@ -235,6 +245,7 @@ class Walker(ABC):
             self._apply(
                 chain,
                 hit.at,
+                rule,
                 pctx,
                 inside,
                 inside_cursor,
@@ -252,6 +263,7 @@ class Walker(ABC):
         self,
         chain: Chain,
         index: int,
+        rule: Rule,
         ctx: Ctx,
         part: Region,
         cur: Any,
@@ -262,7 +274,7 @@ class Walker(ABC):
         out: Result,
         later: list[Any],
     ) -> None:
-        rule = chain.rules[index]
+        """What the rule at ``index`` of ``chain`` does to ``part`` (the rule hit)."""
         ended = ending(rule, trace, assumed, untracked)
         if ended is not None:
             out.append((part, ended))

@@ -4,6 +4,9 @@ A fix lets one blocked part of a flow through: a new policy (or ACL entry) place
 before the policy that denies it, or at the end of the policies when a default denies
 it. ``fixes.propose`` evaluates the ruleset again with the fix's IR rule in place, so
 every fix shown says whether it is enough.
+
+Size: the four vendors' writers are kept together; they share what a fix opens
+(``opening``), its IR rule and the place it goes, and change together.
 """
 
 from __future__ import annotations
@@ -47,36 +50,44 @@ class Opening:
     @property
     def tag(self) -> str:
         """A short name for the objects a fix creates (same opening, same name)."""
-        digest = hashlib.sha256(
-            f"{self.sources}{self.destinations}{self.iif}{self.oif}".encode()
-        ).hexdigest()[:6]
+        digest = _digest(tuple(self.sources), tuple(self.destinations), self.iif, self.oif)
         return f"flowmatrix-{self.proto_name}{self.port}-{digest}"
+
+
+@functools.lru_cache(maxsize=4096)
+def _digest(
+    sources: tuple[str, ...], destinations: tuple[str, ...], iif: str | None, oif: str | None
+) -> str:
+    text = f"{list(sources)}{list(destinations)}{iif}{oif}"
+    return hashlib.sha256(text.encode()).hexdigest()[:6]
 
 
 def opening(items: list[Blocked]) -> Opening:
     ctx = items[0].ctx
     family = ctx.family
-    notes: list[str] = []
-    full = ranges.ALL_ADDRESSES[family]
-    out: list[tuple[Ivs | None, list[str]]] = []
-    for what, ivs in (
-        ("source", ranges.normalize(iv for item in items for iv in item.region.src)),
-        ("destination", ranges.normalize(iv for item in items for iv in item.region.dst)),
-    ):
-        cidrs = ranges.to_cidrs(ivs, family)
-        if ivs == full:
-            out.append((None, []))
-        elif len(cidrs) > MAX_LISTED:
-            left = _("source left open: {n} networks") if what == "source" else None
-            left = left or _("destination left open: {n} networks")
-            notes.append(left.format(n=len(cidrs)))
-            out.append((None, []))
-        else:
-            out.append((ivs, cidrs))
+    src, sources, left_src = _opened(tuple(item.region.src for item in items), family)
+    dst, destinations, left_dst = _opened(tuple(item.region.dst for item in items), family)
+    notes = [_("source left open: {n} networks").format(n=left_src)] if left_src else []
+    if left_dst:
+        notes.append(_("destination left open: {n} networks").format(n=left_dst))
     port = items[0].region.dport[0][0]
-    return Opening(
-        family, out[0][0], out[1][0], out[0][1], out[1][1], ctx.proto, port, ctx.iif, ctx.oif, notes
-    )
+    opened = (list(sources), list(destinations))
+    return Opening(family, src, dst, *opened, ctx.proto, port, ctx.iif, ctx.oif, notes)
+
+
+@functools.lru_cache(maxsize=4096)
+def _opened(parts: tuple[Ivs, ...], family: int) -> tuple[Ivs | None, tuple[str, ...], int]:
+    """The addresses of the blocked parts on one side (their union) and its CIDRs; None
+    and no CIDR when the fix leaves that side open: every address, or too many networks
+    to list (how many then, else 0). The flows of a site share their ends: each is
+    worked out once."""
+    ivs = ranges.normalize(iv for part in parts for iv in part)
+    cidrs = ranges.to_cidrs(ivs, family)
+    if ivs == ranges.ALL_ADDRESSES[family]:
+        return None, (), 0
+    if len(cidrs) > MAX_LISTED:
+        return None, (), len(cidrs)
+    return ivs, tuple(cidrs), 0
 
 
 def _deciding(ruleset: Ruleset, decision: Decision) -> tuple[Rule, Chain] | None:
@@ -107,17 +118,23 @@ def _ir_rule(ruleset: Ruleset, chain: Chain, index: int | None, match: Match, co
     origin = Origin(
         "(proposed fix)", None, command, chain.table, chain.name, position, None, "proposed fix"
     )
-    return Rule(-1 - ruleset.rule_count, match, Action("accept", None, "proposed fix"), origin)
+    return Rule(-1 - ruleset.rule_count, match, _ACCEPT, origin)
+
+
+_ACCEPT = Action("accept", None, "proposed fix")
 
 
 def _zone_members(device: Device | None, iface: str | None) -> tuple[str | None, IfaceMatch | None]:
-    """(the zone of an interface, the interfaces that zone stands for)."""
+    """(the zone of an interface, the interfaces that zone stands for), once per device
+    and interface."""
     if device is None or iface is None:
         return None, None
-    zone = device.zone_of(iface)
-    if zone is None:
-        return None, IfaceMatch(frozenset({iface}))
-    return zone, IfaceMatch(frozenset((device.zones or {})[zone]))
+    cache: dict[str, tuple[str | None, IfaceMatch]] = device.__dict__.setdefault("_zones", {})
+    if iface not in cache:
+        zone = device.zone_of(iface)
+        members = {iface} if zone is None else (device.zones or {})[zone]
+        cache[iface] = (zone, IfaceMatch(frozenset(members)))
+    return cache[iface]
 
 
 def _match(o: Opening, iif: IfaceMatch | None = None, oif: IfaceMatch | None = None) -> Match:
@@ -188,10 +205,9 @@ class FortiGateFixes:
         for what, cidrs in (("src", o.sources), ("dst", o.destinations)):
             names[what] = []
             for cidr in cidrs:
-                name = f"flowmatrix-{cidr.replace('/', '-').replace(':', '.')}"
+                name, entry = _fortigate_address(cidr, six)
                 names[what].append(name)
-                value = f"set ip6 {cidr}" if six else "set subnet " + _mask(cidr)
-                lines += [f'    edit "{name}"', f"        {value}", "    next"]
+                lines += entry
         if lines:
             lines = [f"config firewall address{six}", *lines, "end"]
         service = f"flowmatrix-{o.proto_name}-{o.port}"
@@ -244,6 +260,14 @@ class FortiGateFixes:
 
 
 @functools.lru_cache(maxsize=4096)
+def _fortigate_address(cidr: str, six: str) -> tuple[str, tuple[str, ...]]:
+    """The name of the address object of a CIDR and its ``edit`` block (the fixes of a
+    site share their addresses: each block is written once)."""
+    name = f"flowmatrix-{cidr.replace('/', '-').replace(':', '.')}"
+    value = f"set ip6 {cidr}" if six else "set subnet " + _mask(cidr)
+    return name, (f'    edit "{name}"', f"        {value}", "    next")
+
+
 def _mask(cidr: str) -> str:
     net = ipaddress.ip_network(cidr)
     return f"{net.network_address} {net.netmask}"
