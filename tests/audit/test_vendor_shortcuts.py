@@ -54,6 +54,7 @@ SECRET_LINES = [
     "set shared local-user-database user u password XYZZYLocal",
     "<phash>$1$XYZZYXmlHash</phash>",
     "<password>XYZZYXmlPassword</password>",
+    "<pre-shared-key><key>-AQ==XYZZYXmlKey</key></pre-shared-key>",
     "<private-key>XYZZYXmlPrivate</private-key>",
     "<secret>XYZZYXmlSecret</secret>",
     "<PHASH>XYZZYUpperHash</PHASH>",

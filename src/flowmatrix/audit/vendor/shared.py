@@ -47,7 +47,7 @@ SECRET_WORDS = (
 _SECRET = re.compile(r"(?i)\b(" + "|".join(SECRET_WORDS) + r")(\s+)([^\n;]+)")
 #: Elements whose content is a secret (PAN-OS XML).
 SECRET_ELEMENTS = ("phash", "password", "key", "pre-shared-key", "private-key", "secret")
-_SECRET_XML = re.compile(r"(?i)<(" + "|".join(SECRET_ELEMENTS) + r")>[^<]*<")
+_SECRET_XML = re.compile(r"(?i)<(" + "|".join(SECRET_ELEMENTS) + r")>[^<]*(?=<)")
 _LOWER_WORDS = {word.lower() for word in SECRET_WORDS + SECRET_ELEMENTS}
 #: The keywords and elements no other one is part of: a text holding none of them (in
 #: lower case) holds none at all.
@@ -77,7 +77,7 @@ def may_hold_secret(text: str) -> bool:
 
 def redact_always(text: str) -> str:
     """``redact`` without the check that the text may hold a keyword."""
-    text = _SECRET_XML.sub(lambda m: f"<{m.group(1)}><secret><", text)
+    text = _SECRET_XML.sub(lambda m: f"<{m.group(1)}><secret>", text)
     return _SECRET.sub(lambda m: f"{m.group(1)}{m.group(2)}<secret>", text)
 
 
