@@ -1,18 +1,26 @@
 """The vendor readers' shortcuts give what the plain way gives.
 
-Redaction looks for a secret keyword only in texts that may hold one; it is compared
-here with the expressions applied to every text.
+Redaction looks for a secret keyword only in texts that may hold one; address sets are
+united in one pass; a policy's alternatives are worked out once per address set. Each is
+compared here with the plain way: redaction always, the fold of ``union``, the policy
+expansion as first written (matches made by ``replace``).
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
+from dataclasses import replace
+from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from flowmatrix.audit import ranges
+from flowmatrix.audit.ir import Action, IfaceMatch, Match, Origin, Rule
 from flowmatrix.audit.vendor import shared
+from flowmatrix.audit.vendor.policy import ANY_FAMILY, Addresses, Policy, RuleMaker, Service
 from flowmatrix.audit.vendor.shared import (
     SECRET_ELEMENTS,
     SECRET_WORDS,
@@ -123,3 +131,160 @@ def test_redaction_is_the_expressions_on_every_text(text: str) -> None:
     assert redact(text) == redact_always(text)
     if not may_hold_secret(text):
         assert shared._SECRET.search(text) is None and shared._SECRET_XML.search(text) is None
+
+
+# -- address sets and policies ------------------------------------------------------------
+
+IVS = st.lists(st.tuples(st.integers(0, 40), st.integers(0, 40)), max_size=3).map(tuple)
+ADDRESSES = st.builds(
+    Addresses,
+    st.dictionaries(st.sampled_from([6, 4]), IVS | st.just(ranges.ALL_ADDRESSES[4]), max_size=2),
+    st.frozensets(st.sampled_from(["a.example", "b.example"]), max_size=2),
+    st.lists(st.sampled_from(["geography FR", "dynamic d"]), max_size=3).map(tuple),
+    st.sampled_from([False, False, False, True]),
+)
+
+
+def _folded(parts: list[Addresses]) -> Addresses:
+    return functools.reduce(Addresses.union, parts, Addresses())
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(ADDRESSES, max_size=4))
+def test_union_of_is_the_fold_of_union(parts: list[Addresses]) -> None:
+    united, folded = Addresses.union_of(parts), _folded(parts)
+    assert united == folded
+    assert list(united.by_family.items()) == list(folded.by_family.items())
+
+
+def _plain_alternatives(addresses: Addresses, negated: bool, side: str) -> list[Match]:
+    """The alternatives of an address set as partial matches (as first written)."""
+    names_field = f"{side}_names"
+    if negated:
+        if addresses.everything:
+            return []
+        opaque: tuple[str, ...] = ()
+        if addresses.names:
+            opaque += (f"DNS: not an address of {', '.join(sorted(addresses.names))}",)
+        opaque += tuple(f"not {d}" for d in addresses.depends)
+        out = []
+        for family in ANY_FAMILY:
+            rest = ranges.complement(addresses.by_family.get(family, ()), ranges.ADDR_MAX[family])
+            if rest:
+                values: dict[str, Any] = {"family": family, "opaque": opaque}
+                if rest != ranges.ALL_ADDRESSES[family]:
+                    values[side] = rest
+                out.append(Match(**values))
+        return out
+    if addresses.everything:
+        return [Match()]
+    out = []
+    for family in sorted(addresses.by_family):
+        ivs = addresses.by_family[family]
+        if ivs:
+            values = {"family": family}
+            if ivs != ranges.ALL_ADDRESSES[family]:
+                values[side] = ivs
+            out.append(Match(**values))
+    if addresses.names:
+        out.append(Match(**{names_field: addresses.names}))
+    out += [Match(opaque=(d,)) for d in addresses.depends]
+    return out
+
+
+def _plain_rules(policy: Policy, first_uid: int) -> list[Rule]:
+    """The IR rules of a policy as first written: partial matches combined by replace."""
+    action = Action(policy.action, policy.target, policy.action_text)
+    sources = _plain_alternatives(policy.src, policy.src_negate, "src")
+    destinations = _plain_alternatives(policy.dst, policy.dst_negate, "dst")
+    for name, translated in policy.dst_by_translation.items():
+        for alt in _plain_alternatives(translated, False, "dst"):
+            destinations.append(replace(alt, dnat=frozenset({name})))
+    base = Match(
+        family=policy.family,
+        iif=policy.iif,
+        oif=policy.oif,
+        opaque=policy.conditions,
+        dnat=policy.dnat,
+    )
+    matches = []
+    for src, dst, service in itertools.product(sources, destinations, policy.services):
+        family = base.family
+        clash = False
+        for part in (src, dst):
+            if part.family is not None:
+                clash = clash or (family is not None and family != part.family)
+                family = part.family
+        if clash:
+            continue
+        opaque = base.opaque + src.opaque + dst.opaque
+        if service.depends:
+            opaque += (service.depends,)
+        protos = service.protos
+        if (service.sport is not None or service.dport is not None) and protos is None:
+            protos = frozenset({6, 17})
+        matches.append(
+            replace(
+                base,
+                family=family,
+                src=src.src,
+                dst=dst.dst,
+                src_names=src.src_names,
+                dst_names=dst.dst_names,
+                protos=protos,
+                sport=service.sport,
+                dport=service.dport,
+                opaque=tuple(dict.fromkeys(opaque)),
+                dnat=dst.dnat if dst.dnat is not None else base.dnat,
+            )
+        )
+    if not matches:
+        matches = [replace(base, never="its addresses or services leave nothing to match")]
+    return [Rule(first_uid + i, m, action, policy.origin) for i, m in enumerate(matches)]
+
+
+PORT_IVS = st.none() | st.lists(st.tuples(st.integers(0, 9), st.integers(10, 20)), max_size=2).map(
+    tuple
+)
+SERVICES = st.builds(
+    Service,
+    st.none() | st.sampled_from([frozenset({6}), frozenset({17}), frozenset({1})]),
+    PORT_IVS,
+    PORT_IVS,
+    st.none() | st.just("ICMP type 8"),
+)
+IFACES = st.none() | st.builds(IfaceMatch, st.frozensets(st.sampled_from(["p1", "p2"])))
+
+
+@st.composite
+def policies(draw: Any, pool: list[Addresses]) -> Policy:
+    """A policy whose address sets come from ``pool`` (so that sets are shared, as the
+    readers share an object's set between its uses) or are drawn anew."""
+    shared_or_new = st.sampled_from(pool) | ADDRESSES
+    origin = Origin("f", 1, "policy 1", "t", "c", 1, None, "policy 1")
+    return Policy(
+        origin,
+        draw(st.sampled_from(["accept", "drop"])),
+        "accept",
+        src=draw(shared_or_new),
+        dst=draw(shared_or_new),
+        src_negate=draw(st.booleans()),
+        dst_negate=draw(st.booleans()),
+        services=tuple(draw(st.lists(SERVICES, min_size=1, max_size=3))),
+        iif=draw(IFACES),
+        oif=draw(IFACES),
+        conditions=tuple(draw(st.lists(st.sampled_from(["schedule 'x'", "user y"]), max_size=3))),
+        dnat=draw(st.none() | st.just(frozenset({""}))),
+        dst_by_translation=draw(st.dictionaries(st.sampled_from(["VIP a", "VIP b"]), ADDRESSES)),
+        family=draw(st.none() | st.sampled_from([4, 6])),
+    )
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_policy_rules_are_the_plain_expansion(data: st.DataObject) -> None:
+    pool = data.draw(st.lists(ADDRESSES, min_size=1, max_size=3))
+    maker = RuleMaker()
+    for policy in data.draw(st.lists(policies(pool), min_size=1, max_size=6)):
+        first = maker.next_uid
+        assert maker.rules(policy) == _plain_rules(policy, first)

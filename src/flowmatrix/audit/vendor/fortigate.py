@@ -217,15 +217,14 @@ class _Reader:
                 return Addresses()
             resolving.add(key)
             family = int(key[0])
-            found = Addresses()
-            for member in group.values("member"):
-                found = found.union(resolve(_key(member, family), group.line_of("member")))
+            found = Addresses.union_of(
+                [resolve(_key(m, family), group.line_of("member")) for m in group.values("member")]
+            )
             if group.get("exclude") == "enable":
-                excluded = Addresses()
-                for member in group.values("exclude-member"):
-                    excluded = excluded.union(
-                        resolve(_key(member, family), group.line_of("exclude-member"))
-                    )
+                line = group.line_of("exclude-member")
+                excluded = Addresses.union_of(
+                    [resolve(_key(m, family), line) for m in group.values("exclude-member")]
+                )
                 found = found.minus(
                     excluded,
                     _("exclusions of address group {name!r}").format(name=group.name),
@@ -541,7 +540,7 @@ class _Reader:
         return tuple(out)
 
     def _policy_addresses(self, entry: Entry, field_name: str, family: int) -> Addresses:
-        found = Addresses()
+        found = []
         for name in entry.values(field_name):
             address = self.addresses.get(_key(name, family))
             if address is None:
@@ -552,13 +551,13 @@ class _Reader:
                     ),
                 )
                 continue
-            found = found.union(address)
-        return found
+            found.append(address)
+        return Addresses.union_of(found)
 
     def _policy_destination(
         self, entry: Entry, field_name: str, family: int
     ) -> tuple[Addresses, dict[str, Addresses]]:
-        plain = Addresses()
+        plain: list[Addresses] = []
         by_vip: dict[str, Addresses] = {}
         for name in entry.values(field_name):
             key = _key(name, family)
@@ -567,7 +566,7 @@ class _Reader:
                 for member in members:
                     mapped, translation = self.vips.get(_key(member, family), (Addresses(), None))
                     if translation is None:
-                        plain = plain.union(mapped)
+                        plain.append(mapped)
                     else:
                         by_vip[translation.name] = mapped
                 continue
@@ -580,8 +579,8 @@ class _Reader:
                     ),
                 )
                 continue
-            plain = plain.union(address)
-        return plain, by_vip
+            plain.append(address)
+        return Addresses.union_of(plain), by_vip
 
     def default_route(self) -> str | None:
         for entry in self.entries("router static"):
