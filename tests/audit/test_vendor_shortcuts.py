@@ -1,9 +1,10 @@
 """The vendor readers' shortcuts give what the plain way gives.
 
 Redaction looks for a secret keyword only in texts that may hold one; address sets are
-united in one pass; a policy's alternatives are worked out once per address set. Each is
-compared here with the plain way: redaction always, the fold of ``union``, the policy
-expansion as first written (matches made by ``replace``).
+united in one pass; a policy's alternatives are worked out once per address set; the
+Cisco ASA reader keeps what each object reads to. Each is compared here with the plain
+way: redaction always, the fold of ``union``, the policy expansion as first written
+(matches made by ``replace``), every object read again at each use.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import functools
 import itertools
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,16 +20,25 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flowmatrix.audit import ranges
-from flowmatrix.audit.ir import Action, IfaceMatch, Match, Origin, Rule
+from flowmatrix.audit.ir import Action, IfaceMatch, Match, Origin, Rule, Ruleset
 from flowmatrix.audit.vendor import shared
+from flowmatrix.audit.vendor.ciscoasa import read_ciscoasa
 from flowmatrix.audit.vendor.policy import ANY_FAMILY, Addresses, Policy, RuleMaker, Service
 from flowmatrix.audit.vendor.shared import (
     SECRET_ELEMENTS,
     SECRET_WORDS,
+    Notes,
+    ReadOnce,
     may_hold_secret,
     redact,
     redact_always,
 )
+
+from .test_vendor_property import asas
+
+DATA = Path(__file__).parent / "data" / "vendor"
+SNIPPETS = Path(__file__).resolve().parents[3] / "shared" / "data" / "rulesets" / "vendor"
+
 
 # -- redaction ----------------------------------------------------------------------------
 
@@ -288,3 +299,149 @@ def test_policy_rules_are_the_plain_expansion(data: st.DataObject) -> None:
     for policy in data.draw(st.lists(policies(pool), min_size=1, max_size=6)):
         first = maker.next_uid
         assert maker.rules(policy) == _plain_rules(policy, first)
+
+
+# -- the Cisco ASA objects, read once -----------------------------------------------------
+
+
+def _ir(ruleset: Ruleset) -> tuple[Any, ...]:
+    """What a reading gives, to compare two readings (the fix writer aside)."""
+    device = ruleset.device
+    assert device is not None
+    return (
+        ruleset.chains,
+        ruleset.bases,
+        ruleset.problems,
+        ruleset.notes,
+        device.interfaces,
+        device.zones,
+        device.translations,
+        device.default_route,
+        device.filter_sees,
+        device.context,
+    )
+
+
+def _read_every_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ReadOnce, "__call__", lambda self, name, line: self.read(name, line))
+
+
+ASA_NAMES = ["o1", "o2", "o3", "missing", "g1", "g2", "g3", "s1", "sg"]
+
+
+@st.composite
+def asa_objects(draw: Any) -> str:
+    """Network and service objects and groups, nested, some members undefined or
+    unreadable, named by many ACL lines (the readings kept are those used again)."""
+    out = []
+    members = st.sampled_from(
+        [
+            " host 10.0.0.1",
+            " subnet 10.0.1.0 255.255.255.0",
+            " range 10.0.2.1 10.0.2.9",
+            " range 10.0.3.9",
+            " subnet 10.0.4.0 255.0.255.0",
+            " fqdn www.example.com",
+            " host not-an-address",
+        ]
+    )
+    for name in ("o1", "o2", "o3"):
+        out.append(f"object network {name}")
+        out += draw(st.lists(members, min_size=1, max_size=2))
+    group_members = st.sampled_from(
+        [
+            " network-object object o1",
+            " network-object object o2",
+            " network-object object o3",
+            " network-object object missing",
+            " network-object host 10.0.9.9",
+            " network-object 10.0.8.0 255.255.255.0",
+            " network-object bogus",
+            " group-object g1",
+            " group-object g2",
+            " group-object missing",
+        ]
+    )
+    for name in ("g1", "g2", "g3"):
+        out.append(f"object-group network {name}")
+        out += draw(st.lists(group_members, min_size=1, max_size=4))
+    out += [
+        "object service s1",
+        draw(
+            st.sampled_from([" service tcp destination eq 443", " service bogus", " service udp"])
+        ),
+    ]
+    out.append("object-group service sg tcp")
+    out += draw(
+        st.lists(
+            st.sampled_from([" port-object eq 80", " port-object range 1 9", " group-object sg"]),
+            min_size=1,
+            max_size=2,
+        )
+    )
+    operand = st.sampled_from(
+        [
+            "any",
+            "object o1",
+            "object o2",
+            "object o3",
+            "object missing",
+            "object-group g1",
+            "object-group g2",
+            "object-group g3",
+            "object-group missing",
+            "host 10.0.0.7",
+        ]
+    )
+    for _ in range(draw(st.integers(1, 12))):
+        service = draw(st.sampled_from(["tcp", "ip", "object s1", "object-group sg"]))
+        src, dst = draw(operand), draw(operand)
+        tail = draw(st.sampled_from(["", " eq 22", " object-group sg"])) if service == "tcp" else ""
+        out.append(f"access-list A extended permit {service} {src} {dst}{tail}")
+    out.append("access-group A global")
+    out.append(draw(st.sampled_from(["", "nat (inside,outside) source static g1 o2"])))
+    return "\n".join(out) + "\n"
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(asa_objects() | asas().map(lambda asa: asa.text()))
+def test_asa_objects_read_once_are_read_as_each_time(text: str) -> None:
+    kept = _ir(read_ciscoasa(text, "asa.cfg"))
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _read_every_time(monkeypatch)
+        assert _ir(read_ciscoasa(text, "asa.cfg")) == kept
+
+
+def _asa_files() -> list[Path]:
+    return [DATA / "edge.ciscoasa.cfg", *sorted((SNIPPETS / "ciscoasa").glob("*"))]
+
+
+@pytest.mark.parametrize("path", _asa_files(), ids=lambda p: p.name)
+def test_asa_files_read_once_are_read_as_each_time(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = path.read_text("utf-8")
+    kept = _ir(read_ciscoasa(text, str(path)))
+    _read_every_time(monkeypatch)
+    assert _ir(read_ciscoasa(text, str(path))) == kept
+
+
+def test_a_reading_that_skips_is_done_again_at_each_use() -> None:
+    notes = Notes("x")
+    calls: list[str] = []
+
+    def read(name: str, line: int) -> str:
+        calls.append(name)
+        if name == "bad":
+            notes.skip(line, f"{name} is bad")
+        return name.upper()
+
+    once = ReadOnce(notes, read)
+    assert [once("ok", 1), once("ok", 2), once("bad", 3), once("bad", 4)] == [
+        "OK",
+        "OK",
+        "BAD",
+        "BAD",
+    ]
+    assert calls == ["ok", "bad", "bad"]
+    assert [p.line for p in notes.problems] == [3, 4]

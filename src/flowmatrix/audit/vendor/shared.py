@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Generic, TypeVar
 
 from flowmatrix.audit import ranges
 from flowmatrix.audit.ir import Problem
 from flowmatrix.audit.ranges import Ivs
 from flowmatrix.audit.vendor.policy import Addresses
 from flowmatrix.errors import UserError
+
+T = TypeVar("T")
 
 #: Keywords whose value is a secret, in any vendor's syntax: the value is never echoed.
 SECRET_WORDS = (
@@ -89,8 +93,11 @@ class Notes:
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     _seen: set[Problem] = field(default_factory=set)
+    skipped: int = 0
+    """How many times ``skip`` was called (a problem listed already counts again)."""
 
     def skip(self, line: int | None, message: str) -> None:
+        self.skipped += 1
         problem = Problem(self.file, line, redact(message))
         if problem not in self._seen:
             self._seen.add(problem)
@@ -102,6 +109,29 @@ class Notes:
 
     def error(self, line: int | None, message: str, hint: str | None = None) -> UserError:
         return UserError(redact(message), file=self.file, line=line, hint=hint)
+
+
+class ReadOnce(Generic[T]):
+    """Readings of named objects (an object group as addresses), kept by name.
+
+    A configuration names the same objects in thousands of rules. Once every object of
+    the file is known, reading one gives the same each time, but for what it skips: a
+    reading that skipped nothing is kept and given again; one that skipped something is
+    done again at each use, each listing its problems at the line of that use."""
+
+    def __init__(self, notes: Notes, read: Callable[[str, int], T]) -> None:
+        self.notes = notes
+        self.read = read
+        self.kept: dict[str, T] = {}
+
+    def __call__(self, name: str, line: int) -> T:
+        if name in self.kept:
+            return self.kept[name]
+        skipped = self.notes.skipped
+        found = self.read(name, line)
+        if self.notes.skipped == skipped:
+            self.kept[name] = found
+        return found
 
 
 ADDRESSES_KEPT = 1 << 16
