@@ -2,9 +2,11 @@
 
 Redaction looks for a secret keyword only in texts that may hold one; address sets are
 united in one pass; a policy's alternatives are worked out once per address set; the
-Cisco ASA reader keeps what each object reads to. Each is compared here with the plain
-way: redaction always, the fold of ``union``, the policy expansion as first written
-(matches made by ``replace``), every object read again at each use.
+Cisco ASA reader keeps what each object reads to; the FortiOS parser takes the words of
+a line it read before again and reads ``set`` in its loop. Each is compared here with
+the plain way: redaction always, the fold of ``union``, the policy expansion as first
+written (matches made by ``replace``), every object read again at each use, each line
+read by the general path.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from hypothesis import strategies as st
 
 from flowmatrix.audit import ranges
 from flowmatrix.audit.ir import Action, IfaceMatch, Match, Origin, Rule, Ruleset
-from flowmatrix.audit.vendor import shared
+from flowmatrix.audit.vendor import fortios, shared
 from flowmatrix.audit.vendor.ciscoasa import read_ciscoasa
+from flowmatrix.audit.vendor.fortigate import read_fortigate
 from flowmatrix.audit.vendor.policy import ANY_FAMILY, Addresses, Policy, RuleMaker, Service
 from flowmatrix.audit.vendor.shared import (
     SECRET_ELEMENTS,
@@ -34,11 +37,10 @@ from flowmatrix.audit.vendor.shared import (
     redact_always,
 )
 
-from .test_vendor_property import asas
+from .test_vendor_property import asas, fortigates
 
 DATA = Path(__file__).parent / "data" / "vendor"
 SNIPPETS = Path(__file__).resolve().parents[3] / "shared" / "data" / "rulesets" / "vendor"
-
 
 # -- redaction ----------------------------------------------------------------------------
 
@@ -445,3 +447,71 @@ def test_a_reading_that_skips_is_done_again_at_each_use() -> None:
     ]
     assert calls == ["ok", "bad", "bad"]
     assert [p.line for p in notes.problems] == [3, 4]
+
+
+# -- the FortiOS parser -------------------------------------------------------------------
+
+COMMANDS = st.sampled_from(
+    [
+        'set srcaddr "a" "b"',
+        "set srcaddr a",
+        "set srcaddr",
+        'set comments ""',
+        "set name 'single quoted'",
+        'set name "a\\"b"',
+        "set",
+        "unset srcaddr",
+        'append srcaddr "c"',
+        "select service HTTP",
+        "unselect service HTTP",
+        "frobnicate password TopSecret",
+        "show",
+    ]
+)
+
+
+@st.composite
+def fortios_texts(draw: Any) -> str:
+    """Blocks, entries (some edited twice), every kind of setting command."""
+    out = []
+    for path in draw(st.lists(st.sampled_from(["firewall policy", "system global"]), max_size=3)):
+        out.append(f"config {path}")
+        for name in draw(st.lists(st.sampled_from(["1", "2", '"x y"']), max_size=3)):
+            out.append(f"    edit {name}")
+            out += ["        " + c for c in draw(st.lists(COMMANDS, max_size=5))]
+            out.append("    next")
+        out += draw(st.lists(COMMANDS, max_size=2))
+        out.append(draw(st.sampled_from(["", "    move 2 before 1", "    delete 1", "    purge"])))
+        out.append("end")
+    return "\n".join(out) + "\n"
+
+
+def _parsed(text: str) -> tuple[fortios.Entry, list[Any]]:
+    notes = Notes("f.conf")
+    return fortios.parse_fortios(text, notes), notes.problems
+
+
+def _parsed_plainly(text: str) -> tuple[fortios.Entry, list[Any]]:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(fortios._Parser, "shortcuts", False)
+        return _parsed(text)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(fortios_texts() | fortigates().map(lambda forti: forti.text()))
+def test_fortios_shortcuts_parse_as_the_general_path(text: str) -> None:
+    assert _parsed(text) == _parsed_plainly(text)
+
+
+def _fortigate_files() -> list[Path]:
+    return [DATA / "edge.fortigate.conf", *sorted((SNIPPETS / "fortigate").glob("*"))]
+
+
+@pytest.mark.parametrize("path", _fortigate_files(), ids=lambda p: p.name)
+def test_fortigate_files_parse_as_the_general_path(path: Path) -> None:
+    text = path.read_text("utf-8")
+    assert _parsed(text) == _parsed_plainly(text)
+    ruleset = read_fortigate(text, str(path))
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(fortios._Parser, "shortcuts", False)
+        assert _ir(read_fortigate(text, str(path))) == _ir(ruleset)
