@@ -3,10 +3,12 @@
 Redaction looks for a secret keyword only in texts that may hold one; address sets are
 united in one pass; a policy's alternatives are worked out once per address set; the
 Cisco ASA reader keeps what each object reads to; the FortiOS parser takes the words of
-a line it read before again and reads ``set`` in its loop. Each is compared here with
-the plain way: redaction always, the fold of ``union``, the policy expansion as first
-written (matches made by ``replace``), every object read again at each use, each line
-read by the general path.
+a line it read before again and reads ``set`` in its loop; the FortiGate reader works
+out the interfaces of a list of names once and looks at the seldom settings of a policy
+only when it has one. Each is compared here with the plain way: redaction always, the
+fold of ``union``, the policy expansion as first written (matches made by ``replace``),
+every object read again at each use, each line read by the general path, every setting
+looked at.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from hypothesis import strategies as st
 
 from flowmatrix.audit import ranges
 from flowmatrix.audit.ir import Action, IfaceMatch, Match, Origin, Rule, Ruleset
-from flowmatrix.audit.vendor import fortios, shared
+from flowmatrix.audit.vendor import fortigate, fortios, shared
 from flowmatrix.audit.vendor.ciscoasa import read_ciscoasa
 from flowmatrix.audit.vendor.fortigate import read_fortigate
 from flowmatrix.audit.vendor.policy import ANY_FAMILY, Addresses, Policy, RuleMaker, Service
@@ -503,15 +505,84 @@ def test_fortios_shortcuts_parse_as_the_general_path(text: str) -> None:
     assert _parsed(text) == _parsed_plainly(text)
 
 
+# -- the FortiGate reader -----------------------------------------------------------------
+
+
+def _read_plainly(text: str, file: str) -> Ruleset:
+    """The FortiGate reading with each line read by the general path and the interfaces
+    of each policy worked out again."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(fortios._Parser, "shortcuts", False)
+        monkeypatch.setattr(
+            fortigate._Reader, "iface_match", lambda self, names, line: self._iface_match(names)
+        )
+        return read_fortigate(text, file)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(fortigates())
+def test_fortigate_shortcuts_read_as_the_plain_way(forti: Any) -> None:
+    text = forti.text()
+    assert _ir(read_fortigate(text, "fg.conf")) == _ir(_read_plainly(text, "fg.conf"))
+
+
 def _fortigate_files() -> list[Path]:
     return [DATA / "edge.fortigate.conf", *sorted((SNIPPETS / "fortigate").glob("*"))]
 
 
 @pytest.mark.parametrize("path", _fortigate_files(), ids=lambda p: p.name)
-def test_fortigate_files_parse_as_the_general_path(path: Path) -> None:
+def test_fortigate_files_read_as_the_plain_way(path: Path) -> None:
     text = path.read_text("utf-8")
     assert _parsed(text) == _parsed_plainly(text)
-    ruleset = read_fortigate(text, str(path))
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        monkeypatch.setattr(fortios._Parser, "shortcuts", False)
-        assert _ir(read_fortigate(text, str(path))) == _ir(ruleset)
+    assert _ir(read_fortigate(text, str(path))) == _ir(_read_plainly(text, str(path)))
+
+
+_SETTINGS = st.dictionaries(
+    st.sampled_from(
+        [
+            *("schedule", "groups", "users", "fsso-groups", "ztna-status", "devices", "name"),
+            *("internet-service6", "srcaddr", "srcaddr6", "service", "match-vip", "action"),
+            *("dstaddr-negate", "internet-service"),
+        ]
+    ),
+    st.lists(st.sampled_from(["always", "office", "enable", "disable", "a", ""]), max_size=2),
+)
+
+
+def _plain_conditions(entry: fortios.Entry, label: str) -> list[str]:
+    """The conditions of a policy, every setting looked at."""
+    conditions = []
+    schedule = entry.get("schedule", "always")
+    if schedule and schedule != "always":
+        conditions.append(f"schedule {schedule!r} ({label})")
+    for field_name in ("groups", "users", "fsso-groups"):
+        if entry.values(field_name):
+            conditions.append(f"user {field_name} {' '.join(entry.values(field_name))} ({label})")
+    for field_name, what in fortigate._UNEVALUATED:
+        value = entry.values(field_name)
+        if value and value != ["disable"]:
+            conditions.append(f"{what} ({label})")
+    return conditions
+
+
+def _plain_summary(entry: fortios.Entry) -> str:
+    """The text of a policy, every setting looked at."""
+    parts = []
+    for key in ("srcintf", "dstintf", "srcaddr", "dstaddr", "srcaddr6", "dstaddr6"):
+        if entry.values(key):
+            parts.append(f"{key} {' '.join(entry.values(key))}")
+    for key in ("service", "schedule", "action"):
+        if entry.values(key):
+            parts.append(f"{key} {' '.join(entry.values(key))}")
+    for key in ("srcaddr-negate", "dstaddr-negate", "internet-service", "match-vip"):
+        if entry.get(key) == "enable":
+            parts.append(f"{key} enable")
+    return "; ".join(parts)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_SETTINGS)
+def test_a_policys_conditions_and_text_look_at_every_setting(values: dict[str, list[str]]) -> None:
+    entry = fortios.Entry("7", 1, {k: fortios.Setting(v, 2) for k, v in values.items()})
+    assert fortigate._conditions(entry, "policy 7") == _plain_conditions(entry, "policy 7")
+    assert fortigate._summary(entry) == _plain_summary(entry)
