@@ -468,6 +468,9 @@ COMMANDS = st.sampled_from(
         "unselect service HTTP",
         "frobnicate password TopSecret",
         "show",
+        "# a comment",
+        "",
+        "\tset srcaddr a  ",
     ]
 )
 

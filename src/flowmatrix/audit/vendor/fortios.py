@@ -100,6 +100,18 @@ def _shell_words(text: str) -> list[str]:
     return out
 
 
+def _words_of(raw: str) -> list[str] | None:
+    """The words of a line; None for a blank line or a comment."""
+    line = raw.strip()
+    if not line or line.startswith("#"):
+        return None
+    return _tokens(line)
+
+
+_UNREAD: list[str] = []
+"""Stands for a line not read yet (no line's words are this list)."""
+
+
 def looks_like(text: str) -> bool:
     """Whether ``text`` reads as FortiOS configuration (for format detection)."""
     for raw in text.splitlines()[:200]:
@@ -129,15 +141,14 @@ class _Parser:
         stack: list[tuple[Block, Entry | None]] = []
         # the words of each distinct line (most lines are repeats: 'next', 'set action
         # accept'...); the lists are only sliced here, never given out or changed
-        read: dict[str, list[str]] = {}
+        read: dict[str, list[str] | None] = {}
         shortcuts = self.shortcuts
         for number, raw in enumerate(self.lines, 1):
-            line = raw.strip()
-            if not line or line.startswith("#"):
-                continue
-            words = read.get(line) if shortcuts else None
+            words = read.get(raw, _UNREAD) if shortcuts else _UNREAD
+            if words is _UNREAD:
+                words = read[raw] = _words_of(raw)
             if words is None:
-                words = read[line] = _tokens(line)
+                continue
             command = words[0]
             if command == "set" and shortcuts and stack and len(words) > 1:
                 # most lines: what _setting does with them, without the calls

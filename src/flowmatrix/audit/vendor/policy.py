@@ -79,7 +79,8 @@ class Addresses:
                 merged[family] = ranges.union(merged.get(family, ()), ivs)
             if part.names:
                 names |= part.names
-            depends.update(dict.fromkeys(part.depends))
+            if part.depends:
+                depends.update(dict.fromkeys(part.depends))
         return cls(merged, names, tuple(depends))
 
     def minus(self, other: Addresses, why: str) -> Addresses:
