@@ -28,6 +28,7 @@ from flowmatrix.audit.vendor.policy import Addresses, Policy, Service
 from flowmatrix.audit.vendor.shared import (
     ASA_PORTS,
     Notes,
+    ReadOnce,
     address_mask,
     address_range,
     interface_network,
@@ -145,12 +146,15 @@ def _operand_ports(words: list[str], at: int) -> tuple[Ivs | None, int] | None:
         if port is None:
             return None
         value = port[0][0]
-        ivs: Ivs = {
-            "eq": ((value, value),),
-            "neq": ranges.complement(((value, value),), 65535),
-            "lt": ((0, value - 1),) if value > 0 else (),
-            "gt": ((value + 1, 65535),) if value < 65535 else (),
-        }[op]
+        ivs: Ivs
+        if op == "eq":
+            ivs = ((value, value),)
+        elif op == "neq":
+            ivs = ranges.complement(((value, value),), 65535)
+        elif op == "lt":
+            ivs = ((0, value - 1),) if value > 0 else ()
+        else:
+            ivs = ((value + 1, 65535),) if value < 65535 else ()
         return ivs, at + 2
     return None
 
@@ -178,6 +182,12 @@ class _Reader:
         self.unrelated = 0
         self._hardware: list[tuple[str, int, list[tuple[list[str], int]]]] = []
         self._read(text)
+        # every object is known from here on: the reading of each is kept (ReadOnce)
+        self._objects_read = ReadOnce(notes, self._net_object)
+        self._groups_read = ReadOnce(notes, lambda name, line: self._net_group(name, line, set()))
+        self._services_read = ReadOnce(
+            notes, lambda name, line: self._services_of(name, line, set())
+        )
 
     def _read(self, text: str) -> None:
         current: tuple[str, list[tuple[list[str], int]]] | None = None
@@ -283,7 +293,7 @@ class _Reader:
         if word == "object" and at + 1 < len(words):
             return self.net_object(words[at + 1], line), at + 2
         if word == "object-group" and at + 1 < len(words):
-            return self.net_group(words[at + 1], line, set()), at + 2
+            return self.net_group(words[at + 1], line), at + 2
         if word == "interface" and at + 1 < len(words):
             iface = self.interfaces.get(words[at + 1])
             out = Addresses()
@@ -302,6 +312,10 @@ class _Reader:
         return None
 
     def net_object(self, name: str, line: int) -> Addresses:
+        """The addresses of a network object (``line``: where it is named)."""
+        return self._objects_read(name, line)
+
+    def _net_object(self, name: str, line: int) -> Addresses:
         found = self.objects.get(name)
         if found is None or found[0] != "network":
             self.notes.skip(line, _("network object {name!r} is not defined").format(name=name))
@@ -331,7 +345,11 @@ class _Reader:
             out = out.union(Addresses.of(*net))
         return out
 
-    def net_group(self, name: str, line: int, seen: set[str]) -> Addresses:
+    def net_group(self, name: str, line: int) -> Addresses:
+        """The addresses of a network object-group (``line``: where it is named)."""
+        return self._groups_read(name, line)
+
+    def _net_group(self, name: str, line: int, seen: set[str]) -> Addresses:
         group = self.groups.get(name)
         if group is None or group.kind != "network" or name in seen:
             self.notes.skip(
@@ -353,12 +371,15 @@ class _Reader:
                     continue
                 out = out.union(found[0])
             elif words[0] == "group-object" and len(words) > 1:
-                out = out.union(self.net_group(words[1], number, seen))
+                out = out.union(self._net_group(words[1], number, seen))
         return out
 
-    def services_of(self, name: str, line: int, seen: set[str]) -> tuple[Service, ...] | None:
+    def services_of(self, name: str, line: int) -> tuple[Service, ...] | None:
         """A service object or service/protocol object-group, as services; None if the
         name is neither."""
+        return self._services_read(name, line)
+
+    def _services_of(self, name: str, line: int, seen: set[str]) -> tuple[Service, ...] | None:
         found = self.objects.get(name)
         if found is not None and found[0] == "service":
             out: list[Service] = []
@@ -380,7 +401,7 @@ class _Reader:
                 if ports is not None:
                     out.append(Service(_PORT_PROTOS[group.protocol], None, ports[0]))
             elif head == "service-object" and len(words) > 2 and words[1] == "object":
-                out.extend(self.services_of(words[2], number, seen) or ())
+                out.extend(self._services_of(words[2], number, seen) or ())
             elif head == "service-object":
                 service = self._service_words(words[1:], number)
                 if service is not None:
@@ -392,7 +413,7 @@ class _Reader:
                     Service(frozenset({1}), depends=_("ICMP type {type}").format(type=words[-1]))
                 )
             elif head == "group-object" and len(words) > 1:
-                out.extend(self.services_of(words[1], number, seen) or ())
+                out.extend(self._services_of(words[1], number, seen) or ())
         return tuple(out)
 
     def _service_words(self, words: list[str], line: int) -> Service | None:
@@ -436,9 +457,7 @@ class _Reader:
         if group is None or group.kind != "service" or group.protocol not in _PORT_PROTOS:
             return None
         return ranges.normalize(
-            iv
-            for s in self.services_of(name, group.line, set()) or ()
-            for iv in (s.dport or ranges.PORTS)
+            iv for s in self.services_of(name, group.line) or () for iv in (s.dport or ranges.PORTS)
         )
 
     # -- ACL entries ----------------------------------------------------------------------
@@ -513,7 +532,7 @@ class _Reader:
         port_protos: frozenset[int] | None = None
         head = words[0]
         if head in ("object", "object-group") and len(words) > 1:
-            found = self.services_of(words[1], line, set())
+            found = self.services_of(words[1], line)
             if found is None:
                 builtin = _inline_object(words[1])
                 if builtin is None:
@@ -628,7 +647,7 @@ class _Reader:
         if name in self.objects:
             return self.net_object(name, line)
         if name in self.groups:
-            return self.net_group(name, line, set())
+            return self.net_group(name, line)
         net = network(name)
         if net is not None:
             return Addresses.of(*net)

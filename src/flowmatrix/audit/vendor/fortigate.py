@@ -109,6 +109,7 @@ class _Reader:
         self.pools: dict[str, tuple[int, Ivs]] = {}
         self.source_nat: list[Translation] = []
         self.referenced: dict[str, None] = {}
+        self._iface_matches: dict[tuple[str, ...], IfaceMatch | None] = {}
 
     def block(self, path: str) -> Block | None:
         """A block of the VDOM, or of the global part (interfaces in multi-VDOM files)."""
@@ -158,6 +159,14 @@ class _Reader:
                     )
 
     def iface_match(self, names: list[str], line: int) -> IfaceMatch | None:
+        """The interfaces of ``srcintf``/``dstintf`` (zones are their members), made once
+        per list of names: the interfaces and zones are all known by then."""
+        key = tuple(names)
+        if key not in self._iface_matches:
+            self._iface_matches[key] = self._iface_match(names)
+        return self._iface_matches[key]
+
+    def _iface_match(self, names: list[str]) -> IfaceMatch | None:
         if not names or "any" in names:
             return None
         exact: set[str] = set()
@@ -217,15 +226,14 @@ class _Reader:
                 return Addresses()
             resolving.add(key)
             family = int(key[0])
-            found = Addresses()
-            for member in group.values("member"):
-                found = found.union(resolve(_key(member, family), group.line_of("member")))
+            found = Addresses.union_of(
+                [resolve(_key(m, family), group.line_of("member")) for m in group.values("member")]
+            )
             if group.get("exclude") == "enable":
-                excluded = Addresses()
-                for member in group.values("exclude-member"):
-                    excluded = excluded.union(
-                        resolve(_key(member, family), group.line_of("exclude-member"))
-                    )
+                line = group.line_of("exclude-member")
+                excluded = Addresses.union_of(
+                    [resolve(_key(m, family), line) for m in group.values("exclude-member")]
+                )
                 found = found.minus(
                     excluded,
                     _("exclusions of address group {name!r}").format(name=group.name),
@@ -423,24 +431,8 @@ class _Reader:
             )
             return
         action_word = entry.get("action", "deny") or "deny"
-        action = {"accept": "accept", "deny": "drop", "ipsec": "accept"}.get(action_word, "unknown")
-        conditions: list[str] = []
-        schedule = entry.get("schedule", "always")
-        if schedule and schedule != "always":
-            conditions.append(
-                _("schedule {schedule!r} ({policy})").format(schedule=schedule, policy=label)
-            )
-        for field_name in ("groups", "users", "fsso-groups"):
-            if entry.values(field_name):
-                conditions.append(
-                    _("user {field} {names} ({policy})").format(
-                        field=field_name, names=" ".join(entry.values(field_name)), policy=label
-                    )
-                )
-        for field_name, what in _UNEVALUATED:
-            value = entry.values(field_name)
-            if value and value != ["disable"]:
-                conditions.append(_("{what} ({policy})").format(what=_(what), policy=label))
+        action = _ACTIONS.get(action_word, "unknown")
+        conditions = _conditions(entry, label)
         iif = self.iface_match(entry.values("srcintf"), entry.line)
         oif = self.iface_match(entry.values("dstintf"), entry.line)
         services = self._policy_services(entry, label)
@@ -463,7 +455,7 @@ class _Reader:
                     depends=(_("ISDB {names} ({policy})").format(names=isdb or "?", policy=label),)
                 )
                 by_vip = {}
-            plain = frozenset({""}) if entry.get("match-vip") != "enable" else None
+            plain = _UNTRANSLATED if entry.get("match-vip") != "enable" else None
             if family == 4 and action == "accept" and entry.get("nat") == "enable":
                 nat = self._policy_nat(entry, label, (src, dst), services, (iif, oif))
                 self.source_nat.append(nat)
@@ -541,7 +533,7 @@ class _Reader:
         return tuple(out)
 
     def _policy_addresses(self, entry: Entry, field_name: str, family: int) -> Addresses:
-        found = Addresses()
+        found = []
         for name in entry.values(field_name):
             address = self.addresses.get(_key(name, family))
             if address is None:
@@ -552,13 +544,13 @@ class _Reader:
                     ),
                 )
                 continue
-            found = found.union(address)
-        return found
+            found.append(address)
+        return Addresses.union_of(found)
 
     def _policy_destination(
         self, entry: Entry, field_name: str, family: int
     ) -> tuple[Addresses, dict[str, Addresses]]:
-        plain = Addresses()
+        plain: list[Addresses] = []
         by_vip: dict[str, Addresses] = {}
         for name in entry.values(field_name):
             key = _key(name, family)
@@ -567,7 +559,7 @@ class _Reader:
                 for member in members:
                     mapped, translation = self.vips.get(_key(member, family), (Addresses(), None))
                     if translation is None:
-                        plain = plain.union(mapped)
+                        plain.append(mapped)
                     else:
                         by_vip[translation.name] = mapped
                 continue
@@ -580,8 +572,8 @@ class _Reader:
                     ),
                 )
                 continue
-            plain = plain.union(address)
-        return plain, by_vip
+            plain.append(address)
+        return Addresses.union_of(plain), by_vip
 
     def default_route(self) -> str | None:
         for entry in self.entries("router static"):
@@ -593,6 +585,10 @@ class _Reader:
         return None
 
 
+_ACTIONS = {"accept": "accept", "deny": "drop", "ipsec": "accept"}
+_UNTRANSLATED = frozenset({""})
+"""The connections no VIP translated (what a policy without ``match-vip`` matches)."""
+
 #: Policy settings that narrow what it matches and that the audit does not evaluate.
 _UNEVALUATED = (
     ("ztna-status", "ZTNA"),
@@ -602,6 +598,35 @@ _UNEVALUATED = (
     ("internet-service6-src", N_("ISDB source (IPv6)")),
     ("devices", N_("device identification")),
 )
+
+
+_USERS = ("groups", "users", "fsso-groups")
+_SELDOM = frozenset(_USERS + tuple(name for name, _what in _UNEVALUATED))
+"""The settings of ``_conditions`` but the schedule: most policies have none of them."""
+
+
+def _conditions(entry: Entry, label: str) -> list[str]:
+    """What the policy matches that the audit does not evaluate, named."""
+    conditions: list[str] = []
+    schedule = entry.get("schedule", "always")
+    if schedule and schedule != "always":
+        conditions.append(
+            _("schedule {schedule!r} ({policy})").format(schedule=schedule, policy=label)
+        )
+    if _SELDOM.isdisjoint(entry.settings):
+        return conditions
+    for field_name in _USERS:
+        if entry.values(field_name):
+            conditions.append(
+                _("user {field} {names} ({policy})").format(
+                    field=field_name, names=" ".join(entry.values(field_name)), policy=label
+                )
+            )
+    for field_name, what in _UNEVALUATED:
+        value = entry.values(field_name)
+        if value and value != ["disable"]:
+            conditions.append(_("{what} ({policy})").format(what=_(what), policy=label))
+    return conditions
 
 
 def _key(name: str, family: int) -> str:
@@ -616,26 +641,24 @@ def _range_or_net(text: str) -> tuple[int, Ivs] | None:
     return network(text) if text else None
 
 
+_SUMMARY = (
+    *("srcintf", "dstintf", "srcaddr", "dstaddr", "srcaddr6", "dstaddr6"),
+    *("service", "schedule", "action"),
+)
+_SUMMARY_FLAGS = ("srcaddr-negate", "dstaddr-negate", "internet-service", "match-vip")
+
+
 def _summary(entry: Entry) -> str:
-    keys = (
-        "srcintf",
-        "dstintf",
-        "srcaddr",
-        "dstaddr",
-        "srcaddr6",
-        "dstaddr6",
-        "service",
-        "schedule",
-        "action",
-    )
-    parts = []
-    for key in keys:
-        values = entry.values(key)
-        if values:
-            parts.append(f"{key} {' '.join(values)}")
-    for key in ("srcaddr-negate", "dstaddr-negate", "internet-service", "match-vip"):
-        if entry.get(key) == "enable":
-            parts.append(f"{key} enable")
+    """The policy's settings that say what it does (its rule's text)."""
+    settings = entry.settings
+    parts = [
+        f"{key} {' '.join(settings[key].values)}"
+        for key in _SUMMARY
+        if key in settings and settings[key].values
+    ]
+    parts += [
+        f"{key} enable" for key in _SUMMARY_FLAGS if key in settings and entry.get(key) == "enable"
+    ]
     return "; ".join(parts)
 
 

@@ -40,8 +40,6 @@ class Entry:
     line: int
     settings: dict[str, Setting] = field(default_factory=dict)
     blocks: dict[str, Block] = field(default_factory=dict)
-    lines: list[tuple[int, str]] = field(default_factory=list)
-    """The entry's own lines, as written (for the rule's text)."""
 
     def get(self, key: str, default: str | None = None) -> str | None:
         found = self.settings.get(key)
@@ -102,6 +100,18 @@ def _shell_words(text: str) -> list[str]:
     return out
 
 
+def _words_of(raw: str) -> list[str] | None:
+    """The words of a line; None for a blank line or a comment."""
+    line = raw.strip()
+    if not line or line.startswith("#"):
+        return None
+    return _tokens(line)
+
+
+_UNREAD: list[str] = []
+"""Stands for a line not read yet (no line's words are this list)."""
+
+
 def looks_like(text: str) -> bool:
     """Whether ``text`` reads as FortiOS configuration (for format detection)."""
     for raw in text.splitlines()[:200]:
@@ -117,6 +127,10 @@ def looks_like(text: str) -> bool:
 
 
 class _Parser:
+    shortcuts = True
+    """Whether the words of a line read before are taken again and ``set`` is read in
+    the loop itself (the tests compare with the plain way)."""
+
     def __init__(self, text: str, notes: Notes) -> None:
         self.lines = text.splitlines()
         self.notes = notes
@@ -125,12 +139,22 @@ class _Parser:
     def parse(self) -> Entry:
         # the stack holds (block, entry or None) frames; the root entry holds top blocks
         stack: list[tuple[Block, Entry | None]] = []
+        # the words of each distinct line (most lines are repeats: 'next', 'set action
+        # accept'...); the lists are only sliced here, never given out or changed
+        read: dict[str, list[str] | None] = {}
+        shortcuts = self.shortcuts
         for number, raw in enumerate(self.lines, 1):
-            line = raw.strip()
-            if not line or line.startswith("#"):
+            words = read.get(raw, _UNREAD) if shortcuts else _UNREAD
+            if words is _UNREAD:
+                words = read[raw] = _words_of(raw)
+            if words is None:
                 continue
-            words = _tokens(line)
             command = words[0]
+            if command == "set" and shortcuts and stack and len(words) > 1:
+                # most lines: what _setting does with them, without the calls
+                frame = stack[-1]
+                (frame[1] or frame[0].settings).settings[words[1]] = Setting(words[2:], number)
+                continue
             if command == "config":
                 if len(words) < 2:
                     raise self.notes.error(number, _("'config' without a path"))
@@ -140,7 +164,6 @@ class _Parser:
                 if block is None:
                     block = parent.blocks[path] = Block(path, number)
                 stack.append((block, None))
-                self._record(stack, number, raw)
                 continue
             if not stack:
                 raise self.notes.error(
@@ -158,7 +181,6 @@ class _Parser:
                 if entry is not None:
                     # FortiOS accepts 'end' closing the entry and its block at once
                     pass
-                self._record(stack, number, raw)
                 stack.pop()
                 continue
             if command == "edit":
@@ -174,16 +196,13 @@ class _Parser:
                 if found is None:
                     found = block.entries[name] = Entry(name, number)
                 stack[-1] = (block, found)
-                self._record(stack, number, raw)
                 continue
             if command == "next":
                 if entry is None:
                     raise self.notes.error(number, _("'next' outside an 'edit' entry"))
-                self._record(stack, number, raw)
                 stack[-1] = (block, None)
                 continue
             target = entry or block.settings
-            self._record(stack, number, raw)
             if command in _ENTRY_COMMANDS:
                 self._setting(target, command, words[1:], number)
             elif command in _BLOCK_COMMANDS and entry is None:
@@ -207,12 +226,6 @@ class _Parser:
                 hint=_("the file ends before its 'end' (a truncated file?)"),
             )
         return self.root
-
-    @staticmethod
-    def _record(stack: list[tuple[Block, Entry | None]], number: int, raw: str) -> None:
-        for _ignored, entry in stack:
-            if entry is not None:
-                entry.lines.append((number, raw.rstrip()))
 
     def _setting(self, target: Entry, command: str, args: list[str], number: int) -> None:
         if not args:
@@ -256,7 +269,7 @@ class _Parser:
                     _("{command} of {entry}: no such entry").format(command=command, entry=args[0]),
                 )
                 return
-            copy = Entry(args[2], number, dict(found.settings), dict(found.blocks), found.lines)
+            copy = Entry(args[2], number, dict(found.settings), dict(found.blocks))
             if command == "rename":
                 block.entries = {
                     (args[2] if name == args[0] else name): (copy if name == args[0] else e)

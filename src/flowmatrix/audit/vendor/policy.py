@@ -11,7 +11,9 @@ per combination of alternatives, all with the same origin and action, in order.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 from flowmatrix.audit import ranges
 from flowmatrix.audit.ir import Action, ActionKind, IfaceMatch, Match, Origin, Rule
@@ -58,6 +60,28 @@ class Addresses:
             self.names | other.names,
             tuple(dict.fromkeys(self.depends + other.depends)),
         )
+
+    @classmethod
+    def union_of(cls, parts: Sequence[Addresses]) -> Addresses:
+        """What folding ``union`` over ``parts`` from ``Addresses()`` gives, without the
+        sets in between; a part alone is itself when the fold would only copy it."""
+        if len(parts) == 1:
+            part = parts[0]
+            if not part.everything and len(set(part.depends)) == len(part.depends):
+                return part
+        merged: dict[int, Ivs] = {}
+        names: frozenset[str] = frozenset()
+        depends: dict[str, None] = {}
+        for part in parts:
+            if part.everything:
+                return cls.any()
+            for family, ivs in part.by_family.items():
+                merged[family] = ranges.union(merged.get(family, ()), ivs)
+            if part.names:
+                names |= part.names
+            if part.depends:
+                depends.update(dict.fromkeys(part.depends))
+        return cls(merged, names, tuple(depends))
 
     def minus(self, other: Addresses, why: str) -> Addresses:
         """Members of self outside ``other`` (an address group's exclusions)."""
@@ -122,31 +146,43 @@ class RuleMaker:
 
     def __init__(self) -> None:
         self.next_uid = 0
+        self._sides: dict[tuple[int, bool], tuple[Addresses, list[_Side]]] = {}
 
     def rules(self, policy: Policy) -> list[Rule]:
         """The IR rules of one policy: every combination of its alternatives."""
         out: list[Rule] = []
         action = Action(policy.action, policy.target, policy.action_text)
-        sources = _alternatives(policy.src, policy.src_negate, "src")
-        destinations = _alternatives(policy.dst, policy.dst_negate, "dst")
+        sources = self.alternatives(policy.src, policy.src_negate)
+        destinations = self.alternatives(policy.dst, policy.dst_negate)
         for name, translated in policy.dst_by_translation.items():
-            for alt in _alternatives(translated, False, "dst"):
-                destinations.append(replace(alt, dnat=frozenset({name})))
-        base = Match(
-            family=policy.family,
-            iif=policy.iif,
-            oif=policy.oif,
-            opaque=policy.conditions,
-            dnat=policy.dnat,
-        )
+            for alt in self.alternatives(translated, False):
+                destinations.append(alt._replace(dnat=frozenset({name})))
         for src, dst, service in itertools.product(sources, destinations, policy.services):
-            match = _combine(base, src, dst, service)
+            match = _combine(policy, src, dst, service)
             if match is not None:
                 out.append(self.rule(match, action, policy.origin))
         if not out:
             never = _("its addresses or services leave nothing to match")
-            out.append(self.rule(replace(base, never=never), action, policy.origin))
+            match = Match(
+                family=policy.family,
+                iif=policy.iif,
+                oif=policy.oif,
+                opaque=policy.conditions,
+                never=never,
+                dnat=policy.dnat,
+            )
+            out.append(self.rule(match, action, policy.origin))
         return out
+
+    def alternatives(self, addresses: Addresses, negated: bool) -> list[_Side]:
+        """``_alternatives`` of an address set, worked out once per set: readers give
+        the same set for each use of an object or group. (The set is kept with them, so
+        that no other set takes its id.)"""
+        key = (id(addresses), negated)
+        found = self._sides.get(key)
+        if found is None:
+            found = self._sides[key] = (addresses, _alternatives(addresses, negated))
+        return list(found[1])
 
     def rule(self, match: Match, action: Action, origin: Origin) -> Rule:
         uid = self.next_uid
@@ -154,10 +190,23 @@ class RuleMaker:
         return Rule(uid, match, action, origin)
 
 
-def _alternatives(addresses: Addresses, negated: bool, side: str) -> list[Match]:
-    """Partial matches (only ``family``, ``src``/``dst``, names, opaque set) whose union is
-    the address set (or its complement)."""
-    names_field = f"{side}_names"
+class _Side(NamedTuple):
+    """One alternative of an address set, as the fields of a match on one side."""
+
+    family: int | None = None
+    ivs: Ivs | None = None
+    """The addresses (``src`` or ``dst``); None for any."""
+    names: frozenset[str] | None = None
+    """DNS names (``src_names`` or ``dst_names``)."""
+    opaque: tuple[str, ...] = ()
+    dnat: frozenset[str] | None = None
+
+
+_ANY_SIDE = _Side()
+
+
+def _alternatives(addresses: Addresses, negated: bool) -> list[_Side]:
+    """Alternatives whose union is the address set (or its complement)."""
     if negated:
         if addresses.everything:
             return []
@@ -173,53 +222,53 @@ def _alternatives(addresses: Addresses, negated: bool, side: str) -> list[Match]
         for family in ANY_FAMILY:
             rest = ranges.complement(addresses.by_family.get(family, ()), ranges.ADDR_MAX[family])
             if rest:
-                values: dict[str, object] = {"family": family, "opaque": opaque}
-                if rest != ranges.ALL_ADDRESSES[family]:
-                    values[side] = rest
-                out.append(Match(**values))  # type: ignore[arg-type]
+                out.append(_Side(family, _unless_all(rest, family), None, opaque))
         return out
     if addresses.everything:
-        return [Match()]
+        return [_ANY_SIDE]
     out = []
     for family in sorted(addresses.by_family):
         ivs = addresses.by_family[family]
-        if not ivs:
-            continue
-        values = {"family": family}
-        if ivs != ranges.ALL_ADDRESSES[family]:
-            values[side] = ivs
-        out.append(Match(**values))  # type: ignore[arg-type]
+        if ivs:
+            out.append(_Side(family, _unless_all(ivs, family)))
     if addresses.names:
-        out.append(Match(**{names_field: addresses.names}))  # type: ignore[arg-type]
+        out.append(_Side(names=addresses.names))
     for depends in addresses.depends:
-        out.append(Match(opaque=(depends,)))
+        out.append(_Side(opaque=(depends,)))
     return out
 
 
-def _combine(base: Match, src: Match, dst: Match, service: Service) -> Match | None:
-    family = base.family
+def _unless_all(ivs: Ivs, family: int) -> Ivs | None:
+    """``ivs``, or None (any) when they are every address of the family."""
+    return None if ivs == ranges.ALL_ADDRESSES[family] else ivs
+
+
+def _combine(policy: Policy, src: _Side, dst: _Side, service: Service) -> Match | None:
+    """The match of one combination, or None when its families differ."""
+    family = policy.family
     for part in (src, dst):
         if part.family is not None:
             if family is not None and family != part.family:
                 return None
             family = part.family
-    opaque = base.opaque + src.opaque + dst.opaque
+    opaque = policy.conditions + src.opaque + dst.opaque
     if service.depends:
         opaque += (service.depends,)
     protos = service.protos
     sport, dport = service.sport, service.dport
     if (sport is not None or dport is not None) and protos is None:
         protos = frozenset({6, 17})
-    return replace(
-        base,
+    return Match(
         family=family,
-        src=src.src,
-        dst=dst.dst,
-        src_names=src.src_names,
-        dst_names=dst.dst_names,
+        src=src.ivs,
+        dst=dst.ivs,
         protos=protos,
         sport=sport,
         dport=dport,
-        opaque=tuple(dict.fromkeys(opaque)),
-        dnat=dst.dnat if dst.dnat is not None else base.dnat,
+        iif=policy.iif,
+        oif=policy.oif,
+        opaque=tuple(dict.fromkeys(opaque)) if opaque else (),
+        src_names=src.names,
+        dst_names=dst.names,
+        dnat=dst.dnat if dst.dnat is not None else policy.dnat,
     )

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Generic, TypeVar
 
 from flowmatrix.audit import ranges
 from flowmatrix.audit.ir import Problem
@@ -13,19 +15,73 @@ from flowmatrix.audit.ranges import Ivs
 from flowmatrix.audit.vendor.policy import Addresses
 from flowmatrix.errors import UserError
 
+T = TypeVar("T")
+
 #: Keywords whose value is a secret, in any vendor's syntax: the value is never echoed.
-_SECRET = re.compile(
-    r"(?i)\b(password|passwd|passphrase|psksecret|pre-shared-key|secret|key|"
-    r"private-key|phash|community|encrypted-password|ascii-text|hexadecimal-key|"
-    r"authentication-key|auth-pwd|md5|sha|ssh-rsa|ssh-dss|ssh-ed25519|ecdsa-sha2-nistp256|"
-    r"ENC|encrypted|hash|certificate|auth-key|radius-secret|tacacs-key)(\s+)([^\n;]+)"
+SECRET_WORDS = (
+    "password",
+    "passwd",
+    "passphrase",
+    "psksecret",
+    "pre-shared-key",
+    "secret",
+    "key",
+    "private-key",
+    "phash",
+    "community",
+    "encrypted-password",
+    "ascii-text",
+    "hexadecimal-key",
+    "authentication-key",
+    "auth-pwd",
+    "md5",
+    "sha",
+    "ssh-rsa",
+    "ssh-dss",
+    "ssh-ed25519",
+    "ecdsa-sha2-nistp256",
+    "ENC",
+    "encrypted",
+    "hash",
+    "certificate",
+    "auth-key",
+    "radius-secret",
+    "tacacs-key",
 )
-_SECRET_XML = re.compile(r"(?i)<(phash|password|key|pre-shared-key|private-key|secret)>[^<]*<")
+_SECRET = re.compile(r"(?i)\b(" + "|".join(SECRET_WORDS) + r")(\s+)([^\n;]+)")
+#: Elements whose content is a secret (PAN-OS XML).
+SECRET_ELEMENTS = ("phash", "password", "key", "pre-shared-key", "private-key", "secret")
+_SECRET_XML = re.compile(r"(?i)<(" + "|".join(SECRET_ELEMENTS) + r")>[^<]*(?=<)")
+_LOWER_WORDS = {word.lower() for word in SECRET_WORDS + SECRET_ELEMENTS}
+#: The keywords and elements no other one is part of: a text holding none of them (in
+#: lower case) holds none at all.
+_SHORTEST_WORDS = tuple(
+    sorted(w for w in _LOWER_WORDS if not any(o != w and o in w for o in _LOWER_WORDS))
+)
 
 
 def redact(text: str) -> str:
     """``text`` with what follows a secret keyword on its line replaced by ``<secret>``."""
-    text = _SECRET_XML.sub(lambda m: f"<{m.group(1)}><secret><", text)
+    if not may_hold_secret(text):
+        return text
+    return redact_always(text)
+
+
+def may_hold_secret(text: str) -> bool:
+    """False when ``text`` cannot hold a secret keyword or element: an ASCII text (where
+    matching regardless of case is matching in lower case) without any of them in lower
+    case. Other texts are left to the expressions themselves (their matching regardless
+    of case pairs a few other letters with ASCII ones: the Kelvin sign with ``k``, the
+    long s with ``s``)."""
+    if not text.isascii():
+        return True
+    lowered = text.lower()
+    return any(word in lowered for word in _SHORTEST_WORDS)
+
+
+def redact_always(text: str) -> str:
+    """``redact`` without the check that the text may hold a keyword."""
+    text = _SECRET_XML.sub(lambda m: f"<{m.group(1)}><secret>", text)
     return _SECRET.sub(lambda m: f"{m.group(1)}{m.group(2)}<secret>", text)
 
 
@@ -37,8 +93,11 @@ class Notes:
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     _seen: set[Problem] = field(default_factory=set)
+    skipped: int = 0
+    """How many times ``skip`` was called (a problem listed already counts again)."""
 
     def skip(self, line: int | None, message: str) -> None:
+        self.skipped += 1
         problem = Problem(self.file, line, redact(message))
         if problem not in self._seen:
             self._seen.add(problem)
@@ -50,6 +109,29 @@ class Notes:
 
     def error(self, line: int | None, message: str, hint: str | None = None) -> UserError:
         return UserError(redact(message), file=self.file, line=line, hint=hint)
+
+
+class ReadOnce(Generic[T]):
+    """Readings of named objects (an object group as addresses), kept by name.
+
+    A configuration names the same objects in thousands of rules. Once every object of
+    the file is known, reading one gives the same each time, but for what it skips: a
+    reading that skipped nothing is kept and given again; one that skipped something is
+    done again at each use, each listing its problems at the line of that use."""
+
+    def __init__(self, notes: Notes, read: Callable[[str, int], T]) -> None:
+        self.notes = notes
+        self.read = read
+        self.kept: dict[str, T] = {}
+
+    def __call__(self, name: str, line: int) -> T:
+        if name in self.kept:
+            return self.kept[name]
+        skipped = self.notes.skipped
+        found = self.read(name, line)
+        if self.notes.skipped == skipped:
+            self.kept[name] = found
+        return found
 
 
 ADDRESSES_KEPT = 1 << 16
