@@ -143,7 +143,7 @@ def audit_command(
     from flowmatrix.audit.result import status_count
     from flowmatrix.audit.sarif import to_sarif
     from flowmatrix.i18n import _, ngettext
-    from flowmatrix.journeys import audit_outcomes, summaries
+    from flowmatrix.journeys import audit_summaries
     from flowmatrix.render import to_csv, to_json_bytes
 
     plan = load_plan_for(site, lang, catalog)
@@ -195,6 +195,6 @@ def audit_command(
                 blocked=blocked.format(n=findings),
             )
         )
-    for line in summaries(plan, audit_outcomes(report, plan)):
+    for line in audit_summaries(report, plan):
         note(line)
     exit_findings(bool(report.findings or (strict and undecided)))
