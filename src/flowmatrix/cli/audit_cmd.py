@@ -167,9 +167,9 @@ def audit_command(
         fmt,
         output,
         table=partial(to_text, report),
-        json=lambda: to_json_bytes(to_document(report)),
+        json=lambda: to_json_bytes(to_document(report), string_keys=True),
         csv=lambda: to_csv(csv_rows(report), CSV_COLUMNS),
-        sarif=lambda: to_json_bytes(to_sarif(report)),
+        sarif=lambda: to_json_bytes(to_sarif(report), string_keys=True),
     )
     counts = report.counts()
     undecided = [f for f in report.flows if f.required and f.status == "depends"]
