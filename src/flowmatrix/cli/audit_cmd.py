@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from flowmatrix.cli import options as opt
 from flowmatrix.cli.app import app
 from flowmatrix.cli.common import emit_as, exit_findings, load_plan_for, note
+
+if TYPE_CHECKING:
+    from flowmatrix.audit.result import AuditReport
 
 AuditFormat = StrEnum("AuditFormat", ["table", "json", "csv", "sarif"])
 
@@ -140,9 +143,8 @@ def audit_command(
 
     from flowmatrix.audit.formats import CSV_COLUMNS, csv_rows, to_document, to_text
     from flowmatrix.audit.from_files import audit
-    from flowmatrix.audit.result import status_count
     from flowmatrix.audit.sarif import to_sarif
-    from flowmatrix.i18n import _, ngettext
+    from flowmatrix.collector import collector_paused
     from flowmatrix.journeys import audit_summaries
     from flowmatrix.render import to_csv, to_json_bytes
 
@@ -163,38 +165,47 @@ def audit_command(
         context=context,
         parts_listed=parts,
     )
-    emit_as(
-        fmt,
-        output,
-        table=partial(to_text, report),
-        json=lambda: to_json_bytes(to_document(report), string_keys=True),
-        csv=lambda: to_csv(csv_rows(report), CSV_COLUMNS),
-        sarif=lambda: to_json_bytes(to_sarif(report), string_keys=True),
-    )
-    counts = report.counts()
-    undecided = [f for f in report.flows if f.required and f.status == "depends"]
-    if fmt is not AuditFormat.table or output is not None:
-        flows, findings = len(report.flows), len(report.findings)
-        summary = ", ".join(
-            [
-                status_count("allowed", counts["allowed"]),
-                status_count("blocked", counts["blocked"]),
-                ngettext("{n} partly blocked", "{n} partly blocked", counts["partial"]).format(
-                    n=counts["partial"]
-                ),
-                ngettext("{n} undecided", "{n} undecided", counts["depends"]).format(
-                    n=counts["depends"]
-                ),
-            ]
+    # the outputs and summaries: many small objects, no cycles; paused until the document
+    # written is gone, the collector's next pass does not walk its tens of megabytes
+    with collector_paused():
+        emit_as(
+            fmt,
+            output,
+            table=partial(to_text, report),
+            json=lambda: to_json_bytes(to_document(report), string_keys=True),
+            csv=lambda: to_csv(csv_rows(report), CSV_COLUMNS),
+            sarif=lambda: to_json_bytes(to_sarif(report), string_keys=True),
         )
-        ports = ngettext("{n} flow ports: {summary}", "{n} flow ports: {summary}", flows)
-        blocked = ngettext("{n} required flow(s) blocked", "{n} required flow(s) blocked", findings)
-        note(
-            _("{flow_ports}; {blocked}").format(
-                flow_ports=ports.format(n=flows, summary=summary),
-                blocked=blocked.format(n=findings),
-            )
-        )
-    for line in audit_summaries(report, plan):
-        note(line)
+        if fmt is not AuditFormat.table or output is not None:
+            note(_summary_line(report))
+        for line in audit_summaries(report, plan):
+            note(line)
+    undecided = any(f.required and f.status == "depends" for f in report.flows)
     exit_findings(bool(report.findings or (strict and undecided)))
+
+
+def _summary_line(report: AuditReport) -> str:
+    """``10 flow ports: 8 allowed, 2 blocked, 0 partly blocked, 0 undecided; 2 required
+    flow(s) blocked`` (on stderr when the report goes elsewhere than the terminal)."""
+    from flowmatrix.audit.result import status_count
+    from flowmatrix.i18n import _, ngettext
+
+    counts = report.counts()
+    flows, findings = len(report.flows), len(report.findings)
+    summary = ", ".join(
+        [
+            status_count("allowed", counts["allowed"]),
+            status_count("blocked", counts["blocked"]),
+            ngettext("{n} partly blocked", "{n} partly blocked", counts["partial"]).format(
+                n=counts["partial"]
+            ),
+            ngettext("{n} undecided", "{n} undecided", counts["depends"]).format(
+                n=counts["depends"]
+            ),
+        ]
+    )
+    ports = ngettext("{n} flow ports: {summary}", "{n} flow ports: {summary}", flows)
+    blocked = ngettext("{n} required flow(s) blocked", "{n} required flow(s) blocked", findings)
+    return _("{flow_ports}; {blocked}").format(
+        flow_ports=ports.format(n=flows, summary=summary), blocked=blocked.format(n=findings)
+    )
