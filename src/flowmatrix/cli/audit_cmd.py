@@ -148,26 +148,26 @@ def audit_command(
     from flowmatrix.journeys import audit_summaries
     from flowmatrix.render import to_csv, to_json_bytes
 
-    plan = load_plan_for(site, lang, catalog)
-    report = audit(
-        site,
-        plan=plan,
-        ruleset=ruleset,
-        firewall=firewall,
-        host=host,
-        ipassmt=ipassmt,
-        ipset=ipset,
-        lang=lang.value,
-        catalog=catalog,
-        ruleset_format=ruleset_format.value,
-        nft_reader=nft_reader.value,
-        source_ports=source_ports,
-        context=context,
-        parts_listed=parts,
-    )
-    # the outputs and summaries: many small objects, no cycles; paused until the document
-    # written is gone, the collector's next pass does not walk its tens of megabytes
-    with collector_paused():
+    # the plan, the audit, its outputs and summaries: millions of small objects, which
+    # the collector need not walk once the command has answered (``aged``)
+    with collector_paused(aged=True):
+        plan = load_plan_for(site, lang, catalog)
+        report = audit(
+            site,
+            plan=plan,
+            ruleset=ruleset,
+            firewall=firewall,
+            host=host,
+            ipassmt=ipassmt,
+            ipset=ipset,
+            lang=lang.value,
+            catalog=catalog,
+            ruleset_format=ruleset_format.value,
+            nft_reader=nft_reader.value,
+            source_ports=source_ports,
+            context=context,
+            parts_listed=parts,
+        )
         emit_as(
             fmt,
             output,
