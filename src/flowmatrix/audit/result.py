@@ -181,11 +181,13 @@ class FlowResult:
     def check(self, covers: tuple[str, ...]) -> Check:
         """What this verdict says on the scale of every check: ``covers`` are the
         firewalls whose rules were judged (none for a host's own rules)."""
-        decisions = dict.fromkeys(f.decision for part in self.parts for f in part.fates)
-        detail = " ".join([status_text(self.status), *(f"({d})" for d in decisions)])
-        where = f"{covers[0]}: " if covers else ""
+        detail = status_text(self.status)
+        for decision in dict.fromkeys(f.decision for part in self.parts for f in part.fates):
+            detail += f" ({decision})"
+        if covers:
+            detail = f"{covers[0]}: {detail}"
         status = STATUS_OF["audit"][self.status]
-        return Check(self.flow_id, self.port, status, "audit", where + detail, covers=covers)
+        return Check(self.flow_id, self.port, status, "audit", detail, covers=covers)
 
     @property
     def unlisted(self) -> str:
