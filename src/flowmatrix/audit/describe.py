@@ -82,10 +82,9 @@ class Describer:
         )
 
     def fate(self, alternative: Alternative, ctx: Ctx) -> Fate:
-        if alternative.status == "allowed" or alternative.reply is None:
-            decider = alternative.request.decider
-        else:
-            decider = alternative.reply.decider
+        request, reply = alternative
+        status, blocked_leg = alternative.status, alternative.blocked_leg
+        decider = (request if status == "allowed" or reply is None else reply).decider
         decided_by = (
             self.ref(decider.outcome.rule)
             if decider is not None
@@ -98,7 +97,7 @@ class Describer:
             if decider is None
             else self.decision_text(decider)
         )
-        if alternative.blocked_leg == "reply":
+        if blocked_leg == "reply":
             text += " " + _("(reply)")
         assumptions = alternative.assumptions
         conditions = (
@@ -107,12 +106,12 @@ class Describer:
             else ()
         )
         return Fate(
-            alternative.status,
-            alternative.blocked_leg,  # type: ignore[arg-type]
+            status,
+            blocked_leg,  # type: ignore[arg-type]
             decided_by,
             text,
-            self.steps(alternative.request),
-            self.steps(alternative.reply),
+            self.steps(request),
+            self.steps(reply),
             conditions,
         )
 
