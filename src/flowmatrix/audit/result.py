@@ -9,6 +9,7 @@ from flowmatrix.audit.ir import Problem, Rule
 from flowmatrix.audit.ranges import Ivs
 from flowmatrix.evidence import STATUS_OF, Check, state_word
 from flowmatrix.i18n import ngettext, pgettext
+from flowmatrix.records import quick_init
 
 FATES_LISTED = 8
 """A part lists at most this many fates (the count of the others is given): output stays
@@ -46,6 +47,7 @@ def status_count(status: str, n: int, *, grouped: bool = False) -> str:
     return texts.get(status, "{n} " + status).format(n=f"{n:,}" if grouped else n)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class RuleRef:
     """A rule of the audited ruleset, as the user knows it."""
@@ -79,6 +81,7 @@ class RuleRef:
         return cls(o.file, o.line, o.table, o.chain, o.position, o.handle, o.text, o.name)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Step:
     """What one base chain did with the packet."""
@@ -92,6 +95,7 @@ class Step:
     """Rules walked through: jumps, gotos, returns, then the deciding rule."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Condition:
     """An unevaluated condition, assumed to hold or not in one alternative."""
@@ -101,6 +105,7 @@ class Condition:
     reasons: tuple[str, ...]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Fate:
     """One possible fate of a part of a flow."""
@@ -116,6 +121,7 @@ class Fate:
     conditions: tuple[Condition, ...]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Part:
     """Packets of the flow that share their fate(s)."""
@@ -137,6 +143,7 @@ class Part:
     """How many more distinct fates it has than are listed."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Fix:
     """A rule to add so that a blocked part passes, in the audited ruleset's own syntax."""
@@ -151,6 +158,7 @@ class Fix:
     note: str | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class FlowResult:
     flow_id: str
@@ -205,6 +213,7 @@ class FlowResult:
         ).format(total=f"{total:,}", counts=counts)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class WideRule:
     """An accept rule wider than every planned flow it serves."""
@@ -215,6 +224,7 @@ class WideRule:
     """``<flow id>/<protocol>/<port>`` of the planned flows it lets through."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class DeadRule:
     rule: RuleRef
@@ -223,6 +233,7 @@ class DeadRule:
     shadowed_by: tuple[RuleRef, ...] = ()
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Unevaluated:
     """A kind of condition the tool does not evaluate, and where it occurs."""
