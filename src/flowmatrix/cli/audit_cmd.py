@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
@@ -15,6 +15,7 @@ from flowmatrix.cli.common import emit_as, exit_findings, load_plan_for, note
 if TYPE_CHECKING:
     from flowmatrix.audit.result import AuditReport
 
+T = TypeVar("T")
 AuditFormat = StrEnum("AuditFormat", ["table", "json", "csv", "sarif"])
 
 
@@ -148,6 +149,14 @@ def audit_command(
     from flowmatrix.journeys import audit_summaries
     from flowmatrix.render import to_csv, to_json_bytes
 
+    # what an output is made from (a document, rows) stays until the command ends: the
+    # process then exits without freeing it object by object (``cli._leave``)
+    made: list[object] = []
+
+    def kept(value: T) -> T:
+        made.append(value)
+        return value
+
     # the plan, the audit, its outputs and summaries: millions of small objects, which
     # the collector need not walk once the command has answered (``aged``)
     with collector_paused(aged=True):
@@ -172,9 +181,9 @@ def audit_command(
             fmt,
             output,
             table=partial(to_text, report),
-            json=lambda: to_json_bytes(to_document(report), string_keys=True),
-            csv=lambda: to_csv(csv_rows(report), CSV_COLUMNS),
-            sarif=lambda: to_json_bytes(to_sarif(report), string_keys=True),
+            json=lambda: to_json_bytes(kept(to_document(report)), string_keys=True),
+            csv=lambda: to_csv(kept(csv_rows(report)), CSV_COLUMNS),
+            sarif=lambda: to_json_bytes(kept(to_sarif(report)), string_keys=True),
         )
         if fmt is not AuditFormat.table or output is not None:
             note(_summary_line(report))
