@@ -48,6 +48,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, cast, get_args
 
 from flowmatrix.i18n import N_, Lang, current, pgettext
+from flowmatrix.records import quick_init
 
 Scale = Literal["proven", "failing", "depends", "not-tested"]
 """What a port or a flow is, once its checks are combined."""
@@ -179,6 +180,7 @@ class CheckError(ValueError):
     """A ``checks`` line that is not one."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Check:
     """What one check says about one flow port (or every port of the flow)."""

@@ -8,7 +8,7 @@ required flows are (obsolete and legacy flows are shown, never required).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -113,14 +113,29 @@ def _serves(step: JourneyStep, flow: Flow) -> bool:
     )
 
 
-def _journey_flows(journey: Journey, flows: Sequence[Flow], lang: Lang) -> JourneyFlows:
-    chosen = tuple(f for f in flows if any(_serves(step, f) for step in journey.steps))
-    return JourneyFlows(journey.id, journey.name.get(lang), chosen)
+def _journey_flows(
+    journey: Journey, by_requirement: Mapping[str, Sequence[tuple[int, Flow]]], lang: Lang
+) -> JourneyFlows:
+    """The flows a journey needs, in the plan's order: those of its steps' requirements
+    (``by_requirement``: each plan flow with its place, by requirement) that serve a step."""
+    chosen = {
+        place: flow
+        for step in journey.steps
+        for place, flow in by_requirement.get(step.requirement, ())
+        if _serves(step, flow)
+    }
+    return JourneyFlows(
+        journey.id, journey.name.get(lang), tuple(chosen[p] for p in sorted(chosen))
+    )
 
 
 def plan_journeys(plan: Plan) -> tuple[JourneyFlows, ...]:
-    """Every journey of the plan's catalog, with the plan's flows it needs (maybe none)."""
-    return tuple(_journey_flows(j, plan.flows, plan.lang) for j in plan.catalog.journeys)
+    """Every journey of the plan's catalog, with the plan's flows it needs (maybe none);
+    the flows are looked up by requirement, not each journey's steps against every flow."""
+    by_requirement: dict[str, list[tuple[int, Flow]]] = {}
+    for place, flow in enumerate(plan.flows):
+        by_requirement.setdefault(flow.requirement, []).append((place, flow))
+    return tuple(_journey_flows(j, by_requirement, plan.lang) for j in plan.catalog.journeys)
 
 
 def proven(result: ProbeResult) -> bool:
@@ -170,13 +185,18 @@ def lab_outcomes(results: Iterable[CaseResult]) -> list[FlowOutcome]:
     return found
 
 
-def audit_outcomes(report: AuditReport, plan: Plan) -> list[FlowOutcome]:
-    """An audit's flow ports as flow outcomes: blocked (wholly or partly) by the audited
-    firewall fails; allowed proves the flow only when that firewall is its whole path."""
+def audit_outcomes(
+    report: AuditReport, plan: Plan, flows: Container[str] | None = None
+) -> list[FlowOutcome]:
+    """An audit's flow ports (those of ``flows`` when given) as flow outcomes: blocked
+    (wholly or partly) by the audited firewall fails; allowed proves the flow only when
+    that firewall is its whole path."""
     at = report.target.removeprefix("firewall ")
     paths = {flow.id: flow.firewalls for flow in plan.flows}
     found = []
     for result in report.flows:
+        if flows is not None and result.flow_id not in flows:
+            continue
         what = f"{result.flow_id} {result.protocol}/{result.port}"
         outcome: Outcome = "unproven"
         if result.status in ("blocked", "partial"):
@@ -196,9 +216,8 @@ def _where(outcome: FlowOutcome, flows: dict[str, Flow]) -> str:
     return _("{flow} (no firewall on the path)").format(flow=outcome.what)
 
 
-def _verdict(journey: JourneyFlows, outcomes: Sequence[FlowOutcome]) -> JourneyVerdict:
-    ids = journey.flow_ids  # built once, not once per outcome
-    mine = [o for o in outcomes if o.flow in ids]
+def _verdict(journey: JourneyFlows, mine: Sequence[FlowOutcome]) -> JourneyVerdict:
+    """A journey judged from the outcomes of its own flows (``mine``, in their order)."""
     if not mine:
         return JourneyVerdict(journey.id, journey.name, "absent")
     judged = [o for o in mine if o.required] or mine
@@ -213,8 +232,16 @@ def _verdict(journey: JourneyFlows, outcomes: Sequence[FlowOutcome]) -> JourneyV
 def judge(
     journeys: Iterable[JourneyFlows], outcomes: Sequence[FlowOutcome]
 ) -> tuple[JourneyVerdict, ...]:
-    """Each journey judged from ``outcomes`` (those of other flows are ignored)."""
-    return tuple(_verdict(journey, outcomes) for journey in journeys)
+    """Each journey judged from ``outcomes`` (those of other flows are ignored); the
+    outcomes are grouped by flow once, not scanned once per journey."""
+    places: dict[str, list[int]] = {}
+    for place, outcome in enumerate(outcomes):
+        places.setdefault(outcome.flow, []).append(place)
+    verdicts = []
+    for journey in journeys:
+        mine = sorted(p for flow in journey.flow_ids for p in places.get(flow, ()))
+        verdicts.append(_verdict(journey, [outcomes[p] for p in mine]))
+    return tuple(verdicts)
 
 
 def journey_verdicts(
@@ -226,8 +253,22 @@ def journey_verdicts(
 
 def summaries(plan: Plan, outcomes: Sequence[FlowOutcome]) -> list[str]:
     """One line per journey that ``outcomes`` speak of, in the plan's language."""
+    return _summaries(plan, plan_journeys(plan), outcomes)
+
+
+def audit_summaries(report: AuditReport, plan: Plan) -> list[str]:
+    """``summaries`` of an audit's outcomes: only those of the flows a journey needs are
+    made (an audit of thousands of flow ports that no journey needs makes none)."""
+    journeys = plan_journeys(plan)
+    needed = frozenset(flow.id for journey in journeys for flow in journey.flows)
+    return _summaries(plan, journeys, audit_outcomes(report, plan, needed))
+
+
+def _summaries(
+    plan: Plan, journeys: Iterable[JourneyFlows], outcomes: Sequence[FlowOutcome]
+) -> list[str]:
     with language(plan.lang):
-        verdicts = judge(plan_journeys(plan), outcomes)
+        verdicts = judge(journeys, outcomes)
     return [v.summary(plan.lang) for v in verdicts if v.state != "absent"]
 
 

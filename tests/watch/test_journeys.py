@@ -6,11 +6,22 @@ import json
 from dataclasses import replace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from flowmatrix.api import load_plan
 from flowmatrix.catalog import Catalog, load_catalog
-from flowmatrix.journeys import journey_verdicts, plan_journeys
+from flowmatrix.journeys import (
+    FlowOutcome,
+    JourneyFlows,
+    JourneyVerdict,
+    _verdict,
+    journey_verdicts,
+    judge,
+    plan_journeys,
+)
+from flowmatrix.model import Plan
 from flowmatrix.probe.results import ProbeResult
 
 ISSUE_JOURNEYS = {
@@ -132,3 +143,57 @@ def test_an_obsolete_flow_that_fails_does_not_block_its_journey() -> None:
     ]
     (verdict,) = journey_verdicts([push], results)
     assert verdict.state == "up"
+
+
+EXAMPLES = [None, "example:enterprise-dual-stack", "example:hospital", "example:small-office"]
+PLANS: dict[str | None, Plan] = {}
+
+
+def _plan(site: str | None) -> Plan:
+    if site not in PLANS:
+        PLANS[site] = load_plan(site)
+    return PLANS[site]
+
+
+@pytest.mark.parametrize("site", EXAMPLES)
+def test_a_journey_s_flows_are_those_a_step_serves_in_the_plan_s_order(site: str | None) -> None:
+    plan = _plan(site)
+    for journey, found in zip(plan.catalog.journeys, plan_journeys(plan), strict=True):
+        served = tuple(
+            flow
+            for flow in plan.flows
+            if any(
+                flow.requirement == step.requirement
+                and (not step.sources or flow.source.role in step.sources)
+                for step in journey.steps
+            )
+        )
+        assert found.flows == served
+
+
+def _judged_one_by_one(
+    journeys: list[JourneyFlows], outcomes: list[FlowOutcome]
+) -> tuple[JourneyVerdict, ...]:
+    """Each journey judged from the outcomes of its flows, found by scanning them all."""
+    return tuple(
+        _verdict(journey, [o for o in outcomes if o.flow in journey.flow_ids])
+        for journey in journeys
+    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.data())
+def test_judging_from_outcomes_grouped_by_flow_is_judging_from_all(data: st.DataObject) -> None:
+    plan = _plan(data.draw(st.sampled_from(EXAMPLES)))
+    journeys = list(plan_journeys(plan))
+    flows = [flow.id for journey in journeys for flow in journey.flows] + ["SITE-none.1"]
+    outcome = st.builds(
+        FlowOutcome,
+        st.sampled_from(flows),
+        st.booleans(),
+        st.sampled_from(["up", "failed", "unproven"]),
+        st.sampled_from(["a tcp/443", "b udp/53"]),
+        st.none() | st.just("fw-front"),
+    )
+    outcomes = data.draw(st.lists(outcome, max_size=40))
+    assert judge(journeys, outcomes) == _judged_one_by_one(journeys, outcomes)

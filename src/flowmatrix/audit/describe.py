@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from typing import Literal
 
 from flowmatrix.audit import ranges
@@ -33,8 +33,12 @@ class Describer:
         self._steps: dict[tuple[object, ...], Step] = {}
         self._fates: dict[tuple[object, ...], Fate] = {}
         """Fates by what they are made of (rule uids, ends, assumptions, the context's
-        part in the reasons): a "depends" verdict is described once per distinct rule
-        path, not once per flow port and cell."""
+        part in the reasons when there are assumptions): a verdict is described once
+        per distinct rule path, not once per flow port and cell."""
+        self._known: dict[int, tuple[Alternative, Fate]] = {}
+        """The fates of the alternatives already described that assume nothing, by the
+        alternative's identity (with it, which keeps its id its own): the verdicts of
+        flow ports that ask the same question are the same objects (``batch.py``)."""
 
     def ref(self, uid: int) -> RuleRef:
         found = self._refs.get(uid)
@@ -46,7 +50,7 @@ class Describer:
     def steps(self, result: PathResult | None) -> tuple[Step, ...]:
         if result is None:
             return ()
-        return tuple(self._step(d) for d in result.decisions)
+        return tuple(map(self._step, result.decisions))
 
     def _step(self, decision: Decision) -> Step:
         outcome = decision.outcome
@@ -78,10 +82,9 @@ class Describer:
         )
 
     def fate(self, alternative: Alternative, ctx: Ctx) -> Fate:
-        if alternative.status == "allowed" or alternative.reply is None:
-            decider = alternative.request.decider
-        else:
-            decider = alternative.reply.decider
+        request, reply = alternative
+        status, blocked_leg = alternative.status, alternative.blocked_leg
+        decider = (request if status == "allowed" or reply is None else reply).decider
         decided_by = (
             self.ref(decider.outcome.rule)
             if decider is not None
@@ -94,18 +97,21 @@ class Describer:
             if decider is None
             else self.decision_text(decider)
         )
-        if alternative.blocked_leg == "reply":
+        if blocked_leg == "reply":
             text += " " + _("(reply)")
-        conditions = tuple(
-            self.condition(uid, holds, ctx) for uid, holds in dict.fromkeys(alternative.assumptions)
+        assumptions = alternative.assumptions
+        conditions = (
+            tuple(self.condition(uid, holds, ctx) for uid, holds in dict.fromkeys(assumptions))
+            if assumptions
+            else ()
         )
         return Fate(
-            alternative.status,
-            alternative.blocked_leg,  # type: ignore[arg-type]
+            status,
+            blocked_leg,  # type: ignore[arg-type]
             decided_by,
             text,
-            self.steps(alternative.request),
-            self.steps(alternative.reply),
+            self.steps(request),
+            self.steps(reply),
             conditions,
         )
 
@@ -120,11 +126,13 @@ class Describer:
         return found
 
     def part(self, cell: Cell, family: int, ctx: Ctx) -> Part:
-        fates = sorted(
-            self._fates_of(cell.alternatives, ctx),
-            key=lambda f: sum(c.holds for c in f.conditions),
-        )
-        return self._part(family, cell.region, (cell.iif, cell.oif), cell.status, fates)
+        fates = self._fates_of(cell.alternatives, ctx)
+        if len(fates) == 1:  # most cells: one alternative
+            status = fates[0].status
+        else:
+            fates.sort(key=_held)
+            status = cell.status
+        return self._part(family, cell.region, (cell.iif, cell.oif), status, fates)
 
     def untranslated(
         self,
@@ -161,19 +169,48 @@ class Describer:
             max(0, len(fates) - FATES_LISTED),
         )
 
-    def _fates_of(self, alternatives: Iterable[Alternative], ctx: Ctx) -> list[Fate]:
+    def _fates_of(self, alternatives: Sequence[Alternative], ctx: Ctx) -> list[Fate]:
         """The distinct fates of a cell's alternatives, each described once."""
-        context = (ctx.iif is None, ctx.oif is None, ctx.src_names, ctx.dst_names)
-        seen: dict[tuple[object, ...], Fate] = {}
+        if len(alternatives) == 1:
+            return [self._fate_of(alternatives[0], ctx)]
+        seen: dict[int, Fate] = {}
         for alternative in alternatives:
-            key = (_path_key(alternative.request), _path_key(alternative.reply), context)
-            if key in seen:
-                continue
-            found = self._fates.get(key)
-            if found is None:
-                found = self._fates[key] = self.fate(alternative, ctx)
-            seen[key] = found
+            fate = self._fate_of(alternative, ctx)
+            seen.setdefault(id(fate), fate)
         return list(seen.values())
+
+    def _fate_of(self, alternative: Alternative, ctx: Ctx) -> Fate:
+        """The fate of one alternative, made once per distinct rule path: two fates are
+        one object exactly when their keys (``_fate_key``) are equal."""
+        known = self._known.get(id(alternative))
+        if known is not None:
+            return known[1]
+        key = _fate_key(alternative, ctx)
+        found = self._fates.get(key)
+        if found is None:
+            found = self._fates[key] = self.fate(alternative, ctx)
+        if key[2] is None:
+            self._known[id(alternative)] = (alternative, found)
+        return found
+
+
+def _held(fate: Fate) -> int:
+    """How many unevaluated conditions a fate assumes true (the likeliest fates, which
+    assume the fewest, are listed first)."""
+    return sum(c.holds for c in fate.conditions)
+
+
+def _fate_key(alternative: Alternative, ctx: Ctx) -> tuple[object, ...]:
+    """What a fate is made of: each leg's rule path (``_path_key``) and, when the path
+    assumes unevaluated conditions, what of the context their reasons depend on
+    (interfaces known or not, the ends' names; see ``Describer.condition``). A fate that
+    assumes nothing is the same in every context."""
+    context = (
+        (ctx.iif is None, ctx.oif is None, ctx.src_names, ctx.dst_names)
+        if alternative.assumptions
+        else None
+    )
+    return (_path_key(alternative.request), _path_key(alternative.reply), context)
 
 
 def _path_key(result: PathResult | None) -> tuple[object, ...] | None:

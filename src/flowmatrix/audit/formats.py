@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import io
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flowmatrix.audit.result import (
     AuditReport,
@@ -43,9 +44,28 @@ CSV_COLUMNS = (
 )
 
 
-def _rule(ref: RuleRef | None) -> dict[str, Any] | None:
-    if ref is None:
-        return None
+_Seen = dict[int, tuple[object, Any]]
+"""What is already written of the report, by the identity of what it was written from
+(with that object, which keeps its id its own while the document is made)."""
+T = TypeVar("T")
+
+
+def _once(item: T, write: Callable[[T, _Seen], Any], seen: _Seen) -> Any:
+    """``write(item, seen)``, made once per object: the describer makes one rule
+    reference per rule, one step per distinct decision and one fate per distinct rule
+    path, and shares them between the parts and flows they describe (``describe.py``),
+    so thousands of flow ports share a few thousand fates, steps and rules."""
+    found = seen.get(id(item))
+    if found is None:
+        found = seen[id(item)] = (item, write(item, seen))
+    return found[1]
+
+
+def _rule(ref: RuleRef | None, seen: _Seen) -> dict[str, Any] | None:
+    return None if ref is None else _once(ref, _rule_written, seen)
+
+
+def _rule_written(ref: RuleRef, seen: _Seen) -> dict[str, Any]:
     return {
         "where": ref.where,
         "file": ref.file,
@@ -59,47 +79,33 @@ def _rule(ref: RuleRef | None) -> dict[str, Any] | None:
     }
 
 
-def _step(step: Step) -> dict[str, Any]:
+def _step(step: Step, seen: _Seen) -> dict[str, Any]:
     return {
         "chain": step.chain,
         "end": step.end,
-        "rule": _rule(step.rule),
+        "rule": _rule(step.rule, seen),
         "trace": [ref.label for ref in step.trace],
     }
 
 
-def _condition(condition: Condition) -> dict[str, Any]:
+def _condition(condition: Condition, seen: _Seen) -> dict[str, Any]:
     return {
-        "rule": _rule(condition.rule),
+        "rule": _rule(condition.rule, seen),
         "holds": condition.holds,
         "reasons": list(condition.reasons),
     }
 
 
-def _fate(fate: Fate) -> dict[str, Any]:
+def _fate(fate: Fate, seen: _Seen) -> dict[str, Any]:
     return {
         "status": fate.status,
         "blocked_in": fate.blocked_in,
         "decision": fate.decision,
-        "decided_by": _rule(fate.decided_by),
-        "conditions": [_condition(c) for c in fate.conditions],
-        "request": [_step(s) for s in fate.request],
-        "reply": [_step(s) for s in fate.reply],
+        "decided_by": _rule(fate.decided_by, seen),
+        "conditions": [_condition(c, seen) for c in fate.conditions],
+        "request": [_once(s, _step, seen) for s in fate.request],
+        "reply": [_once(s, _step, seen) for s in fate.reply],
     }
-
-
-_Seen = dict[int, tuple[Fate, dict[str, Any]]]
-"""The fates already written, by identity (with the fate, which keeps its id its own)."""
-
-
-def _shared_fate(fate: Fate, seen: _Seen) -> dict[str, Any]:
-    """``_fate(fate)``, made once per fate object: the describer makes one fate per
-    distinct rule path and shares it between the parts and flows it is the fate of
-    (``describe.py``), so thousands of flow ports share a few hundred fates."""
-    found = seen.get(id(fate))
-    if found is None:
-        found = seen[id(fate)] = (fate, _fate(fate))
-    return found[1]
 
 
 def _part(part: Part, seen: _Seen) -> dict[str, Any]:
@@ -111,7 +117,7 @@ def _part(part: Part, seen: _Seen) -> dict[str, Any]:
         "input_interface": part.iif,
         "output_interface": part.oif,
         "status": part.status,
-        "fates": [_shared_fate(f, seen) for f in part.fates],
+        "fates": [_once(f, _fate, seen) for f in part.fates],
         "more_fates": part.more_fates,
     }
 
@@ -149,24 +155,30 @@ def _flow(flow: FlowResult, seen: _Seen) -> dict[str, Any]:
     }
 
 
-def _wide(item: WideRule) -> dict[str, Any]:
-    return {"rule": _rule(item.rule), "reasons": list(item.reasons), "flows": list(item.flows)}
-
-
-def _dead(item: DeadRule) -> dict[str, Any]:
+def _wide(item: WideRule, seen: _Seen) -> dict[str, Any]:
     return {
-        "rule": _rule(item.rule),
+        "rule": _rule(item.rule, seen),
+        "reasons": list(item.reasons),
+        "flows": list(item.flows),
+    }
+
+
+def _dead(item: DeadRule, seen: _Seen) -> dict[str, Any]:
+    return {
+        "rule": _rule(item.rule, seen),
         "reason": item.reason,
         "detail": item.detail,
-        "shadowed_by": [_rule(r) for r in item.shadowed_by],
+        "shadowed_by": [_rule(r, seen) for r in item.shadowed_by],
     }
 
 
 @collector_paused()  # many small objects, no cycles
 def to_document(report: AuditReport) -> dict[str, Any]:
     """The JSON document (keys documented in docs/audit.md). A fate shared by several
-    parts is one object in it (to write, not to change in place)."""
+    parts is one object in it, and so is a rule or a step (to write, not to change in
+    place)."""
     counts = report.counts()
+    covers = report.covers
     seen: _Seen = {}
     return {
         **header("audit", SiteRef(report.site, report.site_digest)),
@@ -189,18 +201,18 @@ def to_document(report: AuditReport) -> dict[str, Any]:
             "problems": len(report.problems),
         },
         "flows": [_flow(f, seen) for f in report.flows],
-        "wide_rules": [_wide(w) for w in report.wide_rules],
-        "unused_rules": [_rule(r) for r in report.unused_rules],
-        "dead_rules": [_dead(d) for d in report.dead_rules],
+        "wide_rules": [_wide(w, seen) for w in report.wide_rules],
+        "unused_rules": [_rule(r, seen) for r in report.unused_rules],
+        "dead_rules": [_dead(d, seen) for d in report.dead_rules],
         "unevaluated": [
-            {"condition": u.condition, "rules": [_rule(r) for r in u.rules]}
+            {"condition": u.condition, "rules": [_rule(r, seen) for r in u.rules]}
             for u in report.unevaluated
         ],
         "problems": [
             {"file": p.file, "line": p.line, "message": p.message} for p in report.problems
         ],
         "notes": list(report.notes),
-        "checks": [f.check(report.covers).to_dict() for f in report.flows],
+        "checks": [f.check(covers).to_dict() for f in report.flows],
     }
 
 

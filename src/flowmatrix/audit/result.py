@@ -10,6 +10,7 @@ from flowmatrix.audit.ranges import Ivs
 from flowmatrix.evidence import STATUS_OF, Check, state_word
 from flowmatrix.i18n import ngettext, pgettext
 from flowmatrix.model import PickledByFields
+from flowmatrix.records import quick_init
 
 FATES_LISTED = 8
 """A part lists at most this many fates (the count of the others is given): output stays
@@ -47,6 +48,7 @@ def status_count(status: str, n: int, *, grouped: bool = False) -> str:
     return texts.get(status, "{n} " + status).format(n=f"{n:,}" if grouped else n)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class RuleRef(PickledByFields):
     """A rule of the audited ruleset, as the user knows it."""
@@ -80,6 +82,7 @@ class RuleRef(PickledByFields):
         return cls(o.file, o.line, o.table, o.chain, o.position, o.handle, o.text, o.name)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Step:
     """What one base chain did with the packet."""
@@ -93,6 +96,7 @@ class Step:
     """Rules walked through: jumps, gotos, returns, then the deciding rule."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Condition:
     """An unevaluated condition, assumed to hold or not in one alternative."""
@@ -102,6 +106,7 @@ class Condition:
     reasons: tuple[str, ...]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Fate:
     """One possible fate of a part of a flow."""
@@ -117,6 +122,7 @@ class Fate:
     conditions: tuple[Condition, ...]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Part:
     """Packets of the flow that share their fate(s)."""
@@ -138,6 +144,7 @@ class Part:
     """How many more distinct fates it has than are listed."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Fix(PickledByFields):
     """A rule to add so that a blocked part passes, in the audited ruleset's own syntax."""
@@ -152,6 +159,7 @@ class Fix(PickledByFields):
     note: str | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class FlowResult:
     flow_id: str
@@ -182,11 +190,13 @@ class FlowResult:
     def check(self, covers: tuple[str, ...]) -> Check:
         """What this verdict says on the scale of every check: ``covers`` are the
         firewalls whose rules were judged (none for a host's own rules)."""
-        decisions = dict.fromkeys(f.decision for part in self.parts for f in part.fates)
-        detail = " ".join([status_text(self.status), *(f"({d})" for d in decisions)])
-        where = f"{covers[0]}: " if covers else ""
+        detail = status_text(self.status)
+        for decision in dict.fromkeys(f.decision for part in self.parts for f in part.fates):
+            detail += f" ({decision})"
+        if covers:
+            detail = f"{covers[0]}: {detail}"
         status = STATUS_OF["audit"][self.status]
-        return Check(self.flow_id, self.port, status, "audit", where + detail, covers=covers)
+        return Check(self.flow_id, self.port, status, "audit", detail, covers=covers)
 
     @property
     def unlisted(self) -> str:
@@ -204,6 +214,7 @@ class FlowResult:
         ).format(total=f"{total:,}", counts=counts)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class WideRule(PickledByFields):
     """An accept rule wider than every planned flow it serves."""
@@ -214,6 +225,7 @@ class WideRule(PickledByFields):
     """``<flow id>/<protocol>/<port>`` of the planned flows it lets through."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class DeadRule(PickledByFields):
     rule: RuleRef
@@ -222,6 +234,7 @@ class DeadRule(PickledByFields):
     shadowed_by: tuple[RuleRef, ...] = ()
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Unevaluated(PickledByFields):
     """A kind of condition the tool does not evaluate, and where it occurs."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,10 @@ RULES: tuple[tuple[str, str, str, str], ...] = (
 _LEVEL = {rule_id: level for rule_id, _, level, _ in RULES}
 
 
+@lru_cache(maxsize=64)
 def _uri(path: str) -> str:
+    """A file's URI, made once per file name: the results of a ruleset are all located
+    in its one file."""
     candidate = Path(path)
     return candidate.as_uri() if candidate.is_absolute() else candidate.as_posix()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
@@ -12,6 +12,10 @@ from flowmatrix.cli import options as opt
 from flowmatrix.cli.app import app
 from flowmatrix.cli.common import emit_as, exit_findings, load_plan_for, note
 
+if TYPE_CHECKING:
+    from flowmatrix.audit.result import AuditReport
+
+T = TypeVar("T")
 AuditFormat = StrEnum("AuditFormat", ["table", "json", "csv", "sarif"])
 
 
@@ -140,61 +144,77 @@ def audit_command(
 
     from flowmatrix.audit.formats import CSV_COLUMNS, csv_rows, to_document, to_text
     from flowmatrix.audit.from_files import audit
-    from flowmatrix.audit.result import status_count
     from flowmatrix.audit.sarif import to_sarif
-    from flowmatrix.i18n import _, ngettext
-    from flowmatrix.journeys import audit_outcomes, summaries
+    from flowmatrix.collector import collector_paused
+    from flowmatrix.journeys import audit_summaries
     from flowmatrix.render import to_csv, to_json_bytes
 
-    plan = load_plan_for(site, lang, catalog)
-    report = audit(
-        site,
-        plan=plan,
-        ruleset=ruleset,
-        firewall=firewall,
-        host=host,
-        ipassmt=ipassmt,
-        ipset=ipset,
-        lang=lang.value,
-        catalog=catalog,
-        ruleset_format=ruleset_format.value,
-        nft_reader=nft_reader.value,
-        source_ports=source_ports,
-        context=context,
-        parts_listed=parts,
-    )
-    emit_as(
-        fmt,
-        output,
-        table=partial(to_text, report),
-        json=lambda: to_json_bytes(to_document(report)),
-        csv=lambda: to_csv(csv_rows(report), CSV_COLUMNS),
-        sarif=lambda: to_json_bytes(to_sarif(report)),
-    )
-    counts = report.counts()
-    undecided = [f for f in report.flows if f.required and f.status == "depends"]
-    if fmt is not AuditFormat.table or output is not None:
-        flows, findings = len(report.flows), len(report.findings)
-        summary = ", ".join(
-            [
-                status_count("allowed", counts["allowed"]),
-                status_count("blocked", counts["blocked"]),
-                ngettext("{n} partly blocked", "{n} partly blocked", counts["partial"]).format(
-                    n=counts["partial"]
-                ),
-                ngettext("{n} undecided", "{n} undecided", counts["depends"]).format(
-                    n=counts["depends"]
-                ),
-            ]
+    # what an output is made from (a document, rows) stays until the command ends: the
+    # process then exits without freeing it object by object (``cli._leave``)
+    made: list[object] = []
+
+    def kept(value: T) -> T:
+        made.append(value)
+        return value
+
+    # the plan, the audit, its outputs and summaries: millions of small objects, which
+    # the collector need not walk once the command has answered (``aged``)
+    with collector_paused(aged=True):
+        plan = load_plan_for(site, lang, catalog)
+        report = audit(
+            site,
+            plan=plan,
+            ruleset=ruleset,
+            firewall=firewall,
+            host=host,
+            ipassmt=ipassmt,
+            ipset=ipset,
+            lang=lang.value,
+            catalog=catalog,
+            ruleset_format=ruleset_format.value,
+            nft_reader=nft_reader.value,
+            source_ports=source_ports,
+            context=context,
+            parts_listed=parts,
         )
-        ports = ngettext("{n} flow ports: {summary}", "{n} flow ports: {summary}", flows)
-        blocked = ngettext("{n} required flow(s) blocked", "{n} required flow(s) blocked", findings)
-        note(
-            _("{flow_ports}; {blocked}").format(
-                flow_ports=ports.format(n=flows, summary=summary),
-                blocked=blocked.format(n=findings),
-            )
+        emit_as(
+            fmt,
+            output,
+            table=partial(to_text, report),
+            json=lambda: to_json_bytes(kept(to_document(report)), string_keys=True),
+            csv=lambda: to_csv(kept(csv_rows(report)), CSV_COLUMNS),
+            sarif=lambda: to_json_bytes(kept(to_sarif(report)), string_keys=True),
         )
-    for line in summaries(plan, audit_outcomes(report, plan)):
-        note(line)
+        if fmt is not AuditFormat.table or output is not None:
+            note(_summary_line(report))
+        for line in audit_summaries(report, plan):
+            note(line)
+    undecided = any(f.required and f.status == "depends" for f in report.flows)
     exit_findings(bool(report.findings or (strict and undecided)))
+
+
+def _summary_line(report: AuditReport) -> str:
+    """``10 flow ports: 8 allowed, 2 blocked, 0 partly blocked, 0 undecided; 2 required
+    flow(s) blocked`` (on stderr when the report goes elsewhere than the terminal)."""
+    from flowmatrix.audit.result import status_count
+    from flowmatrix.i18n import _, ngettext
+
+    counts = report.counts()
+    flows, findings = len(report.flows), len(report.findings)
+    summary = ", ".join(
+        [
+            status_count("allowed", counts["allowed"]),
+            status_count("blocked", counts["blocked"]),
+            ngettext("{n} partly blocked", "{n} partly blocked", counts["partial"]).format(
+                n=counts["partial"]
+            ),
+            ngettext("{n} undecided", "{n} undecided", counts["depends"]).format(
+                n=counts["depends"]
+            ),
+        ]
+    )
+    ports = ngettext("{n} flow ports: {summary}", "{n} flow ports: {summary}", flows)
+    blocked = ngettext("{n} required flow(s) blocked", "{n} required flow(s) blocked", findings)
+    return _("{flow_ports}; {blocked}").format(
+        flow_ports=ports.format(n=flows, summary=summary), blocked=blocked.format(n=findings)
+    )
