@@ -10,7 +10,7 @@ import pytest
 
 from audit.vendor_lab import DATA, audit_file
 from flowmatrix.api import load_plan
-from flowmatrix.audit import fixes, judging, ranges
+from flowmatrix.audit import aftermath, fixes, ranges
 from flowmatrix.audit.fixes import MAX_LISTED, Blocked, _blocking_leg, _placed, _placement
 from flowmatrix.audit.from_files import audit
 from flowmatrix.audit.ir import Ruleset
@@ -29,7 +29,8 @@ def _calls(monkeypatch: pytest.MonkeyPatch, path: Any) -> list[tuple[Ruleset, li
         seen.append((ruleset, blocked))
         return propose(ruleset, path, blocked, walker)
 
-    monkeypatch.setattr(judging, "propose", spy)
+    monkeypatch.setattr(aftermath, "propose", spy)
+    monkeypatch.setattr(aftermath, "can_fork", lambda: False)  # every call seen here
     if path == LINUX:
         audit(None, ruleset=path, firewall="fw-back", plan=load_plan(None))
     else:
