@@ -47,11 +47,35 @@ SECRET_WORDS = (
     "auth-key",
     "radius-secret",
     "tacacs-key",
+    # the settings whose name goes on after the secret word
+    "community-string",  # PAN-OS snmp-community-string
+    "psksecret-remote",  # FortiOS IPsec
+    "key-string",  # FortiOS OSPF md5-keys
+    "password-value",  # Junos plain-text-password-value
+    "pwd",  # FortiOS SNMPv3 auth-pwd, priv-pwd
+    "authpwd",  # PAN-OS SNMPv3
+    "privpwd",
+    "authkey",  # PAN-OS
 )
 _SECRET = re.compile(r"(?i)\b(" + "|".join(SECRET_WORDS) + r")(\s+)([^\n;]+)")
-#: Elements whose content is a secret (PAN-OS XML).
-SECRET_ELEMENTS = ("phash", "password", "key", "pre-shared-key", "private-key", "secret")
-_SECRET_XML = re.compile(r"(?i)<(" + "|".join(SECRET_ELEMENTS) + r")>[^<]*(?=<)")
+#: Elements whose content is a secret (PAN-OS XML); a name ending in one of them, after
+#: hyphens (``<bind-password>``, ``<snmp-community-string>``), is one too.
+SECRET_ELEMENTS = (
+    "phash",
+    "password",
+    "passwd",
+    "passphrase",
+    "key",
+    "pre-shared-key",
+    "private-key",
+    "secret",
+    "community",
+    "community-string",
+    "authpwd",
+    "privpwd",
+    "authkey",
+)
+_SECRET_XML = re.compile(r"(?i)<((?:[\w.]+-)*(?:" + "|".join(SECRET_ELEMENTS) + r"))>[^<]*(?=<)")
 _LOWER_WORDS = {word.lower() for word in SECRET_WORDS + SECRET_ELEMENTS}
 #: The keywords and elements no other one is part of: a text holding none of them (in
 #: lower case) holds none at all.
