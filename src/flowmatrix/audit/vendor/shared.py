@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Generic, TypeVar
@@ -14,6 +14,7 @@ from flowmatrix.audit.ir import Problem
 from flowmatrix.audit.ranges import Ivs
 from flowmatrix.audit.vendor.policy import Addresses
 from flowmatrix.errors import UserError
+from flowmatrix.i18n import _
 
 T = TypeVar("T")
 
@@ -133,6 +134,38 @@ class Notes:
 
     def error(self, line: int | None, message: str, hint: str | None = None) -> UserError:
         return UserError(redact(message), file=self.file, line=line, hint=hint)
+
+
+#: A text whose double-quoted values are all closed. Only a double-quoted value goes on
+#: over lines, as the devices write certificates, keys and messages: a single-quoted one
+#: ends on its line, and a single quote left open is read as a character, as the
+#: readers' words read it.
+_CLOSED = re.compile(r"""(?:[^"']|"(?:[^"\\]|\\.)*"|'(?:[^'\\\n]|\\[^\n])*'|')*+""", re.S)
+#: The end of a double-quoted value that a line before opened: up to its closing quote.
+_VALUE_END = re.compile(r'(?:[^"\\]|\\.)*+"', re.S)
+
+
+def opens_value(line: str) -> bool:
+    """Whether ``line`` opens a double-quoted value it does not close."""
+    return _CLOSED.fullmatch(line) is None
+
+
+def value_over_lines(text: str, number: int, lines: Iterator[tuple[int, str]], notes: Notes) -> str:
+    """``text`` (line ``number``), whose last double-quoted value is open, with the next
+    ``lines`` (taken from them) up to the one that closes it: one command. Each line
+    is looked at once, from the quote that opens the value on: no line is read again."""
+    last = number
+    for at, more in lines:
+        last = at
+        text += "\n" + more
+        end = _VALUE_END.match(more)
+        if end is not None and _CLOSED.fullmatch(more, end.end()) is not None:
+            return text
+    raise notes.error(
+        last,
+        _("the quoted value opened at line {line} is not closed").format(line=number),
+        hint=_("the file ends before its closing quote (a truncated file?)"),
+    )
 
 
 class ReadOnce(Generic[T]):
