@@ -191,6 +191,33 @@ class ReadOnce(Generic[T]):
         return found
 
 
+class Nesting:
+    """The groups a reading of nested groups is inside, outermost first, and every group
+    it has entered.
+
+    A group met again while it is being read names itself, through the groups between
+    (a cycle: no device accepts one); the reading lists it at the line that names it
+    again and goes on without it. A group met again once read, through another group
+    (a diamond: A holds B and C, both hold D), is legal: its members are the same."""
+
+    def __init__(self) -> None:
+        self.path: list[str] = []
+        self.entered: set[str] = set()
+
+    def cycle(self, name: str) -> str | None:
+        """``A -> B -> A`` when ``name`` is being read, else None."""
+        if name not in self.path:
+            return None
+        return " -> ".join([*self.path[self.path.index(name) :], name])
+
+    def enter(self, name: str) -> None:
+        self.path.append(name)
+        self.entered.add(name)
+
+    def leave(self) -> None:
+        self.path.pop()
+
+
 ADDRESSES_KEPT = 1 << 16
 """Address texts whose reading is kept (``network`` and the like): a configuration names
 the same hosts in thousands of objects and rules; ``ipaddress`` reads each once."""

@@ -43,6 +43,11 @@ class Node:
             node = node.kids.get(word)
         return node
 
+    def line_of(self, *path: str) -> int:
+        """The line of the statement at ``path`` (a member named), or of this node."""
+        found = self.get(*path)
+        return self.line if found is None else found.line
+
     def names(self, *path: str) -> list[str]:
         """The children of the node at ``path`` (the values of a keyword), in order."""
         node = self.get(*path)
