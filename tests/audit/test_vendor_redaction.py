@@ -31,6 +31,12 @@ SECRET_LINES = [
     "set auth-pwd ENC XYZZYLdap",
     "set md5-key 1 XYZZYOspf",
     "set authentication-key XYZZYBgp",
+    'set psksecret-remote "XYZZYRemote"',
+    "set secondary-secret XYZZYRadius2",
+    "set auth-pwd XYZZYSnmpAuth",
+    "set priv-pwd XYZZYSnmpPriv",
+    'set key-string "XYZZYOspfMd5"',
+    "set api-key ENC XYZZYApi",
     "frobnicate password XYZZYX",
     # Cisco ASA
     "enable password $sha512$5000$XYZZYEnableHash==$xyz pbkdf2",
@@ -41,6 +47,9 @@ SECRET_LINES = [
     " ikev1 pre-shared-key XYZZYTunnelKey",
     " ikev2 local-authentication pre-shared-key XYZZYIkev2",
     " key XYZZYRadiusKey",
+    " ldap-login-password XYZZYLdap",
+    " ikev2 remote-authentication pre-shared-key XYZZYIkev2Remote",
+    "snmp-server user u g v3 auth sha XYZZYAuth priv aes 128 XYZZYPriv",
     " ospf message-digest-key 1 md5 XYZZYOspf",
     "ntp authentication-key 1 md5 XYZZYNtp",
     "failover key XYZZYFailover",
@@ -48,6 +57,17 @@ SECRET_LINES = [
     "set mgt-config users admin phash $1$XYZZYPasswordHash0000",
     "set network ike gateway branch authentication pre-shared-key key -AQ==XYZZYIke=",
     "set shared local-user-database user u password XYZZYLocal",
+    "set deviceconfig system snmp-setting access-setting version v2c snmp-community-string XYZZY",
+    "snmp-community-string XYZZYBrace;",
+    "set deviceconfig system snmp-setting access-setting version v3 users u authpwd XYZZY",
+    "set deviceconfig system snmp-setting access-setting version v3 users u privpwd XYZZY",
+    "set deviceconfig system panorama local-panorama panorama-server 10.0.0.1 authkey XYZZY",
+    "set shared server-profile ldap L server s bind-password XYZZYBind",
+    "<snmp-community-string>XYZZYXmlCommunity</snmp-community-string>",
+    "<authpwd>XYZZYXmlAuth</authpwd><privpwd>XYZZYXmlPriv</privpwd>",
+    "<authkey>XYZZYXmlAuthKey</authkey>",
+    "<bind-password>XYZZYXmlBind</bind-password>",
+    "<api-key>XYZZYXmlApi</api-key>",
     "<phash>$1$XYZZYXmlHash</phash>",
     "<password>XYZZYXmlPassword</password>",
     "<pre-shared-key><key>-AQ==XYZZYXmlKey</key></pre-shared-key>",
@@ -68,6 +88,9 @@ SECRET_LINES = [
     'md5 1 key "$9$XYZZYMd5";',
     "set system root-authentication encrypted-password $6$XYZZYSetHash",
     "set security ike policy p pre-shared-key ascii-text $9$XYZZYSetKey",
+    "set system login user u authentication plain-text-password-value XYZZYPlain",
+    "set snmp v3 usm local-engine user u authentication-sha authentication-password XYZZY",
+    "set system radius-server 10.0.0.1 secret XYZZYRadius",
     # any case, and the letters that match ASCII ones regardless of case
     "SET PASSWORD ENC XYZZYUpper",
     "Pre-Shared-Key XYZZYMixed",
@@ -87,7 +110,10 @@ def test_every_secret_construct_is_redacted_as_always(line: str) -> None:
 #: Letters that match these ASCII ones regardless of case (Unicode case folding).
 _CASES = {"k": "\u212a", "s": "\u017f", "i": "\u0130\u0131"}
 _BEFORE = ["", " ", "set ", "\t", "\n", ";", "<x>", "a", "é "]
-_FORMS = ["{} XYZZY", "{}\tXYZZY x", "<{}>XYZZY<", "<{}><key>XYZZY<", "{}", "{};", "x{} XYZZY"]
+_FORMS = [
+    *("{} XYZZY", "{}\tXYZZY x", "<{}>XYZZY<", "<{}><key>XYZZY<", "{}", "{};", "x{} XYZZY"),
+    *("x-{} XYZZY", "{}-x XYZZY", "<x-{}>XYZZY<", "<x.y-{}>XYZZY<", "<{}-x>XYZZY<"),
+]
 
 
 def _spellings(word: str) -> list[str]:

@@ -354,6 +354,7 @@ COMMANDS = st.sampled_from(
         "select service HTTP",
         "unselect service HTTP",
         "frobnicate password TopSecret",
+        'set private-key "-----BEGIN KEY-----\nend\nnext \\"x\\"\n-----END KEY-----"',
         "show",
         "# a comment",
         "",

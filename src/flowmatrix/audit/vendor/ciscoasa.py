@@ -27,6 +27,7 @@ from flowmatrix.audit.vendor.build import Assembly
 from flowmatrix.audit.vendor.policy import Addresses, Policy, Service
 from flowmatrix.audit.vendor.shared import (
     ASA_PORTS,
+    Nesting,
     Notes,
     ReadOnce,
     address_mask,
@@ -184,9 +185,11 @@ class _Reader:
         self._read(text)
         # every object is known from here on: the reading of each is kept (ReadOnce)
         self._objects_read = ReadOnce(notes, self._net_object)
-        self._groups_read = ReadOnce(notes, lambda name, line: self._net_group(name, line, set()))
+        self._groups_read = ReadOnce(
+            notes, lambda name, line: self._net_group(name, line, Nesting())
+        )
         self._services_read = ReadOnce(
-            notes, lambda name, line: self._services_of(name, line, set())
+            notes, lambda name, line: self._services_of(name, line, Nesting())
         )
 
     def _read(self, text: str) -> None:
@@ -349,17 +352,24 @@ class _Reader:
         """The addresses of a network object-group (``line``: where it is named)."""
         return self._groups_read(name, line)
 
-    def _net_group(self, name: str, line: int, seen: set[str]) -> Addresses:
+    def _net_group(self, name: str, line: int, nesting: Nesting) -> Addresses:
+        """The addresses of a network object-group read inside the groups of ``nesting``
+        (``line``: where it is named); one met again adds nothing new (a diamond: its
+        members are in the reading already; a cycle: listed)."""
         group = self.groups.get(name)
-        if group is None or group.kind != "network" or name in seen:
+        if group is None or group.kind != "network":
             self.notes.skip(
                 line, _("network object-group {name!r} is not defined").format(name=name)
             )
             return Addresses()
-        seen.add(name)
+        if self._met_again(name, line, nesting):
+            return Addresses()
+        nesting.enter(name)
         out = Addresses()
         for words, number in group.members:
-            if words[0] == "network-object":
+            if words[:2] == ["network-object", "object-group"] and len(words) > 2:
+                out = out.union(self._net_group(words[2], number, nesting))
+            elif words[0] == "network-object":
                 found = self.address(words, 1, number)
                 if found is None and len(words) == 2:
                     net = network(words[1])
@@ -371,15 +381,27 @@ class _Reader:
                     continue
                 out = out.union(found[0])
             elif words[0] == "group-object" and len(words) > 1:
-                out = out.union(self._net_group(words[1], number, seen))
+                out = out.union(self._net_group(words[1], number, nesting))
+        nesting.leave()
         return out
+
+    def _met_again(self, name: str, line: int, nesting: Nesting) -> bool:
+        """Whether the group ``name``, named at ``line``, was entered already by the
+        reading of ``nesting``; a cycle is listed at ``line``."""
+        cycle = nesting.cycle(name)
+        if cycle is not None:
+            self.notes.skip(
+                line,
+                _("object-group {name!r} contains itself: {cycle}").format(name=name, cycle=cycle),
+            )
+        return name in nesting.entered
 
     def services_of(self, name: str, line: int) -> tuple[Service, ...] | None:
         """A service object or service/protocol object-group, as services; None if the
         name is neither."""
         return self._services_read(name, line)
 
-    def _services_of(self, name: str, line: int, seen: set[str]) -> tuple[Service, ...] | None:
+    def _services_of(self, name: str, line: int, nesting: Nesting) -> tuple[Service, ...] | None:
         found = self.objects.get(name)
         if found is not None and found[0] == "service":
             out: list[Service] = []
@@ -390,9 +412,11 @@ class _Reader:
                         out.append(service)
             return tuple(out)
         group = self.groups.get(name)
-        if group is None or name in seen:
+        if group is None:
             return None
-        seen.add(name)
+        if self._met_again(name, line, nesting):
+            return ()
+        nesting.enter(name)
         out = []
         for words, number in group.members:
             head = words[0]
@@ -401,7 +425,7 @@ class _Reader:
                 if ports is not None:
                     out.append(Service(_PORT_PROTOS[group.protocol], None, ports[0]))
             elif head == "service-object" and len(words) > 2 and words[1] == "object":
-                out.extend(self._services_of(words[2], number, seen) or ())
+                out.extend(self._services_of(words[2], number, nesting) or ())
             elif head == "service-object":
                 service = self._service_words(words[1:], number)
                 if service is not None:
@@ -413,7 +437,8 @@ class _Reader:
                     Service(frozenset({1}), depends=_("ICMP type {type}").format(type=words[-1]))
                 )
             elif head == "group-object" and len(words) > 1:
-                out.extend(self._services_of(words[1], number, seen) or ())
+                out.extend(self._services_of(words[1], number, nesting) or ())
+        nesting.leave()
         return tuple(out)
 
     def _service_words(self, words: list[str], line: int) -> Service | None:

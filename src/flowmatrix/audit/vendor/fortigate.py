@@ -29,6 +29,7 @@ from flowmatrix.audit.vendor.build import Assembly
 from flowmatrix.audit.vendor.fortios import Block, Entry, parse_fortios
 from flowmatrix.audit.vendor.policy import Addresses, Policy, Service
 from flowmatrix.audit.vendor.shared import (
+    Nesting,
     Notes,
     address_mask,
     address_range,
@@ -209,7 +210,7 @@ class _Reader:
             for path, family in (("firewall addrgrp", 4), ("firewall addrgrp6", 6))
             for e in self.entries(path)
         }
-        resolving: set[str] = set()
+        nesting = Nesting()  # a group's members are of its family: its names are enough
 
         def resolve(key: str, line: int) -> Addresses:
             if key in self.addresses:
@@ -218,13 +219,16 @@ class _Reader:
             if group is None:
                 self.notes.skip(line, _("address {name!r} is not defined").format(name=key[2:]))
                 return Addresses()
-            if key in resolving:
+            cycle = nesting.cycle(group.name)
+            if cycle is not None:
                 self.notes.skip(
-                    group.line,
-                    _("address group {name!r} contains itself").format(name=group.name),
+                    line,
+                    _("address group {name!r} contains itself: {cycle}").format(
+                        name=group.name, cycle=cycle
+                    ),
                 )
                 return Addresses()
-            resolving.add(key)
+            nesting.enter(group.name)
             family = int(key[0])
             found = Addresses.union_of(
                 [resolve(_key(m, family), group.line_of("member")) for m in group.values("member")]
@@ -238,7 +242,7 @@ class _Reader:
                     excluded,
                     _("exclusions of address group {name!r}").format(name=group.name),
                 )
-            resolving.discard(key)
+            nesting.leave()
             self.addresses[key] = found
             return found
 
@@ -360,20 +364,28 @@ class _Reader:
         for entry in self.entries("firewall service custom"):
             self.services[entry.name] = self._service(entry)
         groups = {e.name: e for e in self.entries("firewall service group")}
-        resolving: set[str] = set()
+        nesting = Nesting()
 
         def resolve(name: str, line: int) -> tuple[Service, ...]:
             if name in self.services:
                 return self.services[name]
             group = groups.get(name)
-            if group is None or name in resolving:
+            if group is None:
                 self.notes.skip(line, _("service {name!r} is not defined").format(name=name))
                 return ()
-            resolving.add(name)
-            found = tuple(
-                s for member in group.values("member") for s in resolve(member, group.line)
-            )
-            resolving.discard(name)
+            cycle = nesting.cycle(name)
+            if cycle is not None:
+                self.notes.skip(
+                    line,
+                    _("service group {name!r} contains itself: {cycle}").format(
+                        name=name, cycle=cycle
+                    ),
+                )
+                return ()
+            nesting.enter(name)
+            line = group.line_of("member")
+            found = tuple(s for member in group.values("member") for s in resolve(member, line))
+            nesting.leave()
             self.services[name] = found
             return found
 

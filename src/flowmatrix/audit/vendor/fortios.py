@@ -7,6 +7,9 @@ Commands act in order as on the device: ``set`` replaces, ``append`` and ``selec
 add, ``unset`` clears; ``move``, ``delete``, ``clone`` and ``rename`` change the entries
 of a block. A block that appears twice is one block (the second edits the first).
 
+A double-quoted value may go on over several lines (certificates, private keys,
+replacement messages): its lines are part of the value, not commands.
+
 What cannot be a FortiOS line at all (another vendor's file, a truncated one) is an
 error with its line; a command the reader does not know inside a block is listed.
 """
@@ -14,9 +17,10 @@ error with its line; a command the reader does not know inside a block is listed
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from flowmatrix.audit.vendor.shared import Notes
+from flowmatrix.audit.vendor.shared import Notes, opens_value, value_over_lines
 from flowmatrix.i18n import _
 
 _ENTRY_COMMANDS = frozenset({"set", "unset", "append", "select", "unselect"})
@@ -66,21 +70,26 @@ class Block:
 
 def _tokens(text: str) -> list[str]:
     """Words as the FortiOS shell reads them: quotes group, adjacent pieces join."""
+    words = _plain_words(text)
+    return _shell_words(text) if words is None else words
+
+
+def _plain_words(text: str) -> list[str] | None:
+    """The words of most lines, found without the shell's grammar: bare words and
+    "names", each a word of its own (no space, quote or escape inside); None for a
+    line that needs the grammar."""
     if '"' not in text and "'" not in text:
         return text.split()
-    if "'" not in text and "\\" not in text:
-        # most lines: bare words and "names", each a word of its own (no space, quote
-        # or escape inside): the words between the spaces, their quotes taken off
-        words: list[str] = []
-        for bare in text.split():
-            if '"' in bare:
-                if len(bare) < 2 or bare[0] != '"' or bare[-1] != '"' or bare.count('"') != 2:
-                    break
-                bare = bare[1:-1]
-            words.append(bare)
-        else:
-            return words
-    return _shell_words(text)
+    if "'" in text or "\\" in text:
+        return None
+    words: list[str] = []
+    for bare in text.split():
+        if '"' in bare:
+            if len(bare) < 2 or bare[0] != '"' or bare[-1] != '"' or bare.count('"') != 2:
+                return None
+            bare = bare[1:-1]
+        words.append(bare)
+    return words
 
 
 def _shell_words(text: str) -> list[str]:
@@ -101,15 +110,24 @@ def _shell_words(text: str) -> list[str]:
 
 
 def _words_of(raw: str) -> list[str] | None:
-    """The words of a line; None for a blank line or a comment."""
+    """The words of a line; None for a blank line, a comment or a line of lone quotes
+    (no words); ``_OPEN`` for a line whose last double-quoted value goes on over the
+    next lines."""
     line = raw.strip()
     if not line or line.startswith("#"):
         return None
-    return _tokens(line)
+    words = _plain_words(line)  # a line these are found for has its quotes closed
+    if words is None:
+        if opens_value(line):
+            return _OPEN
+        words = _shell_words(line)
+    return words or None
 
 
 _UNREAD: list[str] = []
 """Stands for a line not read yet (no line's words are this list)."""
+_OPEN: list[str] = []
+"""Stands for a line that opens a double-quoted value it does not close."""
 
 
 def looks_like(text: str) -> bool:
@@ -143,12 +161,15 @@ class _Parser:
         # accept'...); the lists are only sliced here, never given out or changed
         read: dict[str, list[str] | None] = {}
         shortcuts = self.shortcuts
-        for number, raw in enumerate(self.lines, 1):
+        lines = enumerate(self.lines, 1)
+        for number, raw in lines:
             words = read.get(raw, _UNREAD) if shortcuts else _UNREAD
             if words is _UNREAD:
                 words = read[raw] = _words_of(raw)
-            if words is None:
-                continue
+            if not words:  # None or _OPEN, the only lists without words
+                if words is None:
+                    continue
+                words = self._over_lines(raw, number, lines)
             command = words[0]
             if command == "set" and shortcuts and stack and len(words) > 1:
                 # most lines: what _setting does with them, without the calls
@@ -226,6 +247,11 @@ class _Parser:
                 hint=_("the file ends before its 'end' (a truncated file?)"),
             )
         return self.root
+
+    def _over_lines(self, raw: str, number: int, lines: Iterator[tuple[int, str]]) -> list[str]:
+        """The words of line ``number``, whose last double-quoted value goes on over the
+        next ``lines`` (taken from them) up to the line that closes it."""
+        return _shell_words(value_over_lines(raw.lstrip(), number, lines, self.notes))
 
     def _setting(self, target: Entry, command: str, args: list[str], number: int) -> None:
         if not args:

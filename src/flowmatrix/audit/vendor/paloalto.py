@@ -22,6 +22,7 @@ from flowmatrix.audit.vendor import wildcard
 from flowmatrix.audit.vendor.build import Assembly
 from flowmatrix.audit.vendor.policy import Addresses, Policy, Service
 from flowmatrix.audit.vendor.shared import (
+    Nesting,
     Notes,
     address_range,
     interface_network,
@@ -126,15 +127,15 @@ class _Reader:
         groups: dict[str, Node] = {}
         for scope in reversed(self.scopes()):
             groups.update(dict(scope.items("address-group")))
-        for name in groups:
-            self._group(name, groups, set())
+        for name, node in groups.items():
+            self._group(name, groups, Nesting(), node.line)
         service_groups: dict[str, Node] = {}
         for scope in reversed(self.scopes()):
             for name, node in scope.items("service"):
                 self.services[name] = self._service(name, node)
             service_groups.update(dict(scope.items("service-group")))
-        for name in service_groups:
-            self._service_group(name, service_groups, set())
+        for name, node in service_groups.items():
+            self._service_group(name, service_groups, Nesting(), node.line)
 
     def _address(self, name: str, node: Node) -> Addresses:
         for kind, value in node.items():
@@ -168,38 +169,39 @@ class _Reader:
         self.notes.skip(node.line, _("address {name!r} has no value").format(name=name))
         return Addresses()
 
-    def _group(self, name: str, groups: dict[str, Node], seen: set[str]) -> Addresses:
+    def _group(self, name: str, groups: dict[str, Node], nesting: Nesting, line: int) -> Addresses:
+        """An address group, read inside the groups of ``nesting`` (``line``: where it is
+        named)."""
         if name in self.addresses:
             return self.addresses[name]
         node = groups[name]
-        if name in seen:
+        cycle = nesting.cycle(name)
+        if cycle is not None:
             self.notes.skip(
-                node.line, _("address group {name!r} contains itself").format(name=name)
+                line,
+                _("address group {name!r} contains itself: {cycle}").format(name=name, cycle=cycle),
             )
             return Addresses()
-        seen.add(name)
+        nesting.enter(name)
         if node.get("dynamic") is not None:
             found = Addresses(depends=(_("dynamic address group {name!r}").format(name=name),))
         else:
             found = Addresses()
             for member in node.names("static"):
-                found = found.union(self._resolve(member, node.line, groups, seen))
+                if member != "any" and member not in self.addresses and member in groups:
+                    named_at = node.line_of("static", member)
+                    found = found.union(self._group(member, groups, nesting, named_at))
+                else:
+                    found = found.union(self._resolve(member, node.line))
+        nesting.leave()
         self.addresses[name] = found
         return found
 
-    def _resolve(
-        self,
-        name: str,
-        line: int,
-        groups: dict[str, Node] | None = None,
-        seen: set[str] | None = None,
-    ) -> Addresses:
+    def _resolve(self, name: str, line: int) -> Addresses:
         if name == "any":
             return Addresses.any()
         if name in self.addresses:
             return self.addresses[name]
-        if groups is not None and name in groups:
-            return self._group(name, groups, seen or set())
         literal = network(name)
         if literal is None and "-" in name:
             first, _ignored, last = name.partition("-")
@@ -226,18 +228,26 @@ class _Reader:
         return tuple(out)
 
     def _service_group(
-        self, name: str, groups: dict[str, Node], seen: set[str]
+        self, name: str, groups: dict[str, Node], nesting: Nesting, line: int
     ) -> tuple[Service, ...]:
+        """A service group, read inside the groups of ``nesting`` (``line``: where it is
+        named)."""
         if name in self.services:
             return self.services[name]
         node = groups[name]
-        if name in seen:
+        cycle = nesting.cycle(name)
+        if cycle is not None:
+            self.notes.skip(
+                line,
+                _("service group {name!r} contains itself: {cycle}").format(name=name, cycle=cycle),
+            )
             return ()
-        seen.add(name)
+        nesting.enter(name)
         found: list[Service] = []
         for member in node.names("members"):
             if member in groups:
-                found.extend(self._service_group(member, groups, seen))
+                named_at = node.line_of("members", member)
+                found.extend(self._service_group(member, groups, nesting, named_at))
             elif member in self.services:
                 found.extend(self.services[member])
             else:
@@ -247,6 +257,7 @@ class _Reader:
                         name=name, member=member
                     ),
                 )
+        nesting.leave()
         self.services[name] = tuple(found)
         return self.services[name]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Generic, TypeVar
@@ -14,6 +14,7 @@ from flowmatrix.audit.ir import Problem
 from flowmatrix.audit.ranges import Ivs
 from flowmatrix.audit.vendor.policy import Addresses
 from flowmatrix.errors import UserError
+from flowmatrix.i18n import _
 
 T = TypeVar("T")
 
@@ -47,11 +48,35 @@ SECRET_WORDS = (
     "auth-key",
     "radius-secret",
     "tacacs-key",
+    # the settings whose name goes on after the secret word
+    "community-string",  # PAN-OS snmp-community-string
+    "psksecret-remote",  # FortiOS IPsec
+    "key-string",  # FortiOS OSPF md5-keys
+    "password-value",  # Junos plain-text-password-value
+    "pwd",  # FortiOS SNMPv3 auth-pwd, priv-pwd
+    "authpwd",  # PAN-OS SNMPv3
+    "privpwd",
+    "authkey",  # PAN-OS
 )
 _SECRET = re.compile(r"(?i)\b(" + "|".join(SECRET_WORDS) + r")(\s+)([^\n;]+)")
-#: Elements whose content is a secret (PAN-OS XML).
-SECRET_ELEMENTS = ("phash", "password", "key", "pre-shared-key", "private-key", "secret")
-_SECRET_XML = re.compile(r"(?i)<(" + "|".join(SECRET_ELEMENTS) + r")>[^<]*(?=<)")
+#: Elements whose content is a secret (PAN-OS XML); a name ending in one of them, after
+#: hyphens (``<bind-password>``, ``<snmp-community-string>``), is one too.
+SECRET_ELEMENTS = (
+    "phash",
+    "password",
+    "passwd",
+    "passphrase",
+    "key",
+    "pre-shared-key",
+    "private-key",
+    "secret",
+    "community",
+    "community-string",
+    "authpwd",
+    "privpwd",
+    "authkey",
+)
+_SECRET_XML = re.compile(r"(?i)<((?:[\w.]+-)*(?:" + "|".join(SECRET_ELEMENTS) + r"))>[^<]*(?=<)")
 _LOWER_WORDS = {word.lower() for word in SECRET_WORDS + SECRET_ELEMENTS}
 #: The keywords and elements no other one is part of: a text holding none of them (in
 #: lower case) holds none at all.
@@ -111,6 +136,38 @@ class Notes:
         return UserError(redact(message), file=self.file, line=line, hint=hint)
 
 
+#: A text whose double-quoted values are all closed. Only a double-quoted value goes on
+#: over lines, as the devices write certificates, keys and messages: a single-quoted one
+#: ends on its line, and a single quote left open is read as a character, as the
+#: readers' words read it.
+_CLOSED = re.compile(r"""(?:[^"']|"(?:[^"\\]|\\.)*"|'(?:[^'\\\n]|\\[^\n])*'|')*+""", re.S)
+#: The end of a double-quoted value that a line before opened: up to its closing quote.
+_VALUE_END = re.compile(r'(?:[^"\\]|\\.)*+"', re.S)
+
+
+def opens_value(line: str) -> bool:
+    """Whether ``line`` opens a double-quoted value it does not close."""
+    return _CLOSED.fullmatch(line) is None
+
+
+def value_over_lines(text: str, number: int, lines: Iterator[tuple[int, str]], notes: Notes) -> str:
+    """``text`` (line ``number``), whose last double-quoted value is open, with the next
+    ``lines`` (taken from them) up to the one that closes it: one command. Each line
+    is looked at once, from the quote that opens the value on: no line is read again."""
+    last = number
+    for at, more in lines:
+        last = at
+        text += "\n" + more
+        end = _VALUE_END.match(more)
+        if end is not None and _CLOSED.fullmatch(more, end.end()) is not None:
+            return text
+    raise notes.error(
+        last,
+        _("the quoted value opened at line {line} is not closed").format(line=number),
+        hint=_("the file ends before its closing quote (a truncated file?)"),
+    )
+
+
 class ReadOnce(Generic[T]):
     """Readings of named objects (an object group as addresses), kept by name.
 
@@ -132,6 +189,33 @@ class ReadOnce(Generic[T]):
         if self.notes.skipped == skipped:
             self.kept[name] = found
         return found
+
+
+class Nesting:
+    """The groups a reading of nested groups is inside, outermost first, and every group
+    it has entered.
+
+    A group met again while it is being read names itself, through the groups between
+    (a cycle: no device accepts one); the reading lists it at the line that names it
+    again and goes on without it. A group met again once read, through another group
+    (a diamond: A holds B and C, both hold D), is legal: its members are the same."""
+
+    def __init__(self) -> None:
+        self.path: list[str] = []
+        self.entered: set[str] = set()
+
+    def cycle(self, name: str) -> str | None:
+        """``A -> B -> A`` when ``name`` is being read, else None."""
+        if name not in self.path:
+            return None
+        return " -> ".join([*self.path[self.path.index(name) :], name])
+
+    def enter(self, name: str) -> None:
+        self.path.append(name)
+        self.entered.add(name)
+
+    def leave(self) -> None:
+        self.path.pop()
 
 
 ADDRESSES_KEPT = 1 << 16

@@ -24,6 +24,7 @@ from flowmatrix.audit.vendor import wildcard
 from flowmatrix.audit.vendor.build import Assembly
 from flowmatrix.audit.vendor.policy import Addresses, Policy, Service
 from flowmatrix.audit.vendor.shared import (
+    Nesting,
     Notes,
     address_range,
     interface_network,
@@ -202,8 +203,8 @@ class _Reader:
             for name, spec in node.items("address"):
                 table[name] = self._address(name, spec)
             sets = dict(node.items("address-set"))
-            for name in sets:
-                self._set(name, sets, table, set())
+            for name, spec in sets.items():
+                self._set(name, sets, table, Nesting(), spec.line)
 
     def _address(self, name: str, spec: Node) -> Addresses:
         for key, value in spec.items():
@@ -230,23 +231,36 @@ class _Reader:
         return Addresses()
 
     def _set(
-        self, name: str, sets: dict[str, Node], table: dict[str, Addresses], seen: set[str]
+        self,
+        name: str,
+        sets: dict[str, Node],
+        table: dict[str, Addresses],
+        nesting: Nesting,
+        line: int,
     ) -> Addresses:
+        """An address-set of a book, read inside the sets of ``nesting`` (``line``: where
+        it is named)."""
         if name in table:
             return table[name]
         node = sets[name]
-        if name in seen:
+        cycle = nesting.cycle(name)
+        if cycle is not None:
+            self.notes.skip(
+                line,
+                _("address-set {name!r} contains itself: {cycle}").format(name=name, cycle=cycle),
+            )
             return Addresses()
-        seen.add(name)
+        nesting.enter(name)
         found = Addresses()
         for member in node.names("address"):
             found = found.union(self._lookup(member, None, node.line, table))
         for member in node.names("address-set"):
             found = found.union(
-                self._set(member, sets, table, seen)
+                self._set(member, sets, table, nesting, node.line_of("address-set", member))
                 if member in sets
                 else self._lookup(member, None, node.line, table)
             )
+        nesting.leave()
         table[name] = found
         return found
 
@@ -303,22 +317,38 @@ class _Reader:
                 )
             self.applications[name] = tuple(found)
         sets = dict(apps.items("application-set"))
+        nesting = Nesting()
 
-        def resolve(name: str, seen: set[str], line: int) -> tuple[Service, ...]:
+        def resolve(name: str, line: int) -> tuple[Service, ...]:
             if name in self.applications:
                 return self.applications[name]
             node = sets.get(name)
-            if node is None or name in seen:
+            if node is None:
                 self.notes.skip(line, _("application {name!r} is not defined").format(name=name))
                 return ()
-            seen.add(name)
-            members = node.names("application") + node.names("application-set")
-            found = tuple(s for member in members for s in resolve(member, seen, node.line))
+            cycle = nesting.cycle(name)
+            if cycle is not None:
+                self.notes.skip(
+                    line,
+                    _("application-set {name!r} contains itself: {cycle}").format(
+                        name=name, cycle=cycle
+                    ),
+                )
+                return ()
+            nesting.enter(name)
+            found = tuple(
+                s for member in node.names("application") for s in resolve(member, node.line)
+            ) + tuple(
+                s
+                for member in node.names("application-set")
+                for s in resolve(member, node.line_of("application-set", member))
+            )
+            nesting.leave()
             self.applications[name] = found
             return found
 
         for name, node in sets.items():
-            resolve(name, set(), node.line)
+            resolve(name, node.line)
 
     # -- policies -------------------------------------------------------------------------
 

@@ -5,7 +5,8 @@ into the same ``Node`` tree, so each vendor has one reader of its meaning:
 
 * ``set`` lines (``set security policies from-zone a to-zone b policy p match ...``,
   PAN-OS ``set rulebase security rules r from [ z1 z2 ]``): one path per line, ``[ ]``
-  lists give one path per member; ``delete`` removes, ``deactivate`` marks inactive;
+  lists give one path per member (a double-quoted value, a certificate or a key, may go
+  on over lines); ``delete`` removes, ``deactivate`` marks inactive;
 * the brace form (Junos ``show configuration``, PAN-OS ``show config``): blocks
   ``name { ... }``, statements ``keyword value;``, comments ``/* */`` and ``#``, the
   ``inactive:`` and ``replace:`` prefixes;
@@ -22,7 +23,7 @@ import re
 import xml.parsers.expat
 from dataclasses import dataclass, field
 
-from flowmatrix.audit.vendor.shared import Notes
+from flowmatrix.audit.vendor.shared import Notes, opens_value, value_over_lines
 from flowmatrix.i18n import _
 
 _WORD = re.compile(r'"((?:[^"\\]|\\.)*)"|\'((?:[^\'\\]|\\.)*)\'|(\[|\]|;|\{|\}|[^\s\[\];{}"\']+)')
@@ -41,6 +42,11 @@ class Node:
                 return None
             node = node.kids.get(word)
         return node
+
+    def line_of(self, *path: str) -> int:
+        """The line of the statement at ``path`` (a member named), or of this node."""
+        found = self.get(*path)
+        return self.line if found is None else found.line
 
     def names(self, *path: str) -> list[str]:
         """The children of the node at ``path`` (the values of a keyword), in order."""
@@ -151,11 +157,16 @@ def read_set(
     (``move`` on PAN-OS), for the caller to apply."""
     root = Node(0)
     others: list[tuple[list[str], int]] = []
-    for number, raw in enumerate(text.splitlines(), 1):
+    lines = enumerate(text.splitlines(), 1)
+    for number, raw in lines:
         line = raw.strip()
         if not line or line.startswith(("#", "!")):
             continue
+        if '"' in line and opens_value(line):  # a certificate or key over several lines
+            line = value_over_lines(line, number, lines, notes)
         words = tokens(line)
+        if not words:  # a line of lone quotes: nothing to read
+            continue
         command, rest = words[0], words[1:]
         if command == "set":
             for path in _expand(rest):
@@ -237,9 +248,10 @@ def read_braces(text: str, notes: Notes) -> Node:
             hint=_("the file ends before its '}' (a truncated file?)"),
         )
     if pending:
+        # the statement by its keyword alone: the words after it may be a secret whose
+        # keyword redaction does not know, or a piece of one cut over several lines
         raise notes.error(
-            pending_line,
-            _("statement {statement!r} has no ';'").format(statement=" ".join(pending[:3])),
+            pending_line, _("statement {statement!r} has no ';'").format(statement=pending[0])
         )
     return root
 
