@@ -69,7 +69,9 @@ def test_objects_frozen_elsewhere_stay_frozen() -> None:
     try:
         frozen = gc.get_freeze_count()
         with collector_paused(aged=True):
-            Node()
-        assert gc.get_freeze_count() == frozen
+            node = Node()
+        # none frozen meanwhile (frozen objects freed meanwhile make the count drop)
+        assert gc.get_freeze_count() <= frozen
+        assert any(found is node for found in gc.get_objects())  # not frozen itself
     finally:
         gc.unfreeze()
